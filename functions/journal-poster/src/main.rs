@@ -1,0 +1,12 @@
+//! journal-poster Lambda: posts each location-day's journal to the ERP.
+
+use tillbridge::lambda_runtime::{run, service_fn};
+use tillbridge::{handlers, telemetry, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
+    telemetry::init();
+    // Built now so a misconfigured deployment fails at init, not on the first event.
+    let _deps = Deps::from_env().await?;
+    run(service_fn(|event| handlers::pending::records("journal-poster", event))).await
+}

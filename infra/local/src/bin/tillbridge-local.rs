@@ -1,0 +1,50 @@
+//! `tillbridge-local`: run the main job, or manage the local stack.
+//!
+//!   demo     stack up, demo catalogue through the admin API, worker round trip, summary
+//!   up       start (or reuse) and provision the stack, then exit
+//!   serve    stack up and keep serving the functions (HTTP + queue workers) until Ctrl-C
+//!   down     stop the stack's processes
+//!   status   show whether the stack is running
+
+use tillbridge_local::{demo, stack, HostOptions, LocalHost};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("demo");
+    let result: Result<(), tillbridge_local::Error> = async {
+        match command {
+            "demo" => demo::run().await,
+            "up" => {
+                let stack = stack::ensure_up().await?;
+                println!("DynamoDB {}  moto {}", stack.resources.endpoints.dynamodb, stack.resources.endpoints.moto);
+                Ok(())
+            }
+            "serve" => {
+                let stack = stack::ensure_up().await?;
+                let port = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+                let host = LocalHost::start(&stack, HostOptions { port, workers: true }).await?;
+                println!("serving functions at {}", host.base_url);
+                println!("admin token for company `{}`: {}", demo::DEMO_COMPANY, host.token(demo::DEMO_COMPANY));
+                tokio::signal::ctrl_c().await?;
+                Ok(())
+            }
+            "down" => stack::down(),
+            "status" => {
+                for line in stack::status().await {
+                    println!("{line}");
+                }
+                Ok(())
+            }
+            other => Err(format!("unknown command `{other}`; use demo, up, serve, down or status").into()),
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

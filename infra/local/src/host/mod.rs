@@ -1,0 +1,83 @@
+//! The local function host: serves the template's HTTP API routes and polls its queues,
+//! invoking the real handlers in-process with API Gateway v2 and SQS events.
+
+pub mod functions;
+pub mod http;
+pub mod poller;
+pub mod routes;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tillbridge::Deps;
+use tokio::task::JoinHandle;
+
+use crate::stack::LocalStack;
+use crate::template::EventDef;
+use crate::token::TokenKey;
+use crate::Error;
+
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Also poll the queues and run the workers.
+    pub workers: bool,
+}
+
+pub struct LocalHost {
+    pub base_url: String,
+    key: TokenKey,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Per-function dependencies, each built from that function's resolved environment.
+pub type FunctionDeps = Arc<HashMap<String, Deps>>;
+
+impl LocalHost {
+    pub async fn start(stack: &LocalStack, options: HostOptions) -> Result<Self, Error> {
+        let mut deps = HashMap::new();
+        for function in &stack.template.functions {
+            let config = stack.resources.function_config(&stack.template, &function.binary)?;
+            deps.insert(function.binary.clone(), Deps::from_config(config).await);
+        }
+        let deps: FunctionDeps = Arc::new(deps);
+        let key = TokenKey::random();
+        let table = routes::RouteTable::from_template(&stack.template);
+        let (base_url, server) = http::serve(options.port, table, deps.clone(), key.clone()).await?;
+        let mut tasks = vec![server];
+        if options.workers {
+            let clients = crate::provision::Clients::new(&stack.resources.endpoints).await;
+            for function in &stack.template.functions {
+                for event in &function.events {
+                    if let EventDef::Sqs { queue, batch_size, report_batch_item_failures } = event {
+                        let queue = stack.resources.queue(queue)?.clone();
+                        let mapping = poller::EventSourceMapping {
+                            binary: function.binary.clone(),
+                            queue,
+                            batch_size: *batch_size,
+                            report_batch_item_failures: *report_batch_item_failures,
+                        };
+                        for _ in 0..poller::POLLERS_PER_MAPPING {
+                            tasks.push(poller::spawn(mapping.clone(), clients.sqs.clone(), deps.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Self { base_url, key, tasks })
+    }
+
+    /// A bearer token for the admin API, as the identity provider would issue.
+    pub fn token(&self, company_id: &str) -> String {
+        self.key.mint(company_id, 3600)
+    }
+}
+
+impl Drop for LocalHost {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

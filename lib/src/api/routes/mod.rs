@@ -1,0 +1,12 @@
+pub mod catalog;
+pub mod transfer_logs;
+
+use lambda_http::{Request, RequestExt};
+
+/// A query-string value, if present.
+pub fn query_param(request: &Request, name: &str) -> Option<String> {
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_string)
+}

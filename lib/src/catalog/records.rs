@@ -1,0 +1,139 @@
+//! The create / get / list / update use cases every company-scoped catalogue object shares.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{AppError, ErrorCode};
+use crate::ids;
+use crate::store::{from_item, to_item, Condition, Item, ItemStore, Key, Query, StoreError};
+
+/// A catalogue object stored under its company's partition.
+pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
+    /// Kind name used in ids and messages, e.g. `storage_unit`.
+    const KIND: &'static str;
+    const SORT_PREFIX: &'static str;
+    const NOT_FOUND: ErrorCode;
+    type Input: Send;
+    type Patch: Send;
+
+    fn key(company_id: &str, id: &str) -> Key;
+    /// Builds a validated new record.
+    fn create(company_id: &str, id: String, input: Self::Input, now: &str) -> Result<Self, AppError>;
+    /// Applies a validated partial update.
+    fn apply(&mut self, patch: Self::Patch, now: &str) -> Result<(), AppError>;
+    fn version(&self) -> u64;
+    fn set_version(&mut self, version: u64);
+    /// What the API shows of the record.
+    fn view(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Result of a create: `replayed` when an idempotency key returned an existing object.
+pub struct Created<T> {
+    pub record: T,
+    pub replayed: bool,
+}
+
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub last_key: Option<Item>,
+}
+
+fn not_found<T: CatalogRecord>(id: &str) -> AppError {
+    AppError::new(
+        T::NOT_FOUND,
+        format!("{} `{id}` does not exist in this company", T::KIND.replace('_', " ")),
+    )
+}
+
+pub async fn create<T: CatalogRecord>(
+    store: &dyn ItemStore,
+    company_id: &str,
+    input: T::Input,
+    idempotency_key: Option<&str>,
+    now: &str,
+) -> Result<Created<T>, AppError> {
+    let id = ids::new_id(company_id, T::KIND, idempotency_key);
+    let record = T::create(company_id, id.clone(), input, now)?;
+    let item = to_item(&record, &T::key(company_id, &id))?;
+    match store.put(item, Condition::NotExists).await {
+        Ok(()) => Ok(Created {
+            record,
+            replayed: false,
+        }),
+        // Only an idempotency key makes ids collide: return what the first call created.
+        Err(StoreError::ConditionFailed) => Ok(Created {
+            record: get::<T>(store, company_id, &id).await?,
+            replayed: true,
+        }),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn get<T: CatalogRecord>(store: &dyn ItemStore, company_id: &str, id: &str) -> Result<T, AppError> {
+    if !ids::is_valid_id(id) {
+        return Err(not_found::<T>(id));
+    }
+    match store.get(&T::key(company_id, id)).await? {
+        Some(item) => Ok(from_item(item)?),
+        None => Err(not_found::<T>(id)),
+    }
+}
+
+pub async fn list<T: CatalogRecord>(
+    store: &dyn ItemStore,
+    company_id: &str,
+    limit: u32,
+    start_after: Option<Item>,
+) -> Result<ListPage<T>, AppError> {
+    let partition = T::key(company_id, "").pk;
+    let page = store
+        .query(
+            &Query::partition(partition)
+                .begins_with(T::SORT_PREFIX)
+                .limit(limit)
+                .start_after(start_after),
+        )
+        .await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<Vec<T>, _>>()?;
+    Ok(ListPage {
+        items,
+        last_key: page.last_key,
+    })
+}
+
+/// Read-modify-write with a `version` condition, retried a few times, so two concurrent
+/// updates never silently drop each other's fields.
+pub async fn update<T: CatalogRecord>(
+    store: &dyn ItemStore,
+    company_id: &str,
+    id: &str,
+    patch: T::Patch,
+    now: &str,
+) -> Result<T, AppError>
+where
+    T::Patch: Clone,
+{
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        let mut record = get::<T>(store, company_id, id).await?;
+        let previous = record.version();
+        record.apply(patch.clone(), now)?;
+        record.set_version(previous + 1);
+        let item = to_item(&record, &T::key(company_id, id))?;
+        match store.put(item, Condition::VersionIs(previous)).await {
+            Ok(()) => return Ok(record),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        format!("{} `{id}` is being changed concurrently; retry", T::KIND),
+    ))
+}

@@ -1,0 +1,161 @@
+//! The one error type use cases return, with the stable codes of SPEC §3.
+//! Handlers map it at the edge: HTTP functions to the error envelope, workers to
+//! retry-or-not decisions.
+
+use crate::queue::QueueError;
+use crate::secrets::SecretError;
+use crate::store::StoreError;
+
+/// Stable `code` values of the error envelope `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    // request shape
+    InvalidJson,
+    UnsupportedMediaType,
+    ValidationFailed,
+    InvalidCursor,
+    RouteNotFound,
+    MethodNotAllowed,
+    Unauthenticated,
+    UnauthorizedCompanyAccess,
+    // catalogue
+    StorageUnitNotFound,
+    StorageUnitCompanyMismatch,
+    StorageUnitRequired,
+    IngredientNotFound,
+    RecipeNotFound,
+    InvalidTrimPct,
+    RecipeCycle,
+    // transfer
+    DateRequired,
+    InvalidDateFormat,
+    LocationNotFound,
+    LocationHasNoStorageUnit,
+    // worker messages
+    InvalidMessage,
+    NotImplemented,
+    // infrastructure
+    StoreUnavailable,
+    QueueUnavailable,
+    SecretsUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidJson => "invalid_json",
+            UnsupportedMediaType => "unsupported_media_type",
+            ValidationFailed => "validation_failed",
+            InvalidCursor => "invalid_cursor",
+            RouteNotFound => "route_not_found",
+            MethodNotAllowed => "method_not_allowed",
+            Unauthenticated => "unauthenticated",
+            UnauthorizedCompanyAccess => "unauthorized_company_access",
+            StorageUnitNotFound => "storage_unit_not_found",
+            StorageUnitCompanyMismatch => "storage_unit_company_mismatch",
+            StorageUnitRequired => "storage_unit_required",
+            IngredientNotFound => "ingredient_not_found",
+            RecipeNotFound => "recipe_not_found",
+            InvalidTrimPct => "invalid_trim_pct",
+            RecipeCycle => "recipe_cycle",
+            DateRequired => "date_required",
+            InvalidDateFormat => "invalid_date_format",
+            LocationNotFound => "location_not_found",
+            LocationHasNoStorageUnit => "location_has_no_storage_unit",
+            InvalidMessage => "invalid_message",
+            NotImplemented => "not_implemented",
+            StoreUnavailable => "store_unavailable",
+            QueueUnavailable => "queue_unavailable",
+            SecretsUnavailable => "secrets_unavailable",
+            Internal => "internal_error",
+        }
+    }
+
+    /// HTTP status the admin API answers with.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidJson | ValidationFailed | InvalidCursor | DateRequired | InvalidDateFormat
+            | InvalidMessage => 400,
+            StorageUnitRequired | LocationHasNoStorageUnit | InvalidTrimPct | RecipeCycle
+            | StorageUnitCompanyMismatch => 422,
+            Unauthenticated => 401,
+            UnauthorizedCompanyAccess => 403,
+            RouteNotFound | StorageUnitNotFound | IngredientNotFound | RecipeNotFound
+            | LocationNotFound => 404,
+            MethodNotAllowed => 405,
+            UnsupportedMediaType => 415,
+            NotImplemented => 501,
+            StoreUnavailable | QueueUnavailable | SecretsUnavailable => 503,
+            Internal => 500,
+        }
+    }
+
+    /// Whether repeating the same work later can succeed (drives SQS retry vs. drop).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::StoreUnavailable
+                | ErrorCode::QueueUnavailable
+                | ErrorCode::SecretsUnavailable
+                | ErrorCode::Internal
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure with a stable code and a message a person can act on.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationFailed, message)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => {
+                AppError::new(ErrorCode::StoreUnavailable, format!("state store unavailable, retry later: {err}"))
+            }
+            other => AppError::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}
+
+impl From<QueueError> for AppError {
+    fn from(err: QueueError) -> Self {
+        AppError::new(ErrorCode::QueueUnavailable, format!("queue unavailable, retry later: {err}"))
+    }
+}
+
+impl From<SecretError> for AppError {
+    fn from(err: SecretError) -> Self {
+        match err {
+            SecretError::Unavailable(_) => {
+                AppError::new(ErrorCode::SecretsUnavailable, format!("secret store unavailable, retry later: {err}"))
+            }
+            other => AppError::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! transfer-worker: consumes the transfer queue, one location and business date per message.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::LambdaEvent;
+
+use super::now;
+use crate::deps::Deps;
+use crate::transfer::run::{run, Outcome};
+use crate::transfer::TransferRequest;
+use crate::worker::batch::parse_body;
+use crate::worker::{process_batch, RecordOutcome};
+
+/// Records processed at once; bounded so one batch cannot exhaust the Lightspeed budget.
+const CONCURRENCY: usize = 4;
+
+pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let response = process_batch("transfer-worker", event.payload, CONCURRENCY, |record| async move {
+        let request: TransferRequest = match parse_body(&record) {
+            Ok(request) => request,
+            Err(err) => return RecordOutcome::Retry(err),
+        };
+        match run(deps.store.as_ref(), &request, &now()).await {
+            Ok(Outcome::Logged(log)) => {
+                tracing::info!(log_id = log.log_id, status = ?log.status, "transfer attempt logged");
+                RecordOutcome::Done
+            }
+            Ok(Outcome::AlreadyLogged(log_id)) => {
+                tracing::info!(log_id, "duplicate delivery; attempt already logged");
+                RecordOutcome::Done
+            }
+            Err(err) => RecordOutcome::Retry(err),
+        }
+    })
+    .await?;
+    Ok(response)
+}

@@ -1,0 +1,27 @@
+//! tillbridge's shared library: the pure domain core, the ports (narrow traits) it talks
+//! through, their AWS adapters, and the use cases and handlers the Lambda functions call.
+
+pub mod api;
+pub mod aws;
+pub mod catalog;
+pub mod config;
+pub mod deps;
+pub mod error;
+pub mod handlers;
+pub mod ids;
+pub mod money;
+pub mod queue;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;
+pub mod transfer;
+pub mod worker;
+
+pub use config::Config;
+pub use deps::Deps;
+pub use error::{AppError, ErrorCode};
+
+// Re-exported so the function crates stay a thin `main` with one dependency.
+pub use aws_lambda_events;
+pub use lambda_http;
+pub use lambda_runtime;

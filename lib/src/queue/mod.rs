@@ -1,0 +1,57 @@
+//! The queue port: what functions send to the transfer, migration, sales-events and
+//! journal queues. Receiving is the Lambda event source's job (or the local host's).
+
+pub mod sqs;
+
+use async_trait::async_trait;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueName {
+    Transfer,
+    Migration,
+    SalesEvents,
+    Journal,
+}
+
+impl QueueName {
+    pub const ALL: [QueueName; 4] = [
+        QueueName::Transfer,
+        QueueName::Migration,
+        QueueName::SalesEvents,
+        QueueName::Journal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueName::Transfer => "transfer",
+            QueueName::Migration => "migration",
+            QueueName::SalesEvents => "sales-events",
+            QueueName::Journal => "journal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMessage {
+    pub body: String,
+    /// SQS allows 0–900 s; retries use it for back-off.
+    pub delay_seconds: u32,
+    /// Carried as a message attribute so the receiver can log it before parsing the body.
+    pub correlation_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+    #[error("message rejected: {0}")]
+    Rejected(String),
+}
+
+#[async_trait]
+pub trait MessageQueue: Send + Sync {
+    async fn send(&self, queue: QueueName, message: OutboundMessage) -> Result<String, QueueError>;
+}
+
+/// Message attribute that carries the correlation id across queues.
+pub const CORRELATION_ATTRIBUTE: &str = "correlation_id";

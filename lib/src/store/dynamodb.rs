@@ -1,0 +1,316 @@
+//! [`ItemStore`] on DynamoDB (AWS or DynamoDB Local).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use serde_json::{Map, Number, Value};
+
+use super::{attr, Condition, Item, ItemStore, Key, Page, Query, SortKeyCondition, StoreError, Write};
+
+pub struct DynamoDbStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+/// A condition as DynamoDB expression parts.
+struct ConditionExpr {
+    expression: Option<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn condition_expr(condition: Condition) -> ConditionExpr {
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let expression = match condition {
+        Condition::None => None,
+        Condition::NotExists => {
+            names.insert("#pk".to_string(), attr::PK.to_string());
+            Some("attribute_not_exists(#pk)".to_string())
+        }
+        Condition::Exists => {
+            names.insert("#pk".to_string(), attr::PK.to_string());
+            Some("attribute_exists(#pk)".to_string())
+        }
+        Condition::VersionIs(version) => {
+            names.insert("#v".to_string(), attr::VERSION.to_string());
+            values.insert(":v".to_string(), AttributeValue::N(version.to_string()));
+            Some("#v = :v".to_string())
+        }
+    };
+    ConditionExpr {
+        expression,
+        names,
+        values,
+    }
+}
+
+fn some_if_any<K, V>(map: HashMap<K, V>) -> Option<HashMap<K, V>> {
+    (!map.is_empty()).then_some(map)
+}
+
+fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (attr::PK.to_string(), AttributeValue::S(key.pk.clone())),
+        (attr::SK.to_string(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// JSON → DynamoDB. Numbers keep their exact text (`N` is a decimal string).
+pub fn to_attribute(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(list) => AttributeValue::L(list.iter().map(to_attribute).collect()),
+        Value::Object(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// DynamoDB → JSON. Money is stored as strings, so numbers here are counters and epochs.
+pub fn from_attribute(value: &AttributeValue) -> Result<Value, StoreError> {
+    Ok(match value {
+        AttributeValue::Null(_) => Value::Null,
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => {
+            if let Ok(i) = n.parse::<i64>() {
+                Value::Number(i.into())
+            } else if let Ok(u) = n.parse::<u64>() {
+                Value::Number(u.into())
+            } else {
+                n.parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or_else(|| StoreError::Malformed(format!("number `{n}`")))?
+            }
+        }
+        AttributeValue::L(list) => Value::Array(
+            list.iter()
+                .map(from_attribute)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        AttributeValue::M(map) => Value::Object(from_attributes(map)?),
+        AttributeValue::Ss(set) => Value::Array(set.iter().cloned().map(Value::String).collect()),
+        other => return Err(StoreError::Malformed(format!("unsupported attribute {other:?}"))),
+    })
+}
+
+pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
+    item.iter()
+        .map(|(k, v)| (k.clone(), to_attribute(v)))
+        .collect()
+}
+
+pub fn from_attributes(map: &HashMap<String, AttributeValue>) -> Result<Map<String, Value>, StoreError> {
+    map.iter()
+        .map(|(k, v)| Ok((k.clone(), from_attribute(v)?)))
+        .collect()
+}
+
+/// Classifies an SDK failure: throttling, 5xx and transport errors are retryable.
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: SdkError<E, R>) -> StoreError {
+    match &err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code().unwrap_or_default();
+            let message = inner.message().unwrap_or_default().to_string();
+            match code {
+                "ConditionalCheckFailedException" => StoreError::ConditionFailed,
+                "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "TransactionConflictException"
+                | "TransactionInProgressException" => StoreError::Unavailable(format!("{code}: {message}")),
+                _ => StoreError::Rejected(format!("{code}: {message}")),
+            }
+        }
+        SdkError::ConstructionFailure(_) => StoreError::Rejected(format!("{err:?}")),
+        _ => StoreError::Unavailable(format!("{err:?}")),
+    }
+}
+
+#[async_trait]
+impl ItemStore for DynamoDbStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item.as_ref().map(from_attributes).transpose()
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        let cond = condition_expr(condition);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attributes(&item)))
+            .set_condition_expression(cond.expression)
+            .set_expression_attribute_names(some_if_any(cond.names))
+            .set_expression_attribute_values(some_if_any(cond.values))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        let cond = condition_expr(condition);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .set_condition_expression(cond.expression)
+            .set_expression_attribute_names(some_if_any(cond.names))
+            .set_expression_attribute_values(some_if_any(cond.values))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let (pk_attr, sk_attr) = match query.index {
+            Some(index) => index.key_attrs(),
+            None => (attr::PK, attr::SK),
+        };
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(query.pk.clone()))]);
+        let mut expression = "#pk = :pk".to_string();
+        match &query.sk {
+            Some(SortKeyCondition::BeginsWith(prefix)) => {
+                names.insert("#sk".into(), sk_attr.into());
+                values.insert(":sk".into(), AttributeValue::S(prefix.clone()));
+                expression.push_str(" AND begins_with(#sk, :sk)");
+            }
+            Some(SortKeyCondition::Between(low, high)) => {
+                names.insert("#sk".into(), sk_attr.into());
+                values.insert(":lo".into(), AttributeValue::S(low.clone()));
+                values.insert(":hi".into(), AttributeValue::S(high.clone()));
+                expression.push_str(" AND #sk BETWEEN :lo AND :hi");
+            }
+            None => {}
+        }
+        let limit = i32::try_from(query.limit.clamp(1, 1000)).unwrap_or(1000);
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(query.index.map(|i| i.name().to_string()))
+            .key_condition_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .limit(limit)
+            .scan_index_forward(query.forward)
+            .set_exclusive_start_key(query.start_after.as_ref().map(to_attributes))
+            .consistent_read(query.index.is_none())
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = output
+            .items()
+            .iter()
+            .map(from_attributes)
+            .collect::<Result<Vec<_>, _>>()?;
+        let last_key = output.last_evaluated_key.as_ref().map(from_attributes).transpose()?;
+        Ok(Page { items, last_key })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(writes.len());
+        for write in writes {
+            let item = match write {
+                Write::Put(item, condition) => {
+                    let cond = condition_expr(condition);
+                    let put = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_attributes(&item)))
+                        .set_condition_expression(cond.expression)
+                        .set_expression_attribute_names(some_if_any(cond.names))
+                        .set_expression_attribute_values(some_if_any(cond.values))
+                        .build()
+                        .map_err(|e| StoreError::Rejected(e.to_string()))?;
+                    TransactWriteItem::builder().put(put).build()
+                }
+                Write::Delete(key, condition) => {
+                    let cond = condition_expr(condition);
+                    let delete = Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_map(&key)))
+                        .set_condition_expression(cond.expression)
+                        .set_expression_attribute_names(some_if_any(cond.names))
+                        .set_expression_attribute_values(some_if_any(cond.values))
+                        .build()
+                        .map_err(|e| StoreError::Rejected(e.to_string()))?;
+                    TransactWriteItem::builder().delete(delete).build()
+                }
+            };
+            items.push(item);
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(service))
+                if matches!(
+                    service.err(),
+                    TransactWriteItemsError::TransactionCanceledException(e)
+                        if e.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+                ) =>
+            {
+                Err(StoreError::ConditionFailed)
+            }
+            Err(err) => Err(classify(err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_round_trips_through_attributes() {
+        let value = json!({"s": "1.10", "n": 42, "neg": -7, "b": true, "z": null, "l": [1, "a"], "m": {"k": "v"}});
+        let Value::Object(item) = value.clone() else { unreachable!() };
+        let back = from_attributes(&to_attributes(&item)).unwrap();
+        assert_eq!(Value::Object(back), value);
+    }
+
+    #[test]
+    fn decimal_strings_stay_strings() {
+        assert_eq!(to_attribute(&json!("0.10")), AttributeValue::S("0.10".into()));
+    }
+}

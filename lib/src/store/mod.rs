@@ -1,0 +1,176 @@
+//! The state-store port: a narrow key-value view of the one DynamoDB table.
+//! Use cases build keys with [`keys`] and never see an SDK type.
+
+pub mod dynamodb;
+pub mod keys;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+/// One stored item: JSON attributes, including the key attributes of [`keys`].
+pub type Item = Map<String, Value>;
+
+/// Names of the key and bookkeeping attributes (mirrored in `template.yaml`).
+pub mod attr {
+    pub const PK: &str = "pk";
+    pub const SK: &str = "sk";
+    pub const GSI1PK: &str = "gsi1pk";
+    pub const GSI1SK: &str = "gsi1sk";
+    pub const GSI2PK: &str = "gsi2pk";
+    pub const GSI2SK: &str = "gsi2sk";
+    /// TTL attribute (epoch seconds); DynamoDB deletes expired items lazily, so readers
+    /// must still compare it with the clock.
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// Optimistic-concurrency counter for read-modify-write updates.
+    pub const VERSION: &str = "version";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// The secondary indexes of the table (see `keys/ACCESS_PATTERNS.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1",
+            Index::Gsi2 => "gsi2",
+        }
+    }
+    pub fn key_attrs(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Gsi1 => (attr::GSI1PK, attr::GSI1SK),
+            Index::Gsi2 => (attr::GSI2PK, attr::GSI2SK),
+        }
+    }
+}
+
+/// Precondition of a write; this is what makes repeated writes idempotent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    None,
+    /// Only create: fails with [`StoreError::ConditionFailed`] when the key exists.
+    NotExists,
+    /// Only replace an existing item.
+    Exists,
+    /// Only replace the item whose `version` attribute equals this value.
+    VersionIs(u64),
+}
+
+#[derive(Debug, Clone)]
+pub enum SortKeyCondition {
+    BeginsWith(String),
+    Between(String, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub index: Option<Index>,
+    pub pk: String,
+    pub sk: Option<SortKeyCondition>,
+    pub limit: u32,
+    /// The previous page's `last_key`, to continue from.
+    pub start_after: Option<Item>,
+    pub forward: bool,
+}
+
+impl Query {
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self {
+            index: None,
+            pk: pk.into(),
+            sk: None,
+            limit: 100,
+            start_after: None,
+            forward: true,
+        }
+    }
+    pub fn on(mut self, index: Index) -> Self {
+        self.index = Some(index);
+        self
+    }
+    pub fn begins_with(mut self, prefix: impl Into<String>) -> Self {
+        self.sk = Some(SortKeyCondition::BeginsWith(prefix.into()));
+        self
+    }
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+    pub fn start_after(mut self, key: Option<Item>) -> Self {
+        self.start_after = key;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Present when more items may follow; pass it back as `start_after`.
+    pub last_key: Option<Item>,
+}
+
+/// One write of an all-or-nothing transaction.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Put(Item, Condition),
+    Delete(Key, Condition),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the write's condition did not hold")]
+    ConditionFailed,
+    /// Throttling, timeouts, 5xx: safe to retry.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored item is malformed: {0}")]
+    Malformed(String),
+    #[error("store request rejected: {0}")]
+    Rejected(String),
+}
+
+#[async_trait]
+pub trait ItemStore: Send + Sync {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+    /// All writes succeed or none; a failed condition gives [`StoreError::ConditionFailed`].
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Serialises a domain record and adds its key attributes.
+pub fn to_item<T: serde::Serialize>(record: &T, key: &Key) -> Result<Item, StoreError> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(mut map)) => {
+            map.insert(attr::PK.into(), Value::String(key.pk.clone()));
+            map.insert(attr::SK.into(), Value::String(key.sk.clone()));
+            Ok(map)
+        }
+        Ok(_) => Err(StoreError::Malformed("record is not a JSON object".into())),
+        Err(err) => Err(StoreError::Malformed(err.to_string())),
+    }
+}
+
+/// Reads a domain record back from an item (key attributes are ignored by serde).
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_json::from_value(Value::Object(item)).map_err(|err| StoreError::Malformed(err.to_string()))
+}

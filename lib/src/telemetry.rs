@@ -1,0 +1,52 @@
+//! Structured JSON logs. Every line carries the correlation id of the work it belongs to,
+//! because handlers run inside [`correlation_span`].
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the JSON subscriber once per process. Level from `AWS_LAMBDA_LOG_LEVEL`,
+/// else `RUST_LOG`, else `info`.
+pub fn init() {
+    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .ok()
+        .and_then(|level| EnvFilter::try_new(level.to_lowercase()).ok())
+        .or_else(|| EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    // try_init: a second call (tests, the local host) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .try_init();
+}
+
+/// The span every unit of work runs in; its fields appear on each log line.
+pub fn correlation_span(function: &'static str, correlation_id: &str) -> tracing::Span {
+    tracing::info_span!("work", function, correlation_id = %correlation_id)
+}
+
+/// Accepts a caller-supplied correlation id only if it is short and printable,
+/// so log lines cannot be forged or bloated through it.
+pub fn sanitize_correlation_id(candidate: Option<&str>) -> Option<String> {
+    candidate
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && id.len() <= 100)
+        .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correlation_ids_from_outside_are_checked() {
+        assert_eq!(sanitize_correlation_id(Some(" abc-1 ")), Some("abc-1".into()));
+        assert_eq!(sanitize_correlation_id(Some("a\nb")), None);
+        assert_eq!(sanitize_correlation_id(Some("")), None);
+        assert_eq!(sanitize_correlation_id(None), None);
+        assert_eq!(sanitize_correlation_id(Some(&"x".repeat(101))), None);
+    }
+}

@@ -1,0 +1,61 @@
+//! The transfer log: one item per attempt, with the result fields of SPEC C5.
+
+use serde::{Deserialize, Serialize};
+
+use super::request::TransferRequest;
+use crate::store::{attr, keys, to_item, Item, Key, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    Success,
+    NoData,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferLog {
+    pub log_id: String,
+    pub request_uuid: String,
+    pub attempt: u32,
+    pub company_id: String,
+    pub location_id: String,
+    /// The date as requested (it may be the invalid value that failed the attempt).
+    pub date: String,
+    pub status: TransferStatus,
+    pub success: bool,
+    pub no_data: bool,
+    pub ledger_ids: Vec<String>,
+    pub error: Option<LogError>,
+    pub requested_at: String,
+    pub finished_at: String,
+}
+
+impl TransferLog {
+    /// Deterministic per (request, attempt): a redelivered message finds its own log.
+    pub fn id_for(request: &TransferRequest) -> String {
+        format!("{}-{}", request.request_uuid, request.attempt)
+    }
+
+    pub fn key(&self) -> Key {
+        keys::transfer_log(&self.company_id, &self.location_id, &self.date, &self.requested_at, &self.log_id)
+    }
+
+    /// The stored item, joined to the failed-logs and per-request indexes.
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = to_item(self, &self.key())?;
+        if self.status == TransferStatus::Failed {
+            item.insert(attr::GSI1PK.into(), keys::failed_transfer_logs(&self.company_id, &self.location_id).into());
+            item.insert(attr::GSI1SK.into(), self.finished_at.clone().into());
+        }
+        item.insert(attr::GSI2PK.into(), keys::request(&self.request_uuid).into());
+        item.insert(attr::GSI2SK.into(), format!("TLOG#{}", self.log_id).into());
+        Ok(item)
+    }
+}
