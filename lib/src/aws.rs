@@ -20,10 +20,17 @@ pub async fn clients(config: &Config) -> AwsClients {
         // DynamoDB Local and moto accept any credentials; never pick up a real profile.
         loader = loader
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local", "local", None, None, "tillbridge-local",
+                "local",
+                "local",
+                None,
+                None,
+                "tillbridge-local",
             ))
             .region(aws_config::Region::new(
-                config.region.clone().unwrap_or_else(|| "us-east-1".to_string()),
+                config
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| "us-east-1".to_string()),
             ));
     }
     let shared = loader.load().await;

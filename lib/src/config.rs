@@ -148,11 +148,17 @@ mod tests {
     #[test]
     fn reads_required_and_optional_values() {
         let mut vars = full();
-        vars.insert(env::DYNAMODB_ENDPOINT.into(), "http://127.0.0.1:8000".into());
+        vars.insert(
+            env::DYNAMODB_ENDPOINT.into(),
+            "http://127.0.0.1:8000".into(),
+        );
         let config = Config::from_vars(vars).unwrap();
         assert_eq!(config.table_name, "t");
         assert_eq!(config.queues.journal, "http://q/journal");
-        assert_eq!(config.endpoints.dynamodb.as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(
+            config.endpoints.dynamodb.as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
         assert_eq!(config.endpoints.sqs, None);
     }
 
@@ -174,7 +180,10 @@ mod tests {
         vars.insert(env::SQS_ENDPOINT.into(), "localhost:5000".into());
         assert!(matches!(
             Config::from_vars(vars),
-            Err(ConfigError::Invalid { name: "SQS_ENDPOINT", .. })
+            Err(ConfigError::Invalid {
+                name: "SQS_ENDPOINT",
+                ..
+            })
         ));
     }
 }

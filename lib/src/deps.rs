@@ -26,7 +26,10 @@ impl Deps {
     pub async fn from_config(config: Config) -> Self {
         let clients = aws::clients(&config).await;
         Self {
-            store: Arc::new(DynamoDbStore::new(clients.dynamodb, config.table_name.clone())),
+            store: Arc::new(DynamoDbStore::new(
+                clients.dynamodb,
+                config.table_name.clone(),
+            )),
             queue: Arc::new(SqsQueue::new(clients.sqs, config.queues.clone())),
             secrets: Arc::new(SecretsManagerVault::new(clients.secrets)),
             config,

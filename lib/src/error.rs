@@ -79,7 +79,10 @@ impl ErrorCode {
         match self {
             InvalidJson | ValidationFailed | InvalidCursor | DateRequired | InvalidDateFormat
             | InvalidMessage => 400,
-            StorageUnitRequired | LocationHasNoStorageUnit | InvalidTrimPct | RecipeCycle
+            StorageUnitRequired
+            | LocationHasNoStorageUnit
+            | InvalidTrimPct
+            | RecipeCycle
             | StorageUnitCompanyMismatch => 422,
             Unauthenticated => 401,
             UnauthorizedCompanyAccess => 403,
@@ -135,9 +138,10 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(_) => {
-                AppError::new(ErrorCode::StoreUnavailable, format!("state store unavailable, retry later: {err}"))
-            }
+            StoreError::Unavailable(_) => AppError::new(
+                ErrorCode::StoreUnavailable,
+                format!("state store unavailable, retry later: {err}"),
+            ),
             other => AppError::new(ErrorCode::Internal, other.to_string()),
         }
     }
@@ -145,16 +149,20 @@ impl From<StoreError> for AppError {
 
 impl From<QueueError> for AppError {
     fn from(err: QueueError) -> Self {
-        AppError::new(ErrorCode::QueueUnavailable, format!("queue unavailable, retry later: {err}"))
+        AppError::new(
+            ErrorCode::QueueUnavailable,
+            format!("queue unavailable, retry later: {err}"),
+        )
     }
 }
 
 impl From<SecretError> for AppError {
     fn from(err: SecretError) -> Self {
         match err {
-            SecretError::Unavailable(_) => {
-                AppError::new(ErrorCode::SecretsUnavailable, format!("secret store unavailable, retry later: {err}"))
-            }
+            SecretError::Unavailable(_) => AppError::new(
+                ErrorCode::SecretsUnavailable,
+                format!("secret store unavailable, retry later: {err}"),
+            ),
             other => AppError::new(ErrorCode::Internal, other.to_string()),
         }
     }

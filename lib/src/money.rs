@@ -115,7 +115,10 @@ macro_rules! exact_decimal {
 }
 
 exact_decimal!(Money, "An amount of money in the location's currency.");
-exact_decimal!(Quantity, "A quantity of an item or ingredient in its own unit.");
+exact_decimal!(
+    Quantity,
+    "A quantity of an item or ingredient in its own unit."
+);
 
 impl Money {
     /// Half-even (banker's) rounding to `minor_units` decimals, the rule Lightspeed uses.
@@ -164,9 +167,17 @@ mod tests {
 
     #[test]
     fn json_accepts_strings_and_integers_and_refuses_floats() {
-        assert_eq!(serde_json::from_str::<Money>("\"12.50\"").unwrap(), m("12.5"));
-        assert_eq!(serde_json::from_str::<Quantity>("3").unwrap(), Quantity(Decimal::from(3)));
-        let err = serde_json::from_str::<Money>("12.5").unwrap_err().to_string();
+        assert_eq!(
+            serde_json::from_str::<Money>("\"12.50\"").unwrap(),
+            m("12.5")
+        );
+        assert_eq!(
+            serde_json::from_str::<Quantity>("3").unwrap(),
+            Quantity(Decimal::from(3))
+        );
+        let err = serde_json::from_str::<Money>("12.5")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("floating-point"), "{err}");
         assert!(serde_json::from_str::<Money>("\"1e3\"").is_err());
         assert!(serde_json::from_str::<Money>("\"abc\"").is_err());

@@ -33,7 +33,10 @@ pub fn sanitize_correlation_id(candidate: Option<&str>) -> Option<String> {
     candidate
         .map(str::trim)
         .filter(|id| !id.is_empty() && id.len() <= 100)
-        .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        .filter(|id| {
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
         .map(str::to_string)
 }
 
@@ -43,7 +46,10 @@ mod tests {
 
     #[test]
     fn correlation_ids_from_outside_are_checked() {
-        assert_eq!(sanitize_correlation_id(Some(" abc-1 ")), Some("abc-1".into()));
+        assert_eq!(
+            sanitize_correlation_id(Some(" abc-1 ")),
+            Some("abc-1".into())
+        );
         assert_eq!(sanitize_correlation_id(Some("a\nb")), None);
         assert_eq!(sanitize_correlation_id(Some("")), None);
         assert_eq!(sanitize_correlation_id(None), None);

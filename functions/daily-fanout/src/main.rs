@@ -8,5 +8,8 @@ async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
     // Built now so a misconfigured deployment fails at init, not on the first event.
     let _deps = Deps::from_env().await?;
-    run(service_fn(|event| handlers::pending::scheduled("daily-fanout", event))).await
+    run(service_fn(|event| {
+        handlers::pending::scheduled("daily-fanout", event)
+    }))
+    .await
 }

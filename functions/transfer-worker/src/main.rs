@@ -1,12 +1,15 @@
 //! transfer-worker Lambda: one location and business date per transfer-queue message.
 
-use tillbridge::{handlers, telemetry, Deps};
 use tillbridge::lambda_runtime::{run, service_fn};
+use tillbridge::{handlers, telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
     let deps = Deps::from_env().await?;
     let deps = &deps;
-    run(service_fn(move |event| async move { handlers::transfer_worker::handle(deps, event).await })).await
+    run(service_fn(move |event| async move {
+        handlers::transfer_worker::handle(deps, event).await
+    }))
+    .await
 }

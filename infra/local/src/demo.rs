@@ -4,17 +4,22 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tillbridge::queue::CORRELATION_ATTRIBUTE;
 use tillbridge::transfer::TransferRequest;
 
+use crate::admin_client::AdminClient;
 use crate::host::{HostOptions, LocalHost};
 use crate::stack::{ensure_up, LocalStack};
 use crate::Error;
 
 pub const DEMO_COMPANY: &str = "demo-group";
 
-const STORAGE_UNITS: [(&str, &str); 3] = [("Main Kitchen", "MK"), ("Bar Storage", "BAR"), ("Terrace Storage", "TER")];
+const STORAGE_UNITS: [(&str, &str); 3] = [
+    ("Main Kitchen", "MK"),
+    ("Bar Storage", "BAR"),
+    ("Terrace Storage", "TER"),
+];
 const INGREDIENTS: [(&str, &str, &str); 8] = [
     ("Coffee beans", "kg", "ING-COFFEE"),
     ("Cola bottle 0.33 l", "bottle", "ING-COLA"),
@@ -26,67 +31,15 @@ const INGREDIENTS: [(&str, &str, &str); 8] = [
     ("Vodka", "l", "ING-VODKA"),
 ];
 
-/// A small admin API client over real HTTP.
-pub struct AdminClient {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl AdminClient {
-    pub fn new(base: &str, token: String) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            base: base.trim_end_matches('/').to_string(),
-            token,
-        }
-    }
-
-    pub async fn post(&self, path: &str, body: &Value, idempotency_key: Option<&str>) -> Result<(u16, Value), Error> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(body);
-        if let Some(key) = idempotency_key {
-            request = request.header("Idempotency-Key", key);
-        }
-        let response = request.send().await?;
-        Ok((response.status().as_u16(), response.json().await?))
-    }
-
-    pub async fn get(&self, path: &str) -> Result<(u16, Value), Error> {
-        let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
-        Ok((response.status().as_u16(), response.json().await?))
-    }
-
-    /// Follows `next_cursor` to the end of a list.
-    pub async fn list_all(&self, path: &str, limit: u32) -> Result<(Vec<Value>, usize), Error> {
-        let mut items = Vec::new();
-        let mut pages = 0;
-        let mut cursor: Option<String> = None;
-        loop {
-            let url = match &cursor {
-                Some(c) => format!("{path}?limit={limit}&cursor={c}"),
-                None => format!("{path}?limit={limit}"),
-            };
-            let (status, body) = self.get(&url).await?;
-            if status != 200 {
-                return Err(format!("GET {url} → {status}: {body}").into());
-            }
-            pages += 1;
-            items.extend(body["items"].as_array().cloned().unwrap_or_default());
-            match body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_string()),
-                None => return Ok((items, pages)),
-            }
-        }
-    }
-}
-
 fn step(text: &str) {
     println!("\n==> {text}");
 }
 
 pub async fn run() -> Result<(), Error> {
     let started = Instant::now();
-    step("Local stack: DynamoDB Local + moto (SQS, Secrets Manager), provisioned from template.yaml");
+    step(
+        "Local stack: DynamoDB Local + moto (SQS, Secrets Manager), provisioned from template.yaml",
+    );
     let stack: LocalStack = ensure_up().await?;
     println!("    DynamoDB  {}", stack.resources.endpoints.dynamodb);
     println!("    moto      {}", stack.resources.endpoints.moto);
@@ -94,33 +47,74 @@ pub async fn run() -> Result<(), Error> {
     for (id, queue) in &stack.resources.queues {
         println!("    queue     {id:<18} {}", queue.url);
     }
-    let host = LocalHost::start(&stack, HostOptions { port: 0, workers: true }).await?;
-    println!("    functions served at {} (admin API under /v1), queue workers polling", host.base_url);
+    let host = LocalHost::start(
+        &stack,
+        HostOptions {
+            port: 0,
+            workers: true,
+        },
+    )
+    .await?;
+    println!(
+        "    functions served at {} (admin API under /v1), queue workers polling",
+        host.base_url
+    );
 
     let api = AdminClient::new(&host.base_url, host.token(DEMO_COMPANY));
     let company = format!("/v1/companies/{DEMO_COMPANY}");
 
     step(&format!("Catalogue of company `{DEMO_COMPANY}` through the admin API (idempotent: re-runs create nothing new)"));
     for (name, code) in STORAGE_UNITS {
-        let (status, body) = api.post(&format!("{company}/storage-units"), &json!({"name": name, "code": code}), Some(code)).await?;
+        let (status, body) = api
+            .post(
+                &format!("{company}/storage-units"),
+                &json!({"name": name, "code": code}),
+                Some(code),
+            )
+            .await?;
         if !(status == 200 || status == 201) {
             return Err(format!("creating storage unit {name}: {status} {body}").into());
         }
-        println!("    storage unit {:<16} {} ({})", name, body["id"].as_str().unwrap_or("?"), if status == 201 { "created" } else { "already there" });
+        println!(
+            "    storage unit {:<16} {} ({})",
+            name,
+            body["id"].as_str().unwrap_or("?"),
+            if status == 201 {
+                "created"
+            } else {
+                "already there"
+            }
+        );
     }
     for (name, unit, sku) in INGREDIENTS {
         let (status, body) = api
-            .post(&format!("{company}/ingredients"), &json!({"name": name, "unit": unit, "sku": sku}), Some(sku))
+            .post(
+                &format!("{company}/ingredients"),
+                &json!({"name": name, "unit": unit, "sku": sku}),
+                Some(sku),
+            )
             .await?;
         if !(status == 200 || status == 201) {
             return Err(format!("creating ingredient {name}: {status} {body}").into());
         }
-        println!("    ingredient   {:<20} {:<7} ({})", name, unit, if status == 201 { "created" } else { "already there" });
+        println!(
+            "    ingredient   {:<20} {:<7} ({})",
+            name,
+            unit,
+            if status == 201 {
+                "created"
+            } else {
+                "already there"
+            }
+        );
     }
     let (units, unit_pages) = api.list_all(&format!("{company}/storage-units"), 2).await?;
-    let (ingredients, ingredient_pages) = api.list_all(&format!("{company}/ingredients"), 5).await?;
+    let (ingredients, ingredient_pages) =
+        api.list_all(&format!("{company}/ingredients"), 5).await?;
 
-    step("Worker round trip: a transfer request on the transfer queue, processed by transfer-worker");
+    step(
+        "Worker round trip: a transfer request on the transfer queue, processed by transfer-worker",
+    );
     let request = TransferRequest {
         request_uuid: uuid::Uuid::new_v4().to_string(),
         company_id: DEMO_COMPANY.into(),
@@ -150,9 +144,12 @@ pub async fn run() -> Result<(), Error> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let log = loop {
         let (_, body) = api.get(&logs_path).await?;
-        let found = body["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|l| l["request_uuid"] == request.request_uuid.as_str()).cloned());
+        let found = body["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|l| l["request_uuid"] == request.request_uuid.as_str())
+                .cloned()
+        });
         if let Some(log) = found {
             break log;
         }
@@ -171,10 +168,23 @@ pub async fn run() -> Result<(), Error> {
 
     step("Summary");
     println!("    company            {DEMO_COMPANY}");
-    println!("    storage units      {} (read back in {unit_pages} pages of 2)", units.len());
-    println!("    ingredients        {} (read back in {ingredient_pages} pages of 5)", ingredients.len());
-    println!("    transfer worker    request {} → log status `{}`", request.request_uuid, log["status"].as_str().unwrap_or("?"));
-    println!("    elapsed            {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "    storage units      {} (read back in {unit_pages} pages of 2)",
+        units.len()
+    );
+    println!(
+        "    ingredients        {} (read back in {ingredient_pages} pages of 5)",
+        ingredients.len()
+    );
+    println!(
+        "    transfer worker    request {} → log status `{}`",
+        request.request_uuid,
+        log["status"].as_str().unwrap_or("?")
+    );
+    println!(
+        "    elapsed            {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     println!("\n    The stack keeps running for the next command; stop it with `cargo run -p tillbridge-local -- down`.");
     Ok(())
 }

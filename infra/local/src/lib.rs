@@ -2,6 +2,7 @@
 //! resources provisioned from `template.yaml`, and a function host that serves the HTTP
 //! functions and feeds the queue workers with real SQS events.
 
+pub mod admin_client;
 pub mod demo;
 pub mod host;
 pub mod paths;

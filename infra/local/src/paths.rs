@@ -31,15 +31,3 @@ pub fn moto_server() -> PathBuf {
 pub fn install_script() -> PathBuf {
     root().join("infra/scripts/install.sh")
 }
-
-pub fn logs_dir() -> PathBuf {
-    local_dir().join("logs")
-}
-
-pub fn stack_state() -> PathBuf {
-    local_dir().join("stack.json")
-}
-
-pub fn stack_lock() -> PathBuf {
-    local_dir().join("stack.lock")
-}

@@ -16,7 +16,12 @@ pub fn free_port() -> Result<u16, Error> {
 }
 
 /// Starts `program` detached, logging to `log`; returns its pid.
-pub fn spawn_detached(program: &Path, args: &[String], cwd: &Path, log: &Path) -> Result<u32, Error> {
+pub fn spawn_detached(
+    program: &Path,
+    args: &[String],
+    cwd: &Path,
+    log: &Path,
+) -> Result<u32, Error> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -16,7 +16,8 @@ use crate::{Error, LOCAL_STACK_NAME};
 /// Parameter values the local stack uses instead of the template defaults, as a deploy
 /// would with `--parameter-overrides`: short visibility and few receives so retries and
 /// dead-lettering happen in seconds, not minutes.
-pub const LOCAL_PARAMETER_OVERRIDES: [(&str, &str); 2] = [("QueueVisibilityTimeout", "5"), ("MaxReceiveCount", "3")];
+pub const LOCAL_PARAMETER_OVERRIDES: [(&str, &str); 2] =
+    [("QueueVisibilityTimeout", "5"), ("MaxReceiveCount", "3")];
 
 pub const LOCAL_REGION: &str = "us-east-1";
 pub const LOCAL_ACCOUNT: &str = "123456789012";
@@ -93,13 +94,18 @@ fn base_resolver(template: &LocalTemplate) -> Resolver {
     }
 }
 
-pub async fn provision(template: &LocalTemplate, endpoints: &Endpoints) -> Result<Resources, Error> {
+pub async fn provision(
+    template: &LocalTemplate,
+    endpoints: &Endpoints,
+) -> Result<Resources, Error> {
     let clients = Clients::new(endpoints).await;
     let mut resolver = base_resolver(template);
 
     let table_name = template.table.logical_id.clone();
     create_table(&clients.dynamodb, template, &table_name).await?;
-    resolver.refs.insert(template.table.logical_id.clone(), table_name.clone());
+    resolver
+        .refs
+        .insert(template.table.logical_id.clone(), table_name.clone());
 
     // Dead-letter queues first: a redrive policy needs its target's ARN.
     let mut queues = BTreeMap::new();
@@ -108,18 +114,27 @@ pub async fn provision(template: &LocalTemplate, endpoints: &Endpoints) -> Resul
     for queue in ordered {
         let mut attributes = HashMap::new();
         for (name, value) in [
-            (QueueAttributeName::VisibilityTimeout, &queue.visibility_timeout),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                &queue.visibility_timeout,
+            ),
             (QueueAttributeName::DelaySeconds, &queue.delay_seconds),
-            (QueueAttributeName::MessageRetentionPeriod, &queue.retention_seconds),
+            (
+                QueueAttributeName::MessageRetentionPeriod,
+                &queue.retention_seconds,
+            ),
         ] {
             if let Some(value) = value {
                 attributes.insert(name, resolver.resolve(value)?);
             }
         }
         if let Some(redrive) = &queue.redrive {
-            let dlq: &QueueInfo = queues
-                .get(&redrive.dead_letter_queue)
-                .ok_or_else(|| format!("{}: dead-letter queue {} is not a queue", queue.logical_id, redrive.dead_letter_queue))?;
+            let dlq: &QueueInfo = queues.get(&redrive.dead_letter_queue).ok_or_else(|| {
+                format!(
+                    "{}: dead-letter queue {} is not a queue",
+                    queue.logical_id, redrive.dead_letter_queue
+                )
+            })?;
             let policy = serde_json::json!({
                 "deadLetterTargetArn": dlq.arn,
                 "maxReceiveCount": resolver.resolve(&redrive.max_receive_count)?.parse::<u32>()?,
@@ -145,8 +160,13 @@ pub async fn provision(template: &LocalTemplate, endpoints: &Endpoints) -> Resul
             .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
             .ok_or("queue has no ARN")?;
         resolver.refs.insert(queue.logical_id.clone(), url.clone());
-        resolver.attributes.insert(format!("{}.Arn", queue.logical_id), arn.clone());
-        resolver.attributes.insert(format!("{}.QueueName", queue.logical_id), queue.logical_id.clone());
+        resolver
+            .attributes
+            .insert(format!("{}.Arn", queue.logical_id), arn.clone());
+        resolver.attributes.insert(
+            format!("{}.QueueName", queue.logical_id),
+            queue.logical_id.clone(),
+        );
         queues.insert(
             queue.logical_id.clone(),
             QueueInfo {
@@ -174,15 +194,33 @@ pub async fn provision(template: &LocalTemplate, endpoints: &Endpoints) -> Resul
     })
 }
 
-async fn create_table(client: &aws_sdk_dynamodb::Client, template: &LocalTemplate, name: &str) -> Result<(), Error> {
-    if client.describe_table().table_name(name).send().await.is_ok() {
+async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    template: &LocalTemplate,
+    name: &str,
+) -> Result<(), Error> {
+    if client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let def = &template.table;
     let key = |hash: &str, range: &Option<String>| -> Result<Vec<KeySchemaElement>, Error> {
-        let mut schema = vec![KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build()?];
+        let mut schema = vec![KeySchemaElement::builder()
+            .attribute_name(hash)
+            .key_type(KeyType::Hash)
+            .build()?];
         if let Some(range) = range {
-            schema.push(KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build()?);
+            schema.push(
+                KeySchemaElement::builder()
+                    .attribute_name(range)
+                    .key_type(KeyType::Range)
+                    .build()?,
+            );
         }
         Ok(schema)
     };
@@ -204,7 +242,11 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, template: &LocalTemplat
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
                 .set_key_schema(Some(key(&index.hash_key, &index.range_key)?))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()?,
         );
     }
@@ -218,7 +260,12 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, template: &LocalTemplat
         client
             .update_time_to_live()
             .table_name(name)
-            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build()?)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()?,
+            )
             .send()
             .await?;
     }
@@ -226,13 +273,26 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, template: &LocalTemplat
 }
 
 async fn ensure_secret(client: &aws_sdk_secretsmanager::Client, name: &str) -> Result<(), Error> {
-    if client.describe_secret().secret_id(name).send().await.is_ok() {
+    if client
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     // What GenerateSecretString would produce: a random signing key.
-    let key = uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+    let key =
+        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
     let value = serde_json::json!({ "state_signing_key": key }).to_string();
-    match client.create_secret().name(name).secret_string(value).send().await {
+    match client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(err) if format!("{err:?}").contains("ResourceExistsException") => Ok(()),
         Err(err) => Err(format!("create secret {name}: {err:?}").into()),
@@ -242,13 +302,22 @@ async fn ensure_secret(client: &aws_sdk_secretsmanager::Client, name: &str) -> R
 impl Resources {
     /// A function's environment exactly as Lambda would see it: the template's globals and
     /// the function's own variables, resolved, plus the local endpoint overrides.
-    pub fn function_env(&self, template: &LocalTemplate, binary: &str) -> Result<HashMap<String, String>, Error> {
-        let function = template.function(binary).ok_or_else(|| format!("no function with Binary {binary} in template.yaml"))?;
+    pub fn function_env(
+        &self,
+        template: &LocalTemplate,
+        binary: &str,
+    ) -> Result<HashMap<String, String>, Error> {
+        let function = template
+            .function(binary)
+            .ok_or_else(|| format!("no function with Binary {binary} in template.yaml"))?;
         let mut vars = HashMap::new();
         for (name, value) in template.global_env.iter().chain(function.env.iter()) {
             vars.insert(name.clone(), self.resolver.resolve(value)?);
         }
-        vars.insert(env::DYNAMODB_ENDPOINT.into(), self.endpoints.dynamodb.clone());
+        vars.insert(
+            env::DYNAMODB_ENDPOINT.into(),
+            self.endpoints.dynamodb.clone(),
+        );
         vars.insert(env::SQS_ENDPOINT.into(), self.endpoints.moto.clone());
         vars.insert(env::SECRETS_ENDPOINT.into(), self.endpoints.moto.clone());
         vars.insert(env::AWS_REGION.into(), LOCAL_REGION.into());
@@ -260,6 +329,8 @@ impl Resources {
     }
 
     pub fn queue(&self, logical_id: &str) -> Result<&QueueInfo, Error> {
-        self.queues.get(logical_id).ok_or_else(|| format!("no queue {logical_id}").into())
+        self.queues
+            .get(logical_id)
+            .ok_or_else(|| format!("no queue {logical_id}").into())
     }
 }

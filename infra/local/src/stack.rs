@@ -3,7 +3,7 @@
 //! restarted on a fresh port, so a stack killed mid-test never blocks the next run.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -37,15 +37,54 @@ fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-fn read_state() -> State {
-    std::fs::read_to_string(paths::stack_state())
+/// Where a stack keeps its state, lock and logs. The default is `.local/`; tests that
+/// kill services use their own home so they never disturb the shared stack.
+#[derive(Debug, Clone)]
+pub struct StackHome {
+    dir: PathBuf,
+}
+
+impl Default for StackHome {
+    fn default() -> Self {
+        Self {
+            dir: paths::local_dir(),
+        }
+    }
+}
+
+impl StackHome {
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+    fn state(&self) -> PathBuf {
+        self.dir.join("stack.json")
+    }
+    fn lock(&self) -> PathBuf {
+        self.dir.join("stack.lock")
+    }
+    fn log(&self, kind: &str) -> PathBuf {
+        self.dir.join("logs").join(format!("{kind}.log"))
+    }
+    /// Pids of the recorded service processes.
+    pub fn pids(&self) -> Vec<u32> {
+        let state = read_state(self);
+        [state.dynamodb, state.moto]
+            .into_iter()
+            .flatten()
+            .map(|s| s.pid)
+            .collect()
+    }
+}
+
+fn read_state(home: &StackHome) -> State {
+    std::fs::read_to_string(home.state())
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default()
 }
 
-fn write_state(state: &State) -> Result<(), Error> {
-    std::fs::write(paths::stack_state(), serde_json::to_string_pretty(state)?)?;
+fn write_state(home: &StackHome, state: &State) -> Result<(), Error> {
+    std::fs::write(home.state(), serde_json::to_string_pretty(state)?)?;
     Ok(())
 }
 
@@ -53,9 +92,13 @@ fn write_state(state: &State) -> Result<(), Error> {
 struct StackLock(File);
 
 impl StackLock {
-    fn acquire() -> Result<Self, Error> {
-        std::fs::create_dir_all(paths::local_dir())?;
-        let file = File::options().create(true).truncate(false).write(true).open(paths::stack_lock())?;
+    fn acquire(home: &StackHome) -> Result<Self, Error> {
+        std::fs::create_dir_all(&home.dir)?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(home.lock())?;
         file.lock()?;
         Ok(Self(file))
     }
@@ -69,7 +112,9 @@ impl Drop for StackLock {
 
 /// Runs the idempotent installer (a no-op check once everything is there).
 pub fn install() -> Result<(), Error> {
-    let status = std::process::Command::new("bash").arg(paths::install_script()).status()?;
+    let status = std::process::Command::new("bash")
+        .arg(paths::install_script())
+        .status()?;
     if !status.success() {
         return Err("infra/scripts/install.sh failed; see the lines above".into());
     }
@@ -83,7 +128,11 @@ async fn dynamodb_healthy(port: u16) -> bool {
     })
     .await;
     matches!(
-        tokio::time::timeout(Duration::from_secs(3), clients.dynamodb.list_tables().limit(1).send()).await,
+        tokio::time::timeout(
+            Duration::from_secs(3),
+            clients.dynamodb.list_tables().limit(1).send()
+        )
+        .await,
         Ok(Ok(_))
     )
 }
@@ -109,14 +158,17 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
-async fn start(kind: &'static str) -> Result<Service, Error> {
+async fn start(home: &StackHome, kind: &'static str) -> Result<Service, Error> {
     let port = processes::free_port()?;
-    let log = paths::logs_dir().join(format!("{kind}.log"));
+    let log = home.log(kind);
     let pid = match kind {
         "dynamodb" => {
             let emulator = paths::dynamodb_emulator();
             let args = vec![
-                format!("-Djava.library.path={}", emulator.join("DynamoDBLocal_lib").display()),
+                format!(
+                    "-Djava.library.path={}",
+                    emulator.join("DynamoDBLocal_lib").display()
+                ),
                 "-jar".into(),
                 "DynamoDBLocal.jar".into(),
                 "-inMemory".into(),
@@ -127,7 +179,12 @@ async fn start(kind: &'static str) -> Result<Service, Error> {
             processes::spawn_detached(Path::new("java"), &args, &emulator, &log)?
         }
         _ => {
-            let args = vec!["-H".into(), "127.0.0.1".into(), "-p".into(), port.to_string()];
+            let args = vec![
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ];
             processes::spawn_detached(&paths::moto_server(), &args, &paths::local_dir(), &log)?
         }
     };
@@ -137,61 +194,86 @@ async fn start(kind: &'static str) -> Result<Service, Error> {
             return Ok(Service { pid, port });
         }
         if !processes::is_alive(pid) {
-            return Err(format!("{kind} exited during start; last log lines:\n{}", log_tail(&log)).into());
+            return Err(format!(
+                "{kind} exited during start; last log lines:\n{}",
+                log_tail(&log)
+            )
+            .into());
         }
         if started.elapsed() > START_TIMEOUT {
             processes::stop(pid);
-            return Err(format!("{kind} did not become healthy in {START_TIMEOUT:?}; log: {}", log.display()).into());
+            return Err(format!(
+                "{kind} did not become healthy in {START_TIMEOUT:?}; log: {}",
+                log.display()
+            )
+            .into());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-async fn reuse_or_start(kind: &'static str, previous: Option<Service>) -> Result<Service, Error> {
+async fn reuse_or_start(
+    home: &StackHome,
+    kind: &'static str,
+    previous: Option<Service>,
+) -> Result<Service, Error> {
     if let Some(service) = previous {
         if processes::is_alive(service.pid) && healthy(kind, service.port).await {
             return Ok(service);
         }
         processes::stop(service.pid);
     }
-    start(kind).await
+    start(home, kind).await
 }
 
 /// Installs what is missing, starts or reuses the emulators, and provisions the
 /// template's resources. Safe to call from many processes at once.
 pub async fn ensure_up() -> Result<LocalStack, Error> {
-    let _lock = StackLock::acquire()?;
+    ensure_up_in(&StackHome::default()).await
+}
+
+pub async fn ensure_up_in(home: &StackHome) -> Result<LocalStack, Error> {
+    let _lock = StackLock::acquire(home)?;
     install()?;
     let template = LocalTemplate::load(&paths::template())?;
-    let previous = read_state();
-    let dynamodb = reuse_or_start("dynamodb", previous.dynamodb).await?;
-    let moto = reuse_or_start("moto", previous.moto).await?;
-    write_state(&State {
-        dynamodb: Some(dynamodb),
-        moto: Some(moto),
-    })?;
+    let previous = read_state(home);
+    let dynamodb = reuse_or_start(home, "dynamodb", previous.dynamodb).await?;
+    let moto = reuse_or_start(home, "moto", previous.moto).await?;
+    write_state(
+        home,
+        &State {
+            dynamodb: Some(dynamodb),
+            moto: Some(moto),
+        },
+    )?;
     let endpoints = Endpoints {
         dynamodb: url(dynamodb.port),
         moto: url(moto.port),
     };
     let resources = provision::provision(&template, &endpoints).await?;
-    Ok(LocalStack { template, resources })
+    Ok(LocalStack {
+        template,
+        resources,
+    })
 }
 
 /// Stops the emulators recorded in the state file.
 pub fn down() -> Result<(), Error> {
-    let _lock = StackLock::acquire()?;
-    let state = read_state();
-    for service in [state.dynamodb, state.moto].into_iter().flatten() {
-        processes::stop(service.pid);
+    down_in(&StackHome::default())
+}
+
+pub fn down_in(home: &StackHome) -> Result<(), Error> {
+    let _lock = StackLock::acquire(home)?;
+    for pid in home.pids() {
+        processes::stop(pid);
     }
-    let _ = std::fs::remove_file(paths::stack_state());
+    let _ = std::fs::remove_file(home.state());
     Ok(())
 }
 
 /// One line per service: running or not.
 pub async fn status() -> Vec<String> {
-    let state = read_state();
+    let state = read_state(&StackHome::default());
     let mut lines = Vec::new();
     for (kind, service) in [("dynamodb", state.dynamodb), ("moto", state.moto)] {
         lines.push(match service {

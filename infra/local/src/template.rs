@@ -69,9 +69,19 @@ pub struct FunctionDef {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventDef {
-    Http { path: String, method: String, authorized: bool },
-    Sqs { queue: String, batch_size: u32, report_batch_item_failures: bool },
-    Schedule { expression: String },
+    Http {
+        path: String,
+        method: String,
+        authorized: bool,
+    },
+    Sqs {
+        queue: String,
+        batch_size: u32,
+        report_batch_item_failures: bool,
+    },
+    Schedule {
+        expression: String,
+    },
 }
 
 fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
@@ -103,7 +113,8 @@ pub fn get_att_target(value: &Value) -> Option<String> {
 
 impl LocalTemplate {
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Self::parse(&text)
     }
 
@@ -112,7 +123,8 @@ impl LocalTemplate {
         let mut parameters = BTreeMap::new();
         if let Some(Value::Mapping(params)) = get(&doc, "Parameters") {
             for (name, spec) in params {
-                if let (Some(name), Some(default)) = (text(Some(name)), text(get(spec, "Default"))) {
+                if let (Some(name), Some(default)) = (text(Some(name)), text(get(spec, "Default")))
+                {
                     parameters.insert(name, default);
                 }
             }
@@ -194,11 +206,20 @@ fn table_def(id: &str, props: Option<&Value>) -> Result<TableDef, Error> {
         .and_then(Value::as_sequence)
         .into_iter()
         .flatten()
-        .filter_map(|a| Some((text(get(a, "AttributeName"))?, text(get(a, "AttributeType"))?)))
+        .filter_map(|a| {
+            Some((
+                text(get(a, "AttributeName"))?,
+                text(get(a, "AttributeType"))?,
+            ))
+        })
         .collect();
     let (hash_key, range_key) = key_schema(get(props, "KeySchema"))?;
     let mut indexes = Vec::new();
-    for index in get(props, "GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+    for index in get(props, "GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
         let (hash_key, range_key) = key_schema(get(index, "KeySchema"))?;
         indexes.push(IndexDef {
             name: text(get(index, "IndexName")).ok_or("an index has no IndexName")?,
@@ -256,10 +277,14 @@ fn function_def(id: &str, resource: &Value) -> Result<FunctionDef, Error> {
             let ep_text = |key: &str| text(ep.and_then(|p| get(p, key)));
             match text(get(event, "Type")).as_deref() {
                 Some("HttpApi") => {
-                    let authorizer = ep.and_then(|p| get(p, "Auth")).and_then(|a| text(get(a, "Authorizer")));
+                    let authorizer = ep
+                        .and_then(|p| get(p, "Auth"))
+                        .and_then(|a| text(get(a, "Authorizer")));
                     events.push(EventDef::Http {
                         path: ep_text("Path").ok_or_else(|| format!("{id}.{name}: no Path"))?,
-                        method: ep_text("Method").unwrap_or_else(|| "ANY".into()).to_uppercase(),
+                        method: ep_text("Method")
+                            .unwrap_or_else(|| "ANY".into())
+                            .to_uppercase(),
                         authorized: authorizer.as_deref() != Some("NONE"),
                     });
                 }
@@ -271,10 +296,16 @@ fn function_def(id: &str, resource: &Value) -> Result<FunctionDef, Error> {
                     let report = ep
                         .and_then(|p| get(p, "FunctionResponseTypes"))
                         .and_then(Value::as_sequence)
-                        .is_some_and(|types| types.iter().any(|t| text(Some(t)).as_deref() == Some("ReportBatchItemFailures")));
+                        .is_some_and(|types| {
+                            types.iter().any(|t| {
+                                text(Some(t)).as_deref() == Some("ReportBatchItemFailures")
+                            })
+                        });
                     events.push(EventDef::Sqs {
                         queue,
-                        batch_size: ep_text("BatchSize").and_then(|b| b.parse().ok()).unwrap_or(10),
+                        batch_size: ep_text("BatchSize")
+                            .and_then(|b| b.parse().ok())
+                            .unwrap_or(10),
                         report_batch_item_failures: report,
                     });
                 }
@@ -305,13 +336,18 @@ pub struct Resolver {
 impl Resolver {
     pub fn resolve(&self, value: &Value) -> Result<String, Error> {
         match value {
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => text(Some(value)).ok_or_else(|| "unreachable".into()),
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                text(Some(value)).ok_or_else(|| "unreachable".into())
+            }
             Value::Tagged(tagged) => {
                 let arg = text(Some(&tagged.value)).ok_or("intrinsic argument must be a scalar")?;
                 if tagged.tag == "Ref" {
                     self.reference(&arg)
                 } else if tagged.tag == "GetAtt" {
-                    self.attributes.get(&arg).cloned().ok_or_else(|| format!("no local value for !GetAtt {arg}").into())
+                    self.attributes
+                        .get(&arg)
+                        .cloned()
+                        .ok_or_else(|| format!("no local value for !GetAtt {arg}").into())
                 } else if tagged.tag == "Sub" {
                     self.substitute(&arg)
                 } else {
@@ -327,7 +363,10 @@ impl Resolver {
     }
 
     fn reference(&self, name: &str) -> Result<String, Error> {
-        self.refs.get(name).cloned().ok_or_else(|| format!("no local value for !Ref {name}").into())
+        self.refs
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("no local value for !Ref {name}").into())
     }
 
     fn substitute(&self, template: &str) -> Result<String, Error> {
@@ -372,7 +411,12 @@ mod tests {
     fn every_work_queue_has_a_dead_letter_queue_that_exists() {
         let t = project_template();
         let ids: Vec<_> = t.queues.iter().map(|q| q.logical_id.clone()).collect();
-        for name in ["TransferQueue", "MigrationQueue", "SalesEventsQueue", "JournalQueue"] {
+        for name in [
+            "TransferQueue",
+            "MigrationQueue",
+            "SalesEventsQueue",
+            "JournalQueue",
+        ] {
             let queue = t.queues.iter().find(|q| q.logical_id == name).unwrap();
             let dlq = &queue.redrive.as_ref().unwrap().dead_letter_queue;
             assert!(ids.contains(dlq), "{name} → {dlq}");
@@ -389,16 +433,27 @@ mod tests {
             .filter(|e| matches!(e, EventDef::Sqs { .. }))
             .collect();
         assert!(sqs.len() >= 4);
-        assert!(sqs.iter().all(|e| matches!(e, EventDef::Sqs { report_batch_item_failures: true, .. })));
+        assert!(sqs.iter().all(|e| matches!(
+            e,
+            EventDef::Sqs {
+                report_batch_item_failures: true,
+                ..
+            }
+        )));
     }
 
     #[test]
     fn resolves_refs_getatts_and_subs() {
         let resolver = Resolver {
-            refs: BTreeMap::from([("AWS::StackName".into(), "s".into()), ("Q".into(), "http://q".into())]),
+            refs: BTreeMap::from([
+                ("AWS::StackName".into(), "s".into()),
+                ("Q".into(), "http://q".into()),
+            ]),
             attributes: BTreeMap::from([("Q.Arn".into(), "arn:q".into())]),
         };
-        let v: Value = serde_norway::from_str("[!Ref Q, !GetAtt Q.Arn, !Sub '${AWS::StackName}/x/${Q.Arn}']").unwrap();
+        let v: Value =
+            serde_norway::from_str("[!Ref Q, !GetAtt Q.Arn, !Sub '${AWS::StackName}/x/${Q.Arn}']")
+                .unwrap();
         let seq = v.as_sequence().unwrap();
         let out: Vec<_> = seq.iter().map(|v| resolver.resolve(v).unwrap()).collect();
         assert_eq!(out, ["http://q", "arn:q", "s/x/arn:q"]);

@@ -43,7 +43,10 @@ impl Caller {
         } else {
             Err(AppError::new(
                 ErrorCode::UnauthorizedCompanyAccess,
-                format!("your token is for company `{}`, not `{company_id}`", self.company_id),
+                format!(
+                    "your token is for company `{}`, not `{company_id}`",
+                    self.company_id
+                ),
             ))
         }
     }

@@ -19,7 +19,11 @@ pub fn json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError> {
             ErrorCode::UnsupportedMediaType,
             format!(
                 "send the body as `Content-Type: application/json` (got `{}`)",
-                if media_type.is_empty() { "none" } else { media_type }
+                if media_type.is_empty() {
+                    "none"
+                } else {
+                    media_type
+                }
             ),
         ));
     }
@@ -30,10 +34,16 @@ pub fn json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError> {
         _ => b"",
     };
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
-        AppError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {err}"))
+        AppError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {err}"),
+        )
     })?;
     if !value.is_object() {
-        return Err(AppError::new(ErrorCode::InvalidJson, "the body must be a JSON object"));
+        return Err(AppError::new(
+            ErrorCode::InvalidJson,
+            "the body must be a JSON object",
+        ));
     }
     serde_json::from_value(value).map_err(|err| AppError::validation(err.to_string()))
 }

@@ -13,7 +13,10 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
         Ok(text) => build(status, text),
         Err(err) => {
             tracing::error!(error = %err, "response serialisation failed");
-            build(500, error_body("internal_error", "the response could not be encoded"))
+            build(
+                500,
+                error_body("internal_error", "the response could not be encoded"),
+            )
         }
     }
 }
@@ -34,9 +37,11 @@ pub fn error(err: &AppError) -> Response<Body> {
 
 fn build(status: u16, body: String) -> Response<Body> {
     let mut response = Response::new(Body::Text(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, lambda_http::http::HeaderValue::from_static("application/json"));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        lambda_http::http::HeaderValue::from_static("application/json"),
+    );
     response
 }

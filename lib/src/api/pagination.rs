@@ -37,16 +37,29 @@ pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
 
 /// Decodes a cursor and checks it belongs to `partition` (and, for index queries, that its
 /// index partition attribute matches too).
-pub fn decode_cursor(raw: Option<&str>, partition_attr: &str, partition: &str) -> Result<Option<Item>, AppError> {
+pub fn decode_cursor(
+    raw: Option<&str>,
+    partition_attr: &str,
+    partition: &str,
+) -> Result<Option<Item>, AppError> {
     let Some(text) = raw else { return Ok(None) };
-    let invalid = || AppError::new(ErrorCode::InvalidCursor, "`cursor` is not one this list returned; start again without it");
+    let invalid = || {
+        AppError::new(
+            ErrorCode::InvalidCursor,
+            "`cursor` is not one this list returned; start again without it",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&bytes) else {
         return Err(invalid());
     };
     let all_strings = map.values().all(Value::is_string);
     let has_keys = map.contains_key(attr::PK) && map.contains_key(attr::SK);
-    if !all_strings || !has_keys || map.len() > 4 || map.get(partition_attr).and_then(Value::as_str) != Some(partition) {
+    if !all_strings
+        || !has_keys
+        || map.len() > 4
+        || map.get(partition_attr).and_then(Value::as_str) != Some(partition)
+    {
         return Err(invalid());
     }
     Ok(Some(map))
@@ -58,21 +71,29 @@ mod tests {
     use serde_json::json;
 
     fn key(pk: &str) -> Item {
-        let Value::Object(map) = json!({"pk": pk, "sk": "SU#1"}) else { unreachable!() };
+        let Value::Object(map) = json!({"pk": pk, "sk": "SU#1"}) else {
+            unreachable!()
+        };
         map
     }
 
     #[test]
     fn cursor_round_trips_for_its_own_partition() {
         let cursor = encode_cursor(Some(&key("CO#a"))).unwrap();
-        assert_eq!(decode_cursor(Some(&cursor), "pk", "CO#a").unwrap(), Some(key("CO#a")));
+        assert_eq!(
+            decode_cursor(Some(&cursor), "pk", "CO#a").unwrap(),
+            Some(key("CO#a"))
+        );
     }
 
     #[test]
     fn forged_or_foreign_cursors_are_refused() {
         let foreign = encode_cursor(Some(&key("CO#b"))).unwrap();
         for bad in [foreign.as_str(), "%%%", "bm90IGpzb24"] {
-            assert_eq!(decode_cursor(Some(bad), "pk", "CO#a").unwrap_err().code, ErrorCode::InvalidCursor);
+            assert_eq!(
+                decode_cursor(Some(bad), "pk", "CO#a").unwrap_err().code,
+                ErrorCode::InvalidCursor
+            );
         }
     }
 

@@ -29,10 +29,19 @@ enum Route {
 fn router() -> matchit::Router<Route> {
     let mut router = matchit::Router::new();
     let routes = [
-        ("/v1/companies/{company_id}/storage-units", Route::StorageUnits),
-        ("/v1/companies/{company_id}/storage-units/{id}", Route::StorageUnit),
+        (
+            "/v1/companies/{company_id}/storage-units",
+            Route::StorageUnits,
+        ),
+        (
+            "/v1/companies/{company_id}/storage-units/{id}",
+            Route::StorageUnit,
+        ),
         ("/v1/companies/{company_id}/ingredients", Route::Ingredients),
-        ("/v1/companies/{company_id}/ingredients/{id}", Route::Ingredient),
+        (
+            "/v1/companies/{company_id}/ingredients/{id}",
+            Route::Ingredient,
+        ),
         (
             "/v1/companies/{company_id}/locations/{id}/transfer-logs",
             Route::TransferLogs,
@@ -84,29 +93,54 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
     let caller = Caller::from_request(request)?;
     let router = router();
     let path = request.uri().path().to_string();
-    let matched = router.at(&path).map_err(|_| {
-        AppError::new(ErrorCode::RouteNotFound, format!("no route for `{path}`"))
-    })?;
+    let matched = router
+        .at(&path)
+        .map_err(|_| AppError::new(ErrorCode::RouteNotFound, format!("no route for `{path}`")))?;
     let route = *matched.value;
-    let company_id = matched.params.get("company_id").unwrap_or_default().to_string();
+    let company_id = matched
+        .params
+        .get("company_id")
+        .unwrap_or_default()
+        .to_string();
     let id = matched.params.get("id").map(str::to_string);
     if !ids::is_valid_id(&company_id) {
-        return Err(AppError::new(ErrorCode::RouteNotFound, "company id is malformed"));
+        return Err(AppError::new(
+            ErrorCode::RouteNotFound,
+            "company id is malformed",
+        ));
     }
     caller.require_company(&company_id)?;
 
     let method = request.method();
     let id = id.unwrap_or_default();
     match (route, method) {
-        (Route::StorageUnits, &Method::GET) => catalog::list::<StorageUnit>(deps, request, &company_id).await,
-        (Route::StorageUnits, &Method::POST) => catalog::create::<StorageUnit>(deps, request, &company_id).await,
-        (Route::StorageUnit, &Method::GET) => catalog::get::<StorageUnit>(deps, &company_id, &id).await,
-        (Route::StorageUnit, &Method::PATCH) => catalog::update::<StorageUnit>(deps, request, &company_id, &id).await,
-        (Route::Ingredients, &Method::GET) => catalog::list::<Ingredient>(deps, request, &company_id).await,
-        (Route::Ingredients, &Method::POST) => catalog::create::<Ingredient>(deps, request, &company_id).await,
-        (Route::Ingredient, &Method::GET) => catalog::get::<Ingredient>(deps, &company_id, &id).await,
-        (Route::Ingredient, &Method::PATCH) => catalog::update::<Ingredient>(deps, request, &company_id, &id).await,
-        (Route::TransferLogs, &Method::GET) => transfer_logs::list(deps, request, &company_id, &id).await,
+        (Route::StorageUnits, &Method::GET) => {
+            catalog::list::<StorageUnit>(deps, request, &company_id).await
+        }
+        (Route::StorageUnits, &Method::POST) => {
+            catalog::create::<StorageUnit>(deps, request, &company_id).await
+        }
+        (Route::StorageUnit, &Method::GET) => {
+            catalog::get::<StorageUnit>(deps, &company_id, &id).await
+        }
+        (Route::StorageUnit, &Method::PATCH) => {
+            catalog::update::<StorageUnit>(deps, request, &company_id, &id).await
+        }
+        (Route::Ingredients, &Method::GET) => {
+            catalog::list::<Ingredient>(deps, request, &company_id).await
+        }
+        (Route::Ingredients, &Method::POST) => {
+            catalog::create::<Ingredient>(deps, request, &company_id).await
+        }
+        (Route::Ingredient, &Method::GET) => {
+            catalog::get::<Ingredient>(deps, &company_id, &id).await
+        }
+        (Route::Ingredient, &Method::PATCH) => {
+            catalog::update::<Ingredient>(deps, request, &company_id, &id).await
+        }
+        (Route::TransferLogs, &Method::GET) => {
+            transfer_logs::list(deps, request, &company_id, &id).await
+        }
         _ => Err(AppError::new(
             ErrorCode::MethodNotAllowed,
             format!("{method} is not allowed on `{path}`"),
@@ -121,10 +155,18 @@ mod tests {
     #[test]
     fn route_table_has_no_conflicts() {
         let router = router();
-        assert!(matches!(router.at("/v1/companies/a/storage-units").map(|m| *m.value), Ok(Route::StorageUnits)));
-        assert!(matches!(router.at("/v1/companies/a/ingredients/x").map(|m| *m.value), Ok(Route::Ingredient)));
         assert!(matches!(
-            router.at("/v1/companies/a/locations/l/transfer-logs").map(|m| *m.value),
+            router.at("/v1/companies/a/storage-units").map(|m| *m.value),
+            Ok(Route::StorageUnits)
+        ));
+        assert!(matches!(
+            router.at("/v1/companies/a/ingredients/x").map(|m| *m.value),
+            Ok(Route::Ingredient)
+        ));
+        assert!(matches!(
+            router
+                .at("/v1/companies/a/locations/l/transfer-logs")
+                .map(|m| *m.value),
             Ok(Route::TransferLogs)
         ));
         assert!(router.at("/v1/companies/a").is_err());

@@ -89,7 +89,12 @@ impl CatalogRecord for Ingredient {
         keys::ingredient(company_id, id)
     }
 
-    fn create(company_id: &str, id: String, input: IngredientInput, now: &str) -> Result<Self, AppError> {
+    fn create(
+        company_id: &str,
+        id: String,
+        input: IngredientInput,
+        now: &str,
+    ) -> Result<Self, AppError> {
         Ok(Self {
             id,
             company_id: company_id.to_string(),

@@ -18,7 +18,12 @@ pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
 
     fn key(company_id: &str, id: &str) -> Key;
     /// Builds a validated new record.
-    fn create(company_id: &str, id: String, input: Self::Input, now: &str) -> Result<Self, AppError>;
+    fn create(
+        company_id: &str,
+        id: String,
+        input: Self::Input,
+        now: &str,
+    ) -> Result<Self, AppError>;
     /// Applies a validated partial update.
     fn apply(&mut self, patch: Self::Patch, now: &str) -> Result<(), AppError>;
     fn version(&self) -> u64;
@@ -43,7 +48,10 @@ pub struct ListPage<T> {
 fn not_found<T: CatalogRecord>(id: &str) -> AppError {
     AppError::new(
         T::NOT_FOUND,
-        format!("{} `{id}` does not exist in this company", T::KIND.replace('_', " ")),
+        format!(
+            "{} `{id}` does not exist in this company",
+            T::KIND.replace('_', " ")
+        ),
     )
 }
 
@@ -71,7 +79,11 @@ pub async fn create<T: CatalogRecord>(
     }
 }
 
-pub async fn get<T: CatalogRecord>(store: &dyn ItemStore, company_id: &str, id: &str) -> Result<T, AppError> {
+pub async fn get<T: CatalogRecord>(
+    store: &dyn ItemStore,
+    company_id: &str,
+    id: &str,
+) -> Result<T, AppError> {
     if !ids::is_valid_id(id) {
         return Err(not_found::<T>(id));
     }

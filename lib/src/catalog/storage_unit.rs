@@ -62,7 +62,12 @@ impl CatalogRecord for StorageUnit {
         keys::storage_unit(company_id, id)
     }
 
-    fn create(company_id: &str, id: String, input: StorageUnitInput, now: &str) -> Result<Self, AppError> {
+    fn create(
+        company_id: &str,
+        id: String,
+        input: StorageUnitInput,
+        now: &str,
+    ) -> Result<Self, AppError> {
         Ok(Self {
             id,
             company_id: company_id.to_string(),
@@ -126,7 +131,9 @@ mod tests {
             description: None,
         };
         assert_eq!(
-            StorageUnit::create("acme", "x".into(), bad, "t0").unwrap_err().code,
+            StorageUnit::create("acme", "x".into(), bad, "t0")
+                .unwrap_err()
+                .code,
             ErrorCode::ValidationFailed
         );
     }

@@ -29,11 +29,11 @@ pub fn name(field: &str, value: &str) -> Result<String, AppError> {
 pub fn optional_code(field: &str, value: Option<&str>) -> Result<Option<String>, AppError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) if v.chars().count() > CODE_MAX || v.chars().any(char::is_control) => Err(
-            AppError::validation(format!(
+        Some(v) if v.chars().count() > CODE_MAX || v.chars().any(char::is_control) => {
+            Err(AppError::validation(format!(
                 "`{field}` must be at most {CODE_MAX} printable characters"
-            )),
-        ),
+            )))
+        }
         Some(v) => Ok(Some(v.to_string())),
     }
 }
@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn codes_are_optional() {
         assert_eq!(optional_code("code", Some("  ")).unwrap(), None);
-        assert_eq!(optional_code("code", Some(" K1 ")).unwrap(), Some("K1".into()));
+        assert_eq!(
+            optional_code("code", Some(" K1 ")).unwrap(),
+            Some("K1".into())
+        );
         assert!(optional_code("code", Some(&"x".repeat(CODE_MAX + 1))).is_err());
     }
 

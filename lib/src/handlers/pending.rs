@@ -19,15 +19,31 @@ fn not_implemented(function: &str) -> AppError {
     )
 }
 
-pub async fn http(function: &'static str, _request: Request) -> Result<Response<Body>, lambda_http::Error> {
+pub async fn http(
+    function: &'static str,
+    _request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
     Ok(envelope::error(&not_implemented(function)))
 }
 
-pub async fn records(function: &'static str, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    Ok(process_batch(function, event.payload, 1, |_| async { RecordOutcome::Retry(not_implemented(function)) }).await?)
+pub async fn records(
+    function: &'static str,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    Ok(process_batch(function, event.payload, 1, |_| async {
+        RecordOutcome::Retry(not_implemented(function))
+    })
+    .await?)
 }
 
-pub async fn scheduled(function: &'static str, event: LambdaEvent<EventBridgeEvent>) -> Result<(), lambda_runtime::Error> {
-    tracing::warn!(function, detail_type = event.payload.detail_type, "scheduled run skipped");
+pub async fn scheduled(
+    function: &'static str,
+    event: LambdaEvent<EventBridgeEvent>,
+) -> Result<(), lambda_runtime::Error> {
+    tracing::warn!(
+        function,
+        detail_type = event.payload.detail_type,
+        "scheduled run skipped"
+    );
     Err(not_implemented(function).into())
 }

@@ -13,7 +13,10 @@ use crate::worker::{process_batch, RecordOutcome};
 /// Records processed at once; bounded so one batch cannot exhaust the Lightspeed budget.
 const CONCURRENCY: usize = 4;
 
-pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+pub async fn handle(
+    deps: &Deps,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     let response = process_batch("transfer-worker", event.payload, CONCURRENCY, |record| async move {
         let request: TransferRequest = match parse_body(&record) {
             Ok(request) => request,

@@ -16,7 +16,10 @@ impl SecretsManagerVault {
     }
 }
 
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(id: &str, err: SdkError<E, R>) -> SecretError {
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    id: &str,
+    err: SdkError<E, R>,
+) -> SecretError {
     match &err {
         SdkError::ServiceError(service) => match service.err().code() {
             Some("ResourceNotFoundException") => SecretError::NotFound(id.to_string()),

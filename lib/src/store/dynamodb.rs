@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
 
-use super::{attr, Condition, Item, ItemStore, Key, Page, Query, SortKeyCondition, StoreError, Write};
+use super::{
+    attr, Condition, Item, ItemStore, Key, Page, Query, SortKeyCondition, StoreError, Write,
+};
 
 pub struct DynamoDbStore {
     client: Client,
@@ -111,7 +113,11 @@ pub fn from_attribute(value: &AttributeValue) -> Result<Value, StoreError> {
         ),
         AttributeValue::M(map) => Value::Object(from_attributes(map)?),
         AttributeValue::Ss(set) => Value::Array(set.iter().cloned().map(Value::String).collect()),
-        other => return Err(StoreError::Malformed(format!("unsupported attribute {other:?}"))),
+        other => {
+            return Err(StoreError::Malformed(format!(
+                "unsupported attribute {other:?}"
+            )))
+        }
     })
 }
 
@@ -121,14 +127,18 @@ pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
         .collect()
 }
 
-pub fn from_attributes(map: &HashMap<String, AttributeValue>) -> Result<Map<String, Value>, StoreError> {
+pub fn from_attributes(
+    map: &HashMap<String, AttributeValue>,
+) -> Result<Map<String, Value>, StoreError> {
     map.iter()
         .map(|(k, v)| Ok((k.clone(), from_attribute(v)?)))
         .collect()
 }
 
 /// Classifies an SDK failure: throttling, 5xx and transport errors are retryable.
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: SdkError<E, R>) -> StoreError {
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    err: SdkError<E, R>,
+) -> StoreError {
     match &err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
@@ -142,7 +152,9 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: 
                 | "InternalServerError"
                 | "ServiceUnavailable"
                 | "TransactionConflictException"
-                | "TransactionInProgressException" => StoreError::Unavailable(format!("{code}: {message}")),
+                | "TransactionInProgressException" => {
+                    StoreError::Unavailable(format!("{code}: {message}"))
+                }
                 _ => StoreError::Rejected(format!("{code}: {message}")),
             }
         }
@@ -239,7 +251,11 @@ impl ItemStore for DynamoDbStore {
             .iter()
             .map(from_attributes)
             .collect::<Result<Vec<_>, _>>()?;
-        let last_key = output.last_evaluated_key.as_ref().map(from_attributes).transpose()?;
+        let last_key = output
+            .last_evaluated_key
+            .as_ref()
+            .map(from_attributes)
+            .transpose()?;
         Ok(Page { items, last_key })
     }
 
@@ -304,13 +320,18 @@ mod tests {
     #[test]
     fn json_round_trips_through_attributes() {
         let value = json!({"s": "1.10", "n": 42, "neg": -7, "b": true, "z": null, "l": [1, "a"], "m": {"k": "v"}});
-        let Value::Object(item) = value.clone() else { unreachable!() };
+        let Value::Object(item) = value.clone() else {
+            unreachable!()
+        };
         let back = from_attributes(&to_attributes(&item)).unwrap();
         assert_eq!(Value::Object(back), value);
     }
 
     #[test]
     fn decimal_strings_stay_strings() {
-        assert_eq!(to_attribute(&json!("0.10")), AttributeValue::S("0.10".into()));
+        assert_eq!(
+            to_attribute(&json!("0.10")),
+            AttributeValue::S("0.10".into())
+        );
     }
 }

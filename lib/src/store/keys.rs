@@ -11,17 +11,26 @@ pub const STORAGE_UNIT_PREFIX: &str = "SU#";
 pub const INGREDIENT_PREFIX: &str = "ING#";
 
 pub fn storage_unit(company_id: &str, storage_unit_id: &str) -> Key {
-    Key::new(company(company_id), format!("{STORAGE_UNIT_PREFIX}{storage_unit_id}"))
+    Key::new(
+        company(company_id),
+        format!("{STORAGE_UNIT_PREFIX}{storage_unit_id}"),
+    )
 }
 
 pub fn ingredient(company_id: &str, ingredient_id: &str) -> Key {
-    Key::new(company(company_id), format!("{INGREDIENT_PREFIX}{ingredient_id}"))
+    Key::new(
+        company(company_id),
+        format!("{INGREDIENT_PREFIX}{ingredient_id}"),
+    )
 }
 
 pub const LOCATION_PREFIX: &str = "LOC#";
 
 pub fn location(company_id: &str, location_id: &str) -> Key {
-    Key::new(company(company_id), format!("{LOCATION_PREFIX}{location_id}"))
+    Key::new(
+        company(company_id),
+        format!("{LOCATION_PREFIX}{location_id}"),
+    )
 }
 
 /// Partition of one location's transfer logs; sort key orders them by business date.

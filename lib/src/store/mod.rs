@@ -172,5 +172,6 @@ pub fn to_item<T: serde::Serialize>(record: &T, key: &Key) -> Result<Item, Store
 
 /// Reads a domain record back from an item (key attributes are ignored by serde).
 pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(item)).map_err(|err| StoreError::Malformed(err.to_string()))
+    serde_json::from_value(Value::Object(item))
+        .map_err(|err| StoreError::Malformed(err.to_string()))
 }

@@ -44,17 +44,29 @@ impl TransferLog {
     }
 
     pub fn key(&self) -> Key {
-        keys::transfer_log(&self.company_id, &self.location_id, &self.date, &self.requested_at, &self.log_id)
+        keys::transfer_log(
+            &self.company_id,
+            &self.location_id,
+            &self.date,
+            &self.requested_at,
+            &self.log_id,
+        )
     }
 
     /// The stored item, joined to the failed-logs and per-request indexes.
     pub fn to_item(&self) -> Result<Item, StoreError> {
         let mut item = to_item(self, &self.key())?;
         if self.status == TransferStatus::Failed {
-            item.insert(attr::GSI1PK.into(), keys::failed_transfer_logs(&self.company_id, &self.location_id).into());
+            item.insert(
+                attr::GSI1PK.into(),
+                keys::failed_transfer_logs(&self.company_id, &self.location_id).into(),
+            );
             item.insert(attr::GSI1SK.into(), self.finished_at.clone().into());
         }
-        item.insert(attr::GSI2PK.into(), keys::request(&self.request_uuid).into());
+        item.insert(
+            attr::GSI2PK.into(),
+            keys::request(&self.request_uuid).into(),
+        );
         item.insert(attr::GSI2SK.into(), format!("TLOG#{}", self.log_id).into());
         Ok(item)
     }

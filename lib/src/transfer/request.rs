@@ -37,7 +37,12 @@ impl TransferRequest {
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty())
-            .ok_or_else(|| AppError::new(ErrorCode::DateRequired, "`business_date` is required (YYYY-MM-DD)"))?;
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::DateRequired,
+                    "`business_date` is required (YYYY-MM-DD)",
+                )
+            })?;
         NaiveDate::parse_from_str(raw, "%Y-%m-%d")
             .ok()
             .filter(|d| d.format("%Y-%m-%d").to_string() == raw)
@@ -64,7 +69,10 @@ impl TransferRequest {
             }
         }
         if chrono::DateTime::parse_from_rfc3339(&self.requested_at).is_err() {
-            return Err(AppError::new(ErrorCode::InvalidMessage, "`requested_at` must be an RFC 3339 time"));
+            return Err(AppError::new(
+                ErrorCode::InvalidMessage,
+                "`requested_at` must be an RFC 3339 time",
+            ));
         }
         Ok(())
     }
@@ -88,10 +96,20 @@ mod tests {
 
     #[test]
     fn dates_are_required_and_strict() {
-        assert_eq!(request(None).business_date().unwrap_err().code, ErrorCode::DateRequired);
-        assert_eq!(request(Some(" ")).business_date().unwrap_err().code, ErrorCode::DateRequired);
+        assert_eq!(
+            request(None).business_date().unwrap_err().code,
+            ErrorCode::DateRequired
+        );
+        assert_eq!(
+            request(Some(" ")).business_date().unwrap_err().code,
+            ErrorCode::DateRequired
+        );
         for bad in ["2026-02-30", "2026-2-3", "20260203", "yesterday"] {
-            assert_eq!(request(Some(bad)).business_date().unwrap_err().code, ErrorCode::InvalidDateFormat, "{bad}");
+            assert_eq!(
+                request(Some(bad)).business_date().unwrap_err().code,
+                ErrorCode::InvalidDateFormat,
+                "{bad}"
+            );
         }
         assert_eq!(
             request(Some("2024-02-29")).business_date().unwrap(),

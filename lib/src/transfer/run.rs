@@ -9,14 +9,18 @@ use crate::store::{keys, Condition, ItemStore, StoreError};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The attempt's log was written.
-    Logged(TransferLog),
+    Logged(Box<TransferLog>),
     /// A redelivered message: this attempt was already logged, nothing new written.
     AlreadyLogged(String),
 }
 
 /// Runs one request. `Err` means the message itself is unusable or the store failed
 /// (the caller lets SQS retry, then dead-letter it); everything else is logged.
-pub async fn run(store: &dyn ItemStore, request: &TransferRequest, now: &str) -> Result<Outcome, AppError> {
+pub async fn run(
+    store: &dyn ItemStore,
+    request: &TransferRequest,
+    now: &str,
+) -> Result<Outcome, AppError> {
     request.check_ids()?;
     let result = check(store, request).await;
     let failure = match result {
@@ -46,7 +50,7 @@ pub async fn run(store: &dyn ItemStore, request: &TransferRequest, now: &str) ->
         finished_at: now.to_string(),
     };
     match store.put(log.to_item()?, Condition::NotExists).await {
-        Ok(()) => Ok(Outcome::Logged(log)),
+        Ok(()) => Ok(Outcome::Logged(Box::new(log))),
         Err(StoreError::ConditionFailed) => Ok(Outcome::AlreadyLogged(log.log_id)),
         Err(err) => Err(err.into()),
     }
@@ -54,7 +58,9 @@ pub async fn run(store: &dyn ItemStore, request: &TransferRequest, now: &str) ->
 
 async fn check(store: &dyn ItemStore, request: &TransferRequest) -> Result<(), AppError> {
     let date = request.business_date()?;
-    let location = store.get(&keys::location(&request.company_id, &request.location_id)).await?;
+    let location = store
+        .get(&keys::location(&request.company_id, &request.location_id))
+        .await?;
     if location.is_none() {
         return Err(AppError::new(
             ErrorCode::LocationNotFound,

@@ -36,7 +36,11 @@ where
     Fut: Future<Output = RecordOutcome>,
 {
     // Without an id a failure could not be reported: fail the whole invocation instead.
-    if event.records.iter().any(|r| r.message_id.as_deref().is_none_or(str::is_empty)) {
+    if event
+        .records
+        .iter()
+        .any(|r| r.message_id.as_deref().is_none_or(str::is_empty))
+    {
         return Err(MissingMessageId);
     }
     let failures: Vec<String> = stream::iter(event.records)
@@ -84,12 +88,15 @@ where
 
 /// The record's body parsed as `T`, or a retryable-by-redrive failure naming the problem.
 pub fn parse_body<T: serde::de::DeserializeOwned>(record: &SqsMessage) -> Result<T, AppError> {
-    let body = record
-        .body
-        .as_deref()
-        .ok_or_else(|| AppError::new(crate::ErrorCode::InvalidMessage, "the message has no body"))?;
-    serde_json::from_str(body)
-        .map_err(|err| AppError::new(crate::ErrorCode::InvalidMessage, format!("the message body is not a valid request: {err}")))
+    let body = record.body.as_deref().ok_or_else(|| {
+        AppError::new(crate::ErrorCode::InvalidMessage, "the message has no body")
+    })?;
+    serde_json::from_str(body).map_err(|err| {
+        AppError::new(
+            crate::ErrorCode::InvalidMessage,
+            format!("the message body is not a valid request: {err}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -106,16 +113,25 @@ mod tests {
 
     #[tokio::test]
     async fn reports_exactly_the_failed_records() {
-        let response = process_batch("test", event(&["a", "bad1", "c", "bad2"]), 2, |record| async move {
-            if record.body.as_deref().is_some_and(|b| b.starts_with("bad")) {
-                RecordOutcome::Retry(AppError::validation("bad"))
-            } else {
-                RecordOutcome::Done
-            }
-        })
+        let response = process_batch(
+            "test",
+            event(&["a", "bad1", "c", "bad2"]),
+            2,
+            |record| async move {
+                if record.body.as_deref().is_some_and(|b| b.starts_with("bad")) {
+                    RecordOutcome::Retry(AppError::validation("bad"))
+                } else {
+                    RecordOutcome::Done
+                }
+            },
+        )
         .await
         .unwrap();
-        let mut failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        let mut failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
         failed.sort();
         assert_eq!(failed, vec!["bad1", "bad2"]);
         let json = serde_json::to_value(&response).unwrap();
@@ -124,13 +140,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_record_without_id_fails_the_invocation() {
-        let event: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [{"body": "x"}]})).unwrap();
-        assert!(process_batch("test", event, 1, |_| async { RecordOutcome::Done }).await.is_err());
+        let event: SqsEvent =
+            serde_json::from_value(serde_json::json!({"Records": [{"body": "x"}]})).unwrap();
+        assert!(
+            process_batch("test", event, 1, |_| async { RecordOutcome::Done })
+                .await
+                .is_err()
+        );
     }
 
     #[test]
     fn parse_body_names_the_problem() {
-        let record: SqsMessage = serde_json::from_value(serde_json::json!({"messageId": "m", "body": "{"})).unwrap();
+        let record: SqsMessage =
+            serde_json::from_value(serde_json::json!({"messageId": "m", "body": "{"})).unwrap();
         let err = parse_body::<serde_json::Value>(&record).unwrap_err();
         assert_eq!(err.code, crate::ErrorCode::InvalidMessage);
     }

@@ -182,16 +182,26 @@ fn cover_lines(ctx: &DayCtx, rng: &mut Rng, out: &mut Vec<Draft>) {
 
 const VOID_REASONS: [&str; 7] = ["Broken", "Cooking", "Other", "Taste", "Unhappy Client", "User Mistake", "Waited too long"];
 
+fn kind_of(roll: u64) -> SaleType {
+    match roll {
+        0..=14 => SaleType::Cancel,
+        15..=24 => SaleType::Void,
+        _ => SaleType::Sale,
+    }
+}
+
+/// The account type `build_sale` will give a sequence number (first draw of its stream).
+pub fn sale_kind(seed: u64, loc_id: i64, date: NaiveDate, seq: i64, salt: u64) -> SaleType {
+    let mut rng = Rng::new(mix(&[seed, loc_id as u64, day_index(date) as u64, seq as u64, salt]));
+    kind_of(rng.below(1000))
+}
+
 /// Builds one sale closed at `closed`; `seq` fixes its identifiers.
 pub fn build_sale(ctx: &DayCtx, seq: i64, closed: DateTime<Utc>, salt: u64) -> KSale {
     let loc = ctx.loc;
     let mut rng = Rng::new(mix(&[ctx.seed, loc.id as u64, day_index(ctx.date) as u64, seq as u64, salt]));
     let n = ctx.num(seq);
-    let kind = match rng.below(1000) {
-        0..=14 => SaleType::Cancel,
-        15..=24 => SaleType::Void,
-        _ => SaleType::Sale,
-    };
+    let kind = kind_of(rng.below(1000));
     let dine_in = rng.chance(850);
     let covers = if dine_in { [1, 2, 2, 2, 3, 4, 4, 5, 6, 8][rng.below(10) as usize] } else { 1 };
     let mut drafts = Vec::new();
@@ -363,11 +373,10 @@ fn pay(
         .collect()
 }
 
-/// Base sales of a location-day (no refunds), with the refund lag chosen for each, sorted by close time.
-pub fn base_sales(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: NaiveDate) -> Vec<(KSale, Option<i64>)> {
+/// Close times of a location-day's base sales (sorted) and, per sale, the refund lag in days
+/// if it will be refunded. Cheap: no sale is built.
+pub fn day_plan(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: NaiveDate) -> Vec<(DateTime<Utc>, Option<i64>)> {
     let Some(loc) = cat.locations.get(loc_idx) else { return Vec::new() };
-    let Some(business) = cat.businesses.get(loc.business) else { return Vec::new() };
-    let ctx = DayCtx { loc, business, date, seed };
     let di = day_index(date) as u64;
     let mut rng = Rng::new(mix(&[seed, loc.id as u64, di, label("base")]));
     let weekday = WEEKDAY[date.weekday().num_days_from_monday() as usize];
@@ -387,10 +396,31 @@ pub fn base_sales(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: 
         .into_iter()
         .enumerate()
         .map(|(i, t)| {
-            let sale = build_sale(&ctx, i as i64 + 1, t, 0);
-            let lag = if sale.kind == SaleType::Sale && rng.chance(15) { Some(rng.weighted(&[4, 3, 2, 1]) as i64) } else { None };
-            (sale, lag)
+            let seq = i as i64 + 1;
+            let refunded = sale_kind(seed, loc.id, date, seq, 0) == SaleType::Sale && {
+                let mut r = Rng::new(mix(&[seed, loc.id as u64, di, seq as u64, label("lag")]));
+                r.chance(15)
+            };
+            let lag = if refunded {
+                let mut r = Rng::new(mix(&[seed, loc.id as u64, di, seq as u64, label("lag-days")]));
+                Some(r.weighted(&[4, 3, 2, 1]) as i64)
+            } else {
+                None
+            };
+            (t, lag)
         })
+        .collect()
+}
+
+/// Base sales of a location-day (no refunds), with the refund lag of each, sorted by close time.
+pub fn base_sales(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: NaiveDate) -> Vec<(KSale, Option<i64>)> {
+    let Some(loc) = cat.locations.get(loc_idx) else { return Vec::new() };
+    let Some(business) = cat.businesses.get(loc.business) else { return Vec::new() };
+    let ctx = DayCtx { loc, business, date, seed };
+    day_plan(cat, seed, volume, loc_idx, date)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, lag))| (build_sale(&ctx, i as i64 + 1, t, 0), lag))
         .collect()
 }
 
@@ -484,12 +514,18 @@ pub fn generate_day(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date
         if odate < first_date {
             break;
         }
-        let origin = if lag == 0 { None } else { Some(base_sales(cat, seed, volume, loc_idx, odate)) };
-        let list = origin.as_ref().unwrap_or(&today);
-        for (orig, l) in list {
-            if *l != Some(lag) {
-                continue;
-            }
+        let originals: Vec<KSale> = if lag == 0 {
+            today.iter().filter(|(_, l)| *l == Some(0)).map(|(s, _)| s.clone()).collect()
+        } else {
+            let octx = DayCtx { loc, business, date: odate, seed };
+            day_plan(cat, seed, volume, loc_idx, odate)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (_, l))| *l == Some(lag))
+                .map(|(i, (t, _))| build_sale(&octx, i as i64 + 1, t, 0))
+                .collect()
+        };
+        for orig in &originals {
             let closed = if lag == 0 {
                 let t = orig.time_closed + Duration::minutes(rng.range(5, 90));
                 if t >= day_end - Duration::minutes(1) { orig.time_closed + Duration::seconds(90) } else { t }

@@ -17,15 +17,29 @@ async fn main() -> std::process::ExitCode {
             "demo" => demo::run().await,
             "up" => {
                 let stack = stack::ensure_up().await?;
-                println!("DynamoDB {}  moto {}", stack.resources.endpoints.dynamodb, stack.resources.endpoints.moto);
+                println!(
+                    "DynamoDB {}  moto {}",
+                    stack.resources.endpoints.dynamodb, stack.resources.endpoints.moto
+                );
                 Ok(())
             }
             "serve" => {
                 let stack = stack::ensure_up().await?;
                 let port = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-                let host = LocalHost::start(&stack, HostOptions { port, workers: true }).await?;
+                let host = LocalHost::start(
+                    &stack,
+                    HostOptions {
+                        port,
+                        workers: true,
+                    },
+                )
+                .await?;
                 println!("serving functions at {}", host.base_url);
-                println!("admin token for company `{}`: {}", demo::DEMO_COMPANY, host.token(demo::DEMO_COMPANY));
+                println!(
+                    "admin token for company `{}`: {}",
+                    demo::DEMO_COMPANY,
+                    host.token(demo::DEMO_COMPANY)
+                );
                 tokio::signal::ctrl_c().await?;
                 Ok(())
             }
@@ -36,7 +50,9 @@ async fn main() -> std::process::ExitCode {
                 }
                 Ok(())
             }
-            other => Err(format!("unknown command `{other}`; use demo, up, serve, down or status").into()),
+            other => Err(
+                format!("unknown command `{other}`; use demo, up, serve, down or status").into(),
+            ),
         }
     }
     .await;

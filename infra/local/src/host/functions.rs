@@ -13,7 +13,11 @@ pub const SCHEDULED_FUNCTIONS: [&str; 2] = ["daily-fanout", "reconcile"];
 
 pub type InvokeError = tillbridge::lambda_runtime::Error;
 
-pub async fn http(binary: &str, deps: &Deps, request: Request) -> Result<Response<Body>, InvokeError> {
+pub async fn http(
+    binary: &str,
+    deps: &Deps,
+    request: Request,
+) -> Result<Response<Body>, InvokeError> {
     match binary {
         "admin-api" => handlers::admin_api(deps, request).await,
         "oauth-callback" => handlers::pending::http("oauth-callback", request).await,
@@ -22,7 +26,11 @@ pub async fn http(binary: &str, deps: &Deps, request: Request) -> Result<Respons
     }
 }
 
-pub async fn queue(binary: &str, deps: &Deps, event: SqsEvent) -> Result<SqsBatchResponse, InvokeError> {
+pub async fn queue(
+    binary: &str,
+    deps: &Deps,
+    event: SqsEvent,
+) -> Result<SqsBatchResponse, InvokeError> {
     let event = LambdaEvent::new(event, Default::default());
     match binary {
         "transfer-worker" => handlers::transfer_worker::handle(deps, event).await,
@@ -32,7 +40,11 @@ pub async fn queue(binary: &str, deps: &Deps, event: SqsEvent) -> Result<SqsBatc
     }
 }
 
-pub async fn scheduled(binary: &str, _deps: &Deps, event: EventBridgeEvent) -> Result<(), InvokeError> {
+pub async fn scheduled(
+    binary: &str,
+    _deps: &Deps,
+    event: EventBridgeEvent,
+) -> Result<(), InvokeError> {
     let event = LambdaEvent::new(event, Default::default());
     match binary {
         "daily-fanout" => handlers::pending::scheduled("daily-fanout", event).await,

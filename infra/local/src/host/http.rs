@@ -31,20 +31,30 @@ struct Shared {
     key: TokenKey,
 }
 
-pub async fn serve(port: u16, routes: RouteTable, deps: FunctionDeps, key: TokenKey) -> Result<(String, JoinHandle<()>), Error> {
+pub async fn serve(
+    port: u16,
+    routes: RouteTable,
+    deps: FunctionDeps,
+    key: TokenKey,
+) -> Result<(String, JoinHandle<()>), Error> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let shared = Arc::new(Shared { routes, deps, key });
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let shared = shared.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
                     let shared = shared.clone();
                     async move { Ok::<_, Infallible>(respond(&shared, request).await) }
                 });
-                if let Err(err) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                if let Err(err) = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
                     warn!(error = %err, "local host connection error");
                 }
             });
@@ -54,15 +64,22 @@ pub async fn serve(port: u16, routes: RouteTable, deps: FunctionDeps, key: Token
 }
 
 fn plain(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
-    let mut response = hyper::Response::new(Full::new(Bytes::from(json!({ "message": message }).to_string())));
-    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    let mut response = hyper::Response::new(Full::new(Bytes::from(
+        json!({ "message": message }).to_string(),
+    )));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
-async fn respond(shared: &Shared, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn respond(
+    shared: &Shared,
+    request: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
@@ -85,7 +102,10 @@ async fn respond(shared: &Shared, request: hyper::Request<Incoming>) -> hyper::R
         }
     }
     let claims = if route.authorized {
-        let token = headers.get("authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+        let token = headers
+            .get("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
         match token.and_then(|t| shared.key.verify(t)) {
             Some(claims) => Some(claims),
             None => return plain(401, "Unauthorized"),
@@ -97,7 +117,16 @@ async fn respond(shared: &Shared, request: hyper::Request<Incoming>) -> hyper::R
         Ok(collected) => collected.to_bytes(),
         Err(_) => return plain(413, "Request Entity Too Large"),
     };
-    let event = gateway_event(&method, &path, &query, &headers, &path_parameters, claims, &route.path, &body);
+    let event = gateway_event(
+        &method,
+        &path,
+        &query,
+        &headers,
+        &path_parameters,
+        claims,
+        &route.path,
+        &body,
+    );
     let lambda_request = match tillbridge::lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(err) => return plain(500, &format!("local host built an invalid event: {err}")),
@@ -164,7 +193,8 @@ fn gateway_event(
     let mut context = json!({
         "accountId": crate::provision::LOCAL_ACCOUNT,
         "apiId": "local",
-        "domainName": headers.get("host").cloned().unwrap_or_default(),
+        // lambda_http builds the URI from this; an empty one would eat the first path segment.
+        "domainName": headers.get("host").cloned().unwrap_or_else(|| "localhost".to_string()),
         "domainPrefix": "local",
         "http": {
             "method": method, "path": path, "protocol": "HTTP/1.1",
@@ -192,7 +222,10 @@ fn gateway_event(
         event["queryStringParameters"] = Value::Object(query_parameters);
     }
     if !path_parameters.is_empty() {
-        event["pathParameters"] = path_parameters.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        event["pathParameters"] = path_parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
     }
     if !body.is_empty() {
         event["body"] = Value::String(body);
@@ -208,7 +241,10 @@ fn percent_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -236,9 +272,20 @@ mod tests {
 
     #[test]
     fn builds_an_event_lambda_http_accepts() {
-        let headers = BTreeMap::from([("content-type".to_string(), "application/json".to_string())]);
-        let claims = std::collections::HashMap::from([("company_id".to_string(), "acme".to_string())]);
-        let event = gateway_event("POST", "/v1/x", "limit=2&cursor=a%3D", &headers, &[("proxy".into(), "x".into())], Some(claims), "/v1/{proxy+}", b"{}");
+        let headers =
+            BTreeMap::from([("content-type".to_string(), "application/json".to_string())]);
+        let claims =
+            std::collections::HashMap::from([("company_id".to_string(), "acme".to_string())]);
+        let event = gateway_event(
+            "POST",
+            "/v1/x",
+            "limit=2&cursor=a%3D",
+            &headers,
+            &[("proxy".into(), "x".into())],
+            Some(claims),
+            "/v1/{proxy+}",
+            b"{}",
+        );
         let request = tillbridge::lambda_http::request::from_str(&event.to_string()).unwrap();
         use tillbridge::lambda_http::RequestExt;
         assert_eq!(request.uri().path(), "/v1/x");

@@ -38,19 +38,27 @@ impl LocalHost {
     pub async fn start(stack: &LocalStack, options: HostOptions) -> Result<Self, Error> {
         let mut deps = HashMap::new();
         for function in &stack.template.functions {
-            let config = stack.resources.function_config(&stack.template, &function.binary)?;
+            let config = stack
+                .resources
+                .function_config(&stack.template, &function.binary)?;
             deps.insert(function.binary.clone(), Deps::from_config(config).await);
         }
         let deps: FunctionDeps = Arc::new(deps);
         let key = TokenKey::random();
         let table = routes::RouteTable::from_template(&stack.template);
-        let (base_url, server) = http::serve(options.port, table, deps.clone(), key.clone()).await?;
+        let (base_url, server) =
+            http::serve(options.port, table, deps.clone(), key.clone()).await?;
         let mut tasks = vec![server];
         if options.workers {
             let clients = crate::provision::Clients::new(&stack.resources.endpoints).await;
             for function in &stack.template.functions {
                 for event in &function.events {
-                    if let EventDef::Sqs { queue, batch_size, report_batch_item_failures } = event {
+                    if let EventDef::Sqs {
+                        queue,
+                        batch_size,
+                        report_batch_item_failures,
+                    } = event
+                    {
                         let queue = stack.resources.queue(queue)?.clone();
                         let mapping = poller::EventSourceMapping {
                             binary: function.binary.clone(),
@@ -59,13 +67,21 @@ impl LocalHost {
                             report_batch_item_failures: *report_batch_item_failures,
                         };
                         for _ in 0..poller::POLLERS_PER_MAPPING {
-                            tasks.push(poller::spawn(mapping.clone(), clients.sqs.clone(), deps.clone()));
+                            tasks.push(poller::spawn(
+                                mapping.clone(),
+                                clients.sqs.clone(),
+                                deps.clone(),
+                            ));
                         }
                     }
                 }
             }
         }
-        Ok(Self { base_url, key, tasks })
+        Ok(Self {
+            base_url,
+            key,
+            tasks,
+        })
     }
 
     /// A bearer token for the admin API, as the identity provider would issue.

@@ -26,7 +26,11 @@ pub struct EventSourceMapping {
     pub report_batch_item_failures: bool,
 }
 
-pub fn spawn(mapping: EventSourceMapping, sqs: aws_sdk_sqs::Client, deps: FunctionDeps) -> JoinHandle<()> {
+pub fn spawn(
+    mapping: EventSourceMapping,
+    sqs: aws_sdk_sqs::Client,
+    deps: FunctionDeps,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(err) = poll_once(&mapping, &sqs, &deps).await {
@@ -41,7 +45,11 @@ pub fn spawn(mapping: EventSourceMapping, sqs: aws_sdk_sqs::Client, deps: Functi
 pub fn record(message: &Message, queue: &QueueInfo) -> Value {
     let attributes: serde_json::Map<String, Value> = message
         .attributes()
-        .map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), Value::String(v.clone()))).collect())
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.as_str().to_string(), Value::String(v.clone())))
+                .collect()
+        })
         .unwrap_or_default();
     let message_attributes: serde_json::Map<String, Value> = message
         .message_attributes()
@@ -74,7 +82,11 @@ pub fn record(message: &Message, queue: &QueueInfo) -> Value {
     })
 }
 
-async fn poll_once(mapping: &EventSourceMapping, sqs: &aws_sdk_sqs::Client, deps: &FunctionDeps) -> Result<(), crate::Error> {
+async fn poll_once(
+    mapping: &EventSourceMapping,
+    sqs: &aws_sdk_sqs::Client,
+    deps: &FunctionDeps,
+) -> Result<(), crate::Error> {
     let received = sqs
         .receive_message()
         .queue_url(&mapping.queue.url)
@@ -99,13 +111,23 @@ async fn poll_once(mapping: &EventSourceMapping, sqs: &aws_sdk_sqs::Client, deps
         Ok(_) if !mapping.report_batch_item_failures => messages.iter().collect(),
         Ok(response) => {
             let ids: HashSet<&str> = messages.iter().filter_map(|m| m.message_id()).collect();
-            let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+            let failed: HashSet<&str> = response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect();
             if failed.iter().any(|id| !ids.contains(id)) {
                 // Lambda treats an unknown identifier as a failure of the whole batch.
-                error!(function = mapping.binary, "batch response names an unknown message; whole batch retried");
+                error!(
+                    function = mapping.binary,
+                    "batch response names an unknown message; whole batch retried"
+                );
                 Vec::new()
             } else {
-                messages.iter().filter(|m| m.message_id().is_some_and(|id| !failed.contains(id))).collect()
+                messages
+                    .iter()
+                    .filter(|m| m.message_id().is_some_and(|id| !failed.contains(id)))
+                    .collect()
             }
         }
     };

@@ -29,7 +29,11 @@ impl RouteTable {
             .iter()
             .flat_map(|f| {
                 f.events.iter().filter_map(move |e| match e {
-                    EventDef::Http { path, method, authorized } => Some(Route {
+                    EventDef::Http {
+                        path,
+                        method,
+                        authorized,
+                    } => Some(Route {
                         path: path.clone(),
                         method: method.clone(),
                         authorized: *authorized,
@@ -51,8 +55,14 @@ impl RouteTable {
             }
             if let Some(params) = match_path(&route.path, path) {
                 let greedy = route.path.contains("+}");
-                if best.as_ref().is_none_or(|b| b.route.path.contains("+}") && !greedy) {
-                    best = Some(Matched { route, path_parameters: params });
+                if best
+                    .as_ref()
+                    .is_none_or(|b| b.route.path.contains("+}") && !greedy)
+                {
+                    best = Some(Matched {
+                        route,
+                        path_parameters: params,
+                    });
                 }
             }
         }
@@ -92,21 +102,47 @@ mod tests {
 
     #[test]
     fn matches_like_api_gateway() {
-        assert_eq!(match_path("/v1/{proxy+}", "/v1/companies/a"), Some(vec![("proxy".into(), "companies/a".into())]));
+        assert_eq!(
+            match_path("/v1/{proxy+}", "/v1/companies/a"),
+            Some(vec![("proxy".into(), "companies/a".into())])
+        );
         assert_eq!(match_path("/v1/{proxy+}", "/v1"), None);
-        assert_eq!(match_path("/oauth/callback", "/oauth/callback"), Some(vec![]));
+        assert_eq!(
+            match_path("/oauth/callback", "/oauth/callback"),
+            Some(vec![])
+        );
         assert_eq!(match_path("/oauth/callback", "/oauth/callback/x"), None);
-        assert_eq!(match_path("/a/{id}", "/a/7"), Some(vec![("id".into(), "7".into())]));
+        assert_eq!(
+            match_path("/a/{id}", "/a/7"),
+            Some(vec![("id".into(), "7".into())])
+        );
     }
 
     #[test]
     fn the_template_routes_reach_their_functions() {
         let template = LocalTemplate::load(&crate::paths::template()).unwrap();
         let table = RouteTable::from_template(&template);
-        assert_eq!(table.find("GET", "/v1/companies/a/ingredients").unwrap().route.binary, "admin-api");
+        assert_eq!(
+            table
+                .find("GET", "/v1/companies/a/ingredients")
+                .unwrap()
+                .route
+                .binary,
+            "admin-api"
+        );
         let callback = table.find("GET", "/oauth/callback").unwrap();
-        assert_eq!((callback.route.binary.as_str(), callback.route.authorized), ("oauth-callback", false));
-        assert_eq!(table.find("POST", "/webhooks/lightspeed").unwrap().route.binary, "webhook");
+        assert_eq!(
+            (callback.route.binary.as_str(), callback.route.authorized),
+            ("oauth-callback", false)
+        );
+        assert_eq!(
+            table
+                .find("POST", "/webhooks/lightspeed")
+                .unwrap()
+                .route
+                .binary,
+            "webhook"
+        );
         assert!(table.find("GET", "/webhooks/lightspeed").is_none());
         assert!(table.find("GET", "/nowhere").is_none());
     }

@@ -17,7 +17,11 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub async fn create<T>(deps: &Deps, request: &Request, company_id: &str) -> Result<Response<Body>, AppError>
+pub async fn create<T>(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError>
 where
     T: CatalogRecord,
     T::Input: DeserializeOwned,
@@ -30,22 +34,36 @@ where
         .map(str::trim)
         .filter(|k| !k.is_empty());
     if key.is_some_and(|k| k.len() > 200) {
-        return Err(AppError::validation("`Idempotency-Key` must be at most 200 characters"));
+        return Err(AppError::validation(
+            "`Idempotency-Key` must be at most 200 characters",
+        ));
     }
     let created = records::create::<T>(deps.store.as_ref(), company_id, input, key, &now()).await?;
     let status = if created.replayed { 200 } else { 201 };
     Ok(envelope::json(status, &created.record.view()))
 }
 
-pub async fn get<T: CatalogRecord>(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Body>, AppError> {
+pub async fn get<T: CatalogRecord>(
+    deps: &Deps,
+    company_id: &str,
+    id: &str,
+) -> Result<Response<Body>, AppError> {
     let record = records::get::<T>(deps.store.as_ref(), company_id, id).await?;
     Ok(envelope::json(200, &record.view()))
 }
 
-pub async fn list<T: CatalogRecord>(deps: &Deps, request: &Request, company_id: &str) -> Result<Response<Body>, AppError> {
+pub async fn list<T: CatalogRecord>(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
     let limit = pagination::limit(query_param(request, "limit").as_deref())?;
     let partition = T::key(company_id, "").pk;
-    let cursor = pagination::decode_cursor(query_param(request, "cursor").as_deref(), attr::PK, &partition)?;
+    let cursor = pagination::decode_cursor(
+        query_param(request, "cursor").as_deref(),
+        attr::PK,
+        &partition,
+    )?;
     let page = records::list::<T>(deps.store.as_ref(), company_id, limit, cursor).await?;
     Ok(envelope::json(
         200,
@@ -56,7 +74,12 @@ pub async fn list<T: CatalogRecord>(deps: &Deps, request: &Request, company_id: 
     ))
 }
 
-pub async fn update<T>(deps: &Deps, request: &Request, company_id: &str, id: &str) -> Result<Response<Body>, AppError>
+pub async fn update<T>(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    id: &str,
+) -> Result<Response<Body>, AppError>
 where
     T: CatalogRecord,
     T::Patch: DeserializeOwned + Clone,

@@ -11,13 +11,25 @@ use crate::ids;
 use crate::store::{attr, from_item, keys, Query};
 use crate::transfer::TransferLog;
 
-pub async fn list(deps: &Deps, request: &Request, company_id: &str, location_id: &str) -> Result<Response<Body>, AppError> {
+pub async fn list(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
     if !ids::is_valid_id(location_id) {
-        return Err(AppError::new(ErrorCode::LocationNotFound, "location id is malformed"));
+        return Err(AppError::new(
+            ErrorCode::LocationNotFound,
+            "location id is malformed",
+        ));
     }
     let limit = pagination::limit(query_param(request, "limit").as_deref())?;
     let partition = keys::transfer_logs(company_id, location_id);
-    let cursor = pagination::decode_cursor(query_param(request, "cursor").as_deref(), attr::PK, &partition)?;
+    let cursor = pagination::decode_cursor(
+        query_param(request, "cursor").as_deref(),
+        attr::PK,
+        &partition,
+    )?;
     let mut query = Query::partition(partition).limit(limit).start_after(cursor);
     query.forward = false;
     let page = deps.store.query(&query).await?;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every check and test: formatting, lints, the SAM template, unit and end-to-end tests.
+# The end-to-end tests start the local stack themselves (or reuse a running one).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+bash infra/scripts/install.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "==> cfn-lint template.yaml"
+.local/venv/bin/cfn-lint template.yaml
+
+echo "==> tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi
