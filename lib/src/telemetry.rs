@@ -6,6 +6,14 @@ use tracing_subscriber::EnvFilter;
 /// Installs the JSON subscriber once per process. Level from `AWS_LAMBDA_LOG_LEVEL`,
 /// else `RUST_LOG`, else `info`.
 pub fn init() {
+    init_with_writer(std::io::stdout);
+}
+
+/// As [`init`], writing to `writer` (the local host sends function logs to a file).
+pub fn init_with_writer<W>(writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()
         .and_then(|level| EnvFilter::try_new(level.to_lowercase()).ok())
@@ -19,6 +27,7 @@ pub fn init() {
         .with_span_list(false)
         .flatten_event(true)
         .with_target(false)
+        .with_writer(writer)
         .try_init();
 }
 

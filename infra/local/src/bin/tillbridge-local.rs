@@ -14,7 +14,15 @@ async fn main() -> std::process::ExitCode {
     let command = args.first().map(String::as_str).unwrap_or("demo");
     let result: Result<(), tillbridge_local::Error> = async {
         match command {
-            "demo" => demo::run().await,
+            "demo" => {
+                // Function logs go to a file so the summary stays readable.
+                let log = tillbridge_local::paths::local_dir().join("logs").join("functions.log");
+                std::fs::create_dir_all(tillbridge_local::paths::local_dir().join("logs"))?;
+                let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+                tillbridge::telemetry::init_with_writer(std::sync::Mutex::new(file));
+                println!("function logs: {}", log.display());
+                demo::run().await
+            }
             "up" => {
                 let stack = stack::ensure_up().await?;
                 println!(
@@ -24,6 +32,7 @@ async fn main() -> std::process::ExitCode {
                 Ok(())
             }
             "serve" => {
+                tillbridge::telemetry::init();
                 let stack = stack::ensure_up().await?;
                 let port = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
                 let host = LocalHost::start(
