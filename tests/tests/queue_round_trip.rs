@@ -178,3 +178,34 @@ async fn a_poison_message_ends_in_the_dead_letter_queue() {
     .await;
     assert_eq!(good["error"]["code"], "location_not_found");
 }
+
+#[tokio::test]
+async fn a_delayed_message_is_not_delivered_before_its_delay() {
+    let env = TestEnv::with_workers().await;
+    let company = unique_company("delay");
+    let api = env.client(&company);
+    let (_, body) = transfer_request(&company, "loc", Some("2026-11-18"));
+    let sent_at = chrono::Utc::now();
+    env.sqs()
+        .await
+        .send_message()
+        .queue_url(env.queue_url("TransferQueue"))
+        .message_body(body)
+        .delay_seconds(3)
+        .send()
+        .await
+        .unwrap();
+    let log = eventually(
+        "the delayed message's log",
+        Duration::from_secs(30),
+        || async { logs(&api, &company, "loc").await.into_iter().next() },
+    )
+    .await;
+    let finished =
+        chrono::DateTime::parse_from_rfc3339(log["finished_at"].as_str().unwrap()).unwrap();
+    let waited = finished.signed_duration_since(sent_at);
+    assert!(
+        waited >= chrono::Duration::seconds(3),
+        "processed after {waited}, before the 3 s delay"
+    );
+}

@@ -16,9 +16,14 @@ async fn main() -> std::process::ExitCode {
         match command {
             "demo" => {
                 // Function logs go to a file so the summary stays readable.
-                let log = tillbridge_local::paths::local_dir().join("logs").join("functions.log");
+                let log = tillbridge_local::paths::local_dir()
+                    .join("logs")
+                    .join("functions.log");
                 std::fs::create_dir_all(tillbridge_local::paths::local_dir().join("logs"))?;
-                let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)?;
                 tillbridge::telemetry::init_with_writer(std::sync::Mutex::new(file));
                 println!("function logs: {}", log.display());
                 demo::run().await
