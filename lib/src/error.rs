@@ -18,6 +18,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     Unauthenticated,
     UnauthorizedCompanyAccess,
+    // alerts
+    AlertNotFound,
     // catalogue
     StorageUnitNotFound,
     StorageUnitCompanyMismatch,
@@ -53,6 +55,7 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             Unauthenticated => "unauthenticated",
             UnauthorizedCompanyAccess => "unauthorized_company_access",
+            AlertNotFound => "alert_not_found",
             StorageUnitNotFound => "storage_unit_not_found",
             StorageUnitCompanyMismatch => "storage_unit_company_mismatch",
             StorageUnitRequired => "storage_unit_required",
@@ -86,8 +89,8 @@ impl ErrorCode {
             | StorageUnitCompanyMismatch => 422,
             Unauthenticated => 401,
             UnauthorizedCompanyAccess => 403,
-            RouteNotFound | StorageUnitNotFound | IngredientNotFound | RecipeNotFound
-            | LocationNotFound => 404,
+            RouteNotFound | AlertNotFound | StorageUnitNotFound | IngredientNotFound
+            | RecipeNotFound | LocationNotFound => 404,
             MethodNotAllowed => 405,
             UnsupportedMediaType => 415,
             NotImplemented => 501,

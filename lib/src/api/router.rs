@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::auth::Caller;
 use super::envelope;
-use super::routes::{catalog, transfer_logs};
+use super::routes::{alerts, catalog, transfer_logs};
 use crate::catalog::{Ingredient, StorageUnit};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
@@ -24,6 +24,8 @@ enum Route {
     Ingredients,
     Ingredient,
     TransferLogs,
+    Alerts,
+    AlertAcknowledge,
 }
 
 fn router() -> matchit::Router<Route> {
@@ -45,6 +47,11 @@ fn router() -> matchit::Router<Route> {
         (
             "/v1/companies/{company_id}/locations/{id}/transfer-logs",
             Route::TransferLogs,
+        ),
+        ("/v1/companies/{company_id}/alerts", Route::Alerts),
+        (
+            "/v1/companies/{company_id}/alerts/{id}/acknowledge",
+            Route::AlertAcknowledge,
         ),
     ];
     for (path, route) in routes {
@@ -140,6 +147,10 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         }
         (Route::TransferLogs, &Method::GET) => {
             transfer_logs::list(deps, request, &company_id, &id).await
+        }
+        (Route::Alerts, &Method::GET) => alerts::list(deps, request, &company_id).await,
+        (Route::AlertAcknowledge, &Method::POST) => {
+            alerts::acknowledge(deps, &company_id, &id).await
         }
         _ => Err(AppError::new(
             ErrorCode::MethodNotAllowed,

@@ -47,6 +47,12 @@ fn condition_expr(condition: Condition) -> ConditionExpr {
             names.insert("#pk".to_string(), attr::PK.to_string());
             Some("attribute_exists(#pk)".to_string())
         }
+        Condition::AbsentOrExpiredBefore(now) => {
+            names.insert("#pk".to_string(), attr::PK.to_string());
+            names.insert("#exp".to_string(), attr::EXPIRES_AT.to_string());
+            values.insert(":now".to_string(), AttributeValue::N(now.to_string()));
+            Some("attribute_not_exists(#pk) OR #exp < :now".to_string())
+        }
         Condition::VersionIs(version) => {
             names.insert("#v".to_string(), attr::VERSION.to_string());
             values.insert(":v".to_string(), AttributeValue::N(version.to_string()));

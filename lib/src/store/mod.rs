@@ -72,6 +72,9 @@ pub enum Condition {
     Exists,
     /// Only replace the item whose `version` attribute equals this value.
     VersionIs(u64),
+    /// Create, or take over an item whose `expires_at` (epoch seconds) is before this
+    /// instant: how leases are acquired.
+    AbsentOrExpiredBefore(i64),
 }
 
 #[derive(Debug, Clone)]

@@ -1,3 +1,4 @@
+pub mod alerts;
 pub mod catalog;
 pub mod transfer_logs;
 
