@@ -6,6 +6,7 @@ pub mod api;
 pub mod aws;
 pub mod catalog;
 pub mod config;
+pub mod connection;
 pub mod deps;
 pub mod error;
 pub mod handlers;

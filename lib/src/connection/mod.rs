@@ -1,0 +1,7 @@
+//! Connecting a company to Lightspeed (SPEC C1): OAuth state, the integration record,
+//! the token vault and rotation-safe refresh.
+
+pub mod product;
+pub mod state;
+
+pub use product::PosProduct;
