@@ -60,6 +60,7 @@ pub struct Config {
     pub app_secret_id: String,
     pub region: Option<String>,
     pub endpoints: Endpoints,
+    pub lightspeed: crate::lightspeed::LightspeedSettings,
 }
 
 impl Config {
@@ -122,6 +123,7 @@ impl Config {
             app_secret_id,
             region: optional(env::AWS_REGION),
             endpoints,
+            lightspeed: crate::lightspeed::LightspeedSettings::from_vars(&vars),
         })
     }
 }

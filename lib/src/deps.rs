@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::aws;
 use crate::config::{Config, ConfigError};
+use crate::lightspeed::LightspeedClient;
 use crate::queue::{sqs::SqsQueue, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
 use crate::store::{dynamodb::DynamoDbStore, ItemStore};
@@ -14,6 +15,9 @@ pub struct Deps {
     pub store: Arc<dyn ItemStore>,
     pub queue: Arc<dyn MessageQueue>,
     pub secrets: Arc<dyn SecretVault>,
+    /// One HTTP client (connection pool) for Lightspeed and the ERP.
+    pub http: reqwest::Client,
+    pub lightspeed: Arc<LightspeedClient>,
 }
 
 impl Deps {
@@ -25,13 +29,31 @@ impl Deps {
 
     pub async fn from_config(config: Config) -> Self {
         let clients = aws::clients(&config).await;
+        let store: Arc<dyn ItemStore> = Arc::new(DynamoDbStore::new(
+            clients.dynamodb,
+            config.table_name.clone(),
+        ));
+        let secrets: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(clients.secrets));
+        // Redirects are never followed: an OAuth or API redirect is an answer to read.
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        let lightspeed = Arc::new(LightspeedClient::new(
+            http.clone(),
+            config.lightspeed.clone(),
+            store.clone(),
+            secrets.clone(),
+            config.secret_prefix.clone(),
+            config.app_secret_id.clone(),
+        ));
         Self {
-            store: Arc::new(DynamoDbStore::new(
-                clients.dynamodb,
-                config.table_name.clone(),
-            )),
+            store,
             queue: Arc::new(SqsQueue::new(clients.sqs, config.queues.clone())),
-            secrets: Arc::new(SecretsManagerVault::new(clients.secrets)),
+            secrets,
+            http,
+            lightspeed,
             config,
         }
     }

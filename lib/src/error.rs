@@ -28,6 +28,14 @@ pub enum ErrorCode {
     RecipeNotFound,
     InvalidTrimPct,
     RecipeCycle,
+    // connection
+    InvalidState,
+    LightspeedIntegrationExists,
+    LightspeedOauthExchangeFailed,
+    LightspeedNotConfigured,
+    LightspeedAuthFailed,
+    LightspeedApiError,
+    IntegrationNotFound,
     // transfer
     DateRequired,
     InvalidDateFormat,
@@ -63,6 +71,13 @@ impl ErrorCode {
             RecipeNotFound => "recipe_not_found",
             InvalidTrimPct => "invalid_trim_pct",
             RecipeCycle => "recipe_cycle",
+            InvalidState => "invalid_state",
+            LightspeedIntegrationExists => "lightspeed_integration_exists",
+            LightspeedOauthExchangeFailed => "lightspeed_oauth_exchange_failed",
+            LightspeedNotConfigured => "lightspeed_not_configured",
+            LightspeedAuthFailed => "lightspeed_auth_failed",
+            LightspeedApiError => "lightspeed_api_error",
+            IntegrationNotFound => "integration_not_found",
             DateRequired => "date_required",
             InvalidDateFormat => "invalid_date_format",
             LocationNotFound => "location_not_found",
@@ -81,7 +96,11 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidJson | ValidationFailed | InvalidCursor | DateRequired | InvalidDateFormat
-            | InvalidMessage => 400,
+            | InvalidMessage | InvalidState => 400,
+            LightspeedIntegrationExists => 409,
+            LightspeedOauthExchangeFailed | LightspeedApiError => 502,
+            LightspeedNotConfigured => 503,
+            LightspeedAuthFailed => 424,
             StorageUnitRequired
             | LocationHasNoStorageUnit
             | InvalidTrimPct
@@ -89,8 +108,8 @@ impl ErrorCode {
             | StorageUnitCompanyMismatch => 422,
             Unauthenticated => 401,
             UnauthorizedCompanyAccess => 403,
-            RouteNotFound | AlertNotFound | StorageUnitNotFound | IngredientNotFound
-            | RecipeNotFound | LocationNotFound => 404,
+            RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
+            | IngredientNotFound | RecipeNotFound | LocationNotFound => 404,
             MethodNotAllowed => 405,
             UnsupportedMediaType => 415,
             NotImplemented => 501,

@@ -11,6 +11,7 @@ pub mod deps;
 pub mod error;
 pub mod handlers;
 pub mod ids;
+pub mod lightspeed;
 pub mod money;
 pub mod queue;
 pub mod secrets;

@@ -25,9 +25,16 @@ impl TestEnv {
 
     async fn start(workers: bool) -> Self {
         let stack = ensure_up().await.expect("local stack");
-        let host = LocalHost::start(&stack, HostOptions { port: 0, workers })
-            .await
-            .expect("function host");
+        let host = LocalHost::start(
+            &stack,
+            HostOptions {
+                port: 0,
+                workers,
+                env: Vec::new(),
+            },
+        )
+        .await
+        .expect("function host");
         Self { stack, host }
     }
 

@@ -1,4 +1,4 @@
-//! oauth-callback Lambda: the Lightspeed OAuth redirect target.
+//! oauth-callback Lambda: the Lightspeed OAuth redirect target and its result page.
 
 use tillbridge::lambda_http::{run, service_fn};
 use tillbridge::{handlers, telemetry, Deps};
@@ -6,10 +6,10 @@ use tillbridge::{handlers, telemetry, Deps};
 #[tokio::main]
 async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
-    // Built now so a misconfigured deployment fails at init, not on the first callback.
-    let _deps = Deps::from_env().await?;
-    run(service_fn(|event| {
-        handlers::pending::http("oauth-callback", event)
+    let deps = Deps::from_env().await?;
+    let deps = &deps;
+    run(service_fn(move |event| async move {
+        handlers::oauth_callback::handle(deps, event).await
     }))
     .await
 }

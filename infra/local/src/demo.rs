@@ -52,6 +52,7 @@ pub async fn run() -> Result<(), Error> {
         HostOptions {
             port: 0,
             workers: true,
+            env: Vec::new(),
         },
     )
     .await?;

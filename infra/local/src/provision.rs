@@ -68,6 +68,7 @@ impl Clients {
                 sqs: Some(endpoints.moto.clone()),
                 secrets: Some(endpoints.moto.clone()),
             },
+            lightspeed: tillbridge::lightspeed::LightspeedSettings::from_vars(&HashMap::new()),
         };
         let clients = tillbridge::aws::clients(&config).await;
         Self {

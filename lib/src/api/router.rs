@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::auth::Caller;
 use super::envelope;
-use super::routes::{alerts, catalog, transfer_logs};
+use super::routes::{alerts, catalog, integrations, transfer_logs};
 use crate::catalog::{Ingredient, StorageUnit};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
@@ -26,6 +26,9 @@ enum Route {
     TransferLogs,
     Alerts,
     AlertAcknowledge,
+    Integrations,
+    Integration,
+    IntegrationReauthorize,
 }
 
 fn router() -> matchit::Router<Route> {
@@ -49,6 +52,18 @@ fn router() -> matchit::Router<Route> {
             Route::TransferLogs,
         ),
         ("/v1/companies/{company_id}/alerts", Route::Alerts),
+        (
+            "/v1/companies/{company_id}/integrations",
+            Route::Integrations,
+        ),
+        (
+            "/v1/companies/{company_id}/integrations/{id}",
+            Route::Integration,
+        ),
+        (
+            "/v1/companies/{company_id}/integrations/{id}/reauthorize",
+            Route::IntegrationReauthorize,
+        ),
         (
             "/v1/companies/{company_id}/alerts/{id}/acknowledge",
             Route::AlertAcknowledge,
@@ -147,6 +162,14 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         }
         (Route::TransferLogs, &Method::GET) => {
             transfer_logs::list(deps, request, &company_id, &id).await
+        }
+        (Route::Integrations, &Method::GET) => integrations::list(deps, &company_id).await,
+        (Route::Integrations, &Method::POST) => {
+            integrations::connect(deps, request, &company_id).await
+        }
+        (Route::Integration, &Method::GET) => integrations::get(deps, &company_id, &id).await,
+        (Route::IntegrationReauthorize, &Method::POST) => {
+            integrations::reauthorize(deps, &company_id, &id).await
         }
         (Route::Alerts, &Method::GET) => alerts::list(deps, request, &company_id).await,
         (Route::AlertAcknowledge, &Method::POST) => {

@@ -45,6 +45,7 @@ async fn main() -> std::process::ExitCode {
                     HostOptions {
                         port,
                         workers: true,
+                        env: Vec::new(),
                     },
                 )
                 .await?;

@@ -20,7 +20,7 @@ pub async fn http(
 ) -> Result<Response<Body>, InvokeError> {
     match binary {
         "admin-api" => handlers::admin_api(deps, request).await,
-        "oauth-callback" => handlers::pending::http("oauth-callback", request).await,
+        "oauth-callback" => handlers::oauth_callback::handle(deps, request).await,
         "webhook" => handlers::pending::http("webhook", request).await,
         other => Err(format!("{other} is not an HTTP function").into()),
     }

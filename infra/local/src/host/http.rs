@@ -20,7 +20,6 @@ use tracing::warn;
 use super::routes::RouteTable;
 use super::{functions, FunctionDeps};
 use crate::token::TokenKey;
-use crate::Error;
 
 /// API Gateway's payload limit for Lambda integrations.
 const MAX_BODY: usize = 6 * 1024 * 1024;
@@ -31,16 +30,14 @@ struct Shared {
     key: TokenKey,
 }
 
-pub async fn serve(
-    port: u16,
+pub fn serve(
+    listener: TcpListener,
     routes: RouteTable,
     deps: FunctionDeps,
     key: TokenKey,
-) -> Result<(String, JoinHandle<()>), Error> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    let base_url = format!("http://{}", listener.local_addr()?);
+) -> JoinHandle<()> {
     let shared = Arc::new(Shared { routes, deps, key });
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
@@ -59,8 +56,7 @@ pub async fn serve(
                 }
             });
         }
-    });
-    Ok((base_url, task))
+    })
 }
 
 fn plain(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {

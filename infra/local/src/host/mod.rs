@@ -23,6 +23,9 @@ pub struct HostOptions {
     pub port: u16,
     /// Also poll the queues and run the workers.
     pub workers: bool,
+    /// Environment variables set on every function on top of the template's, as a
+    /// deploy's parameter overrides would (e.g. Lightspeed hosts pointing at the simulator).
+    pub env: Vec<(String, String)>,
 }
 
 pub struct LocalHost {
@@ -36,18 +39,27 @@ pub type FunctionDeps = Arc<HashMap<String, Deps>>;
 
 impl LocalHost {
     pub async fn start(stack: &LocalStack, options: HostOptions) -> Result<Self, Error> {
+        // Bind first: the functions' OAuth redirect URI is this host's own address.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let mut overrides = vec![(
+            tillbridge::lightspeed::settings::env::OAUTH_REDIRECT_URI.to_string(),
+            format!("{base_url}/oauth/callback"),
+        )];
+        overrides.extend(options.env.iter().cloned());
         let mut deps = HashMap::new();
         for function in &stack.template.functions {
-            let config = stack
+            let mut vars = stack
                 .resources
-                .function_config(&stack.template, &function.binary)?;
+                .function_env(&stack.template, &function.binary)?;
+            vars.extend(overrides.iter().cloned());
+            let config = tillbridge::Config::from_vars(vars)?;
             deps.insert(function.binary.clone(), Deps::from_config(config).await);
         }
         let deps: FunctionDeps = Arc::new(deps);
         let key = TokenKey::random();
         let table = routes::RouteTable::from_template(&stack.template);
-        let (base_url, server) =
-            http::serve(options.port, table, deps.clone(), key.clone()).await?;
+        let server = http::serve(listener, table, deps.clone(), key.clone());
         let mut tasks = vec![server];
         if options.workers {
             let clients = crate::provision::Clients::new(&stack.resources.endpoints).await;

@@ -1,5 +1,6 @@
 pub mod alerts;
 pub mod catalog;
+pub mod integrations;
 pub mod transfer_logs;
 
 use lambda_http::{Request, RequestExt};

@@ -1,0 +1,289 @@
+//! Connecting and reauthorizing: the admin starts a connection and gets the authorize URL;
+//! Lightspeed sends the browser back to the callback, which verifies `state`, exchanges
+//! the code, stores the tokens in the vault and marks the integration active.
+
+use serde::Deserialize;
+
+use super::integration::{self, Integration, IntegrationStatus};
+use super::product::PosProduct;
+use super::state::{self, StateClaims, StateError, STATE_LIFETIME_SECONDS};
+use crate::alerts::{self, code as alert_code};
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::lightspeed::oauth::{authorize_url, Grant, OAuthError, TokenEndpoint};
+use crate::lightspeed::vault;
+use crate::lightspeed::AppKeys;
+use crate::store::{attr, Condition, Item, Key, StoreError};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectInput {
+    pub product: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// X-Series store prefix (`<prefix>.retail.lightspeed.app`), if known up front.
+    #[serde(default)]
+    pub domain_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub authorize_url: String,
+    pub state_expires_at: i64,
+    pub integration: Integration,
+}
+
+fn nonce_key(nonce: &str) -> Key {
+    Key::new(format!("OAUTH#{nonce}"), "STATE")
+}
+
+pub async fn app_keys(deps: &Deps) -> Result<AppKeys, AppError> {
+    let text = deps
+        .secrets
+        .get(&deps.config.app_secret_id)
+        .await
+        .map_err(|err| {
+            AppError::new(
+                ErrorCode::LightspeedNotConfigured,
+                format!("the app secret cannot be read: {err}"),
+            )
+        })?;
+    AppKeys::parse(&text)
+}
+
+fn valid_domain_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix.len() <= 63
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Starts a first connection (`reauthorize = false`) or a reauthorization.
+pub async fn start(
+    deps: &Deps,
+    company_id: &str,
+    product: PosProduct,
+    input: Option<ConnectInput>,
+    reauthorize: bool,
+    now: &str,
+    now_epoch: i64,
+) -> Result<Started, AppError> {
+    let keys = app_keys(deps).await?;
+    let client = keys.client(product)?;
+    let settings = &deps.config.lightspeed;
+    let redirect_uri = settings.redirect_uri()?;
+    let name = input
+        .as_ref()
+        .and_then(|i| i.name.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let domain_prefix = input.as_ref().and_then(|i| i.domain_prefix.clone());
+    if let Some(prefix) = &domain_prefix {
+        if !valid_domain_prefix(prefix) {
+            return Err(AppError::validation("`domain_prefix` must be letters, digits and '-' (the part before .retail.lightspeed.app)"));
+        }
+    }
+    let store = deps.store.as_ref();
+    let integration = match (integration::get(store, company_id, product).await?, reauthorize) {
+        (Some(existing), false) if existing.status != IntegrationStatus::Pending => {
+            return Err(exists(company_id, product));
+        }
+        (Some(existing), _) => existing,
+        (None, true) => {
+            return Err(AppError::new(
+                ErrorCode::IntegrationNotFound,
+                format!("company `{company_id}` has no {product} integration to reauthorize; connect it first"),
+            ))
+        }
+        (None, false) => {
+            let record = Integration {
+                company_id: company_id.to_string(),
+                product,
+                name: name.map(str::to_string),
+                domain_prefix: domain_prefix.clone(),
+                status: IntegrationStatus::Pending,
+                access_expires_at: None,
+                refresh_expires_at: None,
+                last_refresh_at: None,
+                connected_at: None,
+                reauthorized_at: None,
+                last_error: None,
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+                version: 1,
+            };
+            match integration::create(store, &record).await {
+                Ok(()) => record,
+                // A concurrent start created it: fine while it is still pending.
+                Err(StoreError::ConditionFailed) => match integration::require(store, company_id, product).await? {
+                    existing if existing.status == IntegrationStatus::Pending => existing,
+                    _ => return Err(exists(company_id, product)),
+                },
+                Err(err) => return Err(err.into()),
+            }
+        }
+    };
+    let claims = StateClaims {
+        company_id: company_id.to_string(),
+        product,
+        nonce: uuid::Uuid::new_v4().to_string(),
+        expires_at: now_epoch + STATE_LIFETIME_SECONDS,
+        reauthorize,
+        domain_prefix: domain_prefix.or_else(|| integration.domain_prefix.clone()),
+    };
+    let mut nonce = Item::new();
+    let key = nonce_key(&claims.nonce);
+    nonce.insert(attr::PK.into(), key.pk.into());
+    nonce.insert(attr::SK.into(), key.sk.into());
+    nonce.insert("company_id".into(), company_id.into());
+    nonce.insert(attr::EXPIRES_AT.into(), claims.expires_at.into());
+    store.put(nonce, Condition::NotExists).await?;
+    let signed = state::sign(&claims, keys.state_signing_key.as_bytes());
+    let url = authorize_url(settings, client, product, redirect_uri, &signed)
+        .map_err(|e| AppError::new(ErrorCode::LightspeedNotConfigured, e))?;
+    Ok(Started {
+        authorize_url: url,
+        state_expires_at: claims.expires_at,
+        integration,
+    })
+}
+
+fn exists(company_id: &str, product: PosProduct) -> AppError {
+    AppError::new(
+        ErrorCode::LightspeedIntegrationExists,
+        format!("company `{company_id}` already has a {product} integration; reauthorize it instead of connecting again"),
+    )
+}
+
+/// What the browser brought back from Lightspeed.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub domain_prefix: Option<String>,
+    /// Set when the user denied access or Lightspeed failed the authorization.
+    pub error: Option<String>,
+}
+
+pub async fn complete(
+    deps: &Deps,
+    params: &CallbackParams,
+    now: &str,
+    now_epoch: i64,
+) -> Result<Integration, AppError> {
+    let invalid_state = |why: &str| AppError::new(ErrorCode::InvalidState, why.to_string());
+    let raw_state = params
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid_state("the callback has no `state`"))?;
+    let keys = app_keys(deps).await?;
+    let claims =
+        state::verify(raw_state, keys.state_signing_key.as_bytes(), now_epoch).map_err(|err| {
+            match err {
+                StateError::Expired => {
+                    invalid_state("the authorization link expired; start the connection again")
+                }
+                other => invalid_state(&other.to_string()),
+            }
+        })?;
+    let store = deps.store.as_ref();
+    // Single use: the nonce record is consumed exactly once.
+    match store
+        .delete(&nonce_key(&claims.nonce), Condition::Exists)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => {
+            return Err(invalid_state(
+                "this authorization was already used; start the connection again",
+            ))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    let (company_id, product) = (claims.company_id.as_str(), claims.product);
+    if let Some(error) = &params.error {
+        return Err(AppError::new(
+            ErrorCode::LightspeedOauthExchangeFailed,
+            format!("Lightspeed did not authorize the connection ({error})"),
+        ));
+    }
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::LightspeedOauthExchangeFailed,
+                "the callback has no authorization `code`",
+            )
+        })?;
+    let existing = integration::require(store, company_id, product).await?;
+    if !claims.reauthorize && existing.status != IntegrationStatus::Pending {
+        return Err(exists(company_id, product));
+    }
+    let domain_prefix = params
+        .domain_prefix
+        .clone()
+        .or(claims.domain_prefix.clone())
+        .or(existing.domain_prefix.clone());
+    if product == PosProduct::XSeries && !domain_prefix.as_deref().is_some_and(valid_domain_prefix)
+    {
+        return Err(AppError::new(
+            ErrorCode::LightspeedOauthExchangeFailed,
+            "X-Series did not name the store (`domain_prefix`)",
+        ));
+    }
+    let client = keys.client(product)?;
+    let endpoint = TokenEndpoint {
+        http: &deps.http,
+        settings: &deps.config.lightspeed,
+        client,
+        product,
+        domain_prefix: domain_prefix.as_deref(),
+    };
+    let redirect_uri = deps.config.lightspeed.redirect_uri()?;
+    let tokens = endpoint
+        .request(Grant::AuthorizationCode { code, redirect_uri }, now_epoch)
+        .await
+        .map_err(|err| {
+            let detail = match err {
+                OAuthError::InvalidGrant(_) => {
+                    "the authorization code was refused (used or expired)".to_string()
+                }
+                other => other.to_string(),
+            };
+            AppError::new(
+                ErrorCode::LightspeedOauthExchangeFailed,
+                format!("exchanging the code failed: {detail}"),
+            )
+        })?;
+    let secret = vault::secret_id(&deps.config.secret_prefix, company_id, product);
+    vault::write(deps.secrets.as_ref(), &secret, &tokens).await?;
+    let reauthorize = claims.reauthorize;
+    let updated = integration::update(store, company_id, product, now, |i| {
+        i.status = IntegrationStatus::Active;
+        i.access_expires_at = Some(tokens.access_expires_at);
+        i.refresh_expires_at = tokens.refresh_expires_at;
+        i.last_refresh_at = Some(now.to_string());
+        i.last_error = None;
+        i.domain_prefix = domain_prefix.clone();
+        if reauthorize && i.connected_at.is_some() {
+            i.reauthorized_at = Some(now.to_string());
+        } else {
+            i.connected_at = Some(now.to_string());
+        }
+    })
+    .await?;
+    for code in [alert_code::DISCONNECTED, alert_code::TOKEN_REFRESH_FAILED] {
+        alerts::resolve(store, company_id, code, product.as_str(), now).await?;
+    }
+    tracing::info!(
+        company_id,
+        product = product.as_str(),
+        reauthorize,
+        "integration connected"
+    );
+    Ok(updated)
+}

@@ -1,0 +1,123 @@
+//! The integration record: one per company and POS product. Holds status and token
+//! expiry times, never the tokens themselves (those are in the vault).
+
+use serde::{Deserialize, Serialize};
+
+use super::product::PosProduct;
+use crate::error::{AppError, ErrorCode};
+use crate::store::{attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationStatus {
+    /// Authorization started, no tokens yet.
+    Pending,
+    Active,
+    /// The refresh token is dead; a person must reauthorize.
+    Disconnected,
+    /// The last refresh failed in a way that may pass; retried automatically.
+    RefreshFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integration {
+    pub company_id: String,
+    pub product: PosProduct,
+    pub name: Option<String>,
+    pub domain_prefix: Option<String>,
+    pub status: IntegrationStatus,
+    /// Epoch seconds.
+    pub access_expires_at: Option<i64>,
+    /// Epoch seconds; `None` when the refresh token does not expire (or no tokens yet).
+    pub refresh_expires_at: Option<i64>,
+    pub last_refresh_at: Option<String>,
+    pub connected_at: Option<String>,
+    pub reauthorized_at: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+pub fn key(company_id: &str, product: PosProduct) -> Key {
+    Key::new(keys::company(company_id), format!("INTEG#{product}"))
+}
+
+fn to_stored(integration: &Integration) -> Result<Item, StoreError> {
+    let mut item = to_item(
+        integration,
+        &key(&integration.company_id, integration.product),
+    )?;
+    item.insert(attr::GSI1PK.into(), "INTEG".into());
+    item.insert(
+        attr::GSI1SK.into(),
+        format!("{}#{}", integration.product, integration.company_id).into(),
+    );
+    Ok(item)
+}
+
+pub async fn get(
+    store: &dyn ItemStore,
+    company_id: &str,
+    product: PosProduct,
+) -> Result<Option<Integration>, AppError> {
+    Ok(store
+        .get(&key(company_id, product))
+        .await?
+        .map(from_item)
+        .transpose()?)
+}
+
+pub async fn require(
+    store: &dyn ItemStore,
+    company_id: &str,
+    product: PosProduct,
+) -> Result<Integration, AppError> {
+    get(store, company_id, product).await?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::IntegrationNotFound,
+            format!(
+                "company `{company_id}` has no {product} integration; start a connection first"
+            ),
+        )
+    })
+}
+
+/// Creates the record; fails with `ConditionFailed` when one exists.
+pub async fn create(store: &dyn ItemStore, integration: &Integration) -> Result<(), StoreError> {
+    store
+        .put(to_stored(integration)?, Condition::NotExists)
+        .await
+}
+
+/// Read-modify-write with a version condition, retried on contention.
+pub async fn update<F>(
+    store: &dyn ItemStore,
+    company_id: &str,
+    product: PosProduct,
+    now: &str,
+    mut change: F,
+) -> Result<Integration, AppError>
+where
+    F: FnMut(&mut Integration),
+{
+    for _ in 0..5 {
+        let mut integration = require(store, company_id, product).await?;
+        let previous = integration.version;
+        change(&mut integration);
+        integration.version = previous + 1;
+        integration.updated_at = now.to_string();
+        match store
+            .put(to_stored(&integration)?, Condition::VersionIs(previous))
+            .await
+        {
+            Ok(()) => return Ok(integration),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        "the integration is changing concurrently; retry",
+    ))
+}

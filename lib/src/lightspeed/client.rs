@@ -1,0 +1,257 @@
+//! The authorised Lightspeed API client everything else uses: bearer token from the vault
+//! (cached per process), proactive refresh shortly before expiry, and on a 401 one
+//! single-flight refresh and one retry. Throttling and server errors come back as typed,
+//! retryable errors carrying `Retry-After`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use tokio::sync::{Mutex, OnceCell};
+
+use super::error::{parse_retry_after, LightspeedError};
+use super::oauth::without_url;
+use super::refresh::{refresh, RefreshContext};
+use super::settings::{AppKeys, LightspeedSettings};
+use super::vault::{self, TokenSet};
+use crate::connection::integration::{self, IntegrationStatus};
+use crate::connection::PosProduct;
+use crate::secrets::SecretVault;
+use crate::store::ItemStore;
+
+/// Refresh this long before the access token's stated expiry.
+const EXPIRY_MARGIN_SECONDS: i64 = 60;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which integration a request is made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub company_id: String,
+    pub product: PosProduct,
+    pub domain_prefix: Option<String>,
+}
+
+pub struct LightspeedClient {
+    http: Client,
+    settings: LightspeedSettings,
+    store: Arc<dyn ItemStore>,
+    vault: Arc<dyn SecretVault>,
+    secret_prefix: String,
+    app_secret_id: String,
+    keys: OnceCell<AppKeys>,
+    tokens: Mutex<HashMap<String, TokenSet>>,
+}
+
+impl LightspeedClient {
+    pub fn new(
+        http: Client,
+        settings: LightspeedSettings,
+        store: Arc<dyn ItemStore>,
+        vault: Arc<dyn SecretVault>,
+        secret_prefix: String,
+        app_secret_id: String,
+    ) -> Self {
+        Self {
+            http,
+            settings,
+            store,
+            vault,
+            secret_prefix,
+            app_secret_id,
+            keys: OnceCell::new(),
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &LightspeedSettings {
+        &self.settings
+    }
+
+    async fn keys(&self) -> Result<&AppKeys, LightspeedError> {
+        self.keys
+            .get_or_try_init(|| async {
+                let text = self
+                    .vault
+                    .get(&self.app_secret_id)
+                    .await
+                    .map_err(|e| LightspeedError::RefreshFailed(format!("app secret: {e}")))?;
+                AppKeys::parse(&text).map_err(|e| LightspeedError::NotConnected(e.message))
+            })
+            .await
+    }
+
+    fn secret(&self, connection: &Connection) -> String {
+        vault::secret_id(
+            &self.secret_prefix,
+            &connection.company_id,
+            connection.product,
+        )
+    }
+
+    async fn current_tokens(&self, connection: &Connection) -> Result<TokenSet, LightspeedError> {
+        let secret = self.secret(connection);
+        if let Some(tokens) = self.tokens.lock().await.get(&secret) {
+            return Ok(tokens.clone());
+        }
+        let tokens = vault::read(self.vault.as_ref(), &secret)
+            .await
+            .map_err(|e| LightspeedError::RefreshFailed(format!("token vault: {e}")))?
+            .ok_or_else(|| {
+                LightspeedError::NotConnected(format!(
+                    "company `{}` has no {} tokens; connect it first",
+                    connection.company_id, connection.product
+                ))
+            })?;
+        self.tokens.lock().await.insert(secret, tokens.clone());
+        Ok(tokens)
+    }
+
+    async fn refreshed(
+        &self,
+        connection: &Connection,
+        failed: &TokenSet,
+    ) -> Result<TokenSet, LightspeedError> {
+        let keys = self.keys().await?;
+        let ctx = RefreshContext {
+            http: &self.http,
+            settings: &self.settings,
+            keys,
+            store: self.store.as_ref(),
+            vault: self.vault.as_ref(),
+            secret_prefix: &self.secret_prefix,
+        };
+        let result = refresh(
+            &ctx,
+            &connection.company_id,
+            connection.product,
+            connection.domain_prefix.as_deref(),
+            &failed.access_token,
+        )
+        .await;
+        let mut cache = self.tokens.lock().await;
+        match &result {
+            Ok(tokens) => {
+                cache.insert(self.secret(connection), tokens.clone());
+            }
+            Err(_) => {
+                cache.remove(&self.secret(connection));
+            }
+        }
+        result
+    }
+
+    /// GET `path` (relative to the product's API base) and parse the JSON body.
+    pub async fn get_json(
+        &self,
+        connection: &Connection,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, LightspeedError> {
+        if let Some(current) = integration::get(
+            self.store.as_ref(),
+            &connection.company_id,
+            connection.product,
+        )
+        .await
+        .map_err(|e| LightspeedError::RefreshFailed(e.message))?
+        {
+            if current.status == IntegrationStatus::Disconnected {
+                return Err(LightspeedError::Disconnected(format!(
+                    "the {} connection of `{}` must be reauthorized",
+                    connection.product, connection.company_id
+                )));
+            }
+        }
+        let mut tokens = self.current_tokens(connection).await?;
+        if tokens.access_expires_at - EXPIRY_MARGIN_SECONDS <= chrono::Utc::now().timestamp() {
+            tokens = self.refreshed(connection, &tokens).await?;
+        }
+        match self.send(connection, path, query, &tokens).await? {
+            Sent::Done(value) => Ok(value),
+            Sent::Unauthorized => {
+                let fresh = self.refreshed(connection, &tokens).await?;
+                match self.send(connection, path, query, &fresh).await? {
+                    Sent::Done(value) => Ok(value),
+                    Sent::Unauthorized => Err(LightspeedError::Api {
+                        status: Some(401),
+                        message: "Lightspeed still answers 401 with a freshly refreshed token"
+                            .into(),
+                    }),
+                }
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        connection: &Connection,
+        path: &str,
+        query: &[(&str, String)],
+        tokens: &TokenSet,
+    ) -> Result<Sent, LightspeedError> {
+        let base = self
+            .settings
+            .api_base(connection.product, connection.domain_prefix.as_deref());
+        let response = self
+            .http
+            .get(format!("{base}{path}"))
+            .query(query)
+            .bearer_auth(&tokens.access_token)
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| LightspeedError::Retryable {
+                status: None,
+                retry_after: None,
+                message: format!("GET {path}: {}", without_url(&e)),
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now().timestamp()));
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| LightspeedError::Retryable {
+                status: Some(status.as_u16()),
+                retry_after: None,
+                message: format!("GET {path}: {}", without_url(&e)),
+            })?;
+        let excerpt = || String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+        match status {
+            StatusCode::UNAUTHORIZED => Ok(Sent::Unauthorized),
+            StatusCode::FORBIDDEN => Err(LightspeedError::Forbidden(format!(
+                "GET {path}: {}",
+                excerpt()
+            ))),
+            s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
+                Err(LightspeedError::Retryable {
+                    status: Some(s.as_u16()),
+                    retry_after,
+                    message: format!("GET {path} answered {s}"),
+                })
+            }
+            s if !s.is_success() => Err(LightspeedError::Api {
+                status: Some(s.as_u16()),
+                message: format!("GET {path} answered {s}: {}", excerpt()),
+            }),
+            // A truncated or garbled body is treated as a transient fault and retried.
+            _ => serde_json::from_slice(&body).map(Sent::Done).map_err(|e| {
+                LightspeedError::Retryable {
+                    status: Some(status.as_u16()),
+                    retry_after: None,
+                    message: format!("GET {path}: response is not valid JSON ({e})"),
+                }
+            }),
+        }
+    }
+}
+
+enum Sent {
+    Done(Value),
+    Unauthorized,
+}

@@ -1,0 +1,258 @@
+//! Rotation-safe, single-flight token refresh across concurrent Lambdas.
+//!
+//! Refresh tokens rotate: two workers refreshing with the same token would leave one
+//! holding a revoked token, wrongly read as "disconnected". So a refresh happens only
+//! under a lease item in DynamoDB (conditional put with expiry), and the newest tokens are
+//! re-read before and after taking the lease: if another worker already rotated them,
+//! they are used as they are.
+
+use std::time::Duration;
+
+use super::error::LightspeedError;
+use super::oauth::{Grant, OAuthError, TokenEndpoint};
+use super::settings::{AppKeys, LightspeedSettings};
+use super::vault::{self, TokenSet};
+use crate::alerts::{self, code as alert_code};
+use crate::connection::integration::{self, IntegrationStatus};
+use crate::connection::PosProduct;
+use crate::secrets::SecretVault;
+use crate::store::{attr, Condition, Item, ItemStore, Key, StoreError};
+
+/// A lease outlives the slowest token request (15 s timeout) with margin.
+const LEASE_SECONDS: i64 = 30;
+/// How long a worker waits for another worker's refresh.
+const WAIT: Duration = Duration::from_secs(40);
+const POLL: Duration = Duration::from_millis(150);
+
+pub struct RefreshContext<'a> {
+    pub http: &'a reqwest::Client,
+    pub settings: &'a LightspeedSettings,
+    pub keys: &'a AppKeys,
+    pub store: &'a dyn ItemStore,
+    pub vault: &'a dyn SecretVault,
+    pub secret_prefix: &'a str,
+}
+
+fn now_epoch() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn lease_key(company_id: &str, product: PosProduct) -> Key {
+    Key::new(format!("LEASE#TOKEN#{company_id}#{product}"), "LEASE")
+}
+
+fn vault_error(err: crate::secrets::SecretError) -> LightspeedError {
+    LightspeedError::RefreshFailed(format!("token vault: {err}"))
+}
+
+fn store_error(err: impl std::fmt::Display) -> LightspeedError {
+    LightspeedError::RefreshFailed(format!("state store: {err}"))
+}
+
+/// Returns tokens newer than `failed_access_token`, refreshing them if nobody else has.
+pub async fn refresh(
+    ctx: &RefreshContext<'_>,
+    company_id: &str,
+    product: PosProduct,
+    domain_prefix: Option<&str>,
+    failed_access_token: &str,
+) -> Result<TokenSet, LightspeedError> {
+    let secret = vault::secret_id(ctx.secret_prefix, company_id, product);
+    let newest = |tokens: Option<TokenSet>| -> Result<Option<TokenSet>, LightspeedError> {
+        let tokens = tokens.ok_or_else(|| {
+            LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
+        })?;
+        Ok((tokens.access_token != failed_access_token).then_some(tokens))
+    };
+    if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
+        return Ok(tokens);
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let holder: u64 = rand_u64();
+        let mut lease = Item::new();
+        lease.insert(attr::PK.into(), lease_key(company_id, product).pk.into());
+        lease.insert(attr::SK.into(), "LEASE".into());
+        lease.insert(attr::VERSION.into(), holder.into());
+        lease.insert(
+            attr::EXPIRES_AT.into(),
+            (now_epoch() + LEASE_SECONDS).into(),
+        );
+        match ctx
+            .store
+            .put(lease, Condition::AbsentOrExpiredBefore(now_epoch()))
+            .await
+        {
+            Ok(()) => {
+                let result = refresh_holding_lease(
+                    ctx,
+                    company_id,
+                    product,
+                    domain_prefix,
+                    &secret,
+                    failed_access_token,
+                )
+                .await;
+                // Release only our own lease (the version is our holder token).
+                let _ = ctx
+                    .store
+                    .delete(
+                        &lease_key(company_id, product),
+                        Condition::VersionIs(holder),
+                    )
+                    .await;
+                return result;
+            }
+            Err(StoreError::ConditionFailed) => {}
+            Err(err) => return Err(store_error(err)),
+        }
+        // Someone else is refreshing: wait for their result.
+        tokio::time::sleep(POLL).await;
+        if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
+            return Ok(tokens);
+        }
+        let current = integration::get(ctx.store, company_id, product)
+            .await
+            .map_err(store_error)?;
+        if current
+            .as_ref()
+            .is_some_and(|i| i.status == IntegrationStatus::Disconnected)
+        {
+            return Err(LightspeedError::Disconnected(
+                "another worker found the refresh token revoked".into(),
+            ));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(LightspeedError::RefreshFailed(
+                "timed out waiting for another worker's token refresh".into(),
+            ));
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&bytes[..8]);
+    // Keep it within DynamoDB's exact integer range for JSON numbers round-tripping.
+    u64::from_le_bytes(out) >> 12
+}
+
+async fn refresh_holding_lease(
+    ctx: &RefreshContext<'_>,
+    company_id: &str,
+    product: PosProduct,
+    domain_prefix: Option<&str>,
+    secret: &str,
+    failed_access_token: &str,
+) -> Result<TokenSet, LightspeedError> {
+    // Re-read under the lease: the previous holder may have rotated them just now.
+    let current = vault::read(ctx.vault, secret)
+        .await
+        .map_err(vault_error)?
+        .ok_or_else(|| {
+            LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
+        })?;
+    if current.access_token != failed_access_token {
+        return Ok(current);
+    }
+    let client = ctx
+        .keys
+        .client(product)
+        .map_err(|e| LightspeedError::RefreshFailed(e.message))?;
+    let endpoint = TokenEndpoint {
+        http: ctx.http,
+        settings: ctx.settings,
+        client,
+        product,
+        domain_prefix,
+    };
+    let now = now_text();
+    let subject = product.as_str();
+    match endpoint
+        .request(Grant::RefreshToken(&current.refresh_token), now_epoch())
+        .await
+    {
+        Ok(tokens) => {
+            vault::write(ctx.vault, secret, &tokens)
+                .await
+                .map_err(vault_error)?;
+            integration::update(ctx.store, company_id, product, &now, |i| {
+                i.status = IntegrationStatus::Active;
+                i.access_expires_at = Some(tokens.access_expires_at);
+                i.refresh_expires_at = tokens.refresh_expires_at;
+                i.last_refresh_at = Some(now.clone());
+                i.last_error = None;
+            })
+            .await
+            .map_err(store_error)?;
+            for code in [alert_code::DISCONNECTED, alert_code::TOKEN_REFRESH_FAILED] {
+                alerts::resolve(ctx.store, company_id, code, subject, &now)
+                    .await
+                    .map_err(store_error)?;
+            }
+            tracing::info!(company_id, product = subject, "access token refreshed");
+            Ok(tokens)
+        }
+        Err(OAuthError::InvalidGrant(detail)) => {
+            let message = format!("Lightspeed refused the refresh token ({detail}); reauthorize the {product} connection");
+            mark(
+                ctx,
+                company_id,
+                product,
+                IntegrationStatus::Disconnected,
+                alert_code::DISCONNECTED,
+                &message,
+                &now,
+            )
+            .await?;
+            Err(LightspeedError::Disconnected(message))
+        }
+        Err(err) => {
+            let message =
+                format!("refreshing the {product} token failed: {err}; it will be retried");
+            mark(
+                ctx,
+                company_id,
+                product,
+                IntegrationStatus::RefreshFailed,
+                alert_code::TOKEN_REFRESH_FAILED,
+                &message,
+                &now,
+            )
+            .await?;
+            Err(LightspeedError::RefreshFailed(message))
+        }
+    }
+}
+
+async fn mark(
+    ctx: &RefreshContext<'_>,
+    company_id: &str,
+    product: PosProduct,
+    status: IntegrationStatus,
+    code: &str,
+    message: &str,
+    now: &str,
+) -> Result<(), LightspeedError> {
+    integration::update(ctx.store, company_id, product, now, |i| {
+        i.status = status;
+        i.last_error = Some(message.to_string());
+    })
+    .await
+    .map_err(store_error)?;
+    alerts::raise(ctx.store, company_id, code, product.as_str(), message, now)
+        .await
+        .map_err(store_error)?;
+    tracing::warn!(
+        company_id,
+        product = product.as_str(),
+        code,
+        "token refresh failed"
+    );
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Where Lightspeed lives (environment, defaults are production) and the app's own keys
+//! (the app secret in Secrets Manager: client credentials and the state-signing key).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::connection::PosProduct;
+use crate::error::{AppError, ErrorCode};
+
+pub mod env {
+    pub const K_AUTH_VERSION: &str = "LIGHTSPEED_K_AUTH_VERSION";
+    pub const K_API_BASE: &str = "LIGHTSPEED_K_API_BASE";
+    pub const K_V2_AUTH_BASE: &str = "LIGHTSPEED_K_V2_AUTH_BASE";
+    pub const X_CONNECT_URL: &str = "LIGHTSPEED_X_CONNECT_URL";
+    pub const X_API_BASE: &str = "LIGHTSPEED_X_API_BASE";
+    pub const OAUTH_REDIRECT_URI: &str = "OAUTH_REDIRECT_URI";
+    pub const OAUTH_RESULT_URL: &str = "OAUTH_RESULT_URL";
+}
+
+/// K-Series has two authorization servers; new API clients are V2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KAuthVersion {
+    V1,
+    V2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LightspeedSettings {
+    pub k_auth_version: KAuthVersion,
+    /// K-Series API host; also the V1 authorization server.
+    pub k_api_base: String,
+    /// K-Series V2 (Keycloak realm) OpenID Connect base, ending `/protocol/openid-connect`.
+    pub k_v2_auth_base: String,
+    pub x_connect_url: String,
+    /// X-Series per-store API base with a `{domain_prefix}` placeholder.
+    pub x_api_base: String,
+    /// Where Lightspeed sends the browser back (the oauth-callback route).
+    pub redirect_uri: Option<String>,
+    /// Where the callback sends the browser afterwards; defaults to `/oauth/result` beside it.
+    pub result_url: Option<String>,
+}
+
+impl LightspeedSettings {
+    pub fn from_vars(vars: &HashMap<String, String>) -> Self {
+        let get = |name: &str, default: &str| {
+            vars.get(name)
+                .map(|v| v.trim().trim_end_matches('/').to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let optional = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            k_auth_version: if get(env::K_AUTH_VERSION, "v2").eq_ignore_ascii_case("v1") {
+                KAuthVersion::V1
+            } else {
+                KAuthVersion::V2
+            },
+            k_api_base: get(env::K_API_BASE, "https://api.lsk.lightspeed.app"),
+            k_v2_auth_base: get(
+                env::K_V2_AUTH_BASE,
+                "https://auth.lsk-prod.app/realms/k-series/protocol/openid-connect",
+            ),
+            x_connect_url: get(
+                env::X_CONNECT_URL,
+                "https://secure.retail.lightspeed.app/connect",
+            ),
+            x_api_base: get(
+                env::X_API_BASE,
+                "https://{domain_prefix}.retail.lightspeed.app",
+            ),
+            redirect_uri: optional(env::OAUTH_REDIRECT_URI),
+            result_url: optional(env::OAUTH_RESULT_URL),
+        }
+    }
+
+    pub fn x_base(&self, domain_prefix: &str) -> String {
+        self.x_api_base.replace("{domain_prefix}", domain_prefix)
+    }
+
+    /// The API base a product's requests go to.
+    pub fn api_base(&self, product: PosProduct, domain_prefix: Option<&str>) -> String {
+        match product {
+            PosProduct::KSeries => self.k_api_base.clone(),
+            PosProduct::XSeries => self.x_base(domain_prefix.unwrap_or_default()),
+        }
+    }
+
+    pub fn redirect_uri(&self) -> Result<&str, AppError> {
+        self.redirect_uri.as_deref().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::LightspeedNotConfigured,
+                format!(
+                    "{} is not set; it must be the deployed /oauth/callback URL",
+                    env::OAUTH_REDIRECT_URI
+                ),
+            )
+        })
+    }
+
+    pub fn result_url(&self) -> String {
+        match (&self.result_url, &self.redirect_uri) {
+            (Some(url), _) => url.clone(),
+            (None, Some(callback)) => callback.replace("/oauth/callback", "/oauth/result"),
+            (None, None) => "/oauth/result".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct LightspeedApps {
+    pub k_series: Option<ClientCredentials>,
+    pub x_series: Option<ClientCredentials>,
+}
+
+/// The app secret's JSON.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct AppKeys {
+    pub state_signing_key: String,
+    #[serde(default)]
+    pub lightspeed: LightspeedApps,
+}
+
+impl AppKeys {
+    pub fn parse(text: &str) -> Result<Self, AppError> {
+        let keys: AppKeys = serde_json::from_str(text).map_err(|err| {
+            AppError::new(
+                ErrorCode::LightspeedNotConfigured,
+                format!("the app secret is not valid JSON of the expected shape: {err}"),
+            )
+        })?;
+        if keys.state_signing_key.len() < 16 {
+            return Err(AppError::new(
+                ErrorCode::LightspeedNotConfigured,
+                "the app secret's `state_signing_key` must be at least 16 characters",
+            ));
+        }
+        Ok(keys)
+    }
+
+    pub fn client(&self, product: PosProduct) -> Result<&ClientCredentials, AppError> {
+        let client = match product {
+            PosProduct::KSeries => self.lightspeed.k_series.as_ref(),
+            PosProduct::XSeries => self.lightspeed.x_series.as_ref(),
+        };
+        client.filter(|c| !c.client_id.is_empty() && !c.client_secret.is_empty()).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::LightspeedNotConfigured,
+                format!("no Lightspeed {product} client credentials in the app secret (`lightspeed.{product}.client_id` / `client_secret`)"),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_production_hosts_and_v2() {
+        let settings = LightspeedSettings::from_vars(&HashMap::new());
+        assert_eq!(settings.k_auth_version, KAuthVersion::V2);
+        assert_eq!(
+            settings.x_base("shop"),
+            "https://shop.retail.lightspeed.app"
+        );
+        assert_eq!(
+            settings.redirect_uri().unwrap_err().code,
+            ErrorCode::LightspeedNotConfigured
+        );
+    }
+
+    #[test]
+    fn app_keys_name_what_is_missing() {
+        let keys = AppKeys::parse(r#"{"state_signing_key":"0123456789abcdef0123"}"#).unwrap();
+        assert_eq!(
+            keys.client(PosProduct::KSeries).unwrap_err().code,
+            ErrorCode::LightspeedNotConfigured
+        );
+        assert!(AppKeys::parse(r#"{"state_signing_key":"short"}"#).is_err());
+        assert!(AppKeys::parse("not json").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! Tokens live in Secrets Manager, one secret per integration, and nowhere else.
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::PosProduct;
+use crate::secrets::{SecretError, SecretVault};
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Epoch seconds.
+    pub access_expires_at: i64,
+    /// Epoch seconds; `None` when Lightspeed gives the refresh token no expiry.
+    pub refresh_expires_at: Option<i64>,
+    pub obtained_at: i64,
+}
+
+// Never print tokens, even in debug output.
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .field("obtained_at", &self.obtained_at)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn secret_id(prefix: &str, company_id: &str, product: PosProduct) -> String {
+    format!("{prefix}/integration/{company_id}/{product}")
+}
+
+pub async fn read(vault: &dyn SecretVault, id: &str) -> Result<Option<TokenSet>, SecretError> {
+    match vault.get(id).await {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|_| SecretError::Rejected(format!("secret {id} does not hold a token set"))),
+        Err(SecretError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+pub async fn write(
+    vault: &dyn SecretVault,
+    id: &str,
+    tokens: &TokenSet,
+) -> Result<(), SecretError> {
+    let text = serde_json::to_string(tokens).map_err(|e| SecretError::Rejected(e.to_string()))?;
+    vault.put(id, &text).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_tokens() {
+        let tokens = TokenSet {
+            access_token: "secret-access".into(),
+            refresh_token: "secret-refresh".into(),
+            access_expires_at: 1,
+            refresh_expires_at: None,
+            obtained_at: 0,
+        };
+        let printed = format!("{tokens:?}");
+        assert!(
+            !printed.contains("secret-access") && !printed.contains("secret-refresh"),
+            "{printed}"
+        );
+    }
+}
