@@ -1,6 +1,7 @@
 //! Inventory catalogue (SPEC C2): storage units and ingredients, company-scoped.
 //! Recipes, receipts and costing join them in the catalogue issue.
 
+pub mod explode;
 pub mod ingredient;
 pub mod records;
 pub mod storage_unit;
