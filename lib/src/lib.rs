@@ -12,6 +12,7 @@ pub mod error;
 pub mod handlers;
 pub mod ids;
 pub mod lightspeed;
+pub mod location;
 pub mod money;
 pub mod queue;
 pub mod secrets;
