@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod ids;
 pub mod lightspeed;
 pub mod location;
+pub mod mapping;
 pub mod money;
 pub mod queue;
 pub mod secrets;

@@ -1,0 +1,3 @@
+//! Item mappings (SPEC C4): which ingredient or recipe a sold item consumes.
+
+pub mod matching;
