@@ -8,6 +8,7 @@ use crate::server::AppState;
 use crate::tokens::{Grant, Realm};
 use crate::xseries::wire;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,7 +22,10 @@ use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/_sim/health", get(|| async { json(StatusCode::OK, &j!({ "ok": true })) }))
+        .route(
+            "/_sim/health",
+            get(|| async { json(StatusCode::OK, &j!({ "ok": true })) }),
+        )
         .route("/_sim/info", get(info))
         .route("/_sim/clock", get(clock_get).post(clock_set))
         .route("/_sim/faults", get(faults_list).delete(faults_clear))
@@ -29,10 +33,17 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/_sim/ground-truth", get(truth))
         .route("/_sim/k/late-sales", post(late_sales))
         .route("/_sim/k/sales/edit", post(edit_sale))
-        .route("/_sim/k/items/{id}", patch(k_item_patch).delete(k_item_delete))
-        .route("/_sim/x/products/{id}", patch(x_product_patch).delete(x_product_delete))
+        .route(
+            "/_sim/k/items/{id}",
+            patch(k_item_patch).delete(k_item_delete),
+        )
+        .route(
+            "/_sim/x/products/{id}",
+            patch(x_product_patch).delete(x_product_delete),
+        )
         .route("/_sim/x/sales/{id}/void", post(x_void))
         .route("/_sim/x/webhooks/fire", post(x_fire))
+        .route("/_sim/x/registers/{id}/close", post(x_register_close))
         .route("/_sim/x/webhooks/attempts", get(x_attempts))
         .route("/_sim/x/rate-limit/reset", post(x_rate_reset))
         .route("/_sim/tokens", post(tokens_issue))
@@ -135,9 +146,14 @@ async fn clock_set(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
     };
     let mut sent = 0;
     for payload in &fired {
-        sent += s.webhooks.emit("sale.update", &s.cfg.x_domain_prefix, payload);
+        sent += s
+            .webhooks
+            .emit("sale.update", &s.cfg.x_domain_prefix, payload);
     }
-    json(StatusCode::OK, &j!({ "now": iso_millis(to), "previous": iso_millis(now), "xRevisionsReleased": fired.len(), "webhooksQueued": sent }))
+    json(
+        StatusCode::OK,
+        &j!({ "now": iso_millis(to), "previous": iso_millis(now), "xRevisionsReleased": fired.len(), "webhooksQueued": sent }),
+    )
 }
 
 async fn faults_list(State(s): State<Arc<AppState>>) -> Response {
@@ -149,12 +165,25 @@ async fn faults_clear(State(s): State<Arc<AppState>>) -> Response {
     json(StatusCode::OK, &j!({ "cleared": true }))
 }
 
-async fn faults_clear_one(State(s): State<Arc<AppState>>, Path(key): Path<String>) -> Response {
+async fn faults_clear_one(
+    State(s): State<Arc<AppState>>,
+    key: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(key)) = key else {
+        return bad("invalid path parameter");
+    };
     s.faults.set(&key, FaultSpec::default());
     json(StatusCode::OK, &j!({ "cleared": key }))
 }
 
-async fn faults_set(State(s): State<Arc<AppState>>, Path(key): Path<String>, b: Bytes) -> Response {
+async fn faults_set(
+    State(s): State<Arc<AppState>>,
+    key: Result<Path<String>, PathRejection>,
+    b: Bytes,
+) -> Response {
+    let Ok(Path(key)) = key else {
+        return bad("invalid path parameter");
+    };
     let spec: FaultSpec = match body(&b) {
         Ok(v) => v,
         Err(r) => return r,
@@ -164,13 +193,19 @@ async fn faults_set(State(s): State<Arc<AppState>>, Path(key): Path<String>, b: 
 }
 
 async fn truth(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
-    let Ok(p) = Params::parse(raw.as_deref()) else { return bad("malformed query string") };
-    let Ok(Some(loc)) = p.int::<i64>("locationId") else { return bad("locationId (integer) is required") };
+    let Ok(p) = Params::parse(raw.as_deref()) else {
+        return bad("malformed query string");
+    };
+    let Ok(Some(loc)) = p.int::<i64>("locationId") else {
+        return bad("locationId (integer) is required");
+    };
     if s.k.location_index(loc).is_none() {
         return not_found("unknown location");
     }
     let result = if let Some(d) = p.get("date") {
-        let Ok(date) = NaiveDate::parse_from_str(d, "%Y-%m-%d") else { return bad("date must be YYYY-MM-DD") };
+        let Ok(date) = NaiveDate::parse_from_str(d, "%Y-%m-%d") else {
+            return bad("date must be YYYY-MM-DD");
+        };
         if p.get("mode") == Some("utc") {
             let from = date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
             match from {
@@ -188,7 +223,10 @@ async fn truth(State(s): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Respo
             ground_truth::for_date(&s, loc, date, cutoff)
         }
     } else {
-        let (Some(f), Some(t)) = (p.get("from").and_then(parse_time), p.get("to").and_then(parse_time)) else {
+        let (Some(f), Some(t)) = (
+            p.get("from").and_then(parse_time),
+            p.get("to").and_then(parse_time),
+        ) else {
             return bad("give date (YYYY-MM-DD) or from and to (ISO-8601)");
         };
         ground_truth::compute(&s, loc, f, t, None)
@@ -213,8 +251,12 @@ async fn late_sales(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(li) = s.k.location_index(req.location_id) else { return not_found("unknown location") };
-    let Ok(date) = NaiveDate::parse_from_str(&req.date, "%Y-%m-%d") else { return bad("date must be YYYY-MM-DD") };
+    let Some(li) = s.k.location_index(req.location_id) else {
+        return not_found("unknown location");
+    };
+    let Ok(date) = NaiveDate::parse_from_str(&req.date, "%Y-%m-%d") else {
+        return bad("date must be YYYY-MM-DD");
+    };
     let closed = match req.time_closed.as_deref() {
         None => None,
         Some(t) => match parse_time(t) {
@@ -222,7 +264,10 @@ async fn late_sales(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
             None => return bad("timeClosed must be ISO-8601"),
         },
     };
-    match s.k.add_late_sales(li, date, req.count.unwrap_or(1).min(10_000), closed) {
+    match s
+        .k
+        .add_late_sales(li, date, req.count.unwrap_or(1).min(10_000), closed)
+    {
         Ok(v) => json(
             StatusCode::CREATED,
             &j!({ "added": v.iter().map(|x| j!({ "accountFiscId": x.fisc_id, "timeClosed": iso_millis(x.time_closed) })).collect::<Vec<_>>() }),
@@ -246,7 +291,9 @@ async fn edit_sale(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(li) = s.k.location_index(req.location_id) else { return not_found("unknown location") };
+    let Some(li) = s.k.location_index(req.location_id) else {
+        return not_found("unknown location");
+    };
     let line = match (&req.line_id, &req.quantity) {
         (Some(l), Some(q)) => match q.parse::<Decimal>() {
             Ok(q) if q > Decimal::ZERO => Some((l.as_str(), q)),
@@ -255,8 +302,14 @@ async fn edit_sale(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
         (None, None) => None,
         _ => return bad("lineId and quantity go together"),
     };
-    match s.k.edit_sale(li, &req.account_fisc_id, req.payment_code.as_deref(), line) {
-        Ok(sale) => json(StatusCode::OK, &j!({ "accountFiscId": sale.fisc_id, "edited": true })),
+    match s
+        .k
+        .edit_sale(li, &req.account_fisc_id, req.payment_code.as_deref(), line)
+    {
+        Ok(sale) => json(
+            StatusCode::OK,
+            &j!({ "accountFiscId": sale.fisc_id, "edited": true }),
+        ),
         Err(e) => not_found(&e.to_string()),
     }
 }
@@ -269,7 +322,9 @@ struct ItemPatch {
 }
 
 fn k_item_change(s: &AppState, id: &str, f: impl Fn(&mut crate::data::KItem)) -> Response {
-    let Ok(id) = id.parse::<i64>() else { return bad("item id must be an integer") };
+    let Ok(id) = id.parse::<i64>() else {
+        return bad("item id must be an integer");
+    };
     let mut items = match s.k.items.write() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
@@ -277,13 +332,23 @@ fn k_item_change(s: &AppState, id: &str, f: impl Fn(&mut crate::data::KItem)) ->
     for list in items.iter_mut() {
         if let Some(it) = list.iter_mut().find(|i| i.id == id) {
             f(it);
-            return json(StatusCode::OK, &j!({ "id": it.id, "name": it.name, "sku": it.sku, "active": it.active, "deleted": it.deleted }));
+            return json(
+                StatusCode::OK,
+                &j!({ "id": it.id, "name": it.name, "sku": it.sku, "active": it.active, "deleted": it.deleted }),
+            );
         }
     }
     not_found("unknown item")
 }
 
-async fn k_item_patch(State(s): State<Arc<AppState>>, Path(id): Path<String>, b: Bytes) -> Response {
+async fn k_item_patch(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+    b: Bytes,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
     let req: ItemPatch = match body(&b) {
         Ok(v) => v,
         Err(r) => return r,
@@ -301,15 +366,27 @@ async fn k_item_patch(State(s): State<Arc<AppState>>, Path(id): Path<String>, b:
     })
 }
 
-async fn k_item_delete(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn k_item_delete(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
     k_item_change(&s, &id, |it| it.deleted = true)
 }
 
-fn x_product_change(s: &AppState, id: &str, f: impl Fn(&mut crate::data::retail::XProduct, chrono::DateTime<chrono::Utc>)) -> Response {
+fn x_product_change(
+    s: &AppState,
+    id: &str,
+    f: impl Fn(&mut crate::data::retail::XProduct, chrono::DateTime<chrono::Utc>),
+) -> Response {
     let now = s.clock.now();
     let payload = {
         let mut x = s.x();
-        let Some(idx) = x.products.iter().position(|p| p.id == id) else { return not_found("unknown product") };
+        let Some(idx) = x.products.iter().position(|p| p.id == id) else {
+            return not_found("unknown product");
+        };
         if let Some(p) = x.products.get_mut(idx) {
             f(p, now);
         }
@@ -319,11 +396,20 @@ fn x_product_change(s: &AppState, id: &str, f: impl Fn(&mut crate::data::retail:
             None => return not_found("unknown product"),
         }
     };
-    let queued = s.webhooks.emit("product.update", &s.cfg.x_domain_prefix, &payload);
+    let queued = s
+        .webhooks
+        .emit("product.update", &s.cfg.x_domain_prefix, &payload);
     json(StatusCode::OK, &j!({ "id": id, "webhooksQueued": queued }))
 }
 
-async fn x_product_patch(State(s): State<Arc<AppState>>, Path(id): Path<String>, b: Bytes) -> Response {
+async fn x_product_patch(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+    b: Bytes,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
     let req: ItemPatch = match body(&b) {
         Ok(v) => v,
         Err(r) => return r,
@@ -341,29 +427,61 @@ async fn x_product_patch(State(s): State<Arc<AppState>>, Path(id): Path<String>,
     })
 }
 
-async fn x_product_delete(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn x_product_delete(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
     x_product_change(&s, &id, |p, now| p.deleted_at = Some(now))
 }
 
-async fn x_void(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn x_void(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
     let now = s.clock.now();
     let payload = {
         let mut x = s.x();
-        let Some(si) = x.void_sale(&id, now, s.cfg.seed) else { return not_found("unknown or not yet visible sale") };
+        let Some(si) = x.void_sale(&id, now, s.cfg.seed) else {
+            return not_found("unknown or not yet visible sale");
+        };
         let sale = &x.sales[si];
         match sale.current(now) {
-            Some(rev) => serde_json::to_string(&wire::legacy_sale(&x, sale, rev)).unwrap_or_default(),
+            Some(rev) => {
+                serde_json::to_string(&wire::legacy_sale(&x, sale, rev)).unwrap_or_default()
+            }
             None => return not_found("sale not visible"),
         }
     };
-    let queued = s.webhooks.emit("sale.update", &s.cfg.x_domain_prefix, &payload);
-    json(StatusCode::OK, &j!({ "id": id, "status": "VOIDED", "webhooksQueued": queued }))
+    let queued = s
+        .webhooks
+        .emit("sale.update", &s.cfg.x_domain_prefix, &payload);
+    json(
+        StatusCode::OK,
+        &j!({ "id": id, "status": "VOIDED", "webhooksQueued": queued }),
+    )
 }
 
-async fn x_legacy(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn x_legacy(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
     let now = s.clock.now();
     let x = s.x();
-    match x.sales.iter().find(|v| v.id == id).and_then(|v| v.current(now).map(|r| (v, r))) {
+    match x
+        .sales
+        .iter()
+        .find(|v| v.id == id)
+        .and_then(|v| v.current(now).map(|r| (v, r)))
+    {
         Some((sale, rev)) => json(StatusCode::OK, &wire::legacy_sale(&x, sale, rev)),
         None => not_found("unknown sale"),
     }
@@ -386,8 +504,15 @@ async fn x_fire(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
     let payload = {
         let x = s.x();
         match req.kind.as_str() {
-            "sale.update" => match x.sales.iter().find(|v| v.id == req.id).and_then(|v| v.current(now).map(|r| (v, r))) {
-                Some((sale, rev)) => serde_json::to_string(&wire::legacy_sale(&x, sale, rev)).unwrap_or_default(),
+            "sale.update" => match x
+                .sales
+                .iter()
+                .find(|v| v.id == req.id)
+                .and_then(|v| v.current(now).map(|r| (v, r)))
+            {
+                Some((sale, rev)) => {
+                    serde_json::to_string(&wire::legacy_sale(&x, sale, rev)).unwrap_or_default()
+                }
                 None => return not_found("unknown sale"),
             },
             "product.update" => match x.products.iter().find(|p| p.id == req.id) {
@@ -423,18 +548,36 @@ async fn tokens_issue(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
         Err(r) => return r,
     };
     let (realm, client, default_scopes): (Realm, &str, &[&str]) = match req.realm.as_str() {
-        "k-v1" => (Realm::KV1, &s.cfg.k_v1_client.client_id, &["financial-api", "items"]),
-        "k-v2" => (Realm::KV2, &s.cfg.k_v2_client.client_id, &["financial-api", "items", "offline_access"]),
-        "x" => (Realm::X, &s.cfg.x_client.client_id, &["sales:read", "products:read", "webhooks"]),
+        "k-v1" => (
+            Realm::KV1,
+            &s.cfg.k_v1_client.client_id,
+            &["financial-api", "items"],
+        ),
+        "k-v2" => (
+            Realm::KV2,
+            &s.cfg.k_v2_client.client_id,
+            &["financial-api", "items", "offline_access"],
+        ),
+        "x" => (
+            Realm::X,
+            &s.cfg.x_client.client_id,
+            &["sales:read", "products:read", "webhooks"],
+        ),
         _ => return bad("realm must be k-v1, k-v2 or x"),
     };
-    let scopes = req.scopes.unwrap_or_else(|| default_scopes.iter().map(|x| x.to_string()).collect());
+    let scopes = req
+        .scopes
+        .unwrap_or_else(|| default_scopes.iter().map(|x| x.to_string()).collect());
     let grant = Grant {
         realm,
         client_id: client.to_string(),
         user: s.cfg.k_user.clone(),
         scopes,
-        domain_prefix: if realm == Realm::X { Some(s.cfg.x_domain_prefix.clone()) } else { None },
+        domain_prefix: if realm == Realm::X {
+            Some(s.cfg.x_domain_prefix.clone())
+        } else {
+            None
+        },
     };
     let i = s.tokens.issue(grant, s.clock.now());
     json(
@@ -446,4 +589,39 @@ async fn tokens_issue(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
 async fn tokens_revoke(State(s): State<Arc<AppState>>) -> Response {
     s.tokens.revoke_all();
     json(StatusCode::OK, &j!({ "revoked": true }))
+}
+
+/// Fires `register_closure.create` for a register, covering the day up to now. The payload
+/// shape is not documented upstream; this one carries the ids and times a journal needs.
+async fn x_register_close(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
+    let now = s.clock.now();
+    let payload = {
+        let x = s.x();
+        let Some(reg) = x.registers.iter().find(|r| r.id == id) else {
+            return not_found("unknown register");
+        };
+        let seq = crate::data::generate::day_index(now.date_naive());
+        j!({
+            "id": crate::rng::Rng::new(crate::rng::mix(&[s.cfg.seed, seq as u64, crate::rng::label(&reg.id)])).uuid(),
+            "register_id": reg.id,
+            "outlet_id": reg.outlet_id,
+            "register_open_sequence_id": seq,
+            "register_open_time": wire::legacy_ts(now - Duration::hours(12)),
+            "register_close_time": wire::legacy_ts(now),
+        })
+        .to_string()
+    };
+    let queued = s
+        .webhooks
+        .emit("register_closure.create", &s.cfg.x_domain_prefix, &payload);
+    json(
+        StatusCode::OK,
+        &j!({ "registerId": id, "webhooksQueued": queued }),
+    )
 }

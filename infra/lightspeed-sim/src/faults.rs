@@ -64,7 +64,9 @@ struct Decision {
 
 impl Faults {
     pub fn new(seed: u64) -> Self {
-        Faults { inner: Mutex::new((HashMap::new(), Rng::new(mix(&[seed, 0xfa_17])))) }
+        Faults {
+            inner: Mutex::new((HashMap::new(), Rng::new(mix(&[seed, 0xfa_17])))),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, FaultSpec>, Rng)> {
@@ -89,13 +91,24 @@ impl Faults {
     fn decide(&self, key: &str) -> Decision {
         let mut g = self.lock();
         let (map, rng) = &mut *g;
-        let k = if map.contains_key(key) { key.to_string() } else if map.contains_key("*") { "*".to_string() } else { return Decision::default() };
-        let Some(spec) = map.get_mut(&k) else { return Decision::default() };
+        let k = if map.contains_key(key) {
+            key.to_string()
+        } else if map.contains_key("*") {
+            "*".to_string()
+        } else {
+            return Decision::default();
+        };
+        let Some(spec) = map.get_mut(&k) else {
+            return Decision::default();
+        };
         let mut d = Decision::default();
         if rng.chance(per_mille(spec.share401)) {
             d.unauthorized = true;
         } else if rng.chance(per_mille(spec.share429)) {
-            d.too_many = Some((spec.retry_after_seconds.unwrap_or(1), spec.retry_after_http_date));
+            d.too_many = Some((
+                spec.retry_after_seconds.unwrap_or(1),
+                spec.retry_after_http_date,
+            ));
         } else if rng.chance(per_mille(spec.share5xx)) {
             d.server_error = Some(spec.status5xx.unwrap_or(503));
         } else {
@@ -104,7 +117,11 @@ impl Faults {
             }
             d.malformed = rng.chance(per_mille(spec.share_malformed));
         }
-        let fired = d.unauthorized || d.too_many.is_some() || d.server_error.is_some() || d.delay_ms > 0 || d.malformed;
+        let fired = d.unauthorized
+            || d.too_many.is_some()
+            || d.server_error.is_some()
+            || d.delay_ms > 0
+            || d.malformed;
         if fired {
             if let Some(n) = spec.remaining.as_mut() {
                 *n = n.saturating_sub(1);
@@ -121,7 +138,9 @@ impl Faults {
 pub fn endpoint_key(path: &str) -> Option<&'static str> {
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
     match seg.as_slice() {
-        ["oauth", "token"] | ["realms", "k-series", "protocol", "openid-connect", "token"] => Some("k.token"),
+        ["oauth", "token"] | ["realms", "k-series", "protocol", "openid-connect", "token"] => {
+            Some("k.token")
+        }
         ["oauth", "userinfo"] => Some("k.userinfo"),
         ["f", "data", "businesses"] => Some("k.businesses"),
         ["items", "v1", "items", ..] => Some("k.items"),
@@ -154,13 +173,19 @@ pub fn retry_after_value(seconds: u64, http_date: bool) -> String {
 /// Middleware applying the configured faults before/after the real handler.
 pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let Some(key) = endpoint_key(&path) else { return next.run(req).await };
+    let Some(key) = endpoint_key(&path) else {
+        return next.run(req).await;
+    };
     let d = state.faults.decide(key);
     if d.unauthorized {
         return unauthorized("Access token is invalid (injected fault)");
     }
     if let Some((secs, http_date)) = d.too_many {
-        let mut r = x_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "Rate limiting enforced");
+        let mut r = x_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            "Rate limiting enforced",
+        );
         if let Ok(v) = HeaderValue::from_str(&retry_after_value(secs, http_date)) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -187,7 +212,9 @@ pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next)
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     // Cut the document in half and leave an unterminated string: never valid JSON.
     let mut cut = bytes[..bytes.len() / 2].to_vec();
     cut.extend_from_slice(b"\"\xE2\x80\x9Ctruncated");

@@ -64,10 +64,22 @@ pub struct GroundTruth {
 }
 
 /// Totals for sales closed in [from, to) and not after the simulated now.
-pub fn compute(state: &AppState, location_id: i64, from: DateTime<Utc>, to: DateTime<Utc>, business_date: Option<NaiveDate>) -> Option<GroundTruth> {
+pub fn compute(
+    state: &AppState,
+    location_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    business_date: Option<NaiveDate>,
+) -> Option<GroundTruth> {
     let li = state.k.location_index(location_id)?;
     let loc = state.k.catalog.locations.get(li)?;
-    let currency = state.k.catalog.businesses.get(loc.business)?.currency.to_string();
+    let currency = state
+        .k
+        .catalog
+        .businesses
+        .get(loc.business)?
+        .currency
+        .to_string();
     let now = state.clock.now();
     let mut g = GroundTruth {
         location_id,
@@ -125,7 +137,9 @@ pub fn compute(state: &AppState, location_id: i64, from: DateTime<Utc>, to: Date
                 let t = g.tax_by_code.entry(l.tax.code.to_string()).or_default();
                 t.net += l.without_tax;
                 t.tax += l.tax_amount;
-                *g.item_quantities.entry(l.sku.clone()).or_insert(Decimal::ZERO) += l.quantity;
+                *g.item_quantities
+                    .entry(l.sku.clone())
+                    .or_insert(Decimal::ZERO) += l.quantity;
             }
             for p in &s.payments {
                 g.tips += p.tip;
@@ -143,7 +157,12 @@ pub fn compute(state: &AppState, location_id: i64, from: DateTime<Utc>, to: Date
 }
 
 /// Totals for a business date with the given local cutoff hour (tillbridge's default is 4).
-pub fn for_date(state: &AppState, location_id: i64, date: NaiveDate, cutoff_hour: u32) -> Option<GroundTruth> {
+pub fn for_date(
+    state: &AppState,
+    location_id: i64,
+    date: NaiveDate,
+    cutoff_hour: u32,
+) -> Option<GroundTruth> {
     let li = state.k.location_index(location_id)?;
     let (from, to) = state.k.window(li, date, cutoff_hour)?;
     compute(state, location_id, from, to, Some(date))

@@ -10,6 +10,9 @@
 //! # Ok(()) }
 //! ```
 
+// Handlers return early with a ready `Response` as the error; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 pub mod clock;
 pub mod config;
 pub mod control;
@@ -25,5 +28,8 @@ pub mod tokens;
 pub mod webhooks;
 pub mod xseries;
 
-pub use config::{ItemsShape, LastPageToken, OAuthClient, PaymentsMode, RefundSign, SimConfig, TokenLifetimes, WebhookPolicy, WireVariants};
+pub use config::{
+    ItemsShape, LastPageToken, OAuthClient, PaymentsMode, RefundSign, SimConfig, TokenLifetimes,
+    WebhookPolicy, WireVariants,
+};
 pub use server::{AppState, RunningSimulator, SimError, Simulator};

@@ -7,7 +7,9 @@ const USAGE: &str = "lightspeed-sim [--port N] [--seed N] [--days N] [--volume N
   [--items array|wrapped] [--items-max-amount N] [--no-x-rate-limit] [--webhook-base-delay-ms N]";
 
 fn value<'a>(args: &'a [String], i: usize, flag: &str) -> Result<&'a str, String> {
-    args.get(i + 1).map(String::as_str).ok_or_else(|| format!("{flag} needs a value"))
+    args.get(i + 1)
+        .map(String::as_str)
+        .ok_or_else(|| format!("{flag} needs a value"))
 }
 
 fn num<T: std::str::FromStr>(s: &str, flag: &str) -> Result<T, String> {
@@ -15,7 +17,10 @@ fn num<T: std::str::FromStr>(s: &str, flag: &str) -> Result<T, String> {
 }
 
 fn parse(args: &[String]) -> Result<SimConfig, String> {
-    let mut cfg = SimConfig { port: 8710, ..SimConfig::default() };
+    let mut cfg = SimConfig {
+        port: 8710,
+        ..SimConfig::default()
+    };
     let mut i = 0;
     while i < args.len() {
         let flag = args[i].as_str();
@@ -26,7 +31,8 @@ fn parse(args: &[String]) -> Result<SimConfig, String> {
             "--volume" => cfg.volume = num(value(args, i, flag)?, flag)?,
             "--now" => {
                 let v = value(args, i, flag)?;
-                cfg.now = lightspeed_sim::respond::parse_time(v).ok_or_else(|| format!("--now: bad date-time {v}"))?;
+                cfg.now = lightspeed_sim::respond::parse_time(v)
+                    .ok_or_else(|| format!("--now: bad date-time {v}"))?;
             }
             "--refunds" => {
                 cfg.wire.refund_sign = match value(args, i, flag)? {
@@ -58,7 +64,9 @@ fn parse(args: &[String]) -> Result<SimConfig, String> {
                 }
             }
             "--items-max-amount" => cfg.wire.items_max_amount = num(value(args, i, flag)?, flag)?,
-            "--webhook-base-delay-ms" => cfg.webhooks.base_delay_ms = num(value(args, i, flag)?, flag)?,
+            "--webhook-base-delay-ms" => {
+                cfg.webhooks.base_delay_ms = num(value(args, i, flag)?, flag)?
+            }
             "--no-x-rate-limit" => {
                 cfg.x_rate_limit = false;
                 i += 1;
@@ -74,7 +82,9 @@ fn parse(args: &[String]) -> Result<SimConfig, String> {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cfg = match parse(&args) {
         Ok(c) => c,

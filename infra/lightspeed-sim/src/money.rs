@@ -23,7 +23,8 @@ pub struct Num(pub Decimal);
 impl Serialize for Num {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let text = self.0.normalize().to_string();
-        let raw = serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+        let raw =
+            serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
         raw.serialize(s)
     }
 }
@@ -34,8 +35,8 @@ pub struct RawNum(pub String);
 
 impl Serialize for RawNum {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let raw =
-            serde_json::value::RawValue::from_string(self.0.clone()).map_err(serde::ser::Error::custom)?;
+        let raw = serde_json::value::RawValue::from_string(self.0.clone())
+            .map_err(serde::ser::Error::custom)?;
         raw.serialize(s)
     }
 }
@@ -53,8 +54,14 @@ mod tests {
     #[test]
     fn fixed_scale_and_half_even() {
         assert_eq!(fixed(Decimal::ONE, 3), "1.000");
-        assert_eq!(fixed(Decimal::from_str("2.345").unwrap_or_default(), 2), "2.34");
-        assert_eq!(fixed(Decimal::from_str("2.355").unwrap_or_default(), 2), "2.36");
+        assert_eq!(
+            fixed(Decimal::from_str("2.345").unwrap_or_default(), 2),
+            "2.34"
+        );
+        assert_eq!(
+            fixed(Decimal::from_str("2.355").unwrap_or_default(), 2),
+            "2.36"
+        );
     }
 
     #[test]

@@ -10,8 +10,20 @@ use serde_json::json;
 /// Serialises `body` as JSON with `status`.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("serialisation failed: {e}")).into_response(),
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("serialisation failed: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -21,9 +33,16 @@ pub fn fin_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// K-Series Items API error: `status` is a string; optional sub-exception for a field.
-pub fn items_error(status: StatusCode, message: &str, field: Option<(&str, Option<&str>, &str)>, now: DateTime<Utc>) -> Response {
+pub fn items_error(
+    status: StatusCode,
+    message: &str,
+    field: Option<(&str, Option<&str>, &str)>,
+    now: DateTime<Utc>,
+) -> Response {
     let subs: Vec<serde_json::Value> = field
-        .map(|(f, rejected, m)| vec![json!({ "field": f, "rejectedValue": rejected, "message": m })])
+        .map(|(f, rejected, m)| {
+            vec![json!({ "field": f, "rejectedValue": rejected, "message": m })]
+        })
         .unwrap_or_default();
     json(
         status,
@@ -38,13 +57,19 @@ pub fn items_error(status: StatusCode, message: &str, field: Option<(&str, Optio
 
 /// OAuth error body (RFC 6749 / Keycloak).
 pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json(status, &json!({ "error": error, "error_description": description }))
+    json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
 }
 
 /// 401 for a missing, unknown or expired bearer token.
 pub fn unauthorized(description: &str) -> Response {
     let mut r = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", description);
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
     r
 }
 
@@ -66,12 +91,18 @@ impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Params, String> {
         match raw {
             None => Ok(Params::default()),
-            Some(q) => serde_urlencoded::from_str::<Vec<(String, String)>>(q).map(Params).map_err(|e| e.to_string()),
+            Some(q) => serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .map(Params)
+                .map_err(|e| e.to_string()),
         }
     }
 
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Parses an optional integer; `Err(raw)` when present but not an integer.
@@ -102,7 +133,9 @@ pub fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (id, secret) = s.split_once(':')?;
     Some((id.to_string(), secret.to_string()))

@@ -38,11 +38,17 @@ pub struct AppState {
 impl AppState {
     /// Builds all state (data is generated lazily for K-Series, eagerly for X-Series).
     pub fn new(cfg: SimConfig) -> Result<Self, SimError> {
-        let webhooks = Webhooks::new(cfg.x_client.client_secret.clone(), cfg.webhooks.clone()).map_err(SimError::Client)?;
+        let webhooks = Webhooks::new(cfg.x_client.client_secret.clone(), cfg.webhooks.clone())
+            .map_err(SimError::Client)?;
         Ok(AppState {
             clock: SimClock::new(cfg.now),
             k: KStore::new(cfg.seed, cfg.volume, cfg.days, cfg.now),
-            x: Mutex::new(XStore::generate(cfg.seed, &cfg.x_domain_prefix, cfg.days, cfg.now)),
+            x: Mutex::new(XStore::generate(
+                cfg.seed,
+                &cfg.x_domain_prefix,
+                cfg.days,
+                cfg.now,
+            )),
             tokens: TokenStore::new(cfg.seed, cfg.lifetimes.clone()),
             faults: Faults::new(cfg.seed),
             webhooks,
@@ -53,7 +59,10 @@ impl AppState {
     }
 
     pub fn base_url(&self) -> &str {
-        self.base_url.get().map(String::as_str).unwrap_or("http://127.0.0.1")
+        self.base_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://127.0.0.1")
     }
 
     /// Locks the X-Series store (poisoning is ignored: the data stays usable).
@@ -67,7 +76,11 @@ impl AppState {
     /// Whether the authorising K-Series user can see a location.
     pub fn k_user_sees(&self, location_id: i64) -> bool {
         self.k.location_index(location_id).is_some()
-            && self.cfg.k_user_locations.as_ref().is_none_or(|v| v.contains(&location_id))
+            && self
+                .cfg
+                .k_user_locations
+                .as_ref()
+                .is_none_or(|v| v.contains(&location_id))
     }
 }
 
@@ -87,7 +100,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(crate::kseries::router())
         .merge(crate::xseries::router(state.clone()))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::faults::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::faults::layer,
+        ))
         .merge(crate::control::router())
         .with_state(state)
 }
@@ -111,7 +127,12 @@ impl Simulator {
                 .await;
         });
         tracing::info!(%base_url, "lightspeed simulator listening");
-        Ok(RunningSimulator { base_url, state, shutdown: Some(tx), handle: Some(handle) })
+        Ok(RunningSimulator {
+            base_url,
+            state,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        })
     }
 }
 
@@ -153,7 +174,11 @@ impl RunningSimulator {
             client_id,
             user: cfg.k_user.clone(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            domain_prefix: if realm == Realm::X { Some(cfg.x_domain_prefix.clone()) } else { None },
+            domain_prefix: if realm == Realm::X {
+                Some(cfg.x_domain_prefix.clone())
+            } else {
+                None
+            },
         };
         self.state.tokens.issue(grant, self.state.clock.now())
     }

@@ -111,19 +111,38 @@ impl TokenStore {
     }
 
     fn token(rng: &mut Rng, prefix: &str) -> String {
-        format!("{prefix}{}{}", hex::encode(rng.next_u64().to_be_bytes()), hex::encode(rng.next_u64().to_be_bytes()))
+        format!(
+            "{prefix}{}{}",
+            hex::encode(rng.next_u64().to_be_bytes()),
+            hex::encode(rng.next_u64().to_be_bytes())
+        )
     }
 
     /// Issues a one-time authorization code (valid 10 minutes).
     pub fn issue_code(&self, grant: Grant, redirect_uri: &str, now: DateTime<Utc>) -> String {
         let mut g = self.lock();
         let code = Self::token(&mut g.rng, "code-");
-        g.codes.insert(code.clone(), Code { grant, redirect_uri: redirect_uri.to_string(), expires_at: now + Duration::minutes(10), used: false });
+        g.codes.insert(
+            code.clone(),
+            Code {
+                grant,
+                redirect_uri: redirect_uri.to_string(),
+                expires_at: now + Duration::minutes(10),
+                used: false,
+            },
+        );
         code
     }
 
     /// Redeems a code for a token pair.
-    pub fn redeem_code(&self, code: &str, client_id: &str, redirect_uri: Option<&str>, realm: Realm, now: DateTime<Utc>) -> Result<Issued, GrantError> {
+    pub fn redeem_code(
+        &self,
+        code: &str,
+        client_id: &str,
+        redirect_uri: Option<&str>,
+        realm: Realm,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, GrantError> {
         let grant = {
             let mut g = self.lock();
             let c = g.codes.get_mut(code).ok_or(GrantError("Code not valid"))?;
@@ -152,7 +171,9 @@ impl TokenStore {
         let lt = &self.lifetimes;
         let (access_ttl, refresh_ttl) = match grant.realm {
             Realm::KV1 => (lt.k_v1_access, lt.k_v1_refresh),
-            Realm::KV2 if grant.has_scope("offline_access") => (lt.k_v2_access, lt.k_v2_offline_refresh),
+            Realm::KV2 if grant.has_scope("offline_access") => {
+                (lt.k_v2_access, lt.k_v2_offline_refresh)
+            }
             Realm::KV2 => (lt.k_v2_access, lt.k_v2_refresh),
             Realm::X => (lt.x_access, lt.x_refresh),
         };
@@ -165,17 +186,50 @@ impl TokenStore {
         let access_token = Self::token(&mut g.rng, ap);
         let refresh_token = Self::token(&mut g.rng, rp);
         let expires_at = now + Duration::seconds(access_ttl);
-        g.access.insert(access_token.clone(), Access { grant: grant.clone(), expires_at });
-        let rexp = if refresh_ttl > 0 { Some(now + Duration::seconds(refresh_ttl)) } else { None };
-        g.refresh.insert(refresh_token.clone(), Refresh { grant: grant.clone(), expires_at: rexp, used: false });
-        Issued { access_token, refresh_token, expires_in: access_ttl, refresh_expires_in: refresh_ttl.max(0), expires_at, grant }
+        g.access.insert(
+            access_token.clone(),
+            Access {
+                grant: grant.clone(),
+                expires_at,
+            },
+        );
+        let rexp = if refresh_ttl > 0 {
+            Some(now + Duration::seconds(refresh_ttl))
+        } else {
+            None
+        };
+        g.refresh.insert(
+            refresh_token.clone(),
+            Refresh {
+                grant: grant.clone(),
+                expires_at: rexp,
+                used: false,
+            },
+        );
+        Issued {
+            access_token,
+            refresh_token,
+            expires_in: access_ttl,
+            refresh_expires_in: refresh_ttl.max(0),
+            expires_at,
+            grant,
+        }
     }
 
     /// Rotates a refresh token: the old one is spent even if the caller never sees the answer.
-    pub fn refresh(&self, token: &str, client_id: &str, realm: Realm, now: DateTime<Utc>) -> Result<Issued, GrantError> {
+    pub fn refresh(
+        &self,
+        token: &str,
+        client_id: &str,
+        realm: Realm,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, GrantError> {
         let grant = {
             let mut g = self.lock();
-            let r = g.refresh.get_mut(token).ok_or(GrantError("Invalid refresh token"))?;
+            let r = g
+                .refresh
+                .get_mut(token)
+                .ok_or(GrantError("Invalid refresh token"))?;
             if r.grant.realm != realm || r.grant.client_id != client_id {
                 return Err(GrantError("Token is not active"));
             }

@@ -12,11 +12,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The webhook types X-Series documents.
-pub const TYPES: &[&str] = &["sale.update", "product.update", "customer.update", "inventory.update", "register_closure.create", "consignment.send", "consignment.receive"];
+pub const TYPES: &[&str] = &[
+    "sale.update",
+    "product.update",
+    "customer.update",
+    "inventory.update",
+    "register_closure.create",
+    "consignment.send",
+    "consignment.receive",
+];
 
 /// Hex HMAC-SHA256 of `body` keyed with `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -28,8 +38,13 @@ pub fn signature_header(secret: &str, body: &[u8]) -> String {
 
 /// The form body of a delivery.
 pub fn form_body(kind: &str, domain_prefix: &str, payload_json: &str) -> String {
-    serde_urlencoded::to_string([("domain_prefix", domain_prefix), ("environment", "production"), ("payload", payload_json), ("type", kind)])
-        .unwrap_or_default()
+    serde_urlencoded::to_string([
+        ("domain_prefix", domain_prefix),
+        ("environment", "production"),
+        ("payload", payload_json),
+        ("type", kind),
+    ])
+    .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,12 +103,27 @@ impl Webhooks {
             .timeout(Duration::from_millis(policy.timeout_ms))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Webhooks { subs: Mutex::new(Vec::new()), attempts: Arc::new(Mutex::new(Vec::new())), client, secret, policy, next_id: AtomicU64::new(1) })
+        Ok(Webhooks {
+            subs: Mutex::new(Vec::new()),
+            attempts: Arc::new(Mutex::new(Vec::new())),
+            client,
+            secret,
+            policy,
+            next_id: AtomicU64::new(1),
+        })
     }
 
-    pub fn subscribe(&self, retailer_id: &str, kind: &str, url: &str, active: bool) -> Result<Subscription, SubscribeError> {
+    pub fn subscribe(
+        &self,
+        retailer_id: &str,
+        kind: &str,
+        url: &str,
+        active: bool,
+    ) -> Result<Subscription, SubscribeError> {
         if !TYPES.contains(&kind) {
-            return Err(SubscribeError::Invalid(format!("unknown webhook type '{kind}'")));
+            return Err(SubscribeError::Invalid(format!(
+                "unknown webhook type '{kind}'"
+            )));
         }
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(SubscribeError::Invalid("url must be http(s)".into()));
@@ -103,7 +133,13 @@ impl Webhooks {
             return Err(SubscribeError::Duplicate);
         }
         let n = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let s = Subscription { id: format!("wh-{n:06}"), retailer_id: retailer_id.to_string(), kind: kind.to_string(), url: url.to_string(), active };
+        let s = Subscription {
+            id: format!("wh-{n:06}"),
+            retailer_id: retailer_id.to_string(),
+            kind: kind.to_string(),
+            url: url.to_string(),
+            active,
+        };
         subs.push(s.clone());
         Ok(s)
     }
@@ -125,7 +161,11 @@ impl Webhooks {
 
     /// Sends `payload_json` to every active subscription of `kind`; returns how many were queued.
     pub fn emit(&self, kind: &str, domain_prefix: &str, payload_json: &str) -> usize {
-        let targets: Vec<Subscription> = lock(&self.subs).iter().filter(|s| s.active && s.kind == kind).cloned().collect();
+        let targets: Vec<Subscription> = lock(&self.subs)
+            .iter()
+            .filter(|s| s.active && s.kind == kind)
+            .cloned()
+            .collect();
         let body = form_body(kind, domain_prefix, payload_json);
         let signature = signature_header(&self.secret, body.as_bytes());
         for sub in &targets {

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::auth::Caller;
 use super::envelope;
-use super::routes::{alerts, catalog, integrations, transfer_logs};
+use super::routes::{alerts, catalog, integrations, receipts, transfer_logs};
 use crate::catalog::{Ingredient, StorageUnit};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
@@ -26,6 +26,7 @@ enum Route {
     TransferLogs,
     Alerts,
     AlertAcknowledge,
+    Receipts,
     Integrations,
     Integration,
     IntegrationReauthorize,
@@ -50,6 +51,10 @@ fn router() -> matchit::Router<Route> {
         (
             "/v1/companies/{company_id}/locations/{id}/transfer-logs",
             Route::TransferLogs,
+        ),
+        (
+            "/v1/companies/{company_id}/ingredients/{id}/receipts",
+            Route::Receipts,
         ),
         ("/v1/companies/{company_id}/alerts", Route::Alerts),
         (
@@ -163,6 +168,8 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         (Route::TransferLogs, &Method::GET) => {
             transfer_logs::list(deps, request, &company_id, &id).await
         }
+        (Route::Receipts, &Method::GET) => receipts::list(deps, request, &company_id, &id).await,
+        (Route::Receipts, &Method::POST) => receipts::create(deps, request, &company_id, &id).await,
         (Route::Integrations, &Method::GET) => integrations::list(deps, &company_id).await,
         (Route::Integrations, &Method::POST) => {
             integrations::connect(deps, request, &company_id).await

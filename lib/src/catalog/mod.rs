@@ -3,6 +3,7 @@
 
 pub mod explode;
 pub mod ingredient;
+pub mod receipt;
 pub mod records;
 pub mod storage_unit;
 pub mod validate;

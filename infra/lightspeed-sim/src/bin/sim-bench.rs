@@ -1,15 +1,19 @@
 //! Times generating 90 days × 3 locations of K-Series sales (and the X-Series store).
 //! Run: `cargo run --release --bin sim-bench [-- --days 90 --volume 1]`.
 
-use lightspeed_sim::data::store::KStore;
 use lightspeed_sim::data::retail::XStore;
+use lightspeed_sim::data::store::KStore;
 use lightspeed_sim::SimConfig;
 use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let get = |flag: &str, d: u32| -> u32 {
-        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(d)
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
     };
     let days = get("--days", 90);
     let volume = get("--volume", 1);
@@ -36,5 +40,10 @@ fn main() {
         store.catalog.locations.len(),
         k_elapsed.as_secs_f64()
     );
-    println!("X-Series: {} sales, {} products in {:.3} s", x.sales.len(), x.products.len(), x_elapsed.as_secs_f64());
+    println!(
+        "X-Series: {} sales, {} products in {:.3} s",
+        x.sales.len(),
+        x.products.len(),
+        x_elapsed.as_secs_f64()
+    );
 }

@@ -4,7 +4,9 @@
 //! forward gap hit by late sales) and one in Pacific/Auckland (UTC+12/+13, so a business day
 //! straddles two UTC dates).
 
-use super::{AccountingGroup, Category, ItemKind, KBusiness, KItem, KLocation, PaymentMethod, TaxRate};
+use super::{
+    AccountingGroup, Category, ItemKind, KBusiness, KItem, KLocation, PaymentMethod, TaxRate,
+};
 use rust_decimal::Decimal;
 
 /// The whole group.
@@ -175,14 +177,34 @@ pub fn category_label(c: Category) -> &'static str {
 
 fn groups(base: i64) -> [AccountingGroup; 4] {
     [
-        AccountingGroup { id: base + 1, name: "Food", code: "4000" },
-        AccountingGroup { id: base + 2, name: "Drinks", code: "4010" },
-        AccountingGroup { id: base + 3, name: "Alcohol", code: "4020" },
-        AccountingGroup { id: base + 4, name: "Takeaway", code: "4030" },
+        AccountingGroup {
+            id: base + 1,
+            name: "Food",
+            code: "4000",
+        },
+        AccountingGroup {
+            id: base + 2,
+            name: "Drinks",
+            code: "4010",
+        },
+        AccountingGroup {
+            id: base + 3,
+            name: "Alcohol",
+            code: "4020",
+        },
+        AccountingGroup {
+            id: base + 4,
+            name: "Takeaway",
+            code: "4030",
+        },
     ]
 }
 
-fn menu(business: usize, price_factor: (i64, i64), tax_of: impl Fn(Category) -> usize) -> Vec<KItem> {
+fn menu(
+    business: usize,
+    price_factor: (i64, i64),
+    tax_of: impl Fn(Category) -> usize,
+) -> Vec<KItem> {
     let grp = groups(141_948_669_132_800 + business as i64 * 100);
     let mut counters = std::collections::HashMap::new();
     MENU.iter()
@@ -192,9 +214,17 @@ fn menu(business: usize, price_factor: (i64, i64), tax_of: impl Fn(Category) -> 
             *n += 1;
             // Prices scale by a rational factor and land on 10-cent steps outside the UK.
             let scaled = cents * price_factor.0 / price_factor.1;
-            let price = if price_factor == (1, 1) { *cents } else { (scaled + 5) / 10 * 10 };
+            let price = if price_factor == (1, 1) {
+                *cents
+            } else {
+                (scaled + 5) / 10 * 10
+            };
             let label = category_label(*cat);
-            let group = grp.iter().find(|g| g.name == label).cloned().unwrap_or_else(|| grp[0].clone());
+            let group = grp
+                .iter()
+                .find(|g| g.name == label)
+                .cloned()
+                .unwrap_or_else(|| grp[0].clone());
             let kind = match cat {
                 Category::Modifier => ItemKind::Modifier,
                 Category::Combo => ItemKind::Combo,
@@ -221,21 +251,80 @@ fn menu(business: usize, price_factor: (i64, i64), tax_of: impl Fn(Category) -> 
 /// Builds the restaurant group.
 pub fn restaurant_group() -> KCatalog {
     let uk_taxes = vec![
-        TaxRate { id: 41_910_290_874_374, code: "VAT20", description: "VAT 20%", percent: Decimal::from(20), accounting_reference: "2200" },
-        TaxRate { id: 41_910_290_874_375, code: "VAT5", description: "VAT 5%", percent: Decimal::from(5), accounting_reference: "2201" },
-        TaxRate { id: 41_910_290_874_376, code: "VAT0", description: "Zero rated", percent: Decimal::ZERO, accounting_reference: "2202" },
+        TaxRate {
+            id: 41_910_290_874_374,
+            code: "VAT20",
+            description: "VAT 20%",
+            percent: Decimal::from(20),
+            accounting_reference: "2200",
+        },
+        TaxRate {
+            id: 41_910_290_874_375,
+            code: "VAT5",
+            description: "VAT 5%",
+            percent: Decimal::from(5),
+            accounting_reference: "2201",
+        },
+        TaxRate {
+            id: 41_910_290_874_376,
+            code: "VAT0",
+            description: "Zero rated",
+            percent: Decimal::ZERO,
+            accounting_reference: "2202",
+        },
     ];
-    let nz_taxes = vec![TaxRate { id: 41_910_290_875_001, code: "GST15", description: "GST 15%", percent: Decimal::from(15), accounting_reference: "2300" }];
+    let nz_taxes = vec![TaxRate {
+        id: 41_910_290_875_001,
+        code: "GST15",
+        description: "GST 15%",
+        percent: Decimal::from(15),
+        accounting_reference: "2300",
+    }];
     let uk_pm = vec![
-        PaymentMethod { id: 141_948_669_132_824, code: "CASH", name: "Cash", accounting_reference: "1000" },
-        PaymentMethod { id: 141_948_669_132_825, code: "CARD", name: "Card", accounting_reference: "1010" },
-        PaymentMethod { id: 141_948_669_132_826, code: "AMEX", name: "American Express", accounting_reference: "1011" },
-        PaymentMethod { id: 141_948_669_132_827, code: "GIFTCARD", name: "Gift Card", accounting_reference: "2400" },
+        PaymentMethod {
+            id: 141_948_669_132_824,
+            code: "CASH",
+            name: "Cash",
+            accounting_reference: "1000",
+        },
+        PaymentMethod {
+            id: 141_948_669_132_825,
+            code: "CARD",
+            name: "Card",
+            accounting_reference: "1010",
+        },
+        PaymentMethod {
+            id: 141_948_669_132_826,
+            code: "AMEX",
+            name: "American Express",
+            accounting_reference: "1011",
+        },
+        PaymentMethod {
+            id: 141_948_669_132_827,
+            code: "GIFTCARD",
+            name: "Gift Card",
+            accounting_reference: "2400",
+        },
     ];
     let nz_pm = vec![
-        PaymentMethod { id: 141_948_669_133_024, code: "CASH", name: "Cash", accounting_reference: "1000" },
-        PaymentMethod { id: 141_948_669_133_025, code: "EFTPOS", name: "EFTPOS", accounting_reference: "1012" },
-        PaymentMethod { id: 141_948_669_133_026, code: "CARD", name: "Credit Card", accounting_reference: "1010" },
+        PaymentMethod {
+            id: 141_948_669_133_024,
+            code: "CASH",
+            name: "Cash",
+            accounting_reference: "1000",
+        },
+        PaymentMethod {
+            id: 141_948_669_133_025,
+            code: "EFTPOS",
+            name: "EFTPOS",
+            accounting_reference: "1012",
+        },
+        PaymentMethod {
+            id: 141_948_669_133_026,
+            code: "CARD",
+            name: "Credit Card",
+            accounting_reference: "1010",
+        },
     ];
     let uk_items = menu(0, (1, 1), |c| match c {
         Category::Takeaway => 2,
@@ -244,14 +333,34 @@ pub fn restaurant_group() -> KCatalog {
     });
     let nz_items = menu(1, (18, 10), |_| 0);
     let businesses = vec![
-        KBusiness { id: 4_382_910, name: "Copper Pot Group UK".into(), currency: "GBP", tax_rates: uk_taxes, payment_methods: uk_pm, items: uk_items },
-        KBusiness { id: 4_382_977, name: "Copper Pot Group NZ".into(), currency: "NZD", tax_rates: nz_taxes, payment_methods: nz_pm, items: nz_items },
+        KBusiness {
+            id: 4_382_910,
+            name: "Copper Pot Group UK".into(),
+            currency: "GBP",
+            tax_rates: uk_taxes,
+            payment_methods: uk_pm,
+            items: uk_items,
+        },
+        KBusiness {
+            id: 4_382_977,
+            name: "Copper Pot Group NZ".into(),
+            currency: "NZD",
+            tax_rates: nz_taxes,
+            payment_methods: nz_pm,
+            items: nz_items,
+        },
     ];
     let staff = |base: i64, names: &[&str]| -> Vec<(i64, String)> {
-        names.iter().enumerate().map(|(i, n)| (base + i as i64, (*n).to_string())).collect()
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (base + i as i64, (*n).to_string()))
+            .collect()
     };
     let devices = |base: i64| -> Vec<(i64, String)> {
-        (0..3).map(|i| (base + i, format!("ipad{}", i + 1))).collect()
+        (0..3)
+            .map(|i| (base + i, format!("ipad{}", i + 1)))
+            .collect()
     };
     let locations = vec![
         KLocation {
@@ -297,7 +406,10 @@ pub fn restaurant_group() -> KCatalog {
             revenue_center_id: 141_948_669_133_022,
         },
     ];
-    KCatalog { businesses, locations }
+    KCatalog {
+        businesses,
+        locations,
+    }
 }
 
 #[cfg(test)]

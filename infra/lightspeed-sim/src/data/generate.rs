@@ -33,7 +33,10 @@ pub fn local_to_utc(tz: &Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> 
     let ndt = date.and_time(time);
     match tz.from_local_datetime(&ndt).earliest() {
         Some(t) => t.with_timezone(&Utc),
-        None => match tz.from_local_datetime(&(ndt + Duration::hours(1))).earliest() {
+        None => match tz
+            .from_local_datetime(&(ndt + Duration::hours(1)))
+            .earliest()
+        {
             Some(t) => t.with_timezone(&Utc),
             None => Utc.from_utc_datetime(&ndt),
         },
@@ -41,7 +44,11 @@ pub fn local_to_utc(tz: &Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> 
 }
 
 /// The window [date cutoff, date+1 cutoff) of a business date in local time (DST-safe).
-pub fn business_window(tz: &Tz, date: NaiveDate, cutoff_hour: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn business_window(
+    tz: &Tz,
+    date: NaiveDate,
+    cutoff_hour: u32,
+) -> (DateTime<Utc>, DateTime<Utc>) {
     let t = NaiveTime::from_hms_opt(cutoff_hour.min(23), 0, 0).unwrap_or_default();
     let next = date.succ_opt().unwrap_or(date);
     (local_to_utc(tz, date, t), local_to_utc(tz, next, t))
@@ -49,7 +56,8 @@ pub fn business_window(tz: &Tz, date: NaiveDate, cutoff_hour: u32) -> (DateTime<
 
 /// Weights of 30-minute buckets from 11:00 to 03:00 local: lunch and dinner peaks, a late tail.
 const BUCKETS: [u64; 32] = [
-    3, 6, 14, 18, 16, 10, 5, 4, 3, 3, 4, 6, 10, 15, 18, 17, 14, 10, 7, 5, 4, 3, 3, 2, 2, 2, 1, 1, 1, 1, 0, 0,
+    3, 6, 14, 18, 16, 10, 5, 4, 3, 3, 4, 6, 10, 15, 18, 17, 14, 10, 7, 5, 4, 3, 3, 2, 2, 2, 1, 1,
+    1, 1, 0, 0,
 ];
 
 /// Sales multiplier per weekday (Mon..Sun), per mille.
@@ -65,19 +73,41 @@ pub struct DayCtx<'a> {
     pub business: &'a KBusiness,
     pub date: NaiveDate,
     pub seed: u64,
+    by_category: Vec<(Category, Vec<&'a KItem>)>,
 }
 
-impl DayCtx<'_> {
-    fn items(&self, cat: Category) -> Vec<&KItem> {
-        self.business.items.iter().filter(|i| i.category == cat).collect()
+impl<'a> DayCtx<'a> {
+    pub fn new(loc: &'a KLocation, business: &'a KBusiness, date: NaiveDate, seed: u64) -> Self {
+        let mut by_category: Vec<(Category, Vec<&'a KItem>)> = Vec::new();
+        for it in &business.items {
+            match by_category.iter_mut().find(|(c, _)| *c == it.category) {
+                Some((_, v)) => v.push(it),
+                None => by_category.push((it.category, vec![it])),
+            }
+        }
+        DayCtx {
+            loc,
+            business,
+            date,
+            seed,
+            by_category,
+        }
     }
 
-    fn pick(&self, rng: &mut Rng, cat: Category) -> Option<KItem> {
+    fn items(&self, cat: Category) -> &[&'a KItem] {
+        self.by_category
+            .iter()
+            .find(|(c, _)| *c == cat)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn pick(&self, rng: &mut Rng, cat: Category) -> Option<&'a KItem> {
         let v = self.items(cat);
         if v.is_empty() {
             None
         } else {
-            Some(v[rng.below(v.len() as u64) as usize].clone())
+            Some(v[rng.below(v.len() as u64) as usize])
         }
     }
 
@@ -87,20 +117,31 @@ impl DayCtx<'_> {
 }
 
 /// A line before amounts are computed.
-struct Draft {
-    item: KItem,
+struct Draft<'a> {
+    item: &'a KItem,
     quantity: Decimal,
     unit_price: Decimal,
     parent: Option<usize>,
 }
 
-fn draft(item: KItem, quantity: Decimal, parent: Option<usize>) -> Draft {
+fn draft(item: &KItem, quantity: Decimal, parent: Option<usize>) -> Draft<'_> {
     let unit_price = item.price;
-    Draft { item, quantity, unit_price, parent }
+    Draft {
+        item,
+        quantity,
+        unit_price,
+        parent,
+    }
 }
 
-fn drinks(ctx: &DayCtx, rng: &mut Rng, out: &mut Vec<Draft>) {
-    let cats = [Category::Soft, Category::Hot, Category::Beer, Category::Wine, Category::Spirit];
+fn drinks<'a>(ctx: &DayCtx<'a>, rng: &mut Rng, out: &mut Vec<Draft<'a>>) {
+    let cats = [
+        Category::Soft,
+        Category::Hot,
+        Category::Beer,
+        Category::Wine,
+        Category::Spirit,
+    ];
     let n = rng.weighted(&[2, 6, 3, 1]);
     for _ in 0..n {
         let cat = cats[rng.weighted(&[30, 15, 30, 15, 10])];
@@ -109,21 +150,32 @@ fn drinks(ctx: &DayCtx, rng: &mut Rng, out: &mut Vec<Draft>) {
             let idx = out.len();
             out.push(draft(it, Decimal::from(q), None));
             if cat == Category::Spirit && rng.chance(200) {
-                if let Some(m) = ctx.items(Category::Modifier).into_iter().find(|m| m.name == "Double Spirit") {
-                    out.push(draft(m.clone(), Decimal::from(q), Some(idx)));
+                if let Some(m) = ctx
+                    .items(Category::Modifier)
+                    .iter()
+                    .find(|m| m.name == "Double Spirit")
+                {
+                    out.push(draft(m, Decimal::from(q), Some(idx)));
                 }
             }
             if cat == Category::Hot && rng.chance(250) {
                 let mods = ctx.items(Category::Modifier);
-                if let Some(m) = mods.iter().find(|m| m.name == if rng.chance(500) { "Oat Milk" } else { "Extra Shot" }) {
-                    out.push(draft((*m).clone(), Decimal::from(q), Some(idx)));
+                if let Some(m) = mods.iter().find(|m| {
+                    m.name
+                        == if rng.chance(500) {
+                            "Oat Milk"
+                        } else {
+                            "Extra Shot"
+                        }
+                }) {
+                    out.push(draft(m, Decimal::from(q), Some(idx)));
                 }
             }
         }
     }
 }
 
-fn cover_lines(ctx: &DayCtx, rng: &mut Rng, out: &mut Vec<Draft>) {
+fn cover_lines<'a>(ctx: &DayCtx<'a>, rng: &mut Rng, out: &mut Vec<Draft<'a>>) {
     if rng.chance(300) {
         if let Some(it) = ctx.pick(rng, Category::Starter) {
             out.push(draft(it, Decimal::ONE, None));
@@ -155,7 +207,7 @@ fn cover_lines(ctx: &DayCtx, rng: &mut Rng, out: &mut Vec<Draft>) {
             for _ in 0..n {
                 if !food_mods.is_empty() {
                     let m = food_mods[rng.below(food_mods.len() as u64) as usize];
-                    out.push(draft((*m).clone(), Decimal::ONE, Some(idx)));
+                    out.push(draft(m, Decimal::ONE, Some(idx)));
                 }
             }
         }
@@ -180,7 +232,15 @@ fn cover_lines(ctx: &DayCtx, rng: &mut Rng, out: &mut Vec<Draft>) {
     drinks(ctx, rng, out);
 }
 
-const VOID_REASONS: [&str; 7] = ["Broken", "Cooking", "Other", "Taste", "Unhappy Client", "User Mistake", "Waited too long"];
+const VOID_REASONS: [&str; 7] = [
+    "Broken",
+    "Cooking",
+    "Other",
+    "Taste",
+    "Unhappy Client",
+    "User Mistake",
+    "Waited too long",
+];
 
 fn kind_of(roll: u64) -> SaleType {
     match roll {
@@ -192,25 +252,46 @@ fn kind_of(roll: u64) -> SaleType {
 
 /// The account type `build_sale` will give a sequence number (first draw of its stream).
 pub fn sale_kind(seed: u64, loc_id: i64, date: NaiveDate, seq: i64, salt: u64) -> SaleType {
-    let mut rng = Rng::new(mix(&[seed, loc_id as u64, day_index(date) as u64, seq as u64, salt]));
+    let mut rng = Rng::new(mix(&[
+        seed,
+        loc_id as u64,
+        day_index(date) as u64,
+        seq as u64,
+        salt,
+    ]));
     kind_of(rng.below(1000))
 }
 
 /// Builds one sale closed at `closed`; `seq` fixes its identifiers.
 pub fn build_sale(ctx: &DayCtx, seq: i64, closed: DateTime<Utc>, salt: u64) -> KSale {
     let loc = ctx.loc;
-    let mut rng = Rng::new(mix(&[ctx.seed, loc.id as u64, day_index(ctx.date) as u64, seq as u64, salt]));
+    let mut rng = Rng::new(mix(&[
+        ctx.seed,
+        loc.id as u64,
+        day_index(ctx.date) as u64,
+        seq as u64,
+        salt,
+    ]));
     let n = ctx.num(seq);
     let kind = kind_of(rng.below(1000));
     let dine_in = rng.chance(850);
-    let covers = if dine_in { [1, 2, 2, 2, 3, 4, 4, 5, 6, 8][rng.below(10) as usize] } else { 1 };
+    let covers = if dine_in {
+        [1, 2, 2, 2, 3, 4, 4, 5, 6, 8][rng.below(10) as usize]
+    } else {
+        1
+    };
     let mut drafts = Vec::new();
     if dine_in {
         for _ in 0..covers {
             cover_lines(ctx, &mut rng, &mut drafts);
         }
     } else {
-        let cats = [Category::Takeaway, Category::HotTakeaway, Category::Soft, Category::Main];
+        let cats = [
+            Category::Takeaway,
+            Category::HotTakeaway,
+            Category::Soft,
+            Category::Main,
+        ];
         for _ in 0..rng.range(1, 3) {
             let cat = cats[rng.weighted(&[40, 35, 15, 10])];
             if let Some(it) = ctx.pick(&mut rng, cat) {
@@ -225,32 +306,70 @@ pub fn build_sale(ctx: &DayCtx, seq: i64, closed: DateTime<Utc>, salt: u64) -> K
     }
     let staff = loc.staff[rng.below(loc.staff.len() as u64) as usize].clone();
     let device = loc.devices[rng.below(loc.devices.len() as u64) as usize].clone();
-    let open_minutes = if dine_in { rng.range(25, 110) } else { rng.range(1, 6) };
-    let opened = closed - Duration::minutes(open_minutes) - Duration::milliseconds(rng.range(0, 59_999));
-    let line_disc_idx = if rng.chance(60) { Some(rng.below(drafts.len() as u64) as usize) } else { None };
+    let open_minutes = if dine_in {
+        rng.range(25, 110)
+    } else {
+        rng.range(1, 6)
+    };
+    let opened =
+        closed - Duration::minutes(open_minutes) - Duration::milliseconds(rng.range(0, 59_999));
+    let line_disc_idx = if rng.chance(60) {
+        Some(rng.below(drafts.len() as u64) as usize)
+    } else {
+        None
+    };
     let account_disc = rng.chance(40);
-    let sc_pct = if dine_in && covers >= 5 { loc.service_charge_pct } else { Decimal::ZERO };
-    let void_reason = if kind == SaleType::Void { Some(VOID_REASONS[rng.below(7) as usize]) } else { None };
+    let sc_pct = if dine_in && covers >= 5 {
+        loc.service_charge_pct
+    } else {
+        Decimal::ZERO
+    };
+    let void_reason = if kind == SaleType::Void {
+        Some(VOID_REASONS[rng.below(7) as usize])
+    } else {
+        None
+    };
 
     let mut lines: Vec<KLine> = Vec::with_capacity(drafts.len());
     for (li, d) in drafts.iter().enumerate() {
-        let tax = ctx.business.tax_rates.get(d.item.tax).cloned().unwrap_or_else(|| ctx.business.tax_rates[0].clone());
+        let tax = ctx
+            .business
+            .tax_rates
+            .get(d.item.tax)
+            .cloned()
+            .unwrap_or_else(|| ctx.business.tax_rates[0].clone());
         let gross = round(d.quantity * d.unit_price, 2);
         let (discount_amount, discount) = if line_disc_idx == Some(li) && gross > Decimal::ZERO {
-            (round(gross * Decimal::new(10, 2), 2), Some(("10PCT", "10% Discount")))
+            (
+                round(gross * Decimal::new(10, 2), 2),
+                Some(("10PCT", "10% Discount")),
+            )
         } else {
             (Decimal::ZERO, None)
         };
-        let account_discount_amount = if account_disc { round((gross - discount_amount) * Decimal::new(20, 2), 2) } else { Decimal::ZERO };
+        let account_discount_amount = if account_disc {
+            round((gross - discount_amount) * Decimal::new(20, 2), 2)
+        } else {
+            Decimal::ZERO
+        };
         let with_tax = gross - discount_amount - account_discount_amount;
         let exact_net = with_tax / tax.multiplier();
         let exact_tax = with_tax - exact_net;
         let service_charge = round(with_tax * sc_pct / Decimal::from(100), 2);
-        let time_of_sale = opened + Duration::seconds(((closed - opened).num_seconds() * (li as i64 + 1)) / (drafts.len() as i64 + 2));
-        let discount = discount.or(if account_disc { Some(("STAFF20", "Staff 20%")) } else { None });
+        let time_of_sale = opened
+            + Duration::seconds(
+                ((closed - opened).num_seconds() * (li as i64 + 1)) / (drafts.len() as i64 + 2),
+            );
+        let discount = discount.or(if account_disc {
+            Some(("STAFF20", "Staff 20%"))
+        } else {
+            None
+        });
         lines.push(KLine {
             id: format!("S{}.{}", loc.code, n * 100 + li as i64),
-            parent_line_id: d.parent.map(|p| format!("S{}.{}", loc.code, n * 100 + p as i64)),
+            parent_line_id: d
+                .parent
+                .map(|p| format!("S{}.{}", loc.code, n * 100 + p as i64)),
             sku: d.item.sku.clone(),
             name: d.item.name.clone(),
             quantity: d.quantity,
@@ -350,7 +469,11 @@ fn pay(
         .map(|(pi, part)| {
             let method = methods[rng.weighted(&weights)].clone();
             let is_cash = method.code == "CASH";
-            let tendered = if is_cash { cash_round(part, ctx.loc.cash_rounding) } else { part };
+            let tendered = if is_cash {
+                cash_round(part, ctx.loc.cash_rounding)
+            } else {
+                part
+            };
             let tip = if !is_cash && dine_in && rng.chance(350) {
                 round(part * Decimal::new(rng.range(5, 15), 2), 2)
             } else {
@@ -367,7 +490,11 @@ fn pay(
                 time: at - Duration::milliseconds(((count - pi) as i64) * 1500 + 69),
                 device: device.clone(),
                 staff: staff.clone(),
-                authorization: if is_cash { None } else { Some(format!("{:06}", rng.below(1_000_000))) },
+                authorization: if is_cash {
+                    None
+                } else {
+                    Some(format!("{:06}", rng.below(1_000_000)))
+                },
             }
         })
         .collect()
@@ -375,20 +502,30 @@ fn pay(
 
 /// Close times of a location-day's base sales (sorted) and, per sale, the refund lag in days
 /// if it will be refunded. Cheap: no sale is built.
-pub fn day_plan(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: NaiveDate) -> Vec<(DateTime<Utc>, Option<i64>)> {
-    let Some(loc) = cat.locations.get(loc_idx) else { return Vec::new() };
+pub fn day_plan(
+    cat: &KCatalog,
+    seed: u64,
+    volume: u32,
+    loc_idx: usize,
+    date: NaiveDate,
+) -> Vec<(DateTime<Utc>, Option<i64>)> {
+    let Some(loc) = cat.locations.get(loc_idx) else {
+        return Vec::new();
+    };
     let di = day_index(date) as u64;
     let mut rng = Rng::new(mix(&[seed, loc.id as u64, di, label("base")]));
     let weekday = WEEKDAY[date.weekday().num_days_from_monday() as usize];
     let noise = rng.range(850, 1150) as u64;
-    let count = (loc.base_sales as u64 * weekday * noise * volume.max(1) as u64 / 1_000_000).min(MAX_BASE_SALES as u64);
+    let count = (loc.base_sales as u64 * weekday * noise * volume.max(1) as u64 / 1_000_000)
+        .min(MAX_BASE_SALES as u64);
     let open = NaiveTime::from_hms_opt(11, 0, 0).unwrap_or_default();
     let mut times: Vec<DateTime<Utc>> = (0..count)
         .map(|_| {
             let b = rng.weighted(&BUCKETS) as i64;
             let secs = b * 1800 + rng.range(0, 1799);
             let local = date.and_time(open) + Duration::seconds(secs);
-            local_to_utc(&loc.tz, local.date(), local.time()) + Duration::milliseconds(rng.range(0, 999))
+            local_to_utc(&loc.tz, local.date(), local.time())
+                + Duration::milliseconds(rng.range(0, 999))
         })
         .collect();
     times.sort();
@@ -402,7 +539,13 @@ pub fn day_plan(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: Na
                 r.chance(15)
             };
             let lag = if refunded {
-                let mut r = Rng::new(mix(&[seed, loc.id as u64, di, seq as u64, label("lag-days")]));
+                let mut r = Rng::new(mix(&[
+                    seed,
+                    loc.id as u64,
+                    di,
+                    seq as u64,
+                    label("lag-days"),
+                ]));
                 Some(r.weighted(&[4, 3, 2, 1]) as i64)
             } else {
                 None
@@ -413,10 +556,20 @@ pub fn day_plan(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: Na
 }
 
 /// Base sales of a location-day (no refunds), with the refund lag of each, sorted by close time.
-pub fn base_sales(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: NaiveDate) -> Vec<(KSale, Option<i64>)> {
-    let Some(loc) = cat.locations.get(loc_idx) else { return Vec::new() };
-    let Some(business) = cat.businesses.get(loc.business) else { return Vec::new() };
-    let ctx = DayCtx { loc, business, date, seed };
+pub fn base_sales(
+    cat: &KCatalog,
+    seed: u64,
+    volume: u32,
+    loc_idx: usize,
+    date: NaiveDate,
+) -> Vec<(KSale, Option<i64>)> {
+    let Some(loc) = cat.locations.get(loc_idx) else {
+        return Vec::new();
+    };
+    let Some(business) = cat.businesses.get(loc.business) else {
+        return Vec::new();
+    };
+    let ctx = DayCtx::new(loc, business, date, seed);
     day_plan(cat, seed, volume, loc_idx, date)
         .into_iter()
         .enumerate()
@@ -426,11 +579,25 @@ pub fn base_sales(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: 
 
 /// Refund of `orig` closed at `closed`: the whole sale or one top-level line with its children.
 pub fn refund_of(ctx: &DayCtx, orig: &KSale, seq: i64, closed: DateTime<Utc>) -> KSale {
-    let mut rng = Rng::new(mix(&[ctx.seed, ctx.loc.id as u64, day_index(ctx.date) as u64, seq as u64, label("refund")]));
+    let mut rng = Rng::new(mix(&[
+        ctx.seed,
+        ctx.loc.id as u64,
+        day_index(ctx.date) as u64,
+        seq as u64,
+        label("refund"),
+    ]));
     let n = ctx.num(seq);
-    let top: Vec<&KLine> = orig.lines.iter().filter(|l| l.parent_line_id.is_none()).collect();
+    let top: Vec<&KLine> = orig
+        .lines
+        .iter()
+        .filter(|l| l.parent_line_id.is_none())
+        .collect();
     let whole = top.len() <= 1 || rng.chance(500);
-    let chosen = if whole { None } else { Some(top[rng.below(top.len() as u64) as usize].id.clone()) };
+    let chosen = if whole {
+        None
+    } else {
+        Some(top[rng.below(top.len() as u64) as usize].id.clone())
+    };
     let keep = |l: &KLine| match &chosen {
         None => true,
         Some(id) => &l.id == id || l.parent_line_id.as_deref() == Some(id.as_str()),
@@ -438,7 +605,10 @@ pub fn refund_of(ctx: &DayCtx, orig: &KSale, seq: i64, closed: DateTime<Utc>) ->
     let mut map = std::collections::HashMap::new();
     let picked: Vec<&KLine> = orig.lines.iter().filter(|l| keep(l)).collect();
     for (li, l) in picked.iter().enumerate() {
-        map.insert(l.id.clone(), format!("S{}.{}", ctx.loc.code, n * 100 + li as i64));
+        map.insert(
+            l.id.clone(),
+            format!("S{}.{}", ctx.loc.code, n * 100 + li as i64),
+        );
     }
     let lines: Vec<KLine> = picked
         .iter()
@@ -461,7 +631,11 @@ pub fn refund_of(ctx: &DayCtx, orig: &KSale, seq: i64, closed: DateTime<Utc>) ->
     let mut payments = Vec::new();
     if let Some(p) = orig.payments.first() {
         let is_cash = p.method.code == "CASH";
-        let tendered = if is_cash { cash_round(due, ctx.loc.cash_rounding) } else { due };
+        let tendered = if is_cash {
+            cash_round(due, ctx.loc.cash_rounding)
+        } else {
+            due
+        };
         payments.push(KPayment {
             fisc_id: format!("T{}.{}", ctx.loc.code, n * 10),
             uuid: b64_uuid(&mut rng),
@@ -498,15 +672,31 @@ pub fn refund_of(ctx: &DayCtx, orig: &KSale, seq: i64, closed: DateTime<Utc>) ->
 
 /// All sales of a location-day: base sales plus refunds of sales from this day and up to three
 /// days before (never before `first_date`), sorted by close time.
-pub fn generate_day(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date: NaiveDate, first_date: NaiveDate) -> Vec<KSale> {
+pub fn generate_day(
+    cat: &KCatalog,
+    seed: u64,
+    volume: u32,
+    loc_idx: usize,
+    date: NaiveDate,
+    first_date: NaiveDate,
+) -> Vec<KSale> {
     if date < first_date {
         return Vec::new();
     }
-    let Some(loc) = cat.locations.get(loc_idx) else { return Vec::new() };
-    let Some(business) = cat.businesses.get(loc.business) else { return Vec::new() };
-    let ctx = DayCtx { loc, business, date, seed };
+    let Some(loc) = cat.locations.get(loc_idx) else {
+        return Vec::new();
+    };
+    let Some(business) = cat.businesses.get(loc.business) else {
+        return Vec::new();
+    };
+    let ctx = DayCtx::new(loc, business, date, seed);
     let today = base_sales(cat, seed, volume, loc_idx, date);
-    let mut rng = Rng::new(mix(&[seed, loc.id as u64, day_index(date) as u64, label("refund-times")]));
+    let mut rng = Rng::new(mix(&[
+        seed,
+        loc.id as u64,
+        day_index(date) as u64,
+        label("refund-times"),
+    ]));
     let mut refunds = Vec::new();
     let (_, day_end) = business_window(&loc.tz, date, 4);
     for lag in 0..=3i64 {
@@ -515,9 +705,13 @@ pub fn generate_day(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date
             break;
         }
         let originals: Vec<KSale> = if lag == 0 {
-            today.iter().filter(|(_, l)| *l == Some(0)).map(|(s, _)| s.clone()).collect()
+            today
+                .iter()
+                .filter(|(_, l)| *l == Some(0))
+                .map(|(s, _)| s.clone())
+                .collect()
         } else {
-            let octx = DayCtx { loc, business, date: odate, seed };
+            let octx = DayCtx::new(loc, business, odate, seed);
             day_plan(cat, seed, volume, loc_idx, odate)
                 .into_iter()
                 .enumerate()
@@ -528,9 +722,17 @@ pub fn generate_day(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date
         for orig in &originals {
             let closed = if lag == 0 {
                 let t = orig.time_closed + Duration::minutes(rng.range(5, 90));
-                if t >= day_end - Duration::minutes(1) { orig.time_closed + Duration::seconds(90) } else { t }
+                if t >= day_end - Duration::minutes(1) {
+                    orig.time_closed + Duration::seconds(90)
+                } else {
+                    t
+                }
             } else {
-                let start = local_to_utc(&loc.tz, date, NaiveTime::from_hms_opt(11, 30, 0).unwrap_or_default());
+                let start = local_to_utc(
+                    &loc.tz,
+                    date,
+                    NaiveTime::from_hms_opt(11, 30, 0).unwrap_or_default(),
+                );
                 start + Duration::seconds(rng.range(0, 10 * 3600))
             };
             let seq = REFUND_SEQ + refunds.len() as i64 + 1;
@@ -538,18 +740,39 @@ pub fn generate_day(cat: &KCatalog, seed: u64, volume: u32, loc_idx: usize, date
         }
     }
     let mut all: Vec<KSale> = today.into_iter().map(|(s, _)| s).chain(refunds).collect();
-    all.sort_by(|a, b| a.time_closed.cmp(&b.time_closed).then_with(|| a.fisc_id.cmp(&b.fisc_id)));
+    all.sort_by(|a, b| {
+        a.time_closed
+            .cmp(&b.time_closed)
+            .then_with(|| a.fisc_id.cmp(&b.fisc_id))
+    });
     all
 }
 
 /// A sale that arrives late (offline till) for a past day; identifiers come from the late range.
-pub fn late_sale(cat: &KCatalog, seed: u64, loc_idx: usize, date: NaiveDate, index: i64, closed: Option<DateTime<Utc>>) -> Option<KSale> {
+pub fn late_sale(
+    cat: &KCatalog,
+    seed: u64,
+    loc_idx: usize,
+    date: NaiveDate,
+    index: i64,
+    closed: Option<DateTime<Utc>>,
+) -> Option<KSale> {
     let loc = cat.locations.get(loc_idx)?;
     let business = cat.businesses.get(loc.business)?;
-    let ctx = DayCtx { loc, business, date, seed };
-    let mut rng = Rng::new(mix(&[seed, loc.id as u64, day_index(date) as u64, index as u64, label("late")]));
+    let ctx = DayCtx::new(loc, business, date, seed);
+    let mut rng = Rng::new(mix(&[
+        seed,
+        loc.id as u64,
+        day_index(date) as u64,
+        index as u64,
+        label("late"),
+    ]));
     let closed = closed.unwrap_or_else(|| {
-        let start = local_to_utc(&loc.tz, date, NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
+        let start = local_to_utc(
+            &loc.tz,
+            date,
+            NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default(),
+        );
         start + Duration::seconds(rng.range(0, 10 * 3600))
     });
     let mut s = build_sale(&ctx, LATE_SEQ + index, closed, label("late"));
@@ -575,4 +798,3 @@ pub fn reprice_line(l: &mut KLine, quantity: Decimal) {
     l.discount = None;
     l.service_charge = round(with_tax * l.service_charge_rate / Decimal::from(100), 2);
 }
-

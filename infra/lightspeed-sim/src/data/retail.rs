@@ -115,7 +115,10 @@ pub struct XSale {
 impl XSale {
     /// The latest revision visible at `now` that already has a version.
     pub fn current(&self, now: DateTime<Utc>) -> Option<&XRevision> {
-        self.revisions.iter().rev().find(|r| r.at <= now && r.version.is_some())
+        self.revisions
+            .iter()
+            .rev()
+            .find(|r| r.at <= now && r.version.is_some())
     }
 
     pub fn total_price(&self) -> Decimal {
@@ -158,21 +161,62 @@ pub struct XStore {
 }
 
 const PRODUCTS: &[(&str, i64)] = &[
-    ("Linen Tea Towel", 1800), ("Ceramic Mug", 2400), ("Enamel Jug", 4500), ("Beeswax Candle", 2200),
-    ("Wool Throw", 14900), ("Cotton Tote", 1500), ("Glass Carafe", 3900), ("Oak Serving Board", 6500),
-    ("Copper Measuring Cups", 3400), ("Stoneware Bowl", 2800), ("Bamboo Utensil Set", 1900),
-    ("Cast Iron Skillet", 8900), ("French Press", 5900), ("Loose Leaf Tea 100g", 1400),
-    ("Ground Coffee 250g", 1800), ("Honey 500g", 2100), ("Olive Oil 500ml", 2600), ("Sea Salt Flakes", 900),
-    ("Hand Soap", 1600), ("Hand Cream", 2400), ("Notebook A5", 1200), ("Fountain Pen", 4900),
-    ("Desk Lamp", 11900), ("Plant Pot Small", 1700), ("Plant Pot Large", 4200), ("Watering Can", 3600),
-    ("Garden Gloves", 2200), ("Picnic Blanket", 7900), ("Thermos Flask", 4400), ("Lunch Box", 2900),
-    ("Kids Apron", 1900), ("Chef Apron", 3900), ("Oven Mitt", 1400), ("Pasta Maker", 12900),
-    ("Spice Jar Set", 3200), ("Wine Glasses (2)", 3800), ("Cocktail Shaker", 3300), ("Napkin Set", 2600),
-    ("Table Runner", 4400), ("Cushion Cover", 3500), ("Door Mat", 4900), ("Storage Basket", 5400),
-    ("Scented Diffuser", 3900), ("Bath Towel", 4600), ("Bath Mat", 3800), ("Soap Dish", 1200),
-    ("Gift Card Sleeve", 300), ("Greeting Card", 700), ("Wrapping Paper", 600), ("Candle Snuffer", 1800),
-    ("Salad Servers", 2700), ("Butter Dish", 2500), ("Egg Cups (4)", 1900), ("Tea Pot", 5900),
-    ("Milk Frother", 4900), ("Coffee Grinder", 8900),
+    ("Linen Tea Towel", 1800),
+    ("Ceramic Mug", 2400),
+    ("Enamel Jug", 4500),
+    ("Beeswax Candle", 2200),
+    ("Wool Throw", 14900),
+    ("Cotton Tote", 1500),
+    ("Glass Carafe", 3900),
+    ("Oak Serving Board", 6500),
+    ("Copper Measuring Cups", 3400),
+    ("Stoneware Bowl", 2800),
+    ("Bamboo Utensil Set", 1900),
+    ("Cast Iron Skillet", 8900),
+    ("French Press", 5900),
+    ("Loose Leaf Tea 100g", 1400),
+    ("Ground Coffee 250g", 1800),
+    ("Honey 500g", 2100),
+    ("Olive Oil 500ml", 2600),
+    ("Sea Salt Flakes", 900),
+    ("Hand Soap", 1600),
+    ("Hand Cream", 2400),
+    ("Notebook A5", 1200),
+    ("Fountain Pen", 4900),
+    ("Desk Lamp", 11900),
+    ("Plant Pot Small", 1700),
+    ("Plant Pot Large", 4200),
+    ("Watering Can", 3600),
+    ("Garden Gloves", 2200),
+    ("Picnic Blanket", 7900),
+    ("Thermos Flask", 4400),
+    ("Lunch Box", 2900),
+    ("Kids Apron", 1900),
+    ("Chef Apron", 3900),
+    ("Oven Mitt", 1400),
+    ("Pasta Maker", 12900),
+    ("Spice Jar Set", 3200),
+    ("Wine Glasses (2)", 3800),
+    ("Cocktail Shaker", 3300),
+    ("Napkin Set", 2600),
+    ("Table Runner", 4400),
+    ("Cushion Cover", 3500),
+    ("Door Mat", 4900),
+    ("Storage Basket", 5400),
+    ("Scented Diffuser", 3900),
+    ("Bath Towel", 4600),
+    ("Bath Mat", 3800),
+    ("Soap Dish", 1200),
+    ("Gift Card Sleeve", 300),
+    ("Greeting Card", 700),
+    ("Wrapping Paper", 600),
+    ("Candle Snuffer", 1800),
+    ("Salad Servers", 2700),
+    ("Butter Dish", 2500),
+    ("Egg Cups (4)", 1900),
+    ("Tea Pot", 5900),
+    ("Milk Frother", 4900),
+    ("Coffee Grinder", 8900),
 ];
 
 fn step_id(rng: &mut Rng) -> String {
@@ -186,37 +230,92 @@ impl XStore {
         let tz = chrono_tz::Pacific::Auckland;
         let mut rng = Rng::new(mix(&[seed, label("x-store")]));
         let outlets = vec![
-            XOutlet { id: step_id(&mut rng), name: "Ponsonby Road".into(), tz },
-            XOutlet { id: step_id(&mut rng), name: "Britomart".into(), tz },
+            XOutlet {
+                id: step_id(&mut rng),
+                name: "Ponsonby Road".into(),
+                tz,
+            },
+            XOutlet {
+                id: step_id(&mut rng),
+                name: "Britomart".into(),
+                tz,
+            },
         ];
         let registers = vec![
-            XRegister { id: step_id(&mut rng), name: "Main Register".into(), outlet_id: outlets[0].id.clone() },
-            XRegister { id: step_id(&mut rng), name: "Counter 2".into(), outlet_id: outlets[0].id.clone() },
-            XRegister { id: step_id(&mut rng), name: "Britomart Register".into(), outlet_id: outlets[1].id.clone() },
+            XRegister {
+                id: step_id(&mut rng),
+                name: "Main Register".into(),
+                outlet_id: outlets[0].id.clone(),
+            },
+            XRegister {
+                id: step_id(&mut rng),
+                name: "Counter 2".into(),
+                outlet_id: outlets[0].id.clone(),
+            },
+            XRegister {
+                id: step_id(&mut rng),
+                name: "Britomart Register".into(),
+                outlet_id: outlets[1].id.clone(),
+            },
         ];
         let taxes = vec![
-            XTax { id: step_id(&mut rng), name: "GST".into(), rate: Decimal::new(15, 2) },
-            XTax { id: step_id(&mut rng), name: "No Tax".into(), rate: Decimal::ZERO },
+            XTax {
+                id: step_id(&mut rng),
+                name: "GST".into(),
+                rate: Decimal::new(15, 2),
+            },
+            XTax {
+                id: step_id(&mut rng),
+                name: "No Tax".into(),
+                rate: Decimal::ZERO,
+            },
         ];
         let payment_types = vec![
-            XPaymentType { id: step_id(&mut rng), name: "Cash".into(), type_id: 1 },
-            XPaymentType { id: step_id(&mut rng), name: "Credit Card".into(), type_id: 3 },
-            XPaymentType { id: step_id(&mut rng), name: "EFTPOS".into(), type_id: 7 },
-            XPaymentType { id: step_id(&mut rng), name: "Gift Card".into(), type_id: 8 },
+            XPaymentType {
+                id: step_id(&mut rng),
+                name: "Cash".into(),
+                type_id: 1,
+            },
+            XPaymentType {
+                id: step_id(&mut rng),
+                name: "Credit Card".into(),
+                type_id: 3,
+            },
+            XPaymentType {
+                id: step_id(&mut rng),
+                name: "EFTPOS".into(),
+                type_id: 7,
+            },
+            XPaymentType {
+                id: step_id(&mut rng),
+                name: "Gift Card".into(),
+                type_id: 8,
+            },
         ];
         let first = now.with_timezone(&tz).date_naive() - Duration::days(days as i64);
-        let created = local_to_utc(&tz, first - Duration::days(30), NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
+        let created = local_to_utc(
+            &tz,
+            first - Duration::days(30),
+            NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+        );
         let mut products = Vec::new();
         for (i, (name, cents)) in PRODUCTS.iter().enumerate() {
             let incl = Decimal::new(*cents, 2);
-            let tax = if name.starts_with("Gift Card") { &taxes[1] } else { &taxes[0] };
+            let tax = if name.starts_with("Gift Card") {
+                &taxes[1]
+            } else {
+                &taxes[0]
+            };
             let excl = round(incl / (Decimal::ONE + tax.rate), 5);
             let mut codes = Vec::new();
             if i % 10 != 3 {
                 codes.push(("custom".to_string(), format!("HG-{:04}", 1000 + i * 7)));
             }
             if i % 2 == 0 {
-                codes.push(("ean".to_string(), format!("94{:011}", 1_234_500 + i as u64 * 13)));
+                codes.push((
+                    "ean".to_string(),
+                    format!("94{:011}", 1_234_500 + i as u64 * 13),
+                ));
             }
             codes.push(("auto-generated".to_string(), format!("{}", 10_000 + i)));
             let id = step_id(&mut rng);
@@ -224,12 +323,18 @@ impl XStore {
                 family_id: id.clone(),
                 id,
                 name: (*name).to_string(),
-                handle: name.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""),
+                handle: name
+                    .to_lowercase()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), ""),
                 sku: format!("{}", 10_000 + i),
                 product_codes: codes,
                 supplier_code: format!("SUP-{:03}", i),
                 active: i % 17 != 5,
-                deleted_at: if i % 23 == 7 { Some(created + Duration::days(2)) } else { None },
+                deleted_at: if i % 23 == 7 {
+                    Some(created + Duration::days(2))
+                } else {
+                    None
+                },
                 has_variants: false,
                 variant_parent_id: None,
                 price_excluding_tax: excl,
@@ -246,7 +351,11 @@ impl XStore {
         for (i, size) in ["S", "M", "L"].iter().enumerate() {
             let incl = Decimal::new(5900, 2);
             products.push(XProduct {
-                id: if i == 0 { parent_id.clone() } else { step_id(&mut rng) },
+                id: if i == 0 {
+                    parent_id.clone()
+                } else {
+                    step_id(&mut rng)
+                },
                 name: format!("Linen Shirt / {size}"),
                 handle: "linenshirt".into(),
                 sku: format!("{}", 10_100 + i),
@@ -255,7 +364,11 @@ impl XStore {
                 active: true,
                 deleted_at: None,
                 has_variants: i == 0,
-                variant_parent_id: if i == 0 { None } else { Some(parent_id.clone()) },
+                variant_parent_id: if i == 0 {
+                    None
+                } else {
+                    Some(parent_id.clone())
+                },
                 family_id: parent_id.clone(),
                 price_excluding_tax: round(incl / Decimal::new(115, 2), 5),
                 price_including_tax: incl,
@@ -266,7 +379,9 @@ impl XStore {
                 version: None,
             });
         }
-        let sellable: Vec<usize> = (0..products.len()).filter(|i| products[*i].deleted_at.is_none() && products[*i].active).collect();
+        let sellable: Vec<usize> = (0..products.len())
+            .filter(|i| products[*i].deleted_at.is_none() && products[*i].active)
+            .collect();
         let user_id = step_id(&mut rng);
         let customers: Vec<String> = (0..12).map(|_| step_id(&mut rng)).collect();
         let mut sales: Vec<XSale> = Vec::new();
@@ -275,12 +390,14 @@ impl XStore {
         let mut d = first;
         while d <= last {
             let mut drng = Rng::new(mix(&[seed, label("x-day"), d.num_days_from_ce() as u64]));
-            let weekday = [700u64, 750, 850, 1000, 1300, 1500, 1200][d.weekday().num_days_from_monday() as usize];
+            let weekday = [700u64, 750, 850, 1000, 1300, 1500, 1200]
+                [d.weekday().num_days_from_monday() as usize];
             let count = 30 * weekday / 1000 + drng.below(8);
             let mut times: Vec<DateTime<Utc>> = (0..count)
                 .map(|_| {
                     let secs = drng.range(9 * 3600, 18 * 3600) as u32;
-                    let t = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or_default();
+                    let t =
+                        NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or_default();
                     local_to_utc(&tz, d, t)
                 })
                 .collect();
@@ -290,11 +407,16 @@ impl XStore {
                 seq += 1;
                 let reg = &registers[drng.below(3) as usize];
                 let return_candidates: Vec<usize> = (day_start.saturating_sub(150)..sales.len())
-                    .filter(|i| sales[*i].return_for.is_none() && sales[*i].revisions.len() == 1 && sales[*i].revisions[0].status == "CLOSED")
+                    .filter(|i| {
+                        sales[*i].return_for.is_none()
+                            && sales[*i].revisions.len() == 1
+                            && sales[*i].revisions[0].status == "CLOSED"
+                    })
                     .collect();
                 let roll = drng.below(1000);
                 let mut sale = if roll < 40 && !return_candidates.is_empty() {
-                    let orig = &sales[return_candidates[drng.below(return_candidates.len() as u64) as usize]];
+                    let orig = &sales
+                        [return_candidates[drng.below(return_candidates.len() as u64) as usize]];
                     let first_line = orig.lines[0].clone();
                     let lines = vec![XLine {
                         id: step_id(&mut drng),
@@ -338,7 +460,11 @@ impl XStore {
                         outlet_id: reg.outlet_id.clone(),
                         register_id: reg.id.clone(),
                         user_id: user_id.clone(),
-                        customer_id: if drng.chance(300) { Some(customers[drng.below(12) as usize].clone()) } else { None },
+                        customer_id: if drng.chance(300) {
+                            Some(customers[drng.below(12) as usize].clone())
+                        } else {
+                            None
+                        },
                         invoice_sequence: seq,
                         short_code: String::new(),
                         note: String::new(),
@@ -351,14 +477,21 @@ impl XStore {
                 sale.short_code = hex::encode(drng.next_u64().to_be_bytes())[..6].to_string();
                 let total = round(sale.total_price() + sale.total_tax(), 2);
                 let pt = |rng: &mut Rng| payment_types[rng.weighted(&[25, 45, 30, 0])].clone();
-                let payment = |rng: &mut Rng, amount: Decimal, at: DateTime<Utc>, typ: XPaymentType| XPayment {
+                let payment = |rng: &mut Rng,
+                               amount: Decimal,
+                               at: DateTime<Utc>,
+                               typ: XPaymentType| XPayment {
                     id: step_id(rng),
                     payment_type: typ,
                     register_id: reg.id.clone(),
                     amount,
                     date: at,
                 };
-                let kind = if sale.return_for.is_some() { 0 } else { drng.below(1000) };
+                let kind = if sale.return_for.is_some() {
+                    0
+                } else {
+                    drng.below(1000)
+                };
                 sale.revisions = match kind {
                     900..=929 => {
                         let deposit = round(total * Decimal::new(30, 2), 2);
@@ -367,8 +500,18 @@ impl XStore {
                         let p1 = payment(&mut drng, deposit, t, typ.clone());
                         let p2 = payment(&mut drng, total - deposit, later, typ);
                         vec![
-                            XRevision { at: t, status: "LAYBY", payments: vec![p1.clone()], version: None },
-                            XRevision { at: later, status: "LAYBY_CLOSED", payments: vec![p1, p2], version: None },
+                            XRevision {
+                                at: t,
+                                status: "LAYBY",
+                                payments: vec![p1.clone()],
+                                version: None,
+                            },
+                            XRevision {
+                                at: later,
+                                status: "LAYBY_CLOSED",
+                                payments: vec![p1, p2],
+                                version: None,
+                            },
                         ]
                     }
                     930..=959 => {
@@ -376,25 +519,53 @@ impl XStore {
                         let typ = pt(&mut drng);
                         let p = payment(&mut drng, total, later, typ);
                         vec![
-                            XRevision { at: t, status: "ONACCOUNT", payments: vec![], version: None },
-                            XRevision { at: later, status: "ONACCOUNT_CLOSED", payments: vec![p], version: None },
+                            XRevision {
+                                at: t,
+                                status: "ONACCOUNT",
+                                payments: vec![],
+                                version: None,
+                            },
+                            XRevision {
+                                at: later,
+                                status: "ONACCOUNT_CLOSED",
+                                payments: vec![p],
+                                version: None,
+                            },
                         ]
                     }
                     960..=979 => {
                         let typ = pt(&mut drng);
                         let p = payment(&mut drng, total, t, typ);
                         vec![
-                            XRevision { at: t, status: "CLOSED", payments: vec![p], version: None },
-                            XRevision { at: t + Duration::minutes(drng.range(10, 120)), status: "VOIDED", payments: vec![], version: None },
+                            XRevision {
+                                at: t,
+                                status: "CLOSED",
+                                payments: vec![p],
+                                version: None,
+                            },
+                            XRevision {
+                                at: t + Duration::minutes(drng.range(10, 120)),
+                                status: "VOIDED",
+                                payments: vec![],
+                                version: None,
+                            },
                         ]
                     }
                     _ => {
                         let typ = pt(&mut drng);
                         let p = payment(&mut drng, total, t, typ);
-                        vec![XRevision { at: t, status: "CLOSED", payments: vec![p], version: None }]
+                        vec![XRevision {
+                            at: t,
+                            status: "CLOSED",
+                            payments: vec![p],
+                            version: None,
+                        }]
                     }
                 };
-                if sale.customer_id.is_none() && sale.revisions.len() == 2 && sale.revisions[1].status != "VOIDED" {
+                if sale.customer_id.is_none()
+                    && sale.revisions.len() == 2
+                    && sale.revisions[1].status != "VOIDED"
+                {
                     sale.customer_id = Some(customers[drng.below(12) as usize].clone());
                 }
                 sales.push(sale);
@@ -463,7 +634,12 @@ impl XStore {
         let s = &mut self.sales[si];
         // Drop revisions scheduled after now: the void is terminal.
         s.revisions.retain(|r| r.at <= now && r.version.is_some());
-        s.revisions.push(XRevision { at: now, status: "VOIDED", payments: vec![], version: Some(v) });
+        s.revisions.push(XRevision {
+            at: now,
+            status: "VOIDED",
+            payments: vec![],
+            version: Some(v),
+        });
         Some(si)
     }
 
@@ -479,6 +655,8 @@ impl XStore {
 
     /// First business date with sales.
     pub fn first_date(days: u32, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&chrono_tz::Pacific::Auckland).date_naive() - Duration::days(days as i64)
+        now.with_timezone(&chrono_tz::Pacific::Auckland)
+            .date_naive()
+            - Duration::days(days as i64)
     }
 }

@@ -9,6 +9,9 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+/// Cached location-days.
+type DayCache = HashMap<(usize, NaiveDate), Arc<Vec<KSale>>>;
+
 /// Lazily generated K-Series data plus the mutable item overlay.
 #[derive(Debug)]
 pub struct KStore {
@@ -20,8 +23,22 @@ pub struct KStore {
     pub volume: u32,
     /// First business date with data, per location.
     pub first_dates: Vec<NaiveDate>,
-    days: Mutex<HashMap<(usize, NaiveDate), Arc<Vec<KSale>>>>,
+    days: Mutex<DayCache>,
     late_counts: Mutex<HashMap<(usize, NaiveDate), i64>>,
+}
+
+/// A sale inside a cached day (no copy).
+#[derive(Debug, Clone)]
+pub struct SaleRef {
+    day: Arc<Vec<KSale>>,
+    idx: usize,
+}
+
+impl std::ops::Deref for SaleRef {
+    type Target = KSale;
+    fn deref(&self) -> &KSale {
+        &self.day[self.idx]
+    }
 }
 
 /// Why a control change was refused.
@@ -82,14 +99,28 @@ impl KStore {
         if let Some(d) = days.get(&(loc, date)) {
             return d.clone();
         }
-        let v = Arc::new(generate_day(&self.catalog, self.seed, self.volume, loc, date, self.first_date(loc)));
+        let v = Arc::new(generate_day(
+            &self.catalog,
+            self.seed,
+            self.volume,
+            loc,
+            date,
+            self.first_date(loc),
+        ));
         days.insert((loc, date), v.clone());
         v
     }
 
     /// Business dates (cutoff 04:00 local) whose sales may close inside [from, to).
-    pub fn dates_touching(&self, loc: usize, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<NaiveDate> {
-        let Some(l) = self.catalog.locations.get(loc) else { return Vec::new() };
+    pub fn dates_touching(
+        &self,
+        loc: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<NaiveDate> {
+        let Some(l) = self.catalog.locations.get(loc) else {
+            return Vec::new();
+        };
         let first = self.first_date(loc);
         let start = (from.with_timezone(&l.tz).date_naive() - Duration::days(1)).max(first);
         let end = to.with_timezone(&l.tz).date_naive() + Duration::days(1);
@@ -103,13 +134,31 @@ impl KStore {
     }
 
     /// Sales closed in [from, to) and not after `now`, sorted by (timeClosed, accountFiscId).
-    pub fn sales_between(&self, loc: usize, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Vec<KSale> {
+    /// Returns cheap references into the cached days.
+    pub fn sales_between(
+        &self,
+        loc: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<SaleRef> {
         let mut out = Vec::new();
         for d in self.dates_touching(loc, from, to) {
             let day = self.day(loc, d);
-            out.extend(day.iter().filter(|s| s.time_closed >= from && s.time_closed < to && s.time_closed <= now).cloned());
+            for (idx, s) in day.iter().enumerate() {
+                if s.time_closed >= from && s.time_closed < to && s.time_closed <= now {
+                    out.push(SaleRef {
+                        day: day.clone(),
+                        idx,
+                    });
+                }
+            }
         }
-        out.sort_by(|a, b| a.time_closed.cmp(&b.time_closed).then_with(|| a.fisc_id.cmp(&b.fisc_id)));
+        out.sort_by(|a, b| {
+            a.time_closed
+                .cmp(&b.time_closed)
+                .then_with(|| a.fisc_id.cmp(&b.fisc_id))
+        });
         out
     }
 
@@ -119,19 +168,36 @@ impl KStore {
         epoch().checked_add_signed(Duration::days(n / 100_000))
     }
 
-    fn mutate_day<R>(&self, loc: usize, date: NaiveDate, f: impl FnOnce(&mut Vec<KSale>) -> Result<R, StoreError>) -> Result<R, StoreError> {
+    fn mutate_day<R>(
+        &self,
+        loc: usize,
+        date: NaiveDate,
+        f: impl FnOnce(&mut Vec<KSale>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         let current = self.day(loc, date);
         let mut v = (*current).clone();
         let r = f(&mut v)?;
-        v.sort_by(|a, b| a.time_closed.cmp(&b.time_closed).then_with(|| a.fisc_id.cmp(&b.fisc_id)));
+        v.sort_by(|a, b| {
+            a.time_closed
+                .cmp(&b.time_closed)
+                .then_with(|| a.fisc_id.cmp(&b.fisc_id))
+        });
         lock(&self.days).insert((loc, date), Arc::new(v));
         Ok(r)
     }
 
     /// Adds `count` late sales to a past business date; returns their account ids.
-    pub fn add_late_sales(&self, loc: usize, date: NaiveDate, count: u32, closed: Option<DateTime<Utc>>) -> Result<Vec<KSale>, StoreError> {
+    pub fn add_late_sales(
+        &self,
+        loc: usize,
+        date: NaiveDate,
+        count: u32,
+        closed: Option<DateTime<Utc>>,
+    ) -> Result<Vec<KSale>, StoreError> {
         if date < self.first_date(loc) {
-            return Err(StoreError::Invalid("date is before the location's first business date".into()));
+            return Err(StoreError::Invalid(
+                "date is before the location's first business date".into(),
+            ));
         }
         let start = {
             let mut lc = lock(&self.late_counts);
@@ -156,9 +222,20 @@ impl KStore {
 
     /// Edits a closed sale in place: payment method and/or one line's quantity (the first payment
     /// absorbs the difference).
-    pub fn edit_sale(&self, loc: usize, fisc: &str, payment_code: Option<&str>, line: Option<(&str, Decimal)>) -> Result<KSale, StoreError> {
-        let date = Self::date_of_fisc(fisc).ok_or_else(|| StoreError::UnknownSale(fisc.to_string()))?;
-        let l = self.catalog.locations.get(loc).ok_or(StoreError::UnknownLocation(0))?;
+    pub fn edit_sale(
+        &self,
+        loc: usize,
+        fisc: &str,
+        payment_code: Option<&str>,
+        line: Option<(&str, Decimal)>,
+    ) -> Result<KSale, StoreError> {
+        let date =
+            Self::date_of_fisc(fisc).ok_or_else(|| StoreError::UnknownSale(fisc.to_string()))?;
+        let l = self
+            .catalog
+            .locations
+            .get(loc)
+            .ok_or(StoreError::UnknownLocation(0))?;
         let method = match payment_code {
             Some(code) => Some(
                 self.catalog.businesses[l.business]
@@ -171,11 +248,22 @@ impl KStore {
             None => None,
         };
         self.mutate_day(loc, date, |v| {
-            let s = v.iter_mut().find(|s| s.fisc_id == fisc).ok_or_else(|| StoreError::UnknownSale(fisc.to_string()))?;
+            let s = v
+                .iter_mut()
+                .find(|s| s.fisc_id == fisc)
+                .ok_or_else(|| StoreError::UnknownSale(fisc.to_string()))?;
             if let Some((line_id, q)) = line {
-                let ln = s.lines.iter_mut().find(|x| x.id == line_id).ok_or_else(|| StoreError::UnknownLine(line_id.to_string()))?;
+                let ln = s
+                    .lines
+                    .iter_mut()
+                    .find(|x| x.id == line_id)
+                    .ok_or_else(|| StoreError::UnknownLine(line_id.to_string()))?;
                 let before = ln.with_tax + ln.service_charge;
-                let q = if s.kind == SaleType::Refund { -q.abs() } else { q };
+                let q = if s.kind == SaleType::Refund {
+                    -q.abs()
+                } else {
+                    q
+                };
                 reprice_line(ln, q);
                 let delta = ln.with_tax + ln.service_charge - before;
                 if let Some(p) = s.payments.first_mut() {
@@ -197,7 +285,12 @@ impl KStore {
     }
 
     /// Window of a business date with a cutoff hour in the location's local time.
-    pub fn window(&self, loc: usize, date: NaiveDate, cutoff_hour: u32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    pub fn window(
+        &self,
+        loc: usize,
+        date: NaiveDate,
+        cutoff_hour: u32,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let l = self.catalog.locations.get(loc)?;
         Some(business_window(&l.tz, date, cutoff_hour))
     }

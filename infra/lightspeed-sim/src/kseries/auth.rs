@@ -21,8 +21,15 @@ fn denied(state: &AppState, api: Api, msg: &str) -> Response {
 }
 
 /// Validates the bearer token and its scope: 401 when missing/unknown/expired, 403 without scope.
-pub fn require(state: &AppState, headers: &HeaderMap, scope: &str, api: Api) -> Result<Grant, Response> {
-    let Some(tok) = bearer(headers) else { return Err(unauthorized("Bearer token required")) };
+pub fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: &str,
+    api: Api,
+) -> Result<Grant, Response> {
+    let Some(tok) = bearer(headers) else {
+        return Err(unauthorized("Bearer token required"));
+    };
     let grant = match state.tokens.check(&tok, state.clock.now()) {
         Ok(g) => g,
         Err(AccessError::Expired) => return Err(unauthorized("Access token expired")),
@@ -42,5 +49,8 @@ pub fn location(state: &AppState, id: i64, api: Api) -> Result<usize, Response> 
     if !state.k_user_sees(id) {
         return Err(denied(state, api, "Access Denied."));
     }
-    state.k.location_index(id).ok_or_else(|| denied(state, api, "Access Denied."))
+    state
+        .k
+        .location_index(id)
+        .ok_or_else(|| denied(state, api, "Access Denied."))
 }

@@ -10,18 +10,34 @@ use axum::response::Response;
 use serde_json::json;
 use std::sync::Arc;
 
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     if let Err(r) = require(&state, &headers, "financial-api", Api::Financial) {
         return r;
     }
-    let Ok(p) = Params::parse(raw.as_deref()) else { return fin_error(StatusCode::BAD_REQUEST, "Malformed query string") };
+    let Ok(p) = Params::parse(raw.as_deref()) else {
+        return fin_error(StatusCode::BAD_REQUEST, "Malformed query string");
+    };
     let page = match p.int::<u32>("page") {
         Ok(v) => v.unwrap_or(0),
-        Err(v) => return fin_error(StatusCode::BAD_REQUEST, &format!("Invalid value for 'page': {v}")),
+        Err(v) => {
+            return fin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid value for 'page': {v}"),
+            )
+        }
     };
     let size = match p.int::<u32>("size") {
         Ok(v) => v.unwrap_or(1000).max(1),
-        Err(v) => return fin_error(StatusCode::BAD_REQUEST, &format!("Invalid value for 'size': {v}")),
+        Err(v) => {
+            return fin_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid value for 'size': {v}"),
+            )
+        }
     };
     let cat = &state.k.catalog;
     let all: Vec<serde_json::Value> = cat
@@ -43,7 +59,11 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQue
             }
         })
         .collect();
-    let list: Vec<_> = all.into_iter().skip(page as usize * size as usize).take(size as usize).collect();
+    let list: Vec<_> = all
+        .into_iter()
+        .skip(page as usize * size as usize)
+        .take(size as usize)
+        .collect();
     json(
         StatusCode::OK,
         &json!({

@@ -3,21 +3,49 @@
 use super::auth::{location, require, Api};
 use crate::respond::{fin_error, json};
 use crate::server::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 use std::sync::Arc;
 
-fn business<'a>(state: &'a AppState, headers: &HeaderMap, id: &str) -> Result<&'a crate::data::KBusiness, Response> {
+fn business<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<&'a crate::data::KBusiness, Response> {
     require(state, headers, "financial-api", Api::Financial)?;
-    let Ok(id) = id.parse::<i64>() else { return Err(fin_error(StatusCode::BAD_REQUEST, "Invalid business location id")) };
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(fin_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid business location id",
+        ));
+    };
     let li = location(state, id, Api::Financial)?;
-    let b = state.k.catalog.locations.get(li).map(|l| l.business).unwrap_or(0);
-    state.k.catalog.businesses.get(b).ok_or_else(|| fin_error(StatusCode::FORBIDDEN, "Access Denied."))
+    let b = state
+        .k
+        .catalog
+        .locations
+        .get(li)
+        .map(|l| l.business)
+        .unwrap_or(0);
+    state
+        .k
+        .catalog
+        .businesses
+        .get(b)
+        .ok_or_else(|| fin_error(StatusCode::FORBIDDEN, "Access Denied."))
 }
 
-pub async fn payment_methods(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn payment_methods(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return fin_error(StatusCode::BAD_REQUEST, "Invalid business location id");
+    };
     let b = match business(&state, &headers, &id) {
         Ok(b) => b,
         Err(r) => return r,
@@ -33,7 +61,14 @@ pub async fn payment_methods(State(state): State<Arc<AppState>>, headers: Header
     )
 }
 
-pub async fn tax_rates(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn tax_rates(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return fin_error(StatusCode::BAD_REQUEST, "Invalid business location id");
+    };
     let b = match business(&state, &headers, &id) {
         Ok(b) => b,
         Err(r) => return r,

@@ -7,6 +7,7 @@ use crate::data::{Category, ItemKind, KItem};
 use crate::money::RawNum;
 use crate::respond::{items_error, json, Params};
 use crate::server::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -30,8 +31,15 @@ fn dto(i: &KItem) -> serde_json::Value {
         ItemKind::Combo => "GROUP",
         _ => "ITEM",
     };
-    let produced = matches!(i.category, Category::Starter | Category::Main | Category::Side | Category::Dessert | Category::Combo);
-    let (dimension, uom, value) = if i.kind == ItemKind::Weighed { ("MASS", "kg", 0.1) } else { ("DIMENSION_LESS", "unit", 1.0) };
+    let produced = matches!(
+        i.category,
+        Category::Starter | Category::Main | Category::Side | Category::Dessert | Category::Combo
+    );
+    let (dimension, uom, value) = if i.kind == ItemKind::Weighed {
+        ("MASS", "kg", 0.1)
+    } else {
+        ("DIMENSION_LESS", "unit", 1.0)
+    };
     let barcode = format!("{:08}", i.id % 100_000_000);
     json!({
         "id": i.id,
@@ -81,25 +89,50 @@ fn location_param(state: &AppState, p: &Params) -> Result<usize, Response> {
 }
 
 fn business_items(state: &AppState, loc: usize) -> Vec<KItem> {
-    let b = state.k.catalog.locations.get(loc).map(|l| l.business).unwrap_or(0);
+    let b = state
+        .k
+        .catalog
+        .locations
+        .get(loc)
+        .map(|l| l.business)
+        .unwrap_or(0);
     let items = match state.k.items.read() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
-    items.get(b).cloned().unwrap_or_default().into_iter().filter(|i| !i.deleted).collect()
+    items
+        .get(b)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.deleted)
+        .collect()
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let now = state.clock.now();
     if let Err(r) = require(&state, &headers, "items", Api::Items) {
         return r;
     }
-    let Ok(p) = Params::parse(raw.as_deref()) else { return items_error(StatusCode::BAD_REQUEST, "Malformed query string", None, now) };
+    let Ok(p) = Params::parse(raw.as_deref()) else {
+        return items_error(StatusCode::BAD_REQUEST, "Malformed query string", None, now);
+    };
     let loc = match location_param(&state, &p) {
         Ok(l) => l,
         Err(r) => return r,
     };
-    let bad = |field: &str, raw: &str, m: &str| items_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter '{field}'"), Some((field, Some(raw), m)), now);
+    let bad = |field: &str, raw: &str, m: &str| {
+        items_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid value for parameter '{field}'"),
+            Some((field, Some(raw), m)),
+            now,
+        )
+    };
     let offset = match p.int::<u64>("offset") {
         Ok(v) => v.unwrap_or(0),
         Err(r) => return bad("offset", &r, "must be a non-negative integer"),
@@ -108,7 +141,13 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQue
     let amount = match p.int::<u32>("amount") {
         Ok(Some(a)) if a >= 1 && a <= max => a,
         Ok(None) => 100.min(max),
-        Ok(Some(a)) => return bad("amount", &a.to_string(), &format!("must be between 1 and {max}")),
+        Ok(Some(a)) => {
+            return bad(
+                "amount",
+                &a.to_string(),
+                &format!("must be between 1 and {max}"),
+            )
+        }
         Err(r) => return bad("amount", &r, "must be an integer"),
     };
     let mut items = business_items(&state, loc);
@@ -126,7 +165,9 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQue
         items.retain(|i| i.name.to_lowercase().contains(&n));
     }
     if let Some(g) = p.get("accountingGroupId") {
-        let Ok(gid) = g.parse::<i64>() else { return bad("accountingGroupId", g, "must be an integer") };
+        let Ok(gid) = g.parse::<i64>() else {
+            return bad("accountingGroupId", g, "must be an integer");
+        };
         items.retain(|i| i.group.id == gid);
     }
     let page: Vec<serde_json::Value> = if let Some(ids) = p.get("itemIds") {
@@ -140,9 +181,18 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQue
         if wanted.len() > 200 {
             return bad("itemIds", ids, "at most 200 ids");
         }
-        items.iter().filter(|i| wanted.contains(&i.id)).map(dto).collect()
+        items
+            .iter()
+            .filter(|i| wanted.contains(&i.id))
+            .map(dto)
+            .collect()
     } else {
-        items.iter().skip(offset as usize).take(amount as usize).map(dto).collect()
+        items
+            .iter()
+            .skip(offset as usize)
+            .take(amount as usize)
+            .map(dto)
+            .collect()
     };
     match state.cfg.wire.items_shape {
         ItemsShape::BareArray => json(StatusCode::OK, &page),
@@ -150,21 +200,46 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQue
     }
 }
 
-pub async fn one(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+pub async fn one(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return items_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid item id",
+            None,
+            state.clock.now(),
+        );
+    };
     let now = state.clock.now();
     if let Err(r) = require(&state, &headers, "items", Api::Items) {
         return r;
     }
-    let Ok(p) = Params::parse(raw.as_deref()) else { return items_error(StatusCode::BAD_REQUEST, "Malformed query string", None, now) };
+    let Ok(p) = Params::parse(raw.as_deref()) else {
+        return items_error(StatusCode::BAD_REQUEST, "Malformed query string", None, now);
+    };
     let loc = match location_param(&state, &p) {
         Ok(l) => l,
         Err(r) => return r,
     };
     let Ok(item_id) = id.parse::<i64>() else {
-        return items_error(StatusCode::BAD_REQUEST, "Invalid item id", Some(("id", Some(&id), "must be an integer")), now);
+        return items_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid item id",
+            Some(("id", Some(&id), "must be an integer")),
+            now,
+        );
     };
     match business_items(&state, loc).iter().find(|i| i.id == item_id) {
         Some(i) => json(StatusCode::OK, &dto(i)),
-        None => items_error(StatusCode::NOT_FOUND, &format!("Item with id {item_id} not found"), None, now),
+        None => items_error(
+            StatusCode::NOT_FOUND,
+            &format!("Item with id {item_id} not found"),
+            None,
+            now,
+        ),
     }
 }

@@ -19,7 +19,9 @@ pub fn redirect_allowed(uri: &str) -> bool {
     if lower.starts_with("https://") {
         return true;
     }
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| lower.starts_with(p))
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| lower.starts_with(p))
 }
 
 fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
@@ -32,25 +34,53 @@ fn append_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 fn authorize(state: &AppState, raw: Option<String>, realm: Realm) -> Response {
-    let client = if realm == Realm::KV1 { &state.cfg.k_v1_client } else { &state.cfg.k_v2_client };
+    let client = if realm == Realm::KV1 {
+        &state.cfg.k_v1_client
+    } else {
+        &state.cfg.k_v2_client
+    };
     let Ok(p) = Params::parse(raw.as_deref()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Malformed query string");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Malformed query string",
+        );
     };
     if p.get("client_id") != Some(client.client_id.as_str()) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "Unknown client_id");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "Unknown client_id",
+        );
     }
     if p.get("response_type") != Some("code") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_response_type", "response_type must be code");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "response_type must be code",
+        );
     }
     let Some(redirect) = p.get("redirect_uri") else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "redirect_uri is required",
+        );
     };
     if !redirect_allowed(redirect) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri must use HTTPS");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "redirect_uri must use HTTPS",
+        );
     }
     let scope = p.get("scope").unwrap_or("");
     if realm == Realm::KV1 && scope.trim().is_empty() {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "scope is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "scope is required",
+        );
     }
     let mut scopes: Vec<String> = scope.split_whitespace().map(str::to_string).collect();
     if realm == Realm::KV2 {
@@ -60,7 +90,13 @@ fn authorize(state: &AppState, raw: Option<String>, realm: Realm) -> Response {
             }
         }
     }
-    let grant = Grant { realm, client_id: client.client_id.clone(), user: state.cfg.k_user.clone(), scopes, domain_prefix: None };
+    let grant = Grant {
+        realm,
+        client_id: client.client_id.clone(),
+        user: state.cfg.k_user.clone(),
+        scopes,
+        domain_prefix: None,
+    };
     let code = state.tokens.issue_code(grant, redirect, state.clock.now());
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = p.get("state") {
@@ -81,34 +117,79 @@ fn client_ok(client: &OAuthClient, id: Option<&str>, secret: Option<&str>) -> bo
     id == Some(client.client_id.as_str()) && secret == Some(client.client_secret.as_str())
 }
 
-fn grant_flow(state: &AppState, realm: Realm, p: &Params, client_id: &str) -> Result<Issued, Response> {
+fn grant_flow(
+    state: &AppState,
+    realm: Realm,
+    p: &Params,
+    client_id: &str,
+) -> Result<Issued, Response> {
     let now = state.clock.now();
     let invalid = |m: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", m);
     match p.get("grant_type") {
         Some("authorization_code") => {
-            let Some(code) = p.get("code") else { return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required")) };
-            state.tokens.redeem_code(code, client_id, p.get("redirect_uri"), realm, now).map_err(|e| invalid(e.0))
+            let Some(code) = p.get("code") else {
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "code is required",
+                ));
+            };
+            state
+                .tokens
+                .redeem_code(code, client_id, p.get("redirect_uri"), realm, now)
+                .map_err(|e| invalid(e.0))
         }
         Some("refresh_token") => {
             let Some(rt) = p.get("refresh_token") else {
-                return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required"));
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "refresh_token is required",
+                ));
             };
-            state.tokens.refresh(rt, client_id, realm, now).map_err(|e| invalid(e.0))
+            state
+                .tokens
+                .refresh(rt, client_id, realm, now)
+                .map_err(|e| invalid(e.0))
         }
-        Some(_) => Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant_type")),
-        None => Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required")),
+        Some(_) => Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Unsupported grant_type",
+        )),
+        None => Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is required",
+        )),
     }
 }
 
 /// V1 token endpoint: client auth by HTTP Basic, grant values in the URL query.
-pub async fn v1_token(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn v1_token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let Ok(p) = Params::parse(raw.as_deref()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Malformed query string");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Malformed query string",
+        );
     };
     let creds = basic(&headers);
     let client = &state.cfg.k_v1_client;
-    if !client_ok(client, creds.as_ref().map(|c| c.0.as_str()), creds.as_ref().map(|c| c.1.as_str())) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
+    if !client_ok(
+        client,
+        creds.as_ref().map(|c| c.0.as_str()),
+        creds.as_ref().map(|c| c.1.as_str()),
+    ) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
     }
     match grant_flow(&state, Realm::KV1, &p, &client.client_id) {
         Ok(i) => json(
@@ -126,16 +207,40 @@ pub async fn v1_token(State(state): State<Arc<AppState>>, headers: HeaderMap, Ra
 }
 
 /// V2 (Keycloak) token endpoint: form body; client auth by Basic or body parameters.
-pub async fn v2_token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+pub async fn v2_token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ct.starts_with("application/x-www-form-urlencoded") {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Content-Type must be application/x-www-form-urlencoded",
+        );
     }
     let p = form(&body);
-    let creds = basic(&headers).or_else(|| Some((p.get("client_id")?.to_string(), p.get("client_secret")?.to_string())));
+    let creds = basic(&headers).or_else(|| {
+        Some((
+            p.get("client_id")?.to_string(),
+            p.get("client_secret")?.to_string(),
+        ))
+    });
     let client = &state.cfg.k_v2_client;
-    if !client_ok(client, creds.as_ref().map(|c| c.0.as_str()), creds.as_ref().map(|c| c.1.as_str())) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client or Invalid client credentials");
+    if !client_ok(
+        client,
+        creds.as_ref().map(|c| c.0.as_str()),
+        creds.as_ref().map(|c| c.1.as_str()),
+    ) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client or Invalid client credentials",
+        );
     }
     match grant_flow(&state, Realm::KV2, &p, &client.client_id) {
         Ok(i) => {
@@ -160,7 +265,9 @@ pub async fn v2_token(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
 
 /// `GET /oauth/userinfo`: the authorising user's roles (helps diagnose 403s).
 pub async fn userinfo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let Some(tok) = bearer(&headers) else { return unauthorized("Bearer token required") };
+    let Some(tok) = bearer(&headers) else {
+        return unauthorized("Bearer token required");
+    };
     match state.tokens.check(&tok, state.clock.now()) {
         Ok(g) if matches!(g.realm, Realm::KV1 | Realm::KV2) => json(
             StatusCode::OK,

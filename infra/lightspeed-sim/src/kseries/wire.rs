@@ -26,7 +26,11 @@ fn profile(s: &KSale) -> &'static str {
 }
 
 fn line(l: &KLine, s: &KSale, loc: &KLocation, currency: &str, flip: bool) -> Value {
-    let disc_type = if l.discount.is_some() { Value::from("DISCOUNT") } else { Value::Null };
+    let disc_type = if l.discount.is_some() {
+        Value::from("DISCOUNT")
+    } else {
+        Value::Null
+    };
     json!({
         "id": l.id,
         "parentLineId": l.parent_line_id,
@@ -102,26 +106,53 @@ fn payment(p: &KPayment, loc: &KLocation, currency: &str, flip: bool) -> Value {
 
 /// One V2 sale; `with_payments` follows the `include` switch; refunds are flipped positive when
 /// the refund-sign switch says so.
-pub fn sale(s: &KSale, loc: &KLocation, currency: &str, with_payments: bool, refund_sign: RefundSign) -> Value {
+pub fn sale(
+    s: &KSale,
+    loc: &KLocation,
+    currency: &str,
+    with_payments: bool,
+    refund_sign: RefundSign,
+) -> Value {
     let flip = s.kind == SaleType::Refund && refund_sign == RefundSign::Positive;
     let mut source = Map::new();
-    source.insert("initialAccountId".into(), Value::from(s.initial_account_id.clone()));
+    source.insert(
+        "initialAccountId".into(),
+        Value::from(s.initial_account_id.clone()),
+    );
     if let Some(p) = &s.previous_account_id {
         source.insert("previousAccountId".into(), Value::from(p.clone()));
     }
     let mut m = Map::new();
-    m.insert("accountReference".into(), Value::from(s.account_reference.clone()));
+    m.insert(
+        "accountReference".into(),
+        Value::from(s.account_reference.clone()),
+    );
     m.insert("accountFiscId".into(), Value::from(s.fisc_id.clone()));
     m.insert("receiptId".into(), Value::from(s.receipt_id.clone()));
     m.insert("source".into(), Value::Object(source));
-    m.insert("timeOfOpening".into(), Value::from(iso_millis(s.time_opened)));
+    m.insert(
+        "timeOfOpening".into(),
+        Value::from(iso_millis(s.time_opened)),
+    );
     m.insert("timeClosed".into(), Value::from(iso_millis(s.time_closed)));
     m.insert("cancelled".into(), Value::from(s.cancelled));
     m.insert("type".into(), Value::from(s.kind.wire()));
     m.insert("externalFiscalNumber".into(), Value::Null);
     m.insert("externalReferences".into(), json!([]));
-    m.insert("tableNumber".into(), s.table.as_ref().map(|t| Value::from(t.0.clone())).unwrap_or(Value::Null));
-    m.insert("tableName".into(), s.table.as_ref().map(|t| Value::from(t.1.clone())).unwrap_or(Value::Null));
+    m.insert(
+        "tableNumber".into(),
+        s.table
+            .as_ref()
+            .map(|t| Value::from(t.0.clone()))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "tableName".into(),
+        s.table
+            .as_ref()
+            .map(|t| Value::from(t.1.clone()))
+            .unwrap_or(Value::Null),
+    );
     m.insert("accountProfileCode".into(), Value::from(profile(s)));
     m.insert("ownerId".into(), Value::from(s.owner.0));
     m.insert("ownerName".into(), Value::from(s.owner.1.clone()));
@@ -129,10 +160,29 @@ pub fn sale(s: &KSale, loc: &KLocation, currency: &str, with_payments: bool, ref
     m.insert("dineIn".into(), Value::from(s.dine_in));
     m.insert("deviceId".into(), Value::from(s.device.0));
     m.insert("deviceName".into(), Value::from(s.device.1.clone()));
-    m.insert("voidReason".into(), s.void_reason.map(Value::from).unwrap_or(Value::Null));
-    m.insert("salesLines".into(), Value::Array(s.lines.iter().map(|l| line(l, s, loc, currency, flip)).collect()));
+    m.insert(
+        "voidReason".into(),
+        s.void_reason.map(Value::from).unwrap_or(Value::Null),
+    );
+    m.insert(
+        "salesLines".into(),
+        Value::Array(
+            s.lines
+                .iter()
+                .map(|l| line(l, s, loc, currency, flip))
+                .collect(),
+        ),
+    );
     if with_payments {
-        m.insert("payments".into(), Value::Array(s.payments.iter().map(|p| payment(p, loc, currency, flip)).collect()));
+        m.insert(
+            "payments".into(),
+            Value::Array(
+                s.payments
+                    .iter()
+                    .map(|p| payment(p, loc, currency, flip))
+                    .collect(),
+            ),
+        );
     }
     Value::Object(m)
 }

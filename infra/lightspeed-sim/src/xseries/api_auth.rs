@@ -13,11 +13,20 @@ use axum::response::Response;
 use std::sync::Arc;
 
 pub async fn layer(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let prefix = req.uri().path().trim_start_matches('/').split('/').nth(1).unwrap_or("").to_string();
+    let prefix = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .nth(1)
+        .unwrap_or("")
+        .to_string();
     if prefix != state.cfg.x_domain_prefix {
         return x_error(StatusCode::NOT_FOUND, "Not Found", "Unknown store");
     }
-    let Some(tok) = bearer(req.headers()) else { return unauthorized("Bearer token required") };
+    let Some(tok) = bearer(req.headers()) else {
+        return unauthorized("Bearer token required");
+    };
     let grant = match state.tokens.check(&tok, state.clock.now()) {
         Ok(g) if g.realm == Realm::X && g.domain_prefix.as_deref() == Some(prefix.as_str()) => g,
         Ok(_) => return unauthorized("Token not valid for this store"),
@@ -27,8 +36,15 @@ pub async fn layer(State(state): State<Arc<AppState>>, mut req: Request, next: N
     let (lim, remaining) = if state.cfg.x_rate_limit {
         match state.rate.hit(&grant.client_id, limit) {
             RateDecision::Allowed { limit, remaining } => (limit, remaining),
-            RateDecision::Limited { limit, retry_after_secs } => {
-                let mut r = x_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "Rate limiting enforced");
+            RateDecision::Limited {
+                limit,
+                retry_after_secs,
+            } => {
+                let mut r = x_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too Many Requests",
+                    "Rate limiting enforced",
+                );
                 let h = r.headers_mut();
                 if let Ok(v) = HeaderValue::from_str(&retry_after_value(retry_after_secs, true)) {
                     h.insert(header::RETRY_AFTER, v);
@@ -43,7 +59,9 @@ pub async fn layer(State(state): State<Arc<AppState>>, mut req: Request, next: N
     };
     req.extensions_mut().insert(grant);
     let mut resp = next.run(req).await;
-    resp.headers_mut().insert("x-ratelimit-limit", HeaderValue::from(lim as u64));
-    resp.headers_mut().insert("x-ratelimit-remaining", HeaderValue::from(remaining as u64));
+    resp.headers_mut()
+        .insert("x-ratelimit-limit", HeaderValue::from(lim as u64));
+    resp.headers_mut()
+        .insert("x-ratelimit-remaining", HeaderValue::from(remaining as u64));
     resp
 }

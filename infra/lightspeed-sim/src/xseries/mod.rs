@@ -21,12 +21,27 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/x/{prefix}/api/2.0/products", get(catalog::products))
         .route("/x/{prefix}/api/2.0/outlets", get(catalog::outlets))
         .route("/x/{prefix}/api/2.0/registers", get(catalog::registers))
-        .route("/x/{prefix}/api/2.0/payment_types", get(catalog::payment_types))
+        .route(
+            "/x/{prefix}/api/2.0/payment_types",
+            get(catalog::payment_types),
+        )
         .route("/x/{prefix}/api/2.0/taxes", get(catalog::taxes))
-        .route("/x/{prefix}/api/webhooks", get(subscriptions::list).post(subscriptions::create))
-        .route("/x/{prefix}/api/2.0/webhooks", get(subscriptions::list).post(subscriptions::create))
-        .route("/x/{prefix}/api/webhooks/{id}", delete(subscriptions::remove))
-        .route("/x/{prefix}/api/2.0/webhooks/{id}", delete(subscriptions::remove))
+        .route(
+            "/x/{prefix}/api/webhooks",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/x/{prefix}/api/2.0/webhooks",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/x/{prefix}/api/webhooks/{id}",
+            delete(subscriptions::remove),
+        )
+        .route(
+            "/x/{prefix}/api/2.0/webhooks/{id}",
+            delete(subscriptions::remove),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, api_auth::layer));
     Router::new()
         .route("/x/connect", get(oauth::connect))

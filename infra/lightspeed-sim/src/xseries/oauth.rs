@@ -13,26 +13,50 @@ use std::sync::Arc;
 
 pub async fn connect(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
     let Ok(p) = Params::parse(raw.as_deref()) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Malformed query string");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Malformed query string",
+        );
     };
     if p.get("client_id") != Some(state.cfg.x_client.client_id.as_str()) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "Unknown client_id");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "Unknown client_id",
+        );
     }
     if p.get("response_type") != Some("code") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_response_type", "response_type must be code");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "response_type must be code",
+        );
     }
     let Some(redirect) = p.get("redirect_uri") else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "redirect_uri is required",
+        );
     };
     if !crate::kseries::oauth::redirect_allowed(redirect) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri must use HTTPS");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "redirect_uri must use HTTPS",
+        );
     }
     let prefix = state.cfg.x_domain_prefix.clone();
     let grant = Grant {
         realm: Realm::X,
         client_id: state.cfg.x_client.client_id.clone(),
         user: "owner".into(),
-        scopes: vec!["sales:read".into(), "products:read".into(), "webhooks".into()],
+        scopes: vec![
+            "sales:read".into(),
+            "products:read".into(),
+            "webhooks".into(),
+        ],
         domain_prefix: Some(prefix.clone()),
     };
     let code = state.tokens.issue_code(grant, redirect, state.clock.now());
@@ -45,26 +69,60 @@ pub async fn connect(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery
     Redirect::to(&format!("{redirect}{sep}{q}")).into_response()
 }
 
-pub async fn token(State(state): State<Arc<AppState>>, Path(prefix): Path<String>, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<Arc<AppState>>,
+    Path(prefix): Path<String>,
+    body: Bytes,
+) -> Response {
     if prefix != state.cfg.x_domain_prefix {
         return oauth_error(StatusCode::NOT_FOUND, "invalid_request", "Unknown store");
     }
     let p = form(&body);
     let client = &state.cfg.x_client;
-    if p.get("client_id") != Some(client.client_id.as_str()) || p.get("client_secret") != Some(client.client_secret.as_str()) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
+    if p.get("client_id") != Some(client.client_id.as_str())
+        || p.get("client_secret") != Some(client.client_secret.as_str())
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
     }
     let now = state.clock.now();
     let issued = match p.get("grant_type") {
         Some("authorization_code") => match p.get("code") {
-            Some(code) => state.tokens.redeem_code(code, &client.client_id, p.get("redirect_uri"), Realm::X, now),
-            None => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required"),
+            Some(code) => state.tokens.redeem_code(
+                code,
+                &client.client_id,
+                p.get("redirect_uri"),
+                Realm::X,
+                now,
+            ),
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "code is required",
+                )
+            }
         },
         Some("refresh_token") => match p.get("refresh_token") {
             Some(rt) => state.tokens.refresh(rt, &client.client_id, Realm::X, now),
-            None => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required"),
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "refresh_token is required",
+                )
+            }
         },
-        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant_type"),
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Unsupported grant_type",
+            )
+        }
     };
     match issued {
         Ok(i) => json(

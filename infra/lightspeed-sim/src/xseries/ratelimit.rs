@@ -39,10 +39,16 @@ impl RateLimiter {
         if q.len() >= limit {
             let oldest = q.front().copied().unwrap_or(now);
             let wait = WINDOW.saturating_sub(now.duration_since(oldest));
-            return RateDecision::Limited { limit, retry_after_secs: wait.as_secs().max(1) };
+            return RateDecision::Limited {
+                limit,
+                retry_after_secs: wait.as_secs().max(1),
+            };
         }
         q.push_back(now);
-        RateDecision::Allowed { limit, remaining: limit - q.len() }
+        RateDecision::Allowed {
+            limit,
+            remaining: limit - q.len(),
+        }
     }
 
     pub fn reset(&self) {

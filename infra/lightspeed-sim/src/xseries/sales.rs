@@ -4,6 +4,7 @@
 use super::wire::{self, Sale};
 use crate::respond::{json, x_error, Params};
 use crate::server::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -39,19 +40,38 @@ pub struct Cursor {
 }
 
 pub fn cursor(p: &Params) -> Result<Cursor, Response> {
-    let bad = |k: &str| x_error(StatusCode::BAD_REQUEST, "Bad Request", &format!("'{k}' must be a non-negative integer"));
-    let after = p.int::<u64>("after").map_err(|_| bad("after"))?.unwrap_or(0);
+    let bad = |k: &str| {
+        x_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            &format!("'{k}' must be a non-negative integer"),
+        )
+    };
+    let after = p
+        .int::<u64>("after")
+        .map_err(|_| bad("after"))?
+        .unwrap_or(0);
     let before = p.int::<u64>("before").map_err(|_| bad("before"))?;
     let page_size = match p.int::<usize>("page_size").map_err(|_| bad("page_size"))? {
         None => DEFAULT_PAGE_SIZE,
         Some(0) => return Err(bad("page_size")),
         Some(n) => n.min(MAX_PAGE_SIZE),
     };
-    Ok(Cursor { after, before, page_size })
+    Ok(Cursor {
+        after,
+        before,
+        page_size,
+    })
 }
 
 pub async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
-    let Ok(p) = Params::parse(raw.as_deref()) else { return x_error(StatusCode::BAD_REQUEST, "Bad Request", "Malformed query string") };
+    let Ok(p) = Params::parse(raw.as_deref()) else {
+        return x_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "Malformed query string",
+        );
+    };
     let c = match cursor(&p) {
         Ok(c) => c,
         Err(r) => return r,
@@ -74,15 +94,34 @@ pub async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
             s.current(now).map(|r| wire::sale(&store, s, r))
         })
         .collect();
-    let version = VersionRange { min: visible.first().map(|v| v.0), max: visible.last().map(|v| v.0) };
+    let version = VersionRange {
+        min: visible.first().map(|v| v.0),
+        max: visible.last().map(|v| v.0),
+    };
     json(StatusCode::OK, &Page { data, version })
 }
 
-pub async fn one(State(state): State<Arc<AppState>>, Path((_prefix, id)): Path<(String, String)>) -> Response {
+pub async fn one(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    let Ok(Path((_prefix, id))) = path else {
+        return x_error(StatusCode::NOT_FOUND, "Not Found", "Sale not found");
+    };
     let now = state.clock.now();
     let store = state.x();
-    match store.sales.iter().find(|s| s.id == id).and_then(|s| s.current(now).map(|r| (s, r))) {
-        Some((s, r)) => json(StatusCode::OK, &One { data: wire::sale(&store, s, r) }),
+    match store
+        .sales
+        .iter()
+        .find(|s| s.id == id)
+        .and_then(|s| s.current(now).map(|r| (s, r)))
+    {
+        Some((s, r)) => json(
+            StatusCode::OK,
+            &One {
+                data: wire::sale(&store, s, r),
+            },
+        ),
         None => x_error(StatusCode::NOT_FOUND, "Not Found", "Sale not found"),
     }
 }

@@ -119,7 +119,12 @@ fn n(d: Decimal) -> Num {
 /// API 2.0 sale at a given revision.
 pub fn sale(store: &XStore, s: &XSale, rev: &XRevision) -> Sale {
     let (state, attributes) = state_of(rev.status);
-    let outlet = store.registers.iter().find(|r| r.id == s.register_id).map(|r| r.outlet_id.clone()).unwrap_or_default();
+    let outlet = store
+        .registers
+        .iter()
+        .find(|r| r.id == s.register_id)
+        .map(|r| r.outlet_id.clone())
+        .unwrap_or_default();
     let line_items = s
         .lines
         .iter()
@@ -152,7 +157,10 @@ pub fn sale(store: &XStore, s: &XSale, rev: &XRevision) -> Sale {
             loyalty_value: Num(Decimal::ZERO),
             unit_loyalty_value: Num(Decimal::ZERO),
             total_loyalty_value: Num(Decimal::ZERO),
-            tax_components: vec![TaxComponent { rate_id: l.tax_id.clone(), total_tax: n(l.tax * l.quantity) }],
+            tax_components: vec![TaxComponent {
+                rate_id: l.tax_id.clone(),
+                total_tax: n(l.tax * l.quantity),
+            }],
         })
         .collect();
     let payments = rev
@@ -167,7 +175,10 @@ pub fn sale(store: &XStore, s: &XSale, rev: &XRevision) -> Sale {
             name: p.payment_type.name.clone(),
             amount: Num(p.amount),
             payment_date: ts(p.date),
-            kind: PaymentTypeRef { config_id: p.payment_type.id.clone(), name: p.payment_type.name.clone() },
+            kind: PaymentTypeRef {
+                config_id: p.payment_type.id.clone(),
+                name: p.payment_type.name.clone(),
+            },
             deleted_at: None,
         })
         .collect();
@@ -175,7 +186,10 @@ pub fn sale(store: &XStore, s: &XSale, rev: &XRevision) -> Sale {
     for l in &s.lines {
         match taxes.iter_mut().find(|t| t.id == l.tax_id) {
             Some(t) => t.amount = n(t.amount.0 + l.tax * l.quantity),
-            None => taxes.push(SaleTax { id: l.tax_id.clone(), amount: n(l.tax * l.quantity) }),
+            None => taxes.push(SaleTax {
+                id: l.tax_id.clone(),
+                amount: n(l.tax * l.quantity),
+            }),
         }
     }
     Sale {
@@ -248,7 +262,14 @@ pub fn product(p: &XProduct) -> Product {
         name: p.name.clone(),
         handle: p.handle.clone(),
         sku: p.sku.clone(),
-        product_codes: p.product_codes.iter().map(|(k, c)| ProductCode { kind: k.clone(), code: c.clone() }).collect(),
+        product_codes: p
+            .product_codes
+            .iter()
+            .map(|(k, c)| ProductCode {
+                kind: k.clone(),
+                code: c.clone(),
+            })
+            .collect(),
         supplier_code: p.supplier_code.clone(),
         active: p.active,
         is_active: p.active,
@@ -384,9 +405,19 @@ pub fn legacy_sale(store: &XStore, s: &XSale, rev: &XRevision) -> LegacySale {
         .taxes
         .iter()
         .filter_map(|t| {
-            let amount: Decimal = s.lines.iter().filter(|l| l.tax_id == t.id).map(|l| l.tax * l.quantity).sum();
+            let amount: Decimal = s
+                .lines
+                .iter()
+                .filter(|l| l.tax_id == t.id)
+                .map(|l| l.tax * l.quantity)
+                .sum();
             if s.lines.iter().any(|l| l.tax_id == t.id) {
-                Some(LegacyTax { id: t.id.clone(), tax: n(amount), name: t.name.clone(), rate: Num(t.rate) })
+                Some(LegacyTax {
+                    id: t.id.clone(),
+                    tax: n(amount),
+                    name: t.name.clone(),
+                    rate: Num(t.rate),
+                })
             } else {
                 None
             }
@@ -411,7 +442,12 @@ pub fn legacy_sale(store: &XStore, s: &XSale, rev: &XRevision) -> LegacySale {
         return_for: s.return_for.clone().unwrap_or_default(),
         note: s.note.clone(),
         register_sale_products: lines,
-        totals: LegacyTotals { total_tax: n(s.total_tax()), total_price: n(s.total_price()), total_payment: Num(paid), total_to_pay: Num(total - paid) },
+        totals: LegacyTotals {
+            total_tax: n(s.total_tax()),
+            total_price: n(s.total_price()),
+            total_payment: Num(paid),
+            total_to_pay: Num(total - paid),
+        },
         register_sale_payments: rev
             .payments
             .iter()

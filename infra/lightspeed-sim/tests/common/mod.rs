@@ -18,7 +18,10 @@ pub async fn start(cfg: SimConfig) -> RunningSimulator {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// Issues a token through the control API.
@@ -36,19 +39,30 @@ pub async fn token(sim: &RunningSimulator, realm: &str) -> String {
 }
 
 pub async fn get_json(url: &str, token: &str) -> (u16, Value) {
-    let r = client().get(url).bearer_auth(token).send().await.expect("send");
+    let r = client()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("send");
     let status = r.status().as_u16();
     let text = r.text().await.expect("text");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 pub fn dec(v: &Value) -> Decimal {
-    Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("expected decimal string, got {v}"))).expect("decimal")
+    Decimal::from_str(
+        v.as_str()
+            .unwrap_or_else(|| panic!("expected decimal string, got {v}")),
+    )
+    .expect("decimal")
 }
 
 /// Checks a value is a string holding a decimal with exactly `scale` places.
 pub fn assert_decimal_string(v: &Value, scale: u32, what: &str) {
-    let s = v.as_str().unwrap_or_else(|| panic!("{what} must be a string, got {v}"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{what} must be a string, got {v}"));
     let d = Decimal::from_str(s).unwrap_or_else(|_| panic!("{what} not a decimal: {s}"));
     assert_eq!(d.scale(), scale, "{what} = {s} must have {scale} decimals");
 }

@@ -17,16 +17,8 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub async fn create<T>(
-    deps: &Deps,
-    request: &Request,
-    company_id: &str,
-) -> Result<Response<Body>, AppError>
-where
-    T: CatalogRecord,
-    T::Input: DeserializeOwned,
-{
-    let input: T::Input = body::json(request)?;
+/// The optional `Idempotency-Key` header, bounded.
+pub fn idempotency_key(request: &Request) -> Result<Option<&str>, AppError> {
     let key = request
         .headers()
         .get(IDEMPOTENCY_HEADER)
@@ -38,6 +30,20 @@ where
             "`Idempotency-Key` must be at most 200 characters",
         ));
     }
+    Ok(key)
+}
+
+pub async fn create<T>(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError>
+where
+    T: CatalogRecord,
+    T::Input: DeserializeOwned,
+{
+    let input: T::Input = body::json(request)?;
+    let key = idempotency_key(request)?;
     let created = records::create::<T>(deps.store.as_ref(), company_id, input, key, &now()).await?;
     let status = if created.replayed { 200 } else { 201 };
     Ok(envelope::json(status, &created.record.view()))

@@ -1,6 +1,7 @@
 pub mod alerts;
 pub mod catalog;
 pub mod integrations;
+pub mod receipts;
 pub mod transfer_logs;
 
 use lambda_http::{Request, RequestExt};
