@@ -1,41 +1,66 @@
 //! Shared setup for the end-to-end tests: the local stack (started once, reused by every
-//! test process), a function host per test, and helpers to reach it.
+//! test process), a function host per test, optionally a Lightspeed simulator, and helpers.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+pub use lightspeed_sim::{RunningSimulator, SimConfig};
+use serde_json::Value;
+use tillbridge::lightspeed::settings::KAuthVersion;
 pub use tillbridge_local::admin_client::AdminClient;
 use tillbridge_local::{ensure_up, HostOptions, LocalHost, LocalStack};
 
 pub struct TestEnv {
     pub stack: LocalStack,
     pub host: LocalHost,
+    pub sim: Option<RunningSimulator>,
+    env: Vec<(String, String)>,
 }
 
 impl TestEnv {
     /// The admin API only.
     pub async fn http() -> Self {
-        Self::start(false).await
+        Self::start(false, None).await
     }
 
     /// The admin API plus the queue workers.
     pub async fn with_workers() -> Self {
-        Self::start(true).await
+        Self::start(true, None).await
     }
 
-    async fn start(workers: bool) -> Self {
+    /// The functions wired to a fresh Lightspeed simulator.
+    pub async fn with_lightspeed(config: SimConfig, auth: KAuthVersion, workers: bool) -> Self {
+        Self::start(workers, Some((config, auth))).await
+    }
+
+    async fn start(workers: bool, lightspeed: Option<(SimConfig, KAuthVersion)>) -> Self {
         let stack = ensure_up().await.expect("local stack");
+        let (sim, env) = match lightspeed {
+            Some((config, auth)) => {
+                let sim = tillbridge_local::lightspeed::start_simulator(config)
+                    .await
+                    .expect("simulator");
+                let env = tillbridge_local::lightspeed::host_env(&sim, auth);
+                (Some(sim), env)
+            }
+            None => (None, Vec::new()),
+        };
         let host = LocalHost::start(
             &stack,
             HostOptions {
                 port: 0,
                 workers,
-                env: Vec::new(),
+                env: env.clone(),
             },
         )
         .await
         .expect("function host");
-        Self { stack, host }
+        Self {
+            stack,
+            host,
+            sim,
+            env,
+        }
     }
 
     /// A client authenticated as an admin of `company_id`.
@@ -61,6 +86,116 @@ impl TestEnv {
             .url
             .clone()
     }
+
+    /// A function's dependencies as the host builds them: a separate "Lambda instance"
+    /// with its own clients and caches.
+    pub async fn deps(&self, binary: &str) -> tillbridge::Deps {
+        let mut vars = self
+            .stack
+            .resources
+            .function_env(&self.stack.template, binary)
+            .expect("function env");
+        vars.insert(
+            tillbridge::lightspeed::settings::env::OAUTH_REDIRECT_URI.into(),
+            format!("{}/oauth/callback", self.host.base_url),
+        );
+        vars.extend(self.env.iter().cloned());
+        tillbridge::Deps::from_config(tillbridge::Config::from_vars(vars).expect("config")).await
+    }
+
+    pub fn sim(&self) -> &RunningSimulator {
+        self.sim
+            .as_ref()
+            .expect("this environment has no simulator")
+    }
+
+    /// Calls the simulator's control API.
+    pub async fn sim_control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let client = reqwest::Client::new();
+        let mut request = client.request(method, format!("{}{path}", self.sim().base_url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("simulator control call");
+        assert!(
+            response.status().is_success(),
+            "control {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Runs the whole browser flow: start (or reauthorize) → Lightspeed authorize →
+    /// callback → result page. Returns the result page's query parameters.
+    pub async fn authorize(
+        &self,
+        company_id: &str,
+        start_path: &str,
+        body: Option<Value>,
+    ) -> Vec<(String, String)> {
+        let api = self.client(company_id);
+        let (status, started) = match body {
+            Some(body) => api.post(start_path, &body, None).await.expect("start"),
+            None => api
+                .request(reqwest::Method::POST, start_path, None, &[])
+                .await
+                .expect("start"),
+        };
+        assert!(
+            status == 200 || status == 201,
+            "start connection: {status} {started}"
+        );
+        let authorize_url = started["authorize_url"]
+            .as_str()
+            .expect("authorize_url")
+            .to_string();
+        let callback = follow_redirect(&authorize_url).await;
+        assert!(
+            callback.starts_with(&self.host.base_url),
+            "Lightspeed redirected to {callback}"
+        );
+        result_params(&follow_redirect(&callback).await)
+    }
+}
+
+/// GETs `url` without following the redirect and returns its `Location`.
+pub async fn follow_redirect(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let response = client.get(url).send().await.expect("redirect request");
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect from {url}, got {}",
+        response.status()
+    );
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("Location header")
+        .to_string()
+}
+
+pub fn result_params(location: &str) -> Vec<(String, String)> {
+    reqwest::Url::parse(location)
+        .expect("result URL")
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// A company id no other test (or earlier run) uses.

@@ -48,6 +48,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/_sim/x/rate-limit/reset", post(x_rate_reset))
         .route("/_sim/tokens", post(tokens_issue))
         .route("/_sim/tokens/revoke-all", post(tokens_revoke))
+        .route("/_sim/tokens/stats", get(tokens_stats))
         .route("/_sim/x/sales/{id}/legacy", get(x_legacy))
         .route("/_sim/faults/{key}/clear", delete(faults_clear_one))
 }
@@ -584,6 +585,10 @@ async fn tokens_issue(State(s): State<Arc<AppState>>, b: Bytes) -> Response {
         StatusCode::OK,
         &j!({ "access_token": i.access_token, "refresh_token": i.refresh_token, "expires_in": i.expires_in, "refresh_expires_in": i.refresh_expires_in }),
     )
+}
+
+async fn tokens_stats(State(s): State<Arc<AppState>>) -> Response {
+    json(StatusCode::OK, &s.tokens.stats())
 }
 
 async fn tokens_revoke(State(s): State<Arc<AppState>>) -> Response {

@@ -81,6 +81,15 @@ struct Inner {
     refresh: HashMap<String, Refresh>,
     codes: HashMap<String, Code>,
     rng: Rng,
+    stats: TokenStats,
+}
+
+/// How many grant requests reached the token endpoints (tests assert single-flight refresh).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStats {
+    pub code_exchanges: u64,
+    pub refresh_requests: u64,
 }
 
 /// All OAuth state.
@@ -98,6 +107,7 @@ impl TokenStore {
                 refresh: HashMap::new(),
                 codes: HashMap::new(),
                 rng: Rng::new(mix(&[seed, 0x70_6b_65_6e])),
+                stats: TokenStats::default(),
             }),
             lifetimes,
         }
@@ -145,6 +155,7 @@ impl TokenStore {
     ) -> Result<Issued, GrantError> {
         let grant = {
             let mut g = self.lock();
+            g.stats.code_exchanges += 1;
             let c = g.codes.get_mut(code).ok_or(GrantError("Code not valid"))?;
             if c.used {
                 return Err(GrantError("Code already used"));
@@ -226,6 +237,7 @@ impl TokenStore {
     ) -> Result<Issued, GrantError> {
         let grant = {
             let mut g = self.lock();
+            g.stats.refresh_requests += 1;
             let r = g
                 .refresh
                 .get_mut(token)
@@ -253,6 +265,11 @@ impl TokenStore {
             return Err(AccessError::Expired);
         }
         Ok(a.grant.clone())
+    }
+
+    /// Grant requests seen so far.
+    pub fn stats(&self) -> TokenStats {
+        self.lock().stats
     }
 
     /// Revokes every token (simulates a merchant disconnecting the app).

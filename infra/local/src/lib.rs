@@ -5,6 +5,7 @@
 pub mod admin_client;
 pub mod demo;
 pub mod host;
+pub mod lightspeed;
 pub mod paths;
 pub mod processes;
 pub mod provision;

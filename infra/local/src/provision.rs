@@ -273,24 +273,44 @@ async fn create_table(
     Ok(())
 }
 
+/// Creates the app secret as GenerateSecretString would (a random signing key) plus the
+/// local Lightspeed clients; an existing secret keeps its signing key.
 async fn ensure_secret(client: &aws_sdk_secretsmanager::Client, name: &str) -> Result<(), Error> {
-    if client
-        .describe_secret()
+    let existing = client
+        .get_secret_value()
         .secret_id(name)
         .send()
         .await
-        .is_ok()
-    {
+        .ok()
+        .and_then(|o| o.secret_string);
+    let mut value: serde_json::Value = existing
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let wanted = crate::lightspeed::app_credentials();
+    if value.get("state_signing_key").is_some() && value.get("lightspeed") == Some(&wanted) {
         return Ok(());
     }
-    // What GenerateSecretString would produce: a random signing key.
-    let key =
-        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
-    let value = serde_json::json!({ "state_signing_key": key }).to_string();
+    if value.get("state_signing_key").is_none() {
+        let key =
+            uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+        value["state_signing_key"] = serde_json::Value::String(key);
+    }
+    value["lightspeed"] = wanted;
+    let text = value.to_string();
+    if existing.is_some() {
+        client
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(text)
+            .send()
+            .await?;
+        return Ok(());
+    }
     match client
         .create_secret()
         .name(name)
-        .secret_string(value)
+        .secret_string(text)
         .send()
         .await
     {
