@@ -90,17 +90,9 @@ impl TestEnv {
     /// A function's dependencies as the host builds them: a separate "Lambda instance"
     /// with its own clients and caches.
     pub async fn deps(&self, binary: &str) -> tillbridge::Deps {
-        let mut vars = self
-            .stack
-            .resources
-            .function_env(&self.stack.template, binary)
-            .expect("function env");
-        vars.insert(
-            tillbridge::lightspeed::settings::env::OAUTH_REDIRECT_URI.into(),
-            format!("{}/oauth/callback", self.host.base_url),
-        );
-        vars.extend(self.env.iter().cloned());
-        tillbridge::Deps::from_config(tillbridge::Config::from_vars(vars).expect("config")).await
+        LocalHost::function_deps(&self.stack, &self.host, binary, &self.env)
+            .await
+            .expect("function deps")
     }
 
     pub fn sim(&self) -> &RunningSimulator {

@@ -8,7 +8,11 @@ use serde_json::json;
 use tillbridge::queue::CORRELATION_ATTRIBUTE;
 use tillbridge::transfer::TransferRequest;
 
-use crate::admin_client::AdminClient;
+use tillbridge::connection::PosProduct;
+use tillbridge::lightspeed::client::Connection;
+use tillbridge::lightspeed::settings::KAuthVersion;
+
+use crate::admin_client::{AdminClient, Reply};
 use crate::host::{HostOptions, LocalHost};
 use crate::stack::{ensure_up, LocalStack};
 use crate::Error;
@@ -47,12 +51,22 @@ pub async fn run() -> Result<(), Error> {
     for (id, queue) in &stack.resources.queues {
         println!("    queue     {id:<18} {}", queue.url);
     }
+    step("Lightspeed: the simulator (K-Series restaurant group, X-Series store), clock at today 12:00 UTC");
+    let mut sim_config = crate::lightspeed::sim_config();
+    sim_config.now = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_else(chrono::Utc::now);
+    let sim = crate::lightspeed::start_simulator(sim_config).await?;
+    println!("    simulator at {}", sim.base_url());
+    let lightspeed_env = crate::lightspeed::host_env(&sim, KAuthVersion::V2);
     let host = LocalHost::start(
         &stack,
         HostOptions {
             port: 0,
             workers: true,
-            env: Vec::new(),
+            env: lightspeed_env.clone(),
         },
     )
     .await?;
@@ -112,6 +126,53 @@ pub async fn run() -> Result<(), Error> {
     let (units, unit_pages) = api.list_all(&format!("{company}/storage-units"), 2).await?;
     let (ingredients, ingredient_pages) =
         api.list_all(&format!("{company}/ingredients"), 5).await?;
+
+    step("Connect the simulated restaurant group through the OAuth redirect flow (K-Series, V2 auth server)");
+    let outcome = connect(&api, &company, &host.base_url).await?;
+    println!("    {outcome}");
+    let (_, integration) = api.get(&format!("{company}/integrations/k_series")).await?;
+    println!(
+        "    integration status `{}`, access token expires {}, refresh token expires {}",
+        integration["status"].as_str().unwrap_or("?"),
+        integration["access_token_expires_at"]
+            .as_str()
+            .unwrap_or("?"),
+        integration["refresh_token_expires_at"]
+            .as_str()
+            .unwrap_or("never")
+    );
+    let worker =
+        LocalHost::function_deps(&stack, &host, "transfer-worker", &lightspeed_env).await?;
+    let connection = Connection {
+        company_id: DEMO_COMPANY.into(),
+        product: PosProduct::KSeries,
+        domain_prefix: None,
+    };
+    let businesses = worker
+        .lightspeed
+        .get_json(&connection, "/f/data/businesses", &[])
+        .await?;
+    let mut locations = 0;
+    for business in businesses["_embedded"]["businessList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for location in business["businessLocations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            locations += 1;
+            println!(
+                "    location {:<16} {:<32} {:<22} {}",
+                location["blID"],
+                location["blName"].as_str().unwrap_or("?"),
+                location["timezone"].as_str().unwrap_or("?"),
+                business["currencyCode"].as_str().unwrap_or("?")
+            );
+        }
+    }
 
     step(
         "Worker round trip: a transfer request on the transfer queue, processed by transfer-worker",
@@ -178,6 +239,10 @@ pub async fn run() -> Result<(), Error> {
         ingredients.len()
     );
     println!(
+        "    Lightspeed         K-Series `{}`, {locations} locations read with the stored token",
+        integration["status"].as_str().unwrap_or("?")
+    );
+    println!(
         "    transfer worker    request {} → log status `{}`",
         request.request_uuid,
         log["status"].as_str().unwrap_or("?")
@@ -188,4 +253,56 @@ pub async fn run() -> Result<(), Error> {
     );
     println!("\n    The stack keeps running for the next command; stop it with `cargo run -p tillbridge-local -- down`.");
     Ok(())
+}
+
+/// Starts a connection (or reauthorizes an existing one) and follows the browser's
+/// redirects: tillbridge → Lightspeed consent → oauth-callback → result page.
+async fn connect(api: &AdminClient, company: &str, host: &str) -> Result<String, Error> {
+    let body = json!({"product": "k_series", "name": "Demo restaurant group"});
+    let (status, started): Reply = api
+        .post(&format!("{company}/integrations"), &body, None)
+        .await?;
+    let started = match status {
+        201 => started,
+        // Already connected by an earlier run: reauthorize, which keeps all setup.
+        409 => {
+            let path = format!("{company}/integrations/k_series/reauthorize");
+            let (status, body) = api.request(reqwest::Method::POST, &path, None, &[]).await?;
+            if status != 200 {
+                return Err(format!("reauthorize: {status} {body}").into());
+            }
+            body
+        }
+        _ => return Err(format!("start connection: {status} {started}").into()),
+    };
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut url = started["authorize_url"]
+        .as_str()
+        .ok_or("no authorize_url")?
+        .to_string();
+    for _ in 0..3 {
+        let response = browser.get(&url).send().await?;
+        let Some(location) = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+        else {
+            break;
+        };
+        url = location.to_string();
+        if url.contains("/oauth/result") {
+            break;
+        }
+    }
+    let result = reqwest::Url::parse(&url)?;
+    let outcome: std::collections::HashMap<_, _> = result.query_pairs().into_owned().collect();
+    match outcome.get("outcome").map(String::as_str) {
+        Some("connected") if url.starts_with(host) => Ok(format!(
+            "connected; the browser landed on {}",
+            result.path()
+        )),
+        _ => Err(format!("the connection did not complete: {outcome:?}").into()),
+    }
 }

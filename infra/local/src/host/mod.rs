@@ -96,6 +96,23 @@ impl LocalHost {
         })
     }
 
+    /// A function's dependencies built exactly as this host builds them (same environment),
+    /// for callers that act as one more instance of that function.
+    pub async fn function_deps(
+        stack: &LocalStack,
+        host: &LocalHost,
+        binary: &str,
+        env: &[(String, String)],
+    ) -> Result<Deps, Error> {
+        let mut vars = stack.resources.function_env(&stack.template, binary)?;
+        vars.insert(
+            tillbridge::lightspeed::settings::env::OAUTH_REDIRECT_URI.to_string(),
+            format!("{}/oauth/callback", host.base_url),
+        );
+        vars.extend(env.iter().cloned());
+        Ok(Deps::from_config(tillbridge::Config::from_vars(vars)?).await)
+    }
+
     /// A bearer token for the admin API, as the identity provider would issue.
     pub fn token(&self, company_id: &str) -> String {
         self.key.mint(company_id, 3600)
