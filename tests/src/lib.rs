@@ -20,20 +20,33 @@ pub struct TestEnv {
 impl TestEnv {
     /// The admin API only.
     pub async fn http() -> Self {
-        Self::start(false, None).await
+        Self::start(false, None, Vec::new()).await
     }
 
     /// The admin API plus the queue workers.
     pub async fn with_workers() -> Self {
-        Self::start(true, None).await
+        Self::start(true, None, Vec::new()).await
     }
 
     /// The functions wired to a fresh Lightspeed simulator.
     pub async fn with_lightspeed(config: SimConfig, auth: KAuthVersion, workers: bool) -> Self {
-        Self::start(workers, Some((config, auth))).await
+        Self::start(workers, Some((config, auth)), Vec::new()).await
     }
 
-    async fn start(workers: bool, lightspeed: Option<(SimConfig, KAuthVersion)>) -> Self {
+    /// As [`Self::with_lightspeed`], with extra function environment on top.
+    pub async fn with_lightspeed_env(
+        config: SimConfig,
+        auth: KAuthVersion,
+        extra: Vec<(String, String)>,
+    ) -> Self {
+        Self::start(false, Some((config, auth)), extra).await
+    }
+
+    async fn start(
+        workers: bool,
+        lightspeed: Option<(SimConfig, KAuthVersion)>,
+        extra: Vec<(String, String)>,
+    ) -> Self {
         let stack = ensure_up().await.expect("local stack");
         let (sim, env) = match lightspeed {
             Some((config, auth)) => {
@@ -45,6 +58,7 @@ impl TestEnv {
             }
             None => (None, Vec::new()),
         };
+        let env: Vec<(String, String)> = env.into_iter().chain(extra).collect();
         let host = LocalHost::start(
             &stack,
             HostOptions {

@@ -565,3 +565,123 @@ async fn connection_errors_have_stable_codes() {
     );
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+#[tokio::test]
+async fn an_unconfigured_deployment_says_so() {
+    // No redirect URI configured: nothing can be authorized.
+    let extra = vec![(
+        tillbridge::lightspeed::settings::env::OAUTH_REDIRECT_URI.to_string(),
+        String::new(),
+    )];
+    let env = TestEnv::with_lightspeed_env(sim(), KAuthVersion::V2, extra).await;
+    let company = unique_company("unconfigured");
+    let (status, body) = env
+        .client(&company)
+        .post(
+            &format!("/v1/companies/{company}/integrations"),
+            &json!({"product": "k_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("lightspeed_not_configured")),
+        "{body}"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("OAUTH_REDIRECT_URI"));
+    let (status, _) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/integrations/k_series"))
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "nothing was created");
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_typed_and_carry_retry_after() {
+    let env = TestEnv::with_lightspeed(sim(), KAuthVersion::V2, false).await;
+    let company = unique_company("throttle");
+    connect_k_series(&env, &company).await;
+    let deps = env.deps("transfer-worker").await;
+    let connection = k_connection(&company);
+    let call = || {
+        deps.lightspeed
+            .get_json(&connection, "/f/data/businesses", &[])
+    };
+
+    env.sim_control(
+        Method::PUT,
+        "/_sim/faults/k.businesses",
+        Some(json!({"share429": 1.0, "retryAfterSeconds": 7})),
+    )
+    .await;
+    match call().await {
+        Err(LightspeedError::Retryable {
+            status: Some(429),
+            retry_after: Some(wait),
+            ..
+        }) => assert_eq!(wait, Duration::from_secs(7)),
+        other => panic!("expected a retryable 429 with Retry-After 7 s, got {other:?}"),
+    }
+    env.sim_control(
+        Method::PUT,
+        "/_sim/faults/k.businesses",
+        Some(json!({"share429": 1.0, "retryAfterSeconds": 120, "retryAfterHttpDate": true})),
+    )
+    .await;
+    match call().await {
+        Err(LightspeedError::Retryable {
+            status: Some(429),
+            retry_after: Some(wait),
+            ..
+        }) => {
+            assert!(
+                (Duration::from_secs(115)..=Duration::from_secs(121)).contains(&wait),
+                "HTTP-date Retry-After read as {wait:?}"
+            )
+        }
+        other => panic!("expected a retryable 429 with an HTTP-date Retry-After, got {other:?}"),
+    }
+    env.sim_control(
+        Method::PUT,
+        "/_sim/faults/k.businesses",
+        Some(json!({"share5xx": 1.0, "status5xx": 502})),
+    )
+    .await;
+    assert!(matches!(
+        call().await,
+        Err(LightspeedError::Retryable {
+            status: Some(502),
+            ..
+        })
+    ));
+    env.sim_control(
+        Method::PUT,
+        "/_sim/faults/k.businesses",
+        Some(json!({"shareMalformed": 1.0})),
+    )
+    .await;
+    assert!(
+        matches!(call().await, Err(e @ LightspeedError::Retryable { .. }) if e.to_string().contains("not valid JSON"))
+    );
+    // A 401 on a valid token: refreshed once, retried once, then it works.
+    env.sim_control(
+        Method::PUT,
+        "/_sim/faults/k.businesses",
+        Some(json!({"share401": 1.0, "remaining": 1})),
+    )
+    .await;
+    let (_, refreshes_before) = stats(&env).await;
+    assert!(call().await.is_ok());
+    assert_eq!(stats(&env).await.1 - refreshes_before, 1);
+    env.sim_control(Method::DELETE, "/_sim/faults", None).await;
+    assert_eq!(
+        integration(&env, &company).await["status"],
+        "active",
+        "API faults do not touch the connection"
+    );
+}
