@@ -40,6 +40,7 @@ pub enum ErrorCode {
     DateRequired,
     InvalidDateFormat,
     LocationNotFound,
+    MappingRequired,
     LocationHasNoStorageUnit,
     // worker messages
     InvalidMessage,
@@ -81,6 +82,7 @@ impl ErrorCode {
             DateRequired => "date_required",
             InvalidDateFormat => "invalid_date_format",
             LocationNotFound => "location_not_found",
+            MappingRequired => "mapping_required",
             LocationHasNoStorageUnit => "location_has_no_storage_unit",
             InvalidMessage => "invalid_message",
             NotImplemented => "not_implemented",
@@ -102,6 +104,7 @@ impl ErrorCode {
             LightspeedNotConfigured => 503,
             LightspeedAuthFailed => 424,
             StorageUnitRequired
+            | MappingRequired
             | LocationHasNoStorageUnit
             | InvalidTrimPct
             | RecipeCycle

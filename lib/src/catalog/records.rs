@@ -28,6 +28,10 @@ pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
     fn apply(&mut self, patch: Self::Patch, now: &str) -> Result<(), AppError>;
     fn version(&self) -> u64;
     fn set_version(&mut self, version: u64);
+    /// Secondary-index attributes stored with the record.
+    fn index_attributes(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     /// What the API shows of the record.
     fn view(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
@@ -43,6 +47,14 @@ pub struct Created<T> {
 pub struct ListPage<T> {
     pub items: Vec<T>,
     pub last_key: Option<Item>,
+}
+
+fn stored<T: CatalogRecord>(record: &T, key: &Key) -> Result<Item, StoreError> {
+    let mut item = to_item(record, key)?;
+    for (name, value) in record.index_attributes() {
+        item.insert(name.to_string(), value.into());
+    }
+    Ok(item)
 }
 
 fn not_found<T: CatalogRecord>(id: &str) -> AppError {
@@ -64,7 +76,7 @@ pub async fn create<T: CatalogRecord>(
 ) -> Result<Created<T>, AppError> {
     let id = ids::new_id(company_id, T::KIND, idempotency_key);
     let record = T::create(company_id, id.clone(), input, now)?;
-    let item = to_item(&record, &T::key(company_id, &id))?;
+    let item = stored(&record, &T::key(company_id, &id))?;
     match store.put(item, Condition::NotExists).await {
         Ok(()) => Ok(Created {
             record,
@@ -137,7 +149,7 @@ where
         let previous = record.version();
         record.apply(patch.clone(), now)?;
         record.set_version(previous + 1);
-        let item = to_item(&record, &T::key(company_id, id))?;
+        let item = stored(&record, &T::key(company_id, id))?;
         match store.put(item, Condition::VersionIs(previous)).await {
             Ok(()) => return Ok(record),
             Err(StoreError::ConditionFailed) => continue,

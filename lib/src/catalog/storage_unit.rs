@@ -41,6 +41,11 @@ pub struct StorageUnitPatch {
     pub description: Option<Option<String>>,
 }
 
+/// GSI2 partition of a storage unit id.
+pub fn owner_index(storage_unit_id: &str) -> String {
+    format!("SU#{storage_unit_id}")
+}
+
 fn description(value: Option<&str>) -> Result<Option<String>, AppError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -97,6 +102,15 @@ impl CatalogRecord for StorageUnit {
         }
         self.updated_at = now.to_string();
         Ok(())
+    }
+
+    /// GSI2 finds a storage unit's owner from its id alone, so linking another company's
+    /// unit is reported as a mismatch rather than "not found".
+    fn index_attributes(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (crate::store::attr::GSI2PK, owner_index(&self.id)),
+            (crate::store::attr::GSI2SK, keys::company(&self.company_id)),
+        ]
     }
 
     fn version(&self) -> u64 {

@@ -1,0 +1,228 @@
+//! Locations: sync from Lightspeed, list with filters, detail with its health banner,
+//! storage-unit link, business-day settings, activation and auto-issue.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::query_param;
+use crate::api::pagination::{self, PageBody};
+use crate::api::{body, envelope};
+use crate::connection::PosProduct;
+use crate::deps::Deps;
+use crate::error::AppError;
+use crate::handlers::now;
+use crate::location::record::{self, Location};
+use crate::location::setup::{self, DaySettings};
+use crate::location::sync;
+use crate::store::{attr, from_item, keys, Index, Query};
+use crate::transfer::TransferLog;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncInput {
+    product: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkInput {
+    #[serde(default)]
+    storage_unit_id: Option<String>,
+}
+
+pub fn view(location: &Location) -> Value {
+    let mut value = serde_json::to_value(location).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("version");
+        map.insert("activated".into(), Value::Bool(location.is_active()));
+    }
+    value
+}
+
+pub async fn sync(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: SyncInput = body::json(request)?;
+    let product = PosProduct::parse(&input.product)?;
+    let summary = sync::sync(deps, company_id, product, &now()).await?;
+    Ok(envelope::json(200, &summary))
+}
+
+fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
+    match query_param(request, name).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(AppError::validation(format!(
+            "`{name}` must be `true` or `false`, not `{other}`"
+        ))),
+    }
+}
+
+/// Filters: `activated`, `auto_issue`, `storage_unit_id` (an id, or `none`), `missing`.
+/// A company has at most a few hundred locations, so the list is filtered in memory over
+/// one consistent read; the cursor is the key of the last location returned.
+pub async fn list(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let limit = pagination::limit(query_param(request, "limit").as_deref())? as usize;
+    let activated = bool_filter(request, "activated")?;
+    let auto_issue = bool_filter(request, "auto_issue")?;
+    let missing = bool_filter(request, "missing")?;
+    let storage_unit = query_param(request, "storage_unit_id");
+    let keep = |l: &Location| {
+        activated.is_none_or(|a| l.is_active() == a)
+            && auto_issue.is_none_or(|a| l.auto_issue == a)
+            && missing.is_none_or(|m| l.missing_upstream == m)
+            && match storage_unit.as_deref() {
+                None => true,
+                Some("none") => l.storage_unit_id.is_none(),
+                Some(id) => l.storage_unit_id.as_deref() == Some(id),
+            }
+    };
+    let cursor = pagination::decode_cursor(
+        query_param(request, "cursor").as_deref(),
+        attr::PK,
+        &keys::company(company_id),
+    )?;
+    let after = cursor
+        .as_ref()
+        .and_then(|c| c.get(attr::SK))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let all = sync::list_all(deps, company_id).await?;
+    let matching: Vec<&Location> = all
+        .iter()
+        .filter(|l| after.as_deref().is_none_or(|a| l.key().sk.as_str() > a))
+        .filter(|l| keep(l))
+        .collect();
+    let page = &matching[..matching.len().min(limit)];
+    let next_cursor = match (matching.len() > limit, page.last()) {
+        (true, Some(last)) => {
+            let key = last.key();
+            let mut item = crate::store::Item::new();
+            item.insert(attr::PK.into(), key.pk.into());
+            item.insert(attr::SK.into(), key.sk.into());
+            pagination::encode_cursor(Some(&item))
+        }
+        _ => None,
+    };
+    Ok(envelope::json(
+        200,
+        &PageBody {
+            items: page.iter().map(|l| view(l)).collect(),
+            next_cursor,
+        },
+    ))
+}
+
+/// The detail page: the location, its storage unit, a health banner and the last 10 failed
+/// transfers.
+pub async fn get(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let location = record::get(deps.store.as_ref(), company_id, location_id).await?;
+    let storage_unit = setup::linked_storage_unit(deps, &location).await?;
+    let failed = deps
+        .store
+        .query(&{
+            let mut q = Query::partition(keys::failed_transfer_logs(company_id, location_id))
+                .on(Index::Gsi1)
+                .limit(10);
+            q.forward = false;
+            q
+        })
+        .await?;
+    let failed: Vec<TransferLog> = failed
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    let mut health = Vec::new();
+    if storage_unit.is_none() {
+        health.push(json!({"code": "storage_unit_required", "message": "no storage unit is linked; transfers cannot deduct stock"}));
+    }
+    if location.missing_upstream {
+        health.push(json!({"code": "missing_upstream", "message": "Lightspeed no longer lists this location"}));
+    }
+    if !failed.is_empty() {
+        health.push(json!({"code": "recent_failed_transfers", "message": format!("{} recent transfers failed", failed.len())}));
+    }
+    if !location.is_active() {
+        health.push(json!({"code": "not_activated", "message": "the location is not activated; no automatic transfers run"}));
+    }
+    Ok(envelope::json(
+        200,
+        &json!({
+            "location": view(&location),
+            "storage_unit": storage_unit.map(|u| json!({"id": u.id, "name": u.name, "code": u.code})),
+            "health": health,
+            "configuration": {
+                "timezone": location.timezone,
+                "day_cutoff_hour": location.day_cutoff_hour,
+                "day_mode": location.day_mode,
+                "auto_issue": location.auto_issue,
+            },
+            "recent_failed_transfers": failed,
+        }),
+    ))
+}
+
+pub async fn link(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: LinkInput = body::json(request)?;
+    let location = setup::link_storage_unit(
+        deps,
+        company_id,
+        location_id,
+        input.storage_unit_id.as_deref(),
+        &now(),
+    )
+    .await?;
+    Ok(envelope::json(200, &view(&location)))
+}
+
+pub async fn unlink(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let location = setup::unlink_storage_unit(deps, company_id, location_id, &now()).await?;
+    Ok(envelope::json(200, &view(&location)))
+}
+
+pub async fn configure(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let settings: DaySettings = body::json(request)?;
+    let location = setup::configure(deps, company_id, location_id, settings, &now()).await?;
+    Ok(envelope::json(200, &view(&location)))
+}
+
+pub async fn activate(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let request_uuid = uuid::Uuid::new_v4().to_string();
+    let (location, newly) =
+        setup::activate(deps, company_id, location_id, &request_uuid, &now()).await?;
+    Ok(envelope::json(
+        if newly { 201 } else { 200 },
+        &json!({"location": view(&location), "migration_requested": newly}),
+    ))
+}

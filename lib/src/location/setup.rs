@@ -1,0 +1,270 @@
+//! What an admin does with a location before it can transfer: link a storage unit, set its
+//! business-day rule, activate it (one way), pause and resume automatic issuing.
+
+use serde::Deserialize;
+
+use super::record::{self, Location};
+use crate::catalog::storage_unit::{owner_index, StorageUnit};
+use crate::catalog::{records, CatalogRecord};
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::queue::{OutboundMessage, QueueName};
+use crate::store::{Index, Query};
+
+/// Links `storage_unit_id`, which must be this company's.
+pub async fn link_storage_unit(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+    storage_unit_id: Option<&str>,
+    now: &str,
+) -> Result<Location, AppError> {
+    let storage_unit_id = storage_unit_id
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::StorageUnitRequired,
+                "send the `storage_unit_id` to link to this location",
+            )
+        })?;
+    record::get(deps.store.as_ref(), company_id, location_id).await?;
+    match records::get::<StorageUnit>(deps.store.as_ref(), company_id, storage_unit_id).await {
+        Ok(_) => {}
+        Err(err) if err.code == ErrorCode::StorageUnitNotFound => {
+            let owners = deps
+                .store
+                .query(
+                    &Query::partition(owner_index(storage_unit_id))
+                        .on(Index::Gsi2)
+                        .limit(1),
+                )
+                .await?;
+            return Err(if owners.items.is_empty() {
+                err
+            } else {
+                AppError::new(
+                    ErrorCode::StorageUnitCompanyMismatch,
+                    format!("storage unit `{storage_unit_id}` belongs to another company; link one of this company's storage units"),
+                )
+            });
+        }
+        Err(err) => return Err(err),
+    }
+    let storage_unit_id = storage_unit_id.to_string();
+    record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
+        l.storage_unit_id = Some(storage_unit_id.clone());
+        Ok(())
+    })
+    .await
+}
+
+pub async fn unlink_storage_unit(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+    now: &str,
+) -> Result<Location, AppError> {
+    record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
+        l.storage_unit_id = None;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaySettings {
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub day_cutoff_hour: Option<u32>,
+    /// `local` or `utc`.
+    #[serde(default)]
+    pub day_mode: Option<String>,
+    #[serde(default)]
+    pub auto_issue: Option<bool>,
+}
+
+/// Checks settings (pure).
+pub fn validate(settings: &DaySettings) -> Result<(), AppError> {
+    if settings.timezone.is_none()
+        && settings.day_cutoff_hour.is_none()
+        && settings.day_mode.is_none()
+        && settings.auto_issue.is_none()
+    {
+        return Err(AppError::validation(
+            "nothing to update: send `timezone`, `day_cutoff_hour`, `day_mode` or `auto_issue`",
+        ));
+    }
+    if let Some(tz) = &settings.timezone {
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            return Err(AppError::validation(format!(
+                "`{tz}` is not an IANA time zone such as Europe/London"
+            )));
+        }
+    }
+    if settings.day_cutoff_hour.is_some_and(|h| h > 23) {
+        return Err(AppError::validation(
+            "`day_cutoff_hour` must be 0 to 23 (local hour when the business day starts)",
+        ));
+    }
+    if let Some(mode) = &settings.day_mode {
+        if mode != "local" && mode != "utc" {
+            return Err(AppError::validation("`day_mode` must be `local` or `utc`"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn configure(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+    settings: DaySettings,
+    now: &str,
+) -> Result<Location, AppError> {
+    validate(&settings)?;
+    record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
+        if let Some(tz) = &settings.timezone {
+            l.timezone = tz.clone();
+        }
+        if let Some(hour) = settings.day_cutoff_hour {
+            l.day_cutoff_hour = hour;
+        }
+        if let Some(mode) = &settings.day_mode {
+            l.day_mode = mode.clone();
+        }
+        if let Some(on) = settings.auto_issue {
+            l.auto_issue = on;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Whether the company has at least one item mapping (row 14 of the access patterns).
+async fn has_mapping(deps: &Deps, company_id: &str) -> Result<bool, AppError> {
+    let page = deps
+        .store
+        .query(
+            &Query::partition(format!("{}#MAP", crate::store::keys::company(company_id))).limit(1),
+        )
+        .await?;
+    Ok(!page.items.is_empty())
+}
+
+/// Activates the location (one way) and asks for its 90-day migration. Activating an active
+/// location changes nothing and sends nothing.
+pub async fn activate(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+    request_uuid: &str,
+    now: &str,
+) -> Result<(Location, bool), AppError> {
+    let current = record::get(deps.store.as_ref(), company_id, location_id).await?;
+    if current.is_active() {
+        return Ok((current, false));
+    }
+    if current.storage_unit_id.is_none() {
+        return Err(AppError::new(
+            ErrorCode::StorageUnitRequired,
+            "link a storage unit before activating this location",
+        ));
+    }
+    if !has_mapping(deps, company_id).await? {
+        return Err(AppError::new(
+            ErrorCode::MappingRequired,
+            "map at least one item before activating; unmapped sales cannot deduct stock",
+        ));
+    }
+    let mut newly = false;
+    let location = record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
+        if l.activated_at.is_none() {
+            if l.storage_unit_id.is_none() {
+                return Err(AppError::new(
+                    ErrorCode::StorageUnitRequired,
+                    "the storage unit was unlinked meanwhile",
+                ));
+            }
+            l.activated_at = Some(now.to_string());
+            newly = true;
+        }
+        Ok(())
+    })
+    .await?;
+    if newly {
+        let body = serde_json::json!({
+            "kind": "start_migration",
+            "request_uuid": request_uuid,
+            "company_id": company_id,
+            "location_id": location_id,
+            "requested_at": now,
+        });
+        deps.queue
+            .send(
+                QueueName::Migration,
+                OutboundMessage {
+                    body: body.to_string(),
+                    delay_seconds: 0,
+                    correlation_id: request_uuid.to_string(),
+                },
+            )
+            .await?;
+    }
+    Ok((location, newly))
+}
+
+/// The storage unit as shown beside a location, if linked and still there.
+pub async fn linked_storage_unit(
+    deps: &Deps,
+    location: &Location,
+) -> Result<Option<StorageUnit>, AppError> {
+    match &location.storage_unit_id {
+        None => Ok(None),
+        Some(id) => {
+            match records::get::<StorageUnit>(deps.store.as_ref(), &location.company_id, id).await {
+                Ok(unit) => Ok(Some(unit)),
+                Err(err) if err.code == StorageUnit::NOT_FOUND => Ok(None),
+                Err(err) => Err(err),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked() {
+        let ok = DaySettings {
+            timezone: Some("America/New_York".into()),
+            day_cutoff_hour: Some(5),
+            ..Default::default()
+        };
+        assert!(validate(&ok).is_ok());
+        assert!(validate(&DaySettings::default()).is_err());
+        assert!(validate(&DaySettings {
+            timezone: Some("Mars/Olympus".into()),
+            ..Default::default()
+        })
+        .is_err());
+        assert!(validate(&DaySettings {
+            day_cutoff_hour: Some(24),
+            ..Default::default()
+        })
+        .is_err());
+        assert!(validate(&DaySettings {
+            day_mode: Some("lunar".into()),
+            ..Default::default()
+        })
+        .is_err());
+        assert!(validate(&DaySettings {
+            day_mode: Some("utc".into()),
+            ..Default::default()
+        })
+        .is_ok());
+    }
+}

@@ -1,0 +1,226 @@
+//! Location sync: K-Series businesses (flattened to their locations, with country, time zone
+//! and the business's currency) and X-Series outlets. A location that disappears upstream is
+//! kept and flagged, never deleted.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::record::{self, apply_upstream, new_location, Location, UpstreamLocation};
+use crate::connection::{integration, PosProduct};
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::lightspeed::client::Connection;
+use crate::store::{from_item, keys, Condition, Query, StoreError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncSummary {
+    pub seen: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub missing_upstream: usize,
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Flattens `/f/data/businesses` (HAL envelope) into locations.
+pub fn k_series_locations(body: &Value) -> Result<Vec<UpstreamLocation>, AppError> {
+    let businesses = body["_embedded"]["businessList"]
+        .as_array()
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::LightspeedApiError,
+                "businesses response has no `_embedded.businessList`",
+            )
+        })?;
+    let mut out = Vec::new();
+    for business in businesses {
+        for location in business["businessLocations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = text(&location["blID"]) else {
+                continue;
+            };
+            out.push(UpstreamLocation {
+                location_id: id.clone(),
+                name: text(&location["blName"]).unwrap_or(id),
+                business_name: text(&business["businessName"]),
+                country: text(&location["country"]),
+                timezone: text(&location["timezone"]),
+                currency: text(&business["currencyCode"]),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// X-Series outlets (`/api/2.0/outlets`); deleted outlets are not current upstream.
+pub fn x_series_locations(body: &Value) -> Result<Vec<UpstreamLocation>, AppError> {
+    let outlets = body["data"].as_array().ok_or_else(|| {
+        AppError::new(
+            ErrorCode::LightspeedApiError,
+            "outlets response has no `data` list",
+        )
+    })?;
+    Ok(outlets
+        .iter()
+        .filter(|o| o["deleted_at"].is_null())
+        .filter_map(|o| {
+            let id = text(&o["id"])?;
+            Some(UpstreamLocation {
+                name: text(&o["name"]).unwrap_or_else(|| id.clone()),
+                location_id: id,
+                business_name: None,
+                country: None,
+                timezone: text(&o["time_zone"]),
+                currency: text(&o["currency"]),
+            })
+        })
+        .collect())
+}
+
+pub async fn list_all(deps: &Deps, company_id: &str) -> Result<Vec<Location>, AppError> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = deps
+            .store
+            .query(
+                &Query::partition(keys::company(company_id))
+                    .begins_with(keys::LOCATION_PREFIX)
+                    .limit(200)
+                    .start_after(start),
+            )
+            .await?;
+        for item in page.items {
+            out.push(from_item::<Location>(item)?);
+        }
+        match page.last_key {
+            Some(key) => start = Some(key),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Fetches the product's locations from Lightspeed and records them.
+pub async fn sync(
+    deps: &Deps,
+    company_id: &str,
+    product: PosProduct,
+    now: &str,
+) -> Result<SyncSummary, AppError> {
+    let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
+    let connection = Connection {
+        company_id: company_id.to_string(),
+        product,
+        domain_prefix: integration.domain_prefix.clone(),
+    };
+    let upstream = match product {
+        PosProduct::KSeries => {
+            let body = deps
+                .lightspeed
+                .get_json(
+                    &connection,
+                    "/f/data/businesses",
+                    &[("page", "0".into()), ("size", "1000".into())],
+                )
+                .await?;
+            k_series_locations(&body)?
+        }
+        PosProduct::XSeries => x_series_locations(
+            &deps
+                .lightspeed
+                .get_json(&connection, "/api/2.0/outlets", &[])
+                .await?,
+        )?,
+    };
+    let existing: Vec<Location> = list_all(deps, company_id)
+        .await?
+        .into_iter()
+        .filter(|l| l.product == product)
+        .collect();
+    let mut summary = SyncSummary {
+        seen: upstream.len(),
+        ..SyncSummary::default()
+    };
+    let store = deps.store.as_ref();
+    for seen in &upstream {
+        match existing.iter().find(|l| l.location_id == seen.location_id) {
+            None => {
+                let location = new_location(company_id, product, seen, now);
+                match store.put(location.to_item()?, Condition::NotExists).await {
+                    Ok(()) => summary.created += 1,
+                    // Created by a concurrent sync: it carries the same facts.
+                    Err(StoreError::ConditionFailed) => summary.unchanged += 1,
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            Some(_) => {
+                let mut changed = false;
+                record::update(store, company_id, &seen.location_id, now, |l| {
+                    changed = apply_upstream(l, seen, now);
+                    Ok(())
+                })
+                .await?;
+                if changed {
+                    summary.updated += 1;
+                } else {
+                    summary.unchanged += 1;
+                }
+            }
+        }
+    }
+    for gone in existing
+        .iter()
+        .filter(|l| !upstream.iter().any(|u| u.location_id == l.location_id))
+    {
+        record::update(store, company_id, &gone.location_id, now, |l| {
+            l.missing_upstream = true;
+            Ok(())
+        })
+        .await?;
+        summary.missing_upstream += 1;
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn businesses_flatten_to_locations_with_the_business_currency() {
+        let body = json!({"_embedded": {"businessList": [
+            {"businessId": 1, "businessName": "Group", "currencyCode": "GBP", "businessLocations": [
+                {"blID": 45454565682155_i64, "blName": "Soho", "country": "GB", "timezone": "Europe/London"},
+                {"blID": 45454565682156_i64, "blName": "Leeds", "country": "GB", "timezone": "Europe/London"}]},
+            {"businessId": 2, "businessName": "NZ", "currencyCode": "NZD", "businessLocations": [
+                {"blID": 7, "blName": "Ponsonby", "country": "NZ", "timezone": "Pacific/Auckland"}]}
+        ]}});
+        let locations = k_series_locations(&body).unwrap();
+        assert_eq!(locations.len(), 3);
+        assert_eq!(locations[0].location_id, "45454565682155");
+        assert_eq!(locations[2].currency.as_deref(), Some("NZD"));
+        assert_eq!(locations[2].timezone.as_deref(), Some("Pacific/Auckland"));
+        assert!(k_series_locations(&json!({"oops": 1})).is_err());
+    }
+
+    #[test]
+    fn deleted_outlets_are_not_current() {
+        let body = json!({"data": [
+            {"id": "o1", "name": "Harbour", "time_zone": "Pacific/Auckland", "currency": "NZD", "deleted_at": null},
+            {"id": "o2", "name": "Old", "deleted_at": "2026-01-01T00:00:00Z"}]});
+        let outlets = x_series_locations(&body).unwrap();
+        assert_eq!(outlets.len(), 1);
+        assert_eq!(outlets[0].timezone.as_deref(), Some("Pacific/Auckland"));
+    }
+}
