@@ -28,6 +28,8 @@ pub enum ErrorCode {
     RecipeNotFound,
     InvalidTrimPct,
     RecipeCycle,
+    IngredientInUse,
+    RecipeInUse,
     // connection
     InvalidState,
     LightspeedIntegrationExists,
@@ -41,6 +43,8 @@ pub enum ErrorCode {
     InvalidDateFormat,
     LocationNotFound,
     MappingRequired,
+    ItemNotFound,
+    MappingNotFound,
     LocationHasNoStorageUnit,
     // worker messages
     InvalidMessage,
@@ -72,6 +76,8 @@ impl ErrorCode {
             RecipeNotFound => "recipe_not_found",
             InvalidTrimPct => "invalid_trim_pct",
             RecipeCycle => "recipe_cycle",
+            IngredientInUse => "ingredient_in_use",
+            RecipeInUse => "recipe_in_use",
             InvalidState => "invalid_state",
             LightspeedIntegrationExists => "lightspeed_integration_exists",
             LightspeedOauthExchangeFailed => "lightspeed_oauth_exchange_failed",
@@ -83,6 +89,8 @@ impl ErrorCode {
             InvalidDateFormat => "invalid_date_format",
             LocationNotFound => "location_not_found",
             MappingRequired => "mapping_required",
+            ItemNotFound => "item_not_found",
+            MappingNotFound => "mapping_not_found",
             LocationHasNoStorageUnit => "location_has_no_storage_unit",
             InvalidMessage => "invalid_message",
             NotImplemented => "not_implemented",
@@ -99,7 +107,7 @@ impl ErrorCode {
         match self {
             InvalidJson | ValidationFailed | InvalidCursor | DateRequired | InvalidDateFormat
             | InvalidMessage | InvalidState => 400,
-            LightspeedIntegrationExists => 409,
+            LightspeedIntegrationExists | IngredientInUse | RecipeInUse => 409,
             LightspeedOauthExchangeFailed | LightspeedApiError => 502,
             LightspeedNotConfigured => 503,
             LightspeedAuthFailed => 424,
@@ -112,7 +120,8 @@ impl ErrorCode {
             Unauthenticated => 401,
             UnauthorizedCompanyAccess => 403,
             RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
-            | IngredientNotFound | RecipeNotFound | LocationNotFound => 404,
+            | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
+            | MappingNotFound => 404,
             MethodNotAllowed => 405,
             UnsupportedMediaType => 415,
             NotImplemented => 501,

@@ -11,6 +11,7 @@ pub mod deps;
 pub mod error;
 pub mod handlers;
 pub mod ids;
+pub mod items;
 pub mod lightspeed;
 pub mod location;
 pub mod mapping;

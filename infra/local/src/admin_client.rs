@@ -88,10 +88,11 @@ impl AdminClient {
         let mut items = Vec::new();
         let mut pages = 0;
         let mut cursor: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
         loop {
             let url = match &cursor {
-                Some(c) => format!("{path}?limit={limit}&cursor={c}"),
-                None => format!("{path}?limit={limit}"),
+                Some(c) => format!("{path}{sep}limit={limit}&cursor={c}"),
+                None => format!("{path}{sep}limit={limit}"),
             };
             let (status, body) = self.get(&url).await?;
             if status != 200 {

@@ -8,8 +8,10 @@ use tracing::Instrument;
 
 use super::auth::Caller;
 use super::envelope;
-use super::routes::{alerts, catalog, integrations, receipts, transfer_logs};
-use crate::catalog::{Ingredient, StorageUnit};
+use super::routes::{
+    alerts, catalog, integrations, items, locations, receipts, recipes, transfer_logs,
+};
+use crate::catalog::{Ingredient, Recipe, StorageUnit};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
@@ -19,6 +21,7 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 #[derive(Debug, Clone, Copy)]
 enum Route {
+    OpenApi,
     StorageUnits,
     StorageUnit,
     Ingredients,
@@ -30,57 +33,119 @@ enum Route {
     Integrations,
     Integration,
     IntegrationReauthorize,
+    Recipes,
+    Recipe,
+    RecipeExplosion,
+    Locations,
+    LocationSync,
+    Location,
+    LocationStorageUnit,
+    LocationActivate,
+    Items,
+    ItemSync,
+    Item,
+    ItemMapping,
 }
+
+/// Every path the admin API serves (methods are in [`dispatch`]).
+const ROUTES: &[(&str, Route)] = &[
+    ("/v1/openapi.json", Route::OpenApi),
+    (
+        "/v1/companies/{company_id}/storage-units",
+        Route::StorageUnits,
+    ),
+    (
+        "/v1/companies/{company_id}/storage-units/{id}",
+        Route::StorageUnit,
+    ),
+    ("/v1/companies/{company_id}/ingredients", Route::Ingredients),
+    (
+        "/v1/companies/{company_id}/ingredients/{id}",
+        Route::Ingredient,
+    ),
+    (
+        "/v1/companies/{company_id}/ingredients/{id}/receipts",
+        Route::Receipts,
+    ),
+    ("/v1/companies/{company_id}/recipes", Route::Recipes),
+    ("/v1/companies/{company_id}/recipes/{id}", Route::Recipe),
+    (
+        "/v1/companies/{company_id}/recipes/{id}/explosion",
+        Route::RecipeExplosion,
+    ),
+    ("/v1/companies/{company_id}/locations", Route::Locations),
+    (
+        "/v1/companies/{company_id}/locations/sync",
+        Route::LocationSync,
+    ),
+    ("/v1/companies/{company_id}/locations/{id}", Route::Location),
+    (
+        "/v1/companies/{company_id}/locations/{id}/storage-unit",
+        Route::LocationStorageUnit,
+    ),
+    (
+        "/v1/companies/{company_id}/locations/{id}/activate",
+        Route::LocationActivate,
+    ),
+    (
+        "/v1/companies/{company_id}/locations/{id}/transfer-logs",
+        Route::TransferLogs,
+    ),
+    ("/v1/companies/{company_id}/items", Route::Items),
+    ("/v1/companies/{company_id}/items/sync", Route::ItemSync),
+    (
+        "/v1/companies/{company_id}/items/{product}/{id}",
+        Route::Item,
+    ),
+    (
+        "/v1/companies/{company_id}/items/{product}/{id}/mapping",
+        Route::ItemMapping,
+    ),
+    (
+        "/v1/companies/{company_id}/integrations",
+        Route::Integrations,
+    ),
+    (
+        "/v1/companies/{company_id}/integrations/{id}",
+        Route::Integration,
+    ),
+    (
+        "/v1/companies/{company_id}/integrations/{id}/reauthorize",
+        Route::IntegrationReauthorize,
+    ),
+    ("/v1/companies/{company_id}/alerts", Route::Alerts),
+    (
+        "/v1/companies/{company_id}/alerts/{id}/acknowledge",
+        Route::AlertAcknowledge,
+    ),
+];
+
+/// The path templates served, for the OpenAPI contract test.
+pub fn route_paths() -> Vec<&'static str> {
+    ROUTES.iter().map(|(path, _)| *path).collect()
+}
+
+/// The committed OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../openapi/admin-api.json");
 
 fn router() -> matchit::Router<Route> {
     let mut router = matchit::Router::new();
-    let routes = [
-        (
-            "/v1/companies/{company_id}/storage-units",
-            Route::StorageUnits,
-        ),
-        (
-            "/v1/companies/{company_id}/storage-units/{id}",
-            Route::StorageUnit,
-        ),
-        ("/v1/companies/{company_id}/ingredients", Route::Ingredients),
-        (
-            "/v1/companies/{company_id}/ingredients/{id}",
-            Route::Ingredient,
-        ),
-        (
-            "/v1/companies/{company_id}/locations/{id}/transfer-logs",
-            Route::TransferLogs,
-        ),
-        (
-            "/v1/companies/{company_id}/ingredients/{id}/receipts",
-            Route::Receipts,
-        ),
-        ("/v1/companies/{company_id}/alerts", Route::Alerts),
-        (
-            "/v1/companies/{company_id}/integrations",
-            Route::Integrations,
-        ),
-        (
-            "/v1/companies/{company_id}/integrations/{id}",
-            Route::Integration,
-        ),
-        (
-            "/v1/companies/{company_id}/integrations/{id}/reauthorize",
-            Route::IntegrationReauthorize,
-        ),
-        (
-            "/v1/companies/{company_id}/alerts/{id}/acknowledge",
-            Route::AlertAcknowledge,
-        ),
-    ];
-    for (path, route) in routes {
+    for (path, route) in ROUTES {
         // The table is static; a conflict is a programming error caught by the tests.
-        if let Err(err) = router.insert(path, route) {
+        if let Err(err) = router.insert(*path, *route) {
             tracing::error!(path, error = %err, "route table conflict");
         }
     }
     router
+}
+
+fn openapi() -> Response<Body> {
+    let mut response = Response::new(Body::Text(OPENAPI.to_string()));
+    response.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn correlation_id(request: &Request) -> String {
@@ -124,12 +189,26 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         .at(&path)
         .map_err(|_| AppError::new(ErrorCode::RouteNotFound, format!("no route for `{path}`")))?;
     let route = *matched.value;
+    if let Route::OpenApi = route {
+        return match *request.method() {
+            Method::GET => Ok(openapi()),
+            _ => Err(AppError::new(
+                ErrorCode::MethodNotAllowed,
+                "only GET is allowed on the OpenAPI document",
+            )),
+        };
+    }
     let company_id = matched
         .params
         .get("company_id")
         .unwrap_or_default()
         .to_string();
     let id = matched.params.get("id").map(str::to_string);
+    let product = matched
+        .params
+        .get("product")
+        .unwrap_or_default()
+        .to_string();
     if !ids::is_valid_id(&company_id) {
         return Err(AppError::new(
             ErrorCode::RouteNotFound,
@@ -165,6 +244,17 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         (Route::Ingredient, &Method::PATCH) => {
             catalog::update::<Ingredient>(deps, request, &company_id, &id).await
         }
+        (Route::Ingredient, &Method::DELETE) => {
+            recipes::delete_ingredient(deps, &company_id, &id).await
+        }
+        (Route::Recipes, &Method::GET) => catalog::list::<Recipe>(deps, request, &company_id).await,
+        (Route::Recipes, &Method::POST) => recipes::create(deps, request, &company_id).await,
+        (Route::Recipe, &Method::GET) => catalog::get::<Recipe>(deps, &company_id, &id).await,
+        (Route::Recipe, &Method::PATCH) => recipes::update(deps, request, &company_id, &id).await,
+        (Route::Recipe, &Method::DELETE) => recipes::delete(deps, &company_id, &id).await,
+        (Route::RecipeExplosion, &Method::GET) => {
+            recipes::explosion(deps, request, &company_id, &id).await
+        }
         (Route::TransferLogs, &Method::GET) => {
             transfer_logs::list(deps, request, &company_id, &id).await
         }
@@ -177,6 +267,30 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         (Route::Integration, &Method::GET) => integrations::get(deps, &company_id, &id).await,
         (Route::IntegrationReauthorize, &Method::POST) => {
             integrations::reauthorize(deps, &company_id, &id).await
+        }
+        (Route::Locations, &Method::GET) => locations::list(deps, request, &company_id).await,
+        (Route::LocationSync, &Method::POST) => locations::sync(deps, request, &company_id).await,
+        (Route::Location, &Method::GET) => locations::get(deps, &company_id, &id).await,
+        (Route::Location, &Method::PATCH) => {
+            locations::configure(deps, request, &company_id, &id).await
+        }
+        (Route::LocationStorageUnit, &Method::PUT) => {
+            locations::link(deps, request, &company_id, &id).await
+        }
+        (Route::LocationStorageUnit, &Method::DELETE) => {
+            locations::unlink(deps, &company_id, &id).await
+        }
+        (Route::LocationActivate, &Method::POST) => {
+            locations::activate(deps, &company_id, &id).await
+        }
+        (Route::Items, &Method::GET) => items::list(deps, request, &company_id).await,
+        (Route::ItemSync, &Method::POST) => items::sync(deps, request, &company_id).await,
+        (Route::Item, &Method::GET) => items::get(deps, &company_id, &product, &id).await,
+        (Route::ItemMapping, &Method::PUT) => {
+            items::put_mapping(deps, request, &company_id, &product, &id).await
+        }
+        (Route::ItemMapping, &Method::DELETE) => {
+            items::delete_mapping(deps, &company_id, &product, &id).await
         }
         (Route::Alerts, &Method::GET) => alerts::list(deps, request, &company_id).await,
         (Route::AlertAcknowledge, &Method::POST) => {
@@ -209,6 +323,20 @@ mod tests {
                 .at("/v1/companies/a/locations/l/transfer-logs")
                 .map(|m| *m.value),
             Ok(Route::TransferLogs)
+        ));
+        assert!(matches!(
+            router.at("/v1/companies/a/recipes").map(|m| *m.value),
+            Ok(Route::Recipes)
+        ));
+        assert!(matches!(
+            router.at("/v1/companies/a/recipes/r").map(|m| *m.value),
+            Ok(Route::Recipe)
+        ));
+        assert!(matches!(
+            router
+                .at("/v1/companies/a/recipes/r/explosion")
+                .map(|m| *m.value),
+            Ok(Route::RecipeExplosion)
         ));
         assert!(router.at("/v1/companies/a").is_err());
     }

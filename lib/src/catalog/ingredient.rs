@@ -19,6 +19,10 @@ pub struct Ingredient {
     /// Sum of received quantities; with `total_value` it gives the weighted average cost.
     pub total_qty: Quantity,
     pub total_value: Money,
+    /// How many recipes (and later mappings) use this ingredient; delete is refused while
+    /// it is above zero. Changed only in the same transaction as the reference it counts.
+    #[serde(default)]
+    pub ref_count: u64,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -103,6 +107,7 @@ impl CatalogRecord for Ingredient {
             sku: validate::optional_code("sku", input.sku.as_deref())?,
             total_qty: Quantity(Decimal::ZERO),
             total_value: Money(Decimal::ZERO),
+            ref_count: 0,
             created_at: now.to_string(),
             updated_at: now.to_string(),
             version: 1,

@@ -4,10 +4,12 @@
 pub mod explode;
 pub mod ingredient;
 pub mod receipt;
+pub mod recipe;
 pub mod records;
 pub mod storage_unit;
 pub mod validate;
 
 pub use ingredient::{Ingredient, IngredientInput, IngredientPatch};
+pub use recipe::{Recipe, RecipeInput, RecipePatch};
 pub use records::{CatalogRecord, Created, ListPage};
 pub use storage_unit::{StorageUnit, StorageUnitInput, StorageUnitPatch};

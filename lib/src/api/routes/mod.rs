@@ -1,7 +1,10 @@
 pub mod alerts;
 pub mod catalog;
 pub mod integrations;
+pub mod items;
+pub mod locations;
 pub mod receipts;
+pub mod recipes;
 pub mod transfer_logs;
 
 use lambda_http::{Request, RequestExt};

@@ -1,0 +1,188 @@
+//! POS items: sync from Lightspeed, the item list with its "mapped to" column and filters,
+//! and each item's mapping.
+
+use std::collections::HashMap;
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::query_param;
+use crate::api::pagination::{self, PageBody};
+use crate::api::{body, envelope};
+use crate::connection::PosProduct;
+use crate::deps::Deps;
+use crate::error::AppError;
+use crate::handlers::now;
+use crate::items::record::{partition, PosItem};
+use crate::items::sync;
+use crate::mapping::record::{self as mapping, Mapping};
+use crate::mapping::setup::{self, MappingInput};
+use crate::store::{attr, from_item, Query};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncInput {
+    product: String,
+}
+
+pub async fn sync(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: SyncInput = body::json(request)?;
+    let product = PosProduct::parse(&input.product)?;
+    let summary = sync::sync(deps, company_id, product, &now()).await?;
+    Ok(envelope::json(200, &summary))
+}
+
+fn mapping_view(mapping: &Mapping) -> Value {
+    json!({
+        "target_kind": mapping.target_kind,
+        "target_id": mapping.target_id,
+        "quantity": mapping.quantity,
+        "is_subtraction": mapping.is_subtraction,
+        "updated_at": mapping.updated_at,
+    })
+}
+
+fn item_view(item: &PosItem, mapping: Option<&Mapping>) -> Value {
+    let mut value = serde_json::to_value(item).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("version");
+        map.insert(
+            "mapped_to".into(),
+            mapping.map(mapping_view).unwrap_or(Value::Null),
+        );
+    }
+    value
+}
+
+fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
+    match query_param(request, name).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(AppError::validation(format!(
+            "`{name}` must be `true` or `false`, not `{other}`"
+        ))),
+    }
+}
+
+/// Filters: `mapped`, `active`, `location_id`, `product`. Pages follow the item keys.
+pub async fn list(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let limit = pagination::limit(query_param(request, "limit").as_deref())? as usize;
+    let mapped = bool_filter(request, "mapped")?;
+    let active = bool_filter(request, "active")?;
+    let location = query_param(request, "location_id");
+    let product = query_param(request, "product")
+        .map(|p| PosProduct::parse(&p))
+        .transpose()?;
+    let items_partition = partition(company_id);
+    let mut start = pagination::decode_cursor(
+        query_param(request, "cursor").as_deref(),
+        attr::PK,
+        &items_partition,
+    )?;
+    let mappings: HashMap<(PosProduct, String), Mapping> =
+        mapping::all(deps.store.as_ref(), company_id)
+            .await?
+            .into_iter()
+            .map(|m| ((m.product, m.item_id.clone()), m))
+            .collect();
+    let mut out = Vec::new();
+    let mut next_cursor = None;
+    'pages: loop {
+        let page = deps
+            .store
+            .query(
+                &Query::partition(items_partition.clone())
+                    .begins_with("ITEM#")
+                    .limit(100)
+                    .start_after(start),
+            )
+            .await?;
+        let count = page.items.len();
+        for (index, stored) in page.items.into_iter().enumerate() {
+            let item: PosItem = from_item(stored)?;
+            let mapping = mappings.get(&(item.product, item.item_id.clone()));
+            let keep = mapped.is_none_or(|m| mapping.is_some() == m)
+                && active.is_none_or(|a| item.active == a)
+                && product.is_none_or(|p| item.product == p)
+                && location
+                    .as_deref()
+                    .is_none_or(|l| item.location_ids.iter().any(|x| x == l));
+            if keep {
+                out.push(item_view(&item, mapping));
+                if out.len() == limit {
+                    let more = index + 1 < count || page.last_key.is_some();
+                    if more {
+                        let key = item.key();
+                        let mut cursor = crate::store::Item::new();
+                        cursor.insert(attr::PK.into(), key.pk.into());
+                        cursor.insert(attr::SK.into(), key.sk.into());
+                        next_cursor = pagination::encode_cursor(Some(&cursor));
+                    }
+                    break 'pages;
+                }
+            }
+        }
+        match page.last_key {
+            Some(key) => start = Some(key),
+            None => break,
+        }
+    }
+    Ok(envelope::json(
+        200,
+        &PageBody {
+            items: out,
+            next_cursor,
+        },
+    ))
+}
+
+pub async fn get(
+    deps: &Deps,
+    company_id: &str,
+    product: &str,
+    item_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let product = PosProduct::parse(product)?;
+    let item = setup::item(deps, company_id, product, item_id).await?;
+    let mapping = deps
+        .store
+        .get(&mapping::key(company_id, product, item_id))
+        .await?
+        .map(from_item::<Mapping>)
+        .transpose()?;
+    Ok(envelope::json(200, &item_view(&item, mapping.as_ref())))
+}
+
+pub async fn put_mapping(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    product: &str,
+    item_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let product = PosProduct::parse(product)?;
+    let input: MappingInput = body::json(request)?;
+    let mapping = setup::put(deps, company_id, product, item_id, input, &now()).await?;
+    Ok(envelope::json(200, &mapping_view(&mapping)))
+}
+
+pub async fn delete_mapping(
+    deps: &Deps,
+    company_id: &str,
+    product: &str,
+    item_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let product = PosProduct::parse(product)?;
+    setup::delete(deps, company_id, product, item_id).await?;
+    Ok(envelope::json(200, &json!({"deleted": true})))
+}

@@ -1,0 +1,86 @@
+//! Recipes, their explosion, and deleting catalogue objects nothing uses.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use super::query_param;
+use crate::api::{body, envelope};
+use crate::catalog::recipe::{self, Recipe, RecipeInput, RecipePatch};
+use crate::catalog::records::{self, CatalogRecord};
+use crate::deps::Deps;
+use crate::error::AppError;
+use crate::handlers::now;
+use crate::money::Quantity;
+
+fn no_content() -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+pub async fn create(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: RecipeInput = body::json(request)?;
+    let key = super::catalog::idempotency_key(request)?;
+    let created = recipe::create(deps.store.as_ref(), company_id, input, key, &now()).await?;
+    let status = if created.replayed { 200 } else { 201 };
+    Ok(envelope::json(status, &created.record.view()))
+}
+
+pub async fn update(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    id: &str,
+) -> Result<Response<Body>, AppError> {
+    // Existence first: an unknown id is `recipe_not_found` whatever the body says.
+    records::get::<Recipe>(deps.store.as_ref(), company_id, id).await?;
+    let patch: RecipePatch = body::json(request)?;
+    let updated = recipe::update(deps.store.as_ref(), company_id, id, patch, &now()).await?;
+    Ok(envelope::json(200, &updated.view()))
+}
+
+pub async fn delete(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Body>, AppError> {
+    recipe::delete(deps.store.as_ref(), company_id, id).await?;
+    Ok(no_content())
+}
+
+pub async fn delete_ingredient(
+    deps: &Deps,
+    company_id: &str,
+    id: &str,
+) -> Result<Response<Body>, AppError> {
+    recipe::delete_ingredient(deps.store.as_ref(), company_id, id).await?;
+    Ok(no_content())
+}
+
+/// `?quantity=N` sold (default 1) → the ingredient quantities it consumes.
+pub async fn explosion(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    id: &str,
+) -> Result<Response<Body>, AppError> {
+    let quantity = match query_param(request, "quantity") {
+        None => Quantity(rust_decimal::Decimal::ONE),
+        Some(text) => text.parse::<Quantity>().map_err(|_| {
+            AppError::validation(format!(
+                "`quantity` must be a decimal number such as 2 or 0.5 (got `{text}`)"
+            ))
+        })?,
+    };
+    if quantity.value() <= rust_decimal::Decimal::ZERO {
+        return Err(AppError::validation(format!(
+            "`quantity` must be greater than zero (got {quantity})"
+        )));
+    }
+    let ingredients = recipe::explosion(deps.store.as_ref(), company_id, id, quantity).await?;
+    Ok(envelope::json(
+        200,
+        &json!({ "recipe_id": id, "quantity": quantity, "ingredients": ingredients }),
+    ))
+}

@@ -1,0 +1,65 @@
+//! The item record: one per (company, product, item id), whatever locations sell it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::PosProduct;
+use crate::money::Money;
+use crate::store::{attr, keys, to_item, Item, Key, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosItem {
+    pub company_id: String,
+    pub product: PosProduct,
+    pub item_id: String,
+    pub name: String,
+    pub sku: Option<String>,
+    /// X-Series: the `custom` product code (the ERP-owned code), when there is one.
+    pub custom_code: Option<String>,
+    pub price: Option<Money>,
+    /// Archived items (`active = false`) stay mapped and keep working.
+    pub active: bool,
+    /// Gone upstream (deleted); its mapping is orphaned.
+    pub deleted_upstream: bool,
+    pub location_ids: Vec<String>,
+    pub accounting_group: Option<String>,
+    pub last_synced_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+pub fn partition(company_id: &str) -> String {
+    format!("{}#ITEMS", keys::company(company_id))
+}
+
+pub fn sort_key(product: PosProduct, item_id: &str) -> String {
+    format!("ITEM#{product}#{item_id}")
+}
+
+impl PosItem {
+    pub fn key(&self) -> Key {
+        Key::new(
+            partition(&self.company_id),
+            sort_key(self.product, &self.item_id),
+        )
+    }
+
+    /// The stored item, indexed by SKU (gsi1) and exact name (gsi2) for matching.
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = to_item(self, &self.key())?;
+        let code = self.custom_code.as_ref().or(self.sku.as_ref());
+        if let Some(code) = code {
+            item.insert(
+                attr::GSI1PK.into(),
+                format!("{}#SKU#{code}", keys::company(&self.company_id)).into(),
+            );
+            item.insert(attr::GSI1SK.into(), self.key().sk.into());
+        }
+        item.insert(
+            attr::GSI2PK.into(),
+            format!("{}#NAME#{}", keys::company(&self.company_id), self.name).into(),
+        );
+        item.insert(attr::GSI2SK.into(), self.key().sk.into());
+        Ok(item)
+    }
+}

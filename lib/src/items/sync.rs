@@ -1,0 +1,268 @@
+//! Item sync: K-Series items per location (offset/amount paging), deduplicated by item id
+//! across locations; X-Series products (version cursor). A mapped item whose name or SKU
+//! changed raises `mapped_item_renamed`; one deleted upstream raises `orphaned_mapping`.
+//! Archived items stay mapped and keep working.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::record::{partition, PosItem};
+use super::wire::{k_series_item, k_series_page, x_series_product, UpstreamItem};
+use crate::alerts;
+use crate::connection::{integration, PosProduct};
+use crate::deps::Deps;
+use crate::error::AppError;
+use crate::lightspeed::client::Connection;
+use crate::location::sync::list_all as all_locations;
+use crate::mapping::record::{self as mapping, Mapping};
+use crate::store::{from_item, Condition, Query};
+
+pub const MAPPED_ITEM_RENAMED: &str = "mapped_item_renamed";
+pub const ORPHANED_MAPPING: &str = "orphaned_mapping";
+
+/// Items per K-Series page; the documented maximum is 100.
+const K_PAGE: usize = 100;
+const X_PAGE: usize = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ItemSyncSummary {
+    pub seen: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted_upstream: usize,
+    pub requests: usize,
+    pub renamed_alerts: usize,
+    pub orphaned_alerts: usize,
+}
+
+/// Upstream items with the locations that sell them.
+async fn fetch(
+    deps: &Deps,
+    company_id: &str,
+    product: PosProduct,
+    summary: &mut ItemSyncSummary,
+) -> Result<BTreeMap<String, (UpstreamItem, BTreeSet<String>)>, AppError> {
+    let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
+    let connection = Connection {
+        company_id: company_id.to_string(),
+        product,
+        domain_prefix: integration.domain_prefix,
+    };
+    let mut found: BTreeMap<String, (UpstreamItem, BTreeSet<String>)> = BTreeMap::new();
+    match product {
+        PosProduct::KSeries => {
+            let locations = all_locations(deps, company_id).await?;
+            for location in locations
+                .iter()
+                .filter(|l| l.product == product && !l.missing_upstream)
+            {
+                let mut offset = 0;
+                loop {
+                    let query = [
+                        ("businessLocationId", location.location_id.clone()),
+                        ("offset", offset.to_string()),
+                        ("amount", K_PAGE.to_string()),
+                    ];
+                    let body = deps
+                        .lightspeed
+                        .get_json(&connection, "/items/v1/items", &query)
+                        .await?;
+                    summary.requests += 1;
+                    let page = k_series_page(&body);
+                    for item in page.iter().filter_map(k_series_item) {
+                        found
+                            .entry(item.item_id.clone())
+                            .or_insert_with(|| (item.clone(), BTreeSet::new()))
+                            .1
+                            .insert(location.location_id.clone());
+                    }
+                    if page.len() < K_PAGE {
+                        break;
+                    }
+                    offset += page.len();
+                }
+            }
+        }
+        PosProduct::XSeries => {
+            let mut after: u64 = 0;
+            loop {
+                let query = [
+                    ("after", after.to_string()),
+                    ("page_size", X_PAGE.to_string()),
+                ];
+                let body = deps
+                    .lightspeed
+                    .get_json(&connection, "/api/2.0/products", &query)
+                    .await?;
+                summary.requests += 1;
+                let data = body["data"].as_array().cloned().unwrap_or_default();
+                if data.is_empty() {
+                    break;
+                }
+                for item in data.iter().filter_map(x_series_product) {
+                    found.insert(item.item_id.clone(), (item, BTreeSet::new()));
+                }
+                match body["version"]["max"].as_u64() {
+                    Some(max) if max > after => after = max,
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub async fn existing(
+    deps: &Deps,
+    company_id: &str,
+    product: PosProduct,
+) -> Result<Vec<PosItem>, AppError> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = deps
+            .store
+            .query(
+                &Query::partition(partition(company_id))
+                    .begins_with(format!("ITEM#{product}#"))
+                    .limit(500)
+                    .start_after(start),
+            )
+            .await?;
+        for item in page.items {
+            out.push(from_item::<PosItem>(item)?);
+        }
+        match page.last_key {
+            Some(key) => start = Some(key),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {
+    (
+        item.name.clone(),
+        item.sku.clone(),
+        item.custom_code.clone(),
+    )
+}
+
+pub async fn sync(
+    deps: &Deps,
+    company_id: &str,
+    product: PosProduct,
+    now: &str,
+) -> Result<ItemSyncSummary, AppError> {
+    let mut summary = ItemSyncSummary::default();
+    let upstream = fetch(deps, company_id, product, &mut summary).await?;
+    summary.seen = upstream.len();
+    let stored: HashMap<String, PosItem> = existing(deps, company_id, product)
+        .await?
+        .into_iter()
+        .map(|i| (i.item_id.clone(), i))
+        .collect();
+    let mappings: HashMap<String, Mapping> = mapping::all(deps.store.as_ref(), company_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.product == product)
+        .map(|m| (m.item_id.clone(), m))
+        .collect();
+    let store = deps.store.as_ref();
+    for (item_id, (seen, location_ids)) in &upstream {
+        let mut next = PosItem {
+            company_id: company_id.to_string(),
+            product,
+            item_id: item_id.clone(),
+            name: seen.name.clone(),
+            sku: seen.sku.clone(),
+            custom_code: seen.custom_code.clone(),
+            price: seen.price,
+            active: seen.active,
+            deleted_upstream: false,
+            location_ids: location_ids.iter().cloned().collect(),
+            accounting_group: seen.accounting_group.clone(),
+            last_synced_at: now.to_string(),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            version: 1,
+        };
+        match stored.get(item_id) {
+            None => {
+                store
+                    .put(next.to_item()?, Condition::NotExists)
+                    .await
+                    .or_else(|e| match e {
+                        crate::store::StoreError::ConditionFailed => Ok(()),
+                        other => Err(other),
+                    })?;
+                summary.created += 1;
+            }
+            Some(previous) => {
+                next.created_at = previous.created_at.clone();
+                next.version = previous.version + 1;
+                let same = PosItem {
+                    last_synced_at: previous.last_synced_at.clone(),
+                    updated_at: previous.updated_at.clone(),
+                    version: previous.version,
+                    ..next.clone()
+                };
+                if &same == previous {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                store
+                    .put(next.to_item()?, Condition::VersionIs(previous.version))
+                    .await?;
+                summary.updated += 1;
+                if let Some(mapped) = mappings.get(item_id) {
+                    if previous.deleted_upstream {
+                        alerts::resolve(store, company_id, ORPHANED_MAPPING, item_id, now).await?;
+                    }
+                    if identity(previous) != identity(&next) {
+                        let message = format!(
+                            "mapped item `{item_id}` changed from \"{}\" (SKU {}) to \"{}\" (SKU {}); check that its mapping to {:?} `{}` still fits",
+                            previous.name,
+                            previous.sku.as_deref().unwrap_or("none"),
+                            next.name,
+                            next.sku.as_deref().unwrap_or("none"),
+                            mapped.target_kind,
+                            mapped.target_id
+                        );
+                        alerts::raise(
+                            store,
+                            company_id,
+                            MAPPED_ITEM_RENAMED,
+                            item_id,
+                            &message,
+                            now,
+                        )
+                        .await?;
+                        summary.renamed_alerts += 1;
+                    }
+                }
+            }
+        }
+    }
+    for (item_id, previous) in stored
+        .iter()
+        .filter(|(id, item)| !upstream.contains_key(*id) && !item.deleted_upstream)
+    {
+        let mut gone = previous.clone();
+        gone.deleted_upstream = true;
+        gone.last_synced_at = now.to_string();
+        gone.updated_at = now.to_string();
+        gone.version += 1;
+        store
+            .put(gone.to_item()?, Condition::VersionIs(previous.version))
+            .await?;
+        summary.deleted_upstream += 1;
+        if mappings.contains_key(item_id) {
+            let message = format!("mapped item `{item_id}` (\"{}\") was deleted in Lightspeed; its mapping no longer matches any item", previous.name);
+            alerts::raise(store, company_id, ORPHANED_MAPPING, item_id, &message, now).await?;
+            summary.orphaned_alerts += 1;
+        }
+    }
+    Ok(summary)
+}

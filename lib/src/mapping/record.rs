@@ -1,0 +1,71 @@
+//! The mapping of one POS item to an ingredient or a recipe: quantity multiplier and
+//! `is_subtraction` (reversal direction). Update replaces; delete removes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::PosProduct;
+use crate::error::AppError;
+use crate::money::Quantity;
+use crate::store::{from_item, keys, ItemStore, Key, Query};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Ingredient,
+    Recipe,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub company_id: String,
+    pub product: PosProduct,
+    pub item_id: String,
+    pub target_kind: TargetKind,
+    pub target_id: String,
+    pub quantity: Quantity,
+    pub is_subtraction: bool,
+    /// The item's name and SKU when mapped, to explain a later rename.
+    pub item_name: String,
+    pub item_sku: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn partition(company_id: &str) -> String {
+    format!("{}#MAP", keys::company(company_id))
+}
+
+pub fn key(company_id: &str, product: PosProduct, item_id: &str) -> Key {
+    Key::new(
+        partition(company_id),
+        crate::items::record::sort_key(product, item_id),
+    )
+}
+
+impl Mapping {
+    pub fn key(&self) -> Key {
+        key(&self.company_id, self.product, &self.item_id)
+    }
+}
+
+/// Every mapping of a company (a bounded set: one per mapped item).
+pub async fn all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Mapping>, AppError> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .query(
+                &Query::partition(partition(company_id))
+                    .limit(500)
+                    .start_after(start),
+            )
+            .await?;
+        for item in page.items {
+            out.push(from_item::<Mapping>(item)?);
+        }
+        match page.last_key {
+            Some(key) => start = Some(key),
+            None => return Ok(out),
+        }
+    }
+}
