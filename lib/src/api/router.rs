@@ -94,11 +94,11 @@ const ROUTES: &[(&str, Route)] = &[
     ("/v1/companies/{company_id}/items", Route::Items),
     ("/v1/companies/{company_id}/items/sync", Route::ItemSync),
     (
-        "/v1/companies/{company_id}/items/{product}/{id}",
+        "/v1/companies/{company_id}/items/{product}/{item_id}",
         Route::Item,
     ),
     (
-        "/v1/companies/{company_id}/items/{product}/{id}/mapping",
+        "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
         Route::ItemMapping,
     ),
     (
@@ -106,11 +106,11 @@ const ROUTES: &[(&str, Route)] = &[
         Route::Integrations,
     ),
     (
-        "/v1/companies/{company_id}/integrations/{id}",
+        "/v1/companies/{company_id}/integrations/{product}",
         Route::Integration,
     ),
     (
-        "/v1/companies/{company_id}/integrations/{id}/reauthorize",
+        "/v1/companies/{company_id}/integrations/{product}/reauthorize",
         Route::IntegrationReauthorize,
     ),
     ("/v1/companies/{company_id}/alerts", Route::Alerts),
@@ -203,7 +203,11 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         .get("company_id")
         .unwrap_or_default()
         .to_string();
-    let id = matched.params.get("id").map(str::to_string);
+    let id = matched
+        .params
+        .get("id")
+        .or(matched.params.get("item_id"))
+        .map(str::to_string);
     let product = matched
         .params
         .get("product")
@@ -264,9 +268,9 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         (Route::Integrations, &Method::POST) => {
             integrations::connect(deps, request, &company_id).await
         }
-        (Route::Integration, &Method::GET) => integrations::get(deps, &company_id, &id).await,
+        (Route::Integration, &Method::GET) => integrations::get(deps, &company_id, &product).await,
         (Route::IntegrationReauthorize, &Method::POST) => {
-            integrations::reauthorize(deps, &company_id, &id).await
+            integrations::reauthorize(deps, &company_id, &product).await
         }
         (Route::Locations, &Method::GET) => locations::list(deps, request, &company_id).await,
         (Route::LocationSync, &Method::POST) => locations::sync(deps, request, &company_id).await,
