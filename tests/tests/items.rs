@@ -274,6 +274,64 @@ async fn mappings_filters_and_errors() {
         .await
         .unwrap();
     assert_eq!(item["mapped_to"], Value::Null);
+
+    // A mapped ingredient or recipe cannot be deleted from under its mapping.
+    let ingredient_path = format!(
+        "/v1/companies/{company}/ingredients/{}",
+        ingredient["id"].as_str().unwrap()
+    );
+    let (status, reply) = api
+        .request(Method::DELETE, &ingredient_path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, code(&reply)),
+        (409, "ingredient_in_use"),
+        "{reply}"
+    );
+    let (_, recipe) = api
+        .post(&format!("/v1/companies/{company}/recipes"), &json!({"name": "Burger build", "lines": [{"ingredient_id": ingredient["id"], "quantity": "1"}]}), None)
+        .await
+        .unwrap();
+    // Re-pointing the mapping to the recipe moves the reference with it.
+    let (status, _) = map(
+        &api,
+        &company,
+        &items[0],
+        json!({"recipe_id": recipe["id"], "quantity": "1"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let recipe_path = format!(
+        "/v1/companies/{company}/recipes/{}",
+        recipe["id"].as_str().unwrap()
+    );
+    let (status, reply) = api
+        .request(Method::DELETE, &recipe_path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!((status, code(&reply)), (409, "recipe_in_use"), "{reply}");
+    api.request(
+        Method::DELETE,
+        &format!(
+            "/v1/companies/{company}/items/k_series/{}/mapping",
+            items[0]
+        ),
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
+    let (status, _) = api
+        .request(Method::DELETE, &recipe_path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!(status, 204, "unused once the mapping is gone");
+    let (status, _) = api
+        .request(Method::DELETE, &ingredient_path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!(status, 204, "the recipe that used it is gone too");
 }
 
 #[tokio::test]

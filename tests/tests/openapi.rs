@@ -78,3 +78,41 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
     );
     assert!(served.len() >= 30, "{} operations", served.len());
 }
+
+#[tokio::test]
+async fn every_company_route_refuses_another_companys_token() {
+    let env = TestEnv::http().await;
+    let owner = unique_company("owner");
+    let intruder = env.client(&unique_company("intruder"));
+    let committed: Value = serde_json::from_str(tillbridge::api::router::OPENAPI).unwrap();
+    let mut checked = 0;
+    for (path, operations) in committed["paths"].as_object().unwrap() {
+        if !path.contains("{company_id}") {
+            continue;
+        }
+        for method in operations
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|m| METHODS.contains(&m.as_str()))
+        {
+            let http = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, body) = intruder
+                .request(
+                    http,
+                    &concrete(path, &owner),
+                    Some(("application/json", b"{}".to_vec())),
+                    &[],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (403, Some("unauthorized_company_access")),
+                "{method} {path}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} operations checked");
+}

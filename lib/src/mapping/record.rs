@@ -29,6 +29,8 @@ pub struct Mapping {
     pub item_sku: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(default)]
+    pub version: u64,
 }
 
 pub fn partition(company_id: &str) -> String {
@@ -45,6 +47,22 @@ pub fn key(company_id: &str, product: PosProduct, item_id: &str) -> Key {
 impl Mapping {
     pub fn key(&self) -> Key {
         key(&self.company_id, self.product, &self.item_id)
+    }
+
+    /// What the mapping points at, in the catalogue's reference terms.
+    pub fn target(&self) -> crate::catalog::recipe::Target {
+        match self.target_kind {
+            TargetKind::Ingredient => crate::catalog::recipe::Target::ingredient(&self.target_id),
+            TargetKind::Recipe => crate::catalog::recipe::Target {
+                kind: crate::catalog::recipe::TargetKind::Recipe,
+                id: self.target_id.clone(),
+            },
+        }
+    }
+
+    /// How this mapping is named in an ingredient's or recipe's list of users.
+    pub fn referrer_id(&self) -> String {
+        format!("{}:{}", self.product, self.item_id)
     }
 }
 

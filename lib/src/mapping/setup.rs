@@ -3,13 +3,15 @@
 use serde::Deserialize;
 
 use super::record::{self, Mapping, TargetKind};
-use crate::catalog::{records, Ingredient};
+use crate::catalog::recipe::{
+    add_reference, load_target, remove_reference, Referrer, Target, TargetKind as CatalogKind,
+};
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::items::record::{sort_key, PosItem};
 use crate::money::Quantity;
-use crate::store::{from_item, Condition, Key, StoreError};
+use crate::store::{from_item, Condition, Key, StoreError, Write};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,30 +64,24 @@ pub async fn item(
     }
 }
 
-async fn check_target(
-    deps: &Deps,
-    company_id: &str,
-    kind: TargetKind,
-    id: &str,
-) -> Result<(), AppError> {
-    match kind {
-        TargetKind::Ingredient => records::get::<Ingredient>(deps.store.as_ref(), company_id, id)
-            .await
-            .map(|_| ()),
-        TargetKind::Recipe => {
-            let key = Key::new(crate::store::keys::company(company_id), format!("RCP#{id}"));
-            match deps.store.get(&key).await? {
-                Some(_) => Ok(()),
-                None => Err(AppError::new(
-                    ErrorCode::RecipeNotFound,
-                    format!("recipe `{id}` does not exist in this company"),
-                )),
-            }
-        }
+fn missing_target(target: &Target) -> AppError {
+    match target.kind {
+        CatalogKind::Ingredient => AppError::new(
+            ErrorCode::IngredientNotFound,
+            format!("ingredient `{}` does not exist in this company", target.id),
+        ),
+        CatalogKind::Recipe => AppError::new(
+            ErrorCode::RecipeNotFound,
+            format!("recipe `{}` does not exist in this company", target.id),
+        ),
     }
 }
 
-/// Creates or replaces the item's mapping.
+const ATTEMPTS: usize = 6;
+
+/// Creates or replaces the item's mapping. The mapping and the reference counts of the
+/// targets it starts and stops using are written in one transaction, so an ingredient or
+/// recipe in use can never be deleted from under it.
 pub async fn put(
     deps: &Deps,
     company_id: &str,
@@ -96,29 +92,69 @@ pub async fn put(
 ) -> Result<Mapping, AppError> {
     let (kind, target_id) = target(&input)?;
     let item = item(deps, company_id, product, item_id).await?;
-    check_target(deps, company_id, kind, &target_id).await?;
+    let store = deps.store.as_ref();
     let key = record::key(company_id, product, item_id);
-    let created_at = match deps.store.get(&key).await? {
-        Some(existing) => from_item::<Mapping>(existing)?.created_at,
-        None => now.to_string(),
-    };
-    let mapping = Mapping {
-        company_id: company_id.to_string(),
-        product,
-        item_id: item_id.to_string(),
-        target_kind: kind,
-        target_id,
-        quantity: input.quantity,
-        is_subtraction: input.is_subtraction,
-        item_name: item.name,
-        item_sku: item.custom_code.or(item.sku),
-        created_at,
-        updated_at: now.to_string(),
-    };
-    deps.store
-        .put(crate::store::to_item(&mapping, &key)?, Condition::None)
-        .await?;
-    Ok(mapping)
+    for _ in 0..ATTEMPTS {
+        let existing = store
+            .get(&key)
+            .await?
+            .map(from_item::<Mapping>)
+            .transpose()?;
+        let mapping = Mapping {
+            company_id: company_id.to_string(),
+            product,
+            item_id: item_id.to_string(),
+            target_kind: kind,
+            target_id: target_id.clone(),
+            quantity: input.quantity,
+            is_subtraction: input.is_subtraction,
+            item_name: item.name.clone(),
+            item_sku: item.custom_code.clone().or(item.sku.clone()),
+            created_at: existing
+                .as_ref()
+                .map(|m| m.created_at.clone())
+                .unwrap_or_else(|| now.to_string()),
+            updated_at: now.to_string(),
+            version: existing.as_ref().map(|m| m.version + 1).unwrap_or(1),
+        };
+        let new_target = mapping.target();
+        let loaded = load_target(store, company_id, &new_target)
+            .await?
+            .ok_or_else(|| missing_target(&new_target))?;
+        let referrer_id = mapping.referrer_id();
+        let referrer = Referrer {
+            kind: "MAP",
+            id: &referrer_id,
+            name: &item.name,
+        };
+        let condition = match &existing {
+            Some(old) => Condition::VersionIs(old.version),
+            None => Condition::NotExists,
+        };
+        let mut writes = vec![Write::Put(
+            crate::store::to_item(&mapping, &key)?,
+            condition,
+        )];
+        match &existing {
+            Some(old) if old.target() == new_target => {}
+            Some(old) => {
+                if let Some(previous) = load_target(store, company_id, &old.target()).await? {
+                    writes.extend(remove_reference(company_id, &previous, &referrer));
+                }
+                writes.extend(add_reference(company_id, &loaded, &referrer));
+            }
+            None => writes.extend(add_reference(company_id, &loaded, &referrer)),
+        }
+        match store.transact(writes).await {
+            Ok(()) => return Ok(mapping),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        "the mapping or its target is changing concurrently; retry",
+    ))
 }
 
 pub async fn delete(
@@ -127,19 +163,41 @@ pub async fn delete(
     product: PosProduct,
     item_id: &str,
 ) -> Result<(), AppError> {
-    match deps
-        .store
-        .delete(
-            &record::key(company_id, product, item_id),
-            Condition::Exists,
-        )
-        .await
-    {
-        Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed) => Err(AppError::new(
-            ErrorCode::MappingNotFound,
-            format!("{product} item `{item_id}` has no mapping"),
-        )),
-        Err(err) => Err(err.into()),
+    let store = deps.store.as_ref();
+    let key = record::key(company_id, product, item_id);
+    for _ in 0..ATTEMPTS {
+        let Some(existing) = store
+            .get(&key)
+            .await?
+            .map(from_item::<Mapping>)
+            .transpose()?
+        else {
+            return Err(AppError::new(
+                ErrorCode::MappingNotFound,
+                format!("{product} item `{item_id}` has no mapping"),
+            ));
+        };
+        let mut writes = vec![Write::Delete(
+            key.clone(),
+            Condition::VersionIs(existing.version),
+        )];
+        if let Some(target) = load_target(store, company_id, &existing.target()).await? {
+            let referrer_id = existing.referrer_id();
+            let referrer = Referrer {
+                kind: "MAP",
+                id: &referrer_id,
+                name: &existing.item_name,
+            };
+            writes.extend(remove_reference(company_id, &target, &referrer));
+        }
+        match store.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
     }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        "the mapping is changing concurrently; retry",
+    ))
 }
