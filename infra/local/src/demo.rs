@@ -4,12 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tillbridge::queue::CORRELATION_ATTRIBUTE;
 use tillbridge::transfer::TransferRequest;
 
-use tillbridge::connection::PosProduct;
-use tillbridge::lightspeed::client::Connection;
 use tillbridge::lightspeed::settings::KAuthVersion;
 
 use crate::admin_client::{AdminClient, Reply};
@@ -141,38 +139,145 @@ pub async fn run() -> Result<(), Error> {
             .as_str()
             .unwrap_or("never")
     );
-    let worker =
-        LocalHost::function_deps(&stack, &host, "transfer-worker", &lightspeed_env).await?;
-    let connection = Connection {
-        company_id: DEMO_COMPANY.into(),
-        product: PosProduct::KSeries,
-        domain_prefix: None,
-    };
-    let businesses = worker
-        .lightspeed
-        .get_json(&connection, "/f/data/businesses", &[])
+    step("Locations: synced from Lightspeed (flattened businesses, time zone, currency)");
+    let (status, synced) = api
+        .post(
+            &format!("{company}/locations/sync"),
+            &json!({"product": "k_series"}),
+            None,
+        )
         .await?;
-    let mut locations = 0;
-    for business in businesses["_embedded"]["businessList"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        for location in business["businessLocations"]
+    if status != 200 {
+        return Err(format!("location sync: {status} {synced}").into());
+    }
+    let (locations, _) = api
+        .list_all(&format!("{company}/locations?missing=false"), 100)
+        .await?;
+    for location in &locations {
+        println!(
+            "    location {:<16} {:<28} {:<20} {} cutoff {:02}:00",
+            location["location_id"].as_str().unwrap_or("?"),
+            location["name"].as_str().unwrap_or("?"),
+            location["timezone"].as_str().unwrap_or("?"),
+            location["currency"].as_str().unwrap_or("?"),
+            location["day_cutoff_hour"].as_u64().unwrap_or(4)
+        );
+    }
+
+    step("Recipes (infra/local/demo/recipes.json) and items synced per location");
+    let recipes_file = crate::paths::root().join("infra/local/demo/recipes.json");
+    let recipes: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&recipes_file)?)?;
+    let (all_ingredients, _) = api.list_all(&format!("{company}/ingredients"), 100).await?;
+    for recipe in &recipes {
+        let lines: Vec<Value> = recipe["lines"]
             .as_array()
             .into_iter()
             .flatten()
-        {
-            locations += 1;
-            println!(
-                "    location {:<16} {:<32} {:<22} {}",
-                location["blID"],
-                location["blName"].as_str().unwrap_or("?"),
-                location["timezone"].as_str().unwrap_or("?"),
-                business["currencyCode"].as_str().unwrap_or("?")
-            );
+            .map(|line| {
+                let sku = line["ingredient"].as_str().unwrap_or_default();
+                let id = all_ingredients
+                    .iter()
+                    .find(|i| i["sku"] == sku)
+                    .map(|i| i["id"].clone())
+                    .unwrap_or(Value::Null);
+                let mut out = json!({"ingredient_id": id, "quantity": line["quantity"]});
+                if !line["trim_pct"].is_null() {
+                    out["trim_pct"] = line["trim_pct"].clone();
+                }
+                out
+            })
+            .collect();
+        let name = recipe["name"].as_str().unwrap_or("?");
+        let (status, body) = api
+            .post(
+                &format!("{company}/recipes"),
+                &json!({"name": name, "lines": lines}),
+                Some(name),
+            )
+            .await?;
+        if !(status == 200 || status == 201) {
+            return Err(format!("recipe {name}: {status} {body}").into());
         }
+        println!(
+            "    recipe       {name:<20} {} lines",
+            body["lines"].as_array().map(Vec::len).unwrap_or(0)
+        );
     }
+    let (status, item_sync) = api
+        .post(
+            &format!("{company}/items/sync"),
+            &json!({"product": "k_series"}),
+            None,
+        )
+        .await?;
+    if status != 200 {
+        return Err(format!("item sync: {status} {item_sync}").into());
+    }
+    println!(
+        "    items        {} distinct across locations, {} Items API requests",
+        item_sync["seen"], item_sync["requests"]
+    );
+
+    step("Mappings from infra/local/demo/mappings.csv (checked whole before anything is written)");
+    let mapping_text =
+        std::fs::read_to_string(crate::paths::root().join("infra/local/demo/mappings.csv"))?;
+    let (rows, mapped) = crate::mapping_file::apply(&api, DEMO_COMPANY, &mapping_text).await?;
+    println!("    {rows} rows → {mapped} item mappings (a menu name sold by both businesses maps both items)");
+
+    step("Storage units linked, locations activated (activation requests each 90-day migration)");
+    let (units_now, _) = api
+        .list_all(&format!("{company}/storage-units"), 100)
+        .await?;
+    let mut activated = 0;
+    // Each site deducts from its own storage unit, paired in the order of STORAGE_UNITS.
+    for (location, (unit_name, _)) in locations.iter().zip(STORAGE_UNITS) {
+        let Some(unit) = units_now.iter().find(|u| u["name"] == unit_name) else {
+            return Err(format!("storage unit {unit_name} is missing").into());
+        };
+        let id = location["location_id"].as_str().unwrap_or_default();
+        let body = json!({"storage_unit_id": unit["id"]})
+            .to_string()
+            .into_bytes();
+        let (status, linked) = api
+            .request(
+                reqwest::Method::PUT,
+                &format!("{company}/locations/{id}/storage-unit"),
+                Some(("application/json", body)),
+                &[],
+            )
+            .await?;
+        if status != 200 {
+            return Err(format!("link {id}: {status} {linked}").into());
+        }
+        let (status, result) = api
+            .request(
+                reqwest::Method::POST,
+                &format!("{company}/locations/{id}/activate"),
+                None,
+                &[],
+            )
+            .await?;
+        if !(status == 200 || status == 201) {
+            return Err(format!("activate {id}: {status} {result}").into());
+        }
+        activated += 1;
+        println!(
+            "    {:<28} → {:<16} activated {}{}",
+            location["name"].as_str().unwrap_or("?"),
+            unit["name"].as_str().unwrap_or("?"),
+            result["location"]["activated_at"].as_str().unwrap_or("?"),
+            if result["migration_requested"] == true {
+                ", migration requested"
+            } else {
+                ""
+            }
+        );
+    }
+    let first_location = locations
+        .first()
+        .and_then(|l| l["location_id"].as_str())
+        .unwrap_or("demo-location")
+        .to_string();
 
     step(
         "Worker round trip: a transfer request on the transfer queue, processed by transfer-worker",
@@ -180,7 +285,7 @@ pub async fn run() -> Result<(), Error> {
     let request = TransferRequest {
         request_uuid: uuid::Uuid::new_v4().to_string(),
         company_id: DEMO_COMPANY.into(),
-        location_id: "demo-location".into(),
+        location_id: first_location.clone(),
         business_date: Some((chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string()),
         attempt: 1,
         force_refresh: false,
@@ -202,7 +307,7 @@ pub async fn run() -> Result<(), Error> {
         )
         .send()
         .await?;
-    let logs_path = format!("{company}/locations/demo-location/transfer-logs?limit=100");
+    let logs_path = format!("{company}/locations/{first_location}/transfer-logs?limit=100");
     let deadline = Instant::now() + Duration::from_secs(30);
     let log = loop {
         let (_, body) = api.get(&logs_path).await?;
@@ -239,8 +344,13 @@ pub async fn run() -> Result<(), Error> {
         ingredients.len()
     );
     println!(
-        "    Lightspeed         K-Series `{}`, {locations} locations read with the stored token",
-        integration["status"].as_str().unwrap_or("?")
+        "    Lightspeed         K-Series `{}`; {} locations, {} items synced",
+        integration["status"].as_str().unwrap_or("?"),
+        locations.len(),
+        item_sync["seen"]
+    );
+    println!(
+        "    setup              {mapped} item mappings, {activated} locations linked and activated"
     );
     println!(
         "    transfer worker    request {} → log status `{}`",

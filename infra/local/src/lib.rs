@@ -6,6 +6,7 @@ pub mod admin_client;
 pub mod demo;
 pub mod host;
 pub mod lightspeed;
+pub mod mapping_file;
 pub mod paths;
 pub mod processes;
 pub mod provision;
