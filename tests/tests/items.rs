@@ -473,3 +473,139 @@ async fn renamed_archived_and_deleted_items_on_resync() {
         "{quiet}"
     );
 }
+
+#[tokio::test]
+async fn x_series_products_sync_with_custom_codes_and_orphan_on_delete() {
+    let env = TestEnv::with_lightspeed(
+        tillbridge_local::lightspeed::sim_config(),
+        KAuthVersion::V2,
+        false,
+    )
+    .await;
+    let company = unique_company("x-items");
+    let params = env
+        .authorize(
+            &company,
+            &format!("/v1/companies/{company}/integrations"),
+            Some(json!({"product": "x_series"})),
+        )
+        .await;
+    assert_eq!(param(&params, "outcome"), Some("connected"));
+    let api = env.client(&company);
+    let (status, outlets) = api
+        .post(
+            &format!("/v1/companies/{company}/locations/sync"),
+            &json!({"product": "x_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{outlets}");
+    assert!(outlets["created"].as_u64().unwrap() >= 1);
+
+    // Independent expectation from the simulator's data.
+    let state = env.sim().state().clone();
+    let (live, with_custom, sample) = {
+        let x = state.x();
+        let live: Vec<_> = x
+            .products
+            .iter()
+            .filter(|p| p.deleted_at.is_none() && p.version.is_some())
+            .collect();
+        let custom = live
+            .iter()
+            .filter(|p| p.product_codes.iter().any(|(t, _)| t == "custom"))
+            .count();
+        let sample = live
+            .iter()
+            .find(|p| p.product_codes.iter().any(|(t, _)| t == "custom"))
+            .map(|p| {
+                let code = p
+                    .product_codes
+                    .iter()
+                    .find(|(t, _)| t == "custom")
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_default();
+                (p.id.clone(), code)
+            });
+        (live.len(), custom, sample)
+    };
+    let (status, summary) = api
+        .post(
+            &format!("/v1/companies/{company}/items/sync"),
+            &json!({"product": "x_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["seen"].as_u64(), Some(live as u64), "{summary}");
+    let (items, _) = api
+        .list_all(
+            &format!("/v1/companies/{company}/items?product=x_series"),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(items.len(), live);
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| i["custom_code"].is_string())
+            .count(),
+        with_custom
+    );
+    let (product_id, code) = sample.expect("a product with a custom code");
+    let item = items
+        .iter()
+        .find(|i| i["item_id"] == product_id.as_str())
+        .unwrap();
+    assert_eq!(item["custom_code"], code.as_str());
+
+    let (_, ingredient) = api
+        .post(
+            &format!("/v1/companies/{company}/ingredients"),
+            &json!({"name": "Mug", "unit": "piece"}),
+            None,
+        )
+        .await
+        .unwrap();
+    let path = format!("/v1/companies/{company}/items/x_series/{product_id}/mapping");
+    let body = json!({"ingredient_id": ingredient["id"], "quantity": "1"})
+        .to_string()
+        .into_bytes();
+    let (status, _) = api
+        .request(Method::PUT, &path, Some(("application/json", body)), &[])
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    env.sim_control(
+        Method::DELETE,
+        &format!("/_sim/x/products/{product_id}"),
+        None,
+    )
+    .await;
+    let (_, resync) = api
+        .post(
+            &format!("/v1/companies/{company}/items/sync"),
+            &json!({"product": "x_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            resync["deleted_upstream"].as_u64(),
+            resync["orphaned_alerts"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{resync}"
+    );
+    let (_, alerts) = api
+        .get(&format!("/v1/companies/{company}/alerts"))
+        .await
+        .unwrap();
+    assert_eq!(alerts["items"][0]["code"], "orphaned_mapping");
+    assert_eq!(alerts["items"][0]["subject"], product_id.as_str());
+}

@@ -381,6 +381,20 @@ async fn day_settings_activation_and_filters() {
     }
     assert_eq!(starts, 1);
 
+    let (_, detail) = api.get(&base).await.unwrap();
+    let stats = &detail["stats"];
+    assert_eq!(stats["catalog_mapped"], 1, "{detail}");
+    assert!(stats["catalog_items"].as_u64().unwrap() > 1);
+    assert!(detail["health"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["code"] == "unmapped_items"));
+    assert!(!detail["health"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["code"] == "storage_unit_required" || h["code"] == "not_activated"));
     let (active, _) = api
         .list_all(
             &format!("/v1/companies/{company}/locations?activated=true"),

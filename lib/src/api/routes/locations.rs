@@ -158,6 +158,31 @@ pub async fn get(
     if !location.is_active() {
         health.push(json!({"code": "not_activated", "message": "the location is not activated; no automatic transfers run"}));
     }
+    // Catalog mapped x of y: the items this location sells and how many have a mapping.
+    let mapped: std::collections::HashSet<(PosProduct, String)> =
+        crate::mapping::record::all(deps.store.as_ref(), company_id)
+            .await?
+            .into_iter()
+            .map(|m| (m.product, m.item_id))
+            .collect();
+    let sold_here: Vec<crate::items::PosItem> =
+        crate::items::sync::existing(deps, company_id, location.product)
+            .await?
+            .into_iter()
+            .filter(|i| {
+                !i.deleted_upstream && i.location_ids.iter().any(|l| *l == location.location_id)
+            })
+            .collect();
+    let mapped_here = sold_here
+        .iter()
+        .filter(|i| mapped.contains(&(i.product, i.item_id.clone())))
+        .count();
+    if mapped_here < sold_here.len() {
+        health.push(json!({
+            "code": "unmapped_items",
+            "message": format!("{} of {} items sold here are not mapped; their sales will not deduct stock", sold_here.len() - mapped_here, sold_here.len())
+        }));
+    }
     Ok(envelope::json(
         200,
         &json!({
@@ -169,6 +194,11 @@ pub async fn get(
                 "day_cutoff_hour": location.day_cutoff_hour,
                 "day_mode": location.day_mode,
                 "auto_issue": location.auto_issue,
+            },
+            "stats": {
+                "catalog_items": sold_here.len(),
+                "catalog_mapped": mapped_here,
+                "recent_failed_transfers": failed.len(),
             },
             "recent_failed_transfers": failed,
         }),
