@@ -169,9 +169,7 @@ pub async fn get(
         crate::items::sync::existing(deps, company_id, location.product)
             .await?
             .into_iter()
-            .filter(|i| {
-                !i.deleted_upstream && i.location_ids.iter().any(|l| *l == location.location_id)
-            })
+            .filter(|i| !i.deleted_upstream && i.location_ids.contains(&location.location_id))
             .collect();
     let mapped_here = sold_here
         .iter()
