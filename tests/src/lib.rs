@@ -169,6 +169,35 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// A simulator-backed environment with a fresh company connected to `product` through
+    /// the redirect flow.
+    pub async fn connected(prefix: &str, product: &str) -> (Self, String) {
+        let env = Self::with_lightspeed(
+            tillbridge_local::lightspeed::sim_config(),
+            KAuthVersion::V2,
+            false,
+        )
+        .await;
+        let company = unique_company(prefix);
+        let body = serde_json::json!({ "product": product });
+        let params = env
+            .authorize(
+                &company,
+                &format!("/v1/companies/{company}/integrations"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(param(&params, "outcome"), Some("connected"), "{params:?}");
+        (env, company)
+    }
+}
+
+/// The error envelope's code, or `<none>`.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
 /// GETs `url` without following the redirect and returns its `Location`.
 pub async fn follow_redirect(url: &str) -> String {
     let client = reqwest::Client::builder()

@@ -7,30 +7,12 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tillbridge::lightspeed::settings::KAuthVersion;
-use tillbridge_tests::{param, unique_company, AdminClient, TestEnv};
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<none>")
-}
+use tillbridge_tests::{error_code, param, unique_company, AdminClient, TestEnv};
 
 async fn synced(prefix: &str) -> (TestEnv, String) {
-    let env = TestEnv::with_lightspeed(
-        tillbridge_local::lightspeed::sim_config(),
-        KAuthVersion::V2,
-        false,
-    )
-    .await;
-    let company = unique_company(prefix);
-    let params = env
-        .authorize(
-            &company,
-            &format!("/v1/companies/{company}/integrations"),
-            Some(json!({"product": "k_series"})),
-        )
-        .await;
-    assert_eq!(param(&params, "outcome"), Some("connected"));
-    let api = env.client(&company);
-    let (status, body) = api
+    let (env, company) = TestEnv::connected(prefix, "k_series").await;
+    let (status, body) = env
+        .client(&company)
         .post(
             &format!("/v1/companies/{company}/locations/sync"),
             &json!({"product": "k_series"}),
@@ -180,7 +162,7 @@ async fn mappings_filters_and_errors() {
         ),
     ] {
         let (got, reply) = map(&api, &company, &items[0], body.clone()).await;
-        assert_eq!((got, code(&reply)), (status, expected), "{body}");
+        assert_eq!((got, error_code(&reply)), (status, expected), "{body}");
     }
     let (status, reply) = map(
         &api,
@@ -189,7 +171,7 @@ async fn mappings_filters_and_errors() {
         json!({"ingredient_id": ingredient["id"], "quantity": "1"}),
     )
     .await;
-    assert_eq!((status, code(&reply)), (404, "item_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "item_not_found"));
 
     let (status, mapped) = map(
         &api,
@@ -265,7 +247,7 @@ async fn mappings_filters_and_errors() {
     let (status, _) = api.request(Method::DELETE, &path, None, &[]).await.unwrap();
     assert_eq!(status, 200);
     let (status, reply) = api.request(Method::DELETE, &path, None, &[]).await.unwrap();
-    assert_eq!((status, code(&reply)), (404, "mapping_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "mapping_not_found"));
     let (_, item) = api
         .get(&format!(
             "/v1/companies/{company}/items/k_series/{}",
@@ -285,7 +267,7 @@ async fn mappings_filters_and_errors() {
         .await
         .unwrap();
     assert_eq!(
-        (status, code(&reply)),
+        (status, error_code(&reply)),
         (409, "ingredient_in_use"),
         "{reply}"
     );
@@ -310,7 +292,11 @@ async fn mappings_filters_and_errors() {
         .request(Method::DELETE, &recipe_path, None, &[])
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (409, "recipe_in_use"), "{reply}");
+    assert_eq!(
+        (status, error_code(&reply)),
+        (409, "recipe_in_use"),
+        "{reply}"
+    );
     api.request(
         Method::DELETE,
         &format!(

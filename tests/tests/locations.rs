@@ -3,30 +3,10 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tillbridge::lightspeed::settings::KAuthVersion;
-use tillbridge_tests::{param, unique_company, AdminClient, TestEnv};
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<none>")
-}
+use tillbridge_tests::{error_code, unique_company, AdminClient, TestEnv};
 
 async fn connected(prefix: &str) -> (TestEnv, String) {
-    let env = TestEnv::with_lightspeed(
-        tillbridge_local::lightspeed::sim_config(),
-        KAuthVersion::V2,
-        false,
-    )
-    .await;
-    let company = unique_company(prefix);
-    let params = env
-        .authorize(
-            &company,
-            &format!("/v1/companies/{company}/integrations"),
-            Some(json!({"product": "k_series"})),
-        )
-        .await;
-    assert_eq!(param(&params, "outcome"), Some("connected"));
-    (env, company)
+    TestEnv::connected(prefix, "k_series").await
 }
 
 async fn sync(api: &AdminClient, company: &str) -> Value {
@@ -140,7 +120,7 @@ async fn storage_units_link_and_unlink_with_company_checks() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&body)), (422, "storage_unit_required"));
+    assert_eq!((status, error_code(&body)), (422, "storage_unit_required"));
     let (status, body) = api
         .request(
             Method::PUT,
@@ -153,7 +133,7 @@ async fn storage_units_link_and_unlink_with_company_checks() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&body)), (404, "storage_unit_not_found"));
+    assert_eq!((status, error_code(&body)), (404, "storage_unit_not_found"));
 
     let other = unique_company("loc-other");
     let (_, foreign) = env
@@ -173,7 +153,7 @@ async fn storage_units_link_and_unlink_with_company_checks() {
         .await
         .unwrap();
     assert_eq!(
-        (status, code(&reply)),
+        (status, error_code(&reply)),
         (422, "storage_unit_company_mismatch"),
         "{reply}"
     );
@@ -248,7 +228,7 @@ async fn day_settings_activation_and_filters() {
         (json!({}), "validation_failed"),
     ] {
         let (status, reply) = api.patch(&base, &body).await.unwrap();
-        assert_eq!((status, code(&reply)), (400, expected), "{body}");
+        assert_eq!((status, error_code(&reply)), (400, expected), "{body}");
     }
     let (status, patched) = api
         .patch(
@@ -271,7 +251,7 @@ async fn day_settings_activation_and_filters() {
         .request(Method::POST, &activate, None, &[])
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (422, "storage_unit_required"));
+    assert_eq!((status, error_code(&reply)), (422, "storage_unit_required"));
     let (_, unit) = api
         .post(
             &format!("/v1/companies/{company}/storage-units"),
@@ -295,7 +275,7 @@ async fn day_settings_activation_and_filters() {
         .request(Method::POST, &activate, None, &[])
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (422, "mapping_required"));
+    assert_eq!((status, error_code(&reply)), (422, "mapping_required"));
 
     // One mapped item makes the location ready.
     let (_, ingredient) = api
@@ -422,7 +402,7 @@ async fn day_settings_activation_and_filters() {
         ))
         .await
         .unwrap();
-    assert_eq!((status, code(&bad)), (400, "validation_failed"));
+    assert_eq!((status, error_code(&bad)), (400, "validation_failed"));
 }
 
 #[tokio::test]
@@ -477,7 +457,7 @@ async fn location_routes_refuse_other_companies() {
             .await
             .unwrap();
         assert_eq!(
-            (status, code(&body)),
+            (status, error_code(&body)),
             (403, "unauthorized_company_access"),
             "{method} {path}"
         );
@@ -487,5 +467,5 @@ async fn location_routes_refuse_other_companies() {
         .get(&format!("/v1/companies/{company}/locations/nope"))
         .await
         .unwrap();
-    assert_eq!((status, code(&body)), (404, "location_not_found"));
+    assert_eq!((status, error_code(&body)), (404, "location_not_found"));
 }

@@ -58,7 +58,7 @@ fn resolved_key(alert: &Alert, resolved_at: &str) -> Key {
     )
 }
 
-const ATTEMPTS: usize = 5;
+const ATTEMPTS: usize = crate::store::CONTENTION_ATTEMPTS;
 
 fn contention(what: &str) -> AppError {
     AppError::new(
@@ -77,7 +77,10 @@ pub async fn raise(
     now: &str,
 ) -> Result<Alert, AppError> {
     let key = open_key(company_id, code, subject);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         match store.get(&key).await? {
             Some(item) => {
                 let mut alert: Alert = from_item(item)?;
@@ -136,7 +139,10 @@ pub async fn resolve(
     now: &str,
 ) -> Result<Option<Alert>, AppError> {
     let key = open_key(company_id, code, subject);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let Some(item) = store.get(&key).await? else {
             return Ok(None);
         };
@@ -208,7 +214,10 @@ pub async fn acknowledge(
             format!("no open alert `{alert_id}` in this company"),
         )
     };
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let mut start = None;
         let found = loop {
             let (alerts, next) = list(store, company_id, AlertStatus::Open, 100, start).await?;

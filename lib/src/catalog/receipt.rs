@@ -100,7 +100,10 @@ pub async fn record(
         reference: input.reference.clone(),
         created_at: now.to_string(),
     };
-    for _ in 0..5 {
+    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let mut ingredient = records::get::<Ingredient>(store, company_id, ingredient_id).await?;
         if idempotency_key.is_some() {
             if let Some(existing) = find(store, company_id, ingredient_id, &receipt.id).await? {

@@ -484,13 +484,6 @@ fn contended(what: &str) -> AppError {
     )
 }
 
-/// A short random pause so contending writers spread out.
-async fn back_off(attempt: u32) {
-    let jitter = u64::from(uuid::Uuid::new_v4().as_fields().1) % 20;
-    let millis = (5u64 << attempt.min(5)) + jitter;
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
-}
-
 // ---------------------------------------------------------------------------------------
 // Use cases.
 
@@ -662,7 +655,9 @@ pub async fn create(
                     replayed: false,
                 })
             }
-            Err(StoreError::ConditionFailed) => back_off(attempt).await,
+            Err(StoreError::ConditionFailed) => {
+                crate::store::contention_pause(attempt as usize).await
+            }
             Err(err) => return Err(err.into()),
         }
     }
@@ -688,7 +683,9 @@ pub async fn update(
         writes.extend(plan(store, company_id, &recipe, &current.lines).await?);
         match store.transact(writes).await {
             Ok(()) => return Ok(recipe),
-            Err(StoreError::ConditionFailed) => back_off(attempt).await,
+            Err(StoreError::ConditionFailed) => {
+                crate::store::contention_pause(attempt as usize).await
+            }
             Err(err) => return Err(err.into()),
         }
     }
@@ -717,7 +714,9 @@ pub async fn delete(store: &dyn ItemStore, company_id: &str, id: &str) -> Result
         writes.extend(plan(store, company_id, &deleted, &recipe.lines).await?);
         match store.transact(writes).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => back_off(attempt).await,
+            Err(StoreError::ConditionFailed) => {
+                crate::store::contention_pause(attempt as usize).await
+            }
             Err(err) => return Err(err.into()),
         }
     }
@@ -746,7 +745,9 @@ pub async fn delete_ingredient(
             .await
         {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => back_off(attempt).await,
+            Err(StoreError::ConditionFailed) => {
+                crate::store::contention_pause(attempt as usize).await
+            }
             Err(err) => return Err(err.into()),
         }
     }

@@ -144,7 +144,10 @@ where
     T::Patch: Clone,
 {
     const ATTEMPTS: usize = 3;
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let mut record = get::<T>(store, company_id, id).await?;
         let previous = record.version();
         record.apply(patch.clone(), now)?;

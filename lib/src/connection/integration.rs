@@ -101,7 +101,10 @@ pub async fn update<F>(
 where
     F: FnMut(&mut Integration),
 {
-    for _ in 0..5 {
+    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let mut integration = require(store, company_id, product).await?;
         let previous = integration.version;
         change(&mut integration);

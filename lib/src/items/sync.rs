@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::lightspeed::client::Connection;
 use crate::location::sync::list_all as all_locations;
 use crate::mapping::record::{self as mapping, Mapping};
-use crate::store::{from_item, Condition, Query};
+use crate::store::{from_item, query_all, Condition, Query};
 
 pub const MAPPED_ITEM_RENAMED: &str = "mapped_item_renamed";
 pub const ORPHANED_MAPPING: &str = "orphaned_mapping";
@@ -119,26 +119,11 @@ pub async fn existing(
     company_id: &str,
     product: PosProduct,
 ) -> Result<Vec<PosItem>, AppError> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = deps
-            .store
-            .query(
-                &Query::partition(partition(company_id))
-                    .begins_with(format!("ITEM#{product}#"))
-                    .limit(500)
-                    .start_after(start),
-            )
-            .await?;
-        for item in page.items {
-            out.push(from_item::<PosItem>(item)?);
-        }
-        match page.last_key {
-            Some(key) => start = Some(key),
-            None => return Ok(out),
-        }
-    }
+    let query = Query::partition(partition(company_id))
+        .begins_with(format!("ITEM#{product}#"))
+        .limit(500);
+    let items = query_all(deps.store.as_ref(), query).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
 }
 
 fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {

@@ -170,7 +170,10 @@ pub async fn update<F>(
 where
     F: FnMut(&mut Location) -> Result<(), AppError>,
 {
-    for _ in 0..5 {
+    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let mut location = get(store, company_id, location_id).await?;
         let previous = location.version;
         change(&mut location)?;

@@ -10,7 +10,7 @@ use crate::connection::{integration, PosProduct};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::client::Connection;
-use crate::store::{from_item, keys, Condition, Query, StoreError};
+use crate::store::{from_item, keys, query_all, Condition, Query, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncSummary {
@@ -88,26 +88,11 @@ pub fn x_series_locations(body: &Value) -> Result<Vec<UpstreamLocation>, AppErro
 }
 
 pub async fn list_all(deps: &Deps, company_id: &str) -> Result<Vec<Location>, AppError> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = deps
-            .store
-            .query(
-                &Query::partition(keys::company(company_id))
-                    .begins_with(keys::LOCATION_PREFIX)
-                    .limit(200)
-                    .start_after(start),
-            )
-            .await?;
-        for item in page.items {
-            out.push(from_item::<Location>(item)?);
-        }
-        match page.last_key {
-            Some(key) => start = Some(key),
-            None => return Ok(out),
-        }
-    }
+    let query = Query::partition(keys::company(company_id))
+        .begins_with(keys::LOCATION_PREFIX)
+        .limit(200);
+    let items = query_all(deps.store.as_ref(), query).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
 }
 
 /// Fetches the product's locations from Lightspeed and records them.

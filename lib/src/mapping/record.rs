@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::connection::PosProduct;
 use crate::error::AppError;
 use crate::money::Quantity;
-use crate::store::{from_item, keys, ItemStore, Key, Query};
+use crate::store::{from_item, keys, query_all, ItemStore, Key, Query};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,22 +68,6 @@ impl Mapping {
 
 /// Every mapping of a company (a bounded set: one per mapped item).
 pub async fn all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Mapping>, AppError> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .query(
-                &Query::partition(partition(company_id))
-                    .limit(500)
-                    .start_after(start),
-            )
-            .await?;
-        for item in page.items {
-            out.push(from_item::<Mapping>(item)?);
-        }
-        match page.last_key {
-            Some(key) => start = Some(key),
-            None => return Ok(out),
-        }
-    }
+    let items = query_all(store, Query::partition(partition(company_id)).limit(500)).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
 }

@@ -77,7 +77,7 @@ fn missing_target(target: &Target) -> AppError {
     }
 }
 
-const ATTEMPTS: usize = 6;
+const ATTEMPTS: usize = crate::store::CONTENTION_ATTEMPTS;
 
 /// Creates or replaces the item's mapping. The mapping and the reference counts of the
 /// targets it starts and stops using are written in one transaction, so an ingredient or
@@ -94,7 +94,10 @@ pub async fn put(
     let item = item(deps, company_id, product, item_id).await?;
     let store = deps.store.as_ref();
     let key = record::key(company_id, product, item_id);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let existing = store
             .get(&key)
             .await?
@@ -165,7 +168,10 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     let store = deps.store.as_ref();
     let key = record::key(company_id, product, item_id);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
         let Some(existing) = store
             .get(&key)
             .await?

@@ -160,6 +160,31 @@ pub trait ItemStore: Send + Sync {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 }
 
+/// How often a read-modify-write under contention is tried before giving up.
+pub const CONTENTION_ATTEMPTS: usize = 10;
+
+/// A short, jittered, growing pause before retrying a write whose condition failed, so
+/// concurrent writers stop colliding in lockstep.
+pub async fn contention_pause(attempt: usize) {
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 20;
+    let millis = (5u64 << attempt.min(5)) + jitter;
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+/// Every item a query matches, following pages to the end (for bounded sets only).
+pub async fn query_all(store: &dyn ItemStore, query: Query) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::new();
+    let mut query = query;
+    loop {
+        let page = store.query(&query).await?;
+        out.extend(page.items);
+        match page.last_key {
+            Some(key) => query.start_after = Some(key),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Serialises a domain record and adds its key attributes.
 pub fn to_item<T: serde::Serialize>(record: &T, key: &Key) -> Result<Item, StoreError> {
     match serde_json::to_value(record) {

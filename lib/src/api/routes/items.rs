@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::query_param;
+use super::{bool_filter, query_param};
 use crate::api::pagination::{self, PageBody};
 use crate::api::{body, envelope};
 use crate::connection::PosProduct;
@@ -57,17 +57,6 @@ fn item_view(item: &PosItem, mapping: Option<&Mapping>) -> Value {
         );
     }
     value
-}
-
-fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
-    match query_param(request, name).as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(AppError::validation(format!(
-            "`{name}` must be `true` or `false`, not `{other}`"
-        ))),
-    }
 }
 
 /// Filters: `mapped`, `active`, `location_id`, `product`. Pages follow the item keys.

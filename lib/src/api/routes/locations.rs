@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::query_param;
+use super::{bool_filter, query_param};
 use crate::api::pagination::{self, PageBody};
 use crate::api::{body, envelope};
 use crate::connection::PosProduct;
@@ -49,17 +49,6 @@ pub async fn sync(
     let product = PosProduct::parse(&input.product)?;
     let summary = sync::sync(deps, company_id, product, &now()).await?;
     Ok(envelope::json(200, &summary))
-}
-
-fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
-    match query_param(request, name).as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(AppError::validation(format!(
-            "`{name}` must be `true` or `false`, not `{other}`"
-        ))),
-    }
 }
 
 /// Filters: `activated`, `auto_issue`, `storage_unit_id` (an id, or `none`), `missing`.

@@ -9,10 +9,24 @@ pub mod transfer_logs;
 
 use lambda_http::{Request, RequestExt};
 
+use crate::error::AppError;
+
 /// A query-string value, if present.
 pub fn query_param(request: &Request, name: &str) -> Option<String> {
     request
         .query_string_parameters_ref()
         .and_then(|q| q.first(name))
         .map(str::to_string)
+}
+
+/// A `true` / `false` query filter, if present.
+pub fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
+    match query_param(request, name).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(AppError::validation(format!(
+            "`{name}` must be `true` or `false`, not `{other}`"
+        ))),
+    }
 }
