@@ -17,6 +17,7 @@ pub mod location;
 pub mod mapping;
 pub mod money;
 pub mod queue;
+pub mod sales;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

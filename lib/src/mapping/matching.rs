@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 /// What a sales line tells us about the item sold.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineItemRef {
     pub item_id: Option<String>,
     pub sku: Option<String>,

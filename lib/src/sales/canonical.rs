@@ -1,0 +1,125 @@
+//! The canonical sale: sale, refund or void, with lines (item reference, quantity, net, tax,
+//! discount, tax code, parent line) and payments (method, amount, tip, rounding). Refund
+//! lines and payments are always negative here, whatever sign the wire used.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::mapping::matching::LineItemRef;
+use crate::money::{Money, Quantity};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleKind {
+    Sale,
+    /// Linked to the sale it refunds by `original_sale_id` when the POS says so.
+    Refund,
+    /// Voided or cancelled: moves no stock and no money.
+    Void,
+    /// Any other account type (transfers, splits, floats…): not a sale.
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonicalLine {
+    pub line_id: String,
+    pub parent_line_id: Option<String>,
+    pub item: LineItemRef,
+    pub quantity: Quantity,
+    /// Without tax.
+    pub net: Money,
+    /// With tax.
+    pub gross: Money,
+    pub tax: Money,
+    pub discount: Money,
+    pub service_charge: Money,
+    pub tax_code: Option<String>,
+    pub accounting_group: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonicalPayment {
+    pub method: String,
+    pub description: Option<String>,
+    pub amount: Money,
+    pub tip: Money,
+    pub rounding: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonicalSale {
+    /// The POS's id of the account (K-Series `accountFiscId`, X-Series sale id).
+    pub sale_id: String,
+    pub receipt: Option<String>,
+    pub kind: SaleKind,
+    pub closed_at: DateTime<Utc>,
+    /// For refunds: the sale refunded.
+    pub original_sale_id: Option<String>,
+    pub currency: Option<String>,
+    pub lines: Vec<CanonicalLine>,
+    pub payments: Vec<CanonicalPayment>,
+}
+
+impl CanonicalSale {
+    /// Sales and refunds move stock and money; voids and other accounts do not.
+    pub fn counts(&self) -> bool {
+        matches!(self.kind, SaleKind::Sale | SaleKind::Refund)
+    }
+}
+
+/// A method's takings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MethodTotals {
+    pub count: usize,
+    pub amount: Money,
+    pub tip: Money,
+    pub rounding: Money,
+}
+
+/// Totals of a set of sales (what reconciliation compares with the POS's own figures).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DayTotals {
+    pub sale_count: usize,
+    pub refund_count: usize,
+    pub line_count: usize,
+    pub gross: Money,
+    pub net: Money,
+    pub tax: Money,
+    pub payments: BTreeMap<String, MethodTotals>,
+    /// By SKU (or name when there is none); refunds negative.
+    pub item_quantities: BTreeMap<String, Quantity>,
+}
+
+/// Sums the sales that count (pure, exact).
+pub fn totals(sales: &[CanonicalSale]) -> DayTotals {
+    let mut out = DayTotals::default();
+    for sale in sales.iter().filter(|s| s.counts()) {
+        match sale.kind {
+            SaleKind::Refund => out.refund_count += 1,
+            _ => out.sale_count += 1,
+        }
+        for line in &sale.lines {
+            out.line_count += 1;
+            out.gross = out.gross + line.gross;
+            out.net = out.net + line.net;
+            out.tax = out.tax + line.tax;
+            let key = line
+                .item
+                .sku
+                .clone()
+                .unwrap_or_else(|| line.item.name.clone());
+            let quantity = out.item_quantities.entry(key).or_default();
+            *quantity = *quantity + line.quantity;
+        }
+        for payment in &sale.payments {
+            let method = out.payments.entry(payment.method.clone()).or_default();
+            method.count += 1;
+            method.amount = method.amount + payment.amount;
+            method.tip = method.tip + payment.tip;
+            method.rounding = method.rounding + payment.rounding;
+        }
+    }
+    out
+}

@@ -1,0 +1,181 @@
+//! K-Series Financial API V2 sales → canonical sales (pure). Money arrives as decimal
+//! strings; refunds may carry negative or positive amounts (undocumented), so their sign is
+//! normalised; `payments` may be missing when not included.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
+use crate::mapping::matching::LineItemRef;
+use crate::money::{parse_decimal, Money, Quantity};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("K-Series sale {sale}: {problem}")]
+pub struct WireError {
+    pub sale: String,
+    pub problem: String,
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A decimal string (or number) field; absent or null is zero.
+fn decimal(value: &Value, field: &str, sale: &str) -> Result<Decimal, WireError> {
+    match value {
+        Value::Null => Ok(Decimal::ZERO),
+        Value::String(s) => parse_decimal(s).map_err(|e| WireError {
+            sale: sale.to_string(),
+            problem: format!("`{field}`: {e}"),
+        }),
+        Value::Number(n) => parse_decimal(&n.to_string()).map_err(|e| WireError {
+            sale: sale.to_string(),
+            problem: format!("`{field}`: {e}"),
+        }),
+        other => Err(WireError {
+            sale: sale.to_string(),
+            problem: format!("`{field}` is {other}, not a decimal"),
+        }),
+    }
+}
+
+fn kind(sale: &Value) -> SaleKind {
+    if sale["cancelled"].as_bool() == Some(true) {
+        return SaleKind::Void;
+    }
+    match sale["type"].as_str().unwrap_or("SALE") {
+        "SALE" => SaleKind::Sale,
+        "REFUND" => SaleKind::Refund,
+        "VOID" | "CANCEL" => SaleKind::Void,
+        other => SaleKind::Other(other.to_string()),
+    }
+}
+
+pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
+    let sale_id = text(&sale["accountFiscId"])
+        .or_else(|| text(&sale["accountReference"]))
+        .ok_or_else(|| WireError {
+            sale: "?".into(),
+            problem: "no accountFiscId or accountReference".into(),
+        })?;
+    let closed_at = sale["timeClosed"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| WireError {
+            sale: sale_id.clone(),
+            problem: "`timeClosed` is missing or not ISO-8601".into(),
+        })?;
+    let kind = kind(sale);
+    // Refunds are negative in the canonical model, whichever sign the wire used.
+    let signed = |d: Decimal| {
+        if kind == SaleKind::Refund {
+            -d.abs()
+        } else {
+            d
+        }
+    };
+    let original_sale_id = if kind == SaleKind::Refund {
+        text(&sale["source"]["previousAccountId"])
+            .or_else(|| text(&sale["source"]["initialAccountId"]))
+            .filter(|id| *id != sale_id)
+    } else {
+        None
+    };
+    let mut lines = Vec::new();
+    for line in sale["salesLines"].as_array().into_iter().flatten() {
+        let field = |name: &str| decimal(&line[name], name, &sale_id);
+        let name = text(&line["nameOverride"])
+            .or_else(|| text(&line["name"]))
+            .unwrap_or_default();
+        lines.push(CanonicalLine {
+            line_id: text(&line["id"]).unwrap_or_default(),
+            parent_line_id: text(&line["parentLineId"]),
+            // The Financial API gives no item id on lines: matching uses SKU, then name.
+            item: LineItemRef {
+                item_id: None,
+                sku: text(&line["sku"]),
+                name,
+            },
+            quantity: Quantity(signed(field("quantity")?)),
+            net: Money(signed(field("totalNetAmountWithoutTax")?)),
+            gross: Money(signed(field("totalNetAmountWithTax")?)),
+            tax: Money(signed(field("taxAmount")?)),
+            discount: Money(signed(field("totalDiscountAmount")?)),
+            service_charge: Money(signed(field("serviceCharge")?)),
+            tax_code: text(&line["taxCode"]),
+            accounting_group: text(&line["accountingGroup"]["name"]),
+        });
+    }
+    let mut payments = Vec::new();
+    for payment in sale["payments"].as_array().into_iter().flatten() {
+        let field = |name: &str| decimal(&payment[name], name, &sale_id);
+        payments.push(CanonicalPayment {
+            method: text(&payment["code"]).unwrap_or_else(|| "UNKNOWN".into()),
+            description: text(&payment["description"]),
+            amount: Money(signed(field("netAmountWithTax")?)),
+            tip: Money(signed(field("tip")?)),
+            rounding: Money(field("roundingAmount")?),
+        });
+    }
+    Ok(CanonicalSale {
+        sale_id,
+        receipt: text(&sale["receiptId"]),
+        kind,
+        closed_at,
+        original_sale_id,
+        currency: sale["salesLines"][0]["currency"]
+            .as_str()
+            .map(str::to_string),
+        lines,
+        payments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refund(sign: &str) -> Value {
+        json!({
+            "accountFiscId": "A2", "type": "REFUND", "cancelled": false, "timeClosed": "2026-03-01T20:00:00.000Z",
+            "source": {"initialAccountId": "A1", "previousAccountId": "A1"},
+            "salesLines": [{"id": "S1", "sku": "MN-001", "name": "Burger", "quantity": format!("{sign}1.000"),
+                "totalNetAmountWithTax": format!("{sign}14.50"), "totalNetAmountWithoutTax": format!("{sign}12.08"),
+                "taxAmount": format!("{sign}2.4167"), "totalDiscountAmount": "0.00", "serviceCharge": "0.00", "taxCode": "VAT20"}],
+            "payments": [{"code": "CARD", "netAmountWithTax": format!("{sign}14.50"), "tip": "0.00", "roundingAmount": "0.00"}]
+        })
+    }
+
+    #[test]
+    fn refunds_are_negative_and_linked_whatever_the_wire_sign() {
+        for sign in ["", "-"] {
+            let sale = to_canonical(&refund(sign)).unwrap();
+            assert_eq!(sale.kind, SaleKind::Refund);
+            assert_eq!(sale.original_sale_id.as_deref(), Some("A1"));
+            assert_eq!(sale.lines[0].quantity, "-1".parse().unwrap());
+            assert_eq!(sale.lines[0].gross, "-14.50".parse().unwrap());
+            assert_eq!(sale.payments[0].amount, "-14.50".parse().unwrap());
+        }
+    }
+
+    #[test]
+    fn cancelled_accounts_are_voids_and_bad_money_is_reported() {
+        let mut sale = refund("");
+        sale["type"] = json!("SALE");
+        sale["cancelled"] = json!(true);
+        assert_eq!(to_canonical(&sale).unwrap().kind, SaleKind::Void);
+        sale["salesLines"][0]["taxAmount"] = json!("1e3");
+        assert!(to_canonical(&sale)
+            .unwrap_err()
+            .problem
+            .contains("taxAmount"));
+        assert!(to_canonical(&json!({"type": "SALE"})).is_err());
+    }
+}
