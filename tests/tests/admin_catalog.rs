@@ -4,11 +4,7 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tillbridge_tests::{unique_company, TestEnv};
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<no error code>")
-}
+use tillbridge_tests::{error_code, unique_company, TestEnv};
 
 #[tokio::test]
 async fn storage_units_are_created_read_listed_and_updated() {
@@ -155,7 +151,7 @@ async fn pagination_returns_every_item_exactly_once() {
     for bad in ["0", "101", "abc"] {
         let (status, body) = api.get(&format!("{base}?limit={bad}")).await.unwrap();
         assert_eq!(
-            (status, code(&body)),
+            (status, error_code(&body)),
             (400, "validation_failed"),
             "limit={bad}"
         );
@@ -261,7 +257,11 @@ async fn bad_input_gets_a_4xx_with_a_stable_code_and_writes_nothing() {
     for (name, path, body, status, expected) in cases {
         let body = body.map(|(ct, bytes)| (ct, bytes.to_vec()));
         let (got, reply) = api.request(Method::POST, path, body, &[]).await.unwrap();
-        assert_eq!((got, code(&reply)), (status, expected), "{name}: {reply}");
+        assert_eq!(
+            (got, error_code(&reply)),
+            (status, expected),
+            "{name}: {reply}"
+        );
         assert!(
             reply["error"]["message"]
                 .as_str()
@@ -290,9 +290,9 @@ async fn unknown_ids_and_bad_updates_are_refused() {
         ),
     ] {
         let (status, body) = api.get(&path).await.unwrap();
-        assert_eq!((status, code(&body)), (404, expected), "{path}");
+        assert_eq!((status, error_code(&body)), (404, expected), "{path}");
         let (status, body) = api.patch(&path, &json!({"name": "x"})).await.unwrap();
-        assert_eq!((status, code(&body)), (404, expected), "PATCH {path}");
+        assert_eq!((status, error_code(&body)), (404, expected), "PATCH {path}");
     }
     let (_, created) = api
         .post(&units, &json!({"name": "Bar"}), None)
@@ -305,7 +305,7 @@ async fn unknown_ids_and_bad_updates_are_refused() {
         (json!({"nope": 1}), "validation_failed"),
     ] {
         let (status, reply) = api.patch(&item, &body).await.unwrap();
-        assert_eq!((status, code(&reply)), (400, expected), "{body}");
+        assert_eq!((status, error_code(&reply)), (400, expected), "{body}");
     }
     let (_, unchanged) = api.get(&item).await.unwrap();
     assert_eq!(unchanged, created, "refused updates change nothing");
@@ -314,17 +314,17 @@ async fn unknown_ids_and_bad_updates_are_refused() {
         .get(&format!("/v1/companies/{company}/nothing-here"))
         .await
         .unwrap();
-    assert_eq!((status, code(&body)), (404, "route_not_found"));
+    assert_eq!((status, error_code(&body)), (404, "route_not_found"));
     let (status, body) = api
         .request(Method::DELETE, &units, None, &[])
         .await
         .unwrap();
-    assert_eq!((status, code(&body)), (405, "method_not_allowed"));
+    assert_eq!((status, error_code(&body)), (405, "method_not_allowed"));
     let (status, body) = api
         .get(&format!("{units}?cursor=bm90LWEtY3Vyc29y"))
         .await
         .unwrap();
-    assert_eq!((status, code(&body)), (400, "invalid_cursor"));
+    assert_eq!((status, error_code(&body)), (400, "invalid_cursor"));
 }
 
 #[tokio::test]
@@ -372,7 +372,7 @@ async fn another_companys_objects_are_out_of_reach() {
             .await
             .unwrap();
         assert_eq!(
-            (status, code(&reply)),
+            (status, error_code(&reply)),
             (403, "unauthorized_company_access"),
             "{method} {path}"
         );
@@ -382,7 +382,10 @@ async fn another_companys_objects_are_out_of_reach() {
         .get(&format!("/v1/companies/{intruder}/storage-units/{unit_id}"))
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (404, "storage_unit_not_found"));
+    assert_eq!(
+        (status, error_code(&reply)),
+        (404, "storage_unit_not_found")
+    );
     // A cursor minted for the owner's list cannot page the intruder's.
     for i in 0..2 {
         owner_api
@@ -401,7 +404,7 @@ async fn another_companys_objects_are_out_of_reach() {
         ))
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (400, "invalid_cursor"));
+    assert_eq!((status, error_code(&reply)), (400, "invalid_cursor"));
 
     let (_, after) = owner_api.get(&owner_item).await.unwrap();
     assert_eq!(after, unit, "the owner's object is untouched");

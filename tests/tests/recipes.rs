@@ -6,11 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use tillbridge_tests::{unique_company, AdminClient, TestEnv};
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<no error code>")
-}
+use tillbridge_tests::{error_code, unique_company, AdminClient, TestEnv};
 
 fn message(body: &Value) -> &str {
     body["error"]["message"].as_str().unwrap_or("")
@@ -223,7 +219,11 @@ async fn recipes_nested_six_levels_explode_to_hand_computed_quantities() {
             ))
             .await
             .unwrap();
-        assert_eq!((status, code(&body)), (400, "validation_failed"), "{bad}");
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "validation_failed"),
+            "{bad}"
+        );
     }
 }
 
@@ -289,7 +289,11 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
     ];
     for (body, status, expected) in cases {
         let (got, reply) = api.post(&base, &body, None).await.unwrap();
-        assert_eq!((got, code(&reply)), (status, expected), "{body}: {reply}");
+        assert_eq!(
+            (got, error_code(&reply)),
+            (status, expected),
+            "{body}: {reply}"
+        );
         assert!(!message(&reply).is_empty());
     }
     let (items, _) = api.list_all(&base, 100).await.unwrap();
@@ -308,7 +312,7 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
     ] {
         let (status, reply) = api.request(method.clone(), &path, None, &[]).await.unwrap();
         assert_eq!(
-            (status, code(&reply)),
+            (status, error_code(&reply)),
             (404, "recipe_not_found"),
             "{method} {path}"
         );
@@ -317,7 +321,7 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
         .patch(&format!("{base}/nope"), &json!({"name": "x"}))
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (404, "recipe_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "recipe_not_found"));
 
     // A → B → C; making C use A closes a cycle.
     let c = recipe(
@@ -349,7 +353,11 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (422, "recipe_cycle"), "{reply}");
+    assert_eq!(
+        (status, error_code(&reply)),
+        (422, "recipe_cycle"),
+        "{reply}"
+    );
     for name in ["Crumb", "Appetiser", "Batter"] {
         assert!(message(&reply).contains(name), "{}", message(&reply));
     }
@@ -360,7 +368,11 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (422, "recipe_cycle"), "{reply}");
+    assert_eq!(
+        (status, error_code(&reply)),
+        (422, "recipe_cycle"),
+        "{reply}"
+    );
     let (_, c_after) = api.get(&format!("{base}/{c}")).await.unwrap();
     assert_eq!(c_after, c_before, "a refused PATCH changes nothing");
     let (_, a_after) = api.get(&format!("{base}/{a}")).await.unwrap();
@@ -376,7 +388,7 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (422, "invalid_trim_pct"));
+    assert_eq!((status, error_code(&reply)), (422, "invalid_trim_pct"));
     let (status, reply) = api
         .patch(
             &format!("{base}/{a}"),
@@ -384,9 +396,9 @@ async fn recipe_errors_have_stable_codes_and_statuses() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (404, "ingredient_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "ingredient_not_found"));
     let (status, reply) = api.patch(&format!("{base}/{a}"), &json!({})).await.unwrap();
-    assert_eq!((status, code(&reply)), (400, "validation_failed"));
+    assert_eq!((status, error_code(&reply)), (400, "validation_failed"));
     let (status, renamed) = api
         .patch(&format!("{base}/{a}"), &json!({"name": "Starter"}))
         .await
@@ -427,7 +439,7 @@ async fn used_ingredients_and_recipes_cannot_be_deleted_until_unused() {
     assert_eq!(flour_before["ref_count"], 1, "two lines, one user");
     let (status, reply) = delete(&api, &format!("{ingredients}/{flour}")).await;
     assert_eq!(
-        (status, code(&reply)),
+        (status, error_code(&reply)),
         (409, "ingredient_in_use"),
         "{reply}"
     );
@@ -441,7 +453,11 @@ async fn used_ingredients_and_recipes_cannot_be_deleted_until_unused() {
 
     let (_, dough_before) = api.get(&format!("{recipes}/{dough}")).await.unwrap();
     let (status, reply) = delete(&api, &format!("{recipes}/{dough}")).await;
-    assert_eq!((status, code(&reply)), (409, "recipe_in_use"), "{reply}");
+    assert_eq!(
+        (status, error_code(&reply)),
+        (409, "recipe_in_use"),
+        "{reply}"
+    );
     assert!(message(&reply).contains("Pizza"), "{}", message(&reply));
     let (_, dough_after) = api.get(&format!("{recipes}/{dough}")).await.unwrap();
     assert_eq!(dough_after, dough_before);
@@ -458,17 +474,17 @@ async fn used_ingredients_and_recipes_cannot_be_deleted_until_unused() {
     let (status, reply) = delete(&api, &format!("{recipes}/{dough}")).await;
     assert_eq!(status, 204, "{reply}");
     let (status, reply) = api.get(&format!("{recipes}/{dough}")).await.unwrap();
-    assert_eq!((status, code(&reply)), (404, "recipe_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "recipe_not_found"));
 
     let (status, reply) = delete(&api, &format!("{ingredients}/{flour}")).await;
     assert_eq!(status, 204, "{reply}");
     let (status, reply) = api.get(&format!("{ingredients}/{flour}")).await.unwrap();
-    assert_eq!((status, code(&reply)), (404, "ingredient_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "ingredient_not_found"));
     let (status, reply) = delete(&api, &format!("{ingredients}/{flour}")).await;
-    assert_eq!((status, code(&reply)), (404, "ingredient_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "ingredient_not_found"));
 
     let (status, reply) = delete(&api, &format!("{ingredients}/{salt}")).await;
-    assert_eq!((status, code(&reply)), (409, "ingredient_in_use"));
+    assert_eq!((status, error_code(&reply)), (409, "ingredient_in_use"));
     let (status, _) = delete(&api, &format!("{recipes}/{pizza}")).await;
     assert_eq!(status, 204);
     let (status, reply) = delete(&api, &format!("{ingredients}/{salt}")).await;
@@ -566,7 +582,7 @@ async fn another_companys_recipes_are_out_of_reach() {
             .await
             .unwrap();
         assert_eq!(
-            (status, code(&reply)),
+            (status, error_code(&reply)),
             (403, "unauthorized_company_access"),
             "{method} {path}"
         );
@@ -580,7 +596,7 @@ async fn another_companys_recipes_are_out_of_reach() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (404, "ingredient_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "ingredient_not_found"));
     let (status, reply) = intruder_api
         .post(
             &format!("/v1/companies/{intruder}/recipes"),
@@ -589,7 +605,7 @@ async fn another_companys_recipes_are_out_of_reach() {
         )
         .await
         .unwrap();
-    assert_eq!((status, code(&reply)), (404, "recipe_not_found"));
+    assert_eq!((status, error_code(&reply)), (404, "recipe_not_found"));
     let (status, unchanged) = owner_api.get(&format!("{recipes}/{bread}")).await.unwrap();
     assert_eq!((status, unchanged["name"].as_str()), (200, Some("Bread")));
     let (items, _) = owner_api.list_all(&recipes, 100).await.unwrap();
@@ -629,13 +645,13 @@ async fn deleting_an_ingredient_during_concurrent_recipe_creates_never_leaves_a_
             tokio::join!(futures::future::join_all(creates), remove);
         let mut made = 0;
         for (status, reply) in &created {
-            match (*status, code(reply)) {
+            match (*status, error_code(reply)) {
                 (201, _) => made += 1,
                 (404, "ingredient_not_found") => {}
                 other => panic!("unexpected create result {other:?}: {reply}"),
             }
         }
-        match (delete_status, code(&delete_reply)) {
+        match (delete_status, error_code(&delete_reply)) {
             (204, _) => {
                 deleted_rounds += 1;
                 assert_eq!(

@@ -9,7 +9,9 @@ use super::records::{self, CatalogRecord};
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
 use crate::money::{Money, Quantity};
-use crate::store::{from_item, keys, to_item, Condition, ItemStore, Key, Query, StoreError, Write};
+use crate::store::{
+    from_item, keys, query_all, to_item, Condition, ItemStore, Key, Query, StoreError, Write,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
@@ -140,27 +142,16 @@ async fn find(
     ingredient_id: &str,
     receipt_id: &str,
 ) -> Result<Option<Receipt>, AppError> {
-    let mut start = None;
-    loop {
-        let page = store
-            .query(
-                &Query::partition(partition(company_id, ingredient_id))
-                    .begins_with("RCPT#")
-                    .limit(200)
-                    .start_after(start),
-            )
-            .await?;
-        for item in page.items {
-            let receipt: Receipt = from_item(item)?;
-            if receipt.id == receipt_id {
-                return Ok(Some(receipt));
-            }
-        }
-        match page.last_key {
-            Some(key) => start = Some(key),
-            None => return Ok(None),
+    let query = Query::partition(partition(company_id, ingredient_id))
+        .begins_with("RCPT#")
+        .limit(200);
+    for item in query_all(store, query).await? {
+        let receipt: Receipt = from_item(item)?;
+        if receipt.id == receipt_id {
+            return Ok(Some(receipt));
         }
     }
+    Ok(None)
 }
 
 #[cfg(test)]

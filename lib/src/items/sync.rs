@@ -175,14 +175,12 @@ pub async fn sync(
         };
         match stored.get(item_id) {
             None => {
-                store
-                    .put(next.to_item()?, Condition::NotExists)
-                    .await
-                    .or_else(|e| match e {
-                        crate::store::StoreError::ConditionFailed => Ok(()),
-                        other => Err(other),
-                    })?;
-                summary.created += 1;
+                match store.put(next.to_item()?, Condition::NotExists).await {
+                    Ok(()) => summary.created += 1,
+                    // Created by a concurrent sync with the same facts.
+                    Err(crate::store::StoreError::ConditionFailed) => summary.unchanged += 1,
+                    Err(err) => return Err(err.into()),
+                }
             }
             Some(previous) => {
                 next.created_at = previous.created_at.clone();

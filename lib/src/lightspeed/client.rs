@@ -16,7 +16,6 @@ use super::oauth::without_url;
 use super::refresh::{refresh, RefreshContext};
 use super::settings::{AppKeys, LightspeedSettings};
 use super::vault::{self, TokenSet};
-use crate::connection::integration::{self, IntegrationStatus};
 use crate::connection::PosProduct;
 use crate::secrets::SecretVault;
 use crate::store::ItemStore;
@@ -149,21 +148,6 @@ impl LightspeedClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, LightspeedError> {
-        if let Some(current) = integration::get(
-            self.store.as_ref(),
-            &connection.company_id,
-            connection.product,
-        )
-        .await
-        .map_err(|e| LightspeedError::RefreshFailed(e.message))?
-        {
-            if current.status == IntegrationStatus::Disconnected {
-                return Err(LightspeedError::Disconnected(format!(
-                    "the {} connection of `{}` must be reauthorized",
-                    connection.product, connection.company_id
-                )));
-            }
-        }
         let mut tokens = self.current_tokens(connection).await?;
         if tokens.access_expires_at - EXPIRY_MARGIN_SECONDS <= chrono::Utc::now().timestamp() {
             tokens = self.refreshed(connection, &tokens).await?;

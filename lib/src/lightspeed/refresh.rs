@@ -71,6 +71,12 @@ pub async fn refresh(
     if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
         return Ok(tokens);
     }
+    // A revoked refresh token stays revoked: do not ask Lightspeed again until reauthorized.
+    if is_disconnected(ctx, company_id, product).await? {
+        return Err(LightspeedError::Disconnected(format!(
+            "the {product} connection of `{company_id}` must be reauthorized"
+        )));
+    }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let holder: u64 = rand_u64();
@@ -115,13 +121,7 @@ pub async fn refresh(
         if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
             return Ok(tokens);
         }
-        let current = integration::get(ctx.store, company_id, product)
-            .await
-            .map_err(store_error)?;
-        if current
-            .as_ref()
-            .is_some_and(|i| i.status == IntegrationStatus::Disconnected)
-        {
+        if is_disconnected(ctx, company_id, product).await? {
             return Err(LightspeedError::Disconnected(
                 "another worker found the refresh token revoked".into(),
             ));
@@ -132,6 +132,17 @@ pub async fn refresh(
             ));
         }
     }
+}
+
+async fn is_disconnected(
+    ctx: &RefreshContext<'_>,
+    company_id: &str,
+    product: PosProduct,
+) -> Result<bool, LightspeedError> {
+    let current = integration::get(ctx.store, company_id, product)
+        .await
+        .map_err(store_error)?;
+    Ok(current.is_some_and(|i| i.status == IntegrationStatus::Disconnected))
 }
 
 fn rand_u64() -> u64 {

@@ -9,13 +9,10 @@ use crate::api::{body, envelope};
 use crate::catalog::records::{self, CatalogRecord};
 use crate::deps::Deps;
 use crate::error::AppError;
+use crate::handlers::now;
 use crate::store::attr;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 /// The optional `Idempotency-Key` header, bounded.
 pub fn idempotency_key(request: &Request) -> Result<Option<&str>, AppError> {

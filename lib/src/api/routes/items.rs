@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{bool_filter, query_param};
@@ -20,19 +19,12 @@ use crate::mapping::record::{self as mapping, Mapping};
 use crate::mapping::setup::{self, MappingInput};
 use crate::store::{attr, from_item, Query};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SyncInput {
-    product: String,
-}
-
 pub async fn sync(
     deps: &Deps,
     request: &Request,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: SyncInput = body::json(request)?;
-    let product = PosProduct::parse(&input.product)?;
+    let product = super::sync_product(request)?;
     let summary = sync::sync(deps, company_id, product, &now()).await?;
     Ok(envelope::json(200, &summary))
 }

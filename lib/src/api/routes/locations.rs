@@ -20,12 +20,6 @@ use crate::transfer::TransferLog;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SyncInput {
-    product: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct LinkInput {
     #[serde(default)]
     storage_unit_id: Option<String>,
@@ -45,8 +39,7 @@ pub async fn sync(
     request: &Request,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: SyncInput = body::json(request)?;
-    let product = PosProduct::parse(&input.product)?;
+    let product = super::sync_product(request)?;
     let summary = sync::sync(deps, company_id, product, &now()).await?;
     Ok(envelope::json(200, &summary))
 }

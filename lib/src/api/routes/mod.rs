@@ -9,6 +9,7 @@ pub mod transfer_logs;
 
 use lambda_http::{Request, RequestExt};
 
+use crate::connection::PosProduct;
 use crate::error::AppError;
 
 /// A query-string value, if present.
@@ -29,4 +30,15 @@ pub fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppErr
             "`{name}` must be `true` or `false`, not `{other}`"
         ))),
     }
+}
+
+/// A sync request body: `{"product": "k_series" | "x_series"}`.
+pub fn sync_product(request: &Request) -> Result<PosProduct, AppError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SyncInput {
+        product: String,
+    }
+    let input: SyncInput = crate::api::body::json(request)?;
+    PosProduct::parse(&input.product)
 }
