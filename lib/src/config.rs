@@ -61,6 +61,8 @@ pub struct Config {
     pub region: Option<String>,
     pub endpoints: Endpoints,
     pub lightspeed: crate::lightspeed::LightspeedSettings,
+    pub fanout: crate::fanout::FanoutSettings,
+    pub transfer: crate::transfer::TransferSettings,
 }
 
 impl Config {
@@ -124,6 +126,8 @@ impl Config {
             region: optional(env::AWS_REGION),
             endpoints,
             lightspeed: crate::lightspeed::LightspeedSettings::from_vars(&vars),
+            fanout: crate::fanout::FanoutSettings::from_vars(&vars)?,
+            transfer: crate::transfer::TransferSettings::from_vars(&vars),
         })
     }
 }

@@ -8,6 +8,7 @@ use crate::lightspeed::LightspeedClient;
 use crate::queue::{sqs::SqsQueue, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
 use crate::store::{dynamodb::DynamoDbStore, ItemStore};
+use crate::transfer::source::{LightspeedSales, SalesSource};
 
 #[derive(Clone)]
 pub struct Deps {
@@ -18,6 +19,8 @@ pub struct Deps {
     /// One HTTP client (connection pool) for Lightspeed and the ERP.
     pub http: reqwest::Client,
     pub lightspeed: Arc<LightspeedClient>,
+    /// Where transfers read a day's sales (Lightspeed, through `lightspeed`).
+    pub sales: Arc<dyn SalesSource>,
 }
 
 impl Deps {
@@ -48,7 +51,12 @@ impl Deps {
             config.secret_prefix.clone(),
             config.app_secret_id.clone(),
         ));
+        let sales: Arc<dyn SalesSource> = Arc::new(LightspeedSales {
+            client: lightspeed.clone(),
+            store: store.clone(),
+        });
         Self {
+            sales,
             store,
             queue: Arc::new(SqsQueue::new(clients.sqs, config.queues.clone())),
             secrets,

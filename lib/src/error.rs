@@ -46,6 +46,9 @@ pub enum ErrorCode {
     ItemNotFound,
     MappingNotFound,
     LocationHasNoStorageUnit,
+    TransferInProgress,
+    MaxRetriesExhausted,
+    LedgerEntryNotFound,
     // worker messages
     InvalidMessage,
     NotImplemented,
@@ -92,6 +95,9 @@ impl ErrorCode {
             ItemNotFound => "item_not_found",
             MappingNotFound => "mapping_not_found",
             LocationHasNoStorageUnit => "location_has_no_storage_unit",
+            TransferInProgress => "transfer_in_progress",
+            MaxRetriesExhausted => "max_retries_exhausted",
+            LedgerEntryNotFound => "ledger_entry_not_found",
             InvalidMessage => "invalid_message",
             NotImplemented => "not_implemented",
             StoreUnavailable => "store_unavailable",
@@ -107,7 +113,8 @@ impl ErrorCode {
         match self {
             InvalidJson | ValidationFailed | InvalidCursor | DateRequired | InvalidDateFormat
             | InvalidMessage | InvalidState => 400,
-            LightspeedIntegrationExists | IngredientInUse | RecipeInUse => 409,
+            LightspeedIntegrationExists | IngredientInUse | RecipeInUse | TransferInProgress => 409,
+            MaxRetriesExhausted => 502,
             LightspeedOauthExchangeFailed | LightspeedApiError => 502,
             LightspeedNotConfigured => 503,
             LightspeedAuthFailed => 424,
@@ -121,7 +128,7 @@ impl ErrorCode {
             UnauthorizedCompanyAccess => 403,
             RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
             | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
-            | MappingNotFound => 404,
+            | MappingNotFound | LedgerEntryNotFound => 404,
             MethodNotAllowed => 405,
             UnsupportedMediaType => 415,
             NotImplemented => 501,
@@ -135,6 +142,7 @@ impl ErrorCode {
         matches!(
             self,
             ErrorCode::StoreUnavailable
+                | ErrorCode::TransferInProgress
                 | ErrorCode::QueueUnavailable
                 | ErrorCode::SecretsUnavailable
                 | ErrorCode::Internal

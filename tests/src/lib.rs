@@ -10,6 +10,9 @@ use tillbridge::lightspeed::settings::KAuthVersion;
 pub use tillbridge_local::admin_client::AdminClient;
 use tillbridge_local::{ensure_up, HostOptions, LocalHost, LocalStack};
 
+pub mod failing_store;
+pub mod fixture;
+
 pub struct TestEnv {
     pub stack: LocalStack,
     pub host: LocalHost,
@@ -40,6 +43,15 @@ impl TestEnv {
         extra: Vec<(String, String)>,
     ) -> Self {
         Self::start(false, Some((config, auth)), extra).await
+    }
+
+    /// As [`Self::with_lightspeed_env`], with the queue workers running.
+    pub async fn with_lightspeed_workers_env(
+        config: SimConfig,
+        auth: KAuthVersion,
+        extra: Vec<(String, String)>,
+    ) -> Self {
+        Self::start(true, Some((config, auth)), extra).await
     }
 
     async fn start(

@@ -51,7 +51,10 @@ async fn transfer_logs_page_newest_date_first() {
             success: false,
             no_data: false,
             ledger_ids: Vec::new(),
+            force_refresh: false,
+            stats: None,
             error: None,
+            retry: None,
             requested_at: format!("2026-11-0{day}T05:00:00Z"),
             finished_at: format!("2026-11-0{day}T05:00:01Z"),
         };

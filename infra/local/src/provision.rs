@@ -16,8 +16,12 @@ use crate::{Error, LOCAL_STACK_NAME};
 /// Parameter values the local stack uses instead of the template defaults, as a deploy
 /// would with `--parameter-overrides`: short visibility and few receives so retries and
 /// dead-lettering happen in seconds, not minutes.
-pub const LOCAL_PARAMETER_OVERRIDES: [(&str, &str); 2] =
-    [("QueueVisibilityTimeout", "5"), ("MaxReceiveCount", "3")];
+pub const LOCAL_PARAMETER_OVERRIDES: [(&str, &str); 3] = [
+    ("QueueVisibilityTimeout", "5"),
+    ("MaxReceiveCount", "3"),
+    // Seconds instead of 30/60/120 so the retry path runs in tests.
+    ("TransferRetryDelays", "1,2,3"),
+];
 
 pub const LOCAL_REGION: &str = "us-east-1";
 pub const LOCAL_ACCOUNT: &str = "123456789012";
@@ -69,6 +73,8 @@ impl Clients {
                 secrets: Some(endpoints.moto.clone()),
             },
             lightspeed: tillbridge::lightspeed::LightspeedSettings::from_vars(&HashMap::new()),
+            transfer: Default::default(),
+            fanout: Default::default(),
         };
         let clients = tillbridge::aws::clients(&config).await;
         Self {

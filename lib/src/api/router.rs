@@ -9,7 +9,8 @@ use tracing::Instrument;
 use super::auth::Caller;
 use super::envelope;
 use super::routes::{
-    alerts, catalog, integrations, items, locations, receipts, recipes, transfer_logs,
+    alerts, catalog, integrations, items, ledger, locations, receipts, recipes, transfer_logs,
+    transfers,
 };
 use crate::catalog::{Ingredient, Recipe, StorageUnit};
 use crate::deps::Deps;
@@ -27,6 +28,9 @@ enum Route {
     Ingredients,
     Ingredient,
     TransferLogs,
+    Transfers,
+    Ledger,
+    LedgerEntry,
     Alerts,
     AlertAcknowledge,
     Receipts,
@@ -91,6 +95,12 @@ const ROUTES: &[(&str, Route)] = &[
         "/v1/companies/{company_id}/locations/{id}/transfer-logs",
         Route::TransferLogs,
     ),
+    (
+        "/v1/companies/{company_id}/locations/{id}/transfers",
+        Route::Transfers,
+    ),
+    ("/v1/companies/{company_id}/ledger", Route::Ledger),
+    ("/v1/companies/{company_id}/ledger/{id}", Route::LedgerEntry),
     ("/v1/companies/{company_id}/items", Route::Items),
     ("/v1/companies/{company_id}/items/sync", Route::ItemSync),
     (
@@ -262,6 +272,11 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         (Route::TransferLogs, &Method::GET) => {
             transfer_logs::list(deps, request, &company_id, &id).await
         }
+        (Route::Transfers, &Method::POST) => {
+            transfers::start(deps, request, &company_id, &id).await
+        }
+        (Route::Ledger, &Method::GET) => ledger::list(deps, request, &company_id).await,
+        (Route::LedgerEntry, &Method::GET) => ledger::get(deps, &company_id, &id).await,
         (Route::Receipts, &Method::GET) => receipts::list(deps, request, &company_id, &id).await,
         (Route::Receipts, &Method::POST) => receipts::create(deps, request, &company_id, &id).await,
         (Route::Integrations, &Method::GET) => integrations::list(deps, &company_id).await,

@@ -57,6 +57,30 @@ pub fn explode<'a, F>(
 where
     F: Fn(&str) -> Option<&'a [Line]>,
 {
+    Ok(explode_exact(recipe_id, quantity, lines_of)?
+        .into_iter()
+        .map(|(id, q)| {
+            (
+                id,
+                Quantity(q.round_dp_with_strategy(
+                    QUANTITY_DECIMALS,
+                    RoundingStrategy::MidpointNearestEven,
+                )),
+            )
+        })
+        .collect())
+}
+
+/// Like [`explode`] but unrounded, for callers that sum many explosions and round once
+/// (the transfer engine rounds each ledger entry, not each sales line).
+pub fn explode_exact<'a, F>(
+    recipe_id: &str,
+    quantity: Quantity,
+    lines_of: F,
+) -> Result<BTreeMap<String, Decimal>, ExplodeError>
+where
+    F: Fn(&str) -> Option<&'a [Line]>,
+{
     enum Step {
         Enter(String, Decimal),
         Leave(String),
@@ -95,18 +119,7 @@ where
             }
         }
     }
-    Ok(totals
-        .into_iter()
-        .map(|(id, q)| {
-            (
-                id,
-                Quantity(q.round_dp_with_strategy(
-                    QUANTITY_DECIMALS,
-                    RoundingStrategy::MidpointNearestEven,
-                )),
-            )
-        })
-        .collect())
+    Ok(totals)
 }
 
 /// The first cycle reachable from `recipe_id`, if any (save-time check).

@@ -515,7 +515,8 @@ async fn load_reachable(
     Ok(book)
 }
 
-fn explode_lines(book: &HashMap<String, Recipe>) -> HashMap<String, Vec<Line>> {
+/// Every recipe's lines in the explosion's terms, keyed by recipe id.
+pub fn explode_lines(book: &HashMap<String, Recipe>) -> HashMap<String, Vec<Line>> {
     book.iter()
         .map(|(id, r)| {
             (

@@ -1,6 +1,7 @@
 //! One handler per Lambda function. Each parses its event, calls one use case and maps
 //! errors; the function crates' `main` only builds [`crate::Deps`] and runs these.
 
+pub mod daily_fanout;
 pub mod oauth_callback;
 pub mod pending;
 pub mod transfer_worker;

@@ -5,7 +5,7 @@ use lambda_runtime::LambdaEvent;
 
 use super::now;
 use crate::deps::Deps;
-use crate::transfer::run::{run, Outcome};
+use crate::transfer::run::{run, Outcome, TransferContext};
 use crate::transfer::TransferRequest;
 use crate::worker::batch::parse_body;
 use crate::worker::{process_batch, RecordOutcome};
@@ -22,7 +22,13 @@ pub async fn handle(
             Ok(request) => request,
             Err(err) => return RecordOutcome::Retry(err),
         };
-        match run(deps.store.as_ref(), &request, &now()).await {
+        let ctx = TransferContext {
+            store: deps.store.as_ref(),
+            queue: deps.queue.as_ref(),
+            sales: deps.sales.as_ref(),
+            settings: &deps.config.transfer,
+        };
+        match run(&ctx, &request, &now()).await {
             Ok(Outcome::Logged(log)) => {
                 tracing::info!(log_id = log.log_id, status = ?log.status, "transfer attempt logged");
                 RecordOutcome::Done

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -22,7 +21,6 @@ use crate::store::ItemStore;
 
 /// Refresh this long before the access token's stated expiry.
 const EXPIRY_MARGIN_SECONDS: i64 = 60;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which integration a request is made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +181,7 @@ impl LightspeedClient {
             .get(format!("{base}{path}"))
             .query(query)
             .bearer_auth(&tokens.access_token)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(self.settings.request_timeout)
             .send()
             .await
             .map_err(|e| LightspeedError::Retryable {

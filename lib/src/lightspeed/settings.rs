@@ -16,7 +16,11 @@ pub mod env {
     pub const X_API_BASE: &str = "LIGHTSPEED_X_API_BASE";
     pub const OAUTH_REDIRECT_URI: &str = "OAUTH_REDIRECT_URI";
     pub const OAUTH_RESULT_URL: &str = "OAUTH_RESULT_URL";
+    pub const REQUEST_TIMEOUT_MS: &str = "LIGHTSPEED_REQUEST_TIMEOUT_MS";
 }
+
+/// How long one Lightspeed API request may take before it counts as a (retryable) timeout.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 
 /// K-Series has two authorization servers; new API clients are V2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,7 @@ pub struct LightspeedSettings {
     pub redirect_uri: Option<String>,
     /// Where the callback sends the browser afterwards; defaults to `/oauth/result` beside it.
     pub result_url: Option<String>,
+    pub request_timeout: std::time::Duration,
 }
 
 impl LightspeedSettings {
@@ -75,6 +80,12 @@ impl LightspeedSettings {
             ),
             redirect_uri: optional(env::OAUTH_REDIRECT_URI),
             result_url: optional(env::OAUTH_RESULT_URL),
+            request_timeout: std::time::Duration::from_millis(
+                optional(env::REQUEST_TIMEOUT_MS)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .filter(|ms| *ms > 0)
+                    .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS),
+            ),
         }
     }
 

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::money::Quantity;
 use crate::store::{from_item, keys, query_all, ItemStore, Key, Query};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     Ingredient,

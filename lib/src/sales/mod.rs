@@ -2,6 +2,9 @@
 //! journals and reconciliation see one shape whatever the POS.
 
 pub mod canonical;
+pub mod fetch;
 pub mod kseries;
+pub mod xseries;
 
 pub use canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, DayTotals, SaleKind};
+pub use fetch::FetchedDay;

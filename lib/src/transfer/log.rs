@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::request::TransferRequest;
+use super::stats::TransferStats;
 use crate::store::{attr, keys, to_item, Item, Key, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,9 +33,22 @@ pub struct TransferLog {
     pub success: bool,
     pub no_data: bool,
     pub ledger_ids: Vec<String>,
+    #[serde(default)]
+    pub force_refresh: bool,
+    #[serde(default)]
+    pub stats: Option<TransferStats>,
     pub error: Option<LogError>,
+    /// When a retryable failure sent the request back to the queue: the next attempt.
+    #[serde(default)]
+    pub retry: Option<RetryScheduled>,
     pub requested_at: String,
     pub finished_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryScheduled {
+    pub attempt: u32,
+    pub delay_seconds: u64,
 }
 
 impl TransferLog {
@@ -50,6 +64,17 @@ impl TransferLog {
             &self.date,
             &self.requested_at,
             &self.log_id,
+        )
+    }
+
+    /// Where the log of `request`'s attempt is (or will be) stored.
+    pub fn key_for(request: &TransferRequest) -> Key {
+        keys::transfer_log(
+            &request.company_id,
+            &request.location_id,
+            request.business_date.as_deref().unwrap_or_default(),
+            &request.requested_at,
+            &Self::id_for(request),
         )
     }
 

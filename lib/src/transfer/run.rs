@@ -1,10 +1,18 @@
-//! The transfer worker's use case for one request. Today it validates the request, checks
-//! the location, and records the attempt; the sales engine extends the success path.
+//! The transfer use case for one queue message: run the engine, log the attempt, and on a
+//! transient Lightspeed failure send the request back with the next attempt number and
+//! delay, until the retries are used up (`max_retries_exhausted`, with an alert).
 
-use super::log::{LogError, TransferLog, TransferStatus};
+use super::engine::{Engine, Failure, Job, Posted};
+use super::location_stats;
+use super::log::{LogError, RetryScheduled, TransferLog, TransferStatus};
 use super::request::TransferRequest;
+use super::settings::TransferSettings;
+use super::source::SalesSource;
+use crate::alerts;
 use crate::error::{AppError, ErrorCode};
-use crate::store::{keys, Condition, ItemStore, StoreError};
+use crate::lightspeed::LightspeedError;
+use crate::queue::{MessageQueue, OutboundMessage, QueueName};
+use crate::store::{Condition, ItemStore, StoreError};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -14,25 +22,73 @@ pub enum Outcome {
     AlreadyLogged(String),
 }
 
-/// Runs one request. `Err` means the message itself is unusable or the store failed
-/// (the caller lets SQS retry, then dead-letter it); everything else is logged.
+pub struct TransferContext<'a> {
+    pub store: &'a dyn ItemStore,
+    pub queue: &'a dyn MessageQueue,
+    pub sales: &'a dyn SalesSource,
+    pub settings: &'a TransferSettings,
+}
+
+/// The alert subject of a location-day.
+fn subject(request: &TransferRequest) -> String {
+    format!(
+        "{}:{}",
+        request.location_id,
+        request.business_date.as_deref().unwrap_or_default()
+    )
+}
+
+fn lightspeed_error(err: &LightspeedError) -> AppError {
+    match err {
+        LightspeedError::Disconnected(_)
+        | LightspeedError::NotConnected(_)
+        | LightspeedError::Forbidden(_) => {
+            AppError::new(ErrorCode::LightspeedAuthFailed, err.to_string())
+        }
+        _ => AppError::new(ErrorCode::LightspeedApiError, err.to_string()),
+    }
+}
+
+/// Runs one request. `Err` means the message goes back to the queue unchanged (unusable
+/// ids, or our own infrastructure failed); everything else is logged.
 pub async fn run(
-    store: &dyn ItemStore,
+    ctx: &TransferContext<'_>,
     request: &TransferRequest,
     now: &str,
 ) -> Result<Outcome, AppError> {
     request.check_ids()?;
-    let result = check(store, request).await;
-    let failure = match result {
-        Ok(()) => AppError::new(
-            ErrorCode::NotImplemented,
-            "the sales engine is not available in this version; the request was recorded",
-        ),
-        Err(err) if err.code.is_retryable() => return Err(err),
-        Err(err) => err,
+    let log_id = TransferLog::id_for(request);
+    if ctx
+        .store
+        .get(&TransferLog::key_for(request))
+        .await?
+        .is_some()
+    {
+        return Ok(Outcome::AlreadyLogged(log_id));
+    }
+    let result = match request.business_date() {
+        Err(err) => Err(Failure::Final(err)),
+        Ok(date) => {
+            let engine = Engine {
+                store: ctx.store,
+                sales: ctx.sales,
+                settings: ctx.settings,
+            };
+            engine
+                .transfer(&Job {
+                    company_id: &request.company_id,
+                    location_id: &request.location_id,
+                    date,
+                    force_refresh: request.force_refresh,
+                    log_id: &log_id,
+                    request_uuid: &request.request_uuid,
+                    now,
+                })
+                .await
+        }
     };
-    let log = TransferLog {
-        log_id: TransferLog::id_for(request),
+    let mut log = TransferLog {
+        log_id: log_id.clone(),
         request_uuid: request.request_uuid.clone(),
         attempt: request.attempt,
         company_id: request.company_id.clone(),
@@ -42,33 +98,129 @@ pub async fn run(
         success: false,
         no_data: false,
         ledger_ids: Vec::new(),
-        error: Some(LogError {
-            code: failure.code.as_str().to_string(),
-            message: failure.message,
-        }),
+        force_refresh: request.force_refresh,
+        stats: None,
+        error: None,
+        retry: None,
         requested_at: request.requested_at.clone(),
         finished_at: now.to_string(),
     };
-    match store.put(log.to_item()?, Condition::NotExists).await {
-        Ok(()) => Ok(Outcome::Logged(Box::new(log))),
-        Err(StoreError::ConditionFailed) => Ok(Outcome::AlreadyLogged(log.log_id)),
-        Err(err) => Err(err.into()),
+    let mut exhausted = false;
+    match result {
+        Ok(Posted {
+            no_data,
+            ledger_ids,
+            stats,
+        }) => {
+            log.status = if no_data && ledger_ids.is_empty() {
+                TransferStatus::NoData
+            } else {
+                TransferStatus::Success
+            };
+            log.success = true;
+            log.no_data = no_data;
+            log.ledger_ids = ledger_ids;
+            log.stats = Some(stats);
+        }
+        Err(Failure::Infrastructure(err)) => return Err(err),
+        Err(Failure::Final(err)) => {
+            log.error = Some(LogError {
+                code: err.code.as_str().into(),
+                message: err.message,
+            });
+        }
+        Err(Failure::Lightspeed(err)) => {
+            let retry_after = match &err {
+                LightspeedError::Retryable { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let delay = err
+                .is_retryable()
+                .then(|| ctx.settings.delay_after(request.attempt, retry_after))
+                .flatten();
+            let base = lightspeed_error(&err);
+            match delay {
+                Some(delay) => {
+                    let next = TransferRequest {
+                        attempt: request.attempt + 1,
+                        ..request.clone()
+                    };
+                    // Sent before the log is written: a crash in between repeats this
+                    // attempt (and re-sends), never loses the retry.
+                    ctx.queue
+                        .send(
+                            QueueName::Transfer,
+                            OutboundMessage {
+                                body: serde_json::to_string(&next).map_err(|e| {
+                                    AppError::new(ErrorCode::Internal, e.to_string())
+                                })?,
+                                delay_seconds: delay.as_secs() as u32,
+                                correlation_id: request.request_uuid.clone(),
+                            },
+                        )
+                        .await?;
+                    tracing::warn!(attempt = request.attempt, next_attempt = next.attempt, delay_seconds = delay.as_secs(), error = %err, "transfer retry scheduled");
+                    log.retry = Some(RetryScheduled {
+                        attempt: next.attempt,
+                        delay_seconds: delay.as_secs(),
+                    });
+                    log.error = Some(LogError {
+                        code: base.code.as_str().into(),
+                        message: base.message,
+                    });
+                }
+                None if err.is_retryable() => {
+                    exhausted = true;
+                    log.error = Some(LogError {
+                        code: ErrorCode::MaxRetriesExhausted.as_str().into(),
+                        message: format!(
+                            "gave up after {} attempts; last error: {}",
+                            request.attempt, base.message
+                        ),
+                    });
+                }
+                None => {
+                    log.error = Some(LogError {
+                        code: base.code.as_str().into(),
+                        message: base.message,
+                    });
+                }
+            }
+        }
     }
-}
-
-async fn check(store: &dyn ItemStore, request: &TransferRequest) -> Result<(), AppError> {
-    let date = request.business_date()?;
-    let location = store
-        .get(&keys::location(&request.company_id, &request.location_id))
-        .await?;
-    if location.is_none() {
-        return Err(AppError::new(
-            ErrorCode::LocationNotFound,
-            format!(
-                "location `{}` is not synced for company `{}`; sync locations, then transfer {date} again",
-                request.location_id, request.company_id
+    match ctx.store.put(log.to_item()?, Condition::NotExists).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => return Ok(Outcome::AlreadyLogged(log_id)),
+        Err(err) => return Err(err.into()),
+    }
+    location_stats::record(ctx.store, &log).await?;
+    if exhausted {
+        let message = log
+            .error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        alerts::raise(
+            ctx.store,
+            &request.company_id,
+            ErrorCode::MaxRetriesExhausted.as_str(),
+            &subject(request),
+            &format!(
+                "transfer of {} failed for good: {message}",
+                subject(request)
             ),
-        ));
+            now,
+        )
+        .await?;
+    } else if log.success {
+        alerts::resolve(
+            ctx.store,
+            &request.company_id,
+            ErrorCode::MaxRetriesExhausted.as_str(),
+            &subject(request),
+            now,
+        )
+        .await?;
     }
-    Ok(())
+    Ok(Outcome::Logged(Box::new(log)))
 }

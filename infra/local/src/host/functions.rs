@@ -42,12 +42,12 @@ pub async fn queue(
 
 pub async fn scheduled(
     binary: &str,
-    _deps: &Deps,
+    deps: &Deps,
     event: EventBridgeEvent,
 ) -> Result<(), InvokeError> {
     let event = LambdaEvent::new(event, Default::default());
     match binary {
-        "daily-fanout" => handlers::pending::scheduled("daily-fanout", event).await,
+        "daily-fanout" => handlers::daily_fanout::handle(deps, event).await,
         "reconcile" => handlers::pending::scheduled("reconcile", event).await,
         other => Err(format!("{other} is not a scheduled function").into()),
     }

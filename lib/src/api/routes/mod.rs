@@ -2,10 +2,12 @@ pub mod alerts;
 pub mod catalog;
 pub mod integrations;
 pub mod items;
+pub mod ledger;
 pub mod locations;
 pub mod receipts;
 pub mod recipes;
 pub mod transfer_logs;
+pub mod transfers;
 
 use lambda_http::{Request, RequestExt};
 

@@ -1,0 +1,106 @@
+//! Ledger queries: `GET /ledger` with exactly one selection (storage unit, ingredient,
+//! transfer log, or sales line), and `GET /ledger/{id}` with the lines that fed the entry.
+
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use super::query_param;
+use crate::api::envelope;
+use crate::api::pagination::{self, PageBody};
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::ids;
+use crate::ledger::query::{self, parse_date, Selection};
+
+fn valid_id(field: &str, value: String) -> Result<String, AppError> {
+    if ids::is_valid_id(&value) {
+        Ok(value)
+    } else {
+        Err(AppError::validation(format!("`{field}` is malformed")))
+    }
+}
+
+pub async fn list(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let param = |name: &str| query_param(request, name);
+    let from = parse_date("from", param("from").as_deref())?;
+    let to = parse_date("to", param("to").as_deref())?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(AppError::validation("`from` is after `to`"));
+        }
+    }
+    if let Some(line) = param("sales_line") {
+        let location = param("location_id")
+            .ok_or_else(|| AppError::validation("`sales_line` needs `location_id` and `date`"))?;
+        let date = parse_date("date", param("date").as_deref())?.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::DateRequired,
+                "`sales_line` needs `date` (YYYY-MM-DD)",
+            )
+        })?;
+        let entries =
+            query::by_sales_line(deps.store.as_ref(), company_id, &location, date, &line).await?;
+        return Ok(envelope::json(
+            200,
+            &PageBody {
+                items: entries,
+                next_cursor: None,
+            },
+        ));
+    }
+    let selections: Vec<Selection> = [
+        param("storage_unit_id").map(|id| {
+            valid_id("storage_unit_id", id).map(|id| Selection::StorageUnit { id, from, to })
+        }),
+        param("ingredient_id").map(|id| {
+            valid_id("ingredient_id", id).map(|id| Selection::Ingredient { id, from, to })
+        }),
+        param("transfer_log_id")
+            .map(|id| valid_id("transfer_log_id", id).map(Selection::TransferLog)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Result<_, _>>()?;
+    let [selection] = selections.as_slice() else {
+        return Err(AppError::validation(
+            "give exactly one of `storage_unit_id`, `ingredient_id`, `transfer_log_id`, or `sales_line` (with `location_id` and `date`)",
+        ));
+    };
+    let limit = pagination::limit(param("limit").as_deref())?;
+    let (q, cursor_attr) = selection.query(company_id);
+    let cursor = pagination::decode_cursor(param("cursor").as_deref(), cursor_attr, &q.pk)?;
+    let (entries, page) =
+        query::list(deps.store.as_ref(), company_id, selection, limit, cursor).await?;
+    Ok(envelope::json(
+        200,
+        &PageBody {
+            items: entries,
+            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
+        },
+    ))
+}
+
+pub async fn get(
+    deps: &Deps,
+    company_id: &str,
+    entry_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let entry = query::get(deps.store.as_ref(), company_id, entry_id).await?;
+    let lines = query::lines_of_day(
+        deps.store.as_ref(),
+        company_id,
+        &entry.location_id,
+        &entry.business_date,
+        |_, entries| entries.iter().any(|e| e == entry_id),
+        Some(&entry.ingredient_id),
+    )
+    .await?;
+    Ok(envelope::json(
+        200,
+        &json!({ "entry": entry, "source_lines": lines }),
+    ))
+}

@@ -1,0 +1,118 @@
+//! Manual transfer of one location and business date (SPEC C5): force refresh by default,
+//! run now and answer with the result, or `"async": true` to queue it.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::envelope;
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::handlers::now;
+use crate::queue::{OutboundMessage, QueueName};
+use crate::transfer::run::{run, Outcome, TransferContext};
+use crate::transfer::{TransferLog, TransferRequest};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualTransfer {
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default = "yes")]
+    force_refresh: bool,
+    #[serde(default, rename = "async")]
+    queued: bool,
+}
+
+/// The codes a transfer attempt can end with (their HTTP status answers a manual run).
+const TRANSFER_ERRORS: [ErrorCode; 7] = [
+    ErrorCode::DateRequired,
+    ErrorCode::InvalidDateFormat,
+    ErrorCode::LocationNotFound,
+    ErrorCode::StorageUnitRequired,
+    ErrorCode::LocationHasNoStorageUnit,
+    ErrorCode::LightspeedAuthFailed,
+    ErrorCode::MaxRetriesExhausted,
+];
+
+fn yes() -> bool {
+    true
+}
+
+/// The result fields of SPEC C5 from an attempt's log.
+pub fn result(log: &TransferLog) -> serde_json::Value {
+    json!({
+        "date": log.date,
+        "success": log.success,
+        "no_data": log.no_data,
+        "log_id": log.log_id,
+        "request_uuid": log.request_uuid,
+        "attempt": log.attempt,
+        "status": log.status,
+        "ledger_ids": log.ledger_ids,
+        "stats": log.stats,
+        "error": log.error,
+        "retry": log.retry,
+    })
+}
+
+pub async fn start(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: ManualTransfer = crate::api::body::json(request)?;
+    let transfer = TransferRequest {
+        request_uuid: uuid::Uuid::new_v4().to_string(),
+        company_id: company_id.to_string(),
+        location_id: location_id.to_string(),
+        business_date: input.date,
+        attempt: 1,
+        force_refresh: input.force_refresh,
+        requested_at: now(),
+    };
+    transfer.business_date()?;
+    crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
+    if input.queued {
+        deps.queue
+            .send(
+                QueueName::Transfer,
+                OutboundMessage {
+                    body: serde_json::to_string(&transfer)
+                        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
+                    delay_seconds: 0,
+                    correlation_id: transfer.request_uuid.clone(),
+                },
+            )
+            .await?;
+        return Ok(envelope::json(
+            202,
+            &json!({"request_uuid": transfer.request_uuid, "log_id": TransferLog::id_for(&transfer), "queued": true}),
+        ));
+    }
+    let ctx = TransferContext {
+        store: deps.store.as_ref(),
+        queue: deps.queue.as_ref(),
+        sales: deps.sales.as_ref(),
+        settings: &deps.config.transfer,
+    };
+    match run(&ctx, &transfer, &now()).await? {
+        Outcome::Logged(log) => {
+            let status = match (&log.error, &log.retry) {
+                (None, _) => 200,
+                (Some(_), Some(_)) => 202,
+                (Some(error), None) => TRANSFER_ERRORS
+                    .into_iter()
+                    .find(|c| c.as_str() == error.code)
+                    .map(ErrorCode::http_status)
+                    .unwrap_or(500),
+            };
+            Ok(envelope::json(status, &result(&log)))
+        }
+        Outcome::AlreadyLogged(log_id) => Err(AppError::new(
+            ErrorCode::Internal,
+            format!("transfer {log_id} was logged by another process"),
+        )),
+    }
+}

@@ -1,0 +1,832 @@
+//! From a day's sales to ledger entries (pure). Every sales line that counts is matched to
+//! its mapping, exploded into ingredient quantities and summed per (ingredient, stream):
+//! that is what the ledger of the day *should* hold. Comparing it with what *is* posted
+//! gives the new entries: the first posting, then corrections for late sales, edits, voids
+//! and mapping changes. Running it again on the same data gives nothing new, which is what
+//! makes repeated and concurrent transfers safe.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use super::entry::{
+    entry_id, group, EntryReason, EntryType, LedgerEntry, Stream, MONEY_DECIMALS, QUANTITY_DECIMALS,
+};
+use crate::catalog::explode::{explode_exact, ExplodeError, Line};
+use crate::mapping::matching::MappingIndex;
+use crate::mapping::record::{Mapping, TargetKind};
+use crate::money::{Money, Quantity};
+use crate::sales::{CanonicalSale, SaleKind};
+
+/// What the derivation needs of the company's catalogue.
+pub struct Catalogue {
+    pub mappings: MappingIndex<Mapping>,
+    /// Recipe id → its lines.
+    pub recipes: HashMap<String, Vec<Line>>,
+    /// Ingredient id → weighted average cost (unrounded).
+    pub costs: HashMap<String, Money>,
+}
+
+/// One ingredient quantity a line feeds (unrounded; rounding happens per entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    pub ingredient_id: String,
+    pub stream: Stream,
+    pub quantity: Quantity,
+}
+
+/// What the ledger knows about one sales line: what it feeds and the entries it fed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineState {
+    pub contributions: Vec<Contribution>,
+    pub entries: Vec<String>,
+}
+
+/// The previous completed run of the same day and storage unit.
+#[derive(Debug, Clone, Default)]
+pub struct Prior {
+    /// Line key → state, as the previous run left it.
+    pub lines: HashMap<String, LineState>,
+    /// Group → number of revisions posted when the previous run completed.
+    pub revisions: BTreeMap<String, u32>,
+}
+
+pub struct DayInput<'a> {
+    pub company_id: &'a str,
+    pub storage_unit_id: &'a str,
+    pub location_id: &'a str,
+    pub business_date: &'a str,
+    pub sales: &'a [CanonicalSale],
+    pub catalogue: &'a Catalogue,
+    /// Entries already in the ledger for this storage unit, location and day.
+    pub posted: &'a [LedgerEntry],
+    pub prior: &'a Prior,
+    pub transfer_log_id: &'a str,
+    pub request_uuid: &'a str,
+    pub now: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    MissingName,
+    ZeroQuantity,
+    NegativeQuantity,
+    Unmapped,
+    UnresolvedTarget,
+    AlreadyPosted,
+    NotASale,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DerivedStats {
+    /// Sales and refunds (voids and other accounts are not counted).
+    pub sales_count: usize,
+    pub lines_total: usize,
+    pub lines_processed: usize,
+    pub lines_skipped: usize,
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Line × ingredient quantities computed (the engine's unit of work).
+    pub deductions: usize,
+    pub exceptions: Vec<String>,
+    /// Unmapped POS names with the quantity sold, largest first in [`Self::unmapped_ranked`].
+    pub unmapped: BTreeMap<String, Quantity>,
+    /// `recipe:<id>` / `ingredient:<id>` → lines mapped to it.
+    pub recipes_used: BTreeMap<String, usize>,
+}
+
+impl DerivedStats {
+    pub fn unmapped_ranked(&self) -> Vec<(String, Quantity)> {
+        let mut ranked: Vec<(String, Quantity)> =
+            self.unmapped.iter().map(|(n, q)| (n.clone(), *q)).collect();
+        ranked.sort_by(|a, b| {
+            b.1.value()
+                .abs()
+                .cmp(&a.1.value().abs())
+                .then(a.0.cmp(&b.0))
+        });
+        ranked
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    pub new_entries: Vec<LedgerEntry>,
+    /// Line key → state after this run (lines that feed or fed something).
+    pub lines: HashMap<String, LineState>,
+    /// Group → revisions posted once the new entries are written.
+    pub revisions: BTreeMap<String, u32>,
+    pub stats: DerivedStats,
+}
+
+/// `{sale_id}/{line_id}`: how a sales line is named in the cache and the API.
+pub fn line_key(sale_id: &str, line_id: &str) -> String {
+    format!("{sale_id}/{line_id}")
+}
+
+fn round(value: Decimal, decimals: u32) -> Decimal {
+    value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointNearestEven)
+}
+
+/// Ingredient quantities per unit of a target, or the exception that prevents them.
+type PerUnit = Result<Vec<(String, Decimal)>, String>;
+
+/// Ingredient quantities per unit of a mapping's target, memoised per target.
+struct Factors<'a> {
+    catalogue: &'a Catalogue,
+    memo: HashMap<(TargetKind, String), PerUnit>,
+}
+
+impl Factors<'_> {
+    fn of(&mut self, kind: TargetKind, id: &str) -> &PerUnit {
+        let catalogue = self.catalogue;
+        self.memo
+            .entry((kind, id.to_string()))
+            .or_insert_with(|| match kind {
+                TargetKind::Ingredient => Ok(vec![(id.to_string(), Decimal::ONE)]),
+                TargetKind::Recipe => explode_exact(id, Quantity(Decimal::ONE), |r| {
+                    catalogue.recipes.get(r).map(Vec::as_slice)
+                })
+                .map(|totals| totals.into_iter().collect())
+                .map_err(|err| match err {
+                    ExplodeError::Cycle(path) => format!("recipe_cycle:{}", path.join("→")),
+                    ExplodeError::InvalidTrim(_) => format!("invalid_trim_pct:{id}"),
+                    ExplodeError::RecipeNotFound(missing) => {
+                        format!("recipe_not_found:{missing}")
+                    }
+                }),
+            })
+    }
+}
+
+struct Group {
+    desired: Decimal,
+    original_sales: BTreeSet<String>,
+}
+
+/// Derives the day's new entries and line states. See the module comment.
+pub fn derive(input: &DayInput) -> Derived {
+    let mut stats = DerivedStats::default();
+    let mut factors = Factors {
+        catalogue: input.catalogue,
+        memo: HashMap::new(),
+    };
+    let mut exceptions: BTreeSet<String> = BTreeSet::new();
+    let mut groups: BTreeMap<(String, Stream), Group> = BTreeMap::new();
+    // Line key → contributions now (only lines that feed something).
+    let mut current: Vec<(String, Vec<Contribution>)> = Vec::new();
+    let mut seen_keys: HashMap<String, usize> = HashMap::new();
+
+    for sale in input.sales {
+        if sale.counts() {
+            stats.sales_count += 1;
+        }
+        let stream = match sale.kind {
+            SaleKind::Sale => Some(Stream::Sales),
+            SaleKind::Refund => Some(Stream::Refunds),
+            _ => None,
+        };
+        for line in &sale.lines {
+            stats.lines_total += 1;
+            let mut key = line_key(&sale.sale_id, &line.line_id);
+            let repeat = seen_keys.entry(key.clone()).or_insert(0);
+            *repeat += 1;
+            if *repeat > 1 {
+                key = format!("{key}#{repeat}");
+            }
+            let skip = |stats: &mut DerivedStats, reason| {
+                *stats.skipped.entry(reason).or_insert(0) += 1;
+            };
+            let Some(stream) = stream else {
+                skip(&mut stats, SkipReason::NotASale);
+                current.push((key, Vec::new()));
+                continue;
+            };
+            let quantity = line.quantity.value();
+            let name = line.item.name.trim();
+            let wrong_sign = match stream {
+                Stream::Sales => quantity < Decimal::ZERO,
+                Stream::Refunds => quantity > Decimal::ZERO,
+            };
+            let reason = if name.is_empty() {
+                Some(SkipReason::MissingName)
+            } else if quantity.is_zero() {
+                Some(SkipReason::ZeroQuantity)
+            } else if wrong_sign {
+                Some(SkipReason::NegativeQuantity)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                skip(&mut stats, reason);
+                current.push((key, Vec::new()));
+                continue;
+            }
+            let Some((mapped, _)) = input.catalogue.mappings.find(&line.item) else {
+                skip(&mut stats, SkipReason::Unmapped);
+                exceptions.insert(format!("unmapped_pos_name:{name}"));
+                let sold = stats.unmapped.entry(name.to_string()).or_default();
+                *sold = *sold + line.quantity;
+                current.push((key, Vec::new()));
+                continue;
+            };
+            let mapping = &mapped.mapping;
+            let per_unit = match factors.of(mapping.target_kind, &mapping.target_id) {
+                Ok(per_unit) => per_unit,
+                Err(exception) => {
+                    exceptions.insert(exception.clone());
+                    skip(&mut stats, SkipReason::UnresolvedTarget);
+                    current.push((key, Vec::new()));
+                    continue;
+                }
+            };
+            if let Some((missing, _)) = per_unit
+                .iter()
+                .find(|(id, _)| !input.catalogue.costs.contains_key(id))
+            {
+                exceptions.insert(format!("ingredient_not_found:{missing}"));
+                skip(&mut stats, SkipReason::UnresolvedTarget);
+                current.push((key, Vec::new()));
+                continue;
+            }
+            let direction = if mapping.is_subtraction {
+                -Decimal::ONE
+            } else {
+                Decimal::ONE
+            };
+            let label = match mapping.target_kind {
+                TargetKind::Ingredient => format!("ingredient:{}", mapping.target_id),
+                TargetKind::Recipe => format!("recipe:{}", mapping.target_id),
+            };
+            *stats.recipes_used.entry(label).or_insert(0) += 1;
+            let mut contributions = Vec::with_capacity(per_unit.len());
+            for (ingredient_id, factor) in per_unit {
+                let amount = quantity * mapping.quantity.value() * factor * direction;
+                stats.deductions += 1;
+                let group = groups
+                    .entry((ingredient_id.clone(), stream))
+                    .or_insert_with(|| Group {
+                        desired: Decimal::ZERO,
+                        original_sales: BTreeSet::new(),
+                    });
+                group.desired += amount;
+                if let Some(original) = &sale.original_sale_id {
+                    group.original_sales.insert(original.clone());
+                }
+                contributions.push(Contribution {
+                    ingredient_id: ingredient_id.clone(),
+                    stream,
+                    quantity: Quantity(amount),
+                });
+            }
+            current.push((key, contributions));
+        }
+    }
+    stats.exceptions = exceptions.into_iter().collect();
+
+    // What is posted, per group.
+    let mut posted: BTreeMap<String, Vec<&LedgerEntry>> = BTreeMap::new();
+    for entry in input.posted {
+        posted.entry(entry.group()).or_default().push(entry);
+    }
+    for entries in posted.values_mut() {
+        entries.sort_by_key(|e| e.revision);
+    }
+    // Groups posted before but fed by nothing now must go back to zero.
+    for entry in input.posted {
+        groups
+            .entry((entry.ingredient_id.clone(), entry.stream))
+            .or_insert_with(|| Group {
+                desired: Decimal::ZERO,
+                original_sales: BTreeSet::new(),
+            });
+    }
+
+    // Rounded once per ingredient and day: refunds are rounded on their own and sales take
+    // the rest, so an ingredient's day total is exact however the streams split it.
+    let mut rounded: HashMap<(String, Stream), Decimal> = HashMap::new();
+    let mut by_ingredient: BTreeMap<&String, (Decimal, Decimal)> = BTreeMap::new();
+    for ((ingredient_id, stream), wanted) in &groups {
+        let sums = by_ingredient.entry(ingredient_id).or_default();
+        match stream {
+            Stream::Sales => sums.0 += wanted.desired,
+            Stream::Refunds => sums.1 += wanted.desired,
+        }
+    }
+    for (ingredient_id, (sales, refunds)) in by_ingredient {
+        let total = round(sales + refunds, QUANTITY_DECIMALS);
+        let refunds = round(refunds, QUANTITY_DECIMALS);
+        rounded.insert((ingredient_id.clone(), Stream::Refunds), refunds);
+        rounded.insert((ingredient_id.clone(), Stream::Sales), total - refunds);
+    }
+
+    let mut new_entries = Vec::new();
+    let mut revisions: BTreeMap<String, u32> = BTreeMap::new();
+    for ((ingredient_id, stream), wanted) in &groups {
+        let group_key = group(ingredient_id, *stream);
+        let earlier = posted.get(&group_key).map(Vec::as_slice).unwrap_or(&[]);
+        let posted_qty: Decimal = earlier.iter().map(|e| e.quantity.value()).sum();
+        let posted_value: Decimal = earlier.iter().map(|e| e.value.value()).sum();
+        let next_revision = earlier.last().map(|e| e.revision + 1).unwrap_or(0);
+        let desired = rounded
+            .get(&(ingredient_id.clone(), *stream))
+            .copied()
+            .unwrap_or(Decimal::ZERO);
+        let delta = desired - posted_qty;
+        if delta.is_zero() {
+            revisions.insert(group_key, next_revision);
+            continue;
+        }
+        let reduces =
+            !posted_qty.is_zero() && (delta.is_sign_negative() != posted_qty.is_sign_negative());
+        let (unit_cost, value) = if desired.is_zero() && !posted_qty.is_zero() {
+            // Back to nothing: reverse exactly what was posted, value included.
+            (
+                round(posted_value / posted_qty, QUANTITY_DECIMALS),
+                -posted_value,
+            )
+        } else if reduces {
+            let cost = round(posted_value / posted_qty, QUANTITY_DECIMALS);
+            (cost, round(delta * cost, MONEY_DECIMALS))
+        } else {
+            let cost = round(
+                input
+                    .catalogue
+                    .costs
+                    .get(ingredient_id)
+                    .copied()
+                    .unwrap_or(Money::ZERO)
+                    .value(),
+                QUANTITY_DECIMALS,
+            );
+            (cost, round(delta * cost, MONEY_DECIMALS))
+        };
+        let reason = match (next_revision, stream) {
+            (0, Stream::Sales) => EntryReason::Sale,
+            (0, Stream::Refunds) => EntryReason::Refund,
+            _ => EntryReason::Correction,
+        };
+        let reverses = if reduces {
+            earlier.iter().map(|e| e.entry_id.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        new_entries.push(LedgerEntry {
+            entry_id: entry_id(
+                input.storage_unit_id,
+                input.location_id,
+                input.business_date,
+                ingredient_id,
+                *stream,
+                next_revision,
+            ),
+            company_id: input.company_id.to_string(),
+            storage_unit_id: input.storage_unit_id.to_string(),
+            location_id: input.location_id.to_string(),
+            business_date: input.business_date.to_string(),
+            ingredient_id: ingredient_id.clone(),
+            stream: *stream,
+            revision: next_revision,
+            entry_type: if delta > Decimal::ZERO {
+                EntryType::Issue
+            } else {
+                EntryType::Reversal
+            },
+            reason,
+            quantity: Quantity(delta),
+            unit_cost: Money(unit_cost),
+            value: Money(value),
+            source_lines: 0,
+            reverses,
+            original_sale_ids: wanted.original_sales.iter().take(50).cloned().collect(),
+            transfer_log_id: input.transfer_log_id.to_string(),
+            request_uuid: input.request_uuid.to_string(),
+            created_at: input.now.to_string(),
+        });
+        revisions.insert(group_key, next_revision + 1);
+    }
+
+    // Attribution: which entries each line fed.
+    let mut by_group: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+    for entry in input.posted.iter().chain(new_entries.iter()) {
+        by_group
+            .entry(entry.group())
+            .or_default()
+            .push((entry.revision, entry.entry_id.clone()));
+    }
+    for entries in by_group.values_mut() {
+        entries.sort();
+    }
+    let mut fed_by_entry: HashMap<String, u32> = HashMap::new();
+    let mut lines: HashMap<String, LineState> = HashMap::with_capacity(current.len());
+    for (key, contributions) in current {
+        let before = input.prior.lines.get(&key);
+        let unchanged =
+            before.is_some_and(|b| b.contributions == contributions && !b.entries.is_empty());
+        if unchanged {
+            // A line skipped for another reason keeps the history of what it once fed.
+            if !contributions.is_empty() {
+                *stats.skipped.entry(SkipReason::AlreadyPosted).or_insert(0) += 1;
+            }
+            if let Some(before) = before {
+                lines.insert(key, before.clone());
+            }
+            continue;
+        }
+        let fed_before = before.map(|b| !b.contributions.is_empty()).unwrap_or(false);
+        if contributions.is_empty() && !fed_before {
+            continue;
+        }
+        stats.lines_processed += 1;
+        let mut entries: Vec<String> = before.map(|b| b.entries.clone()).unwrap_or_default();
+        let touched: BTreeSet<String> = contributions
+            .iter()
+            .chain(before.map(|b| b.contributions.as_slice()).unwrap_or(&[]))
+            .map(|c| group(&c.ingredient_id, c.stream))
+            .collect();
+        for group_key in touched {
+            let Some(all) = by_group.get(&group_key) else {
+                continue;
+            };
+            let since = input.prior.revisions.get(&group_key).copied().unwrap_or(0);
+            let mut fresh: Vec<&String> = all
+                .iter()
+                .filter(|(rev, _)| *rev >= since)
+                .map(|(_, id)| id)
+                .collect();
+            if fresh.is_empty() {
+                // Nothing new was needed (e.g. a line replaced another): point at the
+                // latest posting of the group, which still holds this line's quantity.
+                fresh.extend(all.last().map(|(_, id)| id));
+            }
+            for id in fresh {
+                if !entries.contains(id) {
+                    entries.push(id.clone());
+                }
+            }
+        }
+        for id in &entries {
+            *fed_by_entry.entry(id.clone()).or_insert(0) += 1;
+        }
+        lines.insert(
+            key,
+            LineState {
+                contributions,
+                entries,
+            },
+        );
+    }
+    for entry in &mut new_entries {
+        entry.source_lines = fed_by_entry.get(&entry.entry_id).copied().unwrap_or(0);
+    }
+    stats.lines_skipped = stats.lines_total - stats.lines_processed;
+    Derived {
+        new_entries,
+        lines,
+        revisions,
+        stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::explode::LineTarget;
+    use crate::connection::PosProduct;
+    use crate::mapping::matching::{LineItemRef, MappedItem};
+    use crate::sales::CanonicalLine;
+
+    fn q(text: &str) -> Quantity {
+        text.parse().unwrap()
+    }
+
+    fn mapping(
+        item: &str,
+        kind: TargetKind,
+        target: &str,
+        quantity: &str,
+        subtraction: bool,
+    ) -> MappedItem<Mapping> {
+        MappedItem {
+            item_id: item.into(),
+            code: None,
+            name: item.into(),
+            mapping: Mapping {
+                company_id: "c".into(),
+                product: PosProduct::KSeries,
+                item_id: item.into(),
+                target_kind: kind,
+                target_id: target.into(),
+                quantity: q(quantity),
+                is_subtraction: subtraction,
+                item_name: item.into(),
+                item_sku: None,
+                created_at: String::new(),
+                updated_at: String::new(),
+                version: 1,
+            },
+        }
+    }
+
+    /// Pizza = 0.2 flour + 0.05 tomato at 12.5 % trim; cola is an ingredient.
+    fn catalogue() -> Catalogue {
+        Catalogue {
+            mappings: MappingIndex::new(vec![
+                mapping("pizza", TargetKind::Recipe, "r-pizza", "1", false),
+                mapping("cola", TargetKind::Ingredient, "cola", "1", false),
+                mapping("deposit", TargetKind::Ingredient, "cola", "1", true),
+                mapping("broken", TargetKind::Recipe, "r-missing", "1", false),
+            ]),
+            recipes: HashMap::from([(
+                "r-pizza".to_string(),
+                vec![
+                    Line {
+                        target: LineTarget::Ingredient("flour".into()),
+                        quantity: q("0.2"),
+                        trim_pct: None,
+                    },
+                    Line {
+                        target: LineTarget::Ingredient("tomato".into()),
+                        quantity: q("0.05"),
+                        trim_pct: Some(Decimal::new(125, 1)),
+                    },
+                ],
+            )]),
+            costs: HashMap::from([
+                ("flour".to_string(), Money(Decimal::new(85, 2))),
+                ("tomato".to_string(), Money(Decimal::new(243, 2))),
+                ("cola".to_string(), Money(Decimal::new(45, 2))),
+            ]),
+        }
+    }
+
+    fn line(id: &str, item: &str, quantity: &str) -> CanonicalLine {
+        CanonicalLine {
+            line_id: id.into(),
+            parent_line_id: None,
+            item: LineItemRef {
+                item_id: Some(item.into()),
+                sku: None,
+                name: item.into(),
+            },
+            quantity: q(quantity),
+            net: Money::ZERO,
+            gross: Money::ZERO,
+            tax: Money::ZERO,
+            discount: Money::ZERO,
+            service_charge: Money::ZERO,
+            tax_code: None,
+            accounting_group: None,
+        }
+    }
+
+    fn sale(id: &str, kind: SaleKind, lines: Vec<CanonicalLine>) -> CanonicalSale {
+        CanonicalSale {
+            sale_id: id.into(),
+            receipt: None,
+            kind,
+            closed_at: chrono::DateTime::UNIX_EPOCH,
+            original_sale_id: (id == "r1").then(|| "s1".to_string()),
+            currency: None,
+            lines,
+            payments: Vec::new(),
+        }
+    }
+
+    fn run(sales: &[CanonicalSale], posted: &[LedgerEntry], prior: &Prior) -> Derived {
+        let catalogue = catalogue();
+        derive(&DayInput {
+            company_id: "c",
+            storage_unit_id: "su",
+            location_id: "loc",
+            business_date: "2026-03-01",
+            sales,
+            catalogue: &catalogue,
+            posted,
+            prior,
+            transfer_log_id: "log",
+            request_uuid: "req",
+            now: "2026-03-02T05:00:00Z",
+        })
+    }
+
+    fn totals(entries: &[LedgerEntry]) -> BTreeMap<String, Decimal> {
+        let mut out = BTreeMap::new();
+        for e in entries {
+            *out.entry(e.ingredient_id.clone()).or_insert(Decimal::ZERO) += e.quantity.value();
+        }
+        out.retain(|_, v| !v.is_zero());
+        out
+    }
+
+    fn day() -> Vec<CanonicalSale> {
+        vec![
+            sale(
+                "s1",
+                SaleKind::Sale,
+                vec![
+                    line("1", "pizza", "3"),
+                    line("2", "cola", "2"),
+                    line("3", "espresso", "1"),
+                    line("4", "cola", "0"),
+                ],
+            ),
+            sale(
+                "s2",
+                SaleKind::Sale,
+                vec![line("1", "broken", "1"), line("2", "deposit", "1")],
+            ),
+            sale("r1", SaleKind::Refund, vec![line("1", "cola", "-1")]),
+            sale("v1", SaleKind::Void, vec![line("1", "pizza", "5")]),
+        ]
+    }
+
+    #[test]
+    fn sales_become_exact_issues_and_refunds_reversals() {
+        let d = run(&day(), &[], &Prior::default());
+        // flour 3 × 0.2; tomato 3 × 0.05 / 0.875 = 0.171428571… → 0.171429 (half-even, once).
+        let t = totals(&d.new_entries);
+        assert_eq!(t["flour"], Decimal::new(6, 1));
+        assert_eq!(t["tomato"], Decimal::new(171_429, 6));
+        // cola: 2 sold − 1 deposit returned (subtraction) − 1 refunded.
+        assert_eq!(t.get("cola"), None, "nets to zero across streams");
+        let cola_refund = d
+            .new_entries
+            .iter()
+            .find(|e| e.ingredient_id == "cola" && e.stream == Stream::Refunds)
+            .unwrap();
+        assert_eq!(cola_refund.entry_type, EntryType::Reversal);
+        assert_eq!(cola_refund.reason, EntryReason::Refund);
+        assert_eq!(cola_refund.original_sale_ids, vec!["s1".to_string()]);
+        let flour = d
+            .new_entries
+            .iter()
+            .find(|e| e.ingredient_id == "flour")
+            .unwrap();
+        assert_eq!(
+            (flour.entry_type, flour.value.value()),
+            (EntryType::Issue, Decimal::new(51, 2))
+        );
+        assert_eq!(flour.entry_id, "su:loc:2026-03-01:flour:S0");
+        assert_eq!(d.stats.sales_count, 3);
+        assert_eq!(d.stats.lines_total, 8);
+        assert_eq!(d.stats.lines_processed, 4); // pizza, cola, deposit, refunded cola
+        assert_eq!(d.stats.lines_skipped, 4);
+        assert_eq!(d.stats.skipped[&SkipReason::Unmapped], 1);
+        assert_eq!(d.stats.skipped[&SkipReason::ZeroQuantity], 1);
+        assert_eq!(d.stats.skipped[&SkipReason::UnresolvedTarget], 1);
+        assert_eq!(d.stats.skipped[&SkipReason::NotASale], 1);
+        assert_eq!(
+            d.stats.exceptions,
+            vec![
+                "recipe_not_found:r-missing".to_string(),
+                "unmapped_pos_name:espresso".to_string()
+            ]
+        );
+        assert_eq!(
+            d.lines["s1/1"].entries,
+            vec![
+                "su:loc:2026-03-01:flour:S0".to_string(),
+                "su:loc:2026-03-01:tomato:S0".to_string()
+            ]
+        );
+        assert_eq!(flour.source_lines, 1);
+    }
+
+    #[test]
+    fn the_same_day_again_posts_nothing_and_skips_posted_lines() {
+        let first = run(&day(), &[], &Prior::default());
+        let prior = Prior {
+            lines: first.lines.clone(),
+            revisions: first.revisions.clone(),
+        };
+        let again = run(&day(), &first.new_entries, &prior);
+        assert!(again.new_entries.is_empty());
+        assert_eq!(again.stats.lines_processed, 0);
+        assert_eq!(again.stats.skipped[&SkipReason::AlreadyPosted], 4);
+        assert_eq!(again.lines, first.lines);
+    }
+
+    #[test]
+    fn late_sales_and_voids_post_corrections_that_net_out() {
+        let first = run(&day(), &[], &Prior::default());
+        let prior = Prior {
+            lines: first.lines.clone(),
+            revisions: first.revisions.clone(),
+        };
+        // The pizza sale is voided afterwards and a late pizza arrives.
+        let mut edited = day();
+        edited[0].kind = SaleKind::Void;
+        edited.push(sale("s9", SaleKind::Sale, vec![line("1", "pizza", "1")]));
+        let second = run(&edited, &first.new_entries, &prior);
+        let all: Vec<LedgerEntry> = first
+            .new_entries
+            .iter()
+            .chain(&second.new_entries)
+            .cloned()
+            .collect();
+        let independent = run(&edited, &[], &Prior::default());
+        assert_eq!(
+            totals(&all),
+            totals(&independent.new_entries),
+            "ledger = what the fresh data implies"
+        );
+        let flour = second
+            .new_entries
+            .iter()
+            .find(|e| e.ingredient_id == "flour")
+            .unwrap();
+        assert_eq!(
+            (flour.entry_type, flour.reason, flour.revision),
+            (EntryType::Reversal, EntryReason::Correction, 1)
+        );
+        assert_eq!(flour.quantity.value(), Decimal::new(-4, 1));
+        assert_eq!(
+            flour.reverses,
+            vec!["su:loc:2026-03-01:flour:S0".to_string()]
+        );
+        assert_eq!(flour.unit_cost.value(), Decimal::new(85, 2));
+        // The voided line now lists the correction it caused; the late line feeds it too.
+        assert!(second.lines["s1/1"].entries.contains(&flour.entry_id));
+        assert!(second.lines["s9/1"].entries.contains(&flour.entry_id));
+        // Back to nothing: values reverse exactly, to the cent.
+        let third = run(
+            &[],
+            &all,
+            &Prior {
+                lines: second.lines.clone(),
+                revisions: second.revisions.clone(),
+            },
+        );
+        let everything: Vec<LedgerEntry> = all.iter().chain(&third.new_entries).cloned().collect();
+        assert!(totals(&everything).is_empty());
+        let value: Decimal = everything.iter().map(|e| e.value.value()).sum();
+        assert_eq!(value, Decimal::ZERO);
+    }
+
+    #[test]
+    fn recipe_cycles_and_bad_trim_are_exceptions_not_failures() {
+        let mut catalogue = catalogue();
+        catalogue.recipes.insert(
+            "a".into(),
+            vec![Line {
+                target: LineTarget::Recipe("b".into()),
+                quantity: q("1"),
+                trim_pct: None,
+            }],
+        );
+        catalogue.recipes.insert(
+            "b".into(),
+            vec![Line {
+                target: LineTarget::Recipe("a".into()),
+                quantity: q("1"),
+                trim_pct: None,
+            }],
+        );
+        catalogue.recipes.insert(
+            "t".into(),
+            vec![Line {
+                target: LineTarget::Ingredient("flour".into()),
+                quantity: q("1"),
+                trim_pct: Some(Decimal::ONE_HUNDRED),
+            }],
+        );
+        catalogue.mappings = MappingIndex::new(vec![
+            mapping("loop", TargetKind::Recipe, "a", "1", false),
+            mapping("trim", TargetKind::Recipe, "t", "1", false),
+            mapping("cola", TargetKind::Ingredient, "cola", "1", false),
+        ]);
+        let sales = vec![sale(
+            "s1",
+            SaleKind::Sale,
+            vec![
+                line("1", "loop", "1"),
+                line("2", "trim", "1"),
+                line("3", "cola", "4"),
+            ],
+        )];
+        let d = derive(&DayInput {
+            company_id: "c",
+            storage_unit_id: "su",
+            location_id: "loc",
+            business_date: "2026-03-01",
+            sales: &sales,
+            catalogue: &catalogue,
+            posted: &[],
+            prior: &Prior::default(),
+            transfer_log_id: "log",
+            request_uuid: "req",
+            now: "now",
+        });
+        assert_eq!(
+            d.stats.exceptions,
+            vec![
+                "invalid_trim_pct:t".to_string(),
+                "recipe_cycle:a→b→a".to_string()
+            ]
+        );
+        assert_eq!(totals(&d.new_entries)["cola"], Decimal::from(4));
+        assert_eq!(d.stats.lines_processed, 1);
+    }
+}

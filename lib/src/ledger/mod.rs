@@ -1,0 +1,10 @@
+//! The inventory ledger (SPEC C5). Entries are ISSUE (stock out) or REVERSAL (stock back),
+//! one per storage unit, location, business day, ingredient, stream (sales or refunds) and
+//! revision. `derive` computes them purely from a day's sales and what is already posted;
+//! `entry` is the stored record and its keys; `query` serves the admin API.
+
+pub mod derive;
+pub mod entry;
+pub mod query;
+
+pub use entry::{EntryReason, EntryType, LedgerEntry, Stream};

@@ -1,0 +1,459 @@
+//! X-Series sales → canonical sales (pure), and the fetch of one outlet's business day.
+//!
+//! Two wire shapes are read: API 2.0 sales (`line_items`, `payments`, `status` + `state`, what
+//! `/api/2.0/sales` serves) and the API 1.0 `register_sale` (`register_sale_products`,
+//! `register_sale_payments`, legacy status only, zone-less timestamps; what `sale.update`
+//! webhooks deliver). Money arrives as JSON numbers and is read through its exact text, never
+//! as a float. Only completed (`closed`) sales count: a layby or on-account sale is `Other`
+//! until it closes, and a voided sale is a `Void`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
+use super::fetch::FetchedDay;
+use crate::lightspeed::client::{Connection, LightspeedClient};
+use crate::lightspeed::LightspeedError;
+use crate::location::business_day::Window;
+use crate::mapping::matching::LineItemRef;
+use crate::money::{parse_decimal, Money, Quantity};
+
+/// The sales change feed: paged by the global `version`, no date filter (reference §2.2).
+pub const SALES_PATH: &str = "/api/2.0/sales";
+/// The documented 0.x maximum; 2.0 accepts more, but nothing documents how much.
+pub const PAGE_SIZE: u32 = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("X-Series sale {sale}: {problem}")]
+pub struct WireError {
+    pub sale: String,
+    pub problem: String,
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A JSON number (or decimal string) read exactly; absent or null is `None`. Numbers go
+/// through their shortest round-trip text, which is the text Lightspeed sent for values of up
+/// to 15 significant digits; very small ones print as `1e-5`, hence the scientific fallback.
+fn decimal(value: &Value, field: &str, sale: &str) -> Result<Option<Decimal>, WireError> {
+    let raw = match value {
+        Value::Null => return Ok(None),
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        other => {
+            return Err(WireError {
+                sale: sale.to_string(),
+                problem: format!("`{field}` is {other}, not a number"),
+            })
+        }
+    };
+    parse_decimal(&raw)
+        .or_else(|e| match value {
+            Value::Number(_) => Decimal::from_scientific(&raw).map_err(|_| e),
+            _ => Err(e),
+        })
+        .map(Some)
+        .map_err(|e| WireError {
+            sale: sale.to_string(),
+            problem: format!("`{field}`: {e}"),
+        })
+}
+
+/// The first of `fields` that is present.
+fn first_decimal(obj: &Value, fields: &[&str], sale: &str) -> Result<Option<Decimal>, WireError> {
+    for field in fields {
+        if let Some(d) = decimal(&obj[*field], field, sale)? {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
+/// RFC 3339 (`2016-09-19T20:28:03+00:00`, API 2.0) or the legacy zone-less
+/// `2013-11-14 20:41:01`, which Lightspeed writes in UTC.
+fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
+    let raw = value.as_str()?.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+        .map(|t| t.and_utc())
+}
+
+/// `state` when the payload has it (2.0), else derived from the legacy `status`
+/// (reference §2.2 table: every `*CLOSED` is closed).
+fn state(sale: &Value, status: &str) -> String {
+    if let Some(state) = sale["state"].as_str().filter(|s| !s.is_empty()) {
+        return state.to_ascii_lowercase();
+    }
+    match status {
+        "VOIDED" => "voided",
+        "SAVED" => "parked",
+        s if s == "CLOSED" || s.ends_with("_CLOSED") => "closed",
+        _ => "pending",
+    }
+    .to_string()
+}
+
+fn lines_of(sale: &Value) -> &[Value] {
+    sale["line_items"]
+        .as_array()
+        .or_else(|| sale["register_sale_products"].as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Payments still standing (the date-versioned contract marks removed ones `deleted_at`).
+fn payments_of(sale: &Value) -> impl Iterator<Item = &Value> {
+    sale["payments"]
+        .as_array()
+        .or_else(|| sale["register_sale_payments"].as_array())
+        .into_iter()
+        .flatten()
+        .filter(|p| p["deleted_at"].is_null())
+}
+
+fn is_return(line: &Value) -> Option<bool> {
+    line["is_return"].as_bool()
+}
+
+fn kind(sale: &Value, status: &str) -> SaleKind {
+    let state = state(sale, status);
+    if state == "voided" || !sale["deleted_at"].is_null() {
+        return SaleKind::Void;
+    }
+    if state != "closed" {
+        return SaleKind::Other(if status.is_empty() {
+            state
+        } else {
+            status.to_string()
+        });
+    }
+    let lines = lines_of(sale);
+    let all_returns = !lines.is_empty() && lines.iter().all(|l| is_return(l) == Some(true));
+    if text(&sale["return_for"]).is_some() || all_returns {
+        SaleKind::Refund
+    } else {
+        SaleKind::Sale
+    }
+}
+
+/// When the sale was completed: for a closed sale its last payment (a layby or on-account
+/// sale closes with its final payment, days after `sale_date`; `updated_at` moves on any
+/// later edit); otherwise, and for unpaid closed sales, when it last changed.
+fn completed_at(sale: &Value, kind: &SaleKind) -> Option<DateTime<Utc>> {
+    let last_payment = || {
+        payments_of(sale)
+            .filter_map(|p| timestamp(&p["payment_date"]).or_else(|| timestamp(&p["date"])))
+            .max()
+    };
+    matches!(kind, SaleKind::Sale | SaleKind::Refund)
+        .then(last_payment)
+        .flatten()
+        .or_else(|| timestamp(&sale["updated_at"]))
+        .or_else(|| timestamp(&sale["sale_date"]))
+}
+
+pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
+    let sale_id = text(&sale["id"]).ok_or_else(|| WireError {
+        sale: "?".into(),
+        problem: "no `id`".into(),
+    })?;
+    let status = sale["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let kind = kind(sale, &status);
+    let closed_at = completed_at(sale, &kind).ok_or_else(|| WireError {
+        sale: sale_id.clone(),
+        problem: "no parsable `payment_date`, `updated_at` or `sale_date`".into(),
+    })?;
+    let negative = |d: Decimal| -d.abs();
+    let mut lines = Vec::new();
+    for line in lines_of(sale) {
+        let get = |fields: &[&str]| first_decimal(line, fields, &sale_id);
+        let quantity = get(&["quantity"])?.unwrap_or(Decimal::ZERO);
+        // Line totals when sent, else unit × quantity.
+        let total = |totals: &[&str], unit: &str| -> Result<Decimal, WireError> {
+            Ok(match get(totals)? {
+                Some(t) => t,
+                None => get(&[unit])?.unwrap_or(Decimal::ZERO) * quantity,
+            })
+        };
+        let net = total(&["total_price", "price_total"], "price")?;
+        let tax = total(&["total_tax", "tax_total"], "tax")?;
+        let discount = total(&["total_discount", "discount_total"], "discount")?;
+        // Return lines are negative in canonical form; without the flag (1.0 payloads) the
+        // refund as a whole decides.
+        let flip = is_return(line).unwrap_or(kind == SaleKind::Refund);
+        let sign = |d: Decimal| if flip { negative(d) } else { d };
+        lines.push(CanonicalLine {
+            line_id: text(&line["id"]).unwrap_or_default(),
+            parent_line_id: None,
+            // 2.0 lines carry only `product_id` (the synced item id matching uses first);
+            // 1.0 lines also carry `sku` and `name`.
+            item: LineItemRef {
+                item_id: text(&line["product_id"]),
+                sku: text(&line["sku"]),
+                name: text(&line["name"]).unwrap_or_default(),
+            },
+            quantity: Quantity(sign(quantity)),
+            net: Money(sign(net)),
+            gross: Money(sign(net + tax)),
+            tax: Money(sign(tax)),
+            discount: Money(sign(discount)),
+            service_charge: Money::ZERO,
+            tax_code: text(&line["tax_id"]),
+            accounting_group: None,
+        });
+    }
+    let mut payments = Vec::new();
+    for payment in payments_of(sale) {
+        let amount = decimal(&payment["amount"], "amount", &sale_id)?.unwrap_or(Decimal::ZERO);
+        payments.push(CanonicalPayment {
+            method: text(&payment["type"]["name"])
+                .or_else(|| text(&payment["name"]))
+                .or_else(|| text(&payment["label"]))
+                .unwrap_or_else(|| "UNKNOWN".into()),
+            description: text(&payment["retailer_payment_type_id"])
+                .or_else(|| text(&payment["type"]["config_id"])),
+            amount: Money(if kind == SaleKind::Refund {
+                negative(amount)
+            } else {
+                amount
+            }),
+            tip: Money::ZERO,
+            rounding: Money::ZERO,
+        });
+    }
+    Ok(CanonicalSale {
+        original_sale_id: if kind == SaleKind::Refund {
+            text(&sale["return_for"]).filter(|id| *id != sale_id)
+        } else {
+            None
+        },
+        receipt: text(&sale["receipt_number"]).or_else(|| text(&sale["invoice_number"])),
+        currency: text(&sale["currency"]),
+        sale_id,
+        kind,
+        closed_at,
+        lines,
+        payments,
+    })
+}
+
+/// The query for the page after `after`.
+pub fn page_query(after: u64) -> Vec<(&'static str, String)> {
+    vec![
+        ("after", after.to_string()),
+        ("page_size", PAGE_SIZE.to_string()),
+    ]
+}
+
+/// The cursor for the next page, or `None` when this page ends the feed (empty `data`, or a
+/// `version.max` that does not move forward, which would loop).
+pub fn next_after(page: &Value, after: u64) -> Option<u64> {
+    let has_data = page["data"].as_array().is_some_and(|d| !d.is_empty());
+    page["version"]["max"]
+        .as_u64()
+        .filter(|max| has_data && *max > after)
+}
+
+/// The sales of one page that belong to `outlet_id` and were completed in `window` (the feed
+/// can filter by neither).
+pub fn day_sales(
+    page: &Value,
+    outlet_id: &str,
+    window: &Window,
+) -> Result<Vec<CanonicalSale>, WireError> {
+    let mut out = Vec::new();
+    for sale in page["data"].as_array().into_iter().flatten() {
+        if sale["outlet_id"].as_str() != Some(outlet_id) {
+            continue;
+        }
+        let sale = to_canonical(sale)?;
+        if window.contains(sale.closed_at) {
+            out.push(sale);
+        }
+    }
+    Ok(out)
+}
+
+/// Every sale of `outlet_id` completed in [window.start, window.end). `/api/2.0/sales` is the
+/// only sales endpoint the simulator serves and the only one the reference rates High; it has
+/// no date filter, so the whole feed is walked from the start (each sale appears once, at its
+/// current revision) and filtered here.
+pub async fn fetch_day(
+    client: &LightspeedClient,
+    connection: &Connection,
+    outlet_id: &str,
+    window: &Window,
+) -> Result<FetchedDay, LightspeedError> {
+    let mut day = FetchedDay::default();
+    let mut after = 0;
+    loop {
+        let page = client
+            .get_json(connection, SALES_PATH, &page_query(after))
+            .await?;
+        day.requests += 1;
+        if page["data"].as_array().is_some_and(|d| !d.is_empty()) {
+            day.pages += 1;
+        }
+        let sales = day_sales(&page, outlet_id, window).map_err(|e| LightspeedError::Api {
+            status: None,
+            message: e.to_string(),
+        })?;
+        day.sales.extend(sales);
+        match next_after(&page, after) {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    Ok(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn closed_sale() -> Value {
+        json!({
+            "id": "s1", "outlet_id": "o1", "invoice_number": "1570", "receipt_number": "1570",
+            "status": "CLOSED", "state": "closed", "return_for": null,
+            "sale_date": "2026-02-20T01:00:00+00:00", "updated_at": "2026-02-20T01:00:00+00:00",
+            "line_items": [
+                {"id": "l1", "product_id": "p1", "tax_id": "gst", "quantity": 2, "is_return": false,
+                 "price": 15.65217, "total_price": 31.30434, "tax": 2.34783, "total_tax": 4.69566, "total_discount": 0},
+                {"id": "l2", "product_id": "p2", "tax_id": "gst", "quantity": 1, "is_return": false,
+                 "price": 0.00001, "total_price": 0.00001, "tax": 0, "total_tax": 0}
+            ],
+            "payments": [{"id": "y1", "name": "Cash", "amount": 36, "payment_date": "2026-02-20T01:00:00+00:00",
+                          "type": {"config_id": "pt1", "name": "Cash"}, "deleted_at": null}]
+        })
+    }
+
+    #[test]
+    fn closed_sale_maps_exactly_from_json_numbers() {
+        let sale = to_canonical(&closed_sale()).unwrap();
+        assert_eq!(sale.kind, SaleKind::Sale);
+        assert_eq!(sale.receipt.as_deref(), Some("1570"));
+        assert_eq!(sale.closed_at.to_rfc3339(), "2026-02-20T01:00:00+00:00");
+        let line = &sale.lines[0];
+        assert_eq!(line.item.item_id.as_deref(), Some("p1"));
+        assert_eq!(line.quantity, "2".parse().unwrap());
+        assert_eq!(line.net, "31.30434".parse().unwrap());
+        assert_eq!(line.tax, "4.69566".parse().unwrap());
+        assert_eq!(line.gross, "36".parse().unwrap());
+        assert_eq!(sale.lines[1].net, "0.00001".parse().unwrap());
+        assert_eq!(sale.payments[0].method, "Cash");
+        assert_eq!(sale.payments[0].amount, "36".parse().unwrap());
+    }
+
+    #[test]
+    fn returns_are_negative_and_linked_whatever_the_wire_sign() {
+        for sign in [1, -1] {
+            let mut sale = closed_sale();
+            sale["id"] = json!("r1");
+            sale["return_for"] = json!("s1");
+            sale["line_items"] = json!([{"id": "l9", "product_id": "p1", "quantity": sign,
+                "is_return": true, "price": 15.65217, "total_price": sign * 15, "total_tax": sign * 2}]);
+            sale["payments"][0]["amount"] = json!(sign * 17);
+            let sale = to_canonical(&sale).unwrap();
+            assert_eq!(sale.kind, SaleKind::Refund);
+            assert_eq!(sale.original_sale_id.as_deref(), Some("s1"));
+            assert_eq!(sale.lines[0].quantity, "-1".parse().unwrap());
+            assert_eq!(sale.lines[0].gross, "-17".parse().unwrap());
+            assert_eq!(sale.payments[0].amount, "-17".parse().unwrap());
+        }
+    }
+
+    #[test]
+    fn voids_pending_sales_and_bad_money() {
+        let mut sale = closed_sale();
+        sale["status"] = json!("VOIDED");
+        sale["state"] = json!("voided");
+        sale["payments"] = json!([]);
+        sale["updated_at"] = json!("2026-02-21T03:00:00+00:00");
+        let void = to_canonical(&sale).unwrap();
+        assert_eq!(void.kind, SaleKind::Void);
+        assert_eq!(void.closed_at.to_rfc3339(), "2026-02-21T03:00:00+00:00");
+        sale["status"] = json!("LAYBY");
+        sale["state"] = json!("pending");
+        assert_eq!(
+            to_canonical(&sale).unwrap().kind,
+            SaleKind::Other("LAYBY".into())
+        );
+        sale["line_items"][0]["total_tax"] = json!("lots");
+        assert!(to_canonical(&sale)
+            .unwrap_err()
+            .problem
+            .contains("total_tax"));
+        assert!(to_canonical(&json!({"status": "CLOSED"})).is_err());
+    }
+
+    #[test]
+    fn a_layby_completes_with_its_last_payment() {
+        let mut sale = closed_sale();
+        sale["status"] = json!("LAYBY_CLOSED");
+        sale["payments"] = json!([
+            {"name": "Cash", "amount": 10.8, "payment_date": "2026-02-20T01:00:00+00:00"},
+            {"name": "Cash", "amount": 25.2, "payment_date": "2026-02-27T04:00:00+00:00"},
+            {"name": "Cash", "amount": 99, "payment_date": "2026-03-01T04:00:00+00:00", "deleted_at": "2026-03-01T05:00:00+00:00"}
+        ]);
+        let sale = to_canonical(&sale).unwrap();
+        assert_eq!(sale.kind, SaleKind::Sale);
+        assert_eq!(sale.closed_at.to_rfc3339(), "2026-02-27T04:00:00+00:00");
+        assert_eq!(sale.payments.len(), 2);
+    }
+
+    #[test]
+    fn legacy_register_sale_payloads_map_too() {
+        let sale = json!({
+            "id": "r2", "status": "CLOSED", "invoice_number": "45", "return_for": "s1",
+            "sale_date": "2026-02-20 01:00:00", "updated_at": "2026-02-20 01:00:00",
+            "register_sale_products": [{"id": "l1", "product_id": "p1", "sku": "10001", "name": "Mug",
+                "quantity": -1, "price": 20, "tax": 3, "price_total": -20, "tax_total": -3, "tax_id": "gst"}],
+            "register_sale_payments": [{"name": "Cash", "amount": -23, "payment_date": "2026-02-20 01:02:03"}]
+        });
+        let sale = to_canonical(&sale).unwrap();
+        assert_eq!(sale.kind, SaleKind::Refund);
+        assert_eq!(sale.receipt.as_deref(), Some("45"));
+        assert_eq!(sale.closed_at.to_rfc3339(), "2026-02-20T01:02:03+00:00");
+        assert_eq!(sale.lines[0].item.sku.as_deref(), Some("10001"));
+        assert_eq!(sale.lines[0].gross, "-23".parse().unwrap());
+        assert_eq!(sale.payments[0].amount, "-23".parse().unwrap());
+    }
+
+    #[test]
+    fn paging_stops_on_an_empty_or_stuck_page_and_filters_outlet_and_window() {
+        let page = json!({"data": [closed_sale()], "version": {"min": 5, "max": 9}});
+        assert_eq!(next_after(&page, 0), Some(9));
+        assert_eq!(next_after(&page, 9), None);
+        assert_eq!(
+            next_after(
+                &json!({"data": [], "version": {"min": null, "max": null}}),
+                9
+            ),
+            None
+        );
+        let window = |start: &str, end: &str| Window {
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+        };
+        let day = window("2026-02-19T11:00:00Z", "2026-02-20T11:00:00Z");
+        assert_eq!(day_sales(&page, "o1", &day).unwrap().len(), 1);
+        assert!(day_sales(&page, "o2", &day).unwrap().is_empty());
+        let next = window("2026-02-20T11:00:00Z", "2026-02-21T11:00:00Z");
+        assert!(day_sales(&page, "o1", &next).unwrap().is_empty());
+    }
+}

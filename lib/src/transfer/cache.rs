@@ -1,0 +1,246 @@
+//! The day's sales cache and day state (SPEC C5 "store raw sales and lines").
+//!
+//! One location-day is one partition `LOC#{c}#{loc}#DAY#{d}`: a `STATE` item (last run,
+//! storage unit, revisions posted, which cache generation is current) and the cache itself,
+//! the day's canonical sales with each line's ledger attribution, as deflated JSON split
+//! into ≤ 350 KB chunks `SALES#{generation}#{n}`. Thousands of lines cost a handful of
+//! writes, and "which sale caused this movement" is answered from the cached line.
+//! A new generation is written beside the old one and becomes current only when the state
+//! item says so, so a crash mid-write never leaves a half-written cache in use.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write as _};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::derive::LineState;
+use crate::sales::CanonicalSale;
+use crate::store::{attr, from_item, to_item, Condition, ItemStore, Key, StoreError};
+
+/// Stays below DynamoDB's 400 KB item limit with room for the key and attributes.
+const CHUNK_CHARS: usize = 350_000;
+
+pub fn partition(company_id: &str, location_id: &str, business_date: &str) -> String {
+    format!("LOC#{company_id}#{location_id}#DAY#{business_date}")
+}
+
+pub fn state_key(company_id: &str, location_id: &str, business_date: &str) -> Key {
+    Key::new(partition(company_id, location_id, business_date), "STATE")
+}
+
+fn chunk_key(company_id: &str, location_id: &str, date: &str, generation: u32, n: u32) -> Key {
+    Key::new(
+        partition(company_id, location_id, date),
+        format!("SALES#{generation:06}#{n:04}"),
+    )
+}
+
+/// The GSI1 partition listing a location's day states by date (sales seen per period).
+pub fn days_index(company_id: &str, location_id: &str) -> String {
+    format!("LOC#{company_id}#{location_id}#DAYS")
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayState {
+    pub company_id: String,
+    pub location_id: String,
+    pub business_date: String,
+    /// Current cache generation (0 = none yet) and its chunk count.
+    pub generation: u32,
+    pub chunks: u32,
+    /// The storage unit the attribution and revisions below refer to.
+    pub storage_unit_id: Option<String>,
+    /// Group → revisions posted as of the last completed run.
+    pub revisions: BTreeMap<String, u32>,
+    pub fetched_at: Option<String>,
+    pub sales_count: usize,
+    pub lines_count: usize,
+    pub last_run_at: Option<String>,
+    pub last_log_id: Option<String>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// What one cache generation holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedDay {
+    pub fetched_at: String,
+    pub window_start: String,
+    pub window_end: String,
+    pub pages: u32,
+    pub requests: u32,
+    pub sales: Vec<CanonicalSale>,
+    /// Line key → what it feeds and the entries it fed.
+    pub lines: HashMap<String, LineState>,
+}
+
+fn malformed(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Malformed(format!("sales cache: {what}"))
+}
+
+/// Deflated, base64 JSON, cut into chunks.
+pub fn encode(day: &CachedDay) -> Result<Vec<String>, StoreError> {
+    let json = serde_json::to_vec(day).map_err(malformed)?;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&json).map_err(malformed)?;
+    let packed = encoder.finish().map_err(malformed)?;
+    let text = base64::engine::general_purpose::STANDARD.encode(packed);
+    Ok(text
+        .as_bytes()
+        .chunks(CHUNK_CHARS)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect())
+}
+
+pub fn decode(chunks: &[String]) -> Result<CachedDay, StoreError> {
+    let packed = base64::engine::general_purpose::STANDARD
+        .decode(chunks.concat())
+        .map_err(malformed)?;
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(packed.as_slice())
+        .read_to_end(&mut json)
+        .map_err(malformed)?;
+    serde_json::from_slice(&json).map_err(malformed)
+}
+
+pub async fn load_state(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    date: &str,
+) -> Result<Option<DayState>, StoreError> {
+    store
+        .get(&state_key(company_id, location_id, date))
+        .await?
+        .map(from_item)
+        .transpose()
+}
+
+/// The current generation's cache, if any.
+pub async fn load(
+    store: &dyn ItemStore,
+    state: &DayState,
+) -> Result<Option<CachedDay>, StoreError> {
+    if state.generation == 0 {
+        return Ok(None);
+    }
+    let mut chunks = Vec::with_capacity(state.chunks as usize);
+    for n in 0..state.chunks {
+        let key = chunk_key(
+            &state.company_id,
+            &state.location_id,
+            &state.business_date,
+            state.generation,
+            n,
+        );
+        let item = store.get(&key).await?.ok_or_else(|| {
+            malformed(format!(
+                "chunk {n} of generation {} is missing",
+                state.generation
+            ))
+        })?;
+        match item.get("data").and_then(|v| v.as_str()) {
+            Some(data) => chunks.push(data.to_string()),
+            None => return Err(malformed(format!("chunk {n} has no data"))),
+        }
+    }
+    decode(&chunks).map(Some)
+}
+
+/// Writes `day` as generation `generation` (not yet current); returns its chunk count.
+pub async fn write_generation(
+    store: &dyn ItemStore,
+    state: &DayState,
+    generation: u32,
+    day: &CachedDay,
+) -> Result<u32, StoreError> {
+    let chunks = encode(day)?;
+    for (n, data) in chunks.iter().enumerate() {
+        let key = chunk_key(
+            &state.company_id,
+            &state.location_id,
+            &state.business_date,
+            generation,
+            n as u32,
+        );
+        let mut item = to_item(&serde_json::json!({ "data": data }), &key)?;
+        item.insert("generation".into(), generation.into());
+        // A leftover of a crashed run with the same generation is simply replaced.
+        store.put(item, Condition::None).await?;
+    }
+    Ok(chunks.len() as u32)
+}
+
+/// Makes the state (and with it a generation) current: created, or replaced at the version read.
+pub async fn save_state(store: &dyn ItemStore, state: &DayState) -> Result<(), StoreError> {
+    let mut next = state.clone();
+    next.version = state.version + 1;
+    let key = state_key(&state.company_id, &state.location_id, &state.business_date);
+    let mut item = to_item(&next, &key)?;
+    item.insert(
+        attr::GSI1PK.into(),
+        days_index(&state.company_id, &state.location_id).into(),
+    );
+    item.insert(attr::GSI1SK.into(), state.business_date.clone().into());
+    let condition = if state.version == 0 {
+        Condition::NotExists
+    } else {
+        Condition::VersionIs(state.version)
+    };
+    store.put(item, condition).await
+}
+
+/// Removes a superseded generation (best effort: a leftover is harmless and replaced later).
+pub async fn drop_generation(
+    store: &dyn ItemStore,
+    state: &DayState,
+    generation: u32,
+    chunks: u32,
+) {
+    for n in 0..chunks {
+        let key = chunk_key(
+            &state.company_id,
+            &state.location_id,
+            &state.business_date,
+            generation,
+            n,
+        );
+        if let Err(err) = store.delete(&key, Condition::None).await {
+            tracing::warn!(generation, chunk = n, error = %err, "old sales cache chunk left behind");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_days_split_into_chunks_and_come_back_whole() {
+        let mut day = CachedDay {
+            fetched_at: "2026-03-01T05:00:00Z".into(),
+            ..CachedDay::default()
+        };
+        // Incompressible-ish keys make the payload span several chunks.
+        for i in 0..40_000u32 {
+            day.lines.insert(
+                format!("{:x}/{i}", i.wrapping_mul(2_654_435_761)),
+                LineState {
+                    contributions: Vec::new(),
+                    entries: vec![format!("su:l:2026-03-01:{}:S0", i.wrapping_mul(40_503))],
+                },
+            );
+        }
+        let chunks = encode(&day).unwrap();
+        assert!(chunks.len() > 1, "{} chunk(s)", chunks.len());
+        assert!(chunks.iter().all(|c| c.len() <= CHUNK_CHARS));
+        assert_eq!(decode(&chunks).unwrap(), day);
+    }
+
+    #[test]
+    fn a_damaged_cache_is_an_error_not_a_panic() {
+        assert!(decode(&["not base64 !".into()]).is_err());
+        assert!(decode(&["AAAA".into()]).is_err());
+    }
+}

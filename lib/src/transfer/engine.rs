@@ -1,0 +1,326 @@
+//! The work of one transfer under the location-day lease: sales (fetched or cached) →
+//! matched, exploded and valued → new ledger entries → cache and day state.
+//!
+//! Write order, and why a crash between any two writes is safe: (1) the new cache
+//! generation (not current yet), (2) the ledger entries, each a conditional create under a
+//! deterministic key, (3) the day state, which makes the generation current. A retry reads
+//! the ledger again, so entries written before a crash are posted, not repeated.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, SecondsFormat};
+
+use super::cache::{self, CachedDay, DayState};
+use super::lease;
+use super::settings::TransferSettings;
+use super::source::SalesSource;
+use super::stats::{ApiResponseSummary, TransferStats};
+use crate::catalog::{recipe, Ingredient, Recipe, StorageUnit};
+use crate::error::{AppError, ErrorCode};
+use crate::items::PosItem;
+use crate::ledger::derive::{derive, Catalogue, DayInput, Prior};
+use crate::ledger::{entry, LedgerEntry};
+use crate::lightspeed::LightspeedError;
+use crate::location::business_day::window;
+use crate::location::Location;
+use crate::mapping::matching::{MappedItem, MappingIndex};
+use crate::store::{from_item, keys, query_all, Condition, ItemStore, Query, StoreError};
+
+/// Why an attempt did not post.
+#[derive(Debug)]
+pub enum Failure {
+    /// Final for this request: logged as failed, not retried.
+    Final(AppError),
+    /// Lightspeed said "later": retried through the queue while retries remain.
+    Lightspeed(LightspeedError),
+    /// Our own infrastructure (store, lease): the message goes back to the queue as is.
+    Infrastructure(AppError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        Failure::Infrastructure(err.into())
+    }
+}
+
+/// What a successful attempt did.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub no_data: bool,
+    pub ledger_ids: Vec<String>,
+    pub stats: TransferStats,
+}
+
+pub struct Engine<'a> {
+    pub store: &'a dyn ItemStore,
+    pub sales: &'a dyn SalesSource,
+    pub settings: &'a TransferSettings,
+}
+
+pub struct Job<'a> {
+    pub company_id: &'a str,
+    pub location_id: &'a str,
+    pub date: NaiveDate,
+    pub force_refresh: bool,
+    pub log_id: &'a str,
+    pub request_uuid: &'a str,
+    pub now: &'a str,
+}
+
+impl Engine<'_> {
+    /// Checks the location and its storage unit, then posts the day under the lease.
+    pub async fn transfer(&self, job: &Job<'_>) -> Result<Posted, Failure> {
+        let location = crate::location::record::get(self.store, job.company_id, job.location_id)
+            .await
+            .map_err(|err| match err.code {
+                ErrorCode::LocationNotFound => Failure::Final(err),
+                _ => Failure::Infrastructure(err),
+            })?;
+        let Some(storage_unit_id) = location.storage_unit_id.clone() else {
+            return Err(Failure::Final(AppError::new(
+                ErrorCode::StorageUnitRequired,
+                format!(
+                    "location \"{}\" has no storage unit; link one, then transfer {} again",
+                    location.name, job.date
+                ),
+            )));
+        };
+        let unit = self
+            .store
+            .get(
+                &<StorageUnit as crate::catalog::records::CatalogRecord>::key(
+                    job.company_id,
+                    &storage_unit_id,
+                ),
+            )
+            .await?;
+        if unit.is_none() {
+            return Err(Failure::Final(AppError::new(
+                ErrorCode::LocationHasNoStorageUnit,
+                format!(
+                    "location \"{}\" is linked to storage unit `{storage_unit_id}`, which no longer exists; link an existing unit",
+                    location.name
+                ),
+            )));
+        }
+        let date = job.date.to_string();
+        let lease = lease::acquire(
+            self.store,
+            job.company_id,
+            job.location_id,
+            &date,
+            self.settings.lease,
+            self.settings.lease_wait,
+        )
+        .await
+        .map_err(Failure::Infrastructure)?;
+        let result = self.post_day(job, &location, &storage_unit_id).await;
+        lease.release(self.store).await;
+        result
+    }
+
+    async fn post_day(
+        &self,
+        job: &Job<'_>,
+        location: &Location,
+        storage_unit_id: &str,
+    ) -> Result<Posted, Failure> {
+        let date = job.date.to_string();
+        let state = cache::load_state(self.store, job.company_id, job.location_id, &date)
+            .await?
+            .unwrap_or_else(|| DayState {
+                company_id: job.company_id.to_string(),
+                location_id: job.location_id.to_string(),
+                business_date: date.clone(),
+                ..DayState::default()
+            });
+        let cached = cache::load(self.store, &state).await?;
+        let day_window = window(location.day_mode(), job.date);
+        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let (day, used_cache) = match cached.clone() {
+            Some(day) if !job.force_refresh => (day, true),
+            _ => {
+                let fetched = self
+                    .sales
+                    .fetch_day(location, &day_window)
+                    .await
+                    .map_err(Failure::Lightspeed)?;
+                let day = CachedDay {
+                    fetched_at: job.now.to_string(),
+                    window_start: rfc(day_window.start),
+                    window_end: rfc(day_window.end),
+                    pages: fetched.pages,
+                    requests: fetched.requests,
+                    sales: fetched.sales,
+                    lines: HashMap::new(),
+                };
+                (day, false)
+            }
+        };
+        let catalogue = load_catalogue(self.store, job.company_id, location).await?;
+        let posted: Vec<LedgerEntry> = query_all(
+            self.store,
+            Query::partition(entry::partition(job.company_id, storage_unit_id))
+                .begins_with(entry::day_prefix(&date, job.location_id))
+                .limit(500),
+        )
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+        let same_unit = state.storage_unit_id.as_deref() == Some(storage_unit_id);
+        let prior = match (&cached, same_unit) {
+            (Some(previous), true) => Prior {
+                lines: previous.lines.clone(),
+                revisions: state.revisions.clone(),
+            },
+            _ => Prior::default(),
+        };
+        let derived = derive(&DayInput {
+            company_id: job.company_id,
+            storage_unit_id,
+            location_id: job.location_id,
+            business_date: &date,
+            sales: &day.sales,
+            catalogue: &catalogue,
+            posted: &posted,
+            prior: &prior,
+            transfer_log_id: job.log_id,
+            request_uuid: job.request_uuid,
+            now: job.now,
+        });
+        let lines_count: usize = day.sales.iter().map(|s| s.lines.len()).sum();
+        let api = ApiResponseSummary {
+            source: if used_cache { "cache" } else { "lightspeed" }.into(),
+            window_start: day.window_start.clone(),
+            window_end: day.window_end.clone(),
+            fetched_at: day.fetched_at.clone(),
+            pages: day.pages,
+            requests: if used_cache { 0 } else { day.requests },
+            sales: day.sales.len(),
+            lines: lines_count,
+        };
+        let no_data = day.sales.is_empty();
+        let cache_changed = !used_cache
+            || !derived.new_entries.is_empty()
+            || cached.as_ref().is_none_or(|c| c.lines != derived.lines);
+        let mut next = state.clone();
+        if cache_changed {
+            let generation = state.generation + 1;
+            let day = CachedDay {
+                lines: derived.lines.clone(),
+                ..day
+            };
+            next.chunks = cache::write_generation(self.store, &state, generation, &day).await?;
+            next.generation = generation;
+            next.fetched_at = Some(day.fetched_at.clone());
+            next.sales_count = day.sales.iter().filter(|s| s.counts()).count();
+            next.lines_count = lines_count;
+        }
+        for new in &derived.new_entries {
+            match self.store.put(new.to_item()?, Condition::NotExists).await {
+                Ok(()) => {}
+                Err(StoreError::ConditionFailed) => {
+                    return Err(Failure::Infrastructure(AppError::new(
+                        ErrorCode::TransferInProgress,
+                        format!("ledger entry {} was written by another worker; the day will be re-read", new.entry_id),
+                    )))
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        next.storage_unit_id = Some(storage_unit_id.to_string());
+        next.revisions = derived.revisions.clone();
+        next.last_run_at = Some(job.now.to_string());
+        next.last_log_id = Some(job.log_id.to_string());
+        match cache::save_state(self.store, &next).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => {
+                return Err(Failure::Infrastructure(AppError::new(
+                    ErrorCode::TransferInProgress,
+                    "the day changed while it was being posted; it will be re-read",
+                )))
+            }
+            Err(err) => return Err(err.into()),
+        }
+        if cache_changed && state.generation > 0 {
+            cache::drop_generation(self.store, &state, state.generation, state.chunks).await;
+        }
+        let created = derived.new_entries.len();
+        Ok(Posted {
+            no_data,
+            ledger_ids: derived
+                .new_entries
+                .iter()
+                .map(|e| e.entry_id.clone())
+                .collect(),
+            stats: TransferStats::new(&derived.stats, created, used_cache, api),
+        })
+    }
+}
+
+/// The company's mappings (for the location's POS), recipes and ingredient costs.
+pub async fn load_catalogue(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location: &Location,
+) -> Result<Catalogue, Failure> {
+    // Matching is scoped to the items this location sells: two businesses of a group
+    // often share SKUs and names, and each item carries its own mapping.
+    let items: HashMap<String, PosItem> = query_all(
+        store,
+        Query::partition(crate::items::record::partition(company_id))
+            .begins_with(format!("ITEM#{}#", location.product))
+            .limit(500),
+    )
+    .await?
+    .into_iter()
+    .map(from_item::<PosItem>)
+    .map(|i| i.map(|i| (i.item_id.clone(), i)))
+    .collect::<Result<_, _>>()?;
+    let mappings = crate::mapping::record::all(store, company_id)
+        .await
+        .map_err(Failure::Infrastructure)?
+        .into_iter()
+        .filter(|m| m.product == location.product)
+        .filter_map(|m| match items.get(&m.item_id) {
+            Some(item) if !item.location_ids.contains(&location.location_id) => None,
+            Some(item) => Some(MappedItem {
+                item_id: m.item_id.clone(),
+                code: item.custom_code.clone().or_else(|| item.sku.clone()),
+                name: item.name.clone(),
+                mapping: m,
+            }),
+            // Mapped before the item was synced: match on what was recorded then.
+            None => Some(MappedItem {
+                item_id: m.item_id.clone(),
+                code: m.item_sku.clone(),
+                name: m.item_name.clone(),
+                mapping: m,
+            }),
+        })
+        .collect();
+    let recipes: HashMap<String, Recipe> = query_all(
+        store,
+        Query::partition(keys::company(company_id)).begins_with(recipe::SORT_PREFIX),
+    )
+    .await?
+    .into_iter()
+    .map(from_item::<Recipe>)
+    .map(|r| r.map(|r| (r.id.clone(), r)))
+    .collect::<Result<_, _>>()?;
+    let costs = query_all(
+        store,
+        Query::partition(keys::company(company_id)).begins_with(keys::INGREDIENT_PREFIX),
+    )
+    .await?
+    .into_iter()
+    .map(from_item::<Ingredient>)
+    .map(|i| i.map(|i| (i.id.clone(), i.average_cost())))
+    .collect::<Result<_, _>>()?;
+    Ok(Catalogue {
+        mappings: MappingIndex::new(mappings),
+        recipes: recipe::explode_lines(&recipes),
+        costs,
+    })
+}

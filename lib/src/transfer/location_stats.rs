@@ -1,0 +1,80 @@
+//! Per-location transfer counters for the location detail (issues lifetime, failures, last
+//! run), kept on one item beside the location and updated after every logged attempt.
+
+use serde::{Deserialize, Serialize};
+
+use super::log::{TransferLog, TransferStatus};
+use crate::error::AppError;
+use crate::store::{
+    contention_pause, from_item, keys, to_item, Condition, ItemStore, Key, StoreError,
+    CONTENTION_ATTEMPTS,
+};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationStats {
+    pub issues_total: u64,
+    pub issues_failed: u64,
+    pub last_run_at: Option<String>,
+    pub last_success_date: Option<String>,
+    pub last_status: Option<TransferStatus>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+pub fn key(company_id: &str, location_id: &str) -> Key {
+    Key::new(keys::company(company_id), format!("LOCSTATS#{location_id}"))
+}
+
+pub async fn get(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+) -> Result<LocationStats, AppError> {
+    Ok(store
+        .get(&key(company_id, location_id))
+        .await?
+        .map(from_item)
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Counts one logged attempt.
+pub async fn record(store: &dyn ItemStore, log: &TransferLog) -> Result<(), AppError> {
+    let key = key(&log.company_id, &log.location_id);
+    for attempt in 0..CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            contention_pause(attempt).await;
+        }
+        let current: LocationStats = get(store, &log.company_id, &log.location_id).await?;
+        let mut next = current.clone();
+        next.issues_total += 1;
+        if log.status == TransferStatus::Failed {
+            next.issues_failed += 1;
+        } else {
+            let newer = next
+                .last_success_date
+                .as_deref()
+                .is_none_or(|d| d < log.date.as_str());
+            if newer {
+                next.last_success_date = Some(log.date.clone());
+            }
+        }
+        next.last_run_at = Some(log.finished_at.clone());
+        next.last_status = Some(log.status);
+        next.version = current.version + 1;
+        let condition = if current.version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(current.version)
+        };
+        match store.put(to_item(&next, &key)?, condition).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        crate::error::ErrorCode::StoreUnavailable,
+        "location statistics are changing concurrently; retry",
+    ))
+}

@@ -1,0 +1,77 @@
+//! The transfer engine end to end: the admin API and the transfer-worker handler against
+//! DynamoDB Local, moto and the Lightspeed simulator. Expected ledgers come from the
+//! simulator's ground truth pushed through the test's own recipe arithmetic.
+
+use tillbridge_tests::fixture::TransferFixture;
+
+/// A few (location, date) pairs spread over the simulator's history, different every run.
+fn sample_days(fixture: &TransferFixture, n: usize) -> Vec<(String, String)> {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(7);
+    println!("sample seed {seed}");
+    let locations: Vec<&String> = fixture.locations.keys().collect();
+    let mut state = seed | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let location = locations[(state % locations.len() as u64) as usize].clone();
+            let days_back = 2 + (state >> 8) % 80;
+            let date =
+                chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() - chrono::Days::new(days_back);
+            (location, date.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ledger_equals_ground_truth_for_random_days() {
+    let fixture = TransferFixture::new("xfer-truth").await;
+    for (location, date) in sample_days(&fixture, 3) {
+        let (status, result) = fixture.transfer(&location, &date, true).await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["success"], true, "{result}");
+        let truth = fixture.ground_truth(&location, &date).await;
+        let expected = fixture.expected_from(&truth);
+        assert!(
+            !expected.is_empty(),
+            "{location} {date} sold nothing mapped"
+        );
+        assert_eq!(
+            fixture.ledger_totals(&location, &date).await,
+            expected,
+            "{location} {date}: {result}"
+        );
+        let stats = &result["stats"];
+        assert_eq!(
+            stats["sales_count"].as_u64().unwrap(),
+            truth["saleCount"].as_u64().unwrap() + truth["refundCount"].as_u64().unwrap()
+        );
+        assert!(
+            stats["unmapped_names"]
+                .as_array()
+                .is_some_and(|n| !n.is_empty()),
+            "one SKU in five is unmapped: {stats}"
+        );
+        assert!(stats["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("unmapped_pos_name:")));
+        assert_eq!(
+            result["ledger_ids"].as_array().unwrap().len(),
+            stats["ledger_entries_created"].as_u64().unwrap() as usize
+        );
+
+        // Again without force refresh: the cache is used and nothing new is posted.
+        let (status, again) = fixture.transfer(&location, &date, false).await;
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(again["stats"]["used_cache"], true);
+        assert_eq!(again["stats"]["idempotent"], true, "{again}");
+        assert_eq!(again["stats"]["ledger_entries_created"], 0);
+        assert_eq!(fixture.ledger_totals(&location, &date).await, expected);
+    }
+}
