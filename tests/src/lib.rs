@@ -121,6 +121,54 @@ impl TestEnv {
             .expect("function deps")
     }
 
+    /// A transfer worker of this test only: a private transfer queue (its visibility and
+    /// delays are moto's), the real handler polled like Lambda's event source mapping, and
+    /// the deps it runs with (their retries go back to the private queue). Keeps this
+    /// test's messages away from other test processes' workers on the shared stack.
+    pub async fn private_transfer_worker(
+        &self,
+        name: &str,
+    ) -> (tillbridge::Deps, tokio::task::JoinHandle<()>) {
+        let sqs = self.sqs().await;
+        let queue_name = format!("{name}-transfer");
+        let url = sqs
+            .create_queue()
+            .queue_name(&queue_name)
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+                "5",
+            )
+            .send()
+            .await
+            .expect("private queue")
+            .queue_url
+            .expect("queue url");
+        let mut deps = self.deps("transfer-worker").await;
+        deps.queue = std::sync::Arc::new(tillbridge::queue::sqs::SqsQueue::new(
+            sqs.clone(),
+            tillbridge::config::QueueUrls {
+                transfer: url.clone(),
+                ..deps.config.queues.clone()
+            },
+        ));
+        let mapping = tillbridge_local::host::poller::EventSourceMapping {
+            binary: "transfer-worker".into(),
+            queue: tillbridge_local::provision::QueueInfo {
+                arn: format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"),
+                name: queue_name,
+                url,
+            },
+            batch_size: 5,
+            report_batch_item_failures: true,
+        };
+        let functions = std::sync::Arc::new(std::collections::HashMap::from([(
+            "transfer-worker".to_string(),
+            deps.clone(),
+        )]));
+        let task = tillbridge_local::host::poller::spawn(mapping, sqs, functions);
+        (deps, task)
+    }
+
     pub fn sim(&self) -> &RunningSimulator {
         self.sim
             .as_ref()
@@ -191,6 +239,13 @@ impl TestEnv {
             false,
         )
         .await;
+        let company = env.connect(prefix, product).await;
+        (env, company)
+    }
+
+    /// Connects a fresh company of this environment's simulator through the redirect flow.
+    pub async fn connect(&self, prefix: &str, product: &str) -> String {
+        let env = self;
         let company = unique_company(prefix);
         let body = serde_json::json!({ "product": product });
         let params = env
@@ -201,7 +256,7 @@ impl TestEnv {
             )
             .await;
         assert_eq!(param(&params, "outcome"), Some("connected"), "{params:?}");
-        (env, company)
+        company
     }
 }
 

@@ -88,7 +88,7 @@ pub struct DayTotals {
     pub net: Money,
     pub tax: Money,
     pub payments: BTreeMap<String, MethodTotals>,
-    /// By SKU (or name when there is none); refunds negative.
+    /// By SKU (else name, else POS item id); refunds negative.
     pub item_quantities: BTreeMap<String, Quantity>,
 }
 
@@ -105,11 +105,15 @@ pub fn totals(sales: &[CanonicalSale]) -> DayTotals {
             out.gross = out.gross + line.gross;
             out.net = out.net + line.net;
             out.tax = out.tax + line.tax;
+            // SKU, else the name, else the POS item id (X-Series 2.0 lines carry only that).
+            let name = Some(line.item.name.clone()).filter(|n| !n.trim().is_empty());
             let key = line
                 .item
                 .sku
                 .clone()
-                .unwrap_or_else(|| line.item.name.clone());
+                .or(name)
+                .or_else(|| line.item.item_id.clone())
+                .unwrap_or_default();
             let quantity = out.item_quantities.entry(key).or_default();
             *quantity = *quantity + line.quantity;
         }

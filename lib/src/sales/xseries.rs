@@ -12,9 +12,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
-use super::fetch::FetchedDay;
-use crate::lightspeed::client::{Connection, LightspeedClient};
-use crate::lightspeed::LightspeedError;
+use super::fetch::{get_page, FetchedDay};
+use crate::lightspeed::client::Connection;
+use crate::lightspeed::{LightspeedClient, LightspeedError};
 use crate::location::business_day::Window;
 use crate::mapping::matching::LineItemRef;
 use crate::money::{parse_decimal, Money, Quantity};
@@ -163,6 +163,7 @@ fn completed_at(sale: &Value, kind: &SaleKind) -> Option<DateTime<Utc>> {
         .or_else(|| timestamp(&sale["sale_date"]))
 }
 
+/// One sale (2.0 or 1.0 shape) in canonical form; refunds negative whatever the wire sign.
 pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
     let sale_id = text(&sale["id"]).ok_or_else(|| WireError {
         sale: "?".into(),
@@ -301,12 +302,16 @@ pub async fn fetch_day(
     let mut day = FetchedDay::default();
     let mut after = 0;
     loop {
-        let page = client
-            .get_json(connection, SALES_PATH, &page_query(after))
-            .await?;
-        day.requests += 1;
-        if page["data"].as_array().is_some_and(|d| !d.is_empty()) {
-            day.pages += 1;
+        let query = page_query(after);
+        let page = get_page(client, connection, SALES_PATH, &query, &mut day.requests).await?;
+        day.pages += 1;
+        if !page["data"].is_array() {
+            // Same treatment as a garbled body: transient, retried by the caller.
+            return Err(LightspeedError::Retryable {
+                status: None,
+                retry_after: None,
+                message: format!("GET {SALES_PATH}: the page has no `data` array"),
+            });
         }
         let sales = day_sales(&page, outlet_id, window).map_err(|e| LightspeedError::Api {
             status: None,
@@ -315,10 +320,9 @@ pub async fn fetch_day(
         day.sales.extend(sales);
         match next_after(&page, after) {
             Some(next) => after = next,
-            None => break,
+            None => return Ok(day),
         }
     }
-    Ok(day)
 }
 
 #[cfg(test)]

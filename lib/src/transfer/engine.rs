@@ -157,7 +157,9 @@ impl Engine<'_> {
                 (day, false)
             }
         };
-        let catalogue = load_catalogue(self.store, job.company_id, location).await?;
+        let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
+        let mut day = day;
+        name_lines_from_catalogue(&mut day.sales, &items);
         let posted: Vec<LedgerEntry> = query_all(
             self.store,
             Query::partition(entry::partition(job.company_id, storage_unit_id))
@@ -259,12 +261,32 @@ impl Engine<'_> {
     }
 }
 
-/// The company's mappings (for the location's POS), recipes and ingredient costs.
+/// X-Series sale lines name only the product id; the synced item gives its name and SKU
+/// (so matching by code or name, and the "missing name" rule, see what the POS shows).
+fn name_lines_from_catalogue(
+    sales: &mut [crate::sales::CanonicalSale],
+    items: &HashMap<String, PosItem>,
+) {
+    for line in sales.iter_mut().flat_map(|s| s.lines.iter_mut()) {
+        let Some(item) = line.item.item_id.as_ref().and_then(|id| items.get(id)) else {
+            continue;
+        };
+        if line.item.name.trim().is_empty() {
+            line.item.name = item.name.clone();
+        }
+        if line.item.sku.is_none() {
+            line.item.sku = item.custom_code.clone().or_else(|| item.sku.clone());
+        }
+    }
+}
+
+/// The company's mappings (for the location's POS), recipes and ingredient costs, and the
+/// location's POS items by id.
 pub async fn load_catalogue(
     store: &dyn ItemStore,
     company_id: &str,
     location: &Location,
-) -> Result<Catalogue, Failure> {
+) -> Result<(Catalogue, HashMap<String, PosItem>), Failure> {
     // Matching is scoped to the items this location sells: two businesses of a group
     // often share SKUs and names, and each item carries its own mapping.
     let items: HashMap<String, PosItem> = query_all(
@@ -318,9 +340,12 @@ pub async fn load_catalogue(
     .map(from_item::<Ingredient>)
     .map(|i| i.map(|i| (i.id.clone(), i.average_cost())))
     .collect::<Result<_, _>>()?;
-    Ok(Catalogue {
-        mappings: MappingIndex::new(mappings),
-        recipes: recipe::explode_lines(&recipes),
-        costs,
-    })
+    Ok((
+        Catalogue {
+            mappings: MappingIndex::new(mappings),
+            recipes: recipe::explode_lines(&recipes),
+            costs,
+        },
+        items,
+    ))
 }

@@ -10,7 +10,7 @@ use crate::lightspeed::client::Connection;
 use crate::lightspeed::{LightspeedClient, LightspeedError};
 use crate::location::business_day::Window;
 use crate::location::Location;
-use crate::sales::{kseries, FetchedDay};
+use crate::sales::{kseries, xseries, FetchedDay};
 use crate::store::ItemStore;
 
 #[async_trait]
@@ -50,10 +50,9 @@ impl SalesSource for LightspeedSales {
             PosProduct::KSeries => {
                 kseries::fetch_day(&self.client, &connection, &location.location_id, window).await
             }
-            PosProduct::XSeries => Err(LightspeedError::Api {
-                status: None,
-                message: "X-Series sales transfer is not available yet".into(),
-            }),
+            PosProduct::XSeries => {
+                xseries::fetch_day(&self.client, &connection, &location.location_id, window).await
+            }
         }
     }
 }
