@@ -30,7 +30,9 @@ fn sample_days(fixture: &TransferFixture, n: usize) -> Vec<(String, String)> {
 #[tokio::test]
 async fn ledger_equals_ground_truth_for_random_days() {
     let fixture = TransferFixture::new("xfer-truth").await;
+    let mut runs: std::collections::BTreeMap<String, u64> = Default::default();
     for (location, date) in sample_days(&fixture, 3) {
+        *runs.entry(location.clone()).or_default() += 2;
         let (status, result) = fixture.transfer(&location, &date, true).await;
         assert_eq!(status, 200, "{result}");
         assert_eq!(result["success"], true, "{result}");
@@ -73,5 +75,27 @@ async fn ledger_equals_ground_truth_for_random_days() {
         assert_eq!(again["stats"]["idempotent"], true, "{again}");
         assert_eq!(again["stats"]["ledger_entries_created"], 0);
         assert_eq!(fixture.ledger_totals(&location, &date).await, expected);
+    }
+    for (location, count) in runs {
+        let (status, detail) = fixture
+            .env
+            .client(&fixture.company)
+            .get(&format!(
+                "/v1/companies/{}/locations/{location}",
+                fixture.company
+            ))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{detail}");
+        assert_eq!(detail["stats"]["issues_lifetime"], count, "{detail}");
+        assert_eq!(detail["stats"]["issues_failed_lifetime"], 0);
+        assert!(
+            detail["health"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["code"] == "unmapped_in_recent_transfers"),
+            "{detail}"
+        );
     }
 }

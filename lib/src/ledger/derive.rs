@@ -422,8 +422,9 @@ pub fn derive(input: &DayInput) -> Derived {
     let mut lines: HashMap<String, LineState> = HashMap::with_capacity(current.len());
     for (key, contributions) in current {
         let before = input.prior.lines.get(&key);
-        let unchanged =
-            before.is_some_and(|b| b.contributions == contributions && !b.entries.is_empty());
+        // Seen by the last completed run with the same contributions: already accounted for
+        // (even when its ingredient netted to zero that day and no entry names it).
+        let unchanged = before.is_some_and(|b| b.contributions == contributions);
         if unchanged {
             // A line skipped for another reason keeps the history of what it once fed.
             if !contributions.is_empty() {

@@ -163,6 +163,21 @@ pub async fn get(
             "message": format!("{} of {} items sold here are not mapped; their sales will not deduct stock", sold_here.len() - mapped_here, sold_here.len())
         }));
     }
+    let lifetime =
+        crate::transfer::location_stats::get(deps.store.as_ref(), company_id, location_id).await?;
+    let recent = crate::transfer::location_stats::recent(
+        deps.store.as_ref(),
+        company_id,
+        location_id,
+        chrono::Utc::now().date_naive(),
+    )
+    .await?;
+    if !lifetime.last_unmapped.is_empty() {
+        health.push(json!({
+            "code": "unmapped_in_recent_transfers",
+            "message": format!("the last transfer sold {} unmapped items: {}", lifetime.last_unmapped.len(), lifetime.last_unmapped.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
+        }));
+    }
     Ok(envelope::json(
         200,
         &json!({
@@ -179,6 +194,15 @@ pub async fn get(
                 "catalog_items": sold_here.len(),
                 "catalog_mapped": mapped_here,
                 "recent_failed_transfers": failed.len(),
+                "issues_lifetime": lifetime.issues_total,
+                "issues_failed_lifetime": lifetime.issues_failed,
+                "issues_7d": recent.issues_7d,
+                "issues_30d": recent.issues_30d,
+                "issues_failed_30d": recent.issues_failed_30d,
+                "sales_lines_7d": recent.sales_lines_7d,
+                "sales_lines_30d": recent.sales_lines_30d,
+                "last_run_at": lifetime.last_run_at,
+                "last_success_date": lifetime.last_success_date,
             },
             "recent_failed_transfers": failed,
         }),
