@@ -1,6 +1,6 @@
 //! The README's main job on the local stack: bring the stack up, set up a demo company's
-//! catalogue through the admin API, push a transfer request through the worker queue,
-//! and print what happened.
+//! catalogue through the admin API, connect and map the simulated group, transfer
+//! yesterday for every location through the worker queue, and print what happened.
 
 use std::time::{Duration, Instant};
 
@@ -22,15 +22,16 @@ const STORAGE_UNITS: [(&str, &str); 3] = [
     ("Bar Storage", "BAR"),
     ("Terrace Storage", "TER"),
 ];
-const INGREDIENTS: [(&str, &str, &str); 8] = [
-    ("Coffee beans", "kg", "ING-COFFEE"),
-    ("Cola bottle 0.33 l", "bottle", "ING-COLA"),
-    ("Burger bun", "piece", "ING-BUN"),
-    ("Beef patty 180 g", "piece", "ING-PATTY"),
-    ("Tomato", "kg", "ING-TOMATO"),
-    ("Mozzarella", "kg", "ING-MOZZ"),
-    ("Pizza dough ball", "piece", "ING-DOUGH"),
-    ("Vodka", "l", "ING-VODKA"),
+/// Name, unit, SKU, and one opening stock receipt (quantity, value) for the average cost.
+const INGREDIENTS: [(&str, &str, &str, &str, &str); 8] = [
+    ("Coffee beans", "kg", "ING-COFFEE", "20", "366.00"),
+    ("Cola bottle 0.33 l", "bottle", "ING-COLA", "960", "432.00"),
+    ("Burger bun", "piece", "ING-BUN", "1200", "348.00"),
+    ("Beef patty 180 g", "piece", "ING-PATTY", "1000", "1690.00"),
+    ("Tomato", "kg", "ING-TOMATO", "60", "145.80"),
+    ("Mozzarella", "kg", "ING-MOZZ", "40", "335.60"),
+    ("Pizza dough ball", "piece", "ING-DOUGH", "800", "312.00"),
+    ("Vodka", "l", "ING-VODKA", "30", "474.00"),
 ];
 
 fn step(text: &str) {
@@ -99,7 +100,7 @@ pub async fn run() -> Result<(), Error> {
             }
         );
     }
-    for (name, unit, sku) in INGREDIENTS {
+    for (name, unit, sku, quantity, value) in INGREDIENTS {
         let (status, body) = api
             .post(
                 &format!("{company}/ingredients"),
@@ -109,6 +110,17 @@ pub async fn run() -> Result<(), Error> {
             .await?;
         if !(status == 200 || status == 201) {
             return Err(format!("creating ingredient {name}: {status} {body}").into());
+        }
+        let id = body["id"].as_str().unwrap_or_default();
+        let (status, receipt) = api
+            .post(
+                &format!("{company}/ingredients/{id}/receipts"),
+                &json!({"quantity": quantity, "value": value, "reference": "opening stock"}),
+                Some(&format!("opening-{sku}")),
+            )
+            .await?;
+        if !(status == 200 || status == 201) {
+            return Err(format!("opening stock of {name}: {status} {receipt}").into());
         }
         println!(
             "    ingredient   {:<20} {:<7} ({})",
@@ -273,65 +285,111 @@ pub async fn run() -> Result<(), Error> {
             }
         );
     }
-    let first_location = locations
-        .first()
-        .and_then(|l| l["location_id"].as_str())
-        .unwrap_or("demo-location")
-        .to_string();
-
-    step(
-        "Worker round trip: a transfer request on the transfer queue, processed by transfer-worker",
-    );
-    let request = TransferRequest {
-        request_uuid: uuid::Uuid::new_v4().to_string(),
-        company_id: DEMO_COMPANY.into(),
-        location_id: first_location.clone(),
-        business_date: Some((chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string()),
-        attempt: 1,
-        force_refresh: false,
-        requested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    };
+    step("Yesterday's transfer for every location: one request each on the transfer queue, run by transfer-worker");
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string();
     let clients = crate::provision::Clients::new(&stack.resources.endpoints).await;
     let queue = stack.resources.queue("TransferQueue")?;
-    clients
-        .sqs
-        .send_message()
-        .queue_url(&queue.url)
-        .message_body(serde_json::to_string(&request)?)
-        .message_attributes(
-            CORRELATION_ATTRIBUTE,
-            aws_sdk_sqs::types::MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(&request.request_uuid)
-                .build()?,
-        )
-        .send()
-        .await?;
-    let logs_path = format!("{company}/locations/{first_location}/transfer-logs?limit=100");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let log = loop {
-        let (_, body) = api.get(&logs_path).await?;
-        let found = body["items"].as_array().and_then(|items| {
-            items
-                .iter()
-                .find(|l| l["request_uuid"] == request.request_uuid.as_str())
-                .cloned()
-        });
-        if let Some(log) = found {
-            break log;
+    let mut requests = Vec::new();
+    for location in &locations {
+        let location_id = location["location_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let request = TransferRequest {
+            request_uuid: uuid::Uuid::new_v4().to_string(),
+            company_id: DEMO_COMPANY.into(),
+            location_id: location_id.clone(),
+            business_date: Some(yesterday.clone()),
+            attempt: 1,
+            force_refresh: true,
+            requested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        clients
+            .sqs
+            .send_message()
+            .queue_url(&queue.url)
+            .message_body(serde_json::to_string(&request)?)
+            .message_attributes(
+                CORRELATION_ATTRIBUTE,
+                aws_sdk_sqs::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(&request.request_uuid)
+                    .build()?,
+            )
+            .send()
+            .await?;
+        requests.push((location.clone(), request));
+    }
+    let mut transferred = 0;
+    let mut entries_total = 0;
+    for (location, request) in &requests {
+        let log = wait_for_log(&api, &company, request).await?;
+        let stats = &log["stats"];
+        let name = location["name"].as_str().unwrap_or("?");
+        if log["success"] != true {
+            println!(
+                "    {name:<28} {yesterday}: {} — {}",
+                log["error"]["code"].as_str().unwrap_or("failed"),
+                log["error"]["message"].as_str().unwrap_or("")
+            );
+            continue;
         }
-        if Instant::now() > deadline {
-            return Err("the transfer worker did not log the request within 30 s".into());
+        transferred += 1;
+        let created = stats["ledger_entries_created"].as_u64().unwrap_or(0);
+        entries_total += created;
+        let (_, ledger) = api
+            .get(&format!(
+                "{company}/ledger?transfer_log_id={}&limit=100",
+                log["log_id"].as_str().unwrap_or_default()
+            ))
+            .await?;
+        let value: rust_decimal::Decimal = ledger["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                e["value"]
+                    .as_str()
+                    .and_then(|v| v.parse::<rust_decimal::Decimal>().ok())
+            })
+            .sum();
+        println!(
+            "    {name:<28} {yesterday}: {} sales, {} lines processed, {} skipped → {created} ledger entries, {value} {} issued at average cost{}",
+            stats["sales_count"],
+            stats["lines_processed"],
+            stats["lines_skipped"],
+            location["currency"].as_str().unwrap_or(""),
+            if log["no_data"] == true { " (no sales that day)" } else { "" }
+        );
+        let unmapped: Vec<String> = stats["unmapped"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(3)
+            .map(|u| {
+                format!(
+                    "{} × {}",
+                    u["quantity"].as_str().unwrap_or("?"),
+                    u["name"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        if !unmapped.is_empty() {
+            println!(
+                "    {:<28} unmapped, largest first: {}{}",
+                "",
+                unmapped.join(", "),
+                match stats["unmapped_names"]
+                    .as_array()
+                    .map(Vec::len)
+                    .unwrap_or(0)
+                {
+                    n if n > 3 => format!(" (+{} more; edit infra/local/demo/mappings.csv)", n - 3),
+                    _ => String::new(),
+                }
+            );
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    println!(
-        "    transfer log {} for {}: {} — {}",
-        log["log_id"].as_str().unwrap_or("?"),
-        log["date"].as_str().unwrap_or("?"),
-        log["error"]["code"].as_str().unwrap_or("ok"),
-        log["error"]["message"].as_str().unwrap_or("")
-    );
+    }
 
     step("Summary");
     println!("    company            {DEMO_COMPANY}");
@@ -353,9 +411,8 @@ pub async fn run() -> Result<(), Error> {
         "    setup              {mapped} item mappings, {activated} locations linked and activated"
     );
     println!(
-        "    transfer worker    request {} → log status `{}`",
-        request.request_uuid,
-        log["status"].as_str().unwrap_or("?")
+        "    transfers          {transferred} of {} locations transferred {yesterday}, {entries_total} ledger entries",
+        requests.len()
     );
     println!(
         "    elapsed            {:.1} s",
@@ -363,6 +420,42 @@ pub async fn run() -> Result<(), Error> {
     );
     println!("\n    The stack keeps running for the next command; stop it with `cargo run -p tillbridge-local -- down`.");
     Ok(())
+}
+
+/// Waits for the transfer worker to log a request's final attempt (retries included).
+async fn wait_for_log(
+    api: &AdminClient,
+    company: &str,
+    request: &TransferRequest,
+) -> Result<Value, Error> {
+    let logs_path = format!(
+        "{company}/locations/{}/transfer-logs?limit=100",
+        request.location_id
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, body) = api.get(&logs_path).await?;
+        let last = body["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .filter(|l| {
+                    l["request_uuid"] == request.request_uuid.as_str() && l["retry"].is_null()
+                })
+                .max_by_key(|l| l["attempt"].as_u64())
+                .cloned()
+        });
+        if let Some(log) = last {
+            return Ok(log);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the transfer of {} was not logged within 120 s",
+                request.location_id
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Starts a connection (or reauthorizes an existing one) and follows the browser's
