@@ -306,7 +306,13 @@ pub async fn load_catalogue(
         .into_iter()
         .filter(|m| m.product == location.product)
         .filter_map(|m| match items.get(&m.item_id) {
-            Some(item) if !item.location_ids.contains(&location.location_id) => None,
+            // An item listing no locations (X-Series products) is sold everywhere.
+            Some(item)
+                if !item.location_ids.is_empty()
+                    && !item.location_ids.contains(&location.location_id) =>
+            {
+                None
+            }
             Some(item) => Some(MappedItem {
                 item_id: m.item_id.clone(),
                 code: item.custom_code.clone().or_else(|| item.sku.clone()),
