@@ -137,9 +137,13 @@ impl Engine<'_> {
         let cached = cache::load(self.store, &state).await?;
         let day_window = window(location.day_mode(), job.date);
         let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let (day, used_cache) = match cached.clone() {
-            Some(day) if !job.force_refresh => (day, true),
-            _ => {
+        // The cached lines are the previous run's attribution whichever sales are used.
+        let (day, used_cache, previous_lines) = match cached {
+            Some(mut day) if !job.force_refresh => {
+                let lines = std::mem::take(&mut day.lines);
+                (day, true, Some(lines))
+            }
+            cached => {
                 let fetched = self
                     .sales
                     .fetch_day(location, &day_window)
@@ -154,7 +158,7 @@ impl Engine<'_> {
                     sales: fetched.sales,
                     lines: HashMap::new(),
                 };
-                (day, false)
+                (day, false, cached.map(|c| c.lines))
             }
         };
         let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
@@ -171,14 +175,15 @@ impl Engine<'_> {
         .map(from_item)
         .collect::<Result<_, _>>()?;
         let same_unit = state.storage_unit_id.as_deref() == Some(storage_unit_id);
-        let prior = match (&cached, same_unit) {
-            (Some(previous), true) => Prior {
-                lines: previous.lines.clone(),
+        let had_cache = previous_lines.is_some();
+        let prior = match (previous_lines, same_unit) {
+            (Some(lines), true) => Prior {
+                lines,
                 revisions: state.revisions.clone(),
             },
             _ => Prior::default(),
         };
-        let derived = derive(&DayInput {
+        let mut derived = derive(&DayInput {
             company_id: job.company_id,
             storage_unit_id,
             location_id: job.location_id,
@@ -205,12 +210,13 @@ impl Engine<'_> {
         let no_data = day.sales.is_empty();
         let cache_changed = !used_cache
             || !derived.new_entries.is_empty()
-            || cached.as_ref().is_none_or(|c| c.lines != derived.lines);
+            || !had_cache
+            || prior.lines != derived.lines;
         let mut next = state.clone();
         if cache_changed {
             let generation = state.generation + 1;
             let day = CachedDay {
-                lines: derived.lines.clone(),
+                lines: std::mem::take(&mut derived.lines),
                 ..day
             };
             next.chunks = cache::write_generation(self.store, &state, generation, &day).await?;
