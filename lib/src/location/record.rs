@@ -62,7 +62,7 @@ impl Location {
     pub fn to_item(&self) -> Result<Item, StoreError> {
         let mut item = to_item(self, &self.key())?;
         if self.is_active() && self.auto_issue && !self.missing_upstream {
-            item.insert(attr::GSI1PK.into(), "FANOUT".into());
+            item.insert(attr::GSI1PK.into(), crate::fanout::FANOUT_PARTITION.into());
             item.insert(
                 attr::GSI1SK.into(),
                 format!("{}#{}", self.company_id, self.location_id).into(),
