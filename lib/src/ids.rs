@@ -28,6 +28,13 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A calendar date written exactly as `YYYY-MM-DD` (no single-digit parts, no February 30).
+pub fn strict_date(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.format("%Y-%m-%d").to_string() == text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Reading Lightspeed's item payloads (pure): K-Series `/items/v1/items` and X-Series
 //! `/api/2.0/products`, with the documented quirks.
 
+use crate::lightspeed::json::text;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -16,14 +17,6 @@ pub struct UpstreamItem {
     pub price: Option<Money>,
     pub active: bool,
     pub accounting_group: Option<String>,
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// A JSON number or decimal string as an exact amount (numbers via their shortest text,

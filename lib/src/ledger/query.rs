@@ -58,15 +58,12 @@ impl Selection {
 
 pub fn parse_date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
     raw.map(|text| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .filter(|d| d.format("%Y-%m-%d").to_string() == text)
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidDateFormat,
-                    format!("`{field}` must be a date as YYYY-MM-DD, got `{text}`"),
-                )
-            })
+        ids::strict_date(text).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidDateFormat,
+                format!("`{field}` must be a date as YYYY-MM-DD, got `{text}`"),
+            )
+        })
     })
     .transpose()
 }

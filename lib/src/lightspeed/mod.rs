@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod error;
+pub mod json;
 pub mod oauth;
 pub mod refresh;
 pub mod settings;

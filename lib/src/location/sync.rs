@@ -2,6 +2,7 @@
 //! and the business's currency) and X-Series outlets. A location that disappears upstream is
 //! kept and flagged, never deleted.
 
+use crate::lightspeed::json::text;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,14 +20,6 @@ pub struct SyncSummary {
     pub updated: usize,
     pub unchanged: usize,
     pub missing_upstream: usize,
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Flattens `/f/data/businesses` (HAL envelope) into locations.

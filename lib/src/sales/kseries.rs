@@ -2,6 +2,7 @@
 //! strings; refunds may carry negative or positive amounts (undocumented), so their sign is
 //! normalised; `payments` may be missing when not included.
 
+use crate::lightspeed::json::text;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -19,14 +20,6 @@ use crate::money::{parse_decimal, Money, Quantity};
 pub struct WireError {
     pub sale: String,
     pub problem: String,
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// A decimal string (or number) field; absent or null is zero.

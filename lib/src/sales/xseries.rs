@@ -7,6 +7,7 @@
 //! as a float. Only completed (`closed`) sales count: a layby or on-account sale is `Other`
 //! until it closes, and a voided sale is a `Void`.
 
+use crate::lightspeed::json::text;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -29,14 +30,6 @@ pub const PAGE_SIZE: u32 = 200;
 pub struct WireError {
     pub sale: String,
     pub problem: String,
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// A JSON number (or decimal string) read exactly; absent or null is `None`. Numbers go

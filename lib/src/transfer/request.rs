@@ -43,15 +43,12 @@ impl TransferRequest {
                     "`business_date` is required (YYYY-MM-DD)",
                 )
             })?;
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .ok()
-            .filter(|d| d.format("%Y-%m-%d").to_string() == raw)
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidDateFormat,
-                    format!("`business_date` must be a calendar date as YYYY-MM-DD, got `{raw}`"),
-                )
-            })
+        ids::strict_date(raw).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidDateFormat,
+                format!("`business_date` must be a calendar date as YYYY-MM-DD, got `{raw}`"),
+            )
+        })
     }
 
     /// Ids go into table keys, so a malformed one makes the whole message unusable.
