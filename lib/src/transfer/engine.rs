@@ -138,10 +138,10 @@ impl Engine<'_> {
         let day_window = window(location.day_mode(), job.date);
         let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
         // The cached lines are the previous run's attribution whichever sales are used.
-        let (day, used_cache, previous_lines) = match cached {
+        let (day, used_cache, previous_lines, previous_sales) = match cached {
             Some(mut day) if !job.force_refresh => {
                 let lines = std::mem::take(&mut day.lines);
-                (day, true, Some(lines))
+                (day, true, Some(lines), None)
             }
             cached => {
                 let fetched = self
@@ -158,7 +158,8 @@ impl Engine<'_> {
                     sales: fetched.sales,
                     lines: HashMap::new(),
                 };
-                (day, false, cached.map(|c| c.lines))
+                let (lines, sales) = cached.map(|c| (c.lines, c.sales)).unzip();
+                (day, false, lines, sales)
             }
         };
         let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
@@ -208,7 +209,9 @@ impl Engine<'_> {
             lines: lines_count,
         };
         let no_data = day.sales.is_empty();
-        let cache_changed = !used_cache
+        // A re-check that fetched exactly what is cached rewrites nothing but the state.
+        let sales_changed = !used_cache && previous_sales.as_ref() != Some(&day.sales);
+        let cache_changed = sales_changed
             || !derived.new_entries.is_empty()
             || !had_cache
             || prior.lines != derived.lines;

@@ -1,0 +1,499 @@
+//! Transfer benchmarks (SPEC §5): prints figures, asserts nothing.
+//!
+//! `cargo run --release -p tillbridge-tests --bin transfer-bench -- [engine|day|memory|all]`
+//! * `engine`: the pure derivation (match → explode → sum → entries) and the sales-cache
+//!   codec on synthetic 10,000- and 50,000-line days: line-ingredient deductions per second.
+//! * `day`: one location-day of about 10,000 lines end to end on the local stack (DynamoDB
+//!   Local, moto, the simulator, the real use case): wall time, DynamoDB requests and write
+//!   units per sales line, Lightspeed requests against the minimum number of pages; then the
+//!   same day again (force refresh, nothing changed).
+//! * `memory`: peak resident memory of a process that holds a 50,000-line day, derives its
+//!   ledger and encodes its cache (run alone, so the figure is that work's).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark binary, not a service
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use tillbridge::catalog::explode::{Line, LineTarget};
+use tillbridge::connection::PosProduct;
+use tillbridge::ledger::derive::{derive, Catalogue, DayInput, Prior};
+use tillbridge::lightspeed::settings::KAuthVersion;
+use tillbridge::mapping::matching::{LineItemRef, MappedItem, MappingIndex};
+use tillbridge::mapping::record::{Mapping, TargetKind};
+use tillbridge::money::{Money, Quantity};
+use tillbridge::sales::{CanonicalLine, CanonicalSale, SaleKind};
+use tillbridge::store::{Condition, Item, ItemStore, Key, Page, Query, StoreError, Write};
+use tillbridge::transfer::cache::{decode, encode, CachedDay};
+use tillbridge::transfer::run::{run, Outcome, TransferContext};
+use tillbridge::transfer::TransferRequest;
+use tillbridge_tests::fixture::TransferFixture;
+use tillbridge_tests::TestEnv;
+
+fn q(text: &str) -> Quantity {
+    text.parse().unwrap()
+}
+
+/// 200 menu items: 80 recipes (two levels, with trim), 80 direct ingredients, 40 unmapped.
+fn synthetic_catalogue() -> Catalogue {
+    let mut recipes = HashMap::new();
+    recipes.insert(
+        "base".to_string(),
+        vec![
+            Line {
+                target: LineTarget::Ingredient("flour".into()),
+                quantity: q("0.2"),
+                trim_pct: None,
+            },
+            Line {
+                target: LineTarget::Ingredient("tomato".into()),
+                quantity: q("0.05"),
+                trim_pct: Some(Decimal::new(125, 1)),
+            },
+        ],
+    );
+    let mut mapped = Vec::new();
+    for i in 0..160 {
+        let (kind, target) = if i < 80 {
+            let id = format!("r{i}");
+            recipes.insert(
+                id.clone(),
+                vec![
+                    Line {
+                        target: LineTarget::Recipe("base".into()),
+                        quantity: q("1"),
+                        trim_pct: None,
+                    },
+                    Line {
+                        target: LineTarget::Ingredient(format!("ing{}", i % 30)),
+                        quantity: q("0.125"),
+                        trim_pct: Some(Decimal::new(5, 0)),
+                    },
+                    Line {
+                        target: LineTarget::Ingredient(format!("ing{}", (i + 7) % 30)),
+                        quantity: q("0.03"),
+                        trim_pct: None,
+                    },
+                ],
+            );
+            (TargetKind::Recipe, id)
+        } else {
+            (TargetKind::Ingredient, format!("ing{}", i % 30))
+        };
+        mapped.push(MappedItem {
+            item_id: format!("item{i}"),
+            code: Some(format!("SKU{i}")),
+            name: format!("Item {i}"),
+            mapping: Mapping {
+                company_id: "bench".into(),
+                product: PosProduct::KSeries,
+                item_id: format!("item{i}"),
+                target_kind: kind,
+                target_id: target,
+                quantity: q("1"),
+                is_subtraction: false,
+                item_name: format!("Item {i}"),
+                item_sku: Some(format!("SKU{i}")),
+                created_at: String::new(),
+                updated_at: String::new(),
+                version: 1,
+            },
+        });
+    }
+    let mut costs: HashMap<String, Money> = (0..30)
+        .map(|i| (format!("ing{i}"), Money(Decimal::new(100 + i, 2))))
+        .collect();
+    costs.insert("flour".into(), Money(Decimal::new(85, 2)));
+    costs.insert("tomato".into(), Money(Decimal::new(243, 2)));
+    Catalogue {
+        mappings: MappingIndex::new(mapped),
+        recipes,
+        costs,
+    }
+}
+
+/// `lines` lines in sales of ten, one sale in thirty a refund.
+fn synthetic_day(lines: usize) -> Vec<CanonicalSale> {
+    let mut sales = Vec::new();
+    let mut n = 0u64;
+    for s in 0..lines.div_ceil(10) {
+        let refund = s % 30 == 29;
+        let mut sale_lines = Vec::new();
+        for l in 0..10.min(lines - s * 10) {
+            n = n
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let item = (n >> 33) % 200;
+            let quantity = Decimal::from(1 + (n >> 40) % 3)
+                * if refund { -Decimal::ONE } else { Decimal::ONE };
+            sale_lines.push(CanonicalLine {
+                line_id: format!("{l}"),
+                parent_line_id: None,
+                item: LineItemRef {
+                    item_id: None,
+                    sku: Some(format!("SKU{item}")),
+                    name: format!("Item {item}"),
+                },
+                quantity: Quantity(quantity),
+                net: Money(Decimal::new(1250, 2)),
+                gross: Money(Decimal::new(1500, 2)),
+                tax: Money(Decimal::new(250, 2)),
+                discount: Money::ZERO,
+                service_charge: Money::ZERO,
+                tax_code: Some("VAT20".into()),
+                accounting_group: Some("Food".into()),
+            });
+        }
+        sales.push(CanonicalSale {
+            sale_id: format!("A{s:08}"),
+            receipt: Some(format!("R{s}")),
+            kind: if refund {
+                SaleKind::Refund
+            } else {
+                SaleKind::Sale
+            },
+            closed_at: chrono::DateTime::UNIX_EPOCH,
+            original_sale_id: refund.then(|| format!("A{:08}", s - 1)),
+            currency: Some("GBP".into()),
+            lines: sale_lines,
+            payments: Vec::new(),
+        });
+    }
+    sales
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn engine() -> serde_json::Value {
+    let catalogue = synthetic_catalogue();
+    let mut report = serde_json::Map::new();
+    for lines in [10_000usize, 50_000] {
+        let sales = synthetic_day(lines);
+        let mut timings = Vec::new();
+        let mut derived = None;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let d = derive(&DayInput {
+                company_id: "bench",
+                storage_unit_id: "su",
+                location_id: "loc",
+                business_date: "2026-03-01",
+                sales: &sales,
+                catalogue: &catalogue,
+                posted: &[],
+                prior: &Prior::default(),
+                transfer_log_id: "log",
+                request_uuid: "req",
+                now: "2026-03-02T05:00:00Z",
+            });
+            timings.push(started.elapsed());
+            derived = Some(d);
+        }
+        let derived = derived.unwrap();
+        let took = median(timings);
+        let deductions = derived.stats.deductions as f64;
+        let day = CachedDay {
+            sales: sales.clone(),
+            lines: derived.lines.clone(),
+            ..CachedDay::default()
+        };
+        let started = Instant::now();
+        let chunks = encode(&day).unwrap();
+        let encode_time = started.elapsed();
+        let started = Instant::now();
+        let back = decode(&chunks).unwrap();
+        let decode_time = started.elapsed();
+        assert_eq!(back.sales.len(), day.sales.len());
+        let bytes: usize = chunks.iter().map(String::len).sum();
+        println!("engine, {lines} lines:");
+        println!(
+            "  derivation            {:>10.1} ms (median of 5)",
+            took.as_secs_f64() * 1e3
+        );
+        println!(
+            "  deductions            {:>10} line × ingredient quantities, {} ledger entries",
+            derived.stats.deductions,
+            derived.new_entries.len()
+        );
+        println!(
+            "  throughput            {:>10.0} deductions/s, {:.0} lines/s",
+            deductions / took.as_secs_f64(),
+            lines as f64 / took.as_secs_f64()
+        );
+        println!("  sales cache           {:>10} bytes in {} chunk(s), {:.1} bytes/line; encode {:.1} ms, decode {:.1} ms", bytes, chunks.len(), bytes as f64 / lines as f64, encode_time.as_secs_f64() * 1e3, decode_time.as_secs_f64() * 1e3);
+        report.insert(
+            format!("lines_{lines}"),
+            serde_json::json!({
+                "derive_ms": took.as_secs_f64() * 1e3,
+                "deductions": derived.stats.deductions,
+                "deductions_per_second": deductions / took.as_secs_f64(),
+                "cache_bytes_per_line": bytes as f64 / lines as f64,
+                "cache_chunks": chunks.len(),
+                "encode_ms": encode_time.as_secs_f64() * 1e3,
+                "decode_ms": decode_time.as_secs_f64() * 1e3,
+            }),
+        );
+    }
+    serde_json::Value::Object(report)
+}
+
+/// Counts requests and estimates write units the way DynamoDB bills them (1 KB per unit,
+/// transactions twice).
+struct CountingStore {
+    inner: Arc<dyn ItemStore>,
+    gets: AtomicU64,
+    puts: AtomicU64,
+    deletes: AtomicU64,
+    queries: AtomicU64,
+    transacts: AtomicU64,
+    write_units: AtomicU64,
+}
+
+fn units(item: &Item) -> u64 {
+    (serde_json::to_vec(item).map(|v| v.len()).unwrap_or(0) as u64)
+        .div_ceil(1024)
+        .max(1)
+}
+
+impl CountingStore {
+    fn new(inner: Arc<dyn ItemStore>) -> Self {
+        Self {
+            inner,
+            gets: 0.into(),
+            puts: 0.into(),
+            deletes: 0.into(),
+            queries: 0.into(),
+            transacts: 0.into(),
+            write_units: 0.into(),
+        }
+    }
+    fn figures(&self) -> [(&'static str, u64); 6] {
+        [
+            ("get", self.gets.load(Ordering::SeqCst)),
+            ("put", self.puts.load(Ordering::SeqCst)),
+            ("delete", self.deletes.load(Ordering::SeqCst)),
+            ("query", self.queries.load(Ordering::SeqCst)),
+            ("transact", self.transacts.load(Ordering::SeqCst)),
+            ("write units", self.write_units.load(Ordering::SeqCst)),
+        ]
+    }
+    fn reset(&self) {
+        for counter in [
+            &self.gets,
+            &self.puts,
+            &self.deletes,
+            &self.queries,
+            &self.transacts,
+            &self.write_units,
+        ] {
+            counter.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait]
+impl ItemStore for CountingStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.puts.fetch_add(1, Ordering::SeqCst);
+        self.write_units.fetch_add(units(&item), Ordering::SeqCst);
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.deletes.fetch_add(1, Ordering::SeqCst);
+        self.write_units.fetch_add(1, Ordering::SeqCst);
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.transacts.fetch_add(1, Ordering::SeqCst);
+        let wcu: u64 = writes
+            .iter()
+            .map(|w| match w {
+                Write::Put(item, _) => units(item),
+                Write::Delete(..) => 1,
+            })
+            .sum();
+        self.write_units.fetch_add(2 * wcu, Ordering::SeqCst);
+        self.inner.transact(writes).await
+    }
+}
+
+/// The simulator's volume knob for about `lines` lines in one London location-day.
+fn volume_for(lines: usize) -> u32 {
+    (lines as u32).div_ceil(1450).max(1)
+}
+
+async fn day(lines: usize) -> serde_json::Value {
+    let mut config = tillbridge_local::lightspeed::sim_config();
+    config.volume = volume_for(lines);
+    config.days = 4;
+    let env = TestEnv::with_lightspeed(config, KAuthVersion::V2, false).await;
+    let company = env.connect("bench", "k_series").await;
+    let fixture = TransferFixture::setup(env, company).await;
+    let location = fixture.locations.keys().next().unwrap().clone();
+    let date = "2026-03-01";
+    let deps = fixture.env.deps("transfer-worker").await;
+    let counting = CountingStore::new(deps.store.clone());
+    let ctx = TransferContext {
+        store: &counting,
+        queue: deps.queue.as_ref(),
+        sales: deps.sales.as_ref(),
+        settings: &deps.config.transfer,
+    };
+    let mut report = serde_json::Map::new();
+    for pass in ["first run", "re-run, nothing changed"] {
+        counting.reset();
+        let request = TransferRequest {
+            request_uuid: uuid::Uuid::new_v4().to_string(),
+            company_id: fixture.company.clone(),
+            location_id: location.clone(),
+            business_date: Some(date.into()),
+            attempt: 1,
+            force_refresh: true,
+            requested_at: chrono::Utc::now().to_rfc3339(),
+        };
+        let started = Instant::now();
+        let outcome = run(&ctx, &request, &chrono::Utc::now().to_rfc3339())
+            .await
+            .unwrap();
+        let wall = started.elapsed();
+        let Outcome::Logged(log) = outcome else {
+            panic!("already logged")
+        };
+        let stats = log.stats.clone().unwrap();
+        let api = &stats.api_response_summary;
+        let line_count = api.lines as f64;
+        let min_pages = api.sales.div_ceil(100).max(1);
+        println!("day end to end ({pass}), location {location} {date}:");
+        println!(
+            "  wall time             {:>10.0} ms",
+            wall.as_secs_f64() * 1e3
+        );
+        println!("  sales / lines         {:>10} / {}", api.sales, api.lines);
+        println!(
+            "  ledger entries        {:>10} created",
+            stats.ledger_entries_created
+        );
+        println!(
+            "  Lightspeed requests   {:>10} (minimum pages {min_pages})",
+            api.requests
+        );
+        let mut figures = serde_json::Map::new();
+        for (name, value) in counting.figures() {
+            println!(
+                "  DynamoDB {name:<12} {value:>10}  ({:.4} per line)",
+                value as f64 / line_count
+            );
+            figures.insert(name.replace(' ', "_"), value.into());
+        }
+        report.insert(
+            pass.into(),
+            serde_json::json!({
+                "wall_ms": wall.as_secs_f64() * 1e3,
+                "sales": api.sales,
+                "lines": api.lines,
+                "ledger_entries": stats.ledger_entries_created,
+                "lightspeed_requests": api.requests,
+                "minimum_pages": min_pages,
+                "dynamodb": figures,
+            }),
+        );
+    }
+    serde_json::Value::Object(report)
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn memory() -> serde_json::Value {
+    let before = peak_rss_kb();
+    let catalogue = synthetic_catalogue();
+    let sales = synthetic_day(50_000);
+    let json = serde_json::to_vec(&sales).unwrap();
+    let sales: Vec<CanonicalSale> = serde_json::from_slice(&json).unwrap();
+    drop(json);
+    let derived = derive(&DayInput {
+        company_id: "bench",
+        storage_unit_id: "su",
+        location_id: "loc",
+        business_date: "2026-03-01",
+        sales: &sales,
+        catalogue: &catalogue,
+        posted: &[],
+        prior: &Prior::default(),
+        transfer_log_id: "log",
+        request_uuid: "req",
+        now: "2026-03-02T05:00:00Z",
+    });
+    let day = CachedDay {
+        sales,
+        lines: derived.lines,
+        ..CachedDay::default()
+    };
+    let chunks = encode(&day).unwrap();
+    let back = decode(&chunks).unwrap();
+    let after = peak_rss_kb();
+    println!("memory, 50000 lines (parse, derive, encode and decode the cache):");
+    println!(
+        "  peak resident         {:>10.1} MB (process baseline {:.1} MB)",
+        after as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    println!(
+        "  held                  {:>10} sales, {} cache chunk(s)",
+        back.sales.len(),
+        chunks.len()
+    );
+    serde_json::json!({"peak_rss_mb": after as f64 / 1024.0, "baseline_rss_mb": before as f64 / 1024.0})
+}
+
+#[tokio::main]
+async fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let mut report = serde_json::Map::new();
+    if mode == "engine" || mode == "all" {
+        report.insert("engine".into(), engine());
+    }
+    if mode == "day" || mode == "all" {
+        report.insert("day_10000".into(), day(10_000).await);
+    }
+    if mode == "memory" {
+        report.insert("memory_50000".into(), memory());
+    }
+    if mode == "all" {
+        // Peak memory needs a process of its own.
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("memory")
+            .status();
+        println!("(memory run: {status:?})");
+    }
+    let dir = tillbridge_local::paths::root().join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(
+        dir.join(format!("transfer-bench-{mode}.json")),
+        serde_json::to_string_pretty(&report).unwrap(),
+    );
+}
