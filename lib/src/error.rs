@@ -49,6 +49,10 @@ pub enum ErrorCode {
     TransferInProgress,
     MaxRetriesExhausted,
     LedgerEntryNotFound,
+    // migration
+    LocationNotActivated,
+    MigrationAlreadyInProgress,
+    MigrationNotFound,
     // worker messages
     InvalidMessage,
     NotImplemented,
@@ -98,6 +102,9 @@ impl ErrorCode {
             TransferInProgress => "transfer_in_progress",
             MaxRetriesExhausted => "max_retries_exhausted",
             LedgerEntryNotFound => "ledger_entry_not_found",
+            LocationNotActivated => "location_not_activated",
+            MigrationAlreadyInProgress => "migration_already_in_progress",
+            MigrationNotFound => "migration_not_found",
             InvalidMessage => "invalid_message",
             NotImplemented => "not_implemented",
             StoreUnavailable => "store_unavailable",
@@ -113,7 +120,12 @@ impl ErrorCode {
         match self {
             InvalidJson | ValidationFailed | InvalidCursor | DateRequired | InvalidDateFormat
             | InvalidMessage | InvalidState => 400,
-            LightspeedIntegrationExists | IngredientInUse | RecipeInUse | TransferInProgress => 409,
+            LightspeedIntegrationExists
+            | IngredientInUse
+            | RecipeInUse
+            | TransferInProgress
+            | MigrationAlreadyInProgress => 409,
+            LocationNotActivated => 422,
             MaxRetriesExhausted => 502,
             LightspeedOauthExchangeFailed | LightspeedApiError => 502,
             LightspeedNotConfigured => 503,
@@ -128,7 +140,7 @@ impl ErrorCode {
             UnauthorizedCompanyAccess => 403,
             RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
             | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
-            | MappingNotFound | LedgerEntryNotFound => 404,
+            | MappingNotFound | LedgerEntryNotFound | MigrationNotFound => 404,
             MethodNotAllowed => 405,
             UnsupportedMediaType => 415,
             NotImplemented => 501,

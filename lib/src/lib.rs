@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod lightspeed;
 pub mod location;
 pub mod mapping;
+pub mod migration;
 pub mod money;
 pub mod queue;
 pub mod sales;

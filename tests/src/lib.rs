@@ -18,6 +18,62 @@ pub struct TestEnv {
     pub host: LocalHost,
     pub sim: Option<RunningSimulator>,
     env: Vec<(String, String)>,
+    queues: std::collections::HashMap<String, tillbridge_local::provision::QueueInfo>,
+}
+
+/// Copies of the template's transfer and migration queues (with their dead-letter queues and
+/// the local redrive and visibility settings) under unique names.
+async fn private_queues(
+    stack: &LocalStack,
+) -> std::collections::HashMap<String, tillbridge_local::provision::QueueInfo> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = tillbridge_local::provision::Clients::new(&stack.resources.endpoints)
+        .await
+        .sqs;
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..12];
+    let mut out = std::collections::HashMap::new();
+    for (queue, dlq) in [
+        ("TransferQueue", "TransferDLQ"),
+        ("MigrationQueue", "MigrationDLQ"),
+    ] {
+        let create = |name: String, attributes: Vec<(QueueAttributeName, String)>| {
+            let sqs = sqs.clone();
+            async move {
+                let mut request = sqs.create_queue().queue_name(&name);
+                for (key, value) in attributes {
+                    request = request.attributes(key, value);
+                }
+                let url = request
+                    .send()
+                    .await
+                    .expect("private queue")
+                    .queue_url
+                    .expect("url");
+                tillbridge_local::provision::QueueInfo {
+                    arn: format!(
+                        "arn:aws:sqs:{}:{}:{name}",
+                        tillbridge_local::provision::LOCAL_REGION,
+                        tillbridge_local::provision::LOCAL_ACCOUNT
+                    ),
+                    name,
+                    url,
+                }
+            }
+        };
+        let dead = create(format!("{dlq}-{tag}"), Vec::new()).await;
+        let redrive = serde_json::json!({"deadLetterTargetArn": dead.arn, "maxReceiveCount": "3"});
+        let live = create(
+            format!("{queue}-{tag}"),
+            vec![
+                (QueueAttributeName::VisibilityTimeout, "5".into()),
+                (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+            ],
+        )
+        .await;
+        out.insert(queue.to_string(), live);
+        out.insert(dlq.to_string(), dead);
+    }
+    out
 }
 
 impl TestEnv {
@@ -70,13 +126,26 @@ impl TestEnv {
             }
             None => (None, Vec::new()),
         };
-        let env: Vec<(String, String)> = env.into_iter().chain(extra).collect();
+        // Private transfer and migration queues: other test processes' workers (with other
+        // simulators) never see this environment's messages, nor it theirs.
+        let queues = private_queues(&stack).await;
+        let queue_env = [
+            ("TransferQueue", tillbridge::config::env::TRANSFER_QUEUE_URL),
+            (
+                "MigrationQueue",
+                tillbridge::config::env::MIGRATION_QUEUE_URL,
+            ),
+        ]
+        .into_iter()
+        .map(|(id, var)| (var.to_string(), queues[id].url.clone()));
+        let env: Vec<(String, String)> = env.into_iter().chain(queue_env).chain(extra).collect();
         let host = LocalHost::start(
             &stack,
             HostOptions {
                 port: 0,
                 workers,
                 env: env.clone(),
+                queues: queues.clone(),
             },
         )
         .await
@@ -86,6 +155,7 @@ impl TestEnv {
             host,
             sim,
             env,
+            queues,
         }
     }
 
@@ -105,12 +175,16 @@ impl TestEnv {
     }
 
     pub fn queue_url(&self, logical_id: &str) -> String {
-        self.stack
-            .resources
-            .queue(logical_id)
-            .expect("queue")
-            .url
-            .clone()
+        match self.queues.get(logical_id) {
+            Some(private) => private.url.clone(),
+            None => self
+                .stack
+                .resources
+                .queue(logical_id)
+                .expect("queue")
+                .url
+                .clone(),
+        }
     }
 
     /// A function's dependencies as the host builds them: a separate "Lambda instance"

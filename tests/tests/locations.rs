@@ -337,29 +337,41 @@ async fn day_settings_activation_and_filters() {
         activated["location"]["activated_at"]
     );
 
-    // The start request is on the migration queue, once.
+    // One migration job, its 90 days on the migration queue (none skipped: nothing was
+    // transferred yet), whatever the repeated activation.
+    let (_, jobs) = api.get(&format!("{base}/migrations")).await.unwrap();
+    let jobs = jobs["items"].as_array().unwrap().clone();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["total_days"], 90);
+    let job_id = jobs[0]["job_id"].as_str().unwrap().to_string();
     let sqs = env.sqs().await;
     let url = env.queue_url("MigrationQueue");
-    let mut starts = 0;
-    for _ in 0..5 {
+    let mut days = std::collections::BTreeSet::new();
+    for _ in 0..30 {
         let received = sqs
             .receive_message()
             .queue_url(&url)
             .max_number_of_messages(10)
-            .visibility_timeout(30)
+            .visibility_timeout(60)
             .send()
             .await
             .unwrap();
         for message in received.messages.unwrap_or_default() {
             let body: Value =
                 serde_json::from_str(message.body().unwrap_or("{}")).unwrap_or_default();
-            if body["company_id"] == company.as_str() && body["location_id"] == location.as_str() {
-                assert_eq!(body["kind"], "start_migration");
-                starts += 1;
-            }
+            assert_eq!(body["job_id"], job_id.as_str(), "{body}");
+            assert_eq!(body["location_id"], location.as_str());
+            days.insert(body["date"].as_str().unwrap().to_string());
+        }
+        if days.len() == 90 {
+            break;
         }
     }
-    assert_eq!(starts, 1);
+    assert_eq!(days.len(), 90);
+    assert_eq!(
+        days.iter().next().map(String::as_str),
+        jobs[0]["start_date"].as_str()
+    );
 
     let (_, detail) = api.get(&base).await.unwrap();
     let stats = &detail["stats"];

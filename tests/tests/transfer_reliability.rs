@@ -104,6 +104,7 @@ async fn repeats_redeliveries_and_concurrent_workers_post_exactly_once() {
         queue: deps.queue.as_ref(),
         sales: deps.sales.as_ref(),
         settings: &deps.config.transfer,
+        retry_through_queue: true,
     };
     let now = chrono::Utc::now().to_rfc3339();
     let outcomes = futures::future::join_all(requests.iter().map(|r| run(&ctx, r, &now))).await;
@@ -142,6 +143,7 @@ async fn a_crash_between_any_two_writes_is_recovered_by_the_retry() {
         queue: deps.queue.as_ref(),
         sales: deps.sales.as_ref(),
         settings: &settings,
+        retry_through_queue: true,
     };
     // How many writes one transfer makes.
     let counting: &'static FailingStore =

@@ -64,6 +64,7 @@ pub async fn run() -> Result<(), Error> {
         &stack,
         HostOptions {
             port: 0,
+            queues: Default::default(),
             workers: true,
             env: lightspeed_env.clone(),
         },

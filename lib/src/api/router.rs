@@ -9,8 +9,8 @@ use tracing::Instrument;
 use super::auth::Caller;
 use super::envelope;
 use super::routes::{
-    alerts, catalog, integrations, items, ledger, locations, receipts, recipes, transfer_logs,
-    transfers,
+    alerts, catalog, integrations, items, ledger, locations, migrations, receipts, recipes,
+    transfer_logs, transfers,
 };
 use crate::catalog::{Ingredient, Recipe, StorageUnit};
 use crate::deps::Deps;
@@ -29,6 +29,9 @@ enum Route {
     Ingredient,
     TransferLogs,
     Transfers,
+    Migrations,
+    Migration,
+    MigrationCancel,
     Ledger,
     LedgerEntry,
     Alerts,
@@ -98,6 +101,18 @@ const ROUTES: &[(&str, Route)] = &[
     (
         "/v1/companies/{company_id}/locations/{id}/transfers",
         Route::Transfers,
+    ),
+    (
+        "/v1/companies/{company_id}/locations/{id}/migrations",
+        Route::Migrations,
+    ),
+    (
+        "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}",
+        Route::Migration,
+    ),
+    (
+        "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}/cancel",
+        Route::MigrationCancel,
     ),
     ("/v1/companies/{company_id}/ledger", Route::Ledger),
     ("/v1/companies/{company_id}/ledger/{id}", Route::LedgerEntry),
@@ -223,6 +238,7 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         .get("product")
         .unwrap_or_default()
         .to_string();
+    let job_id = matched.params.get("job_id").unwrap_or_default().to_string();
     if !ids::is_valid_id(&company_id) {
         return Err(AppError::new(
             ErrorCode::RouteNotFound,
@@ -274,6 +290,16 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         }
         (Route::Transfers, &Method::POST) => {
             transfers::start(deps, request, &company_id, &id).await
+        }
+        (Route::Migrations, &Method::POST) => {
+            migrations::create(deps, request, &company_id, &id).await
+        }
+        (Route::Migrations, &Method::GET) => {
+            migrations::list(deps, request, &company_id, &id).await
+        }
+        (Route::Migration, &Method::GET) => migrations::get(deps, &company_id, &id, &job_id).await,
+        (Route::MigrationCancel, &Method::POST) => {
+            migrations::cancel(deps, &company_id, &id, &job_id).await
         }
         (Route::Ledger, &Method::GET) => ledger::list(deps, request, &company_id).await,
         (Route::LedgerEntry, &Method::GET) => ledger::get(deps, &company_id, &id).await,

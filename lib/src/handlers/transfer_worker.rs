@@ -26,7 +26,7 @@ pub async fn handle(
             store: deps.store.as_ref(),
             queue: deps.queue.as_ref(),
             sales: deps.sales.as_ref(),
-            settings: &deps.config.transfer,
+            settings: &deps.config.transfer, retry_through_queue: true,
         };
         match run(&ctx, &request, &now()).await {
             Ok(Outcome::Logged(log)) => {

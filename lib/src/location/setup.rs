@@ -8,7 +8,6 @@ use crate::catalog::storage_unit::{owner_index, StorageUnit};
 use crate::catalog::{records, CatalogRecord};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
-use crate::queue::{OutboundMessage, QueueName};
 use crate::store::{Index, Query};
 
 /// Links `storage_unit_id`, which must be this company's.
@@ -65,11 +64,25 @@ pub async fn unlink_storage_unit(
     location_id: &str,
     now: &str,
 ) -> Result<Location, AppError> {
-    record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
+    let location = record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
         l.storage_unit_id = None;
         Ok(())
     })
-    .await
+    .await?;
+    // Nothing can be deducted without a unit: a running migration stops.
+    if let Some(job) =
+        crate::migration::start::open_job(deps.store.as_ref(), company_id, location_id).await?
+    {
+        crate::migration::start::cancel(
+            deps.store.as_ref(),
+            company_id,
+            location_id,
+            &job.job_id,
+            now,
+        )
+        .await?;
+    }
+    Ok(location)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -195,23 +208,25 @@ pub async fn activate(
     })
     .await?;
     if newly {
-        let body = serde_json::json!({
-            "kind": "start_migration",
-            "request_uuid": request_uuid,
-            "company_id": company_id,
-            "location_id": location_id,
-            "requested_at": now,
-        });
-        deps.queue
-            .send(
-                QueueName::Migration,
-                OutboundMessage {
-                    body: body.to_string(),
-                    delay_seconds: 0,
-                    correlation_id: request_uuid.to_string(),
-                },
-            )
-            .await?;
+        let at = chrono::DateTime::parse_from_rfc3339(now)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|_| chrono::Utc::now());
+        // The job records the request; a failure here leaves the location active and the
+        // migration startable from the admin API.
+        if let Err(err) = crate::migration::start::start(
+            deps.store.as_ref(),
+            deps.queue.as_ref(),
+            company_id,
+            location_id,
+            false,
+            request_uuid,
+            at,
+        )
+        .await
+        {
+            tracing::error!(error = %err, location_id, "migration not started at activation");
+            return Err(err);
+        }
     }
     Ok((location, newly))
 }

@@ -51,6 +51,18 @@ pub enum QueueError {
 #[async_trait]
 pub trait MessageQueue: Send + Sync {
     async fn send(&self, queue: QueueName, message: OutboundMessage) -> Result<String, QueueError>;
+
+    /// Sends many messages, in batches where the queue supports them (SQS: 10 per request).
+    async fn send_all(
+        &self,
+        queue: QueueName,
+        messages: Vec<OutboundMessage>,
+    ) -> Result<(), QueueError> {
+        for message in messages {
+            self.send(queue, message).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Message attribute that carries the correlation id across queues.

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
 use super::{MessageQueue, OutboundMessage, QueueError, QueueName, CORRELATION_ATTRIBUTE};
@@ -54,5 +54,43 @@ impl MessageQueue for SqsQueue {
                 _ => QueueError::Unavailable(format!("{err:?}")),
             })?;
         Ok(output.message_id.unwrap_or_default())
+    }
+
+    async fn send_all(
+        &self,
+        queue: QueueName,
+        messages: Vec<OutboundMessage>,
+    ) -> Result<(), QueueError> {
+        for batch in messages.chunks(10) {
+            let mut request = self.client.send_message_batch().queue_url(self.url(queue));
+            for (n, message) in batch.iter().enumerate() {
+                let attribute = MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(&message.correlation_id)
+                    .build()
+                    .map_err(|e| QueueError::Rejected(e.to_string()))?;
+                let entry = SendMessageBatchRequestEntry::builder()
+                    .id(n.to_string())
+                    .message_body(&message.body)
+                    .delay_seconds(i32::try_from(message.delay_seconds.min(900)).unwrap_or(900))
+                    .message_attributes(CORRELATION_ATTRIBUTE, attribute)
+                    .build()
+                    .map_err(|e| QueueError::Rejected(e.to_string()))?;
+                request = request.entries(entry);
+            }
+            let output = request
+                .send()
+                .await
+                .map_err(|err| QueueError::Unavailable(format!("{err:?}")))?;
+            // A partly failed batch is resent whole: receivers are idempotent.
+            if !output.failed.is_empty() {
+                return Err(QueueError::Unavailable(format!(
+                    "{} of {} messages not accepted",
+                    output.failed.len(),
+                    batch.len()
+                )));
+            }
+        }
+        Ok(())
     }
 }

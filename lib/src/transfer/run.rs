@@ -27,6 +27,9 @@ pub struct TransferContext<'a> {
     pub queue: &'a dyn MessageQueue,
     pub sales: &'a dyn SalesSource,
     pub settings: &'a TransferSettings,
+    /// Transient Lightspeed failures go back to the transfer queue as the next attempt. The
+    /// migration worker turns this off: its day message is the retry.
+    pub retry_through_queue: bool,
 }
 
 /// The alert subject of a location-day.
@@ -134,8 +137,8 @@ pub async fn run(
                 LightspeedError::Retryable { retry_after, .. } => *retry_after,
                 _ => None,
             };
-            let delay = err
-                .is_retryable()
+            let queued_retry = ctx.retry_through_queue && err.is_retryable();
+            let delay = queued_retry
                 .then(|| ctx.settings.delay_after(request.attempt, retry_after))
                 .flatten();
             let base = lightspeed_error(&err);
@@ -169,7 +172,7 @@ pub async fn run(
                         message: base.message,
                     });
                 }
-                None if err.is_retryable() => {
+                None if queued_retry => {
                     exhausted = true;
                     log.error = Some(LogError {
                         code: ErrorCode::MaxRetriesExhausted.as_str().into(),

@@ -353,6 +353,7 @@ async fn day(lines: usize) -> serde_json::Value {
         queue: deps.queue.as_ref(),
         sales: deps.sales.as_ref(),
         settings: &deps.config.transfer,
+        retry_through_queue: true,
     };
     let mut report = serde_json::Map::new();
     for pass in ["first run", "re-run, nothing changed"] {

@@ -46,6 +46,7 @@ async fn main() -> std::process::ExitCode {
                         port,
                         workers: true,
                         env: Vec::new(),
+                        queues: Default::default(),
                     },
                 )
                 .await?;

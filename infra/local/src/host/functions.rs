@@ -34,7 +34,7 @@ pub async fn queue(
     let event = LambdaEvent::new(event, Default::default());
     match binary {
         "transfer-worker" => handlers::transfer_worker::handle(deps, event).await,
-        "migration-worker" => handlers::pending::records("migration-worker", event).await,
+        "migration-worker" => handlers::migration_worker::handle(deps, event).await,
         "journal-poster" => handlers::pending::records("journal-poster", event).await,
         other => Err(format!("{other} is not a queue function").into()),
     }

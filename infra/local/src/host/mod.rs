@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tillbridge::Deps;
 use tokio::task::JoinHandle;
 
+use crate::provision::QueueInfo;
 use crate::stack::LocalStack;
 use crate::template::EventDef;
 use crate::token::TokenKey;
@@ -26,6 +27,9 @@ pub struct HostOptions {
     /// Environment variables set on every function on top of the template's, as a
     /// deploy's parameter overrides would (e.g. Lightspeed hosts pointing at the simulator).
     pub env: Vec<(String, String)>,
+    /// Queues (by template logical id) the workers poll instead of the stack's own, so a
+    /// host can keep its messages to itself (each test gets private queues).
+    pub queues: HashMap<String, QueueInfo>,
 }
 
 pub struct LocalHost {
@@ -71,7 +75,10 @@ impl LocalHost {
                         report_batch_item_failures,
                     } = event
                     {
-                        let queue = stack.resources.queue(queue)?.clone();
+                        let queue = match options.queues.get(queue.as_str()) {
+                            Some(private) => private.clone(),
+                            None => stack.resources.queue(queue)?.clone(),
+                        };
                         let mapping = poller::EventSourceMapping {
                             binary: function.binary.clone(),
                             queue,

@@ -4,6 +4,7 @@ pub mod integrations;
 pub mod items;
 pub mod ledger;
 pub mod locations;
+pub mod migrations;
 pub mod receipts;
 pub mod recipes;
 pub mod transfer_logs;

@@ -96,6 +96,7 @@ pub async fn start(
         queue: deps.queue.as_ref(),
         sales: deps.sales.as_ref(),
         settings: &deps.config.transfer,
+        retry_through_queue: true,
     };
     match run(&ctx, &transfer, &now()).await? {
         Outcome::Logged(log) => {

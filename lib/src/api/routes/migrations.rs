@@ -1,0 +1,104 @@
+//! A location's 90-day migrations: start (or re-run), list, read with its days, cancel.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::query_param;
+use crate::api::envelope;
+use crate::api::pagination::{self, PageBody};
+use crate::deps::Deps;
+use crate::error::AppError;
+use crate::handlers::now;
+use crate::migration::job::{job_key, partition};
+use crate::migration::{start, MigrationJob};
+use crate::store::{attr, from_item, Query};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StartInput {
+    #[serde(default)]
+    rerun: bool,
+}
+
+pub async fn create(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: StartInput = match request.body() {
+        Body::Empty => StartInput::default(),
+        _ => crate::api::body::json(request)?,
+    };
+    let job = start::start(
+        deps.store.as_ref(),
+        deps.queue.as_ref(),
+        company_id,
+        location_id,
+        input.rerun,
+        &uuid::Uuid::new_v4().to_string(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(envelope::json(201, &job))
+}
+
+pub async fn list(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Response<Body>, AppError> {
+    crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
+    let limit = pagination::limit(query_param(request, "limit").as_deref())?;
+    let pk = partition(company_id, location_id);
+    let cursor =
+        pagination::decode_cursor(query_param(request, "cursor").as_deref(), attr::PK, &pk)?;
+    let mut query = Query::partition(pk)
+        .begins_with("JOB#")
+        .limit(limit)
+        .start_after(cursor);
+    query.forward = false;
+    let page = deps.store.query(&query).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<Vec<MigrationJob>, _>>()?;
+    Ok(envelope::json(
+        200,
+        &PageBody {
+            items,
+            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
+        },
+    ))
+}
+
+pub async fn get(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+    job_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let job: MigrationJob = match deps
+        .store
+        .get(&job_key(company_id, location_id, job_id))
+        .await?
+    {
+        Some(item) => from_item(item)?,
+        None => return Err(start::not_found(job_id)),
+    };
+    let days = start::days(deps.store.as_ref(), job_id).await?;
+    Ok(envelope::json(200, &json!({"job": job, "days": days})))
+}
+
+pub async fn cancel(
+    deps: &Deps,
+    company_id: &str,
+    location_id: &str,
+    job_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let job = start::cancel(deps.store.as_ref(), company_id, location_id, job_id, &now()).await?;
+    Ok(envelope::json(200, &job))
+}

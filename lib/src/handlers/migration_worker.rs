@@ -1,0 +1,60 @@
+//! migration-worker: one business day of a 90-day migration per message.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::LambdaEvent;
+
+use super::now;
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::migration::day::{process, DayOutcome};
+use crate::migration::DayMessage;
+use crate::transfer::run::TransferContext;
+use crate::worker::batch::parse_body;
+use crate::worker::{process_batch, RecordOutcome};
+
+pub async fn handle(
+    deps: &Deps,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let response = process_batch("migration-worker", event.payload, 1, |record| async move {
+        let message: DayMessage = match parse_body(&record) {
+            Ok(message) => message,
+            Err(err) => return RecordOutcome::Retry(err),
+        };
+        let ctx = TransferContext {
+            store: deps.store.as_ref(),
+            queue: deps.queue.as_ref(),
+            sales: deps.sales.as_ref(),
+            settings: &deps.config.transfer,
+            // The day message itself is retried (SQS redelivery, then maintenance).
+            retry_through_queue: false,
+        };
+        match process(&ctx, &message, &now()).await {
+            Ok(DayOutcome::Done(status)) => {
+                tracing::info!(
+                    job_id = message.job_id,
+                    date = message.date,
+                    ?status,
+                    "migration day done"
+                );
+                RecordOutcome::Done
+            }
+            Ok(DayOutcome::Ignored(why)) => {
+                tracing::info!(
+                    job_id = message.job_id,
+                    date = message.date,
+                    why,
+                    "migration day skipped"
+                );
+                RecordOutcome::Done
+            }
+            Ok(DayOutcome::RetryLater(why)) => RecordOutcome::Retry(AppError::new(
+                ErrorCode::LightspeedApiError,
+                format!("{}: retried later: {why}", message.date),
+            )),
+            Err(err) => RecordOutcome::Retry(err),
+        }
+    })
+    .await?;
+    Ok(response)
+}

@@ -1,0 +1,194 @@
+//! The migration worker's use case: one day of one job through the transfer engine, then
+//! the job's counters recomputed from its days.
+
+use super::job::{
+    apply_progress, day_key, guard_key, job_key, DayMessage, DayStatus, MigrationDay, MigrationJob,
+};
+use super::start::days;
+use crate::error::{AppError, ErrorCode};
+use crate::store::{
+    contention_pause, from_item, Condition, ItemStore, StoreError, Write, CONTENTION_ATTEMPTS,
+};
+use crate::transfer::run::{run, Outcome, TransferContext};
+use crate::transfer::TransferRequest;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DayOutcome {
+    /// The day was transferred (or failed for good) and the job updated.
+    Done(DayStatus),
+    /// Nothing to do: the job is cancelled or over, or the day is already done.
+    Ignored(String),
+    /// Lightspeed was unavailable: the day is `retry_pending` and the message should return.
+    RetryLater(String),
+}
+
+pub async fn process(
+    ctx: &TransferContext<'_>,
+    message: &DayMessage,
+    now: &str,
+) -> Result<DayOutcome, AppError> {
+    let store = ctx.store;
+    let Some(job) = store
+        .get(&job_key(
+            &message.company_id,
+            &message.location_id,
+            &message.job_id,
+        ))
+        .await?
+        .map(from_item::<MigrationJob>)
+        .transpose()?
+    else {
+        return Ok(DayOutcome::Ignored(format!(
+            "migration {} does not exist",
+            message.job_id
+        )));
+    };
+    if !job.status.is_open() {
+        return Ok(DayOutcome::Ignored(format!(
+            "migration {} is {:?}",
+            job.job_id, job.status
+        )));
+    }
+    let key = day_key(&message.job_id, &message.date);
+    let Some(mut day) = store
+        .get(&key)
+        .await?
+        .map(from_item::<MigrationDay>)
+        .transpose()?
+    else {
+        return Ok(DayOutcome::Ignored(format!(
+            "{} is not a day of migration {}",
+            message.date, job.job_id
+        )));
+    };
+    if !matches!(
+        day.status,
+        DayStatus::Pending | DayStatus::RetryPending | DayStatus::Processing
+    ) {
+        return Ok(DayOutcome::Ignored(format!(
+            "{} is already {:?}",
+            day.date, day.status
+        )));
+    }
+    let previous = day.version;
+    day.status = DayStatus::Processing;
+    day.runs += 1;
+    day.updated_at = now.to_string();
+    day.version += 1;
+    match store
+        .put(day.to_item()?, Condition::VersionIs(previous))
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => {
+            return Ok(DayOutcome::Ignored(format!(
+                "{} was taken by another worker",
+                day.date
+            )))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
+    let request = TransferRequest {
+        request_uuid: format!("mig-{}-{}-{}", job.job_id, day.date, day.runs),
+        company_id: job.company_id.clone(),
+        location_id: job.location_id.clone(),
+        business_date: Some(day.date.clone()),
+        attempt: 1,
+        force_refresh: job.rerun,
+        requested_at: now.to_string(),
+    };
+    let (status, log_id, error) = match run(ctx, &request, now).await? {
+        Outcome::Logged(log) if log.success => (
+            if log.no_data {
+                DayStatus::NoData
+            } else {
+                DayStatus::Success
+            },
+            Some(log.log_id.clone()),
+            None,
+        ),
+        Outcome::Logged(log) => {
+            let error = log
+                .error
+                .clone()
+                .map(|e| format!("{}: {}", e.code, e.message));
+            let transient = log
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == ErrorCode::LightspeedApiError.as_str());
+            (
+                if transient {
+                    DayStatus::RetryPending
+                } else {
+                    DayStatus::Failed
+                },
+                Some(log.log_id.clone()),
+                error,
+            )
+        }
+        Outcome::AlreadyLogged(log_id) => (DayStatus::Success, Some(log_id), None),
+    };
+    let previous = day.version;
+    day.status = status;
+    day.log_id = log_id;
+    day.error = error.clone();
+    day.updated_at = now.to_string();
+    day.version += 1;
+    store
+        .put(day.to_item()?, Condition::VersionIs(previous))
+        .await?;
+    refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
+    Ok(match status {
+        DayStatus::RetryPending => DayOutcome::RetryLater(error.unwrap_or_default()),
+        other => DayOutcome::Done(other),
+    })
+}
+
+/// Recomputes the job's counters and status from its days under its version; a job that
+/// ends releases the location's "in progress" guard in the same transaction.
+pub async fn refresh_progress(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    job_id: &str,
+    now: &str,
+) -> Result<MigrationJob, AppError> {
+    let key = job_key(company_id, location_id, job_id);
+    for attempt in 0..CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            contention_pause(attempt).await;
+        }
+        let Some(item) = store.get(&key).await? else {
+            return Err(super::start::not_found(job_id));
+        };
+        let current: MigrationJob = from_item(item)?;
+        let all = days(store, job_id).await?;
+        let mut next = current.clone();
+        apply_progress(&mut next, &all, now);
+        if next == current {
+            return Ok(current);
+        }
+        next.updated_at = now.to_string();
+        next.version = current.version + 1;
+        let mut writes = vec![Write::Put(
+            next.to_item()?,
+            Condition::VersionIs(current.version),
+        )];
+        if current.status.is_open() && !next.status.is_open() {
+            writes.push(Write::Delete(
+                guard_key(company_id, location_id),
+                Condition::None,
+            ));
+        }
+        match store.transact(writes).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        "the migration is changing concurrently; retry",
+    ))
+}

@@ -1,0 +1,237 @@
+//! Starting, re-running and cancelling a location's migration.
+
+use chrono::{DateTime, Utc};
+
+use super::job::{
+    guard_key, job_key, range, DayMessage, DayStatus, JobStatus, MigrationDay, MigrationJob,
+};
+use crate::error::{AppError, ErrorCode};
+use crate::location::business_day::business_date;
+use crate::queue::{MessageQueue, OutboundMessage, QueueName};
+use crate::store::{
+    from_item, query_all, to_item, Condition, Index, ItemStore, Query, SortKeyCondition,
+    StoreError, Write,
+};
+use crate::transfer::cache;
+
+/// Creates the job for the last 90 completed business days and enqueues its days. Days with
+/// a successful transfer are `skipped` unless this is a re-run (which posts only deltas).
+pub async fn start(
+    store: &dyn ItemStore,
+    queue: &dyn MessageQueue,
+    company_id: &str,
+    location_id: &str,
+    rerun: bool,
+    request_uuid: &str,
+    now: DateTime<Utc>,
+) -> Result<MigrationJob, AppError> {
+    let location = crate::location::record::get(store, company_id, location_id).await?;
+    if !location.is_active() {
+        return Err(AppError::new(
+            ErrorCode::LocationNotActivated,
+            format!(
+                "activate location \"{}\" before migrating it",
+                location.name
+            ),
+        ));
+    }
+    if location.storage_unit_id.is_none() {
+        return Err(AppError::new(
+            ErrorCode::StorageUnitRequired,
+            format!(
+                "link a storage unit to \"{}\" before migrating it",
+                location.name
+            ),
+        ));
+    }
+    let dates = range(business_date(location.day_mode(), now));
+    let (first, last) = match (dates.first(), dates.last()) {
+        (Some(f), Some(l)) => (f.to_string(), l.to_string()),
+        _ => return Err(AppError::new(ErrorCode::Internal, "empty migration range")),
+    };
+    let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let job = MigrationJob {
+        job_id: super::job::new_job_id(now),
+        company_id: company_id.to_string(),
+        location_id: location_id.to_string(),
+        status: JobStatus::Pending,
+        rerun,
+        start_date: first.clone(),
+        end_date: last.clone(),
+        total_days: dates.len() as u64,
+        days_processed: 0,
+        days_failed: 0,
+        days_skipped: 0,
+        current_date: None,
+        progress_percent: 0,
+        started_at: Some(stamp.clone()),
+        completed_at: None,
+        error_message: None,
+        request_uuid: request_uuid.to_string(),
+        created_at: stamp.clone(),
+        updated_at: stamp.clone(),
+        version: 1,
+    };
+    // The guard and the job in one transaction: one migration in progress per location.
+    let guard = to_item(
+        &serde_json::json!({ "job_id": job.job_id }),
+        &guard_key(company_id, location_id),
+    )?;
+    match store
+        .transact(vec![
+            Write::Put(guard, Condition::NotExists),
+            Write::Put(job.to_item()?, Condition::NotExists),
+        ])
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => {
+            return Err(AppError::new(
+                ErrorCode::MigrationAlreadyInProgress,
+                format!(
+                    "a migration of \"{}\" is already in progress; cancel it or wait",
+                    location.name
+                ),
+            ))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    // Days that already have a successful transfer (a day state exists only after one).
+    let mut done = Query::partition(cache::days_index(company_id, location_id))
+        .on(Index::Gsi1)
+        .limit(100);
+    done.sk = Some(SortKeyCondition::Between(first, format!("{last}~")));
+    let transferred: std::collections::HashSet<String> = if rerun {
+        Default::default()
+    } else {
+        query_all(store, done)
+            .await?
+            .into_iter()
+            .filter_map(|item| {
+                item.get("business_date")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let mut messages = Vec::new();
+    for date in &dates {
+        let date = date.to_string();
+        let skipped = transferred.contains(&date);
+        let day = MigrationDay {
+            job_id: job.job_id.clone(),
+            date: date.clone(),
+            status: if skipped {
+                DayStatus::Skipped
+            } else {
+                DayStatus::Pending
+            },
+            runs: 0,
+            log_id: None,
+            error: None,
+            updated_at: stamp.clone(),
+            version: 1,
+        };
+        store.put(day.to_item()?, Condition::None).await?;
+        if !skipped {
+            messages.push(OutboundMessage {
+                body: serde_json::to_string(&DayMessage {
+                    job_id: job.job_id.clone(),
+                    company_id: company_id.to_string(),
+                    location_id: location_id.to_string(),
+                    date,
+                })
+                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
+                delay_seconds: 0,
+                correlation_id: request_uuid.to_string(),
+            });
+        }
+    }
+    queue.send_all(QueueName::Migration, messages).await?;
+    tracing::info!(job_id = job.job_id, location_id, rerun, "migration started");
+    super::day::refresh_progress(store, company_id, location_id, &job.job_id, &stamp).await
+}
+
+/// Cancels an open job: workers stop picking its days; the location may migrate again.
+pub async fn cancel(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    job_id: &str,
+    now: &str,
+) -> Result<MigrationJob, AppError> {
+    let key = job_key(company_id, location_id, job_id);
+    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            crate::store::contention_pause(attempt).await;
+        }
+        let mut job: MigrationJob = match store.get(&key).await? {
+            Some(item) => from_item(item)?,
+            None => return Err(not_found(job_id)),
+        };
+        if !job.status.is_open() {
+            return Err(AppError::new(
+                ErrorCode::InvalidState,
+                format!("migration {job_id} is already {:?}", job.status).to_lowercase(),
+            ));
+        }
+        let previous = job.version;
+        job.status = JobStatus::Cancelled;
+        job.completed_at = Some(now.to_string());
+        job.updated_at = now.to_string();
+        job.version += 1;
+        match store
+            .transact(vec![
+                Write::Put(job.to_item()?, Condition::VersionIs(previous)),
+                Write::Delete(guard_key(company_id, location_id), Condition::None),
+            ])
+            .await
+        {
+            Ok(()) => return Ok(job),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        "the migration is changing concurrently; retry",
+    ))
+}
+
+/// The open job of a location, if any (the guard names it).
+pub async fn open_job(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Option<MigrationJob>, AppError> {
+    let Some(guard) = store.get(&guard_key(company_id, location_id)).await? else {
+        return Ok(None);
+    };
+    let Some(job_id) = guard.get("job_id").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    Ok(store
+        .get(&job_key(company_id, location_id, job_id))
+        .await?
+        .map(from_item)
+        .transpose()?)
+}
+
+pub fn not_found(job_id: &str) -> AppError {
+    AppError::new(
+        ErrorCode::MigrationNotFound,
+        format!("migration `{job_id}` does not exist for this location"),
+    )
+}
+
+/// Days of a job, oldest first.
+pub async fn days(store: &dyn ItemStore, job_id: &str) -> Result<Vec<MigrationDay>, AppError> {
+    Ok(query_all(
+        store,
+        Query::partition(super::job::days_partition(job_id)).limit(100),
+    )
+    .await?
+    .into_iter()
+    .map(from_item)
+    .collect::<Result<_, _>>()?)
+}
