@@ -286,6 +286,74 @@ pub async fn run() -> Result<(), Error> {
             }
         );
     }
+    step("90-day migration of every location (migration workers, one business day per message)");
+    let started_migration = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let mut last_quarter: Vec<u64> = Vec::new();
+    let last_jobs: Vec<Value> = loop {
+        let mut jobs = Vec::new();
+        for location in &locations {
+            let id = location["location_id"].as_str().unwrap_or_default();
+            let (_, body) = api
+                .get(&format!("{company}/locations/{id}/migrations?limit=1"))
+                .await?;
+            jobs.push(body["items"][0].clone());
+        }
+        let line: Vec<String> = locations
+            .iter()
+            .zip(&jobs)
+            .map(|(l, j)| {
+                let pct = j["progress_percent"].as_u64().unwrap_or(0);
+                let filled = (pct / 10) as usize;
+                format!(
+                    "{} [{}{}] {pct:>3}%",
+                    l["name"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .trim_start_matches("Copper Pot – "),
+                    "#".repeat(filled),
+                    ".".repeat(10 - filled.min(10))
+                )
+            })
+            .collect();
+        // A live bar on a terminal; in a log, a line per quarter of progress.
+        let quarter: Vec<u64> = jobs
+            .iter()
+            .map(|j| j["progress_percent"].as_u64().unwrap_or(0) / 25)
+            .collect();
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            print!("\r    {}", line.join("  "));
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        } else if quarter != last_quarter {
+            println!("    {}", line.join("  "));
+            last_quarter = quarter;
+        }
+        let open = jobs
+            .iter()
+            .any(|j| matches!(j["status"].as_str(), Some("pending") | Some("running")));
+        if !open || Instant::now() > deadline {
+            break jobs;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    println!();
+    for (location, job) in locations.iter().zip(&last_jobs) {
+        println!(
+            "    {:<28} {} → {}: {}, {} days processed, {} skipped, {} failed",
+            location["name"].as_str().unwrap_or("?"),
+            job["start_date"].as_str().unwrap_or("?"),
+            job["end_date"].as_str().unwrap_or("?"),
+            job["status"].as_str().unwrap_or("none"),
+            job["days_processed"],
+            job["days_skipped"],
+            job["days_failed"]
+        );
+    }
+    println!(
+        "    migration wall time {:.1} s",
+        started_migration.elapsed().as_secs_f64()
+    );
+
     step("Yesterday's transfer for every location: one request each on the transfer queue, run by transfer-worker");
     let yesterday = (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string();
     let clients = crate::provision::Clients::new(&stack.resources.endpoints).await;
@@ -337,13 +405,19 @@ pub async fn run() -> Result<(), Error> {
         }
         transferred += 1;
         let created = stats["ledger_entries_created"].as_u64().unwrap_or(0);
-        entries_total += created;
+        let (_, detail) = api
+            .get(&format!("{company}/locations/{}", request.location_id))
+            .await?;
+        let unit = detail["location"]["storage_unit_id"]
+            .as_str()
+            .unwrap_or_default();
         let (_, ledger) = api
             .get(&format!(
-                "{company}/ledger?transfer_log_id={}&limit=100",
-                log["log_id"].as_str().unwrap_or_default()
+                "{company}/ledger?storage_unit_id={unit}&from={yesterday}&to={yesterday}&limit=100"
             ))
             .await?;
+        let day_entries = ledger["items"].as_array().map(Vec::len).unwrap_or(0);
+        entries_total += day_entries;
         let value: rust_decimal::Decimal = ledger["items"]
             .as_array()
             .into_iter()
@@ -355,7 +429,7 @@ pub async fn run() -> Result<(), Error> {
             })
             .sum();
         println!(
-            "    {name:<28} {yesterday}: {} sales, {} lines processed, {} skipped → {created} ledger entries, {value} {} issued at average cost{}",
+            "    {name:<28} {yesterday}: {} sales, {} lines processed now, {} skipped → {created} new entries; the day holds {day_entries} entries, {value} {} issued at average cost{}",
             stats["sales_count"],
             stats["lines_processed"],
             stats["lines_skipped"],
@@ -412,7 +486,7 @@ pub async fn run() -> Result<(), Error> {
         "    setup              {mapped} item mappings, {activated} locations linked and activated"
     );
     println!(
-        "    transfers          {transferred} of {} locations transferred {yesterday}, {entries_total} ledger entries",
+        "    transfers          {transferred} of {} locations transferred {yesterday}; {entries_total} ledger entries that day",
         requests.len()
     );
     println!(
