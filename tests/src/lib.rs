@@ -187,6 +187,19 @@ impl TestEnv {
         }
     }
 
+    /// A queue of this environment (its private copy when it has one).
+    pub fn queue(&self, logical_id: &str) -> tillbridge_local::provision::QueueInfo {
+        match self.queues.get(logical_id) {
+            Some(private) => private.clone(),
+            None => self
+                .stack
+                .resources
+                .queue(logical_id)
+                .expect("queue")
+                .clone(),
+        }
+    }
+
     /// A function's dependencies as the host builds them: a separate "Lambda instance"
     /// with its own clients and caches.
     pub async fn deps(&self, binary: &str) -> tillbridge::Deps {

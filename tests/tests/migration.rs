@@ -289,3 +289,198 @@ async fn ledger_by_day(
     }
     out
 }
+
+/// Every message now on a queue (hidden long enough to be handled by hand).
+async fn drain(env: &TestEnv, logical_id: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let sqs = env.sqs().await;
+    let url = env.queue_url(logical_id);
+    let mut out = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .visibility_timeout(600)
+            .send()
+            .await
+            .unwrap();
+        let batch = received.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return out;
+        }
+        out.extend(batch);
+    }
+}
+
+/// The migration-worker handler on these messages, one SQS event each, as Lambda would.
+async fn work(env: &TestEnv, deps: &tillbridge::Deps, messages: &[aws_sdk_sqs::types::Message]) {
+    let queue = env.queue("MigrationQueue");
+    for message in messages {
+        let record = tillbridge_local::host::poller::record(message, &queue);
+        let event = serde_json::from_value(json!({ "Records": [record] })).unwrap();
+        tillbridge_local::host::functions::queue("migration-worker", deps, event)
+            .await
+            .unwrap();
+    }
+}
+
+fn date_of(message: &aws_sdk_sqs::types::Message) -> String {
+    let body: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+    body["date"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
+    // No pollers: this test plays the queue, so it decides what fails and when.
+    let mut config = tillbridge_local::lightspeed::sim_config();
+    config.now = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    config.days = 100;
+    let env = TestEnv::with_lightspeed(config, KAuthVersion::V2, false).await;
+    let company = env.connect("maintain", "k_series").await;
+    let fixture = TransferFixture::setup(env, company).await;
+    let env = &fixture.env;
+    let location = fixture.locations.keys().next().unwrap().clone();
+    let (status, _) = call(
+        &fixture,
+        reqwest::Method::POST,
+        &format!("/locations/{location}/activate"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, jobs) = call(
+        &fixture,
+        reqwest::Method::GET,
+        &format!("/locations/{location}/migrations"),
+    )
+    .await;
+    let job_id = jobs["items"][0]["job_id"].as_str().unwrap().to_string();
+    let messages = drain(env, "MigrationQueue").await;
+    assert_eq!(messages.len(), 90);
+    let deps = env.deps("migration-worker").await;
+
+    // Lightspeed down for the first four days: three deliveries each, then `failed`.
+    env.sim_control(
+        reqwest::Method::PUT,
+        "/_sim/faults/k.sales",
+        Some(json!({"share5xx": 1.0})),
+    )
+    .await;
+    for _ in 0..3 {
+        work(env, &deps, &messages[..4]).await;
+    }
+    env.sim_control(reqwest::Method::DELETE, "/_sim/faults", None)
+        .await;
+    let failed: Vec<String> = messages[..4].iter().map(date_of).collect();
+
+    // A worker killed mid-day: its day stays `processing` and its message is gone.
+    let killed = date_of(&messages[4]);
+    let failing = tillbridge_tests::failing_store::FailingStore::new(deps.store.clone(), 3);
+    let ctx = tillbridge::transfer::run::TransferContext {
+        store: &failing,
+        queue: deps.queue.as_ref(),
+        sales: deps.sales.as_ref(),
+        settings: &deps.config.transfer,
+        retry_through_queue: false,
+    };
+    let message: tillbridge::migration::DayMessage =
+        serde_json::from_str(messages[4].body().unwrap()).unwrap();
+    assert!(
+        tillbridge::migration::day::process(&ctx, &message, &chrono::Utc::now().to_rfc3339())
+            .await
+            .is_err()
+    );
+
+    work(env, &deps, &messages[5..]).await;
+    let (_, state) = call(
+        &fixture,
+        reqwest::Method::GET,
+        &format!("/locations/{location}/migrations/{job_id}"),
+    )
+    .await;
+    let status_of = |state: &Value, date: &str| {
+        state["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["date"] == date)
+            .unwrap()["status"]
+            .clone()
+    };
+    for date in &failed {
+        assert_eq!(status_of(&state, date), "failed", "{date}");
+    }
+    assert_eq!(status_of(&state, &killed), "processing");
+    assert_eq!(
+        state["job"]["status"], "running",
+        "an unfinished day keeps the job open"
+    );
+    assert_eq!(state["job"]["days_failed"], 4);
+    assert_eq!(state["job"]["days_processed"], 89);
+
+    // The schedule, an hour later: the failed days and the stuck one go back on the queue.
+    let path = tillbridge_local::paths::root().join("events/reconcile.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["time"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+    tillbridge_local::host::functions::scheduled(
+        "reconcile",
+        &deps,
+        serde_json::from_value(event).unwrap(),
+    )
+    .await
+    .unwrap();
+    let (_, alerts) = fixture
+        .env
+        .client(&fixture.company)
+        .get(&format!("/v1/companies/{}/alerts", fixture.company))
+        .await
+        .unwrap();
+    assert!(
+        alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "stuck_migration"),
+        "{alerts}"
+    );
+    let requeued = drain(env, "MigrationQueue").await;
+    let mut dates: Vec<String> = requeued.iter().map(date_of).collect();
+    dates.sort();
+    let mut want: Vec<String> = failed.iter().cloned().chain([killed.clone()]).collect();
+    want.sort();
+    assert_eq!(dates, want);
+    work(env, &deps, &requeued).await;
+
+    let (_, done) = call(
+        &fixture,
+        reqwest::Method::GET,
+        &format!("/locations/{location}/migrations/{job_id}"),
+    )
+    .await;
+    let job = &done["job"];
+    assert_eq!(job["status"], "completed", "{job}");
+    let days = done["days"].as_array().unwrap();
+    let count = |s: &str| days.iter().filter(|d| d["status"] == s).count() as u64;
+    assert_eq!(
+        job["days_processed"].as_u64().unwrap(),
+        count("success") + count("no_data")
+    );
+    assert_eq!(
+        (
+            job["days_failed"].as_u64(),
+            job["progress_percent"].as_u64()
+        ),
+        (Some(0), Some(100))
+    );
+    for date in want {
+        let expected = fixture.expected_from(&fixture.ground_truth(&location, &date).await);
+        assert_eq!(
+            fixture.ledger_totals(&location, &date).await,
+            expected,
+            "{date}"
+        );
+    }
+}

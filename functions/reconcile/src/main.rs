@@ -1,4 +1,4 @@
-//! reconcile Lambda: daily reconciliation and recovery.
+//! reconcile Lambda: scheduled recovery (migration maintenance) and, later, reconciliation.
 
 use tillbridge::lambda_runtime::{run, service_fn};
 use tillbridge::{handlers, telemetry, Deps};
@@ -6,10 +6,10 @@ use tillbridge::{handlers, telemetry, Deps};
 #[tokio::main]
 async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
-    // Built now so a misconfigured deployment fails at init, not on the first event.
-    let _deps = Deps::from_env().await?;
-    run(service_fn(|event| {
-        handlers::pending::scheduled("reconcile", event)
+    let deps = Deps::from_env().await?;
+    let deps = &deps;
+    run(service_fn(move |event| async move {
+        handlers::reconcile::handle(deps, event).await
     }))
     .await
 }

@@ -5,6 +5,7 @@ pub mod daily_fanout;
 pub mod migration_worker;
 pub mod oauth_callback;
 pub mod pending;
+pub mod reconcile;
 pub mod transfer_worker;
 
 pub use crate::api::handle as admin_api;

@@ -1,9 +1,8 @@
 //! Handlers of functions whose capability has not been built yet. They are deployed so
 //! the template, IAM and routes are complete, and they say plainly that they do nothing:
 //! HTTP callers get 501 `not_implemented`; queue records stay on the queue (and reach the
-//! DLQ, where they can be replayed once the capability exists); schedules report an error.
+//! DLQ, where they can be replayed once the capability exists).
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::LambdaEvent;
@@ -34,16 +33,4 @@ pub async fn records(
         RecordOutcome::Retry(not_implemented(function))
     })
     .await?)
-}
-
-pub async fn scheduled(
-    function: &'static str,
-    event: LambdaEvent<EventBridgeEvent>,
-) -> Result<(), lambda_runtime::Error> {
-    tracing::warn!(
-        function,
-        detail_type = event.payload.detail_type,
-        "scheduled run skipped"
-    );
-    Err(not_implemented(function).into())
 }

@@ -12,6 +12,9 @@ use crate::store::{
 use crate::transfer::run::{run, Outcome, TransferContext};
 use crate::transfer::TransferRequest;
 
+/// Runs of a day the queue's redelivery makes before the day counts as `failed`.
+pub const RETRIES_IN_QUEUE: u32 = 3;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum DayOutcome {
     /// The day was transferred (or failed for good) and the job updated.
@@ -117,8 +120,10 @@ pub async fn process(
                 .error
                 .as_ref()
                 .is_some_and(|e| e.code == ErrorCode::LightspeedApiError.as_str());
+            // Redelivered a few times by the queue, then `failed` for maintenance to retry.
+            let retry = transient && day.runs < RETRIES_IN_QUEUE;
             (
-                if transient {
+                if retry {
                     DayStatus::RetryPending
                 } else {
                     DayStatus::Failed

@@ -117,7 +117,7 @@ pub fn day_key(job_id: &str, date: &str) -> Key {
     Key::new(days_partition(job_id), format!("DAY#{date}"))
 }
 
-/// Sparse index of open jobs, for maintenance.
+/// Sparse index of open and failed jobs, for maintenance.
 pub const OPEN_JOBS: &str = "MIG_OPEN";
 
 impl MigrationJob {
@@ -127,7 +127,8 @@ impl MigrationJob {
 
     pub fn to_item(&self) -> Result<Item, StoreError> {
         let mut item = to_item(self, &self.key())?;
-        if self.status.is_open() {
+        // Open jobs, and failed ones whose days maintenance may still retry.
+        if self.status.is_open() || self.status == JobStatus::Failed {
             item.insert(attr::GSI1PK.into(), OPEN_JOBS.into());
             item.insert(
                 attr::GSI1SK.into(),

@@ -48,7 +48,7 @@ pub async fn scheduled(
     let event = LambdaEvent::new(event, Default::default());
     match binary {
         "daily-fanout" => handlers::daily_fanout::handle(deps, event).await,
-        "reconcile" => handlers::pending::scheduled("reconcile", event).await,
+        "reconcile" => handlers::reconcile::handle(deps, event).await,
         other => Err(format!("{other} is not a scheduled function").into()),
     }
 }
