@@ -9,6 +9,9 @@
 //!   same day again (force refresh, nothing changed).
 //! * `memory`: peak resident memory of a process that holds a 50,000-line day, derives its
 //!   ledger and encodes its cache (run alone, so the figure is that work's).
+//! * `migration`: a 90-day migration of one location at about 5,000 lines a day on the local
+//!   stack, two days at a time (the template's worker concurrency): wall time, DynamoDB
+//!   requests and write units.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark binary, not a service
 
@@ -417,6 +420,124 @@ async fn day(lines: usize) -> serde_json::Value {
     serde_json::Value::Object(report)
 }
 
+async fn migration(lines_per_day: usize) -> serde_json::Value {
+    use futures::StreamExt;
+    let mut config = tillbridge_local::lightspeed::sim_config();
+    config.volume = volume_for(lines_per_day);
+    config.now = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    config.days = 95;
+    let env = TestEnv::with_lightspeed(config, KAuthVersion::V2, false).await;
+    let company = env.connect("bench-mig", "k_series").await;
+    let fixture = TransferFixture::setup(env, company).await;
+    let location = fixture.locations.keys().next().unwrap().clone();
+    let deps = fixture.env.deps("migration-worker").await;
+    let counting = CountingStore::new(deps.store.clone());
+    let started = Instant::now();
+    let job = tillbridge::migration::start::start(
+        &counting,
+        deps.queue.as_ref(),
+        &fixture.company,
+        &location,
+        false,
+        "bench",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    // The day messages, as the workers would receive them.
+    let sqs = fixture.env.sqs().await;
+    let url = fixture.env.queue_url("MigrationQueue");
+    let mut messages = Vec::new();
+    while messages.len() < job.total_days as usize {
+        let received = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .visibility_timeout(900)
+            .send()
+            .await
+            .unwrap();
+        for m in received.messages.unwrap_or_default() {
+            messages.push(
+                serde_json::from_str::<tillbridge::migration::DayMessage>(m.body().unwrap())
+                    .unwrap(),
+            );
+        }
+    }
+    let ctx = TransferContext {
+        store: &counting,
+        queue: deps.queue.as_ref(),
+        sales: deps.sales.as_ref(),
+        settings: &deps.config.transfer,
+        retry_through_queue: false,
+    };
+    let now = chrono::Utc::now().to_rfc3339();
+    let outcomes: Vec<_> = futures::stream::iter(
+        messages
+            .iter()
+            .map(|m| tillbridge::migration::day::process(&ctx, m, &now)),
+    )
+    .buffer_unordered(2)
+    .collect()
+    .await;
+    let wall = started.elapsed();
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    let job = tillbridge::migration::day::refresh_progress(
+        &counting,
+        &fixture.company,
+        &location,
+        &job.job_id,
+        &now,
+    )
+    .await
+    .unwrap();
+    let lines: u64 = {
+        let mut total = 0;
+        for m in &messages {
+            if let Some(state) = tillbridge::transfer::cache::load_state(
+                deps.store.as_ref(),
+                &fixture.company,
+                &location,
+                &m.date,
+            )
+            .await
+            .unwrap()
+            {
+                total += state.lines_count as u64;
+            }
+        }
+        total
+    };
+    let figures = counting.figures();
+    println!(
+        "migration, 90 days of location {location} ({:?}, {failed} errors):",
+        job.status
+    );
+    println!(
+        "  wall time             {:>10.1} s ({:.0} ms per day, 2 days at a time)",
+        wall.as_secs_f64(),
+        wall.as_secs_f64() * 1e3 / 90.0
+    );
+    println!(
+        "  sales lines           {:>10} ({:.0} per day)",
+        lines,
+        lines as f64 / 90.0
+    );
+    let mut report = serde_json::Map::new();
+    for (name, value) in figures {
+        println!(
+            "  DynamoDB {name:<12} {value:>10}  ({:.4} per line)",
+            value as f64 / lines.max(1) as f64
+        );
+        report.insert(name.replace(' ', "_"), value.into());
+    }
+    serde_json::json!({"wall_s": wall.as_secs_f64(), "lines": lines, "status": job.status, "dynamodb": report})
+}
+
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -480,6 +601,9 @@ async fn main() {
     }
     if mode == "day" || mode == "all" {
         report.insert("day_10000".into(), day(10_000).await);
+    }
+    if mode == "migration" {
+        report.insert("migration_90_days".into(), migration(5_000).await);
     }
     if mode == "memory" {
         report.insert("memory_50000".into(), memory());
