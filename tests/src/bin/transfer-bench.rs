@@ -437,17 +437,27 @@ async fn migration(lines_per_day: usize) -> serde_json::Value {
     let deps = fixture.env.deps("migration-worker").await;
     let counting = CountingStore::new(deps.store.clone());
     let started = Instant::now();
-    let job = tillbridge::migration::start::start(
-        &counting,
-        deps.queue.as_ref(),
-        &fixture.company,
-        &location,
-        false,
-        "bench",
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    // Activation starts the job (the job, its guard and 90 day items; not counted below).
+    let (status, _) = fixture
+        .env
+        .client(&fixture.company)
+        .request(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/companies/{}/locations/{location}/activate",
+                fixture.company
+            ),
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201);
+    let job =
+        tillbridge::migration::start::open_job(deps.store.as_ref(), &fixture.company, &location)
+            .await
+            .unwrap()
+            .unwrap();
     // The day messages, as the workers would receive them.
     let sqs = fixture.env.sqs().await;
     let url = fixture.env.queue_url("MigrationQueue");
