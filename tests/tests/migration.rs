@@ -149,6 +149,20 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
         assert_eq!(actual, expected, "{date}");
     }
 
+    // Started again without re-run: every day has a successful transfer, so all are skipped.
+    let (status, again) = call(
+        &fixture,
+        reqwest::Method::POST,
+        &format!("/locations/{location}/migrations"),
+    )
+    .await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(
+        (again["status"].as_str(), again["days_skipped"].as_u64()),
+        (Some("completed"), Some(90)),
+        "{again}"
+    );
+
     // A re-run posts only deltas: none, since nothing changed.
     let (status, rerun) = fixture
         .env

@@ -485,6 +485,27 @@ pub async fn run() -> Result<(), Error> {
     println!(
         "    setup              {mapped} item mappings, {activated} locations linked and activated"
     );
+    let (_, alerts) = api.get(&format!("{company}/alerts?status=open")).await?;
+    let open: Vec<String> = alerts["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            format!(
+                "{} ({})",
+                a["code"].as_str().unwrap_or("?"),
+                a["subject"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    println!(
+        "    open alerts        {}",
+        if open.is_empty() {
+            "none".to_string()
+        } else {
+            open.join(", ")
+        }
+    );
     println!(
         "    transfers          {transferred} of {} locations transferred {yesterday}; {entries_total} ledger entries that day",
         requests.len()
