@@ -63,6 +63,7 @@ pub struct Config {
     pub lightspeed: crate::lightspeed::LightspeedSettings,
     pub fanout: crate::fanout::FanoutSettings,
     pub transfer: crate::transfer::TransferSettings,
+    pub migration: crate::migration::MigrationSettings,
 }
 
 impl Config {
@@ -128,6 +129,7 @@ impl Config {
             lightspeed: crate::lightspeed::LightspeedSettings::from_vars(&vars),
             fanout: crate::fanout::FanoutSettings::from_vars(&vars)?,
             transfer: crate::transfer::TransferSettings::from_vars(&vars),
+            migration: crate::migration::MigrationSettings::from_vars(&vars)?,
         })
     }
 }

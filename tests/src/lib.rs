@@ -36,6 +36,19 @@ async fn private_queues(
         ("TransferQueue", "TransferDLQ"),
         ("MigrationQueue", "MigrationDLQ"),
     ] {
+        let fifo = stack
+            .template
+            .queues
+            .iter()
+            .any(|q| q.logical_id == queue && q.fifo);
+        let (suffix, kind) = if fifo {
+            (
+                ".fifo",
+                vec![(QueueAttributeName::FifoQueue, "true".to_string())],
+            )
+        } else {
+            ("", Vec::new())
+        };
         let create = |name: String, attributes: Vec<(QueueAttributeName, String)>| {
             let sqs = sqs.clone();
             async move {
@@ -60,16 +73,14 @@ async fn private_queues(
                 }
             }
         };
-        let dead = create(format!("{dlq}-{tag}"), Vec::new()).await;
+        let dead = create(format!("{dlq}-{tag}{suffix}"), kind.clone()).await;
         let redrive = serde_json::json!({"deadLetterTargetArn": dead.arn, "maxReceiveCount": "3"});
-        let live = create(
-            format!("{queue}-{tag}"),
-            vec![
-                (QueueAttributeName::VisibilityTimeout, "5".into()),
-                (QueueAttributeName::RedrivePolicy, redrive.to_string()),
-            ],
-        )
-        .await;
+        let mut attributes = vec![
+            (QueueAttributeName::VisibilityTimeout, "5".into()),
+            (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+        ];
+        attributes.extend(kind);
+        let live = create(format!("{queue}-{tag}{suffix}"), attributes).await;
         out.insert(queue.to_string(), live);
         out.insert(dlq.to_string(), dead);
     }
@@ -99,6 +110,25 @@ impl TestEnv {
         extra: Vec<(String, String)>,
     ) -> Self {
         Self::start(false, Some((config, auth)), extra).await
+    }
+
+    /// As [`Self::with_lightspeed`] without workers, on a private copy of the table: for
+    /// tests that run a schedule with a clock in the future, which would otherwise act on
+    /// every other test's records in the shared table.
+    pub async fn with_lightspeed_private_table(config: SimConfig, auth: KAuthVersion) -> Self {
+        let stack = ensure_up().await.expect("local stack");
+        let name = format!(
+            "tillbridge-test-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let dynamodb = tillbridge_local::provision::Clients::new(&stack.resources.endpoints)
+            .await
+            .dynamodb;
+        tillbridge_local::provision::create_table(&dynamodb, &stack.template, &name)
+            .await
+            .expect("private table");
+        let table = (tillbridge::config::env::TABLE_NAME.to_string(), name);
+        Self::start(false, Some((config, auth)), vec![table]).await
     }
 
     /// As [`Self::with_lightspeed_env`], with the queue workers running.

@@ -192,6 +192,7 @@ async fn sent_messages_carry_body_delay_and_correlation_id() {
                 body: json!({"marker": marker}).to_string(),
                 delay_seconds: 1,
                 correlation_id: marker.clone(),
+                group: None,
             },
         )
         .await

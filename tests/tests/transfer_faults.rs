@@ -39,6 +39,7 @@ async fn enqueue(deps: &tillbridge::Deps, company: &str, location: &str, date: &
                 body: serde_json::to_string(&request).unwrap(),
                 delay_seconds: 0,
                 correlation_id: request.request_uuid.clone(),
+                group: None,
             },
         )
         .await

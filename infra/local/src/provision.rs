@@ -75,6 +75,7 @@ impl Clients {
             lightspeed: tillbridge::lightspeed::LightspeedSettings::from_vars(&HashMap::new()),
             transfer: Default::default(),
             fanout: Default::default(),
+            migration: Default::default(),
         };
         let clients = tillbridge::aws::clients(&config).await;
         Self {
@@ -148,10 +149,16 @@ pub async fn provision(
             });
             attributes.insert(QueueAttributeName::RedrivePolicy, policy.to_string());
         }
+        let name = if queue.fifo {
+            attributes.insert(QueueAttributeName::FifoQueue, "true".into());
+            format!("{}.fifo", queue.logical_id)
+        } else {
+            queue.logical_id.clone()
+        };
         let created = clients
             .sqs
             .create_queue()
-            .queue_name(&queue.logical_id)
+            .queue_name(&name)
             .set_attributes(Some(attributes))
             .send()
             .await?;
@@ -170,18 +177,10 @@ pub async fn provision(
         resolver
             .attributes
             .insert(format!("{}.Arn", queue.logical_id), arn.clone());
-        resolver.attributes.insert(
-            format!("{}.QueueName", queue.logical_id),
-            queue.logical_id.clone(),
-        );
-        queues.insert(
-            queue.logical_id.clone(),
-            QueueInfo {
-                name: queue.logical_id.clone(),
-                url,
-                arn,
-            },
-        );
+        resolver
+            .attributes
+            .insert(format!("{}.QueueName", queue.logical_id), name.clone());
+        queues.insert(queue.logical_id.clone(), QueueInfo { name, url, arn });
     }
 
     for secret in &template.secrets {
@@ -201,7 +200,8 @@ pub async fn provision(
     })
 }
 
-async fn create_table(
+/// Creates the template's table under `name` unless it exists (tests create private copies).
+pub async fn create_table(
     client: &aws_sdk_dynamodb::Client,
     template: &LocalTemplate,
     name: &str,

@@ -44,6 +44,8 @@ pub struct QueueDef {
     pub delay_seconds: Option<Value>,
     pub retention_seconds: Option<Value>,
     pub redrive: Option<Redrive>,
+    /// `FifoQueue: true`: the queue's name must end in `.fifo`.
+    pub fifo: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -260,6 +262,7 @@ fn queue_def(id: &str, props: Option<&Value>) -> Result<QueueDef, Error> {
         delay_seconds: prop("DelaySeconds"),
         retention_seconds: prop("MessageRetentionPeriod"),
         redrive,
+        fifo: text(prop("FifoQueue").as_ref()).as_deref() == Some("true"),
     })
 }
 
@@ -420,6 +423,24 @@ mod tests {
             let queue = t.queues.iter().find(|q| q.logical_id == name).unwrap();
             let dlq = &queue.redrive.as_ref().unwrap().dead_letter_queue;
             assert!(ids.contains(dlq), "{name} → {dlq}");
+        }
+    }
+
+    #[test]
+    fn the_migration_queue_and_its_dead_letter_queue_are_fifo_and_nothing_else_is() {
+        let t = project_template();
+        let fifo: Vec<_> = t
+            .queues
+            .iter()
+            .filter(|q| q.fifo)
+            .map(|q| q.logical_id.as_str())
+            .collect();
+        assert_eq!(fifo, ["MigrationQueue", "MigrationDLQ"]);
+        // AWS requires a FIFO queue's dead-letter queue to be FIFO too.
+        for queue in t.queues.iter().filter(|q| q.redrive.is_some()) {
+            let dlq = &queue.redrive.as_ref().unwrap().dead_letter_queue;
+            let dlq = t.queues.iter().find(|q| &q.logical_id == dlq).unwrap();
+            assert_eq!(queue.fifo, dlq.fifo, "{}", queue.logical_id);
         }
     }
 

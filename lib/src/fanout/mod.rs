@@ -153,6 +153,7 @@ async fn send(queue: &dyn MessageQueue, request: &TransferRequest) -> Result<(),
         body,
         delay_seconds: 0,
         correlation_id: request.request_uuid.clone(),
+        group: None,
     };
     match queue.send(QueueName::Transfer, message).await {
         Ok(_) => Ok(()),

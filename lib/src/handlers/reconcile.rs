@@ -6,6 +6,7 @@ use lambda_runtime::LambdaEvent;
 use tracing::Instrument;
 
 use crate::deps::Deps;
+use crate::migration::enqueue::DayQueue;
 use crate::migration::maintenance;
 use crate::telemetry::{correlation_span, sanitize_correlation_id};
 
@@ -23,7 +24,10 @@ pub async fn handle(
         let now = payload.time.unwrap_or_else(chrono::Utc::now);
         let summary = maintenance::run(
             deps.store.as_ref(),
-            deps.queue.as_ref(),
+            &DayQueue {
+                queue: deps.queue.as_ref(),
+                settings: &deps.config.migration,
+            },
             now,
             chrono::Duration::minutes(STUCK_AFTER_MINUTES),
         )

@@ -215,7 +215,10 @@ pub async fn activate(
         // migration startable from the admin API.
         if let Err(err) = crate::migration::start::start(
             deps.store.as_ref(),
-            deps.queue.as_ref(),
+            &crate::migration::enqueue::DayQueue {
+                queue: deps.queue.as_ref(),
+                settings: &deps.config.migration,
+            },
             company_id,
             location_id,
             false,

@@ -11,13 +11,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::day::refresh_progress;
-use super::job::{
-    guard_key, DayMessage, DayStatus, JobStatus, MigrationDay, MigrationJob, OPEN_JOBS,
-};
+use super::enqueue::DayQueue;
+use super::job::{guard_key, DayStatus, JobStatus, MigrationDay, MigrationJob, OPEN_JOBS};
 use super::start::days;
 use crate::alerts;
-use crate::error::{AppError, ErrorCode};
-use crate::queue::{MessageQueue, OutboundMessage, QueueName};
+use crate::error::AppError;
 use crate::store::{
     from_item, query_all, to_item, Condition, Index, ItemStore, Query, StoreError, Write,
 };
@@ -35,7 +33,7 @@ pub struct MaintenanceSummary {
 
 pub async fn run(
     store: &dyn ItemStore,
-    queue: &dyn MessageQueue,
+    queue: &DayQueue<'_>,
     now: DateTime<Utc>,
     stuck_after: Duration,
 ) -> Result<MaintenanceSummary, AppError> {
@@ -63,7 +61,7 @@ pub async fn run(
         if job.status == JobStatus::Failed && !reopen(store, &job, &stamp).await? {
             continue;
         }
-        let mut messages = Vec::new();
+        let mut queued = Vec::new();
         for day in retry {
             let mut next = day.clone();
             next.status = DayStatus::RetryPending;
@@ -77,20 +75,10 @@ pub async fn run(
                 Err(StoreError::ConditionFailed) => continue, // a worker moved it meanwhile
                 Err(err) => return Err(err.into()),
             }
-            messages.push(OutboundMessage {
-                body: serde_json::to_string(&DayMessage {
-                    job_id: job.job_id.clone(),
-                    company_id: job.company_id.clone(),
-                    location_id: job.location_id.clone(),
-                    date: day.date.clone(),
-                })
-                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
-                delay_seconds: 0,
-                correlation_id: job.request_uuid.clone(),
-            });
+            queued.push((next.date, next.version));
         }
-        summary.days_requeued += messages.len();
-        queue.send_all(QueueName::Migration, messages).await?;
+        summary.days_requeued += queued.len();
+        queue.send(&job, &queued).await?;
         if stuck {
             summary.stuck_jobs.push(job.job_id.clone());
             reset_to_pending(store, &job, &stamp).await?;

@@ -2,12 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::job::{
-    guard_key, job_key, range, DayMessage, DayStatus, JobStatus, MigrationDay, MigrationJob,
-};
+use super::enqueue::DayQueue;
+use super::job::{guard_key, job_key, range, DayStatus, JobStatus, MigrationDay, MigrationJob};
 use crate::error::{AppError, ErrorCode};
 use crate::location::business_day::business_date;
-use crate::queue::{MessageQueue, OutboundMessage, QueueName};
 use crate::store::{
     from_item, query_all, to_item, Condition, Index, ItemStore, Query, SortKeyCondition,
     StoreError, Write,
@@ -18,7 +16,7 @@ use crate::transfer::cache;
 /// a successful transfer are `skipped` unless this is a re-run (which posts only deltas).
 pub async fn start(
     store: &dyn ItemStore,
-    queue: &dyn MessageQueue,
+    queue: &DayQueue<'_>,
     company_id: &str,
     location_id: &str,
     rerun: bool,
@@ -114,7 +112,7 @@ pub async fn start(
             })
             .collect()
     };
-    let mut messages = Vec::new();
+    let mut queued = Vec::new();
     for date in &dates {
         let date = date.to_string();
         let skipped = transferred.contains(&date);
@@ -134,20 +132,10 @@ pub async fn start(
         };
         store.put(day.to_item()?, Condition::None).await?;
         if !skipped {
-            messages.push(OutboundMessage {
-                body: serde_json::to_string(&DayMessage {
-                    job_id: job.job_id.clone(),
-                    company_id: company_id.to_string(),
-                    location_id: location_id.to_string(),
-                    date,
-                })
-                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
-                delay_seconds: 0,
-                correlation_id: request_uuid.to_string(),
-            });
+            queued.push((date, day.version));
         }
     }
-    queue.send_all(QueueName::Migration, messages).await?;
+    queue.send(&job, &queued).await?;
     tracing::info!(job_id = job.job_id, location_id, rerun, "migration started");
     super::day::refresh_progress(store, company_id, location_id, &job.job_id, &stamp).await
 }

@@ -38,6 +38,17 @@ pub struct OutboundMessage {
     pub delay_seconds: u32,
     /// Carried as a message attribute so the receiver can log it before parsing the body.
     pub correlation_id: String,
+    /// Set for FIFO queues only (which ignore `delay_seconds`).
+    pub group: Option<MessageGroup>,
+}
+
+/// A FIFO queue delivers one message of a group at a time, in order: the number of groups a
+/// sender spreads its messages over bounds how many are worked on at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageGroup {
+    pub group_id: String,
+    /// A second send with the same id within five minutes is dropped by the queue.
+    pub deduplication_id: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -40,8 +40,10 @@ impl MessageQueue for SqsQueue {
             .client
             .send_message()
             .queue_url(self.url(queue))
+            .set_delay_seconds(delay(&message))
             .message_body(message.body)
-            .delay_seconds(i32::try_from(message.delay_seconds.min(900)).unwrap_or(900))
+            .set_message_group_id(message.group.as_ref().map(|g| g.group_id.clone()))
+            .set_message_deduplication_id(message.group.map(|g| g.deduplication_id))
             .message_attributes(CORRELATION_ATTRIBUTE, attribute)
             .send()
             .await
@@ -72,7 +74,11 @@ impl MessageQueue for SqsQueue {
                 let entry = SendMessageBatchRequestEntry::builder()
                     .id(n.to_string())
                     .message_body(&message.body)
-                    .delay_seconds(i32::try_from(message.delay_seconds.min(900)).unwrap_or(900))
+                    .set_delay_seconds(delay(message))
+                    .set_message_group_id(message.group.as_ref().map(|g| g.group_id.clone()))
+                    .set_message_deduplication_id(
+                        message.group.as_ref().map(|g| g.deduplication_id.clone()),
+                    )
                     .message_attributes(CORRELATION_ATTRIBUTE, attribute)
                     .build()
                     .map_err(|e| QueueError::Rejected(e.to_string()))?;
@@ -92,5 +98,13 @@ impl MessageQueue for SqsQueue {
             }
         }
         Ok(())
+    }
+}
+
+/// FIFO queues reject a per-message delay; standard queues allow up to 900 s.
+fn delay(message: &OutboundMessage) -> Option<i32> {
+    match message.group {
+        Some(_) => None,
+        None => Some(i32::try_from(message.delay_seconds.min(900)).unwrap_or(900)),
     }
 }

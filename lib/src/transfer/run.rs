@@ -159,6 +159,7 @@ pub async fn run(
                                 })?,
                                 delay_seconds: delay.as_secs() as u32,
                                 correlation_id: request.request_uuid.clone(),
+                                group: None,
                             },
                         )
                         .await?;

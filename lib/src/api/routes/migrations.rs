@@ -10,6 +10,7 @@ use crate::api::pagination::{self, PageBody};
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
+use crate::migration::enqueue::DayQueue;
 use crate::migration::job::{job_key, partition};
 use crate::migration::{start, MigrationJob};
 use crate::store::{attr, from_item, Query};
@@ -33,7 +34,10 @@ pub async fn create(
     };
     let job = start::start(
         deps.store.as_ref(),
-        deps.queue.as_ref(),
+        &DayQueue {
+            queue: deps.queue.as_ref(),
+            settings: &deps.config.migration,
+        },
         company_id,
         location_id,
         input.rerun,

@@ -83,6 +83,7 @@ pub async fn start(
                         .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
                     delay_seconds: 0,
                     correlation_id: transfer.request_uuid.clone(),
+                    group: None,
                 },
             )
             .await?;
