@@ -10,7 +10,7 @@
 //! * `memory`: peak resident memory of a process that holds a 50,000-line day, derives its
 //!   ledger and encodes its cache (run alone, so the figure is that work's).
 //! * `migration`: a 90-day migration of one location at about 5,000 lines a day on the local
-//!   stack, two days at a time (the template's worker concurrency): wall time, DynamoDB
+//!   stack, as many days at a time as an integration has lanes (2): wall time, DynamoDB
 //!   requests and write units.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark binary, not a service
@@ -471,7 +471,14 @@ async fn migration(lines_per_day: usize) -> serde_json::Value {
             .send()
             .await
             .unwrap();
+        // Taken off the queue at once: a FIFO lane hands out its next day only then.
         for m in received.messages.unwrap_or_default() {
+            sqs.delete_message()
+                .queue_url(&url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
             messages.push(
                 serde_json::from_str::<tillbridge::migration::DayMessage>(m.body().unwrap())
                     .unwrap(),
@@ -491,7 +498,7 @@ async fn migration(lines_per_day: usize) -> serde_json::Value {
             .iter()
             .map(|m| tillbridge::migration::day::process(&ctx, m, &now)),
     )
-    .buffer_unordered(2)
+    .buffer_unordered(deps.config.migration.lanes_per_integration as usize)
     .collect()
     .await;
     let wall = started.elapsed();
