@@ -356,7 +356,14 @@ async fn day_settings_activation_and_filters() {
             .send()
             .await
             .unwrap();
+        // Taken off as read: a FIFO lane hands out its next day only then.
         for message in received.messages.unwrap_or_default() {
+            sqs.delete_message()
+                .queue_url(&url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
             let body: Value =
                 serde_json::from_str(message.body().unwrap_or("{}")).unwrap_or_default();
             assert_eq!(body["job_id"], job_id.as_str(), "{body}");

@@ -471,14 +471,15 @@ async fn ledger_by_day(
 }
 
 /// The next message Lambda's FIFO event source would deliver (batch size 1), hidden long
-/// enough to be handled by hand; `None` when every lane is empty or busy.
-async fn next_message(env: &TestEnv) -> Option<aws_sdk_sqs::types::Message> {
+/// enough to be handled by hand; `None` when every lane stays empty or busy for `wait` s.
+async fn next_message(env: &TestEnv, wait: i32) -> Option<aws_sdk_sqs::types::Message> {
     env.sqs()
         .await
         .receive_message()
         .queue_url(env.queue_url("MigrationQueue"))
         .max_number_of_messages(1)
         .visibility_timeout(600)
+        .wait_time_seconds(wait)
         .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
         .send()
         .await
@@ -489,8 +490,8 @@ async fn next_message(env: &TestEnv) -> Option<aws_sdk_sqs::types::Message> {
 }
 
 /// The migration-worker handler on one message, as one SQS event: a message it reports done
-/// is deleted, one it hands back is visible again at once (as after its visibility timeout).
-/// Returns whether it was done.
+/// is deleted; one it reports failed stays (hidden for 600 s unless the worker hands it back
+/// sooner). Returns whether it was done.
 async fn deliver(
     env: &TestEnv,
     deps: &tillbridge::Deps,
@@ -505,16 +506,6 @@ async fn deliver(
     let done = response.batch_item_failures.is_empty();
     if done {
         forget(env, message).await;
-    } else {
-        env.sqs()
-            .await
-            .change_message_visibility()
-            .queue_url(&queue.url)
-            .receipt_handle(message.receipt_handle().unwrap())
-            .visibility_timeout(0)
-            .send()
-            .await
-            .unwrap();
     }
     done
 }
@@ -594,7 +585,7 @@ async fn an_integration_never_has_more_days_in_flight_than_its_lanes() {
     // per lane is handed out until one of them is finished.
     let mut in_flight = Vec::new();
     for _ in 0..(4 * lanes) {
-        if let Some(message) = next_message(env).await {
+        if let Some(message) = next_message(env, 0).await {
             in_flight.push(message);
         }
     }
@@ -620,10 +611,13 @@ async fn an_integration_never_has_more_days_in_flight_than_its_lanes() {
     let deps = env.deps("migration-worker").await;
     let first = &in_flight[0];
     assert!(deliver(env, &deps, first).await);
-    let next = next_message(env).await.expect("the lane's next day");
+    let next = next_message(env, 0).await.expect("the lane's next day");
     let (previous, following) = (date_of(first), date_of(&next));
     assert!(following > previous, "{previous} then {following}");
-    assert!(next_message(env).await.is_none(), "both lanes busy again");
+    assert!(
+        next_message(env, 0).await.is_none(),
+        "both lanes busy again"
+    );
 }
 
 #[tokio::test]
@@ -648,8 +642,9 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
     assert_eq!(jobs["items"][0]["total_days"], 90);
     let deps = env.deps("migration-worker").await;
 
-    // Lightspeed down: each day is handed back twice, then the third delivery marks it
-    // `failed` and is done. Four days go that way.
+    // Lightspeed down: the worker hands a day back for the transfer retry delay (1 s, 2 s
+    // locally) although the test received it for 600 s, so it returns in seconds; the third
+    // delivery marks it `failed` and is done. Four days go that way.
     env.sim_control(
         reqwest::Method::PUT,
         "/_sim/faults/k.sales",
@@ -657,20 +652,36 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
     )
     .await;
     let mut failed = Vec::new();
-    let mut deliveries = 0;
     while failed.len() < 4 {
-        let message = next_message(env).await.expect("a day to work on");
-        deliveries += 1;
+        let message = next_message(env, 10)
+            .await
+            .expect("a handed-back day returns after its retry delay");
         if deliver(env, &deps, &message).await {
             failed.push(date_of(&message));
         }
     }
-    assert_eq!(deliveries, 4 * tillbridge::migration::day::RETRIES_IN_QUEUE);
     env.sim_control(reqwest::Method::DELETE, "/_sim/faults", None)
         .await;
+    let state = job_state(&fixture, &location, &job_id).await;
+    for date in &failed {
+        let day = state["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["date"] == date.as_str())
+            .unwrap();
+        assert_eq!(
+            (day["status"].as_str(), day["runs"].as_u64()),
+            (
+                Some("failed"),
+                Some(u64::from(tillbridge::migration::day::RETRIES_IN_QUEUE))
+            ),
+            "{day}"
+        );
+    }
 
     // A worker killed mid-day: its day stays `processing` and its message is gone.
-    let message = next_message(env).await.expect("a day to work on");
+    let message = next_message(env, 10).await.expect("a day to work on");
     let killed = date_of(&message);
     let failing = tillbridge_tests::failing_store::FailingStore::new(deps.store.clone(), 3);
     let ctx = tillbridge::transfer::run::TransferContext {
@@ -689,8 +700,8 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
     );
     forget(env, &message).await;
 
-    // Every other day goes through.
-    while let Some(message) = next_message(env).await {
+    // Every other day goes through (a day handed back while Lightspeed was down included).
+    while let Some(message) = next_message(env, 5).await {
         assert!(deliver(env, &deps, &message).await, "{}", date_of(&message));
     }
     let state = job_state(&fixture, &location, &job_id).await;
@@ -731,7 +742,7 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
         "{alerts}"
     );
     let mut requeued = Vec::new();
-    while let Some(message) = next_message(env).await {
+    while let Some(message) = next_message(env, 0).await {
         requeued.push(date_of(&message));
         assert!(deliver(env, &deps, &message).await, "{}", date_of(&message));
     }

@@ -1,6 +1,6 @@
 //! migration-worker: one business day of a 90-day migration per message.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 
 use super::now;
@@ -8,6 +8,7 @@ use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::migration::day::{process, DayOutcome};
 use crate::migration::DayMessage;
+use crate::queue::QueueName;
 use crate::transfer::run::TransferContext;
 use crate::worker::batch::parse_body;
 use crate::worker::{process_batch, RecordOutcome};
@@ -48,13 +49,37 @@ pub async fn handle(
                 );
                 RecordOutcome::Done
             }
-            Ok(DayOutcome::RetryLater(why)) => RecordOutcome::Retry(AppError::new(
-                ErrorCode::LightspeedApiError,
-                format!("{}: retried later: {why}", message.date),
-            )),
-            Err(err) => RecordOutcome::Retry(err),
+            Ok(DayOutcome::RetryLater { why, after }) => {
+                hand_back(deps, &record, after).await;
+                RecordOutcome::Retry(AppError::new(
+                    ErrorCode::LightspeedApiError,
+                    format!("{}: retried in {} s: {why}", message.date, after.as_secs()),
+                ))
+            }
+            Err(err) => {
+                if err.code == ErrorCode::TransferInProgress {
+                    // Another run holds the location-day; try again once it may be done.
+                    hand_back(deps, &record, deps.config.transfer.lease_wait).await;
+                }
+                RecordOutcome::Retry(err)
+            }
         }
     })
     .await?;
     Ok(response)
+}
+
+/// The day's lane waits for this message (FIFO), so it comes back after the retry delay
+/// rather than the queue's visibility timeout. If that fails, the timeout still applies.
+async fn hand_back(deps: &Deps, record: &SqsMessage, after: std::time::Duration) {
+    let Some(receipt) = record.receipt_handle.as_deref() else {
+        return;
+    };
+    if let Err(err) = deps
+        .queue
+        .hand_back(QueueName::Migration, receipt, after)
+        .await
+    {
+        tracing::warn!(error = %err, "message not handed back early; the visibility timeout applies");
+    }
 }

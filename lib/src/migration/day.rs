@@ -1,6 +1,8 @@
 //! The migration worker's use case: one day of one job through the transfer engine, then
 //! the job's counters recomputed from its days.
 
+use std::time::Duration;
+
 use super::job::{
     apply_progress, day_key, guard_key, job_key, DayMessage, DayStatus, MigrationDay, MigrationJob,
 };
@@ -21,8 +23,9 @@ pub enum DayOutcome {
     Done(DayStatus),
     /// Nothing to do: the job is cancelled or over, or the day is already done.
     Ignored(String),
-    /// Lightspeed was unavailable: the day is `retry_pending` and the message should return.
-    RetryLater(String),
+    /// Lightspeed was unavailable: the day is `retry_pending` and the message should return
+    /// after `after` (the transfer retry delay for the day's runs so far).
+    RetryLater { why: String, after: Duration },
 }
 
 pub async fn process(
@@ -145,7 +148,13 @@ pub async fn process(
         .await?;
     refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
     Ok(match status {
-        DayStatus::RetryPending => DayOutcome::RetryLater(error.unwrap_or_default()),
+        DayStatus::RetryPending => DayOutcome::RetryLater {
+            why: error.unwrap_or_default(),
+            after: ctx
+                .settings
+                .delay_after(day.runs, None)
+                .unwrap_or(ctx.settings.lease_wait),
+        },
         other => DayOutcome::Done(other),
     })
 }

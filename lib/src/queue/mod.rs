@@ -74,6 +74,18 @@ pub trait MessageQueue: Send + Sync {
         }
         Ok(())
     }
+
+    /// Makes a received message visible again after `after` instead of the queue's
+    /// visibility timeout (on a FIFO queue a handed-back message holds up its group until
+    /// then). A queue without that control keeps its own timeout.
+    async fn hand_back(
+        &self,
+        _queue: QueueName,
+        _receipt_handle: &str,
+        _after: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        Ok(())
+    }
 }
 
 /// Message attribute that carries the correlation id across queues.

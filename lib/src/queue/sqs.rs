@@ -99,6 +99,25 @@ impl MessageQueue for SqsQueue {
         }
         Ok(())
     }
+
+    async fn hand_back(
+        &self,
+        queue: QueueName,
+        receipt_handle: &str,
+        after: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        // SQS allows 0–43,200 s; a retry delay is far below that.
+        let seconds = i32::try_from(after.as_secs().min(43_200)).unwrap_or(43_200);
+        self.client
+            .change_message_visibility()
+            .queue_url(self.url(queue))
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(|err| QueueError::Unavailable(format!("{err:?}")))?;
+        Ok(())
+    }
 }
 
 /// FIFO queues reject a per-message delay; standard queues allow up to 900 s.
