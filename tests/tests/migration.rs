@@ -41,6 +41,25 @@ async fn call(fixture: &TransferFixture, method: reqwest::Method, path: &str) ->
         .unwrap()
 }
 
+/// Starts a re-run of a location's migration through the admin API.
+async fn rerun(fixture: &TransferFixture, location: &str) -> Value {
+    let (status, job) = fixture
+        .env
+        .client(&fixture.company)
+        .post(
+            &format!(
+                "/v1/companies/{}/locations/{location}/migrations",
+                fixture.company
+            ),
+            &json!({"rerun": true}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{job}");
+    job
+}
+
 async fn finished(fixture: &TransferFixture, location: &str, job_id: &str) -> Value {
     eventually(
         "the migration finishes",
@@ -166,21 +185,8 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
     );
 
     // A re-run posts only deltas: none, since nothing changed.
-    let (status, rerun) = fixture
-        .env
-        .client(&fixture.company)
-        .post(
-            &format!(
-                "/v1/companies/{}/locations/{location}/migrations",
-                fixture.company
-            ),
-            &json!({"rerun": true}),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{rerun}");
-    let again = finished(&fixture, location, rerun["job_id"].as_str().unwrap()).await;
+    let started = rerun(&fixture, location).await;
+    let again = finished(&fixture, location, started["job_id"].as_str().unwrap()).await;
     assert_eq!(again["job"]["status"], "completed");
     assert_eq!(again["job"]["days_skipped"], 0, "a re-run skips nothing");
     let after = ledger_by_day(&fixture, location, &start, &end).await;
@@ -232,21 +238,8 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
         )
         .await;
     let entries_then = ledger_entries(&fixture, location, &start, &end).await;
-    let (status, rerun) = fixture
-        .env
-        .client(&fixture.company)
-        .post(
-            &format!(
-                "/v1/companies/{}/locations/{location}/migrations",
-                fixture.company
-            ),
-            &json!({"rerun": true}),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{rerun}");
-    let again = finished(&fixture, location, rerun["job_id"].as_str().unwrap()).await;
+    let started = rerun(&fixture, location).await;
+    let again = finished(&fixture, location, started["job_id"].as_str().unwrap()).await;
     assert_eq!(again["job"]["status"], "completed");
     let entries_now = ledger_entries(&fixture, location, &start, &end).await;
     for old in &entries_then {
@@ -278,21 +271,8 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
     }
 
     // Cancelled mid-run: the workers finish at most the days they hold and pick no more.
-    let (status, rerun) = fixture
-        .env
-        .client(&fixture.company)
-        .post(
-            &format!(
-                "/v1/companies/{}/locations/{location}/migrations",
-                fixture.company
-            ),
-            &json!({"rerun": true}),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{rerun}");
-    let job_id = rerun["job_id"].as_str().unwrap();
+    let started = rerun(&fixture, location).await;
+    let job_id = started["job_id"].as_str().unwrap();
     let (status, cancelled) = call(
         &fixture,
         reqwest::Method::POST,
