@@ -445,6 +445,31 @@ mod tests {
     }
 
     #[test]
+    fn the_migration_worker_may_change_the_visibility_of_its_queue_messages() {
+        let doc: Value =
+            serde_norway::from_str(&std::fs::read_to_string(crate::paths::template()).unwrap())
+                .unwrap();
+        let policies = get(&doc, "Resources")
+            .and_then(|r| get(r, "MigrationWorkerFunction"))
+            .and_then(|f| get(f, "Properties"))
+            .and_then(|p| get(p, "Policies"))
+            .and_then(Value::as_sequence)
+            .unwrap();
+        let allowed = policies
+            .iter()
+            .filter_map(|p| get(p, "Statement").and_then(Value::as_sequence))
+            .flatten()
+            .any(|statement| {
+                text(get(statement, "Action")).as_deref() == Some("sqs:ChangeMessageVisibility")
+                    && get(statement, "Resource")
+                        .and_then(get_att_target)
+                        .as_deref()
+                        == Some("MigrationQueue")
+            });
+        assert!(allowed, "{policies:?}");
+    }
+
+    #[test]
     fn sqs_events_report_batch_item_failures() {
         let t = project_template();
         let sqs: Vec<_> = t
