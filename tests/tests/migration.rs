@@ -322,6 +322,17 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
         .filter(|d| d["status"] == "pending")
         .count();
     assert!(pending > 45, "most days never ran: {pending} pending");
+    let finished_days = later["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| matches!(d["status"].as_str(), Some("success" | "no_data" | "failed")))
+        .count() as u64;
+    assert_eq!(
+        later["job"]["days_processed"].as_u64(),
+        Some(finished_days),
+        "the counters of a cancelled job still equal its day items"
+    );
 
     // Unlinking the storage unit cancels a running migration, and then none can start.
     let second = &locations[1];
