@@ -633,6 +633,35 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
     assert_eq!(jobs["items"][0]["total_days"], 90);
     let deps = env.deps("migration-worker").await;
 
+    // Lightspeed throttles once with a Retry-After (6 s) longer than the planned retry delay
+    // (1 s locally): the worker hands the day back for the Retry-After; the other lane's days
+    // go on meanwhile.
+    env.sim_control(
+        reqwest::Method::PUT,
+        "/_sim/faults/k.sales",
+        Some(json!({"share429": 1.0, "retryAfterSeconds": 6, "remaining": 1})),
+    )
+    .await;
+    let message = next_message(env, 10).await.expect("a day to work on");
+    let throttled = date_of(&message);
+    let delivered_at = std::time::Instant::now();
+    assert!(!deliver(env, &deps, &message).await, "throttled");
+    let back_after = loop {
+        let message = next_message(env, 10)
+            .await
+            .expect("the throttled day returns");
+        if date_of(&message) == throttled {
+            let waited = delivered_at.elapsed();
+            assert!(deliver(env, &deps, &message).await);
+            break waited;
+        }
+        assert!(deliver(env, &deps, &message).await);
+    };
+    assert!(
+        back_after >= Duration::from_secs(5),
+        "handed back for the Retry-After, not the 1 s schedule: {back_after:?}"
+    );
+
     // Lightspeed down: the worker hands a day back for the transfer retry delay (1 s, 2 s
     // locally) although the test received it for 600 s, so it returns in seconds; the third
     // delivery marks it `failed` and is done. Four days go that way.

@@ -24,7 +24,8 @@ pub enum DayOutcome {
     /// Nothing to do: the job is cancelled or over, or the day is already done.
     Ignored(String),
     /// Lightspeed was unavailable: the day is `retry_pending` and the message should return
-    /// after `after` (the transfer retry delay for the day's runs so far).
+    /// after `after` (the transfer retry delay for the day's runs so far, or longer when
+    /// Lightspeed's `Retry-After` asked for it).
     RetryLater { why: String, after: Duration },
 }
 
@@ -104,6 +105,7 @@ pub async fn process(
         force_refresh: job.rerun,
         requested_at: now.to_string(),
     };
+    let mut retry_after = None;
     let (status, log_id, error) = match run(ctx, &request, now).await? {
         Outcome::Logged(log) if log.success => (
             if log.no_data {
@@ -123,6 +125,11 @@ pub async fn process(
                 .error
                 .as_ref()
                 .is_some_and(|e| e.code == ErrorCode::LightspeedApiError.as_str());
+            retry_after = log
+                .error
+                .as_ref()
+                .and_then(|e| e.retry_after_seconds)
+                .map(Duration::from_secs);
             // Redelivered a few times by the queue, then `failed` for maintenance to retry.
             let retry = transient && day.runs < RETRIES_IN_QUEUE;
             (
@@ -152,7 +159,7 @@ pub async fn process(
             why: error.unwrap_or_default(),
             after: ctx
                 .settings
-                .delay_after(day.runs, None)
+                .delay_after(day.runs, retry_after)
                 .unwrap_or(ctx.settings.lease_wait),
         },
         other => DayOutcome::Done(other),

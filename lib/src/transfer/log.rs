@@ -18,6 +18,10 @@ pub enum TransferStatus {
 pub struct LogError {
     pub code: String,
     pub message: String,
+    /// How long Lightspeed asked us to wait (429/503 `Retry-After`), for a caller that retries
+    /// the run itself (the migration worker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

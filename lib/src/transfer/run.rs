@@ -130,6 +130,7 @@ pub async fn run(
             log.error = Some(LogError {
                 code: err.code.as_str().into(),
                 message: err.message,
+                retry_after_seconds: None,
             });
         }
         Err(Failure::Lightspeed(err)) => {
@@ -171,6 +172,7 @@ pub async fn run(
                     log.error = Some(LogError {
                         code: base.code.as_str().into(),
                         message: base.message,
+                        retry_after_seconds: None,
                     });
                 }
                 None if queued_retry => {
@@ -181,12 +183,14 @@ pub async fn run(
                             "gave up after {} attempts; last error: {}",
                             request.attempt, base.message
                         ),
+                        retry_after_seconds: None,
                     });
                 }
                 None => {
                     log.error = Some(LogError {
                         code: base.code.as_str().into(),
                         message: base.message,
+                        retry_after_seconds: retry_after.map(|d| d.as_secs()),
                     });
                 }
             }
