@@ -24,6 +24,14 @@ pub struct Deps {
 }
 
 impl Deps {
+    /// Where migration days are queued: the migration queue, in the integration's lanes.
+    pub fn migration_days(&self) -> crate::migration::enqueue::DayQueue<'_> {
+        crate::migration::enqueue::DayQueue {
+            queue: self.queue.as_ref(),
+            settings: &self.config.migration,
+        }
+    }
+
     /// Reads the environment and builds the AWS adapters.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;

@@ -382,6 +382,18 @@ impl TransferFixture {
         out.into_iter().filter(|(_, v)| !v.is_zero()).collect()
     }
 
+    /// The company's alerts as the admin API lists them.
+    pub async fn alerts(&self) -> Vec<Value> {
+        let (status, body) = self
+            .env
+            .client(&self.company)
+            .get(&format!("/v1/companies/{}/alerts", self.company))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn ledger_entries(&self, location_id: &str, date: &str) -> Vec<Value> {
         let unit = &self.locations[location_id].0;
         let (entries, _) = self

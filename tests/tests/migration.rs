@@ -14,14 +14,7 @@ use tillbridge_tests::fixture::{decimal, TransferFixture};
 use tillbridge_tests::{error_code, eventually, TestEnv};
 
 async fn fixture() -> TransferFixture {
-    // The simulator's clock at today noon, so "the last 90 days" have sales.
-    let mut config = tillbridge_local::lightspeed::sim_config();
-    config.now = chrono::Utc::now()
-        .date_naive()
-        .and_hms_opt(12, 0, 0)
-        .unwrap()
-        .and_utc();
-    config.days = 100;
+    let config = tillbridge_local::lightspeed::sim_config_until_today(100);
     let env = TestEnv::with_lightspeed(config, KAuthVersion::V2, true).await;
     let company = env.connect("migrate", "k_series").await;
     TransferFixture::setup(env, company).await
@@ -39,6 +32,40 @@ async fn call(fixture: &TransferFixture, method: reqwest::Method, path: &str) ->
         )
         .await
         .unwrap()
+}
+
+/// An admin API call that must be refused with `status` and error `code`.
+async fn refused(
+    fixture: &TransferFixture,
+    method: reqwest::Method,
+    path: &str,
+    status: u16,
+    code: &str,
+) {
+    let (got, reply) = call(fixture, method, path).await;
+    assert_eq!((got, error_code(&reply)), (status, code), "{path}: {reply}");
+}
+
+async fn activate(fixture: &TransferFixture, location: &str) {
+    let (status, reply) = call(
+        fixture,
+        reqwest::Method::POST,
+        &format!("/locations/{location}/activate"),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+}
+
+/// A location's migrations, newest first.
+async fn list_jobs(fixture: &TransferFixture, location: &str) -> Value {
+    let (status, jobs) = call(
+        fixture,
+        reqwest::Method::GET,
+        &format!("/locations/{location}/migrations"),
+    )
+    .await;
+    assert_eq!(status, 200, "{jobs}");
+    jobs
 }
 
 /// Starts a re-run of a location's migration through the admin API.
@@ -65,12 +92,7 @@ async fn finished(fixture: &TransferFixture, location: &str, job_id: &str) -> Va
         "the migration finishes",
         Duration::from_secs(240),
         || async {
-            let (_, body) = call(
-                fixture,
-                reqwest::Method::GET,
-                &format!("/locations/{location}/migrations/{job_id}"),
-            )
-            .await;
+            let body = job_state(fixture, location, job_id).await;
             (!matches!(
                 body["job"]["status"].as_str(),
                 Some("pending") | Some("running")
@@ -88,47 +110,30 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
     let location = &locations[0];
 
     // Not activated yet.
-    let (status, reply) = call(
+    refused(
         &fixture,
         reqwest::Method::POST,
         &format!("/locations/{location}/migrations"),
+        422,
+        "location_not_activated",
     )
     .await;
-    assert_eq!(
-        (status, error_code(&reply)),
-        (422, "location_not_activated"),
-        "{reply}"
-    );
 
-    let (status, activated) = call(
-        &fixture,
-        reqwest::Method::POST,
-        &format!("/locations/{location}/activate"),
-    )
-    .await;
-    assert_eq!(status, 201, "{activated}");
-    let (_, jobs) = call(
-        &fixture,
-        reqwest::Method::GET,
-        &format!("/locations/{location}/migrations"),
-    )
-    .await;
+    activate(&fixture, location).await;
+    let jobs = list_jobs(&fixture, location).await;
     let job_id = jobs["items"][0]["job_id"]
         .as_str()
         .expect("a job")
         .to_string();
     assert_eq!(jobs["items"][0]["total_days"], 90);
-    let (status, reply) = call(
+    refused(
         &fixture,
         reqwest::Method::POST,
         &format!("/locations/{location}/migrations"),
+        409,
+        "migration_already_in_progress",
     )
     .await;
-    assert_eq!(
-        (status, error_code(&reply)),
-        (409, "migration_already_in_progress"),
-        "{reply}"
-    );
 
     let done = finished(&fixture, location, &job_id).await;
     let job = &done["job"];
@@ -288,12 +293,7 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
         "the days in flight at cancel time finish",
         Duration::from_secs(60),
         || async {
-            let (_, state) = call(
-                &fixture,
-                reqwest::Method::GET,
-                &format!("/locations/{location}/migrations/{job_id}"),
-            )
-            .await;
+            let state = job_state(&fixture, location, job_id).await;
             (!state["days"]
                 .as_array()
                 .unwrap()
@@ -304,12 +304,7 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
     )
     .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let (_, later) = call(
-        &fixture,
-        reqwest::Method::GET,
-        &format!("/locations/{location}/migrations/{job_id}"),
-    )
-    .await;
+    let later = job_state(&fixture, location, job_id).await;
     assert_eq!(
         later["days"], settled["days"],
         "no day moved after the cancel"
@@ -336,13 +331,7 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
 
     // Unlinking the storage unit cancels a running migration, and then none can start.
     let second = &locations[1];
-    let (status, _) = call(
-        &fixture,
-        reqwest::Method::POST,
-        &format!("/locations/{second}/activate"),
-    )
-    .await;
-    assert_eq!(status, 201);
+    activate(&fixture, second).await;
     let (status, _) = call(
         &fixture,
         reqwest::Method::DELETE,
@@ -350,25 +339,17 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
     )
     .await;
     assert_eq!(status, 200);
-    let (_, jobs) = call(
-        &fixture,
-        reqwest::Method::GET,
-        &format!("/locations/{second}/migrations"),
-    )
-    .await;
+    let jobs = list_jobs(&fixture, second).await;
     let job = &jobs["items"][0];
     assert_eq!(job["status"], "cancelled", "{job}");
-    let (status, reply) = call(
+    refused(
         &fixture,
         reqwest::Method::POST,
         &format!("/locations/{second}/migrations"),
+        422,
+        "storage_unit_required",
     )
     .await;
-    assert_eq!(
-        (status, error_code(&reply)),
-        (422, "storage_unit_required"),
-        "{reply}"
-    );
     // Workers stop picking its days: nothing more is processed once cancelled.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (_, later) = call(
@@ -387,31 +368,25 @@ async fn activation_migrates_90_days_to_the_ground_truth_and_a_rerun_changes_not
         .filter(|d| d["status"] == "processing")
         .count();
     assert_eq!(processing, 0, "{later}");
-    let (status, reply) = call(
+    refused(
         &fixture,
         reqwest::Method::POST,
         &format!(
             "/locations/{second}/migrations/{}/cancel",
             job["job_id"].as_str().unwrap()
         ),
+        400,
+        "invalid_state",
     )
     .await;
-    assert_eq!(
-        (status, error_code(&reply)),
-        (400, "invalid_state"),
-        "{reply}"
-    );
-    let (status, reply) = call(
+    refused(
         &fixture,
         reqwest::Method::GET,
         &format!("/locations/{second}/migrations/nope"),
+        404,
+        "migration_not_found",
     )
     .await;
-    assert_eq!(
-        (status, error_code(&reply)),
-        (404, "migration_not_found"),
-        "{reply}"
-    );
 }
 
 /// Every ledger entry of a location's storage unit between two dates.
@@ -521,13 +496,7 @@ fn date_of(message: &aws_sdk_sqs::types::Message) -> String {
 /// and when) on its own table (its schedule runs an hour ahead and must not touch other
 /// tests' migrations).
 async fn fixture_without_workers(name: &str) -> TransferFixture {
-    let mut config = tillbridge_local::lightspeed::sim_config();
-    config.now = chrono::Utc::now()
-        .date_naive()
-        .and_hms_opt(12, 0, 0)
-        .unwrap()
-        .and_utc();
-    config.days = 100;
+    let config = tillbridge_local::lightspeed::sim_config_until_today(100);
     let env = TestEnv::with_lightspeed_private_table(config, KAuthVersion::V2).await;
     let company = env.connect(name, "k_series").await;
     TransferFixture::setup(env, company).await
@@ -562,13 +531,7 @@ async fn an_integration_never_has_more_days_in_flight_than_its_lanes() {
     let env = &fixture.env;
     let locations: Vec<String> = fixture.locations.keys().take(2).cloned().collect();
     for location in &locations {
-        let (status, reply) = call(
-            &fixture,
-            reqwest::Method::POST,
-            &format!("/locations/{location}/activate"),
-        )
-        .await;
-        assert_eq!(status, 201, "{reply}");
+        activate(&fixture, location).await;
     }
     let lanes = tillbridge::migration::MigrationSettings::default().lanes_per_integration as usize;
 
@@ -616,19 +579,8 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
     let fixture = fixture_without_workers("maintain").await;
     let env = &fixture.env;
     let location = fixture.locations.keys().next().unwrap().clone();
-    let (status, _) = call(
-        &fixture,
-        reqwest::Method::POST,
-        &format!("/locations/{location}/activate"),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let (_, jobs) = call(
-        &fixture,
-        reqwest::Method::GET,
-        &format!("/locations/{location}/migrations"),
-    )
-    .await;
+    activate(&fixture, &location).await;
+    let jobs = list_jobs(&fixture, &location).await;
     let job_id = jobs["items"][0]["job_id"].as_str().unwrap().to_string();
     assert_eq!(jobs["items"][0]["total_days"], 90);
     let deps = env.deps("migration-worker").await;
@@ -747,19 +699,10 @@ async fn maintenance_retries_failed_days_and_recovers_a_killed_worker() {
     )
     .await
     .unwrap();
-    let (_, alerts) = fixture
-        .env
-        .client(&fixture.company)
-        .get(&format!("/v1/companies/{}/alerts", fixture.company))
-        .await
-        .unwrap();
+    let alerts = fixture.alerts().await;
     assert!(
-        alerts["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["code"] == "stuck_migration"),
-        "{alerts}"
+        alerts.iter().any(|a| a["code"] == "stuck_migration"),
+        "{alerts:?}"
     );
     let mut requeued = Vec::new();
     while let Some(message) = next_message(env, 0).await {

@@ -171,22 +171,15 @@ async fn a_permanent_5xx_ends_in_max_retries_exhausted_after_three_retries() {
     }
     assert_eq!(logs[3]["error"]["code"], "max_retries_exhausted");
     assert_eq!(logs[3]["status"], "failed");
-    let (_, alerts) = fixture
-        .env
-        .client(&fixture.company)
-        .get(&format!("/v1/companies/{}/alerts", fixture.company))
-        .await
-        .unwrap();
-    let alert = alerts["items"]
-        .as_array()
-        .unwrap()
+    let alerts = fixture.alerts().await;
+    let alert = alerts
         .iter()
         .find(|a| a["code"] == "max_retries_exhausted")
         .cloned();
     assert_eq!(
         alert.as_ref().map(|a| a["subject"].clone()),
         Some(json!(format!("{location}:2026-02-16"))),
-        "{alerts}"
+        "{alerts:?}"
     );
     assert!(fixture
         .ledger_entries(&location, "2026-02-16")
@@ -203,19 +196,12 @@ async fn a_permanent_5xx_ends_in_max_retries_exhausted_after_three_retries() {
         .await;
     let (status, result) = fixture.transfer(&location, "2026-02-16", true).await;
     assert_eq!(status, 200, "{result}");
-    let (_, alerts) = fixture
-        .env
-        .client(&fixture.company)
-        .get(&format!("/v1/companies/{}/alerts", fixture.company))
-        .await
-        .unwrap();
+    let alerts = fixture.alerts().await;
     assert!(
-        !alerts["items"]
-            .as_array()
-            .unwrap()
+        !alerts
             .iter()
             .any(|a| a["code"] == "max_retries_exhausted" && a["status"] == "open"),
-        "{alerts}"
+        "{alerts:?}"
     );
     worker.abort();
 }

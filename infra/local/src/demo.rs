@@ -51,12 +51,8 @@ pub async fn run() -> Result<(), Error> {
         println!("    queue     {id:<18} {}", queue.url);
     }
     step("Lightspeed: the simulator (K-Series restaurant group, X-Series store), clock at today 12:00 UTC");
-    let mut sim_config = crate::lightspeed::sim_config();
-    sim_config.now = chrono::Utc::now()
-        .date_naive()
-        .and_hms_opt(12, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or_else(chrono::Utc::now);
+    let sim_config =
+        crate::lightspeed::sim_config_until_today(crate::lightspeed::sim_config().days);
     let sim = crate::lightspeed::start_simulator(sim_config).await?;
     println!("    simulator at {}", sim.base_url());
     let lightspeed_env = crate::lightspeed::host_env(&sim, KAuthVersion::V2);

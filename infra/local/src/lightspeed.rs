@@ -38,6 +38,20 @@ pub fn sim_config() -> SimConfig {
     }
 }
 
+/// [`sim_config`] with the simulator's clock at today 12:00 UTC and `days` days of history,
+/// so "yesterday" and "the last 90 days" have sales.
+pub fn sim_config_until_today(days: u32) -> SimConfig {
+    SimConfig {
+        now: chrono::Utc::now()
+            .date_naive()
+            .and_hms_opt(12, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_else(chrono::Utc::now),
+        days,
+        ..sim_config()
+    }
+}
+
 pub async fn start_simulator(config: SimConfig) -> Result<RunningSimulator, Error> {
     Ok(Simulator::start(config).await?)
 }

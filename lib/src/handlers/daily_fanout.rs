@@ -7,10 +7,10 @@ use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::{schedule_span, schedule_time};
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::fanout;
-use crate::telemetry::{correlation_span, sanitize_correlation_id};
 
 /// Longest catch-up an operator can ask for in one invocation (a week of closings).
 const MAX_LOOK_BACK_HOURS: i64 = 24 * 7;
@@ -20,17 +20,9 @@ pub async fn handle(
     event: LambdaEvent<EventBridgeEvent>,
 ) -> Result<(), lambda_runtime::Error> {
     let payload = event.payload;
-    let correlation = sanitize_correlation_id(payload.id.as_deref())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = correlation_span("daily-fanout", &correlation);
+    let span = schedule_span("daily-fanout", &payload);
     async move {
-        let now = match payload.time {
-            Some(time) => time,
-            None => {
-                tracing::warn!("event has no `time`; anchoring the run on the clock");
-                chrono::Utc::now()
-            }
-        };
+        let now = schedule_time(&payload);
         let mut settings = deps.config.fanout.clone();
         if let Some(hours) = look_back_hours(&payload.detail)? {
             settings.look_back = chrono::Duration::hours(hours);

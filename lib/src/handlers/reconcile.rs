@@ -5,10 +5,9 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use tracing::Instrument;
 
+use super::{schedule_span, schedule_time};
 use crate::deps::Deps;
-use crate::migration::enqueue::DayQueue;
 use crate::migration::maintenance;
-use crate::telemetry::{correlation_span, sanitize_correlation_id};
 
 /// How long a job or day may go without a change before it counts as stuck.
 const STUCK_AFTER_MINUTES: i64 = 30;
@@ -18,16 +17,12 @@ pub async fn handle(
     event: LambdaEvent<EventBridgeEvent>,
 ) -> Result<(), lambda_runtime::Error> {
     let payload = event.payload;
-    let correlation = sanitize_correlation_id(payload.id.as_deref())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = schedule_span("reconcile", &payload);
     async move {
-        let now = payload.time.unwrap_or_else(chrono::Utc::now);
+        let now = schedule_time(&payload);
         let summary = maintenance::run(
             deps.store.as_ref(),
-            &DayQueue {
-                queue: deps.queue.as_ref(),
-                settings: &deps.config.migration,
-            },
+            &deps.migration_days(),
             now,
             chrono::Duration::minutes(STUCK_AFTER_MINUTES),
         )
@@ -44,6 +39,6 @@ pub async fn handle(
         );
         Ok(())
     }
-    .instrument(correlation_span("reconcile", &correlation))
+    .instrument(span)
     .await
 }

@@ -215,10 +215,7 @@ pub async fn activate(
         // migration startable from the admin API.
         if let Err(err) = crate::migration::start::start(
             deps.store.as_ref(),
-            &crate::migration::enqueue::DayQueue {
-                queue: deps.queue.as_ref(),
-                settings: &deps.config.migration,
-            },
+            &deps.migration_days(),
             company_id,
             location_id,
             false,

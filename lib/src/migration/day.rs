@@ -4,13 +4,11 @@
 use std::time::Duration;
 
 use super::job::{
-    apply_progress, day_key, guard_key, job_key, DayMessage, DayStatus, MigrationDay, MigrationJob,
+    apply_progress, day_key, job_key, DayMessage, DayStatus, MigrationDay, MigrationJob,
 };
-use super::start::days;
+use super::update::update_job;
 use crate::error::{AppError, ErrorCode};
-use crate::store::{
-    contention_pause, from_item, Condition, ItemStore, StoreError, Write, CONTENTION_ATTEMPTS,
-};
+use crate::store::{from_item, Condition, ItemStore, StoreError};
 use crate::transfer::run::{run, Outcome, TransferContext};
 use crate::transfer::TransferRequest;
 
@@ -175,41 +173,17 @@ pub async fn refresh_progress(
     job_id: &str,
     now: &str,
 ) -> Result<MigrationJob, AppError> {
-    let key = job_key(company_id, location_id, job_id);
-    for attempt in 0..CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            contention_pause(attempt).await;
-        }
-        let Some(item) = store.get(&key).await? else {
-            return Err(super::start::not_found(job_id));
-        };
-        let current: MigrationJob = from_item(item)?;
-        let all = days(store, job_id).await?;
-        let mut next = current.clone();
-        apply_progress(&mut next, &all, now);
-        if next == current {
-            return Ok(current);
-        }
-        next.updated_at = now.to_string();
-        next.version = current.version + 1;
-        let mut writes = vec![Write::Put(
-            next.to_item()?,
-            Condition::VersionIs(current.version),
-        )];
-        if current.status.is_open() && !next.status.is_open() {
-            writes.push(Write::Delete(
-                guard_key(company_id, location_id),
-                Condition::None,
-            ));
-        }
-        match store.transact(writes).await {
-            Ok(()) => return Ok(next),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the migration is changing concurrently; retry",
-    ))
+    update_job(
+        store,
+        company_id,
+        location_id,
+        job_id,
+        now,
+        true,
+        |job, days| {
+            apply_progress(job, days, now);
+            Ok(true)
+        },
+    )
+    .await
 }

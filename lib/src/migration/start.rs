@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::enqueue::DayQueue;
 use super::job::{guard_key, job_key, range, DayStatus, JobStatus, MigrationDay, MigrationJob};
+use super::update::update_job;
 use crate::error::{AppError, ErrorCode};
 use crate::location::business_day::business_date;
 use crate::store::{
@@ -148,42 +149,26 @@ pub async fn cancel(
     job_id: &str,
     now: &str,
 ) -> Result<MigrationJob, AppError> {
-    let key = job_key(company_id, location_id, job_id);
-    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
-        let mut job: MigrationJob = match store.get(&key).await? {
-            Some(item) => from_item(item)?,
-            None => return Err(not_found(job_id)),
-        };
-        if !job.status.is_open() {
-            return Err(AppError::new(
-                ErrorCode::InvalidState,
-                format!("migration {job_id} is already {:?}", job.status).to_lowercase(),
-            ));
-        }
-        let previous = job.version;
-        job.status = JobStatus::Cancelled;
-        job.completed_at = Some(now.to_string());
-        job.updated_at = now.to_string();
-        job.version += 1;
-        match store
-            .transact(vec![
-                Write::Put(job.to_item()?, Condition::VersionIs(previous)),
-                Write::Delete(guard_key(company_id, location_id), Condition::None),
-            ])
-            .await
-        {
-            Ok(()) => return Ok(job),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the migration is changing concurrently; retry",
-    ))
+    update_job(
+        store,
+        company_id,
+        location_id,
+        job_id,
+        now,
+        false,
+        |job, _| {
+            if !job.status.is_open() {
+                return Err(AppError::new(
+                    ErrorCode::InvalidState,
+                    format!("migration {job_id} is already {:?}", job.status).to_lowercase(),
+                ));
+            }
+            job.status = JobStatus::Cancelled;
+            job.completed_at = Some(now.to_string());
+            Ok(true)
+        },
+    )
+    .await
 }
 
 /// The open job of a location, if any (the guard names it).

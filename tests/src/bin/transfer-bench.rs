@@ -422,14 +422,8 @@ async fn day(lines: usize) -> serde_json::Value {
 
 async fn migration(lines_per_day: usize) -> serde_json::Value {
     use futures::StreamExt;
-    let mut config = tillbridge_local::lightspeed::sim_config();
+    let mut config = tillbridge_local::lightspeed::sim_config_until_today(95);
     config.volume = volume_for(lines_per_day);
-    config.now = chrono::Utc::now()
-        .date_naive()
-        .and_hms_opt(12, 0, 0)
-        .unwrap()
-        .and_utc();
-    config.days = 95;
     let env = TestEnv::with_lightspeed(config, KAuthVersion::V2, false).await;
     let company = env.connect("bench-mig", "k_series").await;
     let fixture = TransferFixture::setup(env, company).await;

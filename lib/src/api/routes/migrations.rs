@@ -4,16 +4,14 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::query_param;
+use super::partition_page;
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
-use crate::migration::enqueue::DayQueue;
 use crate::migration::job::{job_key, partition};
 use crate::migration::{start, MigrationJob};
-use crate::store::{attr, from_item, Query};
+use crate::store::{from_item, Query};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -34,10 +32,7 @@ pub async fn create(
     };
     let job = start::start(
         deps.store.as_ref(),
-        &DayQueue {
-            queue: deps.queue.as_ref(),
-            settings: &deps.config.migration,
-        },
+        &deps.migration_days(),
         company_id,
         location_id,
         input.rerun,
@@ -55,28 +50,9 @@ pub async fn list(
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
     crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
-    let limit = pagination::limit(query_param(request, "limit").as_deref())?;
-    let pk = partition(company_id, location_id);
-    let cursor =
-        pagination::decode_cursor(query_param(request, "cursor").as_deref(), attr::PK, &pk)?;
-    let mut query = Query::partition(pk)
-        .begins_with("JOB#")
-        .limit(limit)
-        .start_after(cursor);
+    let mut query = Query::partition(partition(company_id, location_id)).begins_with("JOB#");
     query.forward = false;
-    let page = deps.store.query(&query).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<Vec<MigrationJob>, _>>()?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items,
-            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
-        },
-    ))
+    partition_page::<MigrationJob>(deps.store.as_ref(), request, query).await
 }
 
 pub async fn get(

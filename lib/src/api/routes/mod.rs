@@ -10,10 +10,43 @@ pub mod recipes;
 pub mod transfer_logs;
 pub mod transfers;
 
-use lambda_http::{Request, RequestExt};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
+use crate::api::envelope;
+use crate::api::pagination::{self, PageBody};
 use crate::connection::PosProduct;
 use crate::error::AppError;
+use crate::store::{attr, from_item, ItemStore, Query};
+
+/// One page of a table partition's records as `{items, next_cursor}`: the request's `limit`
+/// and `cursor` applied to `query` (the cursor must belong to its partition).
+pub async fn partition_page<T: DeserializeOwned + Serialize>(
+    store: &dyn ItemStore,
+    request: &Request,
+    mut query: Query,
+) -> Result<Response<Body>, AppError> {
+    query.limit = pagination::limit(query_param(request, "limit").as_deref())?;
+    query.start_after = pagination::decode_cursor(
+        query_param(request, "cursor").as_deref(),
+        attr::PK,
+        &query.pk,
+    )?;
+    let page = store.query(&query).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<Vec<T>, _>>()?;
+    Ok(envelope::json(
+        200,
+        &PageBody {
+            items,
+            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
+        },
+    ))
+}
 
 /// A query-string value, if present.
 pub fn query_param(request: &Request, name: &str) -> Option<String> {

@@ -1,0 +1,63 @@
+//! Changing a job under its version: concurrent workers, the API and maintenance all write
+//! the same item, so every change re-reads, re-applies and retries on a version conflict.
+
+use super::job::{guard_key, job_key, MigrationDay, MigrationJob};
+use super::start::{days, not_found};
+use crate::error::{AppError, ErrorCode};
+use crate::store::{
+    contention_pause, from_item, Condition, ItemStore, StoreError, Write, CONTENTION_ATTEMPTS,
+};
+
+/// Reads the job (and its days when `with_days`), lets `change` edit it (`Ok(false)`: nothing
+/// to write) and writes it under the version it read. A job that closes releases its
+/// location's "in progress" guard in the same transaction. Returns the job as stored.
+pub async fn update_job(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    job_id: &str,
+    now: &str,
+    with_days: bool,
+    mut change: impl FnMut(&mut MigrationJob, &[MigrationDay]) -> Result<bool, AppError>,
+) -> Result<MigrationJob, AppError> {
+    let key = job_key(company_id, location_id, job_id);
+    for attempt in 0..CONTENTION_ATTEMPTS {
+        if attempt > 0 {
+            contention_pause(attempt).await;
+        }
+        let Some(item) = store.get(&key).await? else {
+            return Err(not_found(job_id));
+        };
+        let current: MigrationJob = from_item(item)?;
+        let all = if with_days {
+            days(store, job_id).await?
+        } else {
+            Vec::new()
+        };
+        let mut next = current.clone();
+        if !change(&mut next, &all)? || next == current {
+            return Ok(current);
+        }
+        next.updated_at = now.to_string();
+        next.version = current.version + 1;
+        let mut writes = vec![Write::Put(
+            next.to_item()?,
+            Condition::VersionIs(current.version),
+        )];
+        if current.status.is_open() && !next.status.is_open() {
+            writes.push(Write::Delete(
+                guard_key(company_id, location_id),
+                Condition::None,
+            ));
+        }
+        match store.transact(writes).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::new(
+        ErrorCode::StoreUnavailable,
+        "the migration is changing concurrently; retry",
+    ))
+}
