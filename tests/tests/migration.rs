@@ -533,7 +533,10 @@ async fn an_integration_never_has_more_days_in_flight_than_its_lanes() {
     for location in &locations {
         activate(&fixture, location).await;
     }
-    let lanes = tillbridge::migration::MigrationSettings::default().lanes_per_integration as usize;
+    // The lanes the deployed functions are configured with (the template's parameter).
+    let deps = env.deps("migration-worker").await;
+    let lanes = deps.config.migration.lanes_per_integration as usize;
+    assert!(lanes >= 2, "the test needs lanes to run side by side");
 
     // 180 days of one integration are queued, yet however many workers ask, only one day
     // per lane is handed out until one of them is finished.
@@ -562,11 +565,11 @@ async fn an_integration_never_has_more_days_in_flight_than_its_lanes() {
     );
 
     // Finishing a day frees its lane for the next day of that lane, in date order.
-    let deps = env.deps("migration-worker").await;
     let first = &in_flight[0];
     assert!(deliver(env, &deps, first).await);
     let next = next_message(env, 0).await.expect("the lane's next day");
     let (previous, following) = (date_of(first), date_of(&next));
+    assert_eq!(lane_of(&next), lane_of(first));
     assert!(following > previous, "{previous} then {following}");
     assert!(
         next_message(env, 0).await.is_none(),

@@ -37,16 +37,6 @@ pub enum DayStatus {
     Skipped,
 }
 
-impl DayStatus {
-    /// Done for good (a failed day may still be retried by maintenance).
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            DayStatus::Success | DayStatus::NoData | DayStatus::Skipped
-        )
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationJob {
     pub job_id: String,

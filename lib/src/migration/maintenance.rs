@@ -14,6 +14,7 @@ use super::day::refresh_progress;
 use super::enqueue::DayQueue;
 use super::job::{guard_key, DayStatus, JobStatus, MigrationDay, MigrationJob, OPEN_JOBS};
 use super::start::days;
+use super::update::update_job;
 use crate::alerts;
 use crate::error::AppError;
 use crate::store::{
@@ -138,22 +139,19 @@ async fn reset_to_pending(
     job: &MigrationJob,
     now: &str,
 ) -> Result<(), AppError> {
-    let Some(item) = store.get(&job.key()).await? else {
-        return Ok(());
-    };
-    let current: MigrationJob = from_item(item)?;
-    if !current.status.is_open() {
-        return Ok(());
-    }
-    let mut next = current.clone();
-    next.status = JobStatus::Pending;
-    next.updated_at = now.to_string();
-    next.version = current.version + 1;
-    match store
-        .put(next.to_item()?, Condition::VersionIs(current.version))
-        .await
-    {
-        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
-        Err(err) => Err(err.into()),
-    }
+    update_job(
+        store,
+        &job.company_id,
+        &job.location_id,
+        &job.job_id,
+        now,
+        false,
+        |job, _| {
+            let open = job.status.is_open();
+            job.status = JobStatus::Pending;
+            Ok(open)
+        },
+    )
+    .await?;
+    Ok(())
 }
