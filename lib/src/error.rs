@@ -56,6 +56,17 @@ pub enum ErrorCode {
     // worker messages
     InvalidMessage,
     NotImplemented,
+    // hardening
+    /// A number from outside is beyond the documented bounds, or arithmetic on stored
+    /// values would leave the exact decimal range.
+    ValueOutOfRange,
+    /// A value in one currency would be combined with a cost in another.
+    CurrencyMismatch,
+    /// An `Idempotency-Key` came back with a different request body.
+    IdempotencyKeyReused,
+    /// Concurrent writers collided (DynamoDB transaction conflict, lost version race);
+    /// repeating the work later succeeds.
+    WriteContention,
     // infrastructure
     StoreUnavailable,
     QueueUnavailable,
@@ -107,6 +118,10 @@ impl ErrorCode {
             MigrationNotFound => "migration_not_found",
             InvalidMessage => "invalid_message",
             NotImplemented => "not_implemented",
+            ValueOutOfRange => "value_out_of_range",
+            CurrencyMismatch => "currency_mismatch",
+            IdempotencyKeyReused => "idempotency_key_reused",
+            WriteContention => "write_contention",
             StoreUnavailable => "store_unavailable",
             QueueUnavailable => "queue_unavailable",
             SecretsUnavailable => "secrets_unavailable",
@@ -125,7 +140,10 @@ impl ErrorCode {
             | RecipeInUse
             | TransferInProgress
             | MigrationAlreadyInProgress => 409,
-            LocationNotActivated => 422,
+            LocationNotActivated | ValueOutOfRange | CurrencyMismatch | IdempotencyKeyReused => {
+                422
+            }
+            WriteContention => 409,
             MaxRetriesExhausted => 502,
             LightspeedOauthExchangeFailed | LightspeedApiError => 502,
             LightspeedNotConfigured => 503,
@@ -155,6 +173,7 @@ impl ErrorCode {
             self,
             ErrorCode::StoreUnavailable
                 | ErrorCode::TransferInProgress
+                | ErrorCode::WriteContention
                 | ErrorCode::QueueUnavailable
                 | ErrorCode::SecretsUnavailable
                 | ErrorCode::Internal
