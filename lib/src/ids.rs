@@ -19,6 +19,39 @@ pub fn new_id(company_id: &str, kind: &str, idempotency_key: Option<&str>) -> St
     }
 }
 
+/// Attribute holding the fingerprint of the request that created an object under an
+/// `Idempotency-Key`.
+pub const REQUEST_FINGERPRINT_ATTR: &str = "request_fingerprint";
+
+/// SHA-256 of a request's parsed body (its typed input, serialised in field order), so
+/// the same request with other spacing or key order has the same fingerprint.
+pub fn request_fingerprint<T: serde::Serialize>(input: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_vec(input).unwrap_or_default();
+    hex::encode(Sha256::digest(text))
+}
+
+/// A replay under the same `Idempotency-Key` must carry the same request: another body is
+/// refused rather than answered with the first result as if it had been applied.
+pub fn check_replay(
+    stored: &serde_json::Map<String, serde_json::Value>,
+    fingerprint: &str,
+) -> Result<(), crate::error::AppError> {
+    match stored
+        .get(REQUEST_FINGERPRINT_ATTR)
+        .and_then(|v| v.as_str())
+    {
+        // Objects created before fingerprints were kept cannot be compared.
+        None => Ok(()),
+        Some(first) if first == fingerprint => Ok(()),
+        Some(_) => Err(crate::error::AppError::new(
+            crate::error::ErrorCode::IdempotencyKeyReused,
+            "this `Idempotency-Key` was already used with a different request body; use a \
+             new key for a different request",
+        )),
+    }
+}
+
 /// Company ids and other path ids: short, URL-safe, and never able to break a key layout.
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()

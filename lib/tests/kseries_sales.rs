@@ -80,7 +80,7 @@ async fn check_day(config: SimConfig, location_index: usize, date: &str, page_si
         .json()
         .await
         .unwrap();
-    let got = totals(&sales);
+    let got = totals(&sales).unwrap();
     assert!(got.sale_count > 0, "a trading day");
     assert_eq!(
         got.sale_count as u64,

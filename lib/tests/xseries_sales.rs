@@ -87,7 +87,7 @@ fn expected(sim: &RunningSimulator, outlet_id: &str, day: &Window) -> Expected {
 
 /// What the canonical sales add up to, in the same terms.
 fn actual(sales: &[CanonicalSale]) -> Expected {
-    let t = totals(sales);
+    let t = totals(sales).unwrap();
     let mut sale_ids: Vec<String> = sales
         .iter()
         .filter(|s| s.counts())

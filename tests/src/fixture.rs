@@ -107,15 +107,19 @@ impl TransferFixture {
                 .unwrap();
             assert_eq!(status, 201, "{body}");
             let id = body["id"].as_str().unwrap().to_string();
-            let (status, body) = api
-                .post(
-                    &format!("{base}/ingredients/{id}/receipts"),
-                    &json!({"quantity": qty, "value": value}),
-                    None,
-                )
-                .await
-                .unwrap();
-            assert_eq!(status, 201, "{body}");
+            // The same stock in each currency the simulated locations use, so every
+            // location is valued at the same average cost.
+            for currency in ["GBP", "NZD"] {
+                let (status, body) = api
+                    .post(
+                        &format!("{base}/ingredients/{id}/receipts"),
+                        &json!({"quantity": qty, "value": value, "currency": currency}),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(status, 201, "{body}");
+            }
             receipts.insert(id.clone(), (d(qty), d(value)));
             ingredients.push(id);
         }
@@ -302,19 +306,18 @@ impl TransferFixture {
         }
     }
 
-    /// Ingredient quantities per unit of a recipe, walking it by hand.
-    pub fn per_unit(&self, recipe: &str) -> BTreeMap<String, Decimal> {
-        let mut out = BTreeMap::new();
+    /// Ingredient quantities per unit of a recipe, walking it by hand, as
+    /// (numerator, denominator) pairs: trims divide, and dividing only once at the end keeps
+    /// a total that is an exact rounding tie exact.
+    pub fn per_unit(&self, recipe: &str) -> Vec<(String, Decimal, Decimal)> {
+        let mut out = Vec::new();
         for line in &self.recipes[recipe] {
-            let required = match line.trim {
-                Some(t) => line.quantity / (Decimal::ONE - t / Decimal::ONE_HUNDRED),
-                None => line.quantity,
-            };
+            let kept = Decimal::ONE - line.trim.unwrap_or_default() / Decimal::ONE_HUNDRED;
             match (&line.ingredient, &line.recipe) {
-                (Some(i), _) => *out.entry(i.clone()).or_default() += required,
+                (Some(i), _) => out.push((i.clone(), line.quantity, kept)),
                 (_, Some(r)) => {
-                    for (i, q) in self.per_unit(r) {
-                        *out.entry(i).or_default() += required * q;
+                    for (i, numerator, denominator) in self.per_unit(r) {
+                        out.push((i, line.quantity * numerator, kept * denominator));
                     }
                 }
                 _ => unreachable!(),
@@ -343,7 +346,7 @@ impl TransferFixture {
     /// Expected net quantity per ingredient: ground-truth item quantities pushed through
     /// the mappings and recipes, rounded once per ingredient like a ledger entry.
     pub fn expected_from(&self, truth: &Value) -> BTreeMap<String, Decimal> {
-        let mut sales: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut sales: BTreeMap<(String, Decimal), Decimal> = BTreeMap::new();
         for (code, quantity) in truth["itemQuantities"].as_object().unwrap() {
             let Some(target) = self.mapped.get(code) else {
                 continue;
@@ -357,14 +360,18 @@ impl TransferFixture {
                 };
             let per_unit = match (&target.recipe, &target.ingredient) {
                 (Some(r), _) => self.per_unit(r),
-                (_, Some(i)) => BTreeMap::from([(i.clone(), Decimal::ONE)]),
+                (_, Some(i)) => vec![(i.clone(), Decimal::ONE, Decimal::ONE)],
                 _ => unreachable!(),
             };
-            for (ingredient, factor) in per_unit {
-                *sales.entry(ingredient).or_default() += sold * factor;
+            for (ingredient, numerator, denominator) in per_unit {
+                *sales.entry((ingredient, denominator)).or_default() += sold * numerator;
             }
         }
-        sales
+        let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+        for ((ingredient, denominator), numerator) in sales {
+            *totals.entry(ingredient).or_default() += numerator / denominator;
+        }
+        totals
             .into_iter()
             .map(|(k, v)| (k, round6(v)))
             .filter(|(_, v)| !v.is_zero())

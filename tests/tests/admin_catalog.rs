@@ -76,8 +76,7 @@ async fn ingredients_show_their_unit_and_average_cost() {
         .unwrap();
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["unit"], "kg");
-    assert_eq!(created["average_cost"], "0");
-    assert_eq!(created["total_qty"], "0");
+    assert_eq!(created["costs"], json!({}), "nothing received yet");
     let id = created["id"].as_str().unwrap();
     let (status, updated) = api
         .patch(&format!("{base}/{id}"), &json!({"unit": "g", "sku": null}))
@@ -115,6 +114,66 @@ async fn an_idempotency_key_makes_a_retried_create_return_the_first_object() {
     assert_ne!(other["id"], first["id"]);
     let (items, _) = api.list_all(&base, 10).await.unwrap();
     assert_eq!(items.len(), 2);
+
+    // The same key with another body is not answered with the first result as success;
+    // the same body with other spacing and key order is the same request.
+    let (status, reply) = api
+        .post(&base, &json!({"name": "Kitchen"}), Some("create-bar"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, error_code(&reply)),
+        (422, "idempotency_key_reused"),
+        "{reply}"
+    );
+    let (status, reply) = api
+        .request(
+            Method::POST,
+            &base,
+            Some(("application/json", b"{ \"name\" :  \"Bar\" }".to_vec())),
+            &[("idempotency-key", "create-bar")],
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, &reply["id"]), (200, &first["id"]), "{reply}");
+    for (path, first_body, other_body) in [
+        (
+            format!("/v1/companies/{company}/ingredients"),
+            json!({"name": "Salt", "unit": "kg"}),
+            json!({"name": "Salt", "unit": "g"}),
+        ),
+        (
+            format!("/v1/companies/{company}/recipes"),
+            json!({"name": "Brine", "lines": [{"ingredient_id": items_id(&api, &company).await, "quantity": "1"}]}),
+            json!({"name": "Brine", "lines": [{"ingredient_id": items_id(&api, &company).await, "quantity": "2"}]}),
+        ),
+    ] {
+        let (status, _) = api.post(&path, &first_body, Some("k-1")).await.unwrap();
+        assert_eq!(status, 201);
+        let (status, _) = api.post(&path, &first_body, Some("k-1")).await.unwrap();
+        assert_eq!(status, 200);
+        let (status, reply) = api.post(&path, &other_body, Some("k-1")).await.unwrap();
+        assert_eq!(
+            (status, error_code(&reply)),
+            (422, "idempotency_key_reused"),
+            "{path}: {reply}"
+        );
+    }
+    let (items, _) = api.list_all(&base, 10).await.unwrap();
+    assert_eq!(items.len(), 2, "nothing more created");
+}
+
+/// The id of an ingredient of the company, created once.
+async fn items_id(api: &tillbridge_tests::AdminClient, company: &str) -> String {
+    let (_, body) = api
+        .post(
+            &format!("/v1/companies/{company}/ingredients"),
+            &json!({"name": "Water", "unit": "l"}),
+            Some("water"),
+        )
+        .await
+        .unwrap();
+    body["id"].as_str().unwrap_or_default().to_string()
 }
 
 #[tokio::test]

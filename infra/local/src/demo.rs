@@ -23,15 +23,38 @@ const STORAGE_UNITS: [(&str, &str); 3] = [
     ("Terrace Storage", "TER"),
 ];
 /// Name, unit, SKU, and one opening stock receipt (quantity, value) for the average cost.
-const INGREDIENTS: [(&str, &str, &str, &str, &str); 8] = [
-    ("Coffee beans", "kg", "ING-COFFEE", "20", "366.00"),
-    ("Cola bottle 0.33 l", "bottle", "ING-COLA", "960", "432.00"),
-    ("Burger bun", "piece", "ING-BUN", "1200", "348.00"),
-    ("Beef patty 180 g", "piece", "ING-PATTY", "1000", "1690.00"),
-    ("Tomato", "kg", "ING-TOMATO", "60", "145.80"),
-    ("Mozzarella", "kg", "ING-MOZZ", "40", "335.60"),
-    ("Pizza dough ball", "piece", "ING-DOUGH", "800", "312.00"),
-    ("Vodka", "l", "ING-VODKA", "30", "474.00"),
+/// Name, unit, SKU, opening quantity, and its value in GBP (London) and NZD (Auckland):
+/// costs are kept per currency, so each location is valued in its own.
+const INGREDIENTS: [(&str, &str, &str, &str, &str, &str); 8] = [
+    ("Coffee beans", "kg", "ING-COFFEE", "20", "366.00", "752.00"),
+    (
+        "Cola bottle 0.33 l",
+        "bottle",
+        "ING-COLA",
+        "960",
+        "432.00",
+        "873.60",
+    ),
+    ("Burger bun", "piece", "ING-BUN", "1200", "348.00", "720.00"),
+    (
+        "Beef patty 180 g",
+        "piece",
+        "ING-PATTY",
+        "1000",
+        "1690.00",
+        "3420.00",
+    ),
+    ("Tomato", "kg", "ING-TOMATO", "60", "145.80", "297.00"),
+    ("Mozzarella", "kg", "ING-MOZZ", "40", "335.60", "688.00"),
+    (
+        "Pizza dough ball",
+        "piece",
+        "ING-DOUGH",
+        "800",
+        "312.00",
+        "640.00",
+    ),
+    ("Vodka", "l", "ING-VODKA", "30", "474.00", "969.00"),
 ];
 
 fn step(text: &str) {
@@ -97,7 +120,7 @@ pub async fn run() -> Result<(), Error> {
             }
         );
     }
-    for (name, unit, sku, quantity, value) in INGREDIENTS {
+    for (name, unit, sku, quantity, gbp, nzd) in INGREDIENTS {
         let (status, body) = api
             .post(
                 &format!("{company}/ingredients"),
@@ -109,15 +132,18 @@ pub async fn run() -> Result<(), Error> {
             return Err(format!("creating ingredient {name}: {status} {body}").into());
         }
         let id = body["id"].as_str().unwrap_or_default();
-        let (status, receipt) = api
-            .post(
-                &format!("{company}/ingredients/{id}/receipts"),
-                &json!({"quantity": quantity, "value": value, "reference": "opening stock"}),
-                Some(&format!("opening-{sku}")),
-            )
-            .await?;
-        if !(status == 200 || status == 201) {
-            return Err(format!("opening stock of {name}: {status} {receipt}").into());
+        for (currency, value) in [("GBP", gbp), ("NZD", nzd)] {
+            let (status, receipt) = api
+                .post(
+                    &format!("{company}/ingredients/{id}/receipts"),
+                    &json!({"quantity": quantity, "value": value, "currency": currency,
+                            "reference": "opening stock"}),
+                    Some(&format!("opening-{currency}-{sku}")),
+                )
+                .await?;
+            if !(status == 200 || status == 201) {
+                return Err(format!("opening stock of {name}: {status} {receipt}").into());
+            }
         }
         println!(
             "    ingredient   {:<20} {:<7} ({})",

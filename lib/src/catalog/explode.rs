@@ -34,17 +34,43 @@ pub enum ExplodeError {
     RecipeNotFound(String),
     #[error("trim percentage {0} is outside [0, 100)")]
     InvalidTrim(Decimal),
+    /// The nested quantities of this recipe multiply past the exact decimal range.
+    #[error("the quantities of recipe `{0}` multiply beyond the exact decimal range")]
+    OutOfRange(String),
+}
+
+/// `1 − trim/100`, the share of a line left after preparation, or the trim error.
+fn kept_share(trim_pct: Option<Decimal>) -> Result<Decimal, ExplodeError> {
+    match trim_pct {
+        None => Ok(Decimal::ONE),
+        Some(trim) if trim < Decimal::ZERO || trim >= Decimal::ONE_HUNDRED => {
+            Err(ExplodeError::InvalidTrim(trim))
+        }
+        Some(trim) => Ok(Decimal::ONE - trim / Decimal::ONE_HUNDRED),
+    }
 }
 
 /// `quantity / (1 − trim/100)`, or the trim error.
 pub fn required(quantity: Decimal, trim_pct: Option<Decimal>) -> Result<Decimal, ExplodeError> {
-    match trim_pct {
-        None => Ok(quantity),
-        Some(trim) if trim < Decimal::ZERO || trim >= Decimal::ONE_HUNDRED => {
-            Err(ExplodeError::InvalidTrim(trim))
-        }
-        Some(trim) => Ok(quantity / (Decimal::ONE - trim / Decimal::ONE_HUNDRED)),
-    }
+    let share = kept_share(trim_pct)?;
+    quantity
+        .checked_div(share)
+        .ok_or_else(|| ExplodeError::OutOfRange(String::new()))
+}
+
+/// An ingredient's exact quantity as numerators summed per denominator (the product of the
+/// trim shares on its path). Trims divide, and `0.125 / 0.96` never terminates: dividing
+/// once, after everything sold is summed, keeps a day whose exact total is a rounding tie on
+/// the right side of it.
+pub type Fractions = BTreeMap<Decimal, Decimal>;
+
+/// `Σ numerator / denominator`, or `None` beyond the decimal range.
+pub fn fractions_value(fractions: &Fractions) -> Option<Decimal> {
+    fractions
+        .iter()
+        .try_fold(Decimal::ZERO, |total, (denominator, numerator)| {
+            total.checked_add(numerator.checked_div(*denominator)?)
+        })
 }
 
 /// Explodes `quantity` of `recipe_id` into ingredient quantities. `lines_of` returns a
@@ -81,21 +107,46 @@ pub fn explode_exact<'a, F>(
 where
     F: Fn(&str) -> Option<&'a [Line]>,
 {
+    explode_fractions(recipe_id, quantity, lines_of)?
+        .into_iter()
+        .map(|(id, fractions)| match fractions_value(&fractions) {
+            Some(total) => Ok((id, total)),
+            None => Err(ExplodeError::OutOfRange(recipe_id.to_string())),
+        })
+        .collect()
+}
+
+/// Like [`explode_exact`] but with every quantity kept as [`Fractions`]. Every product and
+/// sum is checked: quantities from outside can be as large as the range allows.
+pub fn explode_fractions<'a, F>(
+    recipe_id: &str,
+    quantity: Quantity,
+    lines_of: F,
+) -> Result<BTreeMap<String, Fractions>, ExplodeError>
+where
+    F: Fn(&str) -> Option<&'a [Line]>,
+{
     enum Step {
-        Enter(String, Decimal),
+        /// A recipe entered with the numerator and denominator of its multiplier.
+        Enter(String, Decimal, Decimal),
         Leave(String),
     }
-    let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+    let out_of_range = || ExplodeError::OutOfRange(recipe_id.to_string());
+    let mut totals: BTreeMap<String, Fractions> = BTreeMap::new();
     let mut path: Vec<String> = Vec::new();
     let mut on_path: HashSet<String> = HashSet::new();
-    let mut stack = vec![Step::Enter(recipe_id.to_string(), quantity.value())];
+    let mut stack = vec![Step::Enter(
+        recipe_id.to_string(),
+        quantity.value(),
+        Decimal::ONE,
+    )];
     while let Some(step) = stack.pop() {
         match step {
             Step::Leave(id) => {
                 on_path.remove(&id);
                 path.pop();
             }
-            Step::Enter(id, multiplier) => {
+            Step::Enter(id, numerator, denominator) => {
                 if on_path.contains(&id) {
                     let start = path.iter().position(|p| *p == id).unwrap_or(0);
                     let mut cycle = path[start..].to_vec();
@@ -108,12 +159,23 @@ where
                 path.push(id.clone());
                 stack.push(Step::Leave(id));
                 for line in lines.iter().rev() {
-                    let amount = multiplier * required(line.quantity.value(), line.trim_pct)?;
+                    let share = kept_share(line.trim_pct)?;
+                    let numerator = numerator
+                        .checked_mul(line.quantity.value())
+                        .ok_or_else(out_of_range)?;
+                    let denominator = denominator.checked_mul(share).ok_or_else(out_of_range)?;
                     match &line.target {
                         LineTarget::Ingredient(ingredient) => {
-                            *totals.entry(ingredient.clone()).or_default() += amount;
+                            let sum = totals
+                                .entry(ingredient.clone())
+                                .or_default()
+                                .entry(denominator)
+                                .or_default();
+                            *sum = sum.checked_add(numerator).ok_or_else(out_of_range)?;
                         }
-                        LineTarget::Recipe(child) => stack.push(Step::Enter(child.clone(), amount)),
+                        LineTarget::Recipe(child) => {
+                            stack.push(Step::Enter(child.clone(), numerator, denominator))
+                        }
                     }
                 }
             }
@@ -239,6 +301,44 @@ mod tests {
             required(Decimal::ONE, Some(Decimal::from(50))).unwrap(),
             Decimal::from(2)
         );
+    }
+
+    #[test]
+    fn quantities_beyond_the_range_are_an_error_not_a_panic() {
+        let max = "79228162514264337593543950335";
+        let book: HashMap<&str, Vec<Line>> = HashMap::from([
+            ("big", vec![ing("flour", "1000", None)]),
+            (
+                "trimmed",
+                vec![ing("flour", "1", Some("99.9999999999999999999999999"))],
+            ),
+            ("nested", vec![rec("inner", max)]),
+            ("inner", vec![ing("flour", "2", None)]),
+        ]);
+        let lookup = |id: &str| book.get(id).map(Vec::as_slice);
+        assert_eq!(
+            explode("big", q(max), lookup),
+            Err(ExplodeError::OutOfRange("big".into()))
+        );
+        assert_eq!(
+            explode("trimmed", q("1000"), lookup),
+            Err(ExplodeError::OutOfRange("trimmed".into()))
+        );
+        assert_eq!(
+            explode("nested", q("1"), lookup),
+            Err(ExplodeError::OutOfRange("nested".into()))
+        );
+        assert_eq!(explode("inner", q("1"), lookup).unwrap()["flour"], q("2"));
+    }
+
+    #[test]
+    fn a_total_that_is_an_exact_tie_rounds_half_even_from_the_exact_value() {
+        // 0.125 / 0.96 never terminates; 10.692 sold × 0.125 / 0.96 is exactly 1.3921875, a
+        // tie at six decimals that half-even rounds up to 1.392188.
+        let book: HashMap<&str, Vec<Line>> =
+            HashMap::from([("dish", vec![ing("sauce", "0.125", Some("4"))])]);
+        let out = explode("dish", q("10.692"), |id| book.get(id).map(Vec::as_slice)).unwrap();
+        assert_eq!(out["sauce"], q("1.392188"));
     }
 
     #[test]

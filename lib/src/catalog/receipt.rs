@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ingredient::Ingredient;
+use super::ingredient::{CostTotals, Ingredient};
 use super::records::{self, CatalogRecord};
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
-use crate::money::{Money, Quantity};
+use crate::money::{bounds, check_bounds, Money, OutOfRange, Quantity};
 use crate::store::{
     from_item, keys, query_all, to_item, Condition, ItemStore, Key, Query, StoreError, Write,
 };
@@ -21,16 +21,21 @@ pub struct Receipt {
     pub quantity: Quantity,
     /// Total value of the received quantity (not a unit price).
     pub value: Money,
+    /// ISO 4217 code of `value`; the average cost is kept per currency.
+    #[serde(default)]
+    pub currency: Option<String>,
     pub received_at: String,
     pub reference: Option<String>,
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptInput {
     pub quantity: Quantity,
     pub value: Money,
+    /// ISO 4217 code, e.g. `GBP`.
+    pub currency: String,
     #[serde(default)]
     pub received_at: Option<String>,
     #[serde(default)]
@@ -56,6 +61,23 @@ pub fn validate(input: &ReceiptInput) -> Result<(), AppError> {
     if input.value.is_negative() {
         return Err(AppError::validation("`value` must not be negative"));
     }
+    check_bounds(
+        "quantity",
+        input.quantity.value(),
+        bounds::QUANTITY_MAX,
+        bounds::SCALE_MAX,
+    )?;
+    check_bounds(
+        "value",
+        input.value.value(),
+        bounds::MONEY_MAX,
+        bounds::SCALE_MAX,
+    )?;
+    if !is_currency_code(&input.currency) {
+        return Err(AppError::validation(
+            "`currency` must be an ISO 4217 code of three capital letters, e.g. \"GBP\"",
+        ));
+    }
     if let Some(at) = &input.received_at {
         if chrono::DateTime::parse_from_rfc3339(at).is_err() {
             return Err(AppError::validation(
@@ -75,6 +97,32 @@ pub fn validate(input: &ReceiptInput) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Three capital ASCII letters (ISO 4217 shape; which codes exist is not checked here).
+pub fn is_currency_code(text: &str) -> bool {
+    text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// The ingredient's totals in the receipt's currency once the receipt is added.
+fn add_to(ingredient: &mut Ingredient, receipt: &Receipt) -> Result<(), OutOfRange> {
+    let currency = receipt.currency.clone().unwrap_or_default();
+    let totals = ingredient
+        .costs
+        .entry(currency)
+        .or_insert_with(CostTotals::default);
+    let added = CostTotals {
+        total_qty: totals
+            .total_qty
+            .checked_add(receipt.quantity)
+            .ok_or_else(|| OutOfRange::computing("the total received quantity"))?,
+        total_value: totals
+            .total_value
+            .checked_add(receipt.value)
+            .ok_or_else(|| OutOfRange::computing("the total received value"))?,
+    };
+    *totals = added;
+    Ok(())
+}
+
 /// Records a receipt; with an idempotency key a retry returns the first receipt unchanged.
 pub async fn record(
     store: &dyn ItemStore,
@@ -85,6 +133,7 @@ pub async fn record(
     now: &str,
 ) -> Result<(Receipt, Ingredient, bool), AppError> {
     validate(&input)?;
+    let fingerprint = ids::request_fingerprint(&input);
     let id = ids::new_id(
         company_id,
         "receipt",
@@ -98,6 +147,7 @@ pub async fn record(
         ingredient_id: ingredient_id.to_string(),
         quantity: input.quantity,
         value: input.value,
+        currency: Some(input.currency.clone()),
         received_at: input.received_at.clone().unwrap_or_else(|| now.to_string()),
         reference: input.reference.clone(),
         created_at: now.to_string(),
@@ -109,16 +159,23 @@ pub async fn record(
         let mut ingredient = records::get::<Ingredient>(store, company_id, ingredient_id).await?;
         if idempotency_key.is_some() {
             if let Some(existing) = find(store, company_id, ingredient_id, &receipt.id).await? {
-                return Ok((existing, ingredient, true));
+                ids::check_replay(&existing, &fingerprint)?;
+                return Ok((from_item(existing)?, ingredient, true));
             }
         }
         let previous = ingredient.version;
-        ingredient.total_qty = ingredient.total_qty + receipt.quantity;
-        ingredient.total_value = ingredient.total_value + receipt.value;
+        add_to(&mut ingredient, &receipt)?;
         ingredient.version = previous + 1;
         ingredient.updated_at = now.to_string();
+        let mut item = to_item(&receipt, &key(&receipt))?;
+        if idempotency_key.is_some() {
+            item.insert(
+                ids::REQUEST_FINGERPRINT_ATTR.into(),
+                fingerprint.clone().into(),
+            );
+        }
         let writes = vec![
-            Write::Put(to_item(&receipt, &key(&receipt))?, Condition::NotExists),
+            Write::Put(item, Condition::NotExists),
             Write::Put(
                 to_item(&ingredient, &Ingredient::key(company_id, ingredient_id))?,
                 Condition::VersionIs(previous),
@@ -141,14 +198,13 @@ async fn find(
     company_id: &str,
     ingredient_id: &str,
     receipt_id: &str,
-) -> Result<Option<Receipt>, AppError> {
+) -> Result<Option<crate::store::Item>, AppError> {
     let query = Query::partition(partition(company_id, ingredient_id))
         .begins_with("RCPT#")
         .limit(200);
     for item in query_all(store, query).await? {
-        let receipt: Receipt = from_item(item)?;
-        if receipt.id == receipt_id {
-            return Ok(Some(receipt));
+        if item.get("id").and_then(|v| v.as_str()) == Some(receipt_id) {
+            return Ok(Some(item));
         }
     }
     Ok(None)
@@ -162,6 +218,7 @@ mod tests {
         ReceiptInput {
             quantity: quantity.parse().unwrap(),
             value: value.parse().unwrap(),
+            currency: "GBP".into(),
             received_at: None,
             reference: None,
         }
@@ -177,5 +234,63 @@ mod tests {
         let mut bad_time = input("1", "1");
         bad_time.received_at = Some("yesterday".into());
         assert!(validate(&bad_time).is_err());
+    }
+
+    #[test]
+    fn receipts_are_bounded_and_carry_a_currency() {
+        let code = |i: ReceiptInput| validate(&i).unwrap_err().code;
+        assert_eq!(
+            code(input("0.0000000000000000000000000001", "1")),
+            ErrorCode::ValueOutOfRange
+        );
+        assert_eq!(
+            code(input("1", "79228162514264337593543950335")),
+            ErrorCode::ValueOutOfRange
+        );
+        assert!(validate(&input("1000000000", "1000000000000")).is_ok());
+        for bad in ["gbp", "GB", "GBPX", "", "G1P"] {
+            let mut i = input("1", "1");
+            i.currency = bad.into();
+            assert_eq!(code(i), ErrorCode::ValidationFailed, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn totals_that_would_leave_the_range_are_refused() {
+        let mut ingredient = Ingredient {
+            id: "i".into(),
+            company_id: "c".into(),
+            name: "n".into(),
+            unit: "kg".into(),
+            sku: None,
+            costs: Default::default(),
+            ref_count: 0,
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        };
+        ingredient.costs.insert(
+            "GBP".into(),
+            CostTotals {
+                total_qty: "1".parse().unwrap(),
+                total_value: "79228162514264337593543950335".parse().unwrap(),
+            },
+        );
+        let receipt = |currency: &str| Receipt {
+            id: "r".into(),
+            company_id: "c".into(),
+            ingredient_id: "i".into(),
+            quantity: "1".parse().unwrap(),
+            value: "1".parse().unwrap(),
+            currency: Some(currency.into()),
+            received_at: String::new(),
+            reference: None,
+            created_at: String::new(),
+        };
+        let before = ingredient.costs.clone();
+        assert!(add_to(&mut ingredient, &receipt("GBP")).is_err());
+        assert_eq!(ingredient.costs, before, "nothing changed");
+        add_to(&mut ingredient, &receipt("NZD")).unwrap();
+        assert_eq!(ingredient.costs["NZD"].total_value, "1".parse().unwrap());
     }
 }

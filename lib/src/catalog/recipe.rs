@@ -21,7 +21,7 @@ use super::records::{self, CatalogRecord, Created};
 use super::validate;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
-use crate::money::Quantity;
+use crate::money::{bounds, check_bounds, Quantity};
 use crate::store::{
     attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
 };
@@ -124,7 +124,7 @@ pub struct Recipe {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeInput {
     pub name: String,
@@ -169,13 +169,22 @@ pub fn validate_lines(lines: Vec<RecipeLine>) -> Result<Vec<RecipeLine>, AppErro
                     line.quantity
                 )));
             }
+            check_bounds(
+                &format!("lines[{index}].quantity"),
+                line.quantity.value(),
+                bounds::QUANTITY_MAX,
+                bounds::SCALE_MAX,
+            )?;
             if let Some(trim) = line.trim_pct {
-                if explode::required(Decimal::ONE, Some(trim)).is_err() {
+                if explode::required(Decimal::ONE, Some(trim)).is_err()
+                    || trim.normalize().scale() > bounds::TRIM_SCALE_MAX
+                {
                     return Err(AppError::new(
                         ErrorCode::InvalidTrimPct,
                         format!(
-                            "line {n}: `trim_pct` {trim} is outside [0, 100); it is the \
-                             percentage lost in preparation, e.g. \"12.5\""
+                            "line {n}: `trim_pct` {trim} is outside [0, 100) or has more than \
+                             {} decimals; it is the percentage lost in preparation, e.g. \"12.5\"",
+                            bounds::TRIM_SCALE_MAX
                         ),
                     ));
                 }
@@ -604,12 +613,27 @@ async fn plan(
             .ok_or_else(|| target.not_found())?;
         writes.extend(add_reference(company_id, &loaded, &referrer));
     }
-    if adds_recipe_edge {
+    let uses_recipes = recipe.lines.iter().any(|l| l.recipe_id.is_some());
+    if adds_recipe_edge || uses_recipes {
         let book = load_reachable(store, company_id, recipe).await?;
         let lines = explode_lines(&book);
-        if let Some(cycle) = explode::find_cycle(&recipe.id, |id| lines.get(id).map(Vec::as_slice))
-        {
+        let lookup = |id: &str| lines.get(id).map(Vec::as_slice);
+        if let Some(cycle) = explode::find_cycle(&recipe.id, lookup) {
             return Err(cycle_error(&book, &cycle));
+        }
+        // Nested quantities multiply: refuse a recipe whose one portion leaves the range
+        // (recipes using it are still checked at each explosion).
+        if let Err(ExplodeError::OutOfRange(_)) =
+            explode::explode(&recipe.id, Quantity(Decimal::ONE), lookup)
+        {
+            return Err(AppError::new(
+                ErrorCode::ValueOutOfRange,
+                format!(
+                    "the nested quantities of recipe \"{}\" multiply beyond the exact \
+                     decimal range; use smaller quantities or units",
+                    recipe.name
+                ),
+            ));
         }
     }
     for target in &removed {
@@ -633,21 +657,28 @@ pub async fn create(
     now: &str,
 ) -> Result<Created<Recipe>, AppError> {
     let id = ids::new_id(company_id, Recipe::KIND, idempotency_key);
+    let fingerprint = ids::request_fingerprint(&input);
     let recipe = Recipe::create(company_id, id.clone(), input, now)?;
     for attempt in 0..ATTEMPTS {
-        // Only an idempotency key makes ids collide: return what the first call created.
+        // Only an idempotency key makes ids collide: return what the first call created,
+        // if this is the same request.
         if idempotency_key.is_some() {
             if let Some(item) = store.get(&key(company_id, &id)).await? {
+                ids::check_replay(&item, &fingerprint)?;
                 return Ok(Created {
                     record: from_item(item)?,
                     replayed: true,
                 });
             }
         }
-        let mut writes = vec![Write::Put(
-            to_item(&recipe, &key(company_id, &id))?,
-            Condition::NotExists,
-        )];
+        let mut item = to_item(&recipe, &key(company_id, &id))?;
+        if idempotency_key.is_some() {
+            item.insert(
+                ids::REQUEST_FINGERPRINT_ATTR.into(),
+                fingerprint.clone().into(),
+            );
+        }
+        let mut writes = vec![Write::Put(item, Condition::NotExists)];
         writes.extend(plan(store, company_id, &recipe, &[]).await?);
         match store.transact(writes).await {
             Ok(()) => {
@@ -788,6 +819,14 @@ pub async fn explosion(
                 ErrorCode::InvalidTrimPct,
                 format!(
                     "a line under \"{}\" has trim {trim} outside [0, 100)",
+                    root.name
+                ),
+            ),
+            ExplodeError::OutOfRange(_) => AppError::new(
+                ErrorCode::ValueOutOfRange,
+                format!(
+                    "{quantity} of \"{}\" needs ingredient quantities beyond the exact decimal \
+                     range",
                     root.name
                 ),
             ),

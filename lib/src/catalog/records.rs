@@ -13,7 +13,7 @@ pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
     const KIND: &'static str;
     const SORT_PREFIX: &'static str;
     const NOT_FOUND: ErrorCode;
-    type Input: Send;
+    type Input: Send + Serialize;
     type Patch: Send;
 
     fn key(company_id: &str, id: &str) -> Key;
@@ -75,18 +75,31 @@ pub async fn create<T: CatalogRecord>(
     now: &str,
 ) -> Result<Created<T>, AppError> {
     let id = ids::new_id(company_id, T::KIND, idempotency_key);
+    let fingerprint = ids::request_fingerprint(&input);
     let record = T::create(company_id, id.clone(), input, now)?;
-    let item = stored(&record, &T::key(company_id, &id))?;
+    let key = T::key(company_id, &id);
+    let mut item = stored(&record, &key)?;
+    if idempotency_key.is_some() {
+        item.insert(
+            ids::REQUEST_FINGERPRINT_ATTR.into(),
+            fingerprint.clone().into(),
+        );
+    }
     match store.put(item, Condition::NotExists).await {
         Ok(()) => Ok(Created {
             record,
             replayed: false,
         }),
-        // Only an idempotency key makes ids collide: return what the first call created.
-        Err(StoreError::ConditionFailed) => Ok(Created {
-            record: get::<T>(store, company_id, &id).await?,
-            replayed: true,
-        }),
+        // Only an idempotency key makes ids collide: return what the first call created,
+        // if this is the same request.
+        Err(StoreError::ConditionFailed) => {
+            let first = store.get(&key).await?.ok_or_else(|| not_found::<T>(&id))?;
+            ids::check_replay(&first, &fingerprint)?;
+            Ok(Created {
+                record: from_item(first)?,
+                replayed: true,
+            })
+        }
         Err(err) => Err(err.into()),
     }
 }

@@ -19,7 +19,7 @@ pub struct StorageUnit {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageUnitInput {
     pub name: String,

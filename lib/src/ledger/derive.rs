@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::entry::{
     entry_id, group, EntryReason, EntryType, LedgerEntry, Stream, MONEY_DECIMALS, QUANTITY_DECIMALS,
 };
-use crate::catalog::explode::{explode_exact, ExplodeError, Line};
+use crate::catalog::explode::{explode_fractions, fractions_value, ExplodeError, Fractions, Line};
 use crate::mapping::matching::MappingIndex;
 use crate::mapping::record::{Mapping, TargetKind};
 use crate::money::{Money, Quantity};
@@ -24,8 +24,13 @@ pub struct Catalogue {
     pub mappings: MappingIndex<Mapping>,
     /// Recipe id → its lines.
     pub recipes: HashMap<String, Vec<Line>>,
-    /// Ingredient id → weighted average cost (unrounded).
+    /// Ingredient id → weighted average cost (unrounded) in the location's currency.
     pub costs: HashMap<String, Money>,
+    /// The location's currency, in which `costs` are kept and entries are valued.
+    pub currency: Option<String>,
+    /// Ingredient id → the exception that makes its cost unusable here
+    /// (`currency_mismatch:…`, `value_out_of_range:…`); lines feeding it are skipped.
+    pub refused_costs: HashMap<String, String>,
 }
 
 /// One ingredient quantity a line feeds (unrounded; rounding happens per entry).
@@ -77,6 +82,8 @@ pub enum SkipReason {
     UnresolvedTarget,
     AlreadyPosted,
     NotASale,
+    /// Quantities so large that the line's deduction leaves the exact decimal range.
+    ValueOutOfRange,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,8 +136,9 @@ fn round(value: Decimal, decimals: u32) -> Decimal {
     value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointNearestEven)
 }
 
-/// Ingredient quantities per unit of a target, or the exception that prevents them.
-type PerUnit = Result<Vec<(String, Decimal)>, String>;
+/// Ingredient quantities per unit of a target (exact fractions), or the exception that
+/// prevents them.
+type PerUnit = Result<Vec<(String, Fractions)>, String>;
 
 /// Ingredient quantities per unit of a mapping's target, memoised per target.
 struct Factors<'a> {
@@ -144,8 +152,11 @@ impl Factors<'_> {
         self.memo
             .entry((kind, id.to_string()))
             .or_insert_with(|| match kind {
-                TargetKind::Ingredient => Ok(vec![(id.to_string(), Decimal::ONE)]),
-                TargetKind::Recipe => explode_exact(id, Quantity(Decimal::ONE), |r| {
+                TargetKind::Ingredient => Ok(vec![(
+                    id.to_string(),
+                    Fractions::from([(Decimal::ONE, Decimal::ONE)]),
+                )]),
+                TargetKind::Recipe => explode_fractions(id, Quantity(Decimal::ONE), |r| {
                     catalogue.recipes.get(r).map(Vec::as_slice)
                 })
                 .map(|totals| totals.into_iter().collect())
@@ -155,14 +166,99 @@ impl Factors<'_> {
                     ExplodeError::RecipeNotFound(missing) => {
                         format!("recipe_not_found:{missing}")
                     }
+                    ExplodeError::OutOfRange(_) => format!("value_out_of_range:recipe:{id}"),
                 }),
             })
     }
 }
 
+/// What the day's lines want of one (ingredient, stream): exact fractions, divided once.
+#[derive(Default)]
 struct Group {
-    desired: Decimal,
+    desired: Fractions,
     original_sales: BTreeSet<String>,
+}
+
+/// One line's deduction of one ingredient: `sold × mapping quantity × direction` times the
+/// target's per-unit fractions; `None` beyond the decimal range.
+fn line_fractions(sold: Decimal, per_unit: &Fractions) -> Option<Fractions> {
+    per_unit
+        .iter()
+        .map(|(denominator, numerator)| Some((*denominator, sold.checked_mul(*numerator)?)))
+        .collect()
+}
+
+/// One line's wanted fractions per ingredient, with their value.
+type LineAmounts<'a> = Vec<(&'a String, Fractions, Decimal)>;
+
+/// Each ingredient's group total once this line is added, all or nothing: `None` when a sum
+/// (or its value) would leave the decimal range.
+fn totals_with_line(
+    groups: &BTreeMap<(String, Stream), Group>,
+    stream: Stream,
+    amounts: &[(&String, Fractions, Decimal)],
+) -> Option<Vec<Fractions>> {
+    amounts
+        .iter()
+        .map(|(ingredient_id, wanted, _)| {
+            let mut total = groups
+                .get(&((*ingredient_id).clone(), stream))
+                .map(|g| g.desired.clone())
+                .unwrap_or_default();
+            for (denominator, numerator) in wanted {
+                let sum = total.entry(*denominator).or_default();
+                *sum = sum.checked_add(*numerator)?;
+            }
+            fractions_value(&total)?;
+            Some(total)
+        })
+        .collect()
+}
+
+/// The change one group needs and how it is valued.
+struct Posting {
+    delta: Decimal,
+    /// The change goes against what is posted (valued at what was posted, not today's cost).
+    reduces: bool,
+    unit_cost: Decimal,
+    value: Decimal,
+}
+
+/// From `desired` (rounded) and what is posted to the entry that makes them equal; `None`
+/// when a stored figure is so large that the arithmetic leaves the decimal range.
+fn value_posting(desired: Decimal, earlier: &[&LedgerEntry], cost: Money) -> Option<Posting> {
+    let posted_qty = Quantity::checked_sum(earlier.iter().map(|e| e.quantity))?.value();
+    let posted_value = Money::checked_sum(earlier.iter().map(|e| e.value))?.value();
+    let delta = desired.checked_sub(posted_qty)?;
+    let reduces =
+        !posted_qty.is_zero() && (delta.is_sign_negative() != posted_qty.is_sign_negative());
+    if delta.is_zero() {
+        return Some(Posting {
+            delta,
+            reduces,
+            unit_cost: Decimal::ZERO,
+            value: Decimal::ZERO,
+        });
+    }
+    let (unit_cost, value) = if desired.is_zero() && !posted_qty.is_zero() {
+        // Back to nothing: reverse exactly what was posted, value included.
+        (
+            round(posted_value.checked_div(posted_qty)?, QUANTITY_DECIMALS),
+            -posted_value,
+        )
+    } else if reduces {
+        let cost = round(posted_value.checked_div(posted_qty)?, QUANTITY_DECIMALS);
+        (cost, round(delta.checked_mul(cost)?, MONEY_DECIMALS))
+    } else {
+        let cost = round(cost.value(), QUANTITY_DECIMALS);
+        (cost, round(delta.checked_mul(cost)?, MONEY_DECIMALS))
+    };
+    Some(Posting {
+        delta,
+        reduces,
+        unit_cost,
+        value,
+    })
 }
 
 /// Derives the day's new entries and line states. See the module comment.
@@ -227,7 +323,8 @@ pub fn derive(input: &DayInput) -> Derived {
                 skip(&mut stats, SkipReason::Unmapped);
                 exceptions.insert(format!("unmapped_pos_name:{name}"));
                 let sold = stats.unmapped.entry(name.to_string()).or_default();
-                *sold = *sold + line.quantity;
+                // A ranking figure: saturate rather than fail the day.
+                *sold = sold.checked_add(line.quantity).unwrap_or(*sold);
                 current.push((key, Vec::new()));
                 continue;
             };
@@ -245,7 +342,13 @@ pub fn derive(input: &DayInput) -> Derived {
                 .iter()
                 .find(|(id, _)| !input.catalogue.costs.contains_key(id))
             {
-                exceptions.insert(format!("ingredient_not_found:{missing}"));
+                let exception = input
+                    .catalogue
+                    .refused_costs
+                    .get(missing)
+                    .cloned()
+                    .unwrap_or_else(|| format!("ingredient_not_found:{missing}"));
+                exceptions.insert(exception);
                 skip(&mut stats, SkipReason::UnresolvedTarget);
                 current.push((key, Vec::new()));
                 continue;
@@ -255,22 +358,46 @@ pub fn derive(input: &DayInput) -> Derived {
             } else {
                 Decimal::ONE
             };
+            // Every figure here may come from outside: checked, and a line that leaves the
+            // range is skipped with an exception while the rest of the day goes on.
+            let amounts: Option<LineAmounts> = quantity
+                .checked_mul(mapping.quantity.value())
+                .map(|sold| {
+                    if direction.is_sign_negative() {
+                        -sold
+                    } else {
+                        sold
+                    }
+                })
+                .and_then(|sold| {
+                    per_unit
+                        .iter()
+                        .map(|(ingredient_id, fractions)| {
+                            let wanted = line_fractions(sold, fractions)?;
+                            let amount = fractions_value(&wanted)?;
+                            Some((ingredient_id, wanted, amount))
+                        })
+                        .collect()
+                });
+            let totals = amounts
+                .as_deref()
+                .and_then(|amounts| totals_with_line(&groups, stream, amounts));
+            let (Some(amounts), Some(totals)) = (amounts, totals) else {
+                exceptions.insert(format!("value_out_of_range:{name}"));
+                skip(&mut stats, SkipReason::ValueOutOfRange);
+                current.push((key, Vec::new()));
+                continue;
+            };
             let label = match mapping.target_kind {
                 TargetKind::Ingredient => format!("ingredient:{}", mapping.target_id),
                 TargetKind::Recipe => format!("recipe:{}", mapping.target_id),
             };
             *stats.recipes_used.entry(label).or_insert(0) += 1;
-            let mut contributions = Vec::with_capacity(per_unit.len());
-            for (ingredient_id, factor) in per_unit {
-                let amount = quantity * mapping.quantity.value() * factor * direction;
+            let mut contributions = Vec::with_capacity(amounts.len());
+            for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
                 stats.deductions += 1;
-                let group = groups
-                    .entry((ingredient_id.clone(), stream))
-                    .or_insert_with(|| Group {
-                        desired: Decimal::ZERO,
-                        original_sales: BTreeSet::new(),
-                    });
-                group.desired += amount;
+                let group = groups.entry((ingredient_id.clone(), stream)).or_default();
+                group.desired = total;
                 if let Some(original) = &sale.original_sale_id {
                     group.original_sales.insert(original.clone());
                 }
@@ -283,8 +410,6 @@ pub fn derive(input: &DayInput) -> Derived {
             current.push((key, contributions));
         }
     }
-    stats.exceptions = exceptions.into_iter().collect();
-
     // What is posted, per group.
     let mut posted: BTreeMap<String, Vec<&LedgerEntry>> = BTreeMap::new();
     for entry in input.posted {
@@ -297,28 +422,47 @@ pub fn derive(input: &DayInput) -> Derived {
     for entry in input.posted {
         groups
             .entry((entry.ingredient_id.clone(), entry.stream))
-            .or_insert_with(|| Group {
-                desired: Decimal::ZERO,
-                original_sales: BTreeSet::new(),
-            });
+            .or_default();
     }
 
     // Rounded once per ingredient and day: refunds are rounded on their own and sales take
     // the rest, so an ingredient's day total is exact however the streams split it.
     let mut rounded: HashMap<(String, Stream), Decimal> = HashMap::new();
-    let mut by_ingredient: BTreeMap<&String, (Decimal, Decimal)> = BTreeMap::new();
+    let mut by_ingredient: BTreeMap<&String, (Fractions, Fractions)> = BTreeMap::new();
     for ((ingredient_id, stream), wanted) in &groups {
         let sums = by_ingredient.entry(ingredient_id).or_default();
         match stream {
-            Stream::Sales => sums.0 += wanted.desired,
-            Stream::Refunds => sums.1 += wanted.desired,
+            Stream::Sales => sums.0 = wanted.desired.clone(),
+            Stream::Refunds => sums.1 = wanted.desired.clone(),
         }
     }
     for (ingredient_id, (sales, refunds)) in by_ingredient {
-        let total = round(sales + refunds, QUANTITY_DECIMALS);
+        let mut both = sales;
+        let split = refunds.iter().try_for_each(|(denominator, numerator)| {
+            let sum = both.entry(*denominator).or_default();
+            *sum = sum.checked_add(*numerator)?;
+            Some(())
+        });
+        let total = split.and_then(|()| fractions_value(&both));
+        let refunds = fractions_value(&refunds);
+        let (Some(total), Some(refunds)) = (total, refunds) else {
+            exceptions.insert(format!("value_out_of_range:ingredient:{ingredient_id}"));
+            continue;
+        };
+        let total = round(total, QUANTITY_DECIMALS);
         let refunds = round(refunds, QUANTITY_DECIMALS);
         rounded.insert((ingredient_id.clone(), Stream::Refunds), refunds);
-        rounded.insert((ingredient_id.clone(), Stream::Sales), total - refunds);
+        // Both are rounded values of at most 28 digits: the difference fits unless at the
+        // very edge of the range, where the ingredient is refused like any other overflow.
+        match total.checked_sub(refunds) {
+            Some(sales) => {
+                rounded.insert((ingredient_id.clone(), Stream::Sales), sales);
+            }
+            None => {
+                rounded.remove(&(ingredient_id.clone(), Stream::Refunds));
+                exceptions.insert(format!("value_out_of_range:ingredient:{ingredient_id}"));
+            }
+        }
     }
 
     let mut new_entries = Vec::new();
@@ -326,42 +470,31 @@ pub fn derive(input: &DayInput) -> Derived {
     for ((ingredient_id, stream), wanted) in &groups {
         let group_key = group(ingredient_id, *stream);
         let earlier = posted.get(&group_key).map(Vec::as_slice).unwrap_or(&[]);
-        let posted_qty: Decimal = earlier.iter().map(|e| e.quantity.value()).sum();
-        let posted_value: Decimal = earlier.iter().map(|e| e.value.value()).sum();
         let next_revision = earlier.last().map(|e| e.revision + 1).unwrap_or(0);
-        let desired = rounded
-            .get(&(ingredient_id.clone(), *stream))
-            .copied()
-            .unwrap_or(Decimal::ZERO);
-        let delta = desired - posted_qty;
+        let Some(&desired) = rounded.get(&(ingredient_id.clone(), *stream)) else {
+            // Out of range: leave what is posted as it is; the exception names it.
+            revisions.insert(
+                group_key,
+                earlier.last().map(|e| e.revision + 1).unwrap_or(0),
+            );
+            continue;
+        };
+        let cost = input.catalogue.costs.get(ingredient_id).copied();
+        let Some(posting) = value_posting(desired, earlier, cost.unwrap_or(Money::ZERO)) else {
+            exceptions.insert(format!("value_out_of_range:ingredient:{ingredient_id}"));
+            revisions.insert(group_key, next_revision);
+            continue;
+        };
+        let Posting {
+            delta,
+            reduces,
+            unit_cost,
+            value,
+        } = posting;
         if delta.is_zero() {
             revisions.insert(group_key, next_revision);
             continue;
         }
-        let reduces =
-            !posted_qty.is_zero() && (delta.is_sign_negative() != posted_qty.is_sign_negative());
-        let (unit_cost, value) = if desired.is_zero() && !posted_qty.is_zero() {
-            // Back to nothing: reverse exactly what was posted, value included.
-            (
-                round(posted_value / posted_qty, QUANTITY_DECIMALS),
-                -posted_value,
-            )
-        } else if reduces {
-            let cost = round(posted_value / posted_qty, QUANTITY_DECIMALS);
-            (cost, round(delta * cost, MONEY_DECIMALS))
-        } else {
-            let cost = round(
-                input
-                    .catalogue
-                    .costs
-                    .get(ingredient_id)
-                    .copied()
-                    .unwrap_or(Money::ZERO)
-                    .value(),
-                QUANTITY_DECIMALS,
-            );
-            (cost, round(delta * cost, MONEY_DECIMALS))
-        };
         let reason = match (next_revision, stream) {
             (0, Stream::Sales) => EntryReason::Sale,
             (0, Stream::Refunds) => EntryReason::Refund,
@@ -397,6 +530,7 @@ pub fn derive(input: &DayInput) -> Derived {
             quantity: Quantity(delta),
             unit_cost: Money(unit_cost),
             value: Money(value),
+            currency: input.catalogue.currency.clone(),
             source_lines: 0,
             reverses,
             original_sale_ids: wanted.original_sales.iter().take(50).cloned().collect(),
@@ -482,6 +616,7 @@ pub fn derive(input: &DayInput) -> Derived {
         entry.source_lines = fed_by_entry.get(&entry.entry_id).copied().unwrap_or(0);
     }
     stats.lines_skipped = stats.lines_total - stats.lines_processed;
+    stats.exceptions = exceptions.into_iter().collect();
     Derived {
         new_entries,
         lines,
@@ -559,6 +694,8 @@ mod tests {
                 ("tomato".to_string(), Money(Decimal::new(243, 2))),
                 ("cola".to_string(), Money(Decimal::new(45, 2))),
             ]),
+            currency: Some("GBP".into()),
+            refused_costs: HashMap::new(),
         }
     }
 
@@ -829,5 +966,143 @@ mod tests {
         );
         assert_eq!(totals(&d.new_entries)["cola"], Decimal::from(4));
         assert_eq!(d.stats.lines_processed, 1);
+    }
+
+    fn derive_with(
+        catalogue: &Catalogue,
+        sales: &[CanonicalSale],
+        posted: &[LedgerEntry],
+    ) -> Derived {
+        derive(&DayInput {
+            company_id: "c",
+            storage_unit_id: "su",
+            location_id: "loc",
+            business_date: "2026-03-01",
+            sales,
+            catalogue,
+            posted,
+            prior: &Prior::default(),
+            transfer_log_id: "log",
+            request_uuid: "req",
+            now: "now",
+        })
+    }
+
+    #[test]
+    fn a_day_whose_exact_total_is_a_tie_rounds_from_the_exact_total() {
+        // Sauce 0.125 at 4 % trim: 0.125 / 0.96 never terminates. Six lines of 1.782 sold
+        // are exactly 10.692 × 0.125 / 0.96 = 1.3921875, a tie that half-even rounds up.
+        let mut catalogue = catalogue();
+        catalogue.recipes.insert(
+            "r-dish".into(),
+            vec![Line {
+                target: LineTarget::Ingredient("tomato".into()),
+                quantity: q("0.125"),
+                trim_pct: Some(Decimal::from(4)),
+            }],
+        );
+        catalogue.mappings = MappingIndex::new(vec![mapping(
+            "dish",
+            TargetKind::Recipe,
+            "r-dish",
+            "1",
+            false,
+        )]);
+        let lines = (1..=6)
+            .map(|i| line(&i.to_string(), "dish", "1.782"))
+            .collect();
+        let d = derive_with(&catalogue, &[sale("s1", SaleKind::Sale, lines)], &[]);
+        assert_eq!(totals(&d.new_entries)["tomato"], Decimal::new(1_392_188, 6));
+    }
+
+    #[test]
+    fn figures_beyond_the_range_skip_their_line_and_the_rest_of_the_day_posts() {
+        let max = "79228162514264337593543950335";
+        let mut catalogue = catalogue();
+        catalogue.mappings = MappingIndex::new(vec![
+            mapping("huge", TargetKind::Ingredient, "flour", max, false),
+            mapping("pizza", TargetKind::Recipe, "r-pizza", "1", false),
+            mapping("cola", TargetKind::Ingredient, "cola", "1", false),
+        ]);
+        let sales = vec![sale(
+            "s1",
+            SaleKind::Sale,
+            vec![
+                line("1", "huge", "2"),
+                line("2", "cola", "3"),
+                // Fits alone, but not added to the 3 before it.
+                line("3", "cola", max),
+                line("4", "pizza", "1"),
+            ],
+        )];
+        let d = derive_with(&catalogue, &sales, &[]);
+        assert_eq!(
+            d.stats.exceptions,
+            vec![
+                "value_out_of_range:cola".to_string(),
+                "value_out_of_range:huge".to_string()
+            ]
+        );
+        assert_eq!(d.stats.skipped[&SkipReason::ValueOutOfRange], 2);
+        let t = totals(&d.new_entries);
+        assert_eq!(t["cola"], Decimal::from(3));
+        assert_eq!(t["flour"], Decimal::new(2, 1));
+    }
+
+    #[test]
+    fn an_unusable_cost_skips_the_lines_using_it_by_name() {
+        let mut catalogue = catalogue();
+        catalogue.costs.remove("cola");
+        catalogue
+            .refused_costs
+            .insert("cola".into(), "currency_mismatch:cola:NZD".into());
+        let sales = vec![sale(
+            "s1",
+            SaleKind::Sale,
+            vec![line("1", "cola", "2"), line("2", "pizza", "1")],
+        )];
+        let d = derive_with(&catalogue, &sales, &[]);
+        assert_eq!(
+            d.stats.exceptions,
+            vec!["currency_mismatch:cola:NZD".to_string()]
+        );
+        let t = totals(&d.new_entries);
+        assert!(!t.contains_key("cola"));
+        assert_eq!(t["flour"], Decimal::new(2, 1));
+        assert!(d
+            .new_entries
+            .iter()
+            .all(|e| e.currency.as_deref() == Some("GBP")));
+    }
+
+    #[test]
+    fn stored_entries_beyond_the_range_name_their_ingredient_and_change_nothing() {
+        let first = run(&day(), &[], &Prior::default());
+        let mut posted = first.new_entries.clone();
+        for entry in posted.iter_mut().filter(|e| e.ingredient_id == "flour") {
+            entry.value = "79228162514264337593543950335".parse().unwrap();
+        }
+        let mut extra = posted
+            .iter()
+            .find(|e| e.ingredient_id == "flour")
+            .cloned()
+            .unwrap();
+        extra.revision += 1;
+        posted.push(extra);
+        let mut sales = day();
+        sales[0].lines[0].quantity = q("4");
+        let d = derive_with(&catalogue(), &sales, &posted);
+        assert!(
+            d.stats
+                .exceptions
+                .contains(&"value_out_of_range:ingredient:flour".to_string()),
+            "{:?}",
+            d.stats.exceptions
+        );
+        assert!(d.new_entries.iter().all(|e| e.ingredient_id != "flour"));
+        assert!(
+            d.new_entries.iter().any(|e| e.ingredient_id == "tomato"),
+            "the other ingredients of the changed line still post"
+        );
     }
 }

@@ -70,6 +70,11 @@ pub struct LedgerEntry {
     pub unit_cost: Money,
     /// `quantity × unit_cost`, rounded half-even to the minor unit.
     pub value: Money,
+    /// ISO 4217 code of `unit_cost` and `value`: the location's currency (costs are kept
+    /// per currency, never converted). `None` only for a location of unknown currency
+    /// whose ingredients were never received, valued at zero.
+    #[serde(default)]
+    pub currency: Option<String>,
     /// Sales lines that fed this entry (listed from the day's sales cache).
     pub source_lines: u32,
     /// Earlier entries this one corrects.

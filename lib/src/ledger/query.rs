@@ -161,12 +161,16 @@ pub async fn lines_of_day(
                 sku: line.item.sku.clone(),
                 quantity: line.quantity,
                 ingredient_quantity: ingredient_id.and_then(|ing| {
-                    lstate
+                    let fed: Vec<Quantity> = lstate
                         .contributions
                         .iter()
                         .filter(|c| c.ingredient_id == ing)
                         .map(|c| c.quantity)
-                        .reduce(|a, b| a + b)
+                        .collect();
+                    // Contributions are bounded by the engine; `None` also when none fed it.
+                    (!fed.is_empty())
+                        .then(|| Quantity::checked_sum(fed))
+                        .flatten()
                 }),
                 entries: lstate.entries.clone(),
             });

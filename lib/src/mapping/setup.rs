@@ -32,6 +32,12 @@ pub fn target(input: &MappingInput) -> Result<(TargetKind, String), AppError> {
             "`quantity` must be greater than zero (units of the target per item sold)",
         ));
     }
+    crate::money::check_bounds(
+        "quantity",
+        input.quantity.value(),
+        crate::money::bounds::QUANTITY_MAX,
+        crate::money::bounds::SCALE_MAX,
+    )?;
     match (input.ingredient_id.as_deref(), input.recipe_id.as_deref()) {
         (Some(id), None) if !id.trim().is_empty() => {
             Ok((TargetKind::Ingredient, id.trim().to_string()))

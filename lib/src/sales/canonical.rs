@@ -92,8 +92,9 @@ pub struct DayTotals {
     pub item_quantities: BTreeMap<String, Quantity>,
 }
 
-/// Sums the sales that count (pure, exact).
-pub fn totals(sales: &[CanonicalSale]) -> DayTotals {
+/// Sums the sales that count (pure, exact); `None` when a sum leaves the decimal range
+/// (figures come from outside).
+pub fn totals(sales: &[CanonicalSale]) -> Option<DayTotals> {
     let mut out = DayTotals::default();
     for sale in sales.iter().filter(|s| s.counts()) {
         match sale.kind {
@@ -102,9 +103,9 @@ pub fn totals(sales: &[CanonicalSale]) -> DayTotals {
         }
         for line in &sale.lines {
             out.line_count += 1;
-            out.gross = out.gross + line.gross;
-            out.net = out.net + line.net;
-            out.tax = out.tax + line.tax;
+            out.gross = out.gross.checked_add(line.gross)?;
+            out.net = out.net.checked_add(line.net)?;
+            out.tax = out.tax.checked_add(line.tax)?;
             // SKU, else the name, else the POS item id (X-Series 2.0 lines carry only that).
             let name = Some(line.item.name.clone()).filter(|n| !n.trim().is_empty());
             let key = line
@@ -115,15 +116,15 @@ pub fn totals(sales: &[CanonicalSale]) -> DayTotals {
                 .or_else(|| line.item.item_id.clone())
                 .unwrap_or_default();
             let quantity = out.item_quantities.entry(key).or_default();
-            *quantity = *quantity + line.quantity;
+            *quantity = quantity.checked_add(line.quantity)?;
         }
         for payment in &sale.payments {
             let method = out.payments.entry(payment.method.clone()).or_default();
             method.count += 1;
-            method.amount = method.amount + payment.amount;
-            method.tip = method.tip + payment.tip;
-            method.rounding = method.rounding + payment.rounding;
+            method.amount = method.amount.checked_add(payment.amount)?;
+            method.tip = method.tip.checked_add(payment.tip)?;
+            method.rounding = method.rounding.checked_add(payment.rounding)?;
         }
     }
-    out
+    Some(out)
 }

@@ -26,7 +26,7 @@ pub struct WireError {
 fn decimal(value: &Value, field: &str, sale: &str) -> Result<Decimal, WireError> {
     match value {
         Value::Null => Ok(Decimal::ZERO),
-        Value::String(s) => parse_decimal(s).map_err(|e| WireError {
+        Value::String(s) => parse_decimal(s.trim()).map_err(|e| WireError {
             sale: sale.to_string(),
             problem: format!("`{field}`: {e}"),
         }),

@@ -177,15 +177,25 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         let get = |fields: &[&str]| first_decimal(line, fields, &sale_id);
         let quantity = get(&["quantity"])?.unwrap_or(Decimal::ZERO);
         // Line totals when sent, else unit × quantity.
+        let out_of_range = |what: &str| WireError {
+            sale: sale_id.clone(),
+            problem: format!("{what} is beyond the exact decimal range"),
+        };
         let total = |totals: &[&str], unit: &str| -> Result<Decimal, WireError> {
-            Ok(match get(totals)? {
-                Some(t) => t,
-                None => get(&[unit])?.unwrap_or(Decimal::ZERO) * quantity,
-            })
+            match get(totals)? {
+                Some(t) => Ok(t),
+                None => get(&[unit])?
+                    .unwrap_or(Decimal::ZERO)
+                    .checked_mul(quantity)
+                    .ok_or_else(|| out_of_range(&format!("`{unit}` × `quantity`"))),
+            }
         };
         let net = total(&["total_price", "price_total"], "price")?;
         let tax = total(&["total_tax", "tax_total"], "tax")?;
         let discount = total(&["total_discount", "discount_total"], "discount")?;
+        let gross = net
+            .checked_add(tax)
+            .ok_or_else(|| out_of_range("net + tax"))?;
         // Return lines are negative in canonical form; without the flag (1.0 payloads) the
         // refund as a whole decides.
         let flip = is_return(line).unwrap_or(kind == SaleKind::Refund);
@@ -202,7 +212,7 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
             },
             quantity: Quantity(sign(quantity)),
             net: Money(sign(net)),
-            gross: Money(sign(net + tax)),
+            gross: Money(sign(gross)),
             tax: Money(sign(tax)),
             discount: Money(sign(discount)),
             service_charge: Money::ZERO,

@@ -346,20 +346,35 @@ pub async fn load_catalogue(
     .map(from_item::<Recipe>)
     .map(|r| r.map(|r| (r.id.clone(), r)))
     .collect::<Result<_, _>>()?;
-    let costs = query_all(
+    // Costs in the location's currency only; an ingredient without one is refused by
+    // name (its lines are skipped with the exception), the rest of the day goes on.
+    let currency = location.currency.as_deref();
+    let mut costs = HashMap::new();
+    let mut refused_costs = HashMap::new();
+    let ingredients = query_all(
         store,
         Query::partition(keys::company(company_id)).begins_with(keys::INGREDIENT_PREFIX),
     )
-    .await?
-    .into_iter()
-    .map(from_item::<Ingredient>)
-    .map(|i| i.map(|i| (i.id.clone(), i.average_cost())))
-    .collect::<Result<_, _>>()?;
+    .await?;
+    for item in ingredients {
+        let ingredient = from_item::<Ingredient>(item)?;
+        match ingredient.average_cost_in(currency) {
+            Ok(cost) => {
+                costs.insert(ingredient.id, cost);
+            }
+            Err(refusal) => {
+                let exception = refusal.exception(&ingredient.id, currency.unwrap_or("unknown"));
+                refused_costs.insert(ingredient.id, exception);
+            }
+        }
+    }
     Ok((
         Catalogue {
             mappings: MappingIndex::new(mappings),
             recipes: recipe::explode_lines(&recipes),
             costs,
+            currency: currency.map(str::to_string),
+            refused_costs,
         },
         items,
     ))

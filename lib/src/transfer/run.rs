@@ -230,5 +230,52 @@ pub async fn run(
         )
         .await?;
     }
+    raise_value_alerts(ctx.store, request, &log, now).await?;
     Ok(Outcome::Logged(Box::new(log)))
+}
+
+/// Values the engine refused (a cost only in another currency, figures beyond the decimal
+/// range) become alerts naming the object, so they are seen without reading every log.
+async fn raise_value_alerts(
+    store: &dyn crate::store::ItemStore,
+    request: &TransferRequest,
+    log: &TransferLog,
+    now: &str,
+) -> Result<(), AppError> {
+    let exceptions = log.stats.iter().flat_map(|s| s.exceptions.iter());
+    for exception in exceptions {
+        for code in [ErrorCode::CurrencyMismatch, ErrorCode::ValueOutOfRange] {
+            let Some(object) = exception
+                .strip_prefix(code.as_str())
+                .and_then(|rest| rest.strip_prefix(':'))
+            else {
+                continue;
+            };
+            // POS names are outside text: bound the alert key.
+            let object: String = object.chars().take(200).collect();
+            let object = object.as_str();
+            let message = match code {
+                ErrorCode::CurrencyMismatch => format!(
+                    "{object}: the ingredient has no stock received in this currency, so \
+                     lines using it at {} were not issued; record a receipt in that currency",
+                    subject(request)
+                ),
+                _ => format!(
+                    "{object}: quantities or values beyond the exact decimal range; lines \
+                     using it at {} were not issued; correct the stored figures",
+                    subject(request)
+                ),
+            };
+            alerts::raise(
+                store,
+                &request.company_id,
+                code.as_str(),
+                object,
+                &message,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -116,6 +116,8 @@ fn synthetic_catalogue() -> Catalogue {
         mappings: MappingIndex::new(mapped),
         recipes,
         costs,
+        currency: Some("GBP".into()),
+        refused_costs: HashMap::new(),
     }
 }
 

@@ -78,6 +78,12 @@ pub async fn explosion(
             "`quantity` must be greater than zero (got {quantity})"
         )));
     }
+    crate::money::check_bounds(
+        "quantity",
+        quantity.value(),
+        crate::money::bounds::QUANTITY_MAX,
+        crate::money::bounds::SCALE_MAX,
+    )?;
     let ingredients = recipe::explosion(deps.store.as_ref(), company_id, id, quantity).await?;
     Ok(envelope::json(
         200,
