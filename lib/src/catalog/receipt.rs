@@ -102,24 +102,22 @@ pub fn is_currency_code(text: &str) -> bool {
     text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// The ingredient's totals in the receipt's currency once the receipt is added.
+/// Adds the receipt to the ingredient's totals in its currency; nothing changes when a
+/// total would leave the decimal range.
 fn add_to(ingredient: &mut Ingredient, receipt: &Receipt) -> Result<(), OutOfRange> {
     let currency = receipt.currency.clone().unwrap_or_default();
-    let totals = ingredient
-        .costs
-        .entry(currency)
-        .or_insert_with(CostTotals::default);
+    let before = ingredient.costs.get(&currency).cloned().unwrap_or_default();
     let added = CostTotals {
-        total_qty: totals
+        total_qty: before
             .total_qty
             .checked_add(receipt.quantity)
             .ok_or_else(|| OutOfRange::computing("the total received quantity"))?,
-        total_value: totals
+        total_value: before
             .total_value
             .checked_add(receipt.value)
             .ok_or_else(|| OutOfRange::computing("the total received value"))?,
     };
-    *totals = added;
+    ingredient.costs.insert(currency, added);
     Ok(())
 }
 
