@@ -102,10 +102,28 @@ async fn poll_once(
     }
     let records: Vec<Value> = messages.iter().map(|m| record(m, &mapping.queue)).collect();
     let event: SqsEvent = serde_json::from_value(json!({ "Records": records }))?;
-    let deps = deps.get(&mapping.binary).ok_or("function not configured")?;
-    let succeeded: Vec<&Message> = match functions::queue(&mapping.binary, deps, event).await {
+    if !deps.contains_key(&mapping.binary) {
+        return Err("function not configured".into());
+    }
+    // Each invocation in its own task, as each Lambda invocation is its own process: a
+    // panic fails that batch (retried by the queue) and never stops the poller.
+    let invocation = {
+        let (deps, binary) = (deps.clone(), mapping.binary.clone());
+        tokio::spawn(async move {
+            match deps.get(&binary) {
+                Some(function) => functions::queue(&binary, function, event)
+                    .await
+                    .map_err(functions::describe),
+                None => Err("function not configured".to_string()),
+            }
+        })
+    };
+    let outcome = invocation
+        .await
+        .unwrap_or_else(|crash| Err(format!("the function crashed: {crash}")));
+    let succeeded: Vec<&Message> = match outcome {
         Err(err) => {
-            error!(function = mapping.binary, error = %functions::describe(err), "invocation failed; whole batch retried");
+            error!(function = mapping.binary, error = %err, "invocation failed; whole batch retried");
             Vec::new()
         }
         Ok(_) if !mapping.report_batch_item_failures => messages.iter().collect(),
