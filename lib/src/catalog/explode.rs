@@ -64,8 +64,22 @@ pub fn required(quantity: Decimal, trim_pct: Option<Decimal>) -> Result<Decimal,
 /// the right side of it.
 pub type Fractions = BTreeMap<Decimal, Decimal>;
 
-/// `Σ numerator / denominator`, or `None` beyond the decimal range.
+/// `Σ numerator / denominator`, or `None` beyond the decimal range. The fractions are first
+/// brought to one common denominator (exact while the products fit), so a single division
+/// decides the rounding: an exact tie terminates and is represented exactly.
 pub fn fractions_value(fractions: &Fractions) -> Option<Decimal> {
+    let common = fractions.iter().try_fold(
+        (Decimal::ZERO, Decimal::ONE),
+        |(numerator, denominator), (d, n)| {
+            let numerator = numerator
+                .checked_mul(*d)?
+                .checked_add(n.checked_mul(denominator)?)?;
+            Some((numerator, denominator.checked_mul(*d)?))
+        },
+    );
+    if let Some(value) = common.and_then(|(n, d)| n.checked_div(d)) {
+        return Some(value);
+    }
     fractions
         .iter()
         .try_fold(Decimal::ZERO, |total, (denominator, numerator)| {

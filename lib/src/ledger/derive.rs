@@ -1105,4 +1105,83 @@ mod tests {
             "the other ingredients of the changed line still post"
         );
     }
+
+    /// An exact rational, independent of the decimal code under test.
+    #[derive(Clone, Copy)]
+    struct Ratio(i128, i128);
+
+    impl Ratio {
+        fn add(self, other: Ratio) -> Ratio {
+            fn gcd(a: i128, b: i128) -> i128 {
+                if b == 0 {
+                    a.abs()
+                } else {
+                    gcd(b, a % b)
+                }
+            }
+            let (n, d) = (self.0 * other.1 + other.0 * self.1, self.1 * other.1);
+            let g = gcd(n, d).max(1);
+            Ratio(n / g, d / g)
+        }
+
+        /// Half-even at six decimals, for a non-negative ratio.
+        fn round6(self) -> Decimal {
+            let scaled = self.0 * 1_000_000;
+            let (q, r) = (scaled / self.1, scaled % self.1);
+            let up = match (2 * r).cmp(&self.1) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Equal => q % 2 == 1,
+                std::cmp::Ordering::Less => false,
+            };
+            Decimal::from_i128_with_scale(q + i128::from(up), 6)
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Whatever the split of a day into lines, and with one ingredient reached through
+        /// two trims, the posted quantity is the exact day total rounded half-even.
+        #[test]
+        fn posted_quantities_are_the_exactly_rounded_day_total(
+            lines in proptest::collection::vec((proptest::bool::ANY, 1i128..20_000), 1..40),
+            c1 in 1i64..2000, c2 in 1i64..2000, c3 in 1i64..2000, m in 1i64..2000,
+            d1 in 0i64..9999, d3 in 0i64..9999,
+        ) {
+            let quantity = |n: i64| Quantity(Decimal::new(n, 3));
+            let mut catalogue = catalogue();
+            let sauce = |c: i64, d: i64| Line {
+                target: LineTarget::Ingredient("tomato".into()),
+                quantity: quantity(c),
+                trim_pct: Some(Decimal::new(d, 2)),
+            };
+            catalogue.recipes.insert("r-dish".into(), vec![
+                sauce(c1, d1),
+                Line { target: LineTarget::Recipe("r-base".into()), quantity: quantity(c2), trim_pct: None },
+            ]);
+            catalogue.recipes.insert("r-base".into(), vec![sauce(c3, d3)]);
+            catalogue.mappings = MappingIndex::new(vec![
+                mapping("dish", TargetKind::Recipe, "r-dish", "1", false),
+                mapping("jar", TargetKind::Ingredient, "tomato", &quantity(m).to_string(), false),
+            ]);
+            let mut expected = Ratio(0, 1);
+            let mut sold = Vec::new();
+            for (i, (is_dish, a)) in lines.iter().enumerate() {
+                let a = *a;
+                let share = |d: i64| i128::from(10_000 - d);
+                expected = if *is_dish {
+                    expected
+                        .add(Ratio(a * i128::from(c1) * 10_000, 1_000_000 * share(d1)))
+                        .add(Ratio(a * i128::from(c2) * i128::from(c3) * 10_000, 1_000_000_000 * share(d3)))
+                } else {
+                    expected.add(Ratio(a * i128::from(m), 1_000_000))
+                };
+                let item = if *is_dish { "dish" } else { "jar" };
+                let n = i64::try_from(a).unwrap_or_default();
+                sold.push(line(&i.to_string(), item, &quantity(n).to_string()));
+            }
+            let d = derive_with(&catalogue, &[sale("s1", SaleKind::Sale, sold)], &[]);
+            let posted = totals(&d.new_entries).get("tomato").copied().unwrap_or_default();
+            proptest::prop_assert_eq!(posted, expected.round6());
+        }
+    }
 }
