@@ -65,16 +65,15 @@ pub fn required(quantity: Decimal, trim_pct: Option<Decimal>) -> Result<Decimal,
 pub type Fractions = BTreeMap<Decimal, Decimal>;
 
 /// `Σ numerator / denominator`, or `None` beyond the decimal range. The fractions are first
-/// brought to one common denominator (exact while the products fit), so a single division
-/// decides the rounding: an exact tie terminates and is represented exactly.
+/// brought to one common denominator when that is exact (decimal products silently round
+/// once their scale passes 28), so a single division decides the rounding: an exact tie
+/// terminates and is represented exactly. Otherwise each fraction is divided on its own.
 pub fn fractions_value(fractions: &Fractions) -> Option<Decimal> {
     let common = fractions.iter().try_fold(
         (Decimal::ZERO, Decimal::ONE),
         |(numerator, denominator), (d, n)| {
-            let numerator = numerator
-                .checked_mul(*d)?
-                .checked_add(n.checked_mul(denominator)?)?;
-            Some((numerator, denominator.checked_mul(*d)?))
+            let numerator = exact_add(exact_mul(numerator, *d)?, exact_mul(*n, denominator)?)?;
+            Some((numerator, exact_mul(denominator, *d)?))
         },
     );
     if let Some(value) = common.and_then(|(n, d)| n.checked_div(d)) {
@@ -85,6 +84,18 @@ pub fn fractions_value(fractions: &Fractions) -> Option<Decimal> {
         .try_fold(Decimal::ZERO, |total, (denominator, numerator)| {
             total.checked_add(numerator.checked_div(*denominator)?)
         })
+}
+
+/// `a × b` when the product is exact (no rounding of the scale), else `None`.
+fn exact_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
+    a.checked_mul(b)
+        .filter(|p| p.scale() == a.scale() + b.scale())
+}
+
+/// `a + b` when the sum is exact, else `None`.
+fn exact_add(a: Decimal, b: Decimal) -> Option<Decimal> {
+    a.checked_add(b)
+        .filter(|s| s.scale() == a.scale().max(b.scale()))
 }
 
 /// Explodes `quantity` of `recipe_id` into ingredient quantities. `lines_of` returns a
