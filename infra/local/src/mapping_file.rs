@@ -32,104 +32,94 @@ pub struct Row {
     pub is_subtraction: bool,
 }
 
-/// Splits one CSV line; fields may be double-quoted (with `""` for a quote).
-fn fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut field).trim().to_string()),
-            (c, _) => field.push(c),
-        }
-    }
-    out.push(field.trim().to_string());
-    out
-}
-
-/// Parses the whole file; `Err` lists every bad row.
+/// Parses the whole file with the `csv` reader (quoted fields may hold commas, quotes and
+/// line breaks); `#` starts a comment line. `Err` lists every bad row, by the line it
+/// starts on.
 pub fn parse(text: &str) -> Result<Vec<Row>, Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     let mut header_seen = false;
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                let line = err.position().map(|p| p.line()).unwrap_or_default();
+                problems.push(format!("row {line}: not readable as CSV ({err})"));
+                continue;
+            }
+        };
+        let line = usize::try_from(record.position().map(|p| p.line()).unwrap_or_default())
+            .unwrap_or_default();
+        let cols: Vec<&str> = record.iter().collect();
+        if cols.iter().all(|c| c.is_empty()) {
             continue;
         }
-        let cols = fields(trimmed);
         if !header_seen {
             header_seen = true;
-            if cols.first().map(String::as_str) == Some("item") {
+            if cols.first() == Some(&"item") {
                 continue;
             }
         }
-        if cols.len() != 4 {
-            problems.push(format!(
-                "row {line}: expected 4 columns (item,target,quantity,is_subtraction), found {}",
-                cols.len()
-            ));
-            continue;
+        match row(line, &cols) {
+            Ok(row) => rows.push(row),
+            Err(problem) => problems.push(format!("row {line}: {problem}")),
         }
-        let item = match cols[0].strip_prefix("sku:") {
-            Some(sku) if !sku.is_empty() => ItemRef::Sku(sku.to_string()),
-            _ if !cols[0].is_empty() => ItemRef::Name(cols[0].clone()),
-            _ => {
-                problems.push(format!("row {line}: the item is empty"));
-                continue;
-            }
-        };
-        let target = match cols[1].split_once(':') {
-            Some(("ingredient", sku)) if !sku.is_empty() => TargetRef::Ingredient(sku.to_string()),
-            Some(("recipe", name)) if !name.is_empty() => TargetRef::Recipe(name.to_string()),
-            _ => {
-                problems.push(format!(
-                    "row {line}: target `{}` must be ingredient:<SKU> or recipe:<name>",
-                    cols[1]
-                ));
-                continue;
-            }
-        };
-        if tillbridge::money::parse_decimal(&cols[2])
-            .map(|q| q <= rust_decimal::Decimal::ZERO)
-            .unwrap_or(true)
-        {
-            problems.push(format!(
-                "row {line}: quantity `{}` must be a decimal greater than zero",
-                cols[2]
-            ));
-            continue;
-        }
-        let is_subtraction = match cols[3].to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" => true,
-            "false" | "no" | "0" | "" => false,
-            other => {
-                problems.push(format!(
-                    "row {line}: is_subtraction `{other}` must be true or false"
-                ));
-                continue;
-            }
-        };
-        rows.push(Row {
-            line,
-            item,
-            target,
-            quantity: cols[2].clone(),
-            is_subtraction,
-        });
     }
     if problems.is_empty() {
         Ok(rows)
     } else {
         Err(problems)
     }
+}
+
+/// One data row, checked.
+fn row(line: usize, cols: &[&str]) -> Result<Row, String> {
+    let [item, target, quantity, subtraction] = cols else {
+        return Err(format!(
+            "expected 4 columns (item,target,quantity,is_subtraction), found {}",
+            cols.len()
+        ));
+    };
+    let item = match item.strip_prefix("sku:") {
+        Some(sku) if !sku.is_empty() => ItemRef::Sku(sku.to_string()),
+        _ if !item.is_empty() => ItemRef::Name(item.to_string()),
+        _ => return Err("the item is empty".into()),
+    };
+    let target = match target.split_once(':') {
+        Some(("ingredient", sku)) if !sku.is_empty() => TargetRef::Ingredient(sku.to_string()),
+        Some(("recipe", name)) if !name.is_empty() => TargetRef::Recipe(name.to_string()),
+        _ => {
+            return Err(format!(
+                "target `{target}` must be ingredient:<SKU> or recipe:<name>"
+            ))
+        }
+    };
+    if tillbridge::money::parse_decimal(quantity)
+        .map(|q| q <= rust_decimal::Decimal::ZERO)
+        .unwrap_or(true)
+    {
+        return Err(format!(
+            "quantity `{quantity}` must be a decimal greater than zero"
+        ));
+    }
+    let is_subtraction = match subtraction.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => true,
+        "false" | "no" | "0" | "" => false,
+        other => return Err(format!("is_subtraction `{other}` must be true or false")),
+    };
+    Ok(Row {
+        line,
+        item,
+        target,
+        quantity: quantity.to_string(),
+        is_subtraction,
+    })
 }
 
 /// Resolves every row against the company's items, ingredients and recipes, then writes
@@ -221,6 +211,16 @@ mod tests {
         assert!(rows[1].is_subtraction);
         assert_eq!(rows[2].item, ItemRef::Sku("SF-001".into()));
         assert_eq!(rows[0].target, TargetRef::Recipe("Classic Burger".into()));
+    }
+
+    #[test]
+    fn quoted_fields_may_span_lines_and_rows_keep_their_own_line_numbers() {
+        let text = "item,target,quantity,is_subtraction\n\"Pie\nof the day\",recipe:Pie,1,false\nCola,ingredient:ING-COLA,x,false\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("row 4:"), "{problems:?}");
+        let rows = parse("\"Pie\nof the day\",recipe:Pie,1,false\n").unwrap();
+        assert_eq!(rows[0].item, ItemRef::Name("Pie\nof the day".into()));
     }
 
     #[test]

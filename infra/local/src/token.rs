@@ -3,16 +3,23 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use serde_json::{json, Value};
-use sha2::Sha256;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub const ISSUER: &str = "tillbridge-local";
 pub const AUDIENCE: &str = "tillbridge-admin";
 
-type HmacSha256 = Hmac<Sha256>;
+/// The claims API Gateway's JWT authorizer would check and pass on.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    aud: String,
+    sub: String,
+    company_id: String,
+    iat: i64,
+    exp: i64,
+}
 
 #[derive(Clone)]
 pub struct TokenKey(Vec<u8>);
@@ -25,60 +32,42 @@ impl TokenKey {
         Self(key)
     }
 
-    fn sign(&self, input: &str) -> Vec<u8> {
-        let mut mac = match HmacSha256::new_from_slice(&self.0) {
-            Ok(mac) => mac,
-            Err(_) => return Vec::new(),
-        };
-        mac.update(input.as_bytes());
-        mac.finalize().into_bytes().to_vec()
-    }
-
     /// A token for `company_id`, valid for `ttl_seconds`.
     pub fn mint(&self, company_id: &str, ttl_seconds: i64) -> String {
         let now = chrono::Utc::now().timestamp();
-        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
-        let claims = json!({
-            "iss": ISSUER, "aud": AUDIENCE, "sub": format!("local-admin@{company_id}"),
-            "company_id": company_id, "iat": now, "exp": now + ttl_seconds,
-        });
-        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-        let input = format!("{header}.{payload}");
-        let signature = URL_SAFE_NO_PAD.encode(self.sign(&input));
-        format!("{input}.{signature}")
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: format!("local-admin@{company_id}"),
+            company_id: company_id.into(),
+            iat: now,
+            exp: now + ttl_seconds,
+        };
+        EncodingKey::from_secret(&self.0)
+            .and_then(|key| encode(&Header::new(Algorithm::HS256), &claims, &key))
+            .unwrap_or_default()
     }
 
     /// The token's claims as strings (as API Gateway passes them), if it is genuine,
-    /// unexpired and for this audience.
+    /// unexpired and for this audience and issuer.
     pub fn verify(&self, token: &str) -> Option<HashMap<String, String>> {
-        let mut parts = token.split('.');
-        let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
-        let given = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&self.0).ok()?;
-        mac.update(format!("{header}.{payload}").as_bytes());
-        mac.verify_slice(&given).ok()?;
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        let exp = claims.get("exp")?.as_i64()?;
-        if exp <= chrono::Utc::now().timestamp()
-            || claims.get("aud")?.as_str()? != AUDIENCE
-            || claims.get("iss")?.as_str()? != ISSUER
-        {
-            return None;
-        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.leeway = 0;
+        let key = DecodingKey::from_secret(&self.0).ok()?;
+        let claims = decode::<serde_json::Map<String, Value>>(token, &key, &validation)
+            .ok()?
+            .claims;
         Some(
             claims
-                .as_object()?
-                .iter()
+                .into_iter()
                 .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
+                    let text = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
+                    (k, text)
                 })
                 .collect(),
         )

@@ -2,7 +2,9 @@
 //!
 //!   demo     stack up, demo catalogue through the admin API, worker round trip, summary
 //!   up       start (or reuse) and provision the stack, then exit
-//!   serve    stack up and keep serving the functions (HTTP + queue workers) until Ctrl-C
+//!   serve    stack up and keep serving the functions (HTTP + queue workers) until Ctrl-C;
+//!            `serve --simulator [port]` also starts the Lightspeed simulator and points the
+//!            functions at it, to explore the admin API against realistic data
 //!   down     stop the stack's processes
 //!   status   show whether the stack is running
 
@@ -39,18 +41,47 @@ async fn main() -> std::process::ExitCode {
             "serve" => {
                 tillbridge::telemetry::init();
                 let stack = stack::ensure_up().await?;
-                let port = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+                let with_simulator = args.iter().any(|a| a == "--simulator");
+                let port = args
+                    .iter()
+                    .skip(1)
+                    .find_map(|p| p.parse().ok())
+                    .unwrap_or(0);
+                let simulator = if with_simulator {
+                    let config = tillbridge_local::lightspeed::sim_config_until_today(
+                        tillbridge_local::lightspeed::sim_config().days,
+                    );
+                    Some(tillbridge_local::lightspeed::start_simulator(config).await?)
+                } else {
+                    None
+                };
+                let env = simulator
+                    .as_ref()
+                    .map(|sim| {
+                        tillbridge_local::lightspeed::host_env(
+                            sim,
+                            tillbridge::lightspeed::settings::KAuthVersion::V2,
+                        )
+                    })
+                    .unwrap_or_default();
                 let host = LocalHost::start(
                     &stack,
                     HostOptions {
                         port,
                         workers: true,
-                        env: Vec::new(),
+                        env,
                         queues: Default::default(),
                     },
                 )
                 .await?;
                 println!("serving functions at {}", host.base_url);
+                if let Some(sim) = &simulator {
+                    println!(
+                        "Lightspeed simulator at {} (connect with POST /v1/companies/{}/integrations)",
+                        sim.base_url(),
+                        demo::DEMO_COMPANY
+                    );
+                }
                 println!(
                     "admin token for company `{}`: {}",
                     demo::DEMO_COMPANY,

@@ -1,0 +1,98 @@
+//! The README's main job on the local stack, one module per step: bring the stack up, set
+//! up a demo company's catalogue through the admin API, connect and map the simulated
+//! group, run the 90-day migrations, transfer each location's last closed business day
+//! through the worker queue, and print what happened.
+
+mod catalogue;
+mod connection;
+mod migration;
+mod setup;
+mod summary;
+mod transfers;
+
+use std::time::Instant;
+
+use serde_json::Value;
+use tillbridge::lightspeed::settings::KAuthVersion;
+
+use crate::admin_client::AdminClient;
+use crate::host::{HostOptions, LocalHost};
+use crate::stack::{ensure_up, LocalStack};
+use crate::Error;
+
+pub const DEMO_COMPANY: &str = "demo-group";
+
+fn step(text: &str) {
+    println!("\n==> {text}");
+}
+
+/// A 2xx or the request's own error, named.
+fn ok(what: &str, status: u16, body: &Value) -> Result<(), Error> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("{what}: {status} {body}").into())
+    }
+}
+
+/// What every step works with.
+pub struct Demo {
+    pub stack: LocalStack,
+    pub host: LocalHost,
+    pub api: AdminClient,
+    /// `/v1/companies/{DEMO_COMPANY}`.
+    pub company: String,
+    /// Kept for as long as the demo runs (dropping it stops the simulator).
+    _simulator: lightspeed_sim::RunningSimulator,
+}
+
+pub async fn run() -> Result<(), Error> {
+    let started = Instant::now();
+    let demo = start().await?;
+    let catalogue = catalogue::create(&demo).await?;
+    let connected = connection::connect_and_sync(&demo).await?;
+    let setup = setup::map_and_activate(&demo, &connected.locations).await?;
+    migration::follow(&demo, &connected.locations).await?;
+    let transfers = transfers::last_closed_days(&demo, &connected.locations).await?;
+    summary::print(&demo, &catalogue, &connected, &setup, &transfers, started).await
+}
+
+async fn start() -> Result<Demo, Error> {
+    step(
+        "Local stack: DynamoDB Local + moto (SQS, Secrets Manager), provisioned from template.yaml",
+    );
+    let stack: LocalStack = ensure_up().await?;
+    println!("    DynamoDB  {}", stack.resources.endpoints.dynamodb);
+    println!("    moto      {}", stack.resources.endpoints.moto);
+    println!("    table     {}", stack.resources.table_name);
+    for (id, queue) in &stack.resources.queues {
+        println!("    queue     {id:<18} {}", queue.url);
+    }
+    step("Lightspeed: the simulator (K-Series restaurant group, X-Series store), clock at today 12:00 UTC");
+    let sim_config =
+        crate::lightspeed::sim_config_until_today(crate::lightspeed::sim_config().days);
+    let sim = crate::lightspeed::start_simulator(sim_config).await?;
+    println!("    simulator at {}", sim.base_url());
+    let host = LocalHost::start(
+        &stack,
+        HostOptions {
+            port: 0,
+            queues: Default::default(),
+            workers: true,
+            env: crate::lightspeed::host_env(&sim, KAuthVersion::V2),
+        },
+    )
+    .await?;
+    println!(
+        "    functions served at {} (admin API under /v1), queue workers polling",
+        host.base_url
+    );
+    let api = AdminClient::new(&host.base_url, host.token(DEMO_COMPANY));
+    Ok(Demo {
+        stack,
+        host,
+        api,
+        company: format!("/v1/companies/{DEMO_COMPANY}"),
+        _simulator: sim,
+    })
+}

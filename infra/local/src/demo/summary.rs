@@ -1,0 +1,74 @@
+//! Step: what the run did, in one screen.
+
+use std::time::Instant;
+
+use super::catalogue::Catalogue;
+use super::connection::Connected;
+use super::setup::Setup;
+use super::transfers::Transfers;
+use super::{step, Demo, DEMO_COMPANY};
+use crate::Error;
+
+pub async fn print(
+    demo: &Demo,
+    catalogue: &Catalogue,
+    connected: &Connected,
+    setup: &Setup,
+    transfers: &Transfers,
+    started: Instant,
+) -> Result<(), Error> {
+    step("Summary");
+    println!("    company            {DEMO_COMPANY}");
+    println!(
+        "    storage units      {} (read back in {} pages of 2)",
+        catalogue.units, catalogue.unit_pages
+    );
+    println!(
+        "    ingredients        {} (read back in {} pages of 5)",
+        catalogue.ingredients, catalogue.ingredient_pages
+    );
+    println!(
+        "    Lightspeed         K-Series `{}`; {} locations, {} items synced",
+        connected.integration_status,
+        connected.locations.len(),
+        setup.items_seen
+    );
+    println!(
+        "    setup              {} item mappings, {} locations linked and activated",
+        setup.mapped, setup.activated
+    );
+    let (_, alerts) = demo
+        .api
+        .get(&format!("{}/alerts?status=open", demo.company))
+        .await?;
+    let open: Vec<String> = alerts["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            format!(
+                "{} ({})",
+                a["code"].as_str().unwrap_or("?"),
+                a["subject"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    println!(
+        "    open alerts        {}",
+        if open.is_empty() {
+            "none".to_string()
+        } else {
+            open.join(", ")
+        }
+    );
+    println!(
+        "    transfers          {} of {} locations transferred their last closed day; {} ledger entries those days",
+        transfers.transferred, transfers.requested, transfers.entries
+    );
+    println!(
+        "    elapsed            {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!("\n    The stack keeps running for the next command; stop it with `cargo run -p tillbridge-local -- down`.");
+    Ok(())
+}
