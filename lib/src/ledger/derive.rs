@@ -17,7 +17,7 @@ use crate::catalog::explode::{explode_fractions, fractions_value, ExplodeError, 
 use crate::mapping::matching::MappingIndex;
 use crate::mapping::record::{Mapping, TargetKind};
 use crate::money::{Money, Quantity};
-use crate::sales::{CanonicalSale, SaleKind};
+use crate::sales::{CanonicalLine, CanonicalSale, SaleKind};
 
 /// What the derivation needs of the company's catalogue.
 pub struct Catalogue {
@@ -263,20 +263,69 @@ fn value_posting(desired: Decimal, earlier: &[&LedgerEntry], cost: Money) -> Opt
 
 /// Derives the day's new entries and line states. See the module comment.
 pub fn derive(input: &DayInput) -> Derived {
-    let mut stats = DerivedStats::default();
-    let mut factors = Factors {
-        catalogue: input.catalogue,
-        memo: HashMap::new(),
-    };
-    let mut exceptions: BTreeSet<String> = BTreeSet::new();
-    let mut groups: BTreeMap<(String, Stream), Group> = BTreeMap::new();
-    // Line key → contributions now (only lines that feed something).
-    let mut current: Vec<(String, Vec<Contribution>)> = Vec::new();
-    let mut seen_keys: HashMap<String, usize> = HashMap::new();
-
+    let mut wanted = Wanted::new(input.catalogue);
     for sale in input.sales {
+        wanted.sale(sale);
+    }
+    let Wanted {
+        mut stats,
+        mut exceptions,
+        mut groups,
+        current,
+        ..
+    } = wanted;
+    let posted = posted_by_group(input.posted);
+    // Groups posted before but fed by nothing now must go back to zero.
+    for entry in input.posted {
+        groups
+            .entry((entry.ingredient_id.clone(), entry.stream))
+            .or_default();
+    }
+    let rounded = round_per_ingredient(&groups, &mut exceptions);
+    let (mut new_entries, revisions) =
+        post_differences(input, &groups, &posted, &rounded, &mut exceptions);
+    let lines = attribute(input, current, &mut new_entries, &mut stats);
+    stats.lines_skipped = stats.lines_total - stats.lines_processed;
+    stats.exceptions = exceptions.into_iter().collect();
+    Derived {
+        new_entries,
+        lines,
+        revisions,
+        stats,
+    }
+}
+
+/// What the day's lines want of the ledger, line by line.
+struct Wanted<'a> {
+    catalogue: &'a Catalogue,
+    factors: Factors<'a>,
+    stats: DerivedStats,
+    exceptions: BTreeSet<String>,
+    groups: BTreeMap<(String, Stream), Group>,
+    /// Line key → contributions now (only lines that feed something).
+    current: Vec<(String, Vec<Contribution>)>,
+    seen_keys: HashMap<String, usize>,
+}
+
+impl<'a> Wanted<'a> {
+    fn new(catalogue: &'a Catalogue) -> Self {
+        Self {
+            catalogue,
+            factors: Factors {
+                catalogue,
+                memo: HashMap::new(),
+            },
+            stats: DerivedStats::default(),
+            exceptions: BTreeSet::new(),
+            groups: BTreeMap::new(),
+            current: Vec::new(),
+            seen_keys: HashMap::new(),
+        }
+    }
+
+    fn sale(&mut self, sale: &CanonicalSale) {
         if sale.counts() {
-            stats.sales_count += 1;
+            self.stats.sales_count += 1;
         }
         let stream = match sale.kind {
             SaleKind::Sale => Some(Stream::Sales),
@@ -284,152 +333,145 @@ pub fn derive(input: &DayInput) -> Derived {
             _ => None,
         };
         for line in &sale.lines {
-            stats.lines_total += 1;
+            self.stats.lines_total += 1;
             let mut key = line_key(&sale.sale_id, &line.line_id);
-            let repeat = seen_keys.entry(key.clone()).or_insert(0);
+            let repeat = self.seen_keys.entry(key.clone()).or_insert(0);
             *repeat += 1;
             if *repeat > 1 {
                 key = format!("{key}#{repeat}");
             }
-            let skip = |stats: &mut DerivedStats, reason| {
-                *stats.skipped.entry(reason).or_insert(0) += 1;
+            let contributions = match stream {
+                None => Err(SkipReason::NotASale),
+                Some(stream) => self.line(sale, line, stream),
             };
-            let Some(stream) = stream else {
-                skip(&mut stats, SkipReason::NotASale);
-                current.push((key, Vec::new()));
-                continue;
-            };
-            let quantity = line.quantity.value();
-            let name = line.item.name.trim();
-            let wrong_sign = match stream {
-                Stream::Sales => quantity < Decimal::ZERO,
-                Stream::Refunds => quantity > Decimal::ZERO,
-            };
-            let reason = if name.is_empty() {
-                Some(SkipReason::MissingName)
-            } else if quantity.is_zero() {
-                Some(SkipReason::ZeroQuantity)
-            } else if wrong_sign {
-                Some(SkipReason::NegativeQuantity)
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                skip(&mut stats, reason);
-                current.push((key, Vec::new()));
-                continue;
-            }
-            let Some((mapped, _)) = input.catalogue.mappings.find(&line.item) else {
-                skip(&mut stats, SkipReason::Unmapped);
-                exceptions.insert(format!("unmapped_pos_name:{name}"));
-                let sold = stats.unmapped.entry(name.to_string()).or_default();
-                // A ranking figure: saturate rather than fail the day.
-                *sold = sold.checked_add(line.quantity).unwrap_or(*sold);
-                current.push((key, Vec::new()));
-                continue;
-            };
-            let mapping = &mapped.mapping;
-            let per_unit = match factors.of(mapping.target_kind, &mapping.target_id) {
-                Ok(per_unit) => per_unit,
-                Err(exception) => {
-                    exceptions.insert(exception.clone());
-                    skip(&mut stats, SkipReason::UnresolvedTarget);
-                    current.push((key, Vec::new()));
-                    continue;
+            match contributions {
+                Ok(contributions) => self.current.push((key, contributions)),
+                Err(reason) => {
+                    *self.stats.skipped.entry(reason).or_insert(0) += 1;
+                    self.current.push((key, Vec::new()));
                 }
-            };
-            if let Some((missing, _)) = per_unit
-                .iter()
-                .find(|(id, _)| !input.catalogue.costs.contains_key(id))
-            {
-                let exception = input
-                    .catalogue
-                    .refused_costs
-                    .get(missing)
-                    .cloned()
-                    .unwrap_or_else(|| format!("ingredient_not_found:{missing}"));
-                exceptions.insert(exception);
-                skip(&mut stats, SkipReason::UnresolvedTarget);
-                current.push((key, Vec::new()));
-                continue;
             }
-            let direction = if mapping.is_subtraction {
-                -Decimal::ONE
-            } else {
-                Decimal::ONE
-            };
-            // Every figure here may come from outside: checked, and a line that leaves the
-            // range is skipped with an exception while the rest of the day goes on.
-            let amounts: Option<LineAmounts> = quantity
-                .checked_mul(mapping.quantity.value())
-                .map(|sold| {
-                    if direction.is_sign_negative() {
-                        -sold
-                    } else {
-                        sold
-                    }
-                })
-                .and_then(|sold| {
-                    per_unit
-                        .iter()
-                        .map(|(ingredient_id, fractions)| {
-                            let wanted = line_fractions(sold, fractions)?;
-                            let amount = fractions_value(&wanted)?;
-                            Some((ingredient_id, wanted, amount))
-                        })
-                        .collect()
-                });
-            let totals = amounts
-                .as_deref()
-                .and_then(|amounts| totals_with_line(&groups, stream, amounts));
-            let (Some(amounts), Some(totals)) = (amounts, totals) else {
-                exceptions.insert(format!("value_out_of_range:{name}"));
-                skip(&mut stats, SkipReason::ValueOutOfRange);
-                current.push((key, Vec::new()));
-                continue;
-            };
-            let label = match mapping.target_kind {
-                TargetKind::Ingredient => format!("ingredient:{}", mapping.target_id),
-                TargetKind::Recipe => format!("recipe:{}", mapping.target_id),
-            };
-            *stats.recipes_used.entry(label).or_insert(0) += 1;
-            let mut contributions = Vec::with_capacity(amounts.len());
-            for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
-                stats.deductions += 1;
-                let group = groups.entry((ingredient_id.clone(), stream)).or_default();
-                group.desired = total;
-                if let Some(original) = &sale.original_sale_id {
-                    group.original_sales.insert(original.clone());
-                }
-                contributions.push(Contribution {
-                    ingredient_id: ingredient_id.clone(),
-                    stream,
-                    quantity: Quantity(amount),
-                });
-            }
-            current.push((key, contributions));
         }
     }
-    // What is posted, per group.
-    let mut posted: BTreeMap<String, Vec<&LedgerEntry>> = BTreeMap::new();
-    for entry in input.posted {
-        posted.entry(entry.group()).or_default().push(entry);
+
+    /// One line's contributions (already added to the groups), or why it is skipped.
+    fn line(
+        &mut self,
+        sale: &CanonicalSale,
+        line: &CanonicalLine,
+        stream: Stream,
+    ) -> Result<Vec<Contribution>, SkipReason> {
+        let quantity = line.quantity.value();
+        let name = line.item.name.trim();
+        let wrong_sign = match stream {
+            Stream::Sales => quantity < Decimal::ZERO,
+            Stream::Refunds => quantity > Decimal::ZERO,
+        };
+        if name.is_empty() {
+            return Err(SkipReason::MissingName);
+        } else if quantity.is_zero() {
+            return Err(SkipReason::ZeroQuantity);
+        } else if wrong_sign {
+            return Err(SkipReason::NegativeQuantity);
+        }
+        let Some((mapped, _)) = self.catalogue.mappings.find(&line.item) else {
+            self.exceptions.insert(format!("unmapped_pos_name:{name}"));
+            let sold = self.stats.unmapped.entry(name.to_string()).or_default();
+            // A ranking figure: saturate rather than fail the day.
+            *sold = sold.checked_add(line.quantity).unwrap_or(*sold);
+            return Err(SkipReason::Unmapped);
+        };
+        let mapping = &mapped.mapping;
+        let per_unit = match self.factors.of(mapping.target_kind, &mapping.target_id) {
+            Ok(per_unit) => per_unit,
+            Err(exception) => {
+                self.exceptions.insert(exception.clone());
+                return Err(SkipReason::UnresolvedTarget);
+            }
+        };
+        if let Some((missing, _)) = per_unit
+            .iter()
+            .find(|(id, _)| !self.catalogue.costs.contains_key(id))
+        {
+            let exception = self
+                .catalogue
+                .refused_costs
+                .get(missing)
+                .cloned()
+                .unwrap_or_else(|| format!("ingredient_not_found:{missing}"));
+            self.exceptions.insert(exception);
+            return Err(SkipReason::UnresolvedTarget);
+        }
+        // Every figure here may come from outside: checked, and a line that leaves the
+        // range is skipped with an exception while the rest of the day goes on.
+        let amounts: Option<LineAmounts> = quantity
+            .checked_mul(mapping.quantity.value())
+            .map(|sold| if mapping.is_subtraction { -sold } else { sold })
+            .and_then(|sold| {
+                per_unit
+                    .iter()
+                    .map(|(ingredient_id, fractions)| {
+                        let wanted = line_fractions(sold, fractions)?;
+                        let amount = fractions_value(&wanted)?;
+                        Some((ingredient_id, wanted, amount))
+                    })
+                    .collect()
+            });
+        let totals = amounts
+            .as_deref()
+            .and_then(|amounts| totals_with_line(&self.groups, stream, amounts));
+        let (Some(amounts), Some(totals)) = (amounts, totals) else {
+            self.exceptions.insert(format!("value_out_of_range:{name}"));
+            return Err(SkipReason::ValueOutOfRange);
+        };
+        let label = match mapping.target_kind {
+            TargetKind::Ingredient => format!("ingredient:{}", mapping.target_id),
+            TargetKind::Recipe => format!("recipe:{}", mapping.target_id),
+        };
+        *self.stats.recipes_used.entry(label).or_insert(0) += 1;
+        let mut contributions = Vec::with_capacity(amounts.len());
+        for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
+            self.stats.deductions += 1;
+            let group = self
+                .groups
+                .entry((ingredient_id.clone(), stream))
+                .or_default();
+            group.desired = total;
+            if let Some(original) = &sale.original_sale_id {
+                group.original_sales.insert(original.clone());
+            }
+            contributions.push(Contribution {
+                ingredient_id: ingredient_id.clone(),
+                stream,
+                quantity: Quantity(amount),
+            });
+        }
+        Ok(contributions)
     }
-    for entries in posted.values_mut() {
+}
+
+/// What is posted, per group, oldest revision first.
+fn posted_by_group(posted: &[LedgerEntry]) -> BTreeMap<String, Vec<&LedgerEntry>> {
+    let mut by_group: BTreeMap<String, Vec<&LedgerEntry>> = BTreeMap::new();
+    for entry in posted {
+        by_group.entry(entry.group()).or_default().push(entry);
+    }
+    for entries in by_group.values_mut() {
         entries.sort_by_key(|e| e.revision);
     }
-    // Groups posted before but fed by nothing now must go back to zero.
-    for entry in input.posted {
-        groups
-            .entry((entry.ingredient_id.clone(), entry.stream))
-            .or_default();
-    }
+    by_group
+}
 
-    // Rounded once per ingredient and day: refunds are rounded on their own and sales take
-    // the rest, so an ingredient's day total is exact however the streams split it.
-    let mut rounded: HashMap<(String, Stream), Decimal> = HashMap::new();
+/// Rounded once per ingredient and day: refunds are rounded on their own and sales take
+/// the rest, so an ingredient's day total is exact however the streams split it. An
+/// ingredient whose totals leave the decimal range is left out, with an exception.
+fn round_per_ingredient(
+    groups: &BTreeMap<(String, Stream), Group>,
+    exceptions: &mut BTreeSet<String>,
+) -> HashMap<(String, Stream), Decimal> {
+    let mut rounded = HashMap::new();
     let mut by_ingredient: BTreeMap<&String, (Fractions, Fractions)> = BTreeMap::new();
-    for ((ingredient_id, stream), wanted) in &groups {
+    for ((ingredient_id, stream), wanted) in groups {
         let sums = by_ingredient.entry(ingredient_id).or_default();
         match stream {
             Stream::Sales => sums.0 = wanted.desired.clone(),
@@ -445,103 +487,129 @@ pub fn derive(input: &DayInput) -> Derived {
         });
         let total = split.and_then(|()| fractions_value(&both));
         let refunds = fractions_value(&refunds);
-        let (Some(total), Some(refunds)) = (total, refunds) else {
-            exceptions.insert(format!("value_out_of_range:ingredient:{ingredient_id}"));
-            continue;
-        };
-        let total = round(total, QUANTITY_DECIMALS);
-        let refunds = round(refunds, QUANTITY_DECIMALS);
-        rounded.insert((ingredient_id.clone(), Stream::Refunds), refunds);
-        // Both are rounded values of at most 28 digits: the difference fits unless at the
-        // very edge of the range, where the ingredient is refused like any other overflow.
-        match total.checked_sub(refunds) {
-            Some(sales) => {
+        let sales = total.zip(refunds).and_then(|(total, refunds)| {
+            round(total, QUANTITY_DECIMALS).checked_sub(round(refunds, QUANTITY_DECIMALS))
+        });
+        match (sales, refunds) {
+            (Some(sales), Some(refunds)) => {
                 rounded.insert((ingredient_id.clone(), Stream::Sales), sales);
+                rounded.insert(
+                    (ingredient_id.clone(), Stream::Refunds),
+                    round(refunds, QUANTITY_DECIMALS),
+                );
             }
-            None => {
-                rounded.remove(&(ingredient_id.clone(), Stream::Refunds));
+            _ => {
                 exceptions.insert(format!("value_out_of_range:ingredient:{ingredient_id}"));
             }
         }
     }
+    rounded
+}
 
+/// The entries that make each group's posted total equal what is wanted, and each group's
+/// revision count once they are written.
+fn post_differences(
+    input: &DayInput,
+    groups: &BTreeMap<(String, Stream), Group>,
+    posted: &BTreeMap<String, Vec<&LedgerEntry>>,
+    rounded: &HashMap<(String, Stream), Decimal>,
+    exceptions: &mut BTreeSet<String>,
+) -> (Vec<LedgerEntry>, BTreeMap<String, u32>) {
     let mut new_entries = Vec::new();
     let mut revisions: BTreeMap<String, u32> = BTreeMap::new();
-    for ((ingredient_id, stream), wanted) in &groups {
+    for ((ingredient_id, stream), wanted) in groups {
         let group_key = group(ingredient_id, *stream);
         let earlier = posted.get(&group_key).map(Vec::as_slice).unwrap_or(&[]);
         let next_revision = earlier.last().map(|e| e.revision + 1).unwrap_or(0);
+        revisions.insert(group_key, next_revision);
+        // Out of range (the exception names it): what is posted stays as it is.
         let Some(&desired) = rounded.get(&(ingredient_id.clone(), *stream)) else {
-            // Out of range: leave what is posted as it is; the exception names it.
-            revisions.insert(
-                group_key,
-                earlier.last().map(|e| e.revision + 1).unwrap_or(0),
-            );
             continue;
         };
         let cost = input.catalogue.costs.get(ingredient_id).copied();
         let Some(posting) = value_posting(desired, earlier, cost.unwrap_or(Money::ZERO)) else {
             exceptions.insert(format!("value_out_of_range:ingredient:{ingredient_id}"));
-            revisions.insert(group_key, next_revision);
             continue;
         };
-        let Posting {
-            delta,
-            reduces,
-            unit_cost,
-            value,
-        } = posting;
-        if delta.is_zero() {
-            revisions.insert(group_key, next_revision);
+        if posting.delta.is_zero() {
             continue;
         }
-        let reason = match (next_revision, stream) {
-            (0, Stream::Sales) => EntryReason::Sale,
-            (0, Stream::Refunds) => EntryReason::Refund,
-            _ => EntryReason::Correction,
-        };
-        let reverses = if reduces {
-            earlier.iter().map(|e| e.entry_id.clone()).collect()
-        } else {
-            Vec::new()
-        };
-        new_entries.push(LedgerEntry {
-            entry_id: entry_id(
-                input.storage_unit_id,
-                input.location_id,
-                input.business_date,
-                ingredient_id,
-                *stream,
-                next_revision,
-            ),
-            company_id: input.company_id.to_string(),
-            storage_unit_id: input.storage_unit_id.to_string(),
-            location_id: input.location_id.to_string(),
-            business_date: input.business_date.to_string(),
-            ingredient_id: ingredient_id.clone(),
-            stream: *stream,
-            revision: next_revision,
-            entry_type: if delta > Decimal::ZERO {
-                EntryType::Issue
-            } else {
-                EntryType::Reversal
-            },
-            reason,
-            quantity: Quantity(delta),
-            unit_cost: Money(unit_cost),
-            value: Money(value),
-            currency: input.catalogue.currency.clone(),
-            source_lines: 0,
-            reverses,
-            original_sale_ids: wanted.original_sales.iter().take(50).cloned().collect(),
-            transfer_log_id: input.transfer_log_id.to_string(),
-            request_uuid: input.request_uuid.to_string(),
-            created_at: input.now.to_string(),
-        });
-        revisions.insert(group_key, next_revision + 1);
+        new_entries.push(entry(
+            input,
+            ingredient_id,
+            *stream,
+            next_revision,
+            earlier,
+            wanted,
+            posting,
+        ));
+        revisions.insert(group(ingredient_id, *stream), next_revision + 1);
     }
+    (new_entries, revisions)
+}
 
-    // Attribution: which entries each line fed.
+/// The ledger entry of one group's change.
+fn entry(
+    input: &DayInput,
+    ingredient_id: &str,
+    stream: Stream,
+    revision: u32,
+    earlier: &[&LedgerEntry],
+    wanted: &Group,
+    posting: Posting,
+) -> LedgerEntry {
+    let reason = match (revision, stream) {
+        (0, Stream::Sales) => EntryReason::Sale,
+        (0, Stream::Refunds) => EntryReason::Refund,
+        _ => EntryReason::Correction,
+    };
+    let reverses = if posting.reduces {
+        earlier.iter().map(|e| e.entry_id.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    LedgerEntry {
+        entry_id: entry_id(
+            input.storage_unit_id,
+            input.location_id,
+            input.business_date,
+            ingredient_id,
+            stream,
+            revision,
+        ),
+        company_id: input.company_id.to_string(),
+        storage_unit_id: input.storage_unit_id.to_string(),
+        location_id: input.location_id.to_string(),
+        business_date: input.business_date.to_string(),
+        ingredient_id: ingredient_id.to_string(),
+        stream,
+        revision,
+        entry_type: if posting.delta > Decimal::ZERO {
+            EntryType::Issue
+        } else {
+            EntryType::Reversal
+        },
+        reason,
+        quantity: Quantity(posting.delta),
+        unit_cost: Money(posting.unit_cost),
+        value: Money(posting.value),
+        currency: input.catalogue.currency.clone(),
+        source_lines: 0,
+        reverses,
+        original_sale_ids: wanted.original_sales.iter().take(50).cloned().collect(),
+        transfer_log_id: input.transfer_log_id.to_string(),
+        request_uuid: input.request_uuid.to_string(),
+        created_at: input.now.to_string(),
+    }
+}
+
+/// Attribution: which entries each line fed, and how many lines fed each new entry.
+fn attribute(
+    input: &DayInput,
+    current: Vec<(String, Vec<Contribution>)>,
+    new_entries: &mut [LedgerEntry],
+    stats: &mut DerivedStats,
+) -> HashMap<String, LineState> {
     let mut by_group: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
     for entry in input.posted.iter().chain(new_entries.iter()) {
         by_group
@@ -558,8 +626,7 @@ pub fn derive(input: &DayInput) -> Derived {
         let before = input.prior.lines.get(&key);
         // Seen by the last completed run with the same contributions: already accounted for
         // (even when its ingredient netted to zero that day and no entry names it).
-        let unchanged = before.is_some_and(|b| b.contributions == contributions);
-        if unchanged {
+        if before.is_some_and(|b| b.contributions == contributions) {
             // A line skipped for another reason keeps the history of what it once fed.
             if !contributions.is_empty() {
                 *stats.skipped.entry(SkipReason::AlreadyPosted).or_insert(0) += 1;
@@ -574,33 +641,7 @@ pub fn derive(input: &DayInput) -> Derived {
             continue;
         }
         stats.lines_processed += 1;
-        let mut entries: Vec<String> = before.map(|b| b.entries.clone()).unwrap_or_default();
-        let touched: BTreeSet<String> = contributions
-            .iter()
-            .chain(before.map(|b| b.contributions.as_slice()).unwrap_or(&[]))
-            .map(|c| group(&c.ingredient_id, c.stream))
-            .collect();
-        for group_key in touched {
-            let Some(all) = by_group.get(&group_key) else {
-                continue;
-            };
-            let since = input.prior.revisions.get(&group_key).copied().unwrap_or(0);
-            let mut fresh: Vec<&String> = all
-                .iter()
-                .filter(|(rev, _)| *rev >= since)
-                .map(|(_, id)| id)
-                .collect();
-            if fresh.is_empty() {
-                // Nothing new was needed (e.g. a line replaced another): point at the
-                // latest posting of the group, which still holds this line's quantity.
-                fresh.extend(all.last().map(|(_, id)| id));
-            }
-            for id in fresh {
-                if !entries.contains(id) {
-                    entries.push(id.clone());
-                }
-            }
-        }
+        let entries = fed_entries(input, before, &contributions, &by_group);
         for id in &entries {
             *fed_by_entry.entry(id.clone()).or_insert(0) += 1;
         }
@@ -612,17 +653,48 @@ pub fn derive(input: &DayInput) -> Derived {
             },
         );
     }
-    for entry in &mut new_entries {
+    for entry in new_entries {
         entry.source_lines = fed_by_entry.get(&entry.entry_id).copied().unwrap_or(0);
     }
-    stats.lines_skipped = stats.lines_total - stats.lines_processed;
-    stats.exceptions = exceptions.into_iter().collect();
-    Derived {
-        new_entries,
-        lines,
-        revisions,
-        stats,
+    lines
+}
+
+/// The entries a changed line fed: what it fed before plus the postings of its groups since
+/// the last completed run (or the latest posting, when nothing new was needed).
+fn fed_entries(
+    input: &DayInput,
+    before: Option<&LineState>,
+    contributions: &[Contribution],
+    by_group: &BTreeMap<String, Vec<(u32, String)>>,
+) -> Vec<String> {
+    let mut entries: Vec<String> = before.map(|b| b.entries.clone()).unwrap_or_default();
+    let touched: BTreeSet<String> = contributions
+        .iter()
+        .chain(before.map(|b| b.contributions.as_slice()).unwrap_or(&[]))
+        .map(|c| group(&c.ingredient_id, c.stream))
+        .collect();
+    for group_key in touched {
+        let Some(all) = by_group.get(&group_key) else {
+            continue;
+        };
+        let since = input.prior.revisions.get(&group_key).copied().unwrap_or(0);
+        let mut fresh: Vec<&String> = all
+            .iter()
+            .filter(|(rev, _)| *rev >= since)
+            .map(|(_, id)| id)
+            .collect();
+        if fresh.is_empty() {
+            // Nothing new was needed (e.g. a line replaced another): point at the latest
+            // posting of the group, which still holds this line's quantity.
+            fresh.extend(all.last().map(|(_, id)| id));
+        }
+        for id in fresh {
+            if !entries.contains(id) {
+                entries.push(id.clone());
+            }
+        }
     }
+    entries
 }
 
 #[cfg(test)]
