@@ -134,47 +134,15 @@ impl Engine<'_> {
                 business_date: date.clone(),
                 ..DayState::default()
             });
-        let cached = cache::load(self.store, &state).await?;
-        let day_window = window(location.day_mode(), job.date);
-        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-        // The cached lines are the previous run's attribution whichever sales are used.
-        let (day, used_cache, previous_lines, previous_sales) = match cached {
-            Some(mut day) if !job.force_refresh => {
-                let lines = std::mem::take(&mut day.lines);
-                (day, true, Some(lines), None)
-            }
-            cached => {
-                let fetched = self
-                    .sales
-                    .fetch_day(location, &day_window)
-                    .await
-                    .map_err(Failure::Lightspeed)?;
-                let day = CachedDay {
-                    fetched_at: job.now.to_string(),
-                    window_start: rfc(day_window.start),
-                    window_end: rfc(day_window.end),
-                    pages: fetched.pages,
-                    requests: fetched.requests,
-                    sales: fetched.sales,
-                    lines: HashMap::new(),
-                };
-                let (lines, sales) = cached.map(|c| (c.lines, c.sales)).unzip();
-                (day, false, lines, sales)
-            }
-        };
+        let DaySales {
+            mut day,
+            used_cache,
+            previous_lines,
+            previous_sales,
+        } = self.day_sales(job, location, &state).await?;
         let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
-        let mut day = day;
         name_lines_from_catalogue(&mut day.sales, &items);
-        let posted: Vec<LedgerEntry> = query_all(
-            self.store,
-            Query::partition(entry::partition(job.company_id, storage_unit_id))
-                .begins_with(entry::day_prefix(&date, job.location_id))
-                .limit(500),
-        )
-        .await?
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
+        let posted = posted_entries(self.store, job, storage_unit_id, &date).await?;
         let same_unit = state.storage_unit_id.as_deref() == Some(storage_unit_id);
         let had_cache = previous_lines.is_some();
         let prior = match (previous_lines, same_unit) {
@@ -197,17 +165,7 @@ impl Engine<'_> {
             request_uuid: job.request_uuid,
             now: job.now,
         });
-        let lines_count: usize = day.sales.iter().map(|s| s.lines.len()).sum();
-        let api = ApiResponseSummary {
-            source: if used_cache { "cache" } else { "lightspeed" }.into(),
-            window_start: day.window_start.clone(),
-            window_end: day.window_end.clone(),
-            fetched_at: day.fetched_at.clone(),
-            pages: day.pages,
-            requests: if used_cache { 0 } else { day.requests },
-            sales: day.sales.len(),
-            lines: lines_count,
-        };
+        let api = api_summary(&day, used_cache);
         let no_data = day.sales.is_empty();
         // A re-check that fetched exactly what is cached rewrites nothing but the state.
         let sales_changed = !used_cache && previous_sales.as_ref() != Some(&day.sales);
@@ -215,18 +173,92 @@ impl Engine<'_> {
             || !derived.new_entries.is_empty()
             || !had_cache
             || prior.lines != derived.lines;
+        let lines = std::mem::take(&mut derived.lines);
+        let written = Written {
+            state: &state,
+            day: CachedDay { lines, ..day },
+            cache_changed,
+            storage_unit_id,
+        };
+        self.write(job, written, &derived).await?;
+        let created = derived.new_entries.len();
+        Ok(Posted {
+            no_data,
+            ledger_ids: derived
+                .new_entries
+                .iter()
+                .map(|e| e.entry_id.clone())
+                .collect(),
+            stats: TransferStats::new(&derived.stats, created, used_cache, api),
+        })
+    }
+
+    /// The day's sales: the cached copy unless a refresh is asked for (or there is none),
+    /// with the previous run's line attribution and, after a fetch, the sales it replaces.
+    async fn day_sales(
+        &self,
+        job: &Job<'_>,
+        location: &Location,
+        state: &DayState,
+    ) -> Result<DaySales, Failure> {
+        let cached = match cache::load(self.store, state).await? {
+            Some(mut day) if !job.force_refresh => {
+                let lines = std::mem::take(&mut day.lines);
+                return Ok(DaySales {
+                    day,
+                    used_cache: true,
+                    previous_lines: Some(lines),
+                    previous_sales: None,
+                });
+            }
+            other => other,
+        };
+        let day_window = window(location.day_mode(), job.date);
+        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let fetched = self
+            .sales
+            .fetch_day(location, &day_window)
+            .await
+            .map_err(Failure::Lightspeed)?;
+        let (previous_lines, previous_sales) = cached.map(|c| (c.lines, c.sales)).unzip();
+        Ok(DaySales {
+            day: CachedDay {
+                fetched_at: job.now.to_string(),
+                window_start: rfc(day_window.start),
+                window_end: rfc(day_window.end),
+                pages: fetched.pages,
+                requests: fetched.requests,
+                sales: fetched.sales,
+                lines: HashMap::new(),
+            },
+            used_cache: false,
+            previous_lines,
+            previous_sales,
+        })
+    }
+
+    /// Cache generation (when changed), the new entries (create-only), then the day state
+    /// under its version: the order that makes a crash between any two writes recoverable.
+    async fn write(
+        &self,
+        job: &Job<'_>,
+        written: Written<'_>,
+        derived: &crate::ledger::derive::Derived,
+    ) -> Result<(), Failure> {
+        let Written {
+            state,
+            day,
+            cache_changed,
+            storage_unit_id,
+        } = written;
         let mut next = state.clone();
         if cache_changed {
             let generation = state.generation + 1;
-            let day = CachedDay {
-                lines: std::mem::take(&mut derived.lines),
-                ..day
-            };
-            next.chunks = cache::write_generation(self.store, &state, generation, &day).await?;
+            next.chunks = cache::write_generation(self.store, state, generation, &day).await?;
             next.generation = generation;
             next.fetched_at = Some(day.fetched_at.clone());
             next.sales_count = day.sales.iter().filter(|s| s.counts()).count();
-            next.lines_count = lines_count;
+            next.lines_count = day.sales.iter().map(|s| s.lines.len()).sum();
         }
         for new in &derived.new_entries {
             match self.store.put(new.to_item()?, Condition::NotExists).await {
@@ -255,18 +287,58 @@ impl Engine<'_> {
             Err(err) => return Err(err.into()),
         }
         if cache_changed && state.generation > 0 {
-            cache::drop_generation(self.store, &state, state.generation, state.chunks).await;
+            cache::drop_generation(self.store, state, state.generation, state.chunks).await;
         }
-        let created = derived.new_entries.len();
-        Ok(Posted {
-            no_data,
-            ledger_ids: derived
-                .new_entries
-                .iter()
-                .map(|e| e.entry_id.clone())
-                .collect(),
-            stats: TransferStats::new(&derived.stats, created, used_cache, api),
-        })
+        Ok(())
+    }
+}
+
+/// A day's sales and what the previous run left of it.
+struct DaySales {
+    day: CachedDay,
+    used_cache: bool,
+    previous_lines: Option<HashMap<String, crate::ledger::derive::LineState>>,
+    previous_sales: Option<Vec<crate::sales::CanonicalSale>>,
+}
+
+/// What a run writes back.
+struct Written<'a> {
+    state: &'a DayState,
+    day: CachedDay,
+    cache_changed: bool,
+    storage_unit_id: &'a str,
+}
+
+/// The entries already posted for this storage unit, location and day.
+async fn posted_entries(
+    store: &dyn ItemStore,
+    job: &Job<'_>,
+    storage_unit_id: &str,
+    date: &str,
+) -> Result<Vec<LedgerEntry>, Failure> {
+    Ok(query_all(
+        store,
+        Query::partition(entry::partition(job.company_id, storage_unit_id))
+            .begins_with(entry::day_prefix(date, job.location_id))
+            .limit(500),
+    )
+    .await?
+    .into_iter()
+    .map(from_item)
+    .collect::<Result<_, _>>()?)
+}
+
+/// What the API response summary says of where the sales came from.
+fn api_summary(day: &CachedDay, used_cache: bool) -> ApiResponseSummary {
+    ApiResponseSummary {
+        source: if used_cache { "cache" } else { "lightspeed" }.into(),
+        window_start: day.window_start.clone(),
+        window_end: day.window_end.clone(),
+        fetched_at: day.fetched_at.clone(),
+        pages: day.pages,
+        requests: if used_cache { 0 } else { day.requests },
+        sales: day.sales.len(),
+        lines: day.sales.iter().map(|s| s.lines.len()).sum(),
     }
 }
 

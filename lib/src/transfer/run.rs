@@ -90,8 +90,40 @@ pub async fn run(
                 .await
         }
     };
-    let mut log = TransferLog {
-        log_id: log_id.clone(),
+    let mut log = new_log(request, &log_id, now);
+    let exhausted = match result {
+        Ok(posted) => {
+            record_success(&mut log, posted);
+            false
+        }
+        Err(Failure::Infrastructure(err)) => return Err(err),
+        Err(Failure::Final(err)) => {
+            log.error = Some(LogError {
+                code: err.code.as_str().into(),
+                message: err.message,
+                retry_after_seconds: None,
+            });
+            false
+        }
+        Err(Failure::Lightspeed(err)) => {
+            record_lightspeed_failure(ctx, request, &mut log, &err).await?
+        }
+    };
+    match ctx.store.put(log.to_item()?, Condition::NotExists).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => return Ok(Outcome::AlreadyLogged(log_id)),
+        Err(err) => return Err(err.into()),
+    }
+    location_stats::record(ctx.store, &log).await?;
+    settle_retry_alert(ctx.store, request, &log, exhausted, now).await?;
+    raise_value_alerts(ctx.store, request, &log, now).await?;
+    Ok(Outcome::Logged(Box::new(log)))
+}
+
+/// The log of this attempt, failed until a result says otherwise.
+fn new_log(request: &TransferRequest, log_id: &str, now: &str) -> TransferLog {
+    TransferLog {
+        log_id: log_id.to_string(),
         request_uuid: request.request_uuid.clone(),
         attempt: request.attempt,
         company_id: request.company_id.clone(),
@@ -107,131 +139,127 @@ pub async fn run(
         retry: None,
         requested_at: request.requested_at.clone(),
         finished_at: now.to_string(),
+    }
+}
+
+fn record_success(log: &mut TransferLog, posted: Posted) {
+    let Posted {
+        no_data,
+        ledger_ids,
+        stats,
+    } = posted;
+    log.status = if no_data && ledger_ids.is_empty() {
+        TransferStatus::NoData
+    } else {
+        TransferStatus::Success
     };
-    let mut exhausted = false;
-    match result {
-        Ok(Posted {
-            no_data,
-            ledger_ids,
-            stats,
-        }) => {
-            log.status = if no_data && ledger_ids.is_empty() {
-                TransferStatus::NoData
-            } else {
-                TransferStatus::Success
+    log.success = true;
+    log.no_data = no_data;
+    log.ledger_ids = ledger_ids;
+    log.stats = Some(stats);
+}
+
+/// A Lightspeed failure: the next attempt queued with its delay, or the end of the
+/// retries (`true`: `max_retries_exhausted`), or the error as it is when retries are not
+/// queued (manual transfers answer at once).
+async fn record_lightspeed_failure(
+    ctx: &TransferContext<'_>,
+    request: &TransferRequest,
+    log: &mut TransferLog,
+    err: &LightspeedError,
+) -> Result<bool, AppError> {
+    let retry_after = match err {
+        LightspeedError::Retryable { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    let queued_retry = ctx.retry_through_queue && err.is_retryable();
+    let delay = queued_retry
+        .then(|| ctx.settings.delay_after(request.attempt, retry_after))
+        .flatten();
+    let base = lightspeed_error(err);
+    let (code, message, retry_after_seconds, exhausted) = match delay {
+        Some(delay) => {
+            let next = TransferRequest {
+                attempt: request.attempt + 1,
+                ..request.clone()
             };
-            log.success = true;
-            log.no_data = no_data;
-            log.ledger_ids = ledger_ids;
-            log.stats = Some(stats);
-        }
-        Err(Failure::Infrastructure(err)) => return Err(err),
-        Err(Failure::Final(err)) => {
-            log.error = Some(LogError {
-                code: err.code.as_str().into(),
-                message: err.message,
-                retry_after_seconds: None,
+            // Sent before the log is written: a crash in between repeats this attempt (and
+            // re-sends), never loses the retry.
+            ctx.queue
+                .send(
+                    QueueName::Transfer,
+                    OutboundMessage {
+                        body: serde_json::to_string(&next)
+                            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
+                        delay_seconds: u32::try_from(delay.as_secs()).unwrap_or(u32::MAX),
+                        correlation_id: request.request_uuid.clone(),
+                        group: None,
+                    },
+                )
+                .await?;
+            tracing::warn!(attempt = request.attempt, next_attempt = next.attempt, delay_seconds = delay.as_secs(), error = %err, "transfer retry scheduled");
+            log.retry = Some(RetryScheduled {
+                attempt: next.attempt,
+                delay_seconds: delay.as_secs(),
             });
+            (base.code, base.message, None, false)
         }
-        Err(Failure::Lightspeed(err)) => {
-            let retry_after = match &err {
-                LightspeedError::Retryable { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            let queued_retry = ctx.retry_through_queue && err.is_retryable();
-            let delay = queued_retry
-                .then(|| ctx.settings.delay_after(request.attempt, retry_after))
-                .flatten();
-            let base = lightspeed_error(&err);
-            match delay {
-                Some(delay) => {
-                    let next = TransferRequest {
-                        attempt: request.attempt + 1,
-                        ..request.clone()
-                    };
-                    // Sent before the log is written: a crash in between repeats this
-                    // attempt (and re-sends), never loses the retry.
-                    ctx.queue
-                        .send(
-                            QueueName::Transfer,
-                            OutboundMessage {
-                                body: serde_json::to_string(&next).map_err(|e| {
-                                    AppError::new(ErrorCode::Internal, e.to_string())
-                                })?,
-                                delay_seconds: delay.as_secs() as u32,
-                                correlation_id: request.request_uuid.clone(),
-                                group: None,
-                            },
-                        )
-                        .await?;
-                    tracing::warn!(attempt = request.attempt, next_attempt = next.attempt, delay_seconds = delay.as_secs(), error = %err, "transfer retry scheduled");
-                    log.retry = Some(RetryScheduled {
-                        attempt: next.attempt,
-                        delay_seconds: delay.as_secs(),
-                    });
-                    log.error = Some(LogError {
-                        code: base.code.as_str().into(),
-                        message: base.message,
-                        retry_after_seconds: None,
-                    });
-                }
-                None if queued_retry => {
-                    exhausted = true;
-                    log.error = Some(LogError {
-                        code: ErrorCode::MaxRetriesExhausted.as_str().into(),
-                        message: format!(
-                            "gave up after {} attempts; last error: {}",
-                            request.attempt, base.message
-                        ),
-                        retry_after_seconds: None,
-                    });
-                }
-                None => {
-                    log.error = Some(LogError {
-                        code: base.code.as_str().into(),
-                        message: base.message,
-                        retry_after_seconds: retry_after.map(|d| d.as_secs()),
-                    });
-                }
-            }
-        }
-    }
-    match ctx.store.put(log.to_item()?, Condition::NotExists).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed) => return Ok(Outcome::AlreadyLogged(log_id)),
-        Err(err) => return Err(err.into()),
-    }
-    location_stats::record(ctx.store, &log).await?;
+        None if queued_retry => (
+            ErrorCode::MaxRetriesExhausted,
+            format!(
+                "gave up after {} attempts; last error: {}",
+                request.attempt, base.message
+            ),
+            None,
+            true,
+        ),
+        None => (
+            base.code,
+            base.message,
+            retry_after.map(|d| d.as_secs()),
+            false,
+        ),
+    };
+    log.error = Some(LogError {
+        code: code.as_str().into(),
+        message,
+        retry_after_seconds,
+    });
+    Ok(exhausted)
+}
+
+/// `max_retries_exhausted` is raised when the retries ran out and resolved by a success.
+async fn settle_retry_alert(
+    store: &dyn crate::store::ItemStore,
+    request: &TransferRequest,
+    log: &TransferLog,
+    exhausted: bool,
+    now: &str,
+) -> Result<(), AppError> {
+    let code = ErrorCode::MaxRetriesExhausted.as_str();
     if exhausted {
         let message = log
             .error
             .as_ref()
             .map(|e| e.message.clone())
             .unwrap_or_default();
+        let text = format!(
+            "transfer of {} failed for good: {message}",
+            subject(request)
+        );
         alerts::raise(
-            ctx.store,
+            store,
             &request.company_id,
-            ErrorCode::MaxRetriesExhausted.as_str(),
+            code,
             &subject(request),
-            &format!(
-                "transfer of {} failed for good: {message}",
-                subject(request)
-            ),
+            &text,
             now,
         )
         .await?;
     } else if log.success {
-        alerts::resolve(
-            ctx.store,
-            &request.company_id,
-            ErrorCode::MaxRetriesExhausted.as_str(),
-            &subject(request),
-            now,
-        )
-        .await?;
+        alerts::resolve(store, &request.company_id, code, &subject(request), now).await?;
     }
-    raise_value_alerts(ctx.store, request, &log, now).await?;
-    Ok(Outcome::Logged(Box::new(log)))
+    Ok(())
 }
 
 /// Values the engine refused (a cost only in another currency, figures beyond the decimal
