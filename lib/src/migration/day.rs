@@ -33,66 +33,10 @@ pub async fn process(
     now: &str,
 ) -> Result<DayOutcome, AppError> {
     let store = ctx.store;
-    let Some(job) = store
-        .get(&job_key(
-            &message.company_id,
-            &message.location_id,
-            &message.job_id,
-        ))
-        .await?
-        .map(from_item::<MigrationJob>)
-        .transpose()?
-    else {
-        return Ok(DayOutcome::Ignored(format!(
-            "migration {} does not exist",
-            message.job_id
-        )));
+    let (job, mut day) = match take_day(store, message, now).await? {
+        Ok(taken) => taken,
+        Err(why) => return Ok(DayOutcome::Ignored(why)),
     };
-    if !job.status.is_open() {
-        return Ok(DayOutcome::Ignored(format!(
-            "migration {} is {:?}",
-            job.job_id, job.status
-        )));
-    }
-    let key = day_key(&message.job_id, &message.date);
-    let Some(mut day) = store
-        .get(&key)
-        .await?
-        .map(from_item::<MigrationDay>)
-        .transpose()?
-    else {
-        return Ok(DayOutcome::Ignored(format!(
-            "{} is not a day of migration {}",
-            message.date, job.job_id
-        )));
-    };
-    if !matches!(
-        day.status,
-        DayStatus::Pending | DayStatus::RetryPending | DayStatus::Processing
-    ) {
-        return Ok(DayOutcome::Ignored(format!(
-            "{} is already {:?}",
-            day.date, day.status
-        )));
-    }
-    let previous = day.version;
-    day.status = DayStatus::Processing;
-    day.runs += 1;
-    day.updated_at = now.to_string();
-    day.version += 1;
-    match store
-        .put(day.to_item()?, Condition::VersionIs(previous))
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed) => {
-            return Ok(DayOutcome::Ignored(format!(
-                "{} was taken by another worker",
-                day.date
-            )))
-        }
-        Err(err) => return Err(err.into()),
-    }
     refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
     let request = TransferRequest {
         request_uuid: format!("mig-{}-{}-{}", job.job_id, day.date, day.runs),
@@ -103,65 +47,139 @@ pub async fn process(
         force_refresh: job.rerun,
         requested_at: now.to_string(),
     };
-    let mut retry_after = None;
-    let (status, log_id, error) = match run(ctx, &request, now).await? {
-        Outcome::Logged(log) if log.success => (
-            if log.no_data {
-                DayStatus::NoData
-            } else {
-                DayStatus::Success
-            },
-            Some(log.log_id.clone()),
-            None,
-        ),
-        Outcome::Logged(log) => {
-            let error = log
-                .error
-                .clone()
-                .map(|e| format!("{}: {}", e.code, e.message));
-            let transient = log
-                .error
-                .as_ref()
-                .is_some_and(|e| e.code == ErrorCode::LightspeedApiError.as_str());
-            retry_after = log
-                .error
-                .as_ref()
-                .and_then(|e| e.retry_after_seconds)
-                .map(Duration::from_secs);
-            // Redelivered a few times by the queue, then `failed` for maintenance to retry.
-            let retry = transient && day.runs < RETRIES_IN_QUEUE;
-            (
-                if retry {
-                    DayStatus::RetryPending
-                } else {
-                    DayStatus::Failed
-                },
-                Some(log.log_id.clone()),
-                error,
-            )
-        }
-        Outcome::AlreadyLogged(log_id) => (DayStatus::Success, Some(log_id), None),
-    };
+    let result = day_result(run(ctx, &request, now).await?, day.runs);
     let previous = day.version;
-    day.status = status;
-    day.log_id = log_id;
-    day.error = error.clone();
+    day.status = result.status;
+    day.log_id = result.log_id;
+    day.error = result.error.clone();
     day.updated_at = now.to_string();
     day.version += 1;
     store
         .put(day.to_item()?, Condition::VersionIs(previous))
         .await?;
     refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
-    Ok(match status {
+    Ok(match result.status {
         DayStatus::RetryPending => DayOutcome::RetryLater {
-            why: error.unwrap_or_default(),
+            why: result.error.unwrap_or_default(),
             after: ctx
                 .settings
-                .delay_after(day.runs, retry_after)
+                .delay_after(day.runs, result.retry_after)
                 .unwrap_or(ctx.settings.lease_wait),
         },
         other => DayOutcome::Done(other),
     })
+}
+
+/// The open job and its day, taken as `processing` under the day's version; `Err` says why
+/// there is nothing to do (job gone, cancelled or over; day done or taken by another
+/// worker).
+async fn take_day(
+    store: &dyn ItemStore,
+    message: &DayMessage,
+    now: &str,
+) -> Result<Result<(MigrationJob, MigrationDay), String>, AppError> {
+    let Some(job) = store
+        .get(&job_key(
+            &message.company_id,
+            &message.location_id,
+            &message.job_id,
+        ))
+        .await?
+        .map(from_item::<MigrationJob>)
+        .transpose()?
+    else {
+        return Ok(Err(format!("migration {} does not exist", message.job_id)));
+    };
+    if !job.status.is_open() {
+        return Ok(Err(format!("migration {} is {:?}", job.job_id, job.status)));
+    }
+    let key = day_key(&message.job_id, &message.date);
+    let Some(mut day) = store
+        .get(&key)
+        .await?
+        .map(from_item::<MigrationDay>)
+        .transpose()?
+    else {
+        return Ok(Err(format!(
+            "{} is not a day of migration {}",
+            message.date, job.job_id
+        )));
+    };
+    if !matches!(
+        day.status,
+        DayStatus::Pending | DayStatus::RetryPending | DayStatus::Processing
+    ) {
+        return Ok(Err(format!("{} is already {:?}", day.date, day.status)));
+    }
+    let previous = day.version;
+    day.status = DayStatus::Processing;
+    day.runs += 1;
+    day.updated_at = now.to_string();
+    day.version += 1;
+    match store
+        .put(day.to_item()?, Condition::VersionIs(previous))
+        .await
+    {
+        Ok(()) => Ok(Ok((job, day))),
+        Err(StoreError::ConditionFailed) => {
+            Ok(Err(format!("{} was taken by another worker", day.date)))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// What a transfer outcome means for the day.
+struct DayResult {
+    status: DayStatus,
+    log_id: Option<String>,
+    error: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+fn day_result(outcome: Outcome, runs: u32) -> DayResult {
+    match outcome {
+        Outcome::Logged(log) if log.success => DayResult {
+            status: if log.no_data {
+                DayStatus::NoData
+            } else {
+                DayStatus::Success
+            },
+            log_id: Some(log.log_id.clone()),
+            error: None,
+            retry_after: None,
+        },
+        Outcome::Logged(log) => {
+            let transient = log
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == ErrorCode::LightspeedApiError.as_str());
+            // Redelivered a few times by the queue, then `failed` for maintenance to retry.
+            let retry = transient && runs < RETRIES_IN_QUEUE;
+            DayResult {
+                status: if retry {
+                    DayStatus::RetryPending
+                } else {
+                    DayStatus::Failed
+                },
+                log_id: Some(log.log_id.clone()),
+                error: log
+                    .error
+                    .clone()
+                    .map(|e| format!("{}: {}", e.code, e.message)),
+                retry_after: log
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.retry_after_seconds)
+                    .map(Duration::from_secs),
+            }
+        }
+        Outcome::AlreadyLogged(log_id) => DayResult {
+            status: DayStatus::Success,
+            log_id: Some(log_id),
+            error: None,
+            retry_after: None,
+        },
+    }
 }
 
 /// Recomputes the job's counters and status from its days under its version; a job that

@@ -1,5 +1,7 @@
 //! Starting, re-running and cancelling a location's migration.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::enqueue::DayQueue;
@@ -25,52 +27,10 @@ pub async fn start(
     now: DateTime<Utc>,
 ) -> Result<MigrationJob, AppError> {
     let location = crate::location::record::get(store, company_id, location_id).await?;
-    if !location.is_active() {
-        return Err(AppError::new(
-            ErrorCode::LocationNotActivated,
-            format!(
-                "activate location \"{}\" before migrating it",
-                location.name
-            ),
-        ));
-    }
-    if location.storage_unit_id.is_none() {
-        return Err(AppError::new(
-            ErrorCode::StorageUnitRequired,
-            format!(
-                "link a storage unit to \"{}\" before migrating it",
-                location.name
-            ),
-        ));
-    }
+    check_ready(&location)?;
     let dates = range(business_date(location.day_mode(), now));
-    let (first, last) = match (dates.first(), dates.last()) {
-        (Some(f), Some(l)) => (f.to_string(), l.to_string()),
-        _ => return Err(AppError::new(ErrorCode::Internal, "empty migration range")),
-    };
     let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let job = MigrationJob {
-        job_id: super::job::new_job_id(now),
-        company_id: company_id.to_string(),
-        location_id: location_id.to_string(),
-        status: JobStatus::Pending,
-        rerun,
-        start_date: first.clone(),
-        end_date: last.clone(),
-        total_days: dates.len() as u64,
-        days_processed: 0,
-        days_failed: 0,
-        days_skipped: 0,
-        current_date: None,
-        progress_percent: 0,
-        started_at: Some(stamp.clone()),
-        completed_at: None,
-        error_message: None,
-        request_uuid: request_uuid.to_string(),
-        created_at: stamp.clone(),
-        updated_at: stamp.clone(),
-        version: 1,
-    };
+    let job = new_job(company_id, location_id, &dates, rerun, request_uuid, now)?;
     // The guard and the job in one transaction: one migration in progress per location.
     let guard = to_item(
         &serde_json::json!({ "job_id": job.job_id }),
@@ -95,23 +55,10 @@ pub async fn start(
         }
         Err(err) => return Err(err.into()),
     }
-    // Days that already have a successful transfer (a day state exists only after one).
-    let mut done = Query::partition(cache::days_index(company_id, location_id))
-        .on(Index::Gsi1)
-        .limit(100);
-    done.sk = Some(SortKeyCondition::Between(first, format!("{last}~")));
-    let transferred: std::collections::HashSet<String> = if rerun {
-        Default::default()
+    let transferred = if rerun {
+        HashSet::new()
     } else {
-        query_all(store, done)
-            .await?
-            .into_iter()
-            .filter_map(|item| {
-                item.get("business_date")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
-            .collect()
+        transferred_days(store, &job).await?
     };
     let mut queued = Vec::new();
     for date in &dates {
@@ -139,6 +86,90 @@ pub async fn start(
     queue.send(&job, &queued).await?;
     tracing::info!(job_id = job.job_id, location_id, rerun, "migration started");
     super::day::refresh_progress(store, company_id, location_id, &job.job_id, &stamp).await
+}
+
+/// An activated location with a storage unit, or the refusal naming what is missing.
+fn check_ready(location: &crate::location::record::Location) -> Result<(), AppError> {
+    if !location.is_active() {
+        return Err(AppError::new(
+            ErrorCode::LocationNotActivated,
+            format!(
+                "activate location \"{}\" before migrating it",
+                location.name
+            ),
+        ));
+    }
+    if location.storage_unit_id.is_none() {
+        return Err(AppError::new(
+            ErrorCode::StorageUnitRequired,
+            format!(
+                "link a storage unit to \"{}\" before migrating it",
+                location.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn new_job(
+    company_id: &str,
+    location_id: &str,
+    dates: &[chrono::NaiveDate],
+    rerun: bool,
+    request_uuid: &str,
+    now: DateTime<Utc>,
+) -> Result<MigrationJob, AppError> {
+    let (first, last) = match (dates.first(), dates.last()) {
+        (Some(f), Some(l)) => (f.to_string(), l.to_string()),
+        _ => return Err(AppError::new(ErrorCode::Internal, "empty migration range")),
+    };
+    let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Ok(MigrationJob {
+        job_id: super::job::new_job_id(now),
+        company_id: company_id.to_string(),
+        location_id: location_id.to_string(),
+        status: JobStatus::Pending,
+        rerun,
+        start_date: first,
+        end_date: last,
+        total_days: dates.len() as u64,
+        days_processed: 0,
+        days_failed: 0,
+        days_skipped: 0,
+        current_date: None,
+        progress_percent: 0,
+        started_at: Some(stamp.clone()),
+        completed_at: None,
+        error_message: None,
+        request_uuid: request_uuid.to_string(),
+        created_at: stamp.clone(),
+        updated_at: stamp,
+        version: 1,
+    })
+}
+
+/// The job's dates that already have a successful transfer (a day state exists only after
+/// one).
+async fn transferred_days(
+    store: &dyn ItemStore,
+    job: &MigrationJob,
+) -> Result<HashSet<String>, AppError> {
+    let mut done = Query::partition(cache::days_index(&job.company_id, &job.location_id))
+        .on(Index::Gsi1)
+        .limit(100);
+    done.sk = Some(SortKeyCondition::Between(
+        job.start_date.clone(),
+        format!("{}~", job.end_date),
+    ));
+    Ok(query_all(store, done)
+        .await?
+        .into_iter()
+        .filter_map(|item| {
+            item.get("business_date")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .collect())
 }
 
 /// Cancels an open job: workers stop picking its days; the location may migrate again.
