@@ -43,9 +43,13 @@ pub async fn app_keys(deps: &Deps) -> Result<AppKeys, AppError> {
         .get(&deps.config.app_secret_id)
         .await
         .map_err(|err| {
+            tracing::error!(error = %err, "app secret unreadable");
             AppError::new(
                 ErrorCode::LightspeedNotConfigured,
-                format!("the app secret cannot be read: {err}"),
+                format!(
+                    "the app secret `{}` cannot be read",
+                    deps.config.app_secret_id
+                ),
             )
         })?;
     AppKeys::parse(&text)

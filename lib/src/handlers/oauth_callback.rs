@@ -67,7 +67,8 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
                     &[
                         ("outcome", "error"),
                         ("code", err.code.as_str()),
-                        ("message", &err.message),
+                        ("message", &crate::api::envelope::public_message(&err)),
+                        ("correlation_id", &correlation),
                     ],
                 )))
             }

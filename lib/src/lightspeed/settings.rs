@@ -144,10 +144,23 @@ pub struct AppKeys {
 
 impl AppKeys {
     pub fn parse(text: &str) -> Result<Self, AppError> {
+        // serde's message can quote the offending value, which here is a secret: report
+        // only where and what kind of problem it is.
         let keys: AppKeys = serde_json::from_str(text).map_err(|err| {
+            let kind = match err.classify() {
+                serde_json::error::Category::Io => "unreadable",
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    "not valid JSON"
+                }
+                serde_json::error::Category::Data => "missing a field or has a wrong type",
+            };
             AppError::new(
                 ErrorCode::LightspeedNotConfigured,
-                format!("the app secret is not valid JSON of the expected shape: {err}"),
+                format!(
+                    "the app secret is {kind} (line {}, column {}); expected {{\"state_signing_key\", \"lightspeed\": {{\"k_series\"|\"x_series\": {{\"client_id\", \"client_secret\"}}}}}}",
+                    err.line(),
+                    err.column()
+                ),
             )
         })?;
         if keys.state_signing_key.len() < 16 {

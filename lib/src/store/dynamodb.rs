@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
@@ -141,10 +141,31 @@ pub fn from_attributes(
         .collect()
 }
 
-/// Classifies an SDK failure: throttling, 5xx and transport errors are retryable.
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    err: SdkError<E, R>,
-) -> StoreError {
+/// What went wrong below the service (no answer, or one that could not be read), in a
+/// few words plus the SDK's error chain. Meant for log lines only: the API never shows it.
+pub fn transport_detail<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let kind = match err {
+        SdkError::ConstructionFailure(_) => "request could not be built",
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "could not reach the service",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ServiceError(_) => "service error",
+        _ => "request failed",
+    };
+    format!("{kind}: {}", DisplayErrorContext(err))
+}
+
+/// Classifies an SDK failure: throttling, 5xx and transport errors are retryable,
+/// transaction conflicts are contention.
+fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     match &err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
@@ -152,21 +173,46 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
             let message = inner.message().unwrap_or_default().to_string();
             match code {
                 "ConditionalCheckFailedException" => StoreError::ConditionFailed,
+                "TransactionConflictException" | "TransactionInProgressException" => {
+                    StoreError::Contention(format!("{code}: {message}"))
+                }
                 "ProvisionedThroughputExceededException"
                 | "ThrottlingException"
                 | "RequestLimitExceeded"
                 | "InternalServerError"
-                | "ServiceUnavailable"
-                | "TransactionConflictException"
-                | "TransactionInProgressException" => {
-                    StoreError::Unavailable(format!("{code}: {message}"))
-                }
+                | "ServiceUnavailable" => StoreError::Unavailable(format!("{code}: {message}")),
                 _ => StoreError::Rejected(format!("{code}: {message}")),
             }
         }
-        SdkError::ConstructionFailure(_) => StoreError::Rejected(format!("{err:?}")),
-        _ => StoreError::Unavailable(format!("{err:?}")),
+        SdkError::ConstructionFailure(_) => StoreError::Rejected(transport_detail(&err)),
+        _ => StoreError::Unavailable(transport_detail(&err)),
     }
+}
+
+/// A cancelled transaction by its reasons: a failed condition is an answer, a conflict with
+/// another transaction is contention, anything else is classified as usual.
+fn classify_transaction(
+    err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError {
+    if let SdkError::ServiceError(service) = &err {
+        if let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err() {
+            let codes: Vec<&str> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .filter_map(|r| r.code())
+                .collect();
+            if codes.contains(&"ConditionalCheckFailed") {
+                return StoreError::ConditionFailed;
+            }
+            if codes.contains(&"TransactionConflict") {
+                return StoreError::Contention(format!(
+                    "transaction cancelled: {}",
+                    codes.join(", ")
+                ));
+            }
+        }
+    }
+    classify(err)
 }
 
 #[async_trait]
@@ -296,25 +342,13 @@ impl ItemStore for DynamoDbStore {
             };
             items.push(item);
         }
-        match self
-            .client
+        self.client
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    TransactWriteItemsError::TransactionCanceledException(e)
-                        if e.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-                ) =>
-            {
-                Err(StoreError::ConditionFailed)
-            }
-            Err(err) => Err(classify(err)),
-        }
+            .map_err(classify_transaction)?;
+        Ok(())
     }
 }
 
