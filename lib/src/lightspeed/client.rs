@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::{Client, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -124,7 +125,7 @@ impl LightspeedClient {
             &connection.company_id,
             connection.product,
             connection.domain_prefix.as_deref(),
-            &failed.access_token,
+            failed.access_token.expose_secret(),
         )
         .await;
         let mut cache = self.tokens.lock().await;
@@ -180,7 +181,7 @@ impl LightspeedClient {
             .http
             .get(format!("{base}{path}"))
             .query(query)
-            .bearer_auth(&tokens.access_token)
+            .bearer_auth(tokens.access_token.expose_secret())
             .timeout(self.settings.request_timeout)
             .send()
             .await

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
+
 use super::error::LightspeedError;
 use super::oauth::{Grant, OAuthError, TokenEndpoint};
 use super::settings::{AppKeys, LightspeedSettings};
@@ -66,7 +68,7 @@ pub async fn refresh(
         let tokens = tokens.ok_or_else(|| {
             LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
         })?;
-        Ok((tokens.access_token != failed_access_token).then_some(tokens))
+        Ok((!tokens.has_access_token(failed_access_token)).then_some(tokens))
     };
     if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
         return Ok(tokens);
@@ -168,7 +170,7 @@ async fn refresh_holding_lease(
         .ok_or_else(|| {
             LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
         })?;
-    if current.access_token != failed_access_token {
+    if !current.has_access_token(failed_access_token) {
         return Ok(current);
     }
     let client = ctx
@@ -185,7 +187,10 @@ async fn refresh_holding_lease(
     let now = now_text();
     let subject = product.as_str();
     match endpoint
-        .request(Grant::RefreshToken(&current.refresh_token), now_epoch())
+        .request(
+            Grant::RefreshToken(current.refresh_token.expose_secret()),
+            now_epoch(),
+        )
         .await
     {
         Ok(tokens) => {

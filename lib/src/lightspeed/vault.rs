@@ -1,19 +1,34 @@
 //! Tokens live in Secrets Manager, one secret per integration, and nowhere else.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::connection::PosProduct;
 use crate::secrets::{SecretError, SecretVault};
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TokenSet {
-    pub access_token: String,
-    pub refresh_token: String,
+    #[serde(serialize_with = "expose")]
+    pub access_token: SecretString,
+    #[serde(serialize_with = "expose")]
+    pub refresh_token: SecretString,
     /// Epoch seconds.
     pub access_expires_at: i64,
     /// Epoch seconds; `None` when Lightspeed gives the refresh token no expiry.
     pub refresh_expires_at: Option<i64>,
     pub obtained_at: i64,
+}
+
+/// Tokens are serialised only into the vault's secret string.
+fn expose<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
+}
+
+impl TokenSet {
+    /// Whether this set holds `access_token` (compared without printing either).
+    pub fn has_access_token(&self, access_token: &str) -> bool {
+        self.access_token.expose_secret() == access_token
+    }
 }
 
 // Never print tokens, even in debug output.
@@ -57,8 +72,8 @@ mod tests {
     #[test]
     fn debug_output_hides_the_tokens() {
         let tokens = TokenSet {
-            access_token: "secret-access".into(),
-            refresh_token: "secret-refresh".into(),
+            access_token: SecretString::from("secret-access"),
+            refresh_token: SecretString::from("secret-refresh"),
             access_expires_at: 1,
             refresh_expires_at: None,
             obtained_at: 0,
