@@ -191,8 +191,8 @@ where
 
 /// A cancelled transaction by its reasons: a failed condition is an answer, a conflict with
 /// another transaction is contention, anything else is classified as usual.
-fn classify_transaction(
-    err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+fn classify_transaction<R: std::fmt::Debug>(
+    err: SdkError<TransactWriteItemsError, R>,
 ) -> StoreError {
     if let SdkError::ServiceError(service) = &err {
         if let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err() {
@@ -365,6 +365,51 @@ mod tests {
         };
         let back = from_attributes(&to_attributes(&item)).unwrap();
         assert_eq!(Value::Object(back), value);
+    }
+
+    fn cancelled(reasons: &[&str]) -> StoreError {
+        use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+        use aws_sdk_dynamodb::types::CancellationReason;
+        let mut exception = TransactionCanceledException::builder();
+        for code in reasons {
+            exception =
+                exception.cancellation_reasons(CancellationReason::builder().code(*code).build());
+        }
+        classify_transaction(SdkError::service_error(
+            TransactWriteItemsError::TransactionCanceledException(exception.build()),
+            (),
+        ))
+    }
+
+    #[test]
+    fn transaction_conflicts_are_contention_and_failed_conditions_stay_answers() {
+        assert!(matches!(
+            cancelled(&["None", "TransactionConflict"]),
+            StoreError::Contention(_)
+        ));
+        assert!(matches!(
+            cancelled(&["ConditionalCheckFailed", "TransactionConflict"]),
+            StoreError::ConditionFailed
+        ));
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let conflict = SdkError::<PutItemError, ()>::service_error(
+            PutItemError::TransactionConflictException(
+                aws_sdk_dynamodb::types::error::TransactionConflictException::builder()
+                    .message("conflict")
+                    .meta(
+                        aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                            .code("TransactionConflictException")
+                            .message("conflict")
+                            .build(),
+                    )
+                    .build(),
+            ),
+            (),
+        );
+        let err = crate::error::AppError::from(classify(conflict));
+        assert_eq!(err.code, crate::error::ErrorCode::WriteContention);
+        assert_eq!(err.code.http_status(), 409);
+        assert!(err.code.is_retryable());
     }
 
     #[test]
