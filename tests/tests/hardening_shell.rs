@@ -459,3 +459,238 @@ async fn poison_messages_are_dropped_at_once_and_transient_failures_are_retried(
     assert_eq!(rejected.len(), 1, "{alerts}");
     assert_eq!(rejected[0]["subject"], "transfer-worker:loc-9:2026-02-01");
 }
+
+/// The real vault, except that every write of some secrets fails (as a throttled or
+/// failing Secrets Manager would) until it is healed.
+struct VaultFailingOn {
+    inner: Arc<dyn tillbridge::secrets::SecretVault>,
+    failing_ids: Vec<String>,
+    failed_puts: std::sync::atomic::AtomicUsize,
+    healed: std::sync::atomic::AtomicBool,
+}
+
+impl VaultFailingOn {
+    fn new(inner: Arc<dyn tillbridge::secrets::SecretVault>, failing_ids: Vec<String>) -> Self {
+        Self {
+            inner,
+            failing_ids,
+            failed_puts: Default::default(),
+            healed: Default::default(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl tillbridge::secrets::SecretVault for VaultFailingOn {
+    async fn get(&self, id: &str) -> Result<String, tillbridge::secrets::SecretError> {
+        self.inner.get(id).await
+    }
+    async fn put(&self, id: &str, value: &str) -> Result<(), tillbridge::secrets::SecretError> {
+        if !self.healed.load(std::sync::atomic::Ordering::SeqCst)
+            && self.failing_ids.iter().any(|f| f == id)
+        {
+            self.failed_puts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(tillbridge::secrets::SecretError::Unavailable(
+                "injected vault failure".into(),
+            ));
+        }
+        self.inner.put(id, value).await
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_survives_a_failed_vault_write() {
+    use secrecy::ExposeSecret;
+    use tillbridge::connection::PosProduct;
+    use tillbridge::lightspeed::client::Connection;
+    use tillbridge::lightspeed::vault;
+
+    let (env, company) = TestEnv::connected("rotation", "k_series").await;
+    let connection = Connection {
+        company_id: company.clone(),
+        product: PosProduct::KSeries,
+        domain_prefix: None,
+    };
+    let deps = env.deps("transfer-worker").await;
+    let secret = vault::secret_id(&deps.config.secret_prefix, &company, PosProduct::KSeries);
+    let before = vault::read(deps.secrets.as_ref(), &secret)
+        .await
+        .unwrap()
+        .expect("tokens after connecting");
+    let refreshes = |stats: Value| stats["refreshRequests"].as_u64().unwrap();
+    let refreshed_before = refreshes(
+        env.sim_control(Method::GET, "/_sim/tokens/stats", None)
+            .await,
+    );
+
+    // Past the access token's lifetime: the next call refreshes, Lightspeed rotates the
+    // refresh token, and writing the new pair to the integration's secret fails.
+    env.sim_control(
+        Method::POST,
+        "/_sim/clock",
+        Some(json!({"advanceSeconds": 3700})),
+    )
+    .await;
+    let flaky = Arc::new(VaultFailingOn::new(
+        deps.secrets.clone(),
+        vec![secret.clone()],
+    ));
+    let worker = tillbridge::lightspeed::LightspeedClient::new(
+        deps.http.clone(),
+        deps.config.lightspeed.clone(),
+        deps.store.clone(),
+        flaky.clone(),
+        deps.config.secret_prefix.clone(),
+        deps.config.app_secret_id.clone(),
+    );
+    worker
+        .get_json(&connection, "/f/data/businesses", &[])
+        .await
+        .expect("the request that rotated the tokens still succeeds");
+    assert!(flaky.failed_puts.load(std::sync::atomic::Ordering::SeqCst) > 1);
+    let kept = vault::read(deps.secrets.as_ref(), &secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.access_token.expose_secret(),
+        before.access_token.expose_secret(),
+        "the integration's secret could not be written"
+    );
+
+    // Another Lambda, with nothing cached, finds the rotated pair and keeps working.
+    let other = env.deps("migration-worker").await;
+    other
+        .lightspeed
+        .get_json(&connection, "/f/data/businesses", &[])
+        .await
+        .expect("a fresh process works with the rotated token");
+    let (status, view) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/integrations/k_series"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, view["status"].as_str()),
+        (200, Some("active")),
+        "{view}"
+    );
+    assert_eq!(
+        refreshes(
+            env.sim_control(Method::GET, "/_sim/tokens/stats", None)
+                .await
+        ),
+        refreshed_before + 1,
+        "the rotated pair was used, not refreshed again"
+    );
+    // And the rotated pair is back in the integration's own secret.
+    let now = vault::read(deps.secrets.as_ref(), &secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        now.refresh_token.expose_secret(),
+        before.refresh_token.expose_secret()
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_pair_no_secret_takes_is_kept_in_use_and_saved_once_the_vault_recovers() {
+    use secrecy::ExposeSecret;
+    use tillbridge::connection::PosProduct;
+    use tillbridge::lightspeed::client::Connection;
+    use tillbridge::lightspeed::vault;
+
+    let (env, company) = TestEnv::connected("rotation-mem", "k_series").await;
+    let connection = Connection {
+        company_id: company.clone(),
+        product: PosProduct::KSeries,
+        domain_prefix: None,
+    };
+    let deps = env.deps("transfer-worker").await;
+    let secret = vault::secret_id(&deps.config.secret_prefix, &company, PosProduct::KSeries);
+    let before = vault::read(deps.secrets.as_ref(), &secret)
+        .await
+        .unwrap()
+        .unwrap();
+    env.sim_control(
+        Method::POST,
+        "/_sim/clock",
+        Some(json!({"advanceSeconds": 3700})),
+    )
+    .await;
+    let flaky = Arc::new(VaultFailingOn::new(
+        deps.secrets.clone(),
+        vec![secret.clone(), vault::pending_secret_id(&secret)],
+    ));
+    let worker = tillbridge::lightspeed::LightspeedClient::new(
+        deps.http.clone(),
+        deps.config.lightspeed.clone(),
+        deps.store.clone(),
+        flaky.clone(),
+        deps.config.secret_prefix.clone(),
+        deps.config.app_secret_id.clone(),
+    );
+    for _ in 0..2 {
+        worker
+            .get_json(&connection, "/f/data/businesses", &[])
+            .await
+            .expect("the rotated pair serves while no secret takes it");
+    }
+    let (_, alerts) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/alerts"))
+        .await
+        .unwrap();
+    assert!(
+        alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "token_refresh_failed"),
+        "{alerts}"
+    );
+
+    flaky
+        .healed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    worker
+        .get_json(&connection, "/f/data/businesses", &[])
+        .await
+        .unwrap();
+    let saved = vault::read(deps.secrets.as_ref(), &secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        saved.refresh_token.expose_secret(),
+        before.refresh_token.expose_secret(),
+        "the rotated pair reached the vault once it recovered"
+    );
+    let other = env.deps("migration-worker").await;
+    other
+        .lightspeed
+        .get_json(&connection, "/f/data/businesses", &[])
+        .await
+        .expect("a fresh process works with the saved pair");
+    let (_, view) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/integrations/k_series"))
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "active", "{view}");
+    let (_, alerts) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/alerts"))
+        .await
+        .unwrap();
+    assert!(
+        !alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "token_refresh_failed"),
+        "resolved once saved: {alerts}"
+    );
+}

@@ -270,6 +270,18 @@ pub async fn complete(
         })?;
     let secret = vault::secret_id(&deps.config.secret_prefix, company_id, product);
     vault::write(deps.secrets.as_ref(), &secret, &tokens).await?;
+    // The fallback secret a rotated pair goes to when this one cannot be written is created
+    // now, by the one function allowed to create secrets, so workers only ever update it.
+    // It holds the same pair, which never outranks the integration's own secret.
+    if let Err(err) = vault::write(
+        deps.secrets.as_ref(),
+        &vault::pending_secret_id(&secret),
+        &tokens,
+    )
+    .await
+    {
+        tracing::warn!(error = %err, "fallback token secret not prepared");
+    }
     let reauthorize = claims.reauthorize;
     let updated = integration::update(store, company_id, product, now, |i| {
         i.status = IntegrationStatus::Active;

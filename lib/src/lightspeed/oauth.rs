@@ -212,6 +212,8 @@ impl TokenEndpoint<'_> {
             access_expires_at,
             refresh_expires_at,
             obtained_at: now_epoch,
+            generation: chrono::Utc::now().timestamp_millis(),
+            unsaved: false,
         })
     }
 }
