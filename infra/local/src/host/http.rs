@@ -152,7 +152,10 @@ async fn respond(
     );
     let lambda_request = match tillbridge::lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
-        Err(err) => return plain(500, &format!("local host built an invalid event: {err}")),
+        Err(err) => {
+            warn!(error = %err, "local host built an invalid event");
+            return plain(500, "Internal Server Error");
+        }
     };
     let Some(deps) = shared.deps.get(&route.binary) else {
         return plain(500, "function not configured");
