@@ -5,7 +5,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 
 use super::{SecretError, SecretVault};
-use crate::store::dynamodb::transport_detail;
+use crate::telemetry::sdk_error_detail;
 
 pub struct SecretsManagerVault {
     client: Client,
@@ -35,7 +35,7 @@ where
             )),
         },
         // The error chain names the cause, never the request (which holds the value).
-        _ => SecretError::Unavailable(transport_detail(&err)),
+        _ => SecretError::Unavailable(sdk_error_detail(&err)),
     }
 }
 

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
+
+use crate::telemetry::sdk_error_detail;
 
 use super::{
     attr, Condition, Item, ItemStore, Key, Page, Query, SortKeyCondition, StoreError, Write,
@@ -141,24 +143,6 @@ pub fn from_attributes(
         .collect()
 }
 
-/// What went wrong below the service (no answer, or one that could not be read), in a
-/// few words plus the SDK's error chain. Meant for log lines only: the API never shows it.
-pub fn transport_detail<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let kind = match err {
-        SdkError::ConstructionFailure(_) => "request could not be built",
-        SdkError::TimeoutError(_) => "timed out",
-        SdkError::DispatchFailure(_) => "could not reach the service",
-        SdkError::ResponseError(_) => "unreadable response",
-        SdkError::ServiceError(_) => "service error",
-        _ => "request failed",
-    };
-    format!("{kind}: {}", DisplayErrorContext(err))
-}
-
 /// Classifies an SDK failure: throttling, 5xx and transport errors are retryable,
 /// transaction conflicts are contention.
 fn classify<E, R>(err: SdkError<E, R>) -> StoreError
@@ -184,8 +168,8 @@ where
                 _ => StoreError::Rejected(format!("{code}: {message}")),
             }
         }
-        SdkError::ConstructionFailure(_) => StoreError::Rejected(transport_detail(&err)),
-        _ => StoreError::Unavailable(transport_detail(&err)),
+        SdkError::ConstructionFailure(_) => StoreError::Rejected(sdk_error_detail(&err)),
+        _ => StoreError::Unavailable(sdk_error_detail(&err)),
     }
 }
 
