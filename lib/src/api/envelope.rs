@@ -15,6 +15,24 @@ use serde_json::json;
 
 use crate::error::{AppError, ErrorCode};
 
+tokio::task_local! {
+    /// The correlation id of the request being answered, for responses built deep inside a
+    /// route.
+    static CORRELATION: String;
+}
+
+/// Runs `work` with `correlation_id` as the request's correlation id.
+pub async fn with_correlation<F: std::future::Future>(
+    correlation_id: String,
+    work: F,
+) -> F::Output {
+    CORRELATION.scope(correlation_id, work).await
+}
+
+fn current_correlation() -> String {
+    CORRELATION.try_with(Clone::clone).unwrap_or_default()
+}
+
 pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
     match serde_json::to_string(value) {
         Ok(text) => build(status, text),
@@ -22,11 +40,10 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
             tracing::error!(error = %err, "response serialisation failed");
             build(
                 500,
-                json!({"error": {
-                    "code": ErrorCode::Internal.as_str(),
-                    "message": public_text(ErrorCode::Internal),
-                }})
-                .to_string(),
+                error_body(
+                    &AppError::new(ErrorCode::Internal, "response serialisation failed"),
+                    &current_correlation(),
+                ),
             )
         }
     }

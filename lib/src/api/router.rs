@@ -194,7 +194,7 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
     let span = correlation_span("admin-api", &correlation);
     let mut response = async {
         tracing::info!(method = %request.method(), path = request.uri().path(), "request");
-        match dispatch(deps, &request).await {
+        match envelope::with_correlation(correlation.clone(), dispatch(deps, &request)).await {
             Ok(response) => response,
             Err(err) => envelope::error(&err, &correlation),
         }
