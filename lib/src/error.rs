@@ -208,11 +208,20 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
+        // The message keeps the adapter's detail for the log; the API shows a fixed text for
+        // every server-side code (see `api::envelope`).
         match err {
             StoreError::Unavailable(_) => AppError::new(
                 ErrorCode::StoreUnavailable,
                 format!("state store unavailable, retry later: {err}"),
             ),
+            StoreError::Contention(detail) => {
+                tracing::info!(detail, "write contention");
+                AppError::new(
+                    ErrorCode::WriteContention,
+                    "another request changed the same records at the same time; retry",
+                )
+            }
             other => AppError::new(ErrorCode::Internal, other.to_string()),
         }
     }

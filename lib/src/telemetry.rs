@@ -1,6 +1,7 @@
 //! Structured JSON logs. Every line carries the correlation id of the work it belongs to,
 //! because handlers run inside [`correlation_span`].
 
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON subscriber once per process. Level from `AWS_LAMBDA_LOG_LEVEL`,
@@ -47,6 +48,24 @@ pub fn sanitize_correlation_id(candidate: Option<&str>) -> Option<String> {
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         })
         .map(str::to_string)
+}
+
+/// What went wrong in an AWS SDK call, in a few words plus the SDK's error chain (never
+/// the request, which may hold a secret value). For log lines: the API never shows it.
+pub fn sdk_error_detail<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let kind = match err {
+        SdkError::ConstructionFailure(_) => "request could not be built",
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "could not reach the service",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ServiceError(_) => "service error",
+        _ => "request failed",
+    };
+    format!("{kind}: {}", DisplayErrorContext(err))
 }
 
 #[cfg(test)]

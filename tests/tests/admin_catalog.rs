@@ -340,18 +340,28 @@ async fn unknown_ids_and_bad_updates_are_refused() {
     let company = unique_company("ids");
     let api = env.client(&company);
     let units = format!("/v1/companies/{company}/storage-units");
-    for (path, expected) in [
-        (format!("{units}/does-not-exist"), "storage_unit_not_found"),
-        (format!("{units}/a%23b"), "storage_unit_not_found"),
+    for (path, code, expected) in [
+        (
+            format!("{units}/does-not-exist"),
+            404,
+            "storage_unit_not_found",
+        ),
+        // Outside the path-id charset: refused before any lookup.
+        (format!("{units}/a%23b"), 400, "validation_failed"),
         (
             format!("/v1/companies/{company}/ingredients/nope"),
+            404,
             "ingredient_not_found",
         ),
     ] {
         let (status, body) = api.get(&path).await.unwrap();
-        assert_eq!((status, error_code(&body)), (404, expected), "{path}");
+        assert_eq!((status, error_code(&body)), (code, expected), "{path}");
         let (status, body) = api.patch(&path, &json!({"name": "x"})).await.unwrap();
-        assert_eq!((status, error_code(&body)), (404, expected), "PATCH {path}");
+        assert_eq!(
+            (status, error_code(&body)),
+            (code, expected),
+            "PATCH {path}"
+        );
     }
     let (_, created) = api
         .post(&units, &json!({"name": "Bar"}), None)
@@ -477,8 +487,8 @@ async fn requests_without_a_valid_token_are_rejected_at_the_gateway() {
     let path = "/v1/companies/anyone/storage-units";
     let (status, body) = env.anonymous().get(path).await.unwrap();
     assert_eq!(
-        (status, body["message"].as_str()),
-        (401, Some("Unauthorized"))
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
     );
     let forged = tillbridge_tests::AdminClient::new(
         &env.host.base_url,

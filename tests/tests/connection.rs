@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use tillbridge::connection::state::{self, StateClaims};
 use tillbridge::connection::PosProduct;
@@ -159,11 +160,11 @@ async fn connect_through_the_redirect_flow_and_keep_tokens_only_in_the_vault() {
     assert!(!captured.is_empty(), "logs were captured");
     for token in [&tokens.access_token, &tokens.refresh_token] {
         assert!(
-            !table.contains(token.as_str()),
+            !table.contains(token.expose_secret()),
             "a token is stored in DynamoDB"
         );
         assert!(
-            !captured.contains(token.as_str()),
+            !captured.contains(token.expose_secret()),
             "a token reached the logs"
         );
     }
@@ -248,7 +249,7 @@ async fn tampered_expired_and_replayed_states_are_refused() {
             reauthorize: false,
             domain_prefix: None,
         },
-        keys.state_signing_key.as_bytes(),
+        keys.state_signing_key.expose_secret().as_bytes(),
     );
     let outcome = result_params(&follow_redirect(&with_state(&mut url, &expired)).await);
     assert_eq!(param(&outcome, "code"), Some("invalid_state"));

@@ -11,6 +11,8 @@ use crate::store::{from_item, to_item, Condition, ItemStore, Key, Query, StoreEr
 pub mod code {
     pub const DISCONNECTED: &str = "disconnected";
     pub const TOKEN_REFRESH_FAILED: &str = "token_refresh_failed";
+    /// A queue message that can never succeed was dropped.
+    pub const MESSAGE_REJECTED: &str = "message_rejected";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

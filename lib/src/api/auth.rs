@@ -25,7 +25,9 @@ impl Caller {
                 .map(|jwt| &jwt.claims),
             _ => None,
         };
-        match claims.and_then(|c| c.get(COMPANY_CLAIM)).map(|c| c.trim()) {
+        // Compared exactly: `"acme "` is not `acme`, so a claim can never be stretched to
+        // another company's id by padding.
+        match claims.and_then(|c| c.get(COMPANY_CLAIM)) {
             Some(company) if !company.is_empty() => Ok(Self {
                 company_id: company.to_string(),
             }),

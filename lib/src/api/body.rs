@@ -45,5 +45,6 @@ pub fn json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError> {
             "the body must be a JSON object",
         ));
     }
+    super::bounds::body(&value)?;
     serde_json::from_value(value).map_err(|err| AppError::validation(err.to_string()))
 }

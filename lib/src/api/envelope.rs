@@ -1,4 +1,11 @@
-//! Responses: JSON bodies and the error envelope `{"error": {"code", "message"}}`.
+//! Responses: JSON bodies and the error envelope
+//! `{"error": {"code", "message", "correlation_id"}}`.
+//!
+//! A server-side failure (5xx) never repeats its internal detail (SDK errors, stored data,
+//! secrets) to the caller: the body carries the stable code, a fixed short message and the
+//! correlation id; the detail goes to the log line of the same correlation id.
+
+use std::borrow::Cow;
 
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::http::StatusCode;
@@ -6,7 +13,25 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
+
+tokio::task_local! {
+    /// The correlation id of the request being answered, for responses built deep inside a
+    /// route.
+    static CORRELATION: String;
+}
+
+/// Runs `work` with `correlation_id` as the request's correlation id.
+pub async fn with_correlation<F: std::future::Future>(
+    correlation_id: String,
+    work: F,
+) -> F::Output {
+    CORRELATION.scope(correlation_id, work).await
+}
+
+fn current_correlation() -> String {
+    CORRELATION.try_with(Clone::clone).unwrap_or_default()
+}
 
 pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
     match serde_json::to_string(value) {
@@ -15,24 +40,64 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
             tracing::error!(error = %err, "response serialisation failed");
             build(
                 500,
-                error_body("internal_error", "the response could not be encoded"),
+                error_body(
+                    &AppError::new(ErrorCode::Internal, "response serialisation failed"),
+                    &current_correlation(),
+                ),
             )
         }
     }
 }
 
-fn error_body(code: &str, message: &str) -> String {
-    json!({"error": {"code": code, "message": message}}).to_string()
+/// The fixed text a caller sees for a server-side failure of `code`.
+fn public_text(code: ErrorCode) -> &'static str {
+    use ErrorCode::*;
+    match code {
+        StoreUnavailable => "the state store is unavailable; retry later",
+        QueueUnavailable => "the work queue is unavailable; retry later",
+        SecretsUnavailable => "the secret store is unavailable; retry later",
+        LightspeedApiError => "Lightspeed answered with an error; retry later",
+        MaxRetriesExhausted => "the work failed after every retry",
+        _ => "an internal error occurred; quote the correlation id when reporting it",
+    }
 }
 
-pub fn error(err: &AppError) -> Response<Body> {
+/// What a caller may read of `err`. Client errors (4xx) explain the caller's own input and
+/// pass through; of the server errors, only codes whose every message is composed by this
+/// crate from configuration names (never from an SDK, a store or a secret) keep theirs.
+pub fn public_message(err: &AppError) -> Cow<'_, str> {
+    let own_text = matches!(
+        err.code,
+        ErrorCode::NotImplemented
+            | ErrorCode::LightspeedNotConfigured
+            | ErrorCode::LightspeedOauthExchangeFailed
+    );
+    if err.code.http_status() < 500 || own_text {
+        Cow::Borrowed(&err.message)
+    } else {
+        Cow::Borrowed(public_text(err.code))
+    }
+}
+
+/// The error envelope's JSON for `err`.
+pub fn error_body(err: &AppError, correlation_id: &str) -> String {
+    json!({"error": {
+        "code": err.code.as_str(),
+        "message": public_message(err),
+        "correlation_id": correlation_id,
+    }})
+    .to_string()
+}
+
+/// The error response for `err`; the full message is logged (at error level for 5xx).
+pub fn error(err: &AppError, correlation_id: &str) -> Response<Body> {
     let status = err.code.http_status();
     if status >= 500 {
         tracing::error!(code = %err.code, message = %err.message, "request failed");
     } else {
         tracing::info!(code = %err.code, message = %err.message, "request refused");
     }
-    build(status, error_body(err.code.as_str(), &err.message))
+    build(status, error_body(err, correlation_id))
 }
 
 fn build(status: u16, body: String) -> Response<Body> {
@@ -44,4 +109,30 @@ fn build(status: u16, body: String) -> Response<Body> {
         lambda_http::http::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_carry_no_internal_text() {
+        let err = AppError::new(
+            ErrorCode::StoreUnavailable,
+            "DispatchFailure(ConnectorError { kind: Io, source: hyper::Error(Connect) })",
+        );
+        let body: serde_json::Value = serde_json::from_str(&error_body(&err, "c-1")).unwrap();
+        let error = body["error"].as_object().unwrap();
+        assert_eq!(error.len(), 3, "{body}");
+        assert_eq!(error["code"], "store_unavailable");
+        assert_eq!(error["correlation_id"], "c-1");
+        assert!(!body.to_string().contains("Dispatch"), "{body}");
+    }
+
+    #[test]
+    fn client_errors_keep_their_message() {
+        let err = AppError::validation("`name` must not be empty");
+        let body: serde_json::Value = serde_json::from_str(&error_body(&err, "c-2")).unwrap();
+        assert_eq!(body["error"]["message"], "`name` must not be empty");
+    }
 }

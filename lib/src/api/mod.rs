@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod bounds;
 pub mod envelope;
 pub mod pagination;
 pub mod router;

@@ -7,6 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::auth::Caller;
+use super::bounds;
 use super::envelope;
 use super::routes::{
     alerts, catalog, integrations, items, ledger, locations, migrations, receipts, recipes,
@@ -193,9 +194,9 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
     let span = correlation_span("admin-api", &correlation);
     let mut response = async {
         tracing::info!(method = %request.method(), path = request.uri().path(), "request");
-        match dispatch(deps, &request).await {
+        match envelope::with_correlation(correlation.clone(), dispatch(deps, &request)).await {
             Ok(response) => response,
-            Err(err) => envelope::error(&err),
+            Err(err) => envelope::error(&err, &correlation),
         }
     }
     .instrument(span)
@@ -204,6 +205,43 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
         response.headers_mut().insert(CORRELATION_HEADER, value);
     }
     Ok(response)
+}
+
+/// The methods each route serves (the same pairs as [`dispatch`]), so a wrong method is
+/// `405` before any of its path parameters is looked at.
+fn methods(route: Route) -> &'static [Method] {
+    match route {
+        Route::OpenApi => &[Method::GET],
+        Route::StorageUnits => &[Method::GET, Method::POST],
+        Route::StorageUnit => &[Method::GET, Method::PATCH],
+        Route::Ingredients => &[Method::GET, Method::POST],
+        Route::Ingredient => &[Method::GET, Method::PATCH, Method::DELETE],
+        Route::Recipes => &[Method::GET, Method::POST],
+        Route::Recipe => &[Method::GET, Method::PATCH, Method::DELETE],
+        Route::RecipeExplosion => &[Method::GET],
+        Route::TransferLogs => &[Method::GET],
+        Route::Transfers => &[Method::POST],
+        Route::Migrations => &[Method::POST, Method::GET],
+        Route::Migration => &[Method::GET],
+        Route::MigrationCancel => &[Method::POST],
+        Route::Ledger => &[Method::GET],
+        Route::LedgerEntry => &[Method::GET],
+        Route::Receipts => &[Method::GET, Method::POST],
+        Route::Integrations => &[Method::GET, Method::POST],
+        Route::Integration => &[Method::GET],
+        Route::IntegrationReauthorize => &[Method::POST],
+        Route::Locations => &[Method::GET],
+        Route::LocationSync => &[Method::POST],
+        Route::Location => &[Method::GET, Method::PATCH],
+        Route::LocationStorageUnit => &[Method::PUT, Method::DELETE],
+        Route::LocationActivate => &[Method::POST],
+        Route::Items => &[Method::GET],
+        Route::ItemSync => &[Method::POST],
+        Route::Item => &[Method::GET],
+        Route::ItemMapping => &[Method::PUT, Method::DELETE],
+        Route::Alerts => &[Method::GET],
+        Route::AlertAcknowledge => &[Method::POST],
+    }
 }
 
 async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppError> {
@@ -246,6 +284,20 @@ async fn dispatch(deps: &Deps, request: &Request) -> Result<Response<Body>, AppE
         ));
     }
     caller.require_company(&company_id)?;
+    if !methods(route).contains(request.method()) {
+        return Err(AppError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{} is not allowed on `{path}`", request.method()),
+        ));
+    }
+    for (name, value) in matched.params.iter() {
+        bounds::path_param(name, value)?;
+    }
+    if let Some(query) = request.query_string_parameters_ref() {
+        for (name, value) in query.iter() {
+            bounds::query_param(name, value)?;
+        }
+    }
 
     let method = request.method();
     let id = id.unwrap_or_default();

@@ -2,6 +2,7 @@
 //! Lightspeed sends the browser back to the callback, which verifies `state`, exchanges
 //! the code, stores the tokens in the vault and marks the integration active.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::integration::{self, Integration, IntegrationStatus};
@@ -43,9 +44,13 @@ pub async fn app_keys(deps: &Deps) -> Result<AppKeys, AppError> {
         .get(&deps.config.app_secret_id)
         .await
         .map_err(|err| {
+            tracing::error!(error = %err, "app secret unreadable");
             AppError::new(
                 ErrorCode::LightspeedNotConfigured,
-                format!("the app secret cannot be read: {err}"),
+                format!(
+                    "the app secret `{}` cannot be read",
+                    deps.config.app_secret_id
+                ),
             )
         })?;
     AppKeys::parse(&text)
@@ -139,7 +144,7 @@ pub async fn start(
     nonce.insert("company_id".into(), company_id.into());
     nonce.insert(attr::EXPIRES_AT.into(), claims.expires_at.into());
     store.put(nonce, Condition::NotExists).await?;
-    let signed = state::sign(&claims, keys.state_signing_key.as_bytes());
+    let signed = state::sign(&claims, keys.state_signing_key.expose_secret().as_bytes());
     let url = authorize_url(settings, client, product, redirect_uri, &signed)
         .map_err(|e| AppError::new(ErrorCode::LightspeedNotConfigured, e))?;
     Ok(Started {
@@ -156,10 +161,11 @@ fn exists(company_id: &str, product: PosProduct) -> AppError {
     )
 }
 
-/// What the browser brought back from Lightspeed.
+/// What the browser brought back from Lightspeed. The code is a credential until it is
+/// exchanged: held so that printing the params cannot reveal it.
 #[derive(Debug, Clone, Default)]
 pub struct CallbackParams {
-    pub code: Option<String>,
+    pub code: Option<SecretString>,
     pub state: Option<String>,
     pub domain_prefix: Option<String>,
     /// Set when the user denied access or Lightspeed failed the authorization.
@@ -179,15 +185,17 @@ pub async fn complete(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| invalid_state("the callback has no `state`"))?;
     let keys = app_keys(deps).await?;
-    let claims =
-        state::verify(raw_state, keys.state_signing_key.as_bytes(), now_epoch).map_err(|err| {
-            match err {
-                StateError::Expired => {
-                    invalid_state("the authorization link expired; start the connection again")
-                }
-                other => invalid_state(&other.to_string()),
-            }
-        })?;
+    let claims = state::verify(
+        raw_state,
+        keys.state_signing_key.expose_secret().as_bytes(),
+        now_epoch,
+    )
+    .map_err(|err| match err {
+        StateError::Expired => {
+            invalid_state("the authorization link expired; start the connection again")
+        }
+        other => invalid_state(&other.to_string()),
+    })?;
     let store = deps.store.as_ref();
     // Single use: the nonce record is consumed exactly once.
     match store
@@ -211,7 +219,8 @@ pub async fn complete(
     }
     let code = params
         .code
-        .as_deref()
+        .as_ref()
+        .map(|c| c.expose_secret())
         .filter(|c| !c.is_empty())
         .ok_or_else(|| {
             AppError::new(
@@ -261,6 +270,18 @@ pub async fn complete(
         })?;
     let secret = vault::secret_id(&deps.config.secret_prefix, company_id, product);
     vault::write(deps.secrets.as_ref(), &secret, &tokens).await?;
+    // The fallback secret a rotated pair goes to when this one cannot be written is created
+    // now, by the one function allowed to create secrets, so workers only ever update it.
+    // It holds the same pair, which never outranks the integration's own secret.
+    if let Err(err) = vault::write(
+        deps.secrets.as_ref(),
+        &vault::pending_secret_id(&secret),
+        &tokens,
+    )
+    .await
+    {
+        tracing::warn!(error = %err, "fallback token secret not prepared");
+    }
     let reauthorize = claims.reauthorize;
     let updated = integration::update(store, company_id, product, now, |i| {
         i.status = IntegrationStatus::Active;
@@ -286,4 +307,20 @@ pub async fn complete(
         "integration connected"
     );
     Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_params_do_not_print_the_code() {
+        let params = CallbackParams {
+            code: Some(SecretString::from("one-time-code-123")),
+            state: Some("s".into()),
+            ..CallbackParams::default()
+        };
+        let printed = format!("{params:?}");
+        assert!(!printed.contains("one-time-code-123"), "{printed}");
+    }
 }

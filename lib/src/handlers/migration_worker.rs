@@ -11,16 +11,18 @@ use crate::migration::DayMessage;
 use crate::queue::QueueName;
 use crate::transfer::run::TransferContext;
 use crate::worker::batch::parse_body;
-use crate::worker::{process_batch, RecordOutcome};
+use crate::worker::{process_batch, reject, settle, RecordOutcome};
+
+const FUNCTION: &str = "migration-worker";
 
 pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let response = process_batch("migration-worker", event.payload, 1, |record| async move {
+    let response = process_batch(FUNCTION, event.payload, 1, |record| async move {
         let message: DayMessage = match parse_body(&record) {
             Ok(message) => message,
-            Err(err) => return RecordOutcome::Retry(err),
+            Err(err) => return reject(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
         };
         let ctx = TransferContext {
             store: deps.store.as_ref(),
@@ -61,7 +63,8 @@ pub async fn handle(
                     // Another run holds the location-day; try again once it may be done.
                     hand_back(deps, &record, deps.config.transfer.lease_wait).await;
                 }
-                RecordOutcome::Retry(err)
+                // A day left `processing` by a dropped message is reset by maintenance.
+                settle(deps.store.as_ref(), FUNCTION, &record, err, &now()).await
             }
         }
     })

@@ -44,7 +44,7 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
             return Ok(result_page(&request));
         }
         let params = CallbackParams {
-            code: query(&request, "code"),
+            code: query(&request, "code").map(secrecy::SecretString::from),
             state: query(&request, "state"),
             domain_prefix: query(&request, "domain_prefix"),
             error: query(&request, "error"),
@@ -67,7 +67,8 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
                     &[
                         ("outcome", "error"),
                         ("code", err.code.as_str()),
-                        ("message", &err.message),
+                        ("message", &crate::api::envelope::public_message(&err)),
+                        ("correlation_id", &correlation),
                     ],
                 )))
             }

@@ -22,13 +22,16 @@ pub async fn http(
     function: &'static str,
     _request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    Ok(envelope::error(&not_implemented(function)))
+    let correlation = uuid::Uuid::new_v4().to_string();
+    Ok(envelope::error(&not_implemented(function), &correlation))
 }
 
 pub async fn records(
     function: &'static str,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    // Deliberately kept (not rejected): the messages are valid work for a capability
+    // still to come, so they reach the DLQ, where they can be replayed.
     Ok(process_batch(function, event.payload, 1, |_| async {
         RecordOutcome::Retry(not_implemented(function))
     })

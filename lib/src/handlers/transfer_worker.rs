@@ -8,7 +8,9 @@ use crate::deps::Deps;
 use crate::transfer::run::{run, Outcome, TransferContext};
 use crate::transfer::TransferRequest;
 use crate::worker::batch::parse_body;
-use crate::worker::{process_batch, RecordOutcome};
+use crate::worker::{process_batch, reject, settle, RecordOutcome};
+
+const FUNCTION: &str = "transfer-worker";
 
 /// Records processed at once; bounded so one batch cannot exhaust the Lightspeed budget.
 const CONCURRENCY: usize = 4;
@@ -17,10 +19,10 @@ pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let response = process_batch("transfer-worker", event.payload, CONCURRENCY, |record| async move {
+    let response = process_batch(FUNCTION, event.payload, CONCURRENCY, |record| async move {
         let request: TransferRequest = match parse_body(&record) {
             Ok(request) => request,
-            Err(err) => return RecordOutcome::Retry(err),
+            Err(err) => return reject(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
         };
         let ctx = TransferContext {
             store: deps.store.as_ref(),
@@ -37,7 +39,7 @@ pub async fn handle(
                 tracing::info!(log_id, "duplicate delivery; attempt already logged");
                 RecordOutcome::Done
             }
-            Err(err) => RecordOutcome::Retry(err),
+            Err(err) => settle(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
         }
     })
     .await?;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::{Client, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -89,8 +90,28 @@ impl LightspeedClient {
 
     async fn current_tokens(&self, connection: &Connection) -> Result<TokenSet, LightspeedError> {
         let secret = self.secret(connection);
-        if let Some(tokens) = self.tokens.lock().await.get(&secret) {
-            return Ok(tokens.clone());
+        let cached = self.tokens.lock().await.get(&secret).cloned();
+        if let Some(mut tokens) = cached {
+            if tokens.unsaved {
+                tokens.unsaved = !self.save_unsaved(&secret, &tokens).await;
+                if !tokens.unsaved {
+                    self.tokens.lock().await.insert(secret, tokens.clone());
+                    let now =
+                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                    if let Err(err) = crate::alerts::resolve(
+                        self.store.as_ref(),
+                        &connection.company_id,
+                        crate::alerts::code::TOKEN_REFRESH_FAILED,
+                        connection.product.as_str(),
+                        &now,
+                    )
+                    .await
+                    {
+                        tracing::warn!(error = %err, "alert not resolved");
+                    }
+                }
+            }
+            return Ok(tokens);
         }
         let tokens = vault::read(self.vault.as_ref(), &secret)
             .await
@@ -103,6 +124,24 @@ impl LightspeedClient {
             })?;
         self.tokens.lock().await.insert(secret, tokens.clone());
         Ok(tokens)
+    }
+
+    /// One attempt to put a rotated pair that only this process holds into the vault.
+    async fn save_unsaved(&self, secret: &str, tokens: &TokenSet) -> bool {
+        match vault::save_unsaved(self.vault.as_ref(), secret, tokens).await {
+            Ok(true) => {
+                tracing::info!("rotated tokens held in memory are saved in the vault");
+                true
+            }
+            Ok(false) => {
+                tracing::info!("the vault holds later tokens than the ones held in memory");
+                true
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "rotated tokens still only in memory");
+                false
+            }
+        }
     }
 
     async fn refreshed(
@@ -124,7 +163,7 @@ impl LightspeedClient {
             &connection.company_id,
             connection.product,
             connection.domain_prefix.as_deref(),
-            &failed.access_token,
+            failed.access_token.expose_secret(),
         )
         .await;
         let mut cache = self.tokens.lock().await;
@@ -180,7 +219,7 @@ impl LightspeedClient {
             .http
             .get(format!("{base}{path}"))
             .query(query)
-            .bearer_auth(&tokens.access_token)
+            .bearer_auth(tokens.access_token.expose_secret())
             .timeout(self.settings.request_timeout)
             .send()
             .await

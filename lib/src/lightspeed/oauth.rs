@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use reqwest::{Client, Url};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::settings::{ClientCredentials, KAuthVersion, LightspeedSettings};
@@ -122,19 +123,21 @@ impl TokenEndpoint<'_> {
             }
         };
         let request = match (self.product, self.settings.k_auth_version) {
-            (PosProduct::KSeries, KAuthVersion::V1) => self
-                .http
-                .post(self.url())
-                .query(&params)
-                .basic_auth(&self.client.client_id, Some(&self.client.client_secret)),
-            (PosProduct::KSeries, KAuthVersion::V2) => self
-                .http
-                .post(self.url())
-                .form(&params)
-                .basic_auth(&self.client.client_id, Some(&self.client.client_secret)),
+            (PosProduct::KSeries, KAuthVersion::V1) => {
+                self.http.post(self.url()).query(&params).basic_auth(
+                    &self.client.client_id,
+                    Some(self.client.client_secret.expose_secret()),
+                )
+            }
+            (PosProduct::KSeries, KAuthVersion::V2) => {
+                self.http.post(self.url()).form(&params).basic_auth(
+                    &self.client.client_id,
+                    Some(self.client.client_secret.expose_secret()),
+                )
+            }
             (PosProduct::XSeries, _) => {
                 params.push(("client_id", &self.client.client_id));
-                params.push(("client_secret", &self.client.client_secret));
+                params.push(("client_secret", self.client.client_secret.expose_secret()));
                 self.http.post(self.url()).form(&params)
             }
         };
@@ -172,9 +175,9 @@ impl TokenEndpoint<'_> {
             OAuthError::Rejected(format!("token response is not the documented JSON: {e}"))
         })?;
         let refresh_token = match (parsed.refresh_token, &grant) {
-            (Some(token), _) => token,
+            (Some(token), _) => SecretString::from(token),
             // Some servers only rotate on use; keep the one we have.
-            (None, Grant::RefreshToken(old)) => old.to_string(),
+            (None, Grant::RefreshToken(old)) => SecretString::from(*old),
             (None, Grant::AuthorizationCode { .. }) => {
                 return Err(OAuthError::Rejected(
                     "token response has no refresh_token".into(),
@@ -204,11 +207,13 @@ impl TokenEndpoint<'_> {
             _ => None,
         };
         Ok(TokenSet {
-            access_token: parsed.access_token,
+            access_token: SecretString::from(parsed.access_token),
             refresh_token,
             access_expires_at,
             refresh_expires_at,
             obtained_at: now_epoch,
+            generation: chrono::Utc::now().timestamp_millis(),
+            unsaved: false,
         })
     }
 }

@@ -8,10 +8,12 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
+
 use super::error::LightspeedError;
 use super::oauth::{Grant, OAuthError, TokenEndpoint};
 use super::settings::{AppKeys, LightspeedSettings};
-use super::vault::{self, TokenSet};
+use super::vault::{self, Saved, TokenSet};
 use crate::alerts::{self, code as alert_code};
 use crate::connection::integration::{self, IntegrationStatus};
 use crate::connection::PosProduct;
@@ -66,9 +68,13 @@ pub async fn refresh(
         let tokens = tokens.ok_or_else(|| {
             LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
         })?;
-        Ok((tokens.access_token != failed_access_token).then_some(tokens))
+        Ok((!tokens.has_access_token(failed_access_token)).then_some(tokens))
     };
-    if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
+    if let Some(tokens) = newest(
+        vault::read_newest(ctx.vault, &secret)
+            .await
+            .map_err(vault_error)?,
+    )? {
         return Ok(tokens);
     }
     // A revoked refresh token stays revoked: do not ask Lightspeed again until reauthorized.
@@ -103,14 +109,29 @@ pub async fn refresh(
                     failed_access_token,
                 )
                 .await;
-                // Release only our own lease (the version is our holder token).
-                let _ = ctx
+                // Release only our own lease (the version is our holder token). A lease
+                // that stays behind only delays the next refresh until it expires.
+                match ctx
                     .store
                     .delete(
                         &lease_key(company_id, product),
                         Condition::VersionIs(holder),
                     )
-                    .await;
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::ConditionFailed) => tracing::warn!(
+                        company_id,
+                        product = product.as_str(),
+                        "token lease expired and was taken over before release"
+                    ),
+                    Err(err) => tracing::warn!(
+                        company_id,
+                        product = product.as_str(),
+                        error = %err,
+                        "token lease not released; it lapses after {LEASE_SECONDS} s"
+                    ),
+                }
                 return result;
             }
             Err(StoreError::ConditionFailed) => {}
@@ -118,7 +139,11 @@ pub async fn refresh(
         }
         // Someone else is refreshing: wait for their result.
         tokio::time::sleep(POLL).await;
-        if let Some(tokens) = newest(vault::read(ctx.vault, &secret).await.map_err(vault_error)?)? {
+        if let Some(tokens) = newest(
+            vault::read_newest(ctx.vault, &secret)
+                .await
+                .map_err(vault_error)?,
+        )? {
             return Ok(tokens);
         }
         if is_disconnected(ctx, company_id, product).await? {
@@ -161,14 +186,15 @@ async fn refresh_holding_lease(
     secret: &str,
     failed_access_token: &str,
 ) -> Result<TokenSet, LightspeedError> {
-    // Re-read under the lease: the previous holder may have rotated them just now.
-    let current = vault::read(ctx.vault, secret)
+    // Re-read under the lease: the previous holder may have rotated them just now (into
+    // the fallback secret, if the integration's own could not be written).
+    let current = vault::read_newest(ctx.vault, secret)
         .await
         .map_err(vault_error)?
         .ok_or_else(|| {
             LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
         })?;
-    if current.access_token != failed_access_token {
+    if !current.has_access_token(failed_access_token) {
         return Ok(current);
     }
     let client = ctx
@@ -185,13 +211,46 @@ async fn refresh_holding_lease(
     let now = now_text();
     let subject = product.as_str();
     match endpoint
-        .request(Grant::RefreshToken(&current.refresh_token), now_epoch())
+        .request(
+            Grant::RefreshToken(current.refresh_token.expose_secret()),
+            now_epoch(),
+        )
         .await
     {
-        Ok(tokens) => {
-            vault::write(ctx.vault, secret, &tokens)
-                .await
-                .map_err(vault_error)?;
+        Ok(mut tokens) => {
+            tokens.generation = tokens.generation.max(current.generation + 1);
+            // Lightspeed has rotated: the previous refresh token is dead from here on, so
+            // this pair must not be dropped whatever fails next.
+            match vault::save_rotated(ctx.vault, secret, &tokens).await {
+                Ok(Saved::Secret) => {}
+                Ok(Saved::Pending) => tracing::warn!(
+                    company_id,
+                    product = subject,
+                    "rotated tokens saved in the fallback secret"
+                ),
+                Err(err) => {
+                    // Nowhere durable: hand the pair to the caller (its process keeps it
+                    // and serves with it) and alert, rather than lose the connection.
+                    tracing::error!(company_id, product = subject, error = %err, "rotated tokens could not be saved anywhere");
+                    let message = format!(
+                        "the renewed {product} tokens could not be saved in the secret store; they are in use but will be lost if it does not recover"
+                    );
+                    if let Err(alert_err) = alerts::raise(
+                        ctx.store,
+                        company_id,
+                        alert_code::TOKEN_REFRESH_FAILED,
+                        subject,
+                        &message,
+                        &now,
+                    )
+                    .await
+                    {
+                        tracing::warn!(error = %alert_err, "alert not raised");
+                    }
+                    tokens.unsaved = true;
+                    return Ok(tokens);
+                }
+            }
             integration::update(ctx.store, company_id, product, &now, |i| {
                 i.status = IntegrationStatus::Active;
                 i.access_expires_at = Some(tokens.access_expires_at);

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::connection::PosProduct;
@@ -122,35 +123,49 @@ impl LightspeedSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// An OAuth client. The secret is held so that printing the struct cannot reveal it.
+#[derive(Debug, Clone, Deserialize)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct LightspeedApps {
     pub k_series: Option<ClientCredentials>,
     pub x_series: Option<ClientCredentials>,
 }
 
 /// The app secret's JSON.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct AppKeys {
-    pub state_signing_key: String,
+    pub state_signing_key: SecretString,
     #[serde(default)]
     pub lightspeed: LightspeedApps,
 }
 
 impl AppKeys {
     pub fn parse(text: &str) -> Result<Self, AppError> {
+        // serde's message can quote the offending value, which here is a secret: report
+        // only where and what kind of problem it is.
         let keys: AppKeys = serde_json::from_str(text).map_err(|err| {
+            let kind = match err.classify() {
+                serde_json::error::Category::Io => "unreadable",
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    "not valid JSON"
+                }
+                serde_json::error::Category::Data => "missing a field or has a wrong type",
+            };
             AppError::new(
                 ErrorCode::LightspeedNotConfigured,
-                format!("the app secret is not valid JSON of the expected shape: {err}"),
+                format!(
+                    "the app secret is {kind} (line {}, column {}); expected {{\"state_signing_key\", \"lightspeed\": {{\"k_series\"|\"x_series\": {{\"client_id\", \"client_secret\"}}}}}}",
+                    err.line(),
+                    err.column()
+                ),
             )
         })?;
-        if keys.state_signing_key.len() < 16 {
+        if keys.state_signing_key.expose_secret().len() < 16 {
             return Err(AppError::new(
                 ErrorCode::LightspeedNotConfigured,
                 "the app secret's `state_signing_key` must be at least 16 characters",
@@ -164,7 +179,7 @@ impl AppKeys {
             PosProduct::KSeries => self.lightspeed.k_series.as_ref(),
             PosProduct::XSeries => self.lightspeed.x_series.as_ref(),
         };
-        client.filter(|c| !c.client_id.is_empty() && !c.client_secret.is_empty()).ok_or_else(|| {
+        client.filter(|c| !c.client_id.is_empty() && !c.client_secret.expose_secret().is_empty()).ok_or_else(|| {
             AppError::new(
                 ErrorCode::LightspeedNotConfigured,
                 format!("no Lightspeed {product} client credentials in the app secret (`lightspeed.{product}.client_id` / `client_secret`)"),
@@ -200,5 +215,24 @@ mod tests {
         );
         assert!(AppKeys::parse(r#"{"state_signing_key":"short"}"#).is_err());
         assert!(AppKeys::parse("not json").is_err());
+    }
+
+    #[test]
+    fn app_keys_cannot_be_printed_or_echoed() {
+        let text = r#"{"state_signing_key":"signing-key-0123456789","lightspeed":{"k_series":{"client_id":"app","client_secret":"client-secret-value"}}}"#;
+        let keys = AppKeys::parse(text).unwrap();
+        let printed = format!("{keys:?} {:?}", keys.client(PosProduct::KSeries).unwrap());
+        for secret in ["signing-key-0123456789", "client-secret-value"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        // serde would quote a mistyped value; the error must not.
+        let err = AppKeys::parse(r#"{"state_signing_key": 987654321987654321}"#).unwrap_err();
+        assert!(!err.message.contains("987654321"), "{}", err.message);
+        let err = AppKeys::parse(r#"{"state_signing_key": "signing-key-0123456789", "lightspeed": {"k_series": {"client_id": 1, "client_secret": "client-secret-value"}}}"#).unwrap_err();
+        assert!(
+            !err.message.contains("client-secret-value"),
+            "{}",
+            err.message
+        );
     }
 }

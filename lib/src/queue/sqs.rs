@@ -7,6 +7,7 @@ use aws_sdk_sqs::Client;
 
 use super::{MessageQueue, OutboundMessage, QueueError, QueueName, CORRELATION_ATTRIBUTE};
 use crate::config::QueueUrls;
+use crate::telemetry::sdk_error_detail;
 
 pub struct SqsQueue {
     client: Client,
@@ -53,7 +54,7 @@ impl MessageQueue for SqsQueue {
                     service.err().code().unwrap_or_default(),
                     service.err().message().unwrap_or_default()
                 )),
-                _ => QueueError::Unavailable(format!("{err:?}")),
+                _ => QueueError::Unavailable(sdk_error_detail(&err)),
             })?;
         Ok(output.message_id.unwrap_or_default())
     }
@@ -87,7 +88,7 @@ impl MessageQueue for SqsQueue {
             let output = request
                 .send()
                 .await
-                .map_err(|err| QueueError::Unavailable(format!("{err:?}")))?;
+                .map_err(|err| QueueError::Unavailable(sdk_error_detail(&err)))?;
             // A partly failed batch is resent whole: receivers are idempotent.
             if !output.failed.is_empty() {
                 return Err(QueueError::Unavailable(format!(
@@ -115,7 +116,7 @@ impl MessageQueue for SqsQueue {
             .visibility_timeout(seconds)
             .send()
             .await
-            .map_err(|err| QueueError::Unavailable(format!("{err:?}")))?;
+            .map_err(|err| QueueError::Unavailable(sdk_error_detail(&err)))?;
         Ok(())
     }
 }

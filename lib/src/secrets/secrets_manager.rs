@@ -5,6 +5,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::Client;
 
 use super::{SecretError, SecretVault};
+use crate::telemetry::sdk_error_detail;
 
 pub struct SecretsManagerVault {
     client: Client,
@@ -16,10 +17,11 @@ impl SecretsManagerVault {
     }
 }
 
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    id: &str,
-    err: SdkError<E, R>,
-) -> SecretError {
+fn classify<E, R>(id: &str, err: SdkError<E, R>) -> SecretError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     match &err {
         SdkError::ServiceError(service) => match service.err().code() {
             Some("ResourceNotFoundException") => SecretError::NotFound(id.to_string()),
@@ -32,8 +34,8 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
                 service.err().message().unwrap_or_default()
             )),
         },
-        // The SDK's Debug output names the endpoint and cause, never the secret value.
-        _ => SecretError::Unavailable(format!("{err:?}")),
+        // The error chain names the cause, never the request (which holds the value).
+        _ => SecretError::Unavailable(sdk_error_detail(&err)),
     }
 }
 

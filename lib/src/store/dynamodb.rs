@@ -9,6 +9,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
 
+use crate::telemetry::sdk_error_detail;
+
 use super::{
     attr, Condition, Item, ItemStore, Key, Page, Query, SortKeyCondition, StoreError, Write,
 };
@@ -141,10 +143,13 @@ pub fn from_attributes(
         .collect()
 }
 
-/// Classifies an SDK failure: throttling, 5xx and transport errors are retryable.
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    err: SdkError<E, R>,
-) -> StoreError {
+/// Classifies an SDK failure: throttling, 5xx and transport errors are retryable,
+/// transaction conflicts are contention.
+fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     match &err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
@@ -152,21 +157,46 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
             let message = inner.message().unwrap_or_default().to_string();
             match code {
                 "ConditionalCheckFailedException" => StoreError::ConditionFailed,
+                "TransactionConflictException" | "TransactionInProgressException" => {
+                    StoreError::Contention(format!("{code}: {message}"))
+                }
                 "ProvisionedThroughputExceededException"
                 | "ThrottlingException"
                 | "RequestLimitExceeded"
                 | "InternalServerError"
-                | "ServiceUnavailable"
-                | "TransactionConflictException"
-                | "TransactionInProgressException" => {
-                    StoreError::Unavailable(format!("{code}: {message}"))
-                }
+                | "ServiceUnavailable" => StoreError::Unavailable(format!("{code}: {message}")),
                 _ => StoreError::Rejected(format!("{code}: {message}")),
             }
         }
-        SdkError::ConstructionFailure(_) => StoreError::Rejected(format!("{err:?}")),
-        _ => StoreError::Unavailable(format!("{err:?}")),
+        SdkError::ConstructionFailure(_) => StoreError::Rejected(sdk_error_detail(&err)),
+        _ => StoreError::Unavailable(sdk_error_detail(&err)),
     }
+}
+
+/// A cancelled transaction by its reasons: a failed condition is an answer, a conflict with
+/// another transaction is contention, anything else is classified as usual.
+fn classify_transaction<R: std::fmt::Debug>(
+    err: SdkError<TransactWriteItemsError, R>,
+) -> StoreError {
+    if let SdkError::ServiceError(service) = &err {
+        if let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err() {
+            let codes: Vec<&str> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .filter_map(|r| r.code())
+                .collect();
+            if codes.contains(&"ConditionalCheckFailed") {
+                return StoreError::ConditionFailed;
+            }
+            if codes.contains(&"TransactionConflict") {
+                return StoreError::Contention(format!(
+                    "transaction cancelled: {}",
+                    codes.join(", ")
+                ));
+            }
+        }
+    }
+    classify(err)
 }
 
 #[async_trait]
@@ -296,25 +326,13 @@ impl ItemStore for DynamoDbStore {
             };
             items.push(item);
         }
-        match self
-            .client
+        self.client
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    TransactWriteItemsError::TransactionCanceledException(e)
-                        if e.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-                ) =>
-            {
-                Err(StoreError::ConditionFailed)
-            }
-            Err(err) => Err(classify(err)),
-        }
+            .map_err(classify_transaction)?;
+        Ok(())
     }
 }
 
@@ -331,6 +349,51 @@ mod tests {
         };
         let back = from_attributes(&to_attributes(&item)).unwrap();
         assert_eq!(Value::Object(back), value);
+    }
+
+    fn cancelled(reasons: &[&str]) -> StoreError {
+        use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+        use aws_sdk_dynamodb::types::CancellationReason;
+        let mut exception = TransactionCanceledException::builder();
+        for code in reasons {
+            exception =
+                exception.cancellation_reasons(CancellationReason::builder().code(*code).build());
+        }
+        classify_transaction(SdkError::service_error(
+            TransactWriteItemsError::TransactionCanceledException(exception.build()),
+            (),
+        ))
+    }
+
+    #[test]
+    fn transaction_conflicts_are_contention_and_failed_conditions_stay_answers() {
+        assert!(matches!(
+            cancelled(&["None", "TransactionConflict"]),
+            StoreError::Contention(_)
+        ));
+        assert!(matches!(
+            cancelled(&["ConditionalCheckFailed", "TransactionConflict"]),
+            StoreError::ConditionFailed
+        ));
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let conflict = SdkError::<PutItemError, ()>::service_error(
+            PutItemError::TransactionConflictException(
+                aws_sdk_dynamodb::types::error::TransactionConflictException::builder()
+                    .message("conflict")
+                    .meta(
+                        aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                            .code("TransactionConflictException")
+                            .message("conflict")
+                            .build(),
+                    )
+                    .build(),
+            ),
+            (),
+        );
+        let err = crate::error::AppError::from(classify(conflict));
+        assert_eq!(err.code, crate::error::ErrorCode::WriteContention);
+        assert_eq!(err.code.http_status(), 409);
+        assert!(err.code.is_retryable());
     }
 
     #[test]

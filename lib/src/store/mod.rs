@@ -144,6 +144,10 @@ pub enum StoreError {
     /// Throttling, timeouts, 5xx: safe to retry.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// Another writer's transaction touched the same items at the same time: repeating
+    /// the work succeeds.
+    #[error("concurrent write: {0}")]
+    Contention(String),
     #[error("stored item is malformed: {0}")]
     Malformed(String),
     #[error("store request rejected: {0}")]

@@ -1,6 +1,10 @@
-//! Processes an SQS batch record by record. A record whose body is missing or unusable,
-//! or whose work failed in a retryable way, is reported in `batchItemFailures` so SQS
-//! retries just that record (and eventually dead-letters it); the rest are acknowledged.
+//! Processes an SQS batch record by record. Only a record whose work failed in a way that
+//! can pass (store, queue or vault unavailable, write contention, another worker holding
+//! the day) is reported in `batchItemFailures`, so SQS retries just that record; the rest
+//! are acknowledged. A record that can never succeed (unusable body, ids that break the
+//! rules, a refusal that a retry would repeat) is logged, recorded by its handler where it
+//! names a subject, and dropped at once instead of being redelivered until the redrive
+//! limit moves it to the dead-letter queue.
 
 use std::future::Future;
 
@@ -16,8 +20,23 @@ use crate::telemetry::{correlation_span, sanitize_correlation_id};
 #[derive(Debug)]
 pub enum RecordOutcome {
     Done,
-    /// Leave the record on the queue: SQS redelivers it after the visibility timeout.
+    /// Transient: leave the record on the queue; SQS redelivers it after the visibility
+    /// timeout (and dead-letters it after the redrive limit).
     Retry(AppError),
+    /// Permanent: repeating it cannot succeed. Acknowledged so it is not redelivered; the
+    /// handler has already recorded it where there is a subject.
+    Rejected(AppError),
+}
+
+impl RecordOutcome {
+    /// A failure by its code: retryable codes go back to the queue, the rest are rejected.
+    pub fn failed(err: AppError) -> Self {
+        if err.code.is_retryable() {
+            RecordOutcome::Retry(err)
+        } else {
+            RecordOutcome::Rejected(err)
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +85,10 @@ where
                         tracing::warn!(message_id, code = %err.code, error = %err.message, "record failed; left for retry");
                         Some(message_id)
                     }
+                    RecordOutcome::Rejected(err) => {
+                        tracing::error!(message_id, code = %err.code, error = %err.message, "record can never succeed; dropped");
+                        None
+                    }
                 }
             }
             .instrument(span)
@@ -86,7 +109,8 @@ where
     Ok(response)
 }
 
-/// The record's body parsed as `T`, or a retryable-by-redrive failure naming the problem.
+/// The record's body parsed as `T`, or an `invalid_message` failure naming the problem
+/// (permanent: the same body never parses).
 pub fn parse_body<T: serde::de::DeserializeOwned>(record: &SqsMessage) -> Result<T, AppError> {
     let body = record.body.as_deref().ok_or_else(|| {
         AppError::new(crate::ErrorCode::InvalidMessage, "the message has no body")
@@ -115,11 +139,13 @@ mod tests {
     async fn reports_exactly_the_failed_records() {
         let response = process_batch(
             "test",
-            event(&["a", "bad1", "c", "bad2"]),
+            event(&["a", "bad1", "c", "bad2", "poison"]),
             2,
             |record| async move {
                 if record.body.as_deref().is_some_and(|b| b.starts_with("bad")) {
-                    RecordOutcome::Retry(AppError::validation("bad"))
+                    RecordOutcome::Retry(AppError::new(crate::ErrorCode::StoreUnavailable, "bad"))
+                } else if record.body.as_deref() == Some("poison") {
+                    RecordOutcome::failed(AppError::new(crate::ErrorCode::InvalidMessage, "x"))
                 } else {
                     RecordOutcome::Done
                 }
@@ -136,6 +162,28 @@ mod tests {
         assert_eq!(failed, vec!["bad1", "bad2"]);
         let json = serde_json::to_value(&response).unwrap();
         assert_eq!(json["batchItemFailures"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn only_retryable_failures_go_back_to_the_queue() {
+        use crate::ErrorCode::*;
+        for code in [
+            StoreUnavailable,
+            WriteContention,
+            TransferInProgress,
+            QueueUnavailable,
+        ] {
+            assert!(matches!(
+                RecordOutcome::failed(AppError::new(code, "x")),
+                RecordOutcome::Retry(_)
+            ));
+        }
+        for code in [InvalidMessage, LocationNotFound, ValidationFailed] {
+            assert!(matches!(
+                RecordOutcome::failed(AppError::new(code, "x")),
+                RecordOutcome::Rejected(_)
+            ));
+        }
     }
 
     #[tokio::test]

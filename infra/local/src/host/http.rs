@@ -72,6 +72,31 @@ fn plain(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
     response
 }
 
+/// A refused token gets the API's own error envelope. (In AWS the HTTP API's JWT
+/// authorizer answers 401 itself with `{"message":"Unauthorized"}` and that body cannot be
+/// customised; clients must go by the status there.)
+fn unauthenticated(correlation: Option<&String>) -> hyper::Response<Full<Bytes>> {
+    use tillbridge::error::{AppError, ErrorCode};
+    let correlation =
+        tillbridge::telemetry::sanitize_correlation_id(correlation.map(String::as_str))
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let err = AppError::new(
+        ErrorCode::Unauthenticated,
+        "send `Authorization: Bearer <token>` with a valid token",
+    );
+    let mut response = plain(401, "");
+    *response.body_mut() = Full::new(Bytes::from(tillbridge::api::envelope::error_body(
+        &err,
+        &correlation,
+    )));
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&correlation) {
+        response
+            .headers_mut()
+            .insert(tillbridge::api::router::CORRELATION_HEADER, value);
+    }
+    response
+}
+
 async fn respond(
     shared: &Shared,
     request: hyper::Request<Incoming>,
@@ -104,7 +129,9 @@ async fn respond(
             .map(str::trim);
         match token.and_then(|t| shared.key.verify(t)) {
             Some(claims) => Some(claims),
-            None => return plain(401, "Unauthorized"),
+            None => {
+                return unauthenticated(headers.get(tillbridge::api::router::CORRELATION_HEADER))
+            }
         }
     } else {
         None
@@ -125,7 +152,10 @@ async fn respond(
     );
     let lambda_request = match tillbridge::lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
-        Err(err) => return plain(500, &format!("local host built an invalid event: {err}")),
+        Err(err) => {
+            warn!(error = %err, "local host built an invalid event");
+            return plain(500, "Internal Server Error");
+        }
     };
     let Some(deps) = shared.deps.get(&route.binary) else {
         return plain(500, "function not configured");

@@ -12,6 +12,9 @@ use crate::error::{AppError, ErrorCode};
 use crate::ids;
 use crate::ledger::query::{self, parse_date, Selection};
 
+/// The lower bound of an open date range (dates are 4-digit years in keys).
+const EARLIEST: Option<chrono::NaiveDate> = chrono::NaiveDate::from_ymd_opt(1, 1, 1);
+
 fn valid_id(field: &str, value: String) -> Result<String, AppError> {
     if ids::is_valid_id(&value) {
         Ok(value)
@@ -26,8 +29,11 @@ pub async fn list(
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let param = |name: &str| query_param(request, name);
-    let from = parse_date("from", param("from").as_deref())?;
+    // Both ends are optional: an open start means "since the first entry", an open end
+    // "up to the latest". The store needs a non-empty lower key bound, so the open start is
+    // the earliest date the key layout can hold.
     let to = parse_date("to", param("to").as_deref())?;
+    let from = parse_date("from", param("from").as_deref())?.or(EARLIEST);
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
             return Err(AppError::validation("`from` is after `to`"));
