@@ -140,7 +140,9 @@ impl ErrorCode {
             | RecipeInUse
             | TransferInProgress
             | MigrationAlreadyInProgress => 409,
-            LocationNotActivated | ValueOutOfRange | CurrencyMismatch | IdempotencyKeyReused => 422,
+            LocationNotActivated | ValueOutOfRange | CurrencyMismatch | IdempotencyKeyReused => {
+                422
+            }
             WriteContention => 409,
             MaxRetriesExhausted => 502,
             LightspeedOauthExchangeFailed | LightspeedApiError => 502,
