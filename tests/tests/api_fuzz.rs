@@ -217,3 +217,196 @@ fn rand_seed() -> u64 {
         .map(|d| d.as_nanos() as u64 % 1_000_000_007)
         .unwrap_or(7)
 }
+
+/// Hand-picked hostile inputs on every documented operation, each of which must be answered
+/// with a 4xx error envelope (never a 5xx or a dropped connection): over-long and odd path
+/// ids, out-of-range decimals, a ledger query without dates, repeated receipts that push an
+/// ingredient's totals past the decimal range.
+#[tokio::test]
+async fn hostile_inputs_get_a_4xx_envelope() {
+    let env = tillbridge_tests::TestEnv::http().await;
+    let company = tillbridge_tests::unique_company("hostile");
+    let api = env.client(&company);
+    let base = format!("/v1/companies/{company}");
+    let (status, unit) = api
+        .post(
+            &format!("{base}/storage-units"),
+            &json!({"name": "U"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{unit}");
+    let unit_id = unit["id"].as_str().unwrap().to_string();
+    let (status, ingredient) = api
+        .post(
+            &format!("{base}/ingredients"),
+            &json!({"name": "I", "unit": "kg"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{ingredient}");
+    let ingredient_id = ingredient["id"].as_str().unwrap().to_string();
+
+    let mut failures: Vec<String> = Vec::new();
+    let doc: Value = serde_json::from_str(tillbridge::api::router::OPENAPI).unwrap();
+    let hostile_ids = [
+        "a".repeat(201),
+        "a".repeat(1_100),
+        "a".repeat(3_000),
+        "%00".to_string(),
+        "%F0%9F%92%A9".to_string(),
+        "..".to_string(),
+        "a%2Fb".to_string(),
+    ];
+    for (template, operations) in doc["paths"].as_object().unwrap() {
+        if !template.contains("{company_id}") {
+            continue;
+        }
+        for method in operations.as_object().unwrap().keys() {
+            for id in &hostile_ids {
+                let path = template
+                    .replace("{company_id}", &company)
+                    .replace("{product}", "k_series")
+                    .replace("{id}", id)
+                    .replace("{item_id}", id)
+                    .replace("{job_id}", id);
+                let body = matches!(method.as_str(), "post" | "put" | "patch").then(|| json!({}));
+                if let Some(f) = probe(&api, &method.to_uppercase(), path, body).await {
+                    failures.push(f);
+                }
+            }
+        }
+    }
+
+    let max = "79228162514264337593543950335";
+    let hostile_requests: Vec<(&str, String, Option<Value>)> = vec![
+        (
+            "GET",
+            format!("{base}/ledger?storage_unit_id={unit_id}"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/ledger?ingredient_id={ingredient_id}"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/ledger?storage_unit_id={unit_id}&to=2026-01-01"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/ledger?storage_unit_id={}", "a".repeat(3_000)),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/storage-units?limit=99999999999999999999"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/storage-units?cursor={}", "A".repeat(5_000)),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/recipes/x/explosion?quantity={max}0"),
+            None,
+        ),
+        (
+            "POST",
+            format!("{base}/ingredients/{ingredient_id}/receipts"),
+            Some(json!({"quantity": "0.0000000000000000000000000001", "value": max})),
+        ),
+        (
+            "POST",
+            format!("{base}/ingredients/{ingredient_id}/receipts"),
+            Some(json!({"quantity": max, "value": max})),
+        ),
+        (
+            "POST",
+            format!("{base}/ingredients/{ingredient_id}/receipts"),
+            Some(json!({"quantity": max, "value": max})),
+        ),
+        ("GET", format!("{base}/ingredients/{ingredient_id}"), None),
+        (
+            "POST",
+            format!("{base}/ingredients/{ingredient_id}/receipts"),
+            Some(json!({"quantity": "1e400", "value": 1e300})),
+        ),
+        (
+            "POST",
+            format!("{base}/ingredients/{ingredient_id}/receipts"),
+            Some(
+                json!({"quantity": 18446744073709551616u128.to_string().parse::<f64>().unwrap(), "value": "1"}),
+            ),
+        ),
+        (
+            "POST",
+            format!("{base}/recipes"),
+            Some(
+                json!({"name": "R", "lines": [{"ingredient_id": ingredient_id, "quantity": max, "trim_pct": "99.9999999999999999999999999"}]}),
+            ),
+        ),
+        (
+            "POST",
+            format!("{base}/storage-units"),
+            Some(json!({"name": "x".repeat(100_000)})),
+        ),
+        (
+            "POST",
+            format!("{base}/storage-units"),
+            Some(Value::String("x".repeat(10))),
+        ),
+    ];
+    for (method, path, body) in hostile_requests {
+        if let Some(f) = probe(&api, method, path, body).await {
+            failures.push(f);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} hostile requests were not answered with a 4xx envelope:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// `None` when the request is answered with a success or a 4xx error envelope; else what
+/// went wrong.
+async fn probe(
+    api: &tillbridge_tests::AdminClient,
+    method: &str,
+    path: String,
+    body: Option<Value>,
+) -> Option<String> {
+    let http = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+    match api.request(http, &path, body, &[]).await {
+        Ok((status, reply))
+            if status >= 500 || (status >= 400 && reply["error"]["code"].as_str().is_none()) =>
+        {
+            Some(format!("{method} {} → {status} {reply}", short(&path)))
+        }
+        Ok(_) => None,
+        Err(err) => Some(format!("{method} {} → no answer: {err}", short(&path))),
+    }
+}
+
+/// A path with long ids shortened for the report.
+fn short(path: &str) -> String {
+    path.split('/')
+        .map(|s| {
+            if s.len() > 40 {
+                format!("{}…({} chars)", &s[..12], s.len())
+            } else {
+                s.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
