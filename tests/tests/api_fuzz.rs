@@ -209,6 +209,7 @@ async fn every_admin_route_survives_schemathesis() {
         status.code(),
         report_dir.display()
     );
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 fn rand_seed() -> u64 {
