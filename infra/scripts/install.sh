@@ -11,6 +11,7 @@ mkdir -p "$local_dir"
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
 DDB_SIM_VERSION="2.9.30"
+SCHEMATHESIS_VERSION="4.32.5"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "install.sh: '$1' is required but not on PATH" >&2; exit 1; }; }
 need python3
@@ -18,13 +19,13 @@ need npm
 need java
 
 venv="$local_dir/venv"
-stamp="$venv/.installed-$MOTO_VERSION-$CFN_LINT_VERSION"
+stamp="$venv/.installed-$MOTO_VERSION-$CFN_LINT_VERSION-st$SCHEMATHESIS_VERSION"
 if [ ! -f "$stamp" ]; then
-  echo "==> Python tools (moto server $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION) into $venv"
+  echo "==> Python tools (moto server $MOTO_VERSION, cfn-lint $CFN_LINT_VERSION, schemathesis $SCHEMATHESIS_VERSION) into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
   rm -f "$venv"/.installed-*
   touch "$stamp"
 fi

@@ -191,6 +191,7 @@ fn correlation_id(request: &Request) -> String {
 /// The admin-api function's handler.
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lambda_http::Error> {
     let correlation = correlation_id(&request);
+    let request_path = request.uri().path().to_string();
     let span = correlation_span("admin-api", &correlation);
     let mut response = async {
         tracing::info!(method = %request.method(), path = request.uri().path(), "request");
@@ -204,7 +205,23 @@ pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lam
     if let Ok(value) = HeaderValue::from_str(&correlation) {
         response.headers_mut().insert(CORRELATION_HEADER, value);
     }
+    // RFC 9110: a 405 names the methods the resource supports.
+    if response.status() == lambda_http::http::StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(allow) = allowed_methods(request_path.as_str()) {
+            response
+                .headers_mut()
+                .insert(lambda_http::http::header::ALLOW, allow);
+        }
+    }
     Ok(response)
+}
+
+/// The `Allow` header value of a path the API serves.
+fn allowed_methods(path: &str) -> Option<HeaderValue> {
+    let router = router();
+    let route = *router.at(path).ok()?.value;
+    let names: Vec<&str> = methods(route).iter().map(Method::as_str).collect();
+    HeaderValue::from_str(&names.join(", ")).ok()
 }
 
 /// The methods each route serves (the same pairs as [`dispatch`]), so a wrong method is

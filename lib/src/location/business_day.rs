@@ -5,7 +5,9 @@
 //! twice in a fall-back overlap starts at the first occurrence. `utc` mode keeps the plain
 //! UTC calendar day of the baseline product.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 pub const DEFAULT_CUTOFF_HOUR: u32 = 4;
@@ -45,7 +47,10 @@ fn local_start(tz: Tz, date: NaiveDate, cutoff_hour: u32) -> DateTime<Utc> {
             // In a gap: walk forward to the first local time that exists (gaps are < 24 h).
             let mut probe = naive;
             for _ in 0..(24 * 60) {
-                probe += Duration::minutes(1);
+                let Some(next) = probe.checked_add_signed(Duration::minutes(1)) else {
+                    break;
+                };
+                probe = next;
                 if let Some(t) = tz.from_local_datetime(&probe).earliest() {
                     return t.with_timezone(&Utc);
                 }
@@ -75,7 +80,15 @@ pub fn window(mode: DayMode, date: NaiveDate) -> Window {
 pub fn business_date(mode: DayMode, instant: DateTime<Utc>) -> NaiveDate {
     let local_date = match mode {
         DayMode::Utc => instant.date_naive(),
-        DayMode::Local { tz, .. } => instant.with_timezone(&tz).date_naive(),
+        // Checked: at the ends of the representable range the local time may not exist.
+        DayMode::Local { tz, .. } => {
+            let offset = tz.offset_from_utc_datetime(&instant.naive_utc()).fix();
+            instant
+                .naive_utc()
+                .checked_add_offset(offset)
+                .map(|local| local.date())
+                .unwrap_or_else(|| instant.date_naive())
+        }
     };
     // The local calendar date or the one before it, whichever window holds the instant.
     for candidate in [
