@@ -157,10 +157,29 @@ async fn respond(
             return plain(500, "Internal Server Error");
         }
     };
-    let Some(deps) = shared.deps.get(&route.binary) else {
+    if !shared.deps.contains_key(&route.binary) {
         return plain(500, "function not configured");
+    }
+    // Each invocation in its own task, as each Lambda invocation is its own process: a
+    // panic is answered like API Gateway answers a crashed function (502), and the host
+    // keeps serving.
+    let invocation = {
+        let (deps, binary) = (shared.deps.clone(), route.binary.clone());
+        tokio::spawn(async move {
+            match deps.get(&binary) {
+                Some(function) => functions::http(&binary, function, lambda_request).await,
+                None => Err("function not configured".into()),
+            }
+        })
     };
-    match functions::http(&route.binary, deps, lambda_request).await {
+    let outcome = match invocation.await {
+        Ok(outcome) => outcome,
+        Err(crash) => {
+            warn!(function = route.binary, error = %crash, "function crashed");
+            return plain(502, "Internal Server Error");
+        }
+    };
+    match outcome {
         Ok(response) => {
             let (parts, body) = response.into_parts();
             let bytes = match body {
