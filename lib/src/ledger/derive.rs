@@ -1016,19 +1016,7 @@ mod tests {
                 line("3", "cola", "4"),
             ],
         )];
-        let d = derive(&DayInput {
-            company_id: "c",
-            storage_unit_id: "su",
-            location_id: "loc",
-            business_date: "2026-03-01",
-            sales: &sales,
-            catalogue: &catalogue,
-            posted: &[],
-            prior: &Prior::default(),
-            transfer_log_id: "log",
-            request_uuid: "req",
-            now: "now",
-        });
+        let d = derive_with(&catalogue, &sales, &[]);
         assert_eq!(
             d.stats.exceptions,
             vec![
