@@ -90,45 +90,16 @@ pub async fn start(
         }
     }
     let store = deps.store.as_ref();
-    let integration = match (integration::get(store, company_id, product).await?, reauthorize) {
-        (Some(existing), false) if existing.status != IntegrationStatus::Pending => {
-            return Err(exists(company_id, product));
-        }
-        (Some(existing), _) => existing,
-        (None, true) => {
-            return Err(AppError::new(
-                ErrorCode::IntegrationNotFound,
-                format!("company `{company_id}` has no {product} integration to reauthorize; connect it first"),
-            ))
-        }
-        (None, false) => {
-            let record = Integration {
-                company_id: company_id.to_string(),
-                product,
-                name: name.map(str::to_string),
-                domain_prefix: domain_prefix.clone(),
-                status: IntegrationStatus::Pending,
-                access_expires_at: None,
-                refresh_expires_at: None,
-                last_refresh_at: None,
-                connected_at: None,
-                reauthorized_at: None,
-                last_error: None,
-                created_at: now.to_string(),
-                updated_at: now.to_string(),
-                version: 1,
-            };
-            match integration::create(store, &record).await {
-                Ok(()) => record,
-                // A concurrent start created it: fine while it is still pending.
-                Err(StoreError::ConditionFailed) => match integration::require(store, company_id, product).await? {
-                    existing if existing.status == IntegrationStatus::Pending => existing,
-                    _ => return Err(exists(company_id, product)),
-                },
-                Err(err) => return Err(err.into()),
-            }
-        }
-    };
+    let integration = pending_integration(
+        store,
+        company_id,
+        product,
+        name,
+        domain_prefix.as_deref(),
+        reauthorize,
+        now,
+    )
+    .await?;
     let claims = StateClaims {
         company_id: company_id.to_string(),
         product,
@@ -154,6 +125,56 @@ pub async fn start(
     })
 }
 
+/// The integration a connection starts from: a new pending one, the pending one a
+/// concurrent start created, or (reauthorize) the existing one.
+async fn pending_integration(
+    store: &dyn crate::store::ItemStore,
+    company_id: &str,
+    product: PosProduct,
+    name: Option<&str>,
+    domain_prefix: Option<&str>,
+    reauthorize: bool,
+    now: &str,
+) -> Result<Integration, AppError> {
+    match (integration::get(store, company_id, product).await?, reauthorize) {
+        (Some(existing), false) if existing.status != IntegrationStatus::Pending => {
+            Err(exists(company_id, product))
+        }
+        (Some(existing), _) => Ok(existing),
+        (None, true) => Err(AppError::new(
+            ErrorCode::IntegrationNotFound,
+            format!("company `{company_id}` has no {product} integration to reauthorize; connect it first"),
+        )),
+        (None, false) => {
+            let record = Integration {
+                company_id: company_id.to_string(),
+                product,
+                name: name.map(str::to_string),
+                domain_prefix: domain_prefix.map(str::to_string),
+                status: IntegrationStatus::Pending,
+                access_expires_at: None,
+                refresh_expires_at: None,
+                last_refresh_at: None,
+                connected_at: None,
+                reauthorized_at: None,
+                last_error: None,
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+                version: 1,
+            };
+            match integration::create(store, &record).await {
+                Ok(()) => Ok(record),
+                // A concurrent start created it: fine while it is still pending.
+                Err(StoreError::ConditionFailed) => match integration::require(store, company_id, product).await? {
+                    existing if existing.status == IntegrationStatus::Pending => Ok(existing),
+                    _ => Err(exists(company_id, product)),
+                },
+                Err(err) => Err(err.into()),
+            }
+        }
+    }
+}
+
 fn exists(company_id: &str, product: PosProduct) -> AppError {
     AppError::new(
         ErrorCode::LightspeedIntegrationExists,
@@ -172,12 +193,13 @@ pub struct CallbackParams {
     pub error: Option<String>,
 }
 
-pub async fn complete(
+/// The callback's `state`, verified and consumed: single use, the nonce record is deleted
+/// exactly once.
+async fn consume_state(
     deps: &Deps,
     params: &CallbackParams,
-    now: &str,
     now_epoch: i64,
-) -> Result<Integration, AppError> {
+) -> Result<(StateClaims, AppKeys), AppError> {
     let invalid_state = |why: &str| AppError::new(ErrorCode::InvalidState, why.to_string());
     let raw_state = params
         .state
@@ -196,20 +218,84 @@ pub async fn complete(
         }
         other => invalid_state(&other.to_string()),
     })?;
-    let store = deps.store.as_ref();
-    // Single use: the nonce record is consumed exactly once.
-    match store
+    match deps
+        .store
         .delete(&nonce_key(&claims.nonce), Condition::Exists)
         .await
     {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed) => {
-            return Err(invalid_state(
-                "this authorization was already used; start the connection again",
-            ))
-        }
-        Err(err) => return Err(err.into()),
+        Ok(()) => Ok((claims, keys)),
+        Err(StoreError::ConditionFailed) => Err(invalid_state(
+            "this authorization was already used; start the connection again",
+        )),
+        Err(err) => Err(err.into()),
     }
+}
+
+/// The authorization code exchanged for tokens at the product's token endpoint.
+async fn exchange_code(
+    deps: &Deps,
+    keys: &AppKeys,
+    product: PosProduct,
+    domain_prefix: Option<&str>,
+    code: &str,
+    now_epoch: i64,
+) -> Result<crate::lightspeed::vault::TokenSet, AppError> {
+    let endpoint = TokenEndpoint {
+        http: &deps.http,
+        settings: &deps.config.lightspeed,
+        client: keys.client(product)?,
+        product,
+        domain_prefix,
+    };
+    let redirect_uri = deps.config.lightspeed.redirect_uri()?;
+    endpoint
+        .request(Grant::AuthorizationCode { code, redirect_uri }, now_epoch)
+        .await
+        .map_err(|err| {
+            let detail = match err {
+                OAuthError::InvalidGrant(_) => {
+                    "the authorization code was refused (used or expired)".to_string()
+                }
+                other => other.to_string(),
+            };
+            AppError::new(
+                ErrorCode::LightspeedOauthExchangeFailed,
+                format!("exchanging the code failed: {detail}"),
+            )
+        })
+}
+
+/// The tokens into the integration's secret, and the same pair into its fallback secret:
+/// created now, by the one function allowed to create secrets, so workers only ever update
+/// it when the main secret refuses a rotated pair (the same pair never outranks it).
+async fn store_tokens(
+    deps: &Deps,
+    company_id: &str,
+    product: PosProduct,
+    tokens: &crate::lightspeed::vault::TokenSet,
+) -> Result<(), AppError> {
+    let secret = vault::secret_id(&deps.config.secret_prefix, company_id, product);
+    vault::write(deps.secrets.as_ref(), &secret, tokens).await?;
+    if let Err(err) = vault::write(
+        deps.secrets.as_ref(),
+        &vault::pending_secret_id(&secret),
+        tokens,
+    )
+    .await
+    {
+        tracing::warn!(error = %err, "fallback token secret not prepared");
+    }
+    Ok(())
+}
+
+pub async fn complete(
+    deps: &Deps,
+    params: &CallbackParams,
+    now: &str,
+    now_epoch: i64,
+) -> Result<Integration, AppError> {
+    let (claims, keys) = consume_state(deps, params, now_epoch).await?;
+    let store = deps.store.as_ref();
     let (company_id, product) = (claims.company_id.as_str(), claims.product);
     if let Some(error) = &params.error {
         return Err(AppError::new(
@@ -244,44 +330,16 @@ pub async fn complete(
             "X-Series did not name the store (`domain_prefix`)",
         ));
     }
-    let client = keys.client(product)?;
-    let endpoint = TokenEndpoint {
-        http: &deps.http,
-        settings: &deps.config.lightspeed,
-        client,
+    let tokens = exchange_code(
+        deps,
+        &keys,
         product,
-        domain_prefix: domain_prefix.as_deref(),
-    };
-    let redirect_uri = deps.config.lightspeed.redirect_uri()?;
-    let tokens = endpoint
-        .request(Grant::AuthorizationCode { code, redirect_uri }, now_epoch)
-        .await
-        .map_err(|err| {
-            let detail = match err {
-                OAuthError::InvalidGrant(_) => {
-                    "the authorization code was refused (used or expired)".to_string()
-                }
-                other => other.to_string(),
-            };
-            AppError::new(
-                ErrorCode::LightspeedOauthExchangeFailed,
-                format!("exchanging the code failed: {detail}"),
-            )
-        })?;
-    let secret = vault::secret_id(&deps.config.secret_prefix, company_id, product);
-    vault::write(deps.secrets.as_ref(), &secret, &tokens).await?;
-    // The fallback secret a rotated pair goes to when this one cannot be written is created
-    // now, by the one function allowed to create secrets, so workers only ever update it.
-    // It holds the same pair, which never outranks the integration's own secret.
-    if let Err(err) = vault::write(
-        deps.secrets.as_ref(),
-        &vault::pending_secret_id(&secret),
-        &tokens,
+        domain_prefix.as_deref(),
+        code,
+        now_epoch,
     )
-    .await
-    {
-        tracing::warn!(error = %err, "fallback token secret not prepared");
-    }
+    .await?;
+    store_tokens(deps, company_id, product, &tokens).await?;
     let reauthorize = claims.reauthorize;
     let updated = integration::update(store, company_id, product, now, |i| {
         i.status = IntegrationStatus::Active;
