@@ -110,7 +110,17 @@ impl TokenEndpoint<'_> {
     }
 
     pub async fn request(&self, grant: Grant<'_>, now_epoch: i64) -> Result<TokenSet, OAuthError> {
-        let mut params: Vec<(&str, &str)> = match &grant {
+        let body = self.send(&grant).await?;
+        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+            OAuthError::Rejected(format!("token response is not the documented JSON: {e}"))
+        })?;
+        self.token_set(parsed, &grant, now_epoch)
+    }
+
+    /// The grant in the product's wire form; the body of a 2xx answer, or the error the
+    /// answer means (5xx and 429 are worth retrying, `invalid_grant` is final).
+    async fn send(&self, grant: &Grant<'_>) -> Result<Vec<u8>, OAuthError> {
+        let mut params: Vec<(&str, &str)> = match grant {
             Grant::AuthorizationCode { code, redirect_uri } => {
                 vec![
                     ("grant_type", "authorization_code"),
@@ -122,22 +132,21 @@ impl TokenEndpoint<'_> {
                 vec![("grant_type", "refresh_token"), ("refresh_token", token)]
             }
         };
+        let secret = self.client.client_secret.expose_secret();
         let request = match (self.product, self.settings.k_auth_version) {
-            (PosProduct::KSeries, KAuthVersion::V1) => {
-                self.http.post(self.url()).query(&params).basic_auth(
-                    &self.client.client_id,
-                    Some(self.client.client_secret.expose_secret()),
-                )
-            }
-            (PosProduct::KSeries, KAuthVersion::V2) => {
-                self.http.post(self.url()).form(&params).basic_auth(
-                    &self.client.client_id,
-                    Some(self.client.client_secret.expose_secret()),
-                )
-            }
+            (PosProduct::KSeries, KAuthVersion::V1) => self
+                .http
+                .post(self.url())
+                .query(&params)
+                .basic_auth(&self.client.client_id, Some(secret)),
+            (PosProduct::KSeries, KAuthVersion::V2) => self
+                .http
+                .post(self.url())
+                .form(&params)
+                .basic_auth(&self.client.client_id, Some(secret)),
             (PosProduct::XSeries, _) => {
                 params.push(("client_id", &self.client.client_id));
-                params.push(("client_secret", self.client.client_secret.expose_secret()));
+                params.push(("client_secret", secret));
                 self.http.post(self.url()).form(&params)
             }
         };
@@ -171,10 +180,18 @@ impl TokenEndpoint<'_> {
                 OAuthError::Rejected(format!("{status} {code} {description}").trim().to_string())
             });
         }
-        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
-            OAuthError::Rejected(format!("token response is not the documented JSON: {e}"))
-        })?;
-        let refresh_token = match (parsed.refresh_token, &grant) {
+        Ok(body.to_vec())
+    }
+
+    /// The token set a response gives, with lifetimes as instants (lifetimes from outside
+    /// are added with saturation: a nonsense `expires_in` cannot overflow the clock).
+    fn token_set(
+        &self,
+        parsed: TokenResponse,
+        grant: &Grant<'_>,
+        now_epoch: i64,
+    ) -> Result<TokenSet, OAuthError> {
+        let refresh_token = match (parsed.refresh_token, grant) {
             (Some(token), _) => SecretString::from(token),
             // Some servers only rotate on use; keep the one we have.
             (None, Grant::RefreshToken(old)) => SecretString::from(*old),
@@ -186,7 +203,7 @@ impl TokenEndpoint<'_> {
         };
         let access_expires_at = match (parsed.expires, parsed.expires_in) {
             (Some(at), _) if self.product == PosProduct::XSeries => at,
-            (_, Some(seconds)) => now_epoch + seconds,
+            (_, Some(seconds)) => now_epoch.saturating_add(seconds),
             _ => {
                 return Err(OAuthError::Rejected(
                     "token response has no expires_in".into(),
@@ -200,9 +217,9 @@ impl TokenEndpoint<'_> {
         ) {
             // Keycloak reports 0 for offline tokens: no expiry.
             (_, _, Some(0)) => None,
-            (_, _, Some(seconds)) => Some(now_epoch + seconds),
+            (_, _, Some(seconds)) => Some(now_epoch.saturating_add(seconds)),
             (PosProduct::KSeries, KAuthVersion::V1, None) => {
-                Some(now_epoch + K_V1_REFRESH_IDLE_SECONDS)
+                Some(now_epoch.saturating_add(K_V1_REFRESH_IDLE_SECONDS))
             }
             _ => None,
         };
