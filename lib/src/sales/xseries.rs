@@ -156,6 +156,87 @@ fn completed_at(sale: &Value, kind: &SaleKind) -> Option<DateTime<Utc>> {
         .or_else(|| timestamp(&sale["sale_date"]))
 }
 
+/// A refund's amounts are negative in canonical form whatever the wire's sign.
+fn negative(d: Decimal) -> Decimal {
+    -d.abs()
+}
+
+/// One sale line in canonical form; every figure checked (they come from outside).
+fn canonical_line(
+    line: &Value,
+    sale_id: &str,
+    kind: &SaleKind,
+) -> Result<CanonicalLine, WireError> {
+    let get = |fields: &[&str]| first_decimal(line, fields, sale_id);
+    let quantity = get(&["quantity"])?.unwrap_or(Decimal::ZERO);
+    let out_of_range = |what: &str| WireError {
+        sale: sale_id.to_string(),
+        problem: format!("{what} is beyond the exact decimal range"),
+    };
+    // Line totals when sent, else unit × quantity.
+    let total = |totals: &[&str], unit: &str| -> Result<Decimal, WireError> {
+        match get(totals)? {
+            Some(t) => Ok(t),
+            None => get(&[unit])?
+                .unwrap_or(Decimal::ZERO)
+                .checked_mul(quantity)
+                .ok_or_else(|| out_of_range(&format!("`{unit}` × `quantity`"))),
+        }
+    };
+    let net = total(&["total_price", "price_total"], "price")?;
+    let tax = total(&["total_tax", "tax_total"], "tax")?;
+    let discount = total(&["total_discount", "discount_total"], "discount")?;
+    let gross = net
+        .checked_add(tax)
+        .ok_or_else(|| out_of_range("net + tax"))?;
+    // Return lines are negative in canonical form; without the flag (1.0 payloads) the
+    // refund as a whole decides.
+    let flip = is_return(line).unwrap_or(*kind == SaleKind::Refund);
+    let sign = |d: Decimal| if flip { negative(d) } else { d };
+    Ok(CanonicalLine {
+        line_id: text(&line["id"]).unwrap_or_default(),
+        parent_line_id: None,
+        // 2.0 lines carry only `product_id` (the synced item id matching uses first);
+        // 1.0 lines also carry `sku` and `name`.
+        item: LineItemRef {
+            item_id: text(&line["product_id"]),
+            sku: text(&line["sku"]),
+            name: text(&line["name"]).unwrap_or_default(),
+        },
+        quantity: Quantity(sign(quantity)),
+        net: Money(sign(net)),
+        gross: Money(sign(gross)),
+        tax: Money(sign(tax)),
+        discount: Money(sign(discount)),
+        service_charge: Money::ZERO,
+        tax_code: text(&line["tax_id"]),
+        accounting_group: None,
+    })
+}
+
+fn canonical_payment(
+    payment: &Value,
+    sale_id: &str,
+    kind: &SaleKind,
+) -> Result<CanonicalPayment, WireError> {
+    let amount = decimal(&payment["amount"], "amount", sale_id)?.unwrap_or(Decimal::ZERO);
+    Ok(CanonicalPayment {
+        method: text(&payment["type"]["name"])
+            .or_else(|| text(&payment["name"]))
+            .or_else(|| text(&payment["label"]))
+            .unwrap_or_else(|| "UNKNOWN".into()),
+        description: text(&payment["retailer_payment_type_id"])
+            .or_else(|| text(&payment["type"]["config_id"])),
+        amount: Money(if *kind == SaleKind::Refund {
+            negative(amount)
+        } else {
+            amount
+        }),
+        tip: Money::ZERO,
+        rounding: Money::ZERO,
+    })
+}
+
 /// One sale (2.0 or 1.0 shape) in canonical form; refunds negative whatever the wire sign.
 pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
     let sale_id = text(&sale["id"]).ok_or_else(|| WireError {
@@ -171,74 +252,13 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         sale: sale_id.clone(),
         problem: "no parsable `payment_date`, `updated_at` or `sale_date`".into(),
     })?;
-    let negative = |d: Decimal| -d.abs();
-    let mut lines = Vec::new();
-    for line in lines_of(sale) {
-        let get = |fields: &[&str]| first_decimal(line, fields, &sale_id);
-        let quantity = get(&["quantity"])?.unwrap_or(Decimal::ZERO);
-        // Line totals when sent, else unit × quantity.
-        let out_of_range = |what: &str| WireError {
-            sale: sale_id.clone(),
-            problem: format!("{what} is beyond the exact decimal range"),
-        };
-        let total = |totals: &[&str], unit: &str| -> Result<Decimal, WireError> {
-            match get(totals)? {
-                Some(t) => Ok(t),
-                None => get(&[unit])?
-                    .unwrap_or(Decimal::ZERO)
-                    .checked_mul(quantity)
-                    .ok_or_else(|| out_of_range(&format!("`{unit}` × `quantity`"))),
-            }
-        };
-        let net = total(&["total_price", "price_total"], "price")?;
-        let tax = total(&["total_tax", "tax_total"], "tax")?;
-        let discount = total(&["total_discount", "discount_total"], "discount")?;
-        let gross = net
-            .checked_add(tax)
-            .ok_or_else(|| out_of_range("net + tax"))?;
-        // Return lines are negative in canonical form; without the flag (1.0 payloads) the
-        // refund as a whole decides.
-        let flip = is_return(line).unwrap_or(kind == SaleKind::Refund);
-        let sign = |d: Decimal| if flip { negative(d) } else { d };
-        lines.push(CanonicalLine {
-            line_id: text(&line["id"]).unwrap_or_default(),
-            parent_line_id: None,
-            // 2.0 lines carry only `product_id` (the synced item id matching uses first);
-            // 1.0 lines also carry `sku` and `name`.
-            item: LineItemRef {
-                item_id: text(&line["product_id"]),
-                sku: text(&line["sku"]),
-                name: text(&line["name"]).unwrap_or_default(),
-            },
-            quantity: Quantity(sign(quantity)),
-            net: Money(sign(net)),
-            gross: Money(sign(gross)),
-            tax: Money(sign(tax)),
-            discount: Money(sign(discount)),
-            service_charge: Money::ZERO,
-            tax_code: text(&line["tax_id"]),
-            accounting_group: None,
-        });
-    }
-    let mut payments = Vec::new();
-    for payment in payments_of(sale) {
-        let amount = decimal(&payment["amount"], "amount", &sale_id)?.unwrap_or(Decimal::ZERO);
-        payments.push(CanonicalPayment {
-            method: text(&payment["type"]["name"])
-                .or_else(|| text(&payment["name"]))
-                .or_else(|| text(&payment["label"]))
-                .unwrap_or_else(|| "UNKNOWN".into()),
-            description: text(&payment["retailer_payment_type_id"])
-                .or_else(|| text(&payment["type"]["config_id"])),
-            amount: Money(if kind == SaleKind::Refund {
-                negative(amount)
-            } else {
-                amount
-            }),
-            tip: Money::ZERO,
-            rounding: Money::ZERO,
-        });
-    }
+    let lines = lines_of(sale)
+        .iter()
+        .map(|line| canonical_line(line, &sale_id, &kind))
+        .collect::<Result<Vec<_>, _>>()?;
+    let payments = payments_of(sale)
+        .map(|payment| canonical_payment(payment, &sale_id, &kind))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(CanonicalSale {
         original_sale_id: if kind == SaleKind::Refund {
             text(&sale["return_for"]).filter(|id| *id != sale_id)
