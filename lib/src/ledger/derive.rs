@@ -191,6 +191,25 @@ fn line_fractions(sold: Decimal, per_unit: &Fractions) -> Option<Fractions> {
 /// One line's wanted fractions per ingredient, with their value.
 type LineAmounts<'a> = Vec<(&'a String, Fractions, Decimal)>;
 
+/// What one line sold wants of each ingredient of its target: `sold × mapping quantity`
+/// (negative for a subtraction) times the per-unit fractions; `None` beyond the range.
+fn line_amounts<'p>(
+    quantity: Decimal,
+    mapping: &Mapping,
+    per_unit: &'p [(String, Fractions)],
+) -> Option<LineAmounts<'p>> {
+    let sold = quantity.checked_mul(mapping.quantity.value())?;
+    let sold = if mapping.is_subtraction { -sold } else { sold };
+    per_unit
+        .iter()
+        .map(|(ingredient_id, fractions)| {
+            let wanted = line_fractions(sold, fractions)?;
+            let amount = fractions_value(&wanted)?;
+            Some((ingredient_id, wanted, amount))
+        })
+        .collect()
+}
+
 /// Each ingredient's group total once this line is added, all or nothing: `None` when a sum
 /// (or its value) would leave the decimal range.
 fn totals_with_line(
@@ -404,19 +423,7 @@ impl<'a> Wanted<'a> {
         }
         // Every figure here may come from outside: checked, and a line that leaves the
         // range is skipped with an exception while the rest of the day goes on.
-        let amounts: Option<LineAmounts> = quantity
-            .checked_mul(mapping.quantity.value())
-            .map(|sold| if mapping.is_subtraction { -sold } else { sold })
-            .and_then(|sold| {
-                per_unit
-                    .iter()
-                    .map(|(ingredient_id, fractions)| {
-                        let wanted = line_fractions(sold, fractions)?;
-                        let amount = fractions_value(&wanted)?;
-                        Some((ingredient_id, wanted, amount))
-                    })
-                    .collect()
-            });
+        let amounts = line_amounts(quantity, mapping, per_unit);
         let totals = amounts
             .as_deref()
             .and_then(|amounts| totals_with_line(&self.groups, stream, amounts));
