@@ -13,6 +13,7 @@ pub mod fanout;
 pub mod handlers;
 pub mod ids;
 pub mod items;
+pub mod journal;
 pub mod ledger;
 pub mod lightspeed;
 pub mod location;
