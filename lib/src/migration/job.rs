@@ -203,7 +203,7 @@ pub fn new_job_id(now: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{}-{}",
         now.format("%Y%m%dT%H%M%S"),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
+        &crate::random::uuid().simple().to_string()[..8]
     )
 }
 

@@ -3,6 +3,8 @@
 
 pub mod dynamodb;
 pub mod keys;
+pub mod lease;
+pub mod occ;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -162,17 +164,6 @@ pub trait ItemStore: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
     /// All writes succeed or none; a failed condition gives [`StoreError::ConditionFailed`].
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
-}
-
-/// How often a read-modify-write under contention is tried before giving up.
-pub const CONTENTION_ATTEMPTS: usize = 10;
-
-/// A short, jittered, growing pause before retrying a write whose condition failed, so
-/// concurrent writers stop colliding in lockstep.
-pub async fn contention_pause(attempt: usize) {
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 20;
-    let millis = (5u64 << attempt.min(5)) + jitter;
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
 /// Every item a query matches, following pages to the end (for bounded sets only).

@@ -252,7 +252,7 @@ pub async fn activate(
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let request_uuid = uuid::Uuid::new_v4().to_string();
+    let request_uuid = crate::random::uuid().to_string();
     let (location, newly) =
         setup::activate(deps, company_id, location_id, &request_uuid, &now()).await?;
     Ok(envelope::json(

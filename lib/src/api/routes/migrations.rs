@@ -36,7 +36,7 @@ pub async fn create(
         company_id,
         location_id,
         input.rerun,
-        &uuid::Uuid::new_v4().to_string(),
+        &crate::random::uuid().to_string(),
         chrono::Utc::now(),
     )
     .await?;

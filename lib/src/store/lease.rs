@@ -1,0 +1,84 @@
+//! A lease: one item that at most one holder owns until it releases it or it expires.
+//! Taken with a conditional put (absent or expired), released by its owner only (the
+//! item's `version` is the owner's random token). Used for the location-day transfer
+//! lease and the single-flight token refresh.
+
+use std::time::{Duration, Instant};
+
+use super::{attr, Condition, Item, ItemStore, Key, StoreError};
+
+#[derive(Debug)]
+pub struct Lease {
+    key: Key,
+    token: u64,
+}
+
+impl Lease {
+    /// One attempt: `Ok(None)` while another holder's lease is unexpired.
+    pub async fn try_acquire(
+        store: &dyn ItemStore,
+        key: Key,
+        hold: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let token = crate::random::token();
+        let now = chrono::Utc::now().timestamp();
+        let hold = i64::try_from(hold.as_secs()).unwrap_or(i64::MAX / 2);
+        let mut item = Item::new();
+        item.insert(attr::PK.into(), key.pk.clone().into());
+        item.insert(attr::SK.into(), key.sk.clone().into());
+        item.insert(attr::VERSION.into(), token.into());
+        item.insert(attr::EXPIRES_AT.into(), now.saturating_add(hold).into());
+        match store.put(item, Condition::AbsentOrExpiredBefore(now)).await {
+            Ok(()) => Ok(Some(Lease { key, token })),
+            Err(StoreError::ConditionFailed) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Takes the lease, polling with short jittered pauses for up to `wait` while another
+    /// holder has it; `Ok(None)` when it is still held after `wait`.
+    pub async fn acquire(
+        store: &dyn ItemStore,
+        key: Key,
+        hold: Duration,
+        wait: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let started = Instant::now();
+        let mut round = 0;
+        loop {
+            if let Some(lease) = Self::try_acquire(store, key.clone(), hold).await? {
+                return Ok(Some(lease));
+            }
+            if started.elapsed() >= wait {
+                return Ok(None);
+            }
+            round += 1;
+            let pause = crate::random::backoff(round, 5, 4, 20) + Duration::from_millis(100);
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// Lets the next holder in. A lease that cannot be released only delays the next
+    /// holder until it expires; either way the outcome is logged.
+    pub async fn release(self, store: &dyn ItemStore) {
+        match store
+            .delete(&self.key, Condition::VersionIs(self.token))
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => tracing::warn!(
+                lease = %self.key.pk,
+                "lease expired and was taken over before its release"
+            ),
+            Err(err) => tracing::warn!(
+                lease = %self.key.pk,
+                error = %err,
+                "lease not released; it lapses when it expires"
+            ),
+        }
+    }
+}
