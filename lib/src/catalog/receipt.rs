@@ -41,14 +41,21 @@ pub struct ReceiptInput {
     pub reference: Option<String>,
 }
 
+const SORT_PREFIX: &str = "RCPT#";
+
 pub fn partition(company_id: &str, ingredient_id: &str) -> String {
     format!("{}#ING#{ingredient_id}", keys::company(company_id))
+}
+
+/// Pattern 3: the stock receipts of an ingredient, oldest first.
+pub fn list_query(company_id: &str, ingredient_id: &str) -> Query {
+    Query::partition(partition(company_id, ingredient_id)).begins_with(SORT_PREFIX)
 }
 
 fn key(receipt: &Receipt) -> Key {
     Key::new(
         partition(&receipt.company_id, &receipt.ingredient_id),
-        format!("RCPT#{}#{}", receipt.received_at, receipt.id),
+        format!("{SORT_PREFIX}{}#{}", receipt.received_at, receipt.id),
     )
 }
 
@@ -187,9 +194,7 @@ async fn find(
     ingredient_id: &str,
     receipt_id: &str,
 ) -> Result<Option<crate::store::Item>, AppError> {
-    let query = Query::partition(partition(company_id, ingredient_id))
-        .begins_with("RCPT#")
-        .limit(200);
+    let query = list_query(company_id, ingredient_id).limit(200);
     for item in query_all(store, query).await? {
         if item.get("id").and_then(|v| v.as_str()) == Some(receipt_id) {
             return Ok(Some(item));

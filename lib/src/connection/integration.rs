@@ -7,7 +7,7 @@ use super::product::PosProduct;
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
 use crate::store::{
-    attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, StoreError, Write,
+    attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +44,20 @@ pub struct Integration {
 
 pub fn key(company_id: &str, product: PosProduct) -> Key {
     Key::new(keys::company(company_id), format!("INTEG#{product}"))
+}
+
+/// Pattern 6: the integrations of a company (at most one per product, so one page).
+pub async fn list(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Integration>, StoreError> {
+    let query = Query::partition(keys::company(company_id))
+        .begins_with("INTEG#")
+        .limit(10);
+    store
+        .query(&query)
+        .await?
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect()
 }
 
 fn to_stored(integration: &Integration) -> Result<Item, StoreError> {

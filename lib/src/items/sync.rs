@@ -7,16 +7,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::record::{partition, PosItem};
+use super::record::{product_items, PosItem};
 use super::wire::{k_series_item, k_series_page, x_series_product, UpstreamItem};
 use crate::alerts;
+use crate::connection::source::{CatalogSource, ItemPage};
 use crate::connection::{integration, PosProduct};
-use crate::deps::Deps;
 use crate::error::AppError;
 use crate::lightspeed::client::Connection;
-use crate::location::sync::list_all as all_locations;
+use crate::location;
 use crate::mapping::record::{self as mapping, Mapping};
-use crate::store::{from_item, query_all, Condition, Query};
+use crate::store::{Condition, ItemStore};
 
 pub const MAPPED_ITEM_RENAMED: &str = "mapped_item_renamed";
 pub const ORPHANED_MAPPING: &str = "orphaned_mapping";
@@ -39,12 +39,13 @@ pub struct ItemSyncSummary {
 
 /// Upstream items with the locations that sell them.
 async fn fetch(
-    deps: &Deps,
+    store: &dyn ItemStore,
+    source: &dyn CatalogSource,
     company_id: &str,
     product: PosProduct,
     summary: &mut ItemSyncSummary,
 ) -> Result<BTreeMap<String, (UpstreamItem, BTreeSet<String>)>, AppError> {
-    let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
+    let integration = integration::require(store, company_id, product).await?;
     let connection = Connection {
         company_id: company_id.to_string(),
         product,
@@ -53,22 +54,19 @@ async fn fetch(
     let mut found: BTreeMap<String, (UpstreamItem, BTreeSet<String>)> = BTreeMap::new();
     match product {
         PosProduct::KSeries => {
-            let locations = all_locations(deps, company_id).await?;
+            let locations = location::record::list_all(store, company_id).await?;
             for location in locations
                 .iter()
                 .filter(|l| l.product == product && !l.missing_upstream)
             {
                 let mut offset = 0;
                 loop {
-                    let query = [
-                        ("businessLocationId", location.location_id.clone()),
-                        ("offset", offset.to_string()),
-                        ("amount", K_PAGE.to_string()),
-                    ];
-                    let body = deps
-                        .lightspeed
-                        .get_json(&connection, "/items/v1/items", &query)
-                        .await?;
+                    let request = ItemPage::KSeries {
+                        location_id: &location.location_id,
+                        offset,
+                        amount: K_PAGE,
+                    };
+                    let body = source.items(&connection, &request).await?;
                     summary.requests += 1;
                     let page = k_series_page(&body);
                     for item in page.iter().filter_map(k_series_item) {
@@ -88,14 +86,11 @@ async fn fetch(
         PosProduct::XSeries => {
             let mut after: u64 = 0;
             loop {
-                let query = [
-                    ("after", after.to_string()),
-                    ("page_size", X_PAGE.to_string()),
-                ];
-                let body = deps
-                    .lightspeed
-                    .get_json(&connection, "/api/2.0/products", &query)
-                    .await?;
+                let request = ItemPage::XSeries {
+                    after,
+                    page_size: X_PAGE,
+                };
+                let body = source.items(&connection, &request).await?;
                 summary.requests += 1;
                 let data = body["data"].as_array().cloned().unwrap_or_default();
                 if data.is_empty() {
@@ -114,18 +109,6 @@ async fn fetch(
     Ok(found)
 }
 
-pub async fn existing(
-    deps: &Deps,
-    company_id: &str,
-    product: PosProduct,
-) -> Result<Vec<PosItem>, AppError> {
-    let query = Query::partition(partition(company_id))
-        .begins_with(format!("ITEM#{product}#"))
-        .limit(500);
-    let items = query_all(deps.store.as_ref(), query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
-}
-
 fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {
     (
         item.name.clone(),
@@ -134,27 +117,28 @@ fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {
     )
 }
 
+/// Fetches the product's items from the catalogue source and records them.
 pub async fn sync(
-    deps: &Deps,
+    store: &dyn ItemStore,
+    source: &dyn CatalogSource,
     company_id: &str,
     product: PosProduct,
     now: &str,
 ) -> Result<ItemSyncSummary, AppError> {
     let mut summary = ItemSyncSummary::default();
-    let upstream = fetch(deps, company_id, product, &mut summary).await?;
+    let upstream = fetch(store, source, company_id, product, &mut summary).await?;
     summary.seen = upstream.len();
-    let stored: HashMap<String, PosItem> = existing(deps, company_id, product)
+    let stored: HashMap<String, PosItem> = product_items(store, company_id, product)
         .await?
         .into_iter()
         .map(|i| (i.item_id.clone(), i))
         .collect();
-    let mappings: HashMap<String, Mapping> = mapping::all(deps.store.as_ref(), company_id)
+    let mappings: HashMap<String, Mapping> = mapping::all(store, company_id)
         .await?
         .into_iter()
         .filter(|m| m.product == product)
         .map(|m| (m.item_id.clone(), m))
         .collect();
-    let store = deps.store.as_ref();
     for (item_id, (seen, location_ids)) in &upstream {
         let mut next = PosItem {
             company_id: company_id.to_string(),

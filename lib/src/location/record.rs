@@ -8,7 +8,8 @@ use crate::connection::PosProduct;
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
 use crate::store::{
-    attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, StoreError, Write,
+    attr, from_item, keys, query_all, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
+    Write,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +161,21 @@ fn not_found(location_id: &str) -> AppError {
         ErrorCode::LocationNotFound,
         format!("location `{location_id}` does not exist in this company; sync locations first"),
     )
+}
+
+/// Pattern 11: the partition holding a company's locations (cursors of the location list
+/// must belong to it).
+pub fn partition(company_id: &str) -> String {
+    keys::company(company_id)
+}
+
+/// Pattern 11: every location of a company, in location id order.
+pub async fn list_all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Location>, AppError> {
+    let query = Query::partition(partition(company_id))
+        .begins_with(keys::LOCATION_PREFIX)
+        .limit(200);
+    let items = query_all(store, query).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
 }
 
 /// Read-modify-write with a version condition; `change` may refuse with an error.

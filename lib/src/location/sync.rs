@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::record::{self, apply_upstream, new_location, Location, UpstreamLocation};
+use crate::connection::source::CatalogSource;
 use crate::connection::{integration, PosProduct};
-use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::client::Connection;
-use crate::store::{from_item, keys, query_all, Condition, Query, StoreError};
+use crate::store::{Condition, ItemStore, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncSummary {
@@ -80,47 +80,26 @@ pub fn x_series_locations(body: &Value) -> Result<Vec<UpstreamLocation>, AppErro
         .collect())
 }
 
-pub async fn list_all(deps: &Deps, company_id: &str) -> Result<Vec<Location>, AppError> {
-    let query = Query::partition(keys::company(company_id))
-        .begins_with(keys::LOCATION_PREFIX)
-        .limit(200);
-    let items = query_all(deps.store.as_ref(), query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
-}
-
-/// Fetches the product's locations from Lightspeed and records them.
+/// Fetches the product's locations from the catalogue source and records them.
 pub async fn sync(
-    deps: &Deps,
+    store: &dyn ItemStore,
+    source: &dyn CatalogSource,
     company_id: &str,
     product: PosProduct,
     now: &str,
 ) -> Result<SyncSummary, AppError> {
-    let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
+    let integration = integration::require(store, company_id, product).await?;
     let connection = Connection {
         company_id: company_id.to_string(),
         product,
         domain_prefix: integration.domain_prefix.clone(),
     };
+    let body = source.locations(&connection).await?;
     let upstream = match product {
-        PosProduct::KSeries => {
-            let body = deps
-                .lightspeed
-                .get_json(
-                    &connection,
-                    "/f/data/businesses",
-                    &[("page", "0".into()), ("size", "1000".into())],
-                )
-                .await?;
-            k_series_locations(&body)?
-        }
-        PosProduct::XSeries => x_series_locations(
-            &deps
-                .lightspeed
-                .get_json(&connection, "/api/2.0/outlets", &[])
-                .await?,
-        )?,
+        PosProduct::KSeries => k_series_locations(&body)?,
+        PosProduct::XSeries => x_series_locations(&body)?,
     };
-    let existing: Vec<Location> = list_all(deps, company_id)
+    let existing: Vec<Location> = record::list_all(store, company_id)
         .await?
         .into_iter()
         .filter(|l| l.product == product)
@@ -129,7 +108,6 @@ pub async fn sync(
         seen: upstream.len(),
         ..SyncSummary::default()
     };
-    let store = deps.store.as_ref();
     for seen in &upstream {
         match existing.iter().find(|l| l.location_id == seen.location_id) {
             None => {

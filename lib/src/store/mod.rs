@@ -40,6 +40,15 @@ impl Key {
             sk: sk.into(),
         }
     }
+
+    /// The key as an item of its two attributes: the `start_after` of a page that ends
+    /// with this key's item.
+    pub fn to_item(&self) -> Item {
+        let mut item = Item::new();
+        item.insert(attr::PK.into(), Value::String(self.pk.clone()));
+        item.insert(attr::SK.into(), Value::String(self.sk.clone()));
+        item
+    }
 }
 
 /// The secondary indexes of the table (see `keys/ACCESS_PATTERNS.md`).
