@@ -91,3 +91,59 @@ impl CatalogSource for LightspeedCatalog {
         }
     }
 }
+
+/// A catalogue held in memory, for unit tests of the sync use cases: the locations body per
+/// product, K-Series items per location (paged by offset and amount) and X-Series products
+/// with their versions (paged by `after`).
+#[derive(Default)]
+pub struct MemoryCatalog {
+    pub locations: std::collections::HashMap<PosProduct, Value>,
+    pub k_items: std::collections::HashMap<String, Vec<Value>>,
+    /// `(version, product)` pairs.
+    pub x_products: Vec<(u64, Value)>,
+    pub requests: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl CatalogSource for MemoryCatalog {
+    async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.locations
+            .get(&connection.product)
+            .cloned()
+            .ok_or_else(|| LightspeedError::NotConnected(format!("{}", connection.product)))
+    }
+
+    async fn items(
+        &self,
+        _connection: &Connection,
+        page: &ItemPage<'_>,
+    ) -> Result<Value, LightspeedError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(match page {
+            ItemPage::KSeries {
+                location_id,
+                offset,
+                amount,
+            } => Value::Array(
+                self.k_items
+                    .get(*location_id)
+                    .map(|items| items.iter().skip(*offset).take(*amount).cloned().collect())
+                    .unwrap_or_default(),
+            ),
+            ItemPage::XSeries { after, page_size } => {
+                let mut newer: Vec<&(u64, Value)> =
+                    self.x_products.iter().filter(|(v, _)| v > after).collect();
+                newer.sort_by_key(|(v, _)| *v);
+                newer.truncate(*page_size);
+                let max = newer.last().map(|(v, _)| *v);
+                serde_json::json!({
+                    "data": newer.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(),
+                    "version": {"max": max},
+                })
+            }
+        })
+    }
+}

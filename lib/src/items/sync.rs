@@ -233,3 +233,138 @@ pub async fn sync(
     }
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::connection::source::MemoryCatalog;
+    use crate::location::sync::tests::connected;
+    use crate::mapping::record::TargetKind;
+    use crate::store::memory::MemoryStore;
+
+    fn k_items(ids: std::ops::Range<usize>) -> Vec<Value> {
+        ids.map(|i| json!({"id": i, "name": format!("Item {i}"), "sku": format!("S{i}")}))
+            .collect()
+    }
+
+    async fn k_series_company(store: &MemoryStore, catalog: &mut MemoryCatalog) {
+        connected(store, "acme", PosProduct::KSeries).await;
+        catalog.locations.insert(
+            PosProduct::KSeries,
+            json!({"_embedded": {"businessList": [{"businessName": "G", "currencyCode": "GBP",
+                "businessLocations": [{"blID": 1, "blName": "Soho"}, {"blID": 2, "blName": "Leeds"}]}]}}),
+        );
+        location::sync::sync(store, catalog, "acme", PosProduct::KSeries, "t0")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn k_series_items_are_paged_per_location_and_deduplicated() {
+        let store = MemoryStore::new();
+        let mut catalog = MemoryCatalog::default();
+        k_series_company(&store, &mut catalog).await;
+        // Location 1 sells 0..150 (two pages); location 2 sells 100..160 (one page).
+        catalog.k_items.insert("1".into(), k_items(0..150));
+        catalog.k_items.insert("2".into(), k_items(100..160));
+        let summary = sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!(
+            (summary.seen, summary.created, summary.requests),
+            (160, 160, 3)
+        );
+        let items = product_items(&store, "acme", PosProduct::KSeries)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 160);
+        let shared = items.iter().find(|i| i.item_id == "120").unwrap();
+        assert_eq!(shared.location_ids, ["1", "2"]);
+
+        let again = sync(&store, &catalog, "acme", PosProduct::KSeries, "t2")
+            .await
+            .unwrap();
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 160));
+    }
+
+    fn mapping(item_id: &str, name: &str) -> Mapping {
+        Mapping {
+            company_id: "acme".into(),
+            product: PosProduct::XSeries,
+            item_id: item_id.into(),
+            target_kind: TargetKind::Ingredient,
+            target_id: "flour".into(),
+            quantity: "1".parse().unwrap(),
+            is_subtraction: false,
+            item_name: name.into(),
+            item_sku: None,
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+            version: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn x_series_renames_and_deletions_of_mapped_items_raise_alerts() {
+        let store = MemoryStore::new();
+        connected(&store, "acme", PosProduct::XSeries).await;
+        let mut catalog = MemoryCatalog {
+            x_products: (1..=3)
+                .map(|i| {
+                    let product = json!({"id": format!("p{i}"), "name": format!("Pie {i}"), "sku": format!("P{i}")});
+                    (i * 10, product)
+                })
+                .collect(),
+            ..MemoryCatalog::default()
+        };
+        let first = sync(&store, &catalog, "acme", PosProduct::XSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!((first.created, first.requests), (3, 2));
+        for (id, name) in [("p1", "Pie 1"), ("p2", "Pie 2")] {
+            let mapped = mapping(id, name);
+            store
+                .put(
+                    crate::store::to_item(&mapped, &mapped.key()).unwrap(),
+                    Condition::NotExists,
+                )
+                .await
+                .unwrap();
+        }
+        // p1 renamed, p2 deleted upstream, p3 unchanged.
+        catalog.x_products = vec![
+            (40, json!({"id": "p1", "name": "Apple Pie", "sku": "P1"})),
+            (30, json!({"id": "p3", "name": "Pie 3", "sku": "P3"})),
+        ];
+        let second = sync(&store, &catalog, "acme", PosProduct::XSeries, "t2")
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.updated, second.unchanged, second.deleted_upstream),
+            (1, 1, 1)
+        );
+        assert_eq!((second.renamed_alerts, second.orphaned_alerts), (1, 1));
+        let (open, _) = alerts::list(&store, "acme", alerts::AlertStatus::Open, 10, None)
+            .await
+            .unwrap();
+        let mut codes: Vec<(&str, &str)> = open
+            .iter()
+            .map(|a| (a.code.as_str(), a.subject.as_str()))
+            .collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            [(MAPPED_ITEM_RENAMED, "p1"), (ORPHANED_MAPPING, "p2")]
+        );
+        let items = product_items(&store, "acme", PosProduct::XSeries)
+            .await
+            .unwrap();
+        let p2 = items.iter().find(|i| i.item_id == "p2").unwrap();
+        assert!(p2.deleted_upstream, "kept, flagged");
+        assert!(catalog.requests.load(Ordering::Relaxed) >= 4);
+    }
+}

@@ -149,7 +149,7 @@ pub async fn sync(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -178,5 +178,101 @@ mod tests {
         let outlets = x_series_locations(&body).unwrap();
         assert_eq!(outlets.len(), 1);
         assert_eq!(outlets[0].timezone.as_deref(), Some("Pacific/Auckland"));
+    }
+
+    use crate::connection::integration::{Integration, IntegrationStatus};
+    use crate::connection::source::MemoryCatalog;
+    use crate::store::memory::MemoryStore;
+
+    pub(crate) async fn connected(store: &MemoryStore, company_id: &str, product: PosProduct) {
+        let integration = Integration {
+            company_id: company_id.into(),
+            product,
+            name: None,
+            domain_prefix: Some("shop".into()),
+            status: IntegrationStatus::Active,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            last_refresh_at: None,
+            connected_at: None,
+            reauthorized_at: None,
+            last_error: None,
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+            version: 1,
+        };
+        integration::create(store, &integration).await.unwrap();
+    }
+
+    fn outlets(list: &[(&str, &str)]) -> Value {
+        json!({"data": list.iter().map(|(id, name)| json!({
+            "id": id, "name": name, "time_zone": "Pacific/Auckland", "currency": "NZD", "deleted_at": null
+        })).collect::<Vec<_>>()})
+    }
+
+    #[tokio::test]
+    async fn sync_creates_updates_and_flags_missing_locations() {
+        let store = MemoryStore::new();
+        connected(&store, "acme", PosProduct::XSeries).await;
+        let mut catalog = MemoryCatalog::default();
+        catalog.locations.insert(
+            PosProduct::XSeries,
+            outlets(&[("o1", "Harbour"), ("o2", "Quay")]),
+        );
+        let first = sync(&store, &catalog, "acme", PosProduct::XSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!((first.seen, first.created, first.updated), (2, 2, 0));
+
+        catalog
+            .locations
+            .insert(PosProduct::XSeries, outlets(&[("o1", "Harbour Side")]));
+        let second = sync(&store, &catalog, "acme", PosProduct::XSeries, "t2")
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                second.seen,
+                second.created,
+                second.updated,
+                second.missing_upstream
+            ),
+            (1, 0, 1, 1)
+        );
+        let all = record::list_all(&store, "acme").await.unwrap();
+        assert_eq!(all.len(), 2, "a location gone upstream is kept");
+        let o1 = all.iter().find(|l| l.location_id == "o1").unwrap();
+        assert_eq!(o1.name, "Harbour Side");
+        assert!(!o1.missing_upstream);
+        let o2 = all.iter().find(|l| l.location_id == "o2").unwrap();
+        assert!(o2.missing_upstream);
+
+        let third = sync(&store, &catalog, "acme", PosProduct::XSeries, "t3")
+            .await
+            .unwrap();
+        assert_eq!((third.updated, third.unchanged), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn sync_needs_a_connection_and_reads_the_products_own_locations() {
+        let store = MemoryStore::new();
+        let mut catalog = MemoryCatalog::default();
+        catalog.locations.insert(
+            PosProduct::KSeries,
+            json!({"_embedded": {"businessList": [{"businessName": "G", "currencyCode": "GBP",
+                "businessLocations": [{"blID": 1, "blName": "Soho", "timezone": "Europe/London"}]}]}}),
+        );
+        assert!(sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+            .await
+            .is_err());
+        connected(&store, "acme", PosProduct::KSeries).await;
+        let summary = sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!(summary.created, 1);
+        let all = record::list_all(&store, "acme").await.unwrap();
+        assert_eq!(all[0].currency.as_deref(), Some("GBP"));
+        assert_eq!(all[0].timezone, "Europe/London");
+        assert!(record::list_all(&store, "other").await.unwrap().is_empty());
     }
 }

@@ -82,3 +82,36 @@ impl Lease {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_and_only_the_holder_releases() {
+        let store = MemoryStore::new();
+        let key = Key::new("LEASE#X", "LEASE");
+        let hold = Duration::from_secs(30);
+        let first = Lease::try_acquire(&store, key.clone(), hold)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(Lease::try_acquire(&store, key.clone(), hold)
+            .await
+            .unwrap()
+            .is_none());
+        let waited = Lease::acquire(&store, key.clone(), hold, Duration::from_millis(150))
+            .await
+            .unwrap();
+        assert!(waited.is_none(), "still held after the wait");
+        first.release(&store).await;
+        let second = Lease::try_acquire(&store, key.clone(), hold)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.key(), &key);
+        second.release(&store).await;
+        assert!(store.get(&key).await.unwrap().is_none());
+    }
+}

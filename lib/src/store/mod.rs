@@ -4,6 +4,7 @@
 pub mod dynamodb;
 pub mod keys;
 pub mod lease;
+pub mod memory;
 pub mod occ;
 
 use async_trait::async_trait;

@@ -98,3 +98,93 @@ async fn write(store: &dyn ItemStore, mut writes: Vec<Write>) -> Result<(), Stor
         Write::Delete(key, condition) => store.delete(&key, condition).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use crate::store::{Condition, Item, Key};
+
+    fn counter(version: u64) -> Item {
+        let Value::Object(item) = json!({"pk": "C", "sk": "N", "version": version}) else {
+            unreachable!()
+        };
+        item
+    }
+
+    async fn version(store: &MemoryStore) -> Result<u64, AppError> {
+        let item = store.get(&Key::new("C", "N")).await?;
+        Ok(item
+            .and_then(|i| i.get("version").and_then(Value::as_u64))
+            .unwrap_or(0))
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_is_retried_on_a_fresh_read() {
+        let store = MemoryStore::new();
+        store.put(counter(1), Condition::NotExists).await.unwrap();
+        let reads = AtomicUsize::new(0);
+        let result = update(
+            &store,
+            "the counter",
+            || async {
+                let read = version(&store).await?;
+                // Another writer lands between the first read and its write.
+                if reads.fetch_add(1, Ordering::SeqCst) == 0 {
+                    store.put(counter(read + 1), Condition::None).await?;
+                }
+                Ok(read)
+            },
+            |read| {
+                let write = Write::Put(counter(read + 1), Condition::VersionIs(read));
+                Ok(Plan::one(write, read + 1))
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(result, 3);
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        assert_eq!(version(&store).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn endless_contention_is_write_contention_after_the_attempts() {
+        let store = MemoryStore::new();
+        store.put(counter(1), Condition::NotExists).await.unwrap();
+        let reads = AtomicUsize::new(0);
+        let err = retry(&store, "the counter", || async {
+            reads.fetch_add(1, Ordering::SeqCst);
+            let stale = Write::Put(counter(2), Condition::VersionIs(0));
+            Ok(Plan::one(stale, ()))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::WriteContention);
+        assert_eq!(err.code.http_status(), 409);
+        assert!(err.code.is_retryable());
+        assert_eq!(reads.load(Ordering::SeqCst), ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn keep_writes_nothing_and_errors_end_at_once() {
+        let store = MemoryStore::new();
+        let kept = retry(&store, "x", || async { Ok(Plan::Keep(7)) })
+            .await
+            .unwrap();
+        assert_eq!(kept, 7);
+        assert!(store.dump().unwrap().is_empty());
+        let reads = AtomicUsize::new(0);
+        let err = retry::<(), _>(&store, "x", || async {
+            reads.fetch_add(1, Ordering::SeqCst);
+            Err(AppError::validation("no"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ValidationFailed);
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+}
