@@ -119,16 +119,21 @@ pub async fn get<T: CatalogRecord>(
     }
 }
 
+/// Patterns 1, 2, 4: the partition holding a company's records of kind `T` (cursors of
+/// their lists must belong to it).
+pub fn partition<T: CatalogRecord>(company_id: &str) -> String {
+    T::key(company_id, "").pk
+}
+
 pub async fn list<T: CatalogRecord>(
     store: &dyn ItemStore,
     company_id: &str,
     limit: u32,
     start_after: Option<Item>,
 ) -> Result<ListPage<T>, AppError> {
-    let partition = T::key(company_id, "").pk;
     let page = store
         .query(
-            &Query::partition(partition)
+            &Query::partition(partition::<T>(company_id))
                 .begins_with(T::SORT_PREFIX)
                 .limit(limit)
                 .start_after(start_after),

@@ -133,12 +133,7 @@ pub async fn get(
 ) -> Result<Response<Body>, AppError> {
     let product = PosProduct::parse(product)?;
     let item = setup::item(deps, company_id, product, item_id).await?;
-    let mapping = deps
-        .store
-        .get(&mapping::key(company_id, product, item_id))
-        .await?
-        .map(from_item::<Mapping>)
-        .transpose()?;
+    let mapping = mapping::find(deps.store.as_ref(), company_id, product, item_id).await?;
     Ok(envelope::json(200, &item_view(&item, mapping.as_ref())))
 }
 
