@@ -1,5 +1,7 @@
-//! The state-store port: a narrow key-value view of the one DynamoDB table.
-//! Use cases build keys with [`keys`] and never see an SDK type.
+//! The state-store port: a narrow key-value view of the one DynamoDB table, with its
+//! DynamoDB adapter ([`dynamodb`]) and an in-memory one for unit tests ([`memory`]).
+//! Use cases build keys with [`keys`] and never see an SDK type; read-modify-write goes
+//! through [`occ`], single-holder work through [`lease`].
 
 pub mod dynamodb;
 pub mod keys;

@@ -48,6 +48,8 @@ pub fn contended(what: &str) -> AppError {
 ///
 /// `read` returns a fresh future per attempt (its captures are shared references), while
 /// `decide` is synchronous and may hold mutable state such as a caller's change closure.
+/// (An `AsyncFnMut` attempt would be shorter to write, but its higher-ranked future fails
+/// the `Send` checks of the `async_trait` ports that call these updates.)
 pub async fn update<R, T, Fut>(
     store: &dyn ItemStore,
     what: &str,
