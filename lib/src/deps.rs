@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::aws;
 use crate::config::{Config, ConfigError};
+use crate::connection::source::{CatalogSource, LightspeedCatalog};
 use crate::lightspeed::LightspeedClient;
 use crate::queue::{sqs::SqsQueue, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
@@ -21,6 +22,8 @@ pub struct Deps {
     pub lightspeed: Arc<LightspeedClient>,
     /// Where transfers read a day's sales (Lightspeed, through `lightspeed`).
     pub sales: Arc<dyn SalesSource>,
+    /// Where location and item sync read the upstream catalogue (Lightspeed too).
+    pub catalog: Arc<dyn CatalogSource>,
 }
 
 impl Deps {
@@ -63,8 +66,12 @@ impl Deps {
             client: lightspeed.clone(),
             store: store.clone(),
         });
+        let catalog: Arc<dyn CatalogSource> = Arc::new(LightspeedCatalog {
+            client: lightspeed.clone(),
+        });
         Self {
             sales,
+            catalog,
             store,
             queue: Arc::new(SqsQueue::new(clients.sqs, config.queues.clone())),
             secrets,

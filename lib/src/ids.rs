@@ -15,7 +15,7 @@ pub fn new_id(company_id: &str, kind: &str, idempotency_key: Option<&str>) -> St
             format!("{company_id}\u{1f}{kind}\u{1f}{key}").as_bytes(),
         )
         .to_string(),
-        None => Uuid::new_v4().to_string(),
+        None => crate::random::uuid().to_string(),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod mapping;
 pub mod migration;
 pub mod money;
 pub mod queue;
+pub mod random;
 pub mod sales;
 pub mod secrets;
 pub mod store;

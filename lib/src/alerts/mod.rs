@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{AppError, ErrorCode};
-use crate::store::{from_item, to_item, Condition, ItemStore, Key, Query, StoreError, Write};
+use crate::store::occ::{self, Plan};
+use crate::store::{from_item, to_item, Condition, ItemStore, Key, Query, Write};
 
 /// Stable alert codes.
 pub mod code {
@@ -60,15 +61,6 @@ fn resolved_key(alert: &Alert, resolved_at: &str) -> Key {
     )
 }
 
-const ATTEMPTS: usize = crate::store::CONTENTION_ATTEMPTS;
-
-fn contention(what: &str) -> AppError {
-    AppError::new(
-        ErrorCode::StoreUnavailable,
-        format!("{what} is changing concurrently; retry"),
-    )
-}
-
 /// Opens the alert or, if it is already open, counts one more occurrence.
 pub async fn raise(
     store: &dyn ItemStore,
@@ -79,11 +71,9 @@ pub async fn raise(
     now: &str,
 ) -> Result<Alert, AppError> {
     let key = open_key(company_id, code, subject);
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
-        match store.get(&key).await? {
+    let key = &key;
+    let (alert, raised) = occ::retry(store, "the alert", move || async move {
+        Ok(match store.get(key).await? {
             Some(item) => {
                 let mut alert: Alert = from_item(item)?;
                 let previous = alert.version;
@@ -91,18 +81,12 @@ pub async fn raise(
                 alert.last_seen = now.to_string();
                 alert.message = message.to_string();
                 alert.version += 1;
-                match store
-                    .put(to_item(&alert, &key)?, Condition::VersionIs(previous))
-                    .await
-                {
-                    Ok(()) => return Ok(alert),
-                    Err(StoreError::ConditionFailed) => continue,
-                    Err(err) => return Err(err.into()),
-                }
+                let write = Write::Put(to_item(&alert, key)?, Condition::VersionIs(previous));
+                Plan::one(write, (alert, false))
             }
             None => {
                 let alert = Alert {
-                    alert_id: uuid::Uuid::new_v4().to_string(),
+                    alert_id: crate::random::uuid().to_string(),
                     company_id: company_id.to_string(),
                     code: code.to_string(),
                     subject: subject.to_string(),
@@ -115,21 +99,16 @@ pub async fn raise(
                     resolved_at: None,
                     version: 1,
                 };
-                match store
-                    .put(to_item(&alert, &key)?, Condition::NotExists)
-                    .await
-                {
-                    Ok(()) => {
-                        tracing::warn!(company_id, code, subject, "alert raised");
-                        return Ok(alert);
-                    }
-                    Err(StoreError::ConditionFailed) => continue,
-                    Err(err) => return Err(err.into()),
-                }
+                let write = Write::Put(to_item(&alert, key)?, Condition::NotExists);
+                Plan::one(write, (alert, true))
             }
-        }
+        })
+    })
+    .await?;
+    if raised {
+        tracing::warn!(company_id, code, subject, "alert raised");
     }
-    Err(contention("the alert"))
+    Ok(alert)
 }
 
 /// Resolves the open alert, if any; `Ok(None)` when nothing was open.
@@ -141,12 +120,10 @@ pub async fn resolve(
     now: &str,
 ) -> Result<Option<Alert>, AppError> {
     let key = open_key(company_id, code, subject);
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
-        let Some(item) = store.get(&key).await? else {
-            return Ok(None);
+    let key = &key;
+    let resolved = occ::retry(store, "the alert", move || async move {
+        let Some(item) = store.get(key).await? else {
+            return Ok(Plan::Keep(None));
         };
         let mut alert: Alert = from_item(item)?;
         let previous = alert.version;
@@ -154,22 +131,17 @@ pub async fn resolve(
         alert.resolved_at = Some(now.to_string());
         alert.version += 1;
         let history = to_item(&alert, &resolved_key(&alert, now))?;
-        match store
-            .transact(vec![
-                Write::Delete(key.clone(), Condition::VersionIs(previous)),
-                Write::Put(history, Condition::NotExists),
-            ])
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(company_id, code, subject, "alert resolved");
-                return Ok(Some(alert));
-            }
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
+        let writes = vec![
+            Write::Delete(key.clone(), Condition::VersionIs(previous)),
+            Write::Put(history, Condition::NotExists),
+        ];
+        Ok(Plan::Write(writes, Some(alert)))
+    })
+    .await?;
+    if resolved.is_some() {
+        tracing::info!(company_id, code, subject, "alert resolved");
     }
-    Err(contention("the alert"))
+    Ok(resolved)
 }
 
 /// One page of a company's open or resolved alerts.
@@ -216,10 +188,7 @@ pub async fn acknowledge(
             format!("no open alert `{alert_id}` in this company"),
         )
     };
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
+    occ::retry(store, "the alert", move || async move {
         let mut start = None;
         let found = loop {
             let (alerts, next) = list(store, company_id, AlertStatus::Open, 100, start).await?;
@@ -236,16 +205,10 @@ pub async fn acknowledge(
         alert.acknowledged_at = Some(now.to_string());
         alert.version += 1;
         let key = open_key(company_id, &alert.code, &alert.subject);
-        match store
-            .put(to_item(&alert, &key)?, Condition::VersionIs(previous))
-            .await
-        {
-            Ok(()) => return Ok(alert),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(contention("the alert"))
+        let write = Write::Put(to_item(&alert, &key)?, Condition::VersionIs(previous));
+        Ok(Plan::one(write, alert))
+    })
+    .await
 }
 
 /// The API view of an alert (the stored record without bookkeeping).

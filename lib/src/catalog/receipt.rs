@@ -6,12 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::ingredient::{CostTotals, Ingredient};
 use super::records::{self, CatalogRecord};
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 use crate::ids;
 use crate::money::{bounds, check_bounds, Money, OutOfRange, Quantity};
-use crate::store::{
-    from_item, keys, query_all, to_item, Condition, ItemStore, Key, Query, StoreError, Write,
-};
+use crate::store::occ::{self, Plan};
+use crate::store::{from_item, keys, query_all, to_item, Condition, ItemStore, Key, Query, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
@@ -42,14 +41,21 @@ pub struct ReceiptInput {
     pub reference: Option<String>,
 }
 
+const SORT_PREFIX: &str = "RCPT#";
+
 pub fn partition(company_id: &str, ingredient_id: &str) -> String {
     format!("{}#ING#{ingredient_id}", keys::company(company_id))
+}
+
+/// Pattern 3: the stock receipts of an ingredient, oldest first.
+pub fn list_query(company_id: &str, ingredient_id: &str) -> Query {
+    Query::partition(partition(company_id, ingredient_id)).begins_with(SORT_PREFIX)
 }
 
 fn key(receipt: &Receipt) -> Key {
     Key::new(
         partition(&receipt.company_id, &receipt.ingredient_id),
-        format!("RCPT#{}#{}", receipt.received_at, receipt.id),
+        format!("{SORT_PREFIX}{}#{}", receipt.received_at, receipt.id),
     )
 }
 
@@ -150,22 +156,20 @@ pub async fn record(
         reference: input.reference.clone(),
         created_at: now.to_string(),
     };
-    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
+    let (receipt, fingerprint) = (&receipt, &fingerprint);
+    occ::retry(store, "the ingredient's stock", move || async move {
         let mut ingredient = records::get::<Ingredient>(store, company_id, ingredient_id).await?;
         if idempotency_key.is_some() {
             if let Some(existing) = find(store, company_id, ingredient_id, &receipt.id).await? {
-                ids::check_replay(&existing, &fingerprint)?;
-                return Ok((from_item(existing)?, ingredient, true));
+                ids::check_replay(&existing, fingerprint)?;
+                return Ok(Plan::Keep((from_item(existing)?, ingredient, true)));
             }
         }
         let previous = ingredient.version;
-        add_to(&mut ingredient, &receipt)?;
+        add_to(&mut ingredient, receipt)?;
         ingredient.version = previous + 1;
         ingredient.updated_at = now.to_string();
-        let mut item = to_item(&receipt, &key(&receipt))?;
+        let mut item = to_item(&receipt, &key(receipt))?;
         if idempotency_key.is_some() {
             item.insert(
                 ids::REQUEST_FINGERPRINT_ATTR.into(),
@@ -179,16 +183,9 @@ pub async fn record(
                 Condition::VersionIs(previous),
             ),
         ];
-        match store.transact(writes).await {
-            Ok(()) => return Ok((receipt, ingredient, false)),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the ingredient is receiving stock concurrently; retry",
-    ))
+        Ok(Plan::Write(writes, (receipt.clone(), ingredient, false)))
+    })
+    .await
 }
 
 async fn find(
@@ -197,9 +194,7 @@ async fn find(
     ingredient_id: &str,
     receipt_id: &str,
 ) -> Result<Option<crate::store::Item>, AppError> {
-    let query = Query::partition(partition(company_id, ingredient_id))
-        .begins_with("RCPT#")
-        .limit(200);
+    let query = list_query(company_id, ingredient_id).limit(200);
     for item in query_all(store, query).await? {
         if item.get("id").and_then(|v| v.as_str()) == Some(receipt_id) {
             return Ok(Some(item));
@@ -211,6 +206,7 @@ async fn find(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     fn input(quantity: &str, value: &str) -> ReceiptInput {
         ReceiptInput {

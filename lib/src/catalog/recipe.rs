@@ -22,9 +22,8 @@ use super::validate;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
 use crate::money::{bounds, check_bounds, Quantity};
-use crate::store::{
-    attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
-};
+use crate::store::occ::{self, Plan};
+use crate::store::{attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, Write};
 
 pub const SORT_PREFIX: &str = "RCP#";
 pub const MAX_LINES: usize = 50;
@@ -34,8 +33,6 @@ pub const MAX_REFERENCE_CHANGES: usize = 48;
 const _: () = assert!(2 + 2 * MAX_REFERENCE_CHANGES <= 100);
 /// Users named in an "in use" refusal.
 const USERS_NAMED: u32 = 10;
-/// Optimistic-concurrency attempts before a save reports contention.
-const ATTEMPTS: u32 = 12;
 
 pub fn key(company_id: &str, recipe_id: &str) -> Key {
     Key::new(
@@ -486,13 +483,6 @@ async fn in_use(
     ))
 }
 
-fn contended(what: &str) -> AppError {
-    AppError::new(
-        ErrorCode::StoreUnavailable,
-        format!("{what} is being changed concurrently; retry"),
-    )
-}
-
 // ---------------------------------------------------------------------------------------
 // Use cases.
 
@@ -659,41 +649,39 @@ pub async fn create(
     let id = ids::new_id(company_id, Recipe::KIND, idempotency_key);
     let fingerprint = ids::request_fingerprint(&input);
     let recipe = Recipe::create(company_id, id.clone(), input, now)?;
-    for attempt in 0..ATTEMPTS {
-        // Only an idempotency key makes ids collide: return what the first call created,
-        // if this is the same request.
-        if idempotency_key.is_some() {
-            if let Some(item) = store.get(&key(company_id, &id)).await? {
-                ids::check_replay(&item, &fingerprint)?;
-                return Ok(Created {
-                    record: from_item(item)?,
-                    replayed: true,
-                });
+    let (id, fingerprint, recipe) = (&id, &fingerprint, &recipe);
+    occ::retry(
+        store,
+        "an ingredient or recipe this recipe uses",
+        move || async move {
+            // Only an idempotency key makes ids collide: return what the first call created,
+            // if this is the same request.
+            if idempotency_key.is_some() {
+                if let Some(item) = store.get(&key(company_id, id)).await? {
+                    ids::check_replay(&item, fingerprint)?;
+                    return Ok(Plan::Keep(Created {
+                        record: from_item(item)?,
+                        replayed: true,
+                    }));
+                }
             }
-        }
-        let mut item = to_item(&recipe, &key(company_id, &id))?;
-        if idempotency_key.is_some() {
-            item.insert(
-                ids::REQUEST_FINGERPRINT_ATTR.into(),
-                fingerprint.clone().into(),
-            );
-        }
-        let mut writes = vec![Write::Put(item, Condition::NotExists)];
-        writes.extend(plan(store, company_id, &recipe, &[]).await?);
-        match store.transact(writes).await {
-            Ok(()) => {
-                return Ok(Created {
-                    record: recipe,
-                    replayed: false,
-                })
+            let mut item = to_item(&recipe, &key(company_id, id))?;
+            if idempotency_key.is_some() {
+                item.insert(
+                    ids::REQUEST_FINGERPRINT_ATTR.into(),
+                    fingerprint.clone().into(),
+                );
             }
-            Err(StoreError::ConditionFailed) => {
-                crate::store::contention_pause(attempt as usize).await
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(contended("an ingredient or recipe this recipe uses"))
+            let mut writes = vec![Write::Put(item, Condition::NotExists)];
+            writes.extend(plan(store, company_id, recipe, &[]).await?);
+            let created = Created {
+                record: recipe.clone(),
+                replayed: false,
+            };
+            Ok(Plan::Write(writes, created))
+        },
+    )
+    .await
 }
 
 pub async fn update(
@@ -703,7 +691,8 @@ pub async fn update(
     patch: RecipePatch,
     now: &str,
 ) -> Result<Recipe, AppError> {
-    for attempt in 0..ATTEMPTS {
+    let patch = &patch;
+    occ::retry(store, &format!("recipe `{id}`"), move || async move {
         let current = records::get::<Recipe>(store, company_id, id).await?;
         let mut recipe = current.clone();
         recipe.apply(patch.clone(), now)?;
@@ -713,20 +702,14 @@ pub async fn update(
             Condition::VersionIs(current.version),
         )];
         writes.extend(plan(store, company_id, &recipe, &current.lines).await?);
-        match store.transact(writes).await {
-            Ok(()) => return Ok(recipe),
-            Err(StoreError::ConditionFailed) => {
-                crate::store::contention_pause(attempt as usize).await
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(contended(&format!("recipe `{id}`")))
+        Ok(Plan::Write(writes, recipe))
+    })
+    .await
 }
 
 /// Deletes a recipe nothing uses, releasing its own references in the same transaction.
 pub async fn delete(store: &dyn ItemStore, company_id: &str, id: &str) -> Result<(), AppError> {
-    for attempt in 0..ATTEMPTS {
+    occ::retry(store, &format!("recipe `{id}`"), move || async move {
         let recipe = records::get::<Recipe>(store, company_id, id).await?;
         let target = Target::recipe(id);
         if recipe.ref_count > 0 {
@@ -744,15 +727,9 @@ pub async fn delete(store: &dyn ItemStore, company_id: &str, id: &str) -> Result
             ..recipe.clone()
         };
         writes.extend(plan(store, company_id, &deleted, &recipe.lines).await?);
-        match store.transact(writes).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => {
-                crate::store::contention_pause(attempt as usize).await
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(contended(&format!("recipe `{id}`")))
+        Ok(Plan::Write(writes, ()))
+    })
+    .await
 }
 
 /// Deletes an ingredient nothing uses. Its stock receipts stay as history.
@@ -762,28 +739,18 @@ pub async fn delete_ingredient(
     id: &str,
 ) -> Result<(), AppError> {
     let target = Target::ingredient(id);
-    for attempt in 0..ATTEMPTS {
-        let loaded = load_target(store, company_id, &target)
+    let target = &target;
+    occ::retry(store, &format!("ingredient `{id}`"), move || async move {
+        let loaded = load_target(store, company_id, target)
             .await?
             .ok_or_else(|| target.not_found())?;
         if loaded.ref_count > 0 {
             return Err(in_use(store, company_id, &loaded).await?);
         }
-        match store
-            .delete(
-                &target.key(company_id),
-                Condition::VersionIs(loaded.version),
-            )
-            .await
-        {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => {
-                crate::store::contention_pause(attempt as usize).await
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(contended(&format!("ingredient `{id}`")))
+        let write = Write::Delete(target.key(company_id), Condition::VersionIs(loaded.version));
+        Ok(Plan::one(write, ()))
+    })
+    .await
 }
 
 /// One ingredient's share of an explosion.

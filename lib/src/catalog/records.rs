@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
-use crate::store::{from_item, to_item, Condition, Item, ItemStore, Key, Query, StoreError};
+use crate::store::occ::{self, Plan};
+use crate::store::{from_item, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write};
 
 /// A catalogue object stored under its company's partition.
 pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
@@ -118,16 +119,21 @@ pub async fn get<T: CatalogRecord>(
     }
 }
 
+/// Patterns 1, 2, 4: the partition holding a company's records of kind `T` (cursors of
+/// their lists must belong to it).
+pub fn partition<T: CatalogRecord>(company_id: &str) -> String {
+    T::key(company_id, "").pk
+}
+
 pub async fn list<T: CatalogRecord>(
     store: &dyn ItemStore,
     company_id: &str,
     limit: u32,
     start_after: Option<Item>,
 ) -> Result<ListPage<T>, AppError> {
-    let partition = T::key(company_id, "").pk;
     let page = store
         .query(
-            &Query::partition(partition)
+            &Query::partition(partition::<T>(company_id))
                 .begins_with(T::SORT_PREFIX)
                 .limit(limit)
                 .start_after(start_after),
@@ -156,24 +162,18 @@ pub async fn update<T: CatalogRecord>(
 where
     T::Patch: Clone,
 {
-    const ATTEMPTS: usize = 3;
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
+    let what = format!("{} `{id}`", T::KIND);
+    let patch = &patch;
+    occ::retry(store, &what, move || async move {
         let mut record = get::<T>(store, company_id, id).await?;
         let previous = record.version();
         record.apply(patch.clone(), now)?;
         record.set_version(previous + 1);
         let item = stored(&record, &T::key(company_id, id))?;
-        match store.put(item, Condition::VersionIs(previous)).await {
-            Ok(()) => return Ok(record),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        format!("{} `{id}` is being changed concurrently; retry", T::KIND),
-    ))
+        Ok(Plan::one(
+            Write::Put(item, Condition::VersionIs(previous)),
+            record,
+        ))
+    })
+    .await
 }

@@ -103,7 +103,7 @@ pub async fn start(
     let claims = StateClaims {
         company_id: company_id.to_string(),
         product,
-        nonce: uuid::Uuid::new_v4().to_string(),
+        nonce: crate::random::uuid().to_string(),
         expires_at: now_epoch + STATE_LIFETIME_SECONDS,
         reauthorize,
         domain_prefix: domain_prefix.or_else(|| integration.domain_prefix.clone()),

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::product::PosProduct;
 use crate::error::{AppError, ErrorCode};
-use crate::store::{attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, StoreError};
+use crate::store::occ::{self, Plan};
+use crate::store::{
+    attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -41,6 +44,20 @@ pub struct Integration {
 
 pub fn key(company_id: &str, product: PosProduct) -> Key {
     Key::new(keys::company(company_id), format!("INTEG#{product}"))
+}
+
+/// Pattern 6: the integrations of a company (at most one per product, so one page).
+pub async fn list(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Integration>, StoreError> {
+    let query = Query::partition(keys::company(company_id))
+        .begins_with("INTEG#")
+        .limit(10);
+    store
+        .query(&query)
+        .await?
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect()
 }
 
 fn to_stored(integration: &Integration) -> Result<Item, StoreError> {
@@ -101,26 +118,18 @@ pub async fn update<F>(
 where
     F: FnMut(&mut Integration),
 {
-    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
-        let mut integration = require(store, company_id, product).await?;
-        let previous = integration.version;
-        change(&mut integration);
-        integration.version = previous + 1;
-        integration.updated_at = now.to_string();
-        match store
-            .put(to_stored(&integration)?, Condition::VersionIs(previous))
-            .await
-        {
-            Ok(()) => return Ok(integration),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the integration is changing concurrently; retry",
-    ))
+    occ::update(
+        store,
+        "the integration",
+        || require(store, company_id, product),
+        |mut integration: Integration| {
+            let previous = integration.version;
+            change(&mut integration);
+            integration.version = previous + 1;
+            integration.updated_at = now.to_string();
+            let write = Write::Put(to_stored(&integration)?, Condition::VersionIs(previous));
+            Ok(Plan::one(write, integration))
+        },
+    )
+    .await
 }

@@ -4,6 +4,7 @@
 pub mod flow;
 pub mod integration;
 pub mod product;
+pub mod source;
 pub mod state;
 
 pub use integration::{Integration, IntegrationStatus};

@@ -24,7 +24,7 @@ pub fn now() -> String {
 /// it has none), so every line of the run can be found together.
 pub fn schedule_span(function: &'static str, event: &EventBridgeEvent) -> tracing::Span {
     let correlation = sanitize_correlation_id(event.id.as_deref())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(|| crate::random::uuid().to_string());
     correlation_span(function, &correlation)
 }
 

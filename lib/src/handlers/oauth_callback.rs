@@ -37,7 +37,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 pub async fn handle(deps: &Deps, request: Request) -> Result<Response<Body>, lambda_http::Error> {
-    let correlation = uuid::Uuid::new_v4().to_string();
+    let correlation = crate::random::uuid().to_string();
     let span = correlation_span("oauth-callback", &correlation);
     async {
         if request.uri().path().ends_with("/oauth/result") {

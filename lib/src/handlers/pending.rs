@@ -22,7 +22,7 @@ pub async fn http(
     function: &'static str,
     _request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    let correlation = uuid::Uuid::new_v4().to_string();
+    let correlation = crate::random::uuid().to_string();
     Ok(envelope::error(&not_implemented(function), &correlation))
 }
 

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::connection::PosProduct;
 use crate::money::Money;
-use crate::store::{attr, keys, to_item, Item, Key, StoreError};
+use crate::store::{
+    attr, from_item, keys, query_all, to_item, Item, ItemStore, Key, Query, StoreError,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PosItem {
@@ -30,6 +32,29 @@ pub struct PosItem {
 
 pub fn partition(company_id: &str) -> String {
     format!("{}#ITEMS", keys::company(company_id))
+}
+
+/// Pattern 13: the items of a company, in product and item id order (100 a page).
+pub fn list_query(company_id: &str) -> Query {
+    Query::partition(partition(company_id))
+        .begins_with("ITEM#")
+        .limit(100)
+}
+
+/// Pattern 13: every stored item of one product of a company.
+pub async fn product_items(
+    store: &dyn ItemStore,
+    company_id: &str,
+    product: PosProduct,
+) -> Result<Vec<PosItem>, StoreError> {
+    let query = Query::partition(partition(company_id))
+        .begins_with(format!("ITEM#{product}#"))
+        .limit(500);
+    query_all(store, query)
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
 }
 
 pub fn sort_key(product: PosProduct, item_id: &str) -> String {

@@ -7,16 +7,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::record::{partition, PosItem};
+use super::record::{product_items, PosItem};
 use super::wire::{k_series_item, k_series_page, x_series_product, UpstreamItem};
 use crate::alerts;
+use crate::connection::source::{CatalogSource, ItemPage};
 use crate::connection::{integration, PosProduct};
-use crate::deps::Deps;
 use crate::error::AppError;
 use crate::lightspeed::client::Connection;
-use crate::location::sync::list_all as all_locations;
+use crate::location;
 use crate::mapping::record::{self as mapping, Mapping};
-use crate::store::{from_item, query_all, Condition, Query};
+use crate::store::{Condition, ItemStore};
 
 pub const MAPPED_ITEM_RENAMED: &str = "mapped_item_renamed";
 pub const ORPHANED_MAPPING: &str = "orphaned_mapping";
@@ -39,12 +39,13 @@ pub struct ItemSyncSummary {
 
 /// Upstream items with the locations that sell them.
 async fn fetch(
-    deps: &Deps,
+    store: &dyn ItemStore,
+    source: &dyn CatalogSource,
     company_id: &str,
     product: PosProduct,
     summary: &mut ItemSyncSummary,
 ) -> Result<BTreeMap<String, (UpstreamItem, BTreeSet<String>)>, AppError> {
-    let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
+    let integration = integration::require(store, company_id, product).await?;
     let connection = Connection {
         company_id: company_id.to_string(),
         product,
@@ -53,22 +54,19 @@ async fn fetch(
     let mut found: BTreeMap<String, (UpstreamItem, BTreeSet<String>)> = BTreeMap::new();
     match product {
         PosProduct::KSeries => {
-            let locations = all_locations(deps, company_id).await?;
+            let locations = location::record::list_all(store, company_id).await?;
             for location in locations
                 .iter()
                 .filter(|l| l.product == product && !l.missing_upstream)
             {
                 let mut offset = 0;
                 loop {
-                    let query = [
-                        ("businessLocationId", location.location_id.clone()),
-                        ("offset", offset.to_string()),
-                        ("amount", K_PAGE.to_string()),
-                    ];
-                    let body = deps
-                        .lightspeed
-                        .get_json(&connection, "/items/v1/items", &query)
-                        .await?;
+                    let request = ItemPage::KSeries {
+                        location_id: &location.location_id,
+                        offset,
+                        amount: K_PAGE,
+                    };
+                    let body = source.items(&connection, &request).await?;
                     summary.requests += 1;
                     let page = k_series_page(&body);
                     for item in page.iter().filter_map(k_series_item) {
@@ -88,14 +86,11 @@ async fn fetch(
         PosProduct::XSeries => {
             let mut after: u64 = 0;
             loop {
-                let query = [
-                    ("after", after.to_string()),
-                    ("page_size", X_PAGE.to_string()),
-                ];
-                let body = deps
-                    .lightspeed
-                    .get_json(&connection, "/api/2.0/products", &query)
-                    .await?;
+                let request = ItemPage::XSeries {
+                    after,
+                    page_size: X_PAGE,
+                };
+                let body = source.items(&connection, &request).await?;
                 summary.requests += 1;
                 let data = body["data"].as_array().cloned().unwrap_or_default();
                 if data.is_empty() {
@@ -114,18 +109,6 @@ async fn fetch(
     Ok(found)
 }
 
-pub async fn existing(
-    deps: &Deps,
-    company_id: &str,
-    product: PosProduct,
-) -> Result<Vec<PosItem>, AppError> {
-    let query = Query::partition(partition(company_id))
-        .begins_with(format!("ITEM#{product}#"))
-        .limit(500);
-    let items = query_all(deps.store.as_ref(), query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
-}
-
 fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {
     (
         item.name.clone(),
@@ -134,27 +117,28 @@ fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {
     )
 }
 
+/// Fetches the product's items from the catalogue source and records them.
 pub async fn sync(
-    deps: &Deps,
+    store: &dyn ItemStore,
+    source: &dyn CatalogSource,
     company_id: &str,
     product: PosProduct,
     now: &str,
 ) -> Result<ItemSyncSummary, AppError> {
     let mut summary = ItemSyncSummary::default();
-    let upstream = fetch(deps, company_id, product, &mut summary).await?;
+    let upstream = fetch(store, source, company_id, product, &mut summary).await?;
     summary.seen = upstream.len();
-    let stored: HashMap<String, PosItem> = existing(deps, company_id, product)
+    let stored: HashMap<String, PosItem> = product_items(store, company_id, product)
         .await?
         .into_iter()
         .map(|i| (i.item_id.clone(), i))
         .collect();
-    let mappings: HashMap<String, Mapping> = mapping::all(deps.store.as_ref(), company_id)
+    let mappings: HashMap<String, Mapping> = mapping::all(store, company_id)
         .await?
         .into_iter()
         .filter(|m| m.product == product)
         .map(|m| (m.item_id.clone(), m))
         .collect();
-    let store = deps.store.as_ref();
     for (item_id, (seen, location_ids)) in &upstream {
         let mut next = PosItem {
             company_id: company_id.to_string(),
@@ -248,4 +232,139 @@ pub async fn sync(
         }
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::connection::source::MemoryCatalog;
+    use crate::location::sync::tests::connected;
+    use crate::mapping::record::TargetKind;
+    use crate::store::memory::MemoryStore;
+
+    fn k_items(ids: std::ops::Range<usize>) -> Vec<Value> {
+        ids.map(|i| json!({"id": i, "name": format!("Item {i}"), "sku": format!("S{i}")}))
+            .collect()
+    }
+
+    async fn k_series_company(store: &MemoryStore, catalog: &mut MemoryCatalog) {
+        connected(store, "acme", PosProduct::KSeries).await;
+        catalog.locations.insert(
+            PosProduct::KSeries,
+            json!({"_embedded": {"businessList": [{"businessName": "G", "currencyCode": "GBP",
+                "businessLocations": [{"blID": 1, "blName": "Soho"}, {"blID": 2, "blName": "Leeds"}]}]}}),
+        );
+        location::sync::sync(store, catalog, "acme", PosProduct::KSeries, "t0")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn k_series_items_are_paged_per_location_and_deduplicated() {
+        let store = MemoryStore::new();
+        let mut catalog = MemoryCatalog::default();
+        k_series_company(&store, &mut catalog).await;
+        // Location 1 sells 0..150 (two pages); location 2 sells 100..160 (one page).
+        catalog.k_items.insert("1".into(), k_items(0..150));
+        catalog.k_items.insert("2".into(), k_items(100..160));
+        let summary = sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!(
+            (summary.seen, summary.created, summary.requests),
+            (160, 160, 3)
+        );
+        let items = product_items(&store, "acme", PosProduct::KSeries)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 160);
+        let shared = items.iter().find(|i| i.item_id == "120").unwrap();
+        assert_eq!(shared.location_ids, ["1", "2"]);
+
+        let again = sync(&store, &catalog, "acme", PosProduct::KSeries, "t2")
+            .await
+            .unwrap();
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 160));
+    }
+
+    fn mapping(item_id: &str, name: &str) -> Mapping {
+        Mapping {
+            company_id: "acme".into(),
+            product: PosProduct::XSeries,
+            item_id: item_id.into(),
+            target_kind: TargetKind::Ingredient,
+            target_id: "flour".into(),
+            quantity: "1".parse().unwrap(),
+            is_subtraction: false,
+            item_name: name.into(),
+            item_sku: None,
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+            version: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn x_series_renames_and_deletions_of_mapped_items_raise_alerts() {
+        let store = MemoryStore::new();
+        connected(&store, "acme", PosProduct::XSeries).await;
+        let mut catalog = MemoryCatalog {
+            x_products: (1..=3)
+                .map(|i| {
+                    let product = json!({"id": format!("p{i}"), "name": format!("Pie {i}"), "sku": format!("P{i}")});
+                    (i * 10, product)
+                })
+                .collect(),
+            ..MemoryCatalog::default()
+        };
+        let first = sync(&store, &catalog, "acme", PosProduct::XSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!((first.created, first.requests), (3, 2));
+        for (id, name) in [("p1", "Pie 1"), ("p2", "Pie 2")] {
+            let mapped = mapping(id, name);
+            store
+                .put(
+                    crate::store::to_item(&mapped, &mapped.key()).unwrap(),
+                    Condition::NotExists,
+                )
+                .await
+                .unwrap();
+        }
+        // p1 renamed, p2 deleted upstream, p3 unchanged.
+        catalog.x_products = vec![
+            (40, json!({"id": "p1", "name": "Apple Pie", "sku": "P1"})),
+            (30, json!({"id": "p3", "name": "Pie 3", "sku": "P3"})),
+        ];
+        let second = sync(&store, &catalog, "acme", PosProduct::XSeries, "t2")
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.updated, second.unchanged, second.deleted_upstream),
+            (1, 1, 1)
+        );
+        assert_eq!((second.renamed_alerts, second.orphaned_alerts), (1, 1));
+        let (open, _) = alerts::list(&store, "acme", alerts::AlertStatus::Open, 10, None)
+            .await
+            .unwrap();
+        let mut codes: Vec<(&str, &str)> = open
+            .iter()
+            .map(|a| (a.code.as_str(), a.subject.as_str()))
+            .collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            [(MAPPED_ITEM_RENAMED, "p1"), (ORPHANED_MAPPING, "p2")]
+        );
+        let items = product_items(&store, "acme", PosProduct::XSeries)
+            .await
+            .unwrap();
+        let p2 = items.iter().find(|i| i.item_id == "p2").unwrap();
+        assert!(p2.deleted_upstream, "kept, flagged");
+        assert!(catalog.requests.load(Ordering::Relaxed) >= 4);
+    }
 }

@@ -18,10 +18,11 @@ use crate::alerts::{self, code as alert_code};
 use crate::connection::integration::{self, IntegrationStatus};
 use crate::connection::PosProduct;
 use crate::secrets::SecretVault;
-use crate::store::{attr, Condition, Item, ItemStore, Key, StoreError};
+use crate::store::lease::Lease;
+use crate::store::{ItemStore, Key};
 
 /// A lease outlives the slowest token request (15 s timeout) with margin.
-const LEASE_SECONDS: i64 = 30;
+const LEASE_HOLD: Duration = Duration::from_secs(30);
 /// How long a worker waits for another worker's refresh.
 const WAIT: Duration = Duration::from_secs(40);
 const POLL: Duration = Duration::from_millis(150);
@@ -85,57 +86,22 @@ pub async fn refresh(
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let holder: u64 = rand_u64();
-        let mut lease = Item::new();
-        lease.insert(attr::PK.into(), lease_key(company_id, product).pk.into());
-        lease.insert(attr::SK.into(), "LEASE".into());
-        lease.insert(attr::VERSION.into(), holder.into());
-        lease.insert(
-            attr::EXPIRES_AT.into(),
-            (now_epoch() + LEASE_SECONDS).into(),
-        );
-        match ctx
-            .store
-            .put(lease, Condition::AbsentOrExpiredBefore(now_epoch()))
+        let lease = Lease::try_acquire(ctx.store, lease_key(company_id, product), LEASE_HOLD)
             .await
-        {
-            Ok(()) => {
-                let result = refresh_holding_lease(
-                    ctx,
-                    company_id,
-                    product,
-                    domain_prefix,
-                    &secret,
-                    failed_access_token,
-                )
-                .await;
-                // Release only our own lease (the version is our holder token). A lease
-                // that stays behind only delays the next refresh until it expires.
-                match ctx
-                    .store
-                    .delete(
-                        &lease_key(company_id, product),
-                        Condition::VersionIs(holder),
-                    )
-                    .await
-                {
-                    Ok(()) => {}
-                    Err(StoreError::ConditionFailed) => tracing::warn!(
-                        company_id,
-                        product = product.as_str(),
-                        "token lease expired and was taken over before release"
-                    ),
-                    Err(err) => tracing::warn!(
-                        company_id,
-                        product = product.as_str(),
-                        error = %err,
-                        "token lease not released; it lapses after {LEASE_SECONDS} s"
-                    ),
-                }
-                return result;
-            }
-            Err(StoreError::ConditionFailed) => {}
-            Err(err) => return Err(store_error(err)),
+            .map_err(store_error)?;
+        if let Some(lease) = lease {
+            let result = refresh_holding_lease(
+                ctx,
+                company_id,
+                product,
+                domain_prefix,
+                &secret,
+                failed_access_token,
+            )
+            .await;
+            // A lease that stays behind only delays the next refresh until it expires.
+            lease.release(ctx.store).await;
+            return result;
         }
         // Someone else is refreshing: wait for their result.
         tokio::time::sleep(POLL).await;
@@ -168,14 +134,6 @@ async fn is_disconnected(
         .await
         .map_err(store_error)?;
     Ok(current.is_some_and(|i| i.status == IntegrationStatus::Disconnected))
-}
-
-fn rand_u64() -> u64 {
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    let mut out = [0u8; 8];
-    out.copy_from_slice(&bytes[..8]);
-    // Keep it within DynamoDB's exact integer range for JSON numbers round-tripping.
-    u64::from_le_bytes(out) >> 12
 }
 
 async fn refresh_holding_lease(

@@ -106,9 +106,8 @@ async fn put_with_retries(
             Err(err) if attempt + 1 >= SAVE_ATTEMPTS => return Err(err),
             Err(err) => {
                 tracing::warn!(attempt, error = %err, "saving rotated tokens failed; retrying");
-                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 50;
-                let pause = (100u64 << attempt) + jitter;
-                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                let pause = crate::random::backoff(attempt as usize, 100, 8, 50);
+                tokio::time::sleep(pause).await;
                 attempt += 1;
             }
         }

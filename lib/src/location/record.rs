@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::business_day::{DayMode, DEFAULT_CUTOFF_HOUR};
 use crate::connection::PosProduct;
 use crate::error::{AppError, ErrorCode};
-use crate::store::{attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, StoreError};
+use crate::store::occ::{self, Plan};
+use crate::store::{
+    attr, from_item, keys, query_all, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
+    Write,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
@@ -159,6 +163,21 @@ fn not_found(location_id: &str) -> AppError {
     )
 }
 
+/// Pattern 11: the partition holding a company's locations (cursors of the location list
+/// must belong to it).
+pub fn partition(company_id: &str) -> String {
+    keys::company(company_id)
+}
+
+/// Pattern 11: every location of a company, in location id order.
+pub async fn list_all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Location>, AppError> {
+    let query = Query::partition(partition(company_id))
+        .begins_with(keys::LOCATION_PREFIX)
+        .limit(200);
+    let items = query_all(store, query).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+}
+
 /// Read-modify-write with a version condition; `change` may refuse with an error.
 pub async fn update<F>(
     store: &dyn ItemStore,
@@ -170,26 +189,18 @@ pub async fn update<F>(
 where
     F: FnMut(&mut Location) -> Result<(), AppError>,
 {
-    for attempt in 0..crate::store::CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
-        let mut location = get(store, company_id, location_id).await?;
-        let previous = location.version;
-        change(&mut location)?;
-        location.version = previous + 1;
-        location.updated_at = now.to_string();
-        match store
-            .put(location.to_item()?, Condition::VersionIs(previous))
-            .await
-        {
-            Ok(()) => return Ok(location),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the location is changing concurrently; retry",
-    ))
+    occ::update(
+        store,
+        "the location",
+        || get(store, company_id, location_id),
+        |mut location: Location| {
+            let previous = location.version;
+            change(&mut location)?;
+            location.version = previous + 1;
+            location.updated_at = now.to_string();
+            let write = Write::Put(location.to_item()?, Condition::VersionIs(previous));
+            Ok(Plan::one(write, location))
+        },
+    )
+    .await
 }

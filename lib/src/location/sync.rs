@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::record::{self, apply_upstream, new_location, Location, UpstreamLocation};
+use crate::connection::source::CatalogSource;
 use crate::connection::{integration, PosProduct};
-use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::client::Connection;
-use crate::store::{from_item, keys, query_all, Condition, Query, StoreError};
+use crate::store::{Condition, ItemStore, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncSummary {
@@ -80,47 +80,26 @@ pub fn x_series_locations(body: &Value) -> Result<Vec<UpstreamLocation>, AppErro
         .collect())
 }
 
-pub async fn list_all(deps: &Deps, company_id: &str) -> Result<Vec<Location>, AppError> {
-    let query = Query::partition(keys::company(company_id))
-        .begins_with(keys::LOCATION_PREFIX)
-        .limit(200);
-    let items = query_all(deps.store.as_ref(), query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
-}
-
-/// Fetches the product's locations from Lightspeed and records them.
+/// Fetches the product's locations from the catalogue source and records them.
 pub async fn sync(
-    deps: &Deps,
+    store: &dyn ItemStore,
+    source: &dyn CatalogSource,
     company_id: &str,
     product: PosProduct,
     now: &str,
 ) -> Result<SyncSummary, AppError> {
-    let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
+    let integration = integration::require(store, company_id, product).await?;
     let connection = Connection {
         company_id: company_id.to_string(),
         product,
         domain_prefix: integration.domain_prefix.clone(),
     };
+    let body = source.locations(&connection).await?;
     let upstream = match product {
-        PosProduct::KSeries => {
-            let body = deps
-                .lightspeed
-                .get_json(
-                    &connection,
-                    "/f/data/businesses",
-                    &[("page", "0".into()), ("size", "1000".into())],
-                )
-                .await?;
-            k_series_locations(&body)?
-        }
-        PosProduct::XSeries => x_series_locations(
-            &deps
-                .lightspeed
-                .get_json(&connection, "/api/2.0/outlets", &[])
-                .await?,
-        )?,
+        PosProduct::KSeries => k_series_locations(&body)?,
+        PosProduct::XSeries => x_series_locations(&body)?,
     };
-    let existing: Vec<Location> = list_all(deps, company_id)
+    let existing: Vec<Location> = record::list_all(store, company_id)
         .await?
         .into_iter()
         .filter(|l| l.product == product)
@@ -129,7 +108,6 @@ pub async fn sync(
         seen: upstream.len(),
         ..SyncSummary::default()
     };
-    let store = deps.store.as_ref();
     for seen in &upstream {
         match existing.iter().find(|l| l.location_id == seen.location_id) {
             None => {
@@ -171,7 +149,7 @@ pub async fn sync(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -200,5 +178,101 @@ mod tests {
         let outlets = x_series_locations(&body).unwrap();
         assert_eq!(outlets.len(), 1);
         assert_eq!(outlets[0].timezone.as_deref(), Some("Pacific/Auckland"));
+    }
+
+    use crate::connection::integration::{Integration, IntegrationStatus};
+    use crate::connection::source::MemoryCatalog;
+    use crate::store::memory::MemoryStore;
+
+    pub(crate) async fn connected(store: &MemoryStore, company_id: &str, product: PosProduct) {
+        let integration = Integration {
+            company_id: company_id.into(),
+            product,
+            name: None,
+            domain_prefix: Some("shop".into()),
+            status: IntegrationStatus::Active,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            last_refresh_at: None,
+            connected_at: None,
+            reauthorized_at: None,
+            last_error: None,
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+            version: 1,
+        };
+        integration::create(store, &integration).await.unwrap();
+    }
+
+    fn outlets(list: &[(&str, &str)]) -> Value {
+        json!({"data": list.iter().map(|(id, name)| json!({
+            "id": id, "name": name, "time_zone": "Pacific/Auckland", "currency": "NZD", "deleted_at": null
+        })).collect::<Vec<_>>()})
+    }
+
+    #[tokio::test]
+    async fn sync_creates_updates_and_flags_missing_locations() {
+        let store = MemoryStore::new();
+        connected(&store, "acme", PosProduct::XSeries).await;
+        let mut catalog = MemoryCatalog::default();
+        catalog.locations.insert(
+            PosProduct::XSeries,
+            outlets(&[("o1", "Harbour"), ("o2", "Quay")]),
+        );
+        let first = sync(&store, &catalog, "acme", PosProduct::XSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!((first.seen, first.created, first.updated), (2, 2, 0));
+
+        catalog
+            .locations
+            .insert(PosProduct::XSeries, outlets(&[("o1", "Harbour Side")]));
+        let second = sync(&store, &catalog, "acme", PosProduct::XSeries, "t2")
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                second.seen,
+                second.created,
+                second.updated,
+                second.missing_upstream
+            ),
+            (1, 0, 1, 1)
+        );
+        let all = record::list_all(&store, "acme").await.unwrap();
+        assert_eq!(all.len(), 2, "a location gone upstream is kept");
+        let o1 = all.iter().find(|l| l.location_id == "o1").unwrap();
+        assert_eq!(o1.name, "Harbour Side");
+        assert!(!o1.missing_upstream);
+        let o2 = all.iter().find(|l| l.location_id == "o2").unwrap();
+        assert!(o2.missing_upstream);
+
+        let third = sync(&store, &catalog, "acme", PosProduct::XSeries, "t3")
+            .await
+            .unwrap();
+        assert_eq!((third.updated, third.unchanged), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn sync_needs_a_connection_and_reads_the_products_own_locations() {
+        let store = MemoryStore::new();
+        let mut catalog = MemoryCatalog::default();
+        catalog.locations.insert(
+            PosProduct::KSeries,
+            json!({"_embedded": {"businessList": [{"businessName": "G", "currencyCode": "GBP",
+                "businessLocations": [{"blID": 1, "blName": "Soho", "timezone": "Europe/London"}]}]}}),
+        );
+        assert!(sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+            .await
+            .is_err());
+        connected(&store, "acme", PosProduct::KSeries).await;
+        let summary = sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+            .await
+            .unwrap();
+        assert_eq!(summary.created, 1);
+        let all = record::list_all(&store, "acme").await.unwrap();
+        assert_eq!(all[0].currency.as_deref(), Some("GBP"));
+        assert_eq!(all[0].timezone, "Europe/London");
+        assert!(record::list_all(&store, "other").await.unwrap().is_empty());
     }
 }

@@ -67,6 +67,20 @@ impl Mapping {
 }
 
 /// Every mapping of a company (a bounded set: one per mapped item).
+/// Pattern 14: the mapping of one item, if any.
+pub async fn find(
+    store: &dyn ItemStore,
+    company_id: &str,
+    product: PosProduct,
+    item_id: &str,
+) -> Result<Option<Mapping>, AppError> {
+    Ok(store
+        .get(&key(company_id, product, item_id))
+        .await?
+        .map(from_item)
+        .transpose()?)
+}
+
 pub async fn all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Mapping>, AppError> {
     let items = query_all(store, Query::partition(partition(company_id)).limit(500)).await?;
     Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)

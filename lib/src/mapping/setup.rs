@@ -11,7 +11,8 @@ use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::items::record::{sort_key, PosItem};
 use crate::money::Quantity;
-use crate::store::{from_item, Condition, Key, StoreError, Write};
+use crate::store::occ::{self, Plan};
+use crate::store::{from_item, Condition, Key, Write};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,8 +84,6 @@ fn missing_target(target: &Target) -> AppError {
     }
 }
 
-const ATTEMPTS: usize = crate::store::CONTENTION_ATTEMPTS;
-
 /// Creates or replaces the item's mapping. The mapping and the reference counts of the
 /// targets it starts and stops using are written in one transaction, so an ingredient or
 /// recipe in use can never be deleted from under it.
@@ -99,13 +98,11 @@ pub async fn put(
     let (kind, target_id) = target(&input)?;
     let item = item(deps, company_id, product, item_id).await?;
     let store = deps.store.as_ref();
-    let key = record::key(company_id, product, item_id);
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
+    let key = &record::key(company_id, product, item_id);
+    let (item, target_id) = (&item, &target_id);
+    occ::retry(store, "the mapping or its target", move || async move {
         let existing = store
-            .get(&key)
+            .get(key)
             .await?
             .map(from_item::<Mapping>)
             .transpose()?;
@@ -140,10 +137,7 @@ pub async fn put(
             Some(old) => Condition::VersionIs(old.version),
             None => Condition::NotExists,
         };
-        let mut writes = vec![Write::Put(
-            crate::store::to_item(&mapping, &key)?,
-            condition,
-        )];
+        let mut writes = vec![Write::Put(crate::store::to_item(&mapping, key)?, condition)];
         match &existing {
             Some(old) if old.target() == new_target => {}
             Some(old) => {
@@ -154,16 +148,9 @@ pub async fn put(
             }
             None => writes.extend(add_reference(company_id, &loaded, &referrer)),
         }
-        match store.transact(writes).await {
-            Ok(()) => return Ok(mapping),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the mapping or its target is changing concurrently; retry",
-    ))
+        Ok(Plan::Write(writes, mapping))
+    })
+    .await
 }
 
 pub async fn delete(
@@ -173,13 +160,10 @@ pub async fn delete(
     item_id: &str,
 ) -> Result<(), AppError> {
     let store = deps.store.as_ref();
-    let key = record::key(company_id, product, item_id);
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::contention_pause(attempt).await;
-        }
+    let key = &record::key(company_id, product, item_id);
+    occ::retry(store, "the mapping", move || async move {
         let Some(existing) = store
-            .get(&key)
+            .get(key)
             .await?
             .map(from_item::<Mapping>)
             .transpose()?
@@ -202,14 +186,7 @@ pub async fn delete(
             };
             writes.extend(remove_reference(company_id, &target, &referrer));
         }
-        match store.transact(writes).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the mapping is changing concurrently; retry",
-    ))
+        Ok(Plan::Write(writes, ()))
+    })
+    .await
 }

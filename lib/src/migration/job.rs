@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{attr, to_item, Item, Key, StoreError};
+use crate::store::{attr, from_item, to_item, Item, ItemStore, Key, Query, StoreError};
 
 pub const MIGRATION_DAYS: u64 = 90;
 
@@ -92,6 +92,27 @@ pub fn partition(company_id: &str, location_id: &str) -> String {
 
 pub fn job_key(company_id: &str, location_id: &str, job_id: &str) -> Key {
     Key::new(partition(company_id, location_id), format!("JOB#{job_id}"))
+}
+
+/// Pattern 21: the migration jobs of a location, newest first (job ids sort by creation).
+pub fn jobs_query(company_id: &str, location_id: &str) -> Query {
+    let mut query = Query::partition(partition(company_id, location_id)).begins_with("JOB#");
+    query.forward = false;
+    query
+}
+
+/// Pattern 21: one job of a location, if it exists.
+pub async fn find(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    job_id: &str,
+) -> Result<Option<MigrationJob>, StoreError> {
+    store
+        .get(&job_key(company_id, location_id, job_id))
+        .await?
+        .map(from_item)
+        .transpose()
 }
 
 /// "One migration in progress" guard of a location.
@@ -203,7 +224,7 @@ pub fn new_job_id(now: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{}-{}",
         now.format("%Y%m%dT%H%M%S"),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
+        &crate::random::uuid().simple().to_string()[..8]
     )
 }
 

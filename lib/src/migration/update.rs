@@ -3,10 +3,9 @@
 
 use super::job::{guard_key, job_key, MigrationDay, MigrationJob};
 use super::start::{days, not_found};
-use crate::error::{AppError, ErrorCode};
-use crate::store::{
-    contention_pause, from_item, Condition, ItemStore, StoreError, Write, CONTENTION_ATTEMPTS,
-};
+use crate::error::AppError;
+use crate::store::occ::{self, Plan};
+use crate::store::{from_item, Condition, ItemStore, Write};
 
 /// Reads the job (and its days when `with_days`), lets `change` edit it (`Ok(false)`: nothing
 /// to write) and writes it under the version it read. A job that closes releases its
@@ -21,11 +20,9 @@ pub async fn update_job(
     mut change: impl FnMut(&mut MigrationJob, &[MigrationDay]) -> Result<bool, AppError>,
 ) -> Result<MigrationJob, AppError> {
     let key = job_key(company_id, location_id, job_id);
-    for attempt in 0..CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            contention_pause(attempt).await;
-        }
-        let Some(item) = store.get(&key).await? else {
+    let key = &key;
+    let read = move || async move {
+        let Some(item) = store.get(key).await? else {
             return Err(not_found(job_id));
         };
         let current: MigrationJob = from_item(item)?;
@@ -34,9 +31,12 @@ pub async fn update_job(
         } else {
             Vec::new()
         };
+        Ok((current, all))
+    };
+    occ::update(store, "the migration", read, |(current, all)| {
         let mut next = current.clone();
         if !change(&mut next, &all)? || next == current {
-            return Ok(current);
+            return Ok(Plan::Keep(current));
         }
         next.updated_at = now.to_string();
         next.version = current.version + 1;
@@ -50,14 +50,7 @@ pub async fn update_job(
                 Condition::None,
             ));
         }
-        match store.transact(writes).await {
-            Ok(()) => return Ok(next),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        ErrorCode::StoreUnavailable,
-        "the migration is changing concurrently; retry",
-    ))
+        Ok(Plan::Write(writes, next))
+    })
+    .await
 }

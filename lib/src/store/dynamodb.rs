@@ -7,7 +7,6 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
-use serde_json::{Map, Number, Value};
 
 use crate::telemetry::sdk_error_detail;
 
@@ -79,68 +78,17 @@ fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
     ])
 }
 
-/// JSON → DynamoDB. Numbers keep their exact text (`N` is a decimal string).
-pub fn to_attribute(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(list) => AttributeValue::L(list.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(
-            map.iter()
-                .map(|(k, v)| (k.clone(), to_attribute(v)))
-                .collect(),
-        ),
-    }
+/// JSON → DynamoDB, by `serde_dynamo`: strings stay `S` (money is stored as decimal
+/// strings), integers become `N` with their exact digits (so `version = :v` compares
+/// numbers), `null` becomes `NULL`, arrays `L` and objects `M`.
+pub fn to_attributes(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(item).map_err(|err| StoreError::Malformed(err.to_string()))
 }
 
-/// DynamoDB → JSON. Money is stored as strings, so numbers here are counters and epochs.
-pub fn from_attribute(value: &AttributeValue) -> Result<Value, StoreError> {
-    Ok(match value {
-        AttributeValue::Null(_) => Value::Null,
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::N(n) => {
-            if let Ok(i) = n.parse::<i64>() {
-                Value::Number(i.into())
-            } else if let Ok(u) = n.parse::<u64>() {
-                Value::Number(u.into())
-            } else {
-                n.parse::<f64>()
-                    .ok()
-                    .and_then(Number::from_f64)
-                    .map(Value::Number)
-                    .ok_or_else(|| StoreError::Malformed(format!("number `{n}`")))?
-            }
-        }
-        AttributeValue::L(list) => Value::Array(
-            list.iter()
-                .map(from_attribute)
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        AttributeValue::M(map) => Value::Object(from_attributes(map)?),
-        AttributeValue::Ss(set) => Value::Array(set.iter().cloned().map(Value::String).collect()),
-        other => {
-            return Err(StoreError::Malformed(format!(
-                "unsupported attribute {other:?}"
-            )))
-        }
-    })
-}
-
-pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
-    item.iter()
-        .map(|(k, v)| (k.clone(), to_attribute(v)))
-        .collect()
-}
-
-pub fn from_attributes(
-    map: &HashMap<String, AttributeValue>,
-) -> Result<Map<String, Value>, StoreError> {
-    map.iter()
-        .map(|(k, v)| Ok((k.clone(), from_attribute(v)?)))
-        .collect()
+/// DynamoDB → JSON, by `serde_dynamo`: `N` reads back as an integer when it is one
+/// (counters, epochs), string sets as arrays of strings.
+pub fn from_attributes(map: &HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
+    serde_dynamo::from_item(map.clone()).map_err(|err| StoreError::Malformed(err.to_string()))
 }
 
 /// Classifies an SDK failure: throttling, 5xx and transport errors are retryable,
@@ -219,7 +167,7 @@ impl ItemStore for DynamoDbStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_attributes(&item)))
+            .set_item(Some(to_attributes(&item)?))
             .set_condition_expression(cond.expression)
             .set_expression_attribute_names(some_if_any(cond.names))
             .set_expression_attribute_values(some_if_any(cond.values))
@@ -277,7 +225,7 @@ impl ItemStore for DynamoDbStore {
             .set_expression_attribute_values(Some(values))
             .limit(limit)
             .scan_index_forward(query.forward)
-            .set_exclusive_start_key(query.start_after.as_ref().map(to_attributes))
+            .set_exclusive_start_key(query.start_after.as_ref().map(to_attributes).transpose()?)
             .consistent_read(query.index.is_none())
             .send()
             .await
@@ -303,7 +251,7 @@ impl ItemStore for DynamoDbStore {
                     let cond = condition_expr(condition);
                     let put = Put::builder()
                         .table_name(&self.table)
-                        .set_item(Some(to_attributes(&item)))
+                        .set_item(Some(to_attributes(&item)?))
                         .set_condition_expression(cond.expression)
                         .set_expression_attribute_names(some_if_any(cond.names))
                         .set_expression_attribute_values(some_if_any(cond.values))
@@ -339,7 +287,7 @@ impl ItemStore for DynamoDbStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     #[test]
     fn json_round_trips_through_attributes() {
@@ -347,7 +295,7 @@ mod tests {
         let Value::Object(item) = value.clone() else {
             unreachable!()
         };
-        let back = from_attributes(&to_attributes(&item)).unwrap();
+        let back = from_attributes(&to_attributes(&item).unwrap()).unwrap();
         assert_eq!(Value::Object(back), value);
     }
 
@@ -396,11 +344,51 @@ mod tests {
         assert!(err.code.is_retryable());
     }
 
+    fn attributes(value: Value) -> HashMap<String, AttributeValue> {
+        let Value::Object(item) = value else {
+            unreachable!()
+        };
+        to_attributes(&item).unwrap()
+    }
+
     #[test]
-    fn decimal_strings_stay_strings() {
-        assert_eq!(
-            to_attribute(&json!("0.10")),
-            AttributeValue::S("0.10".into())
-        );
+    fn decimal_strings_stay_strings_and_integers_stay_exact_numbers() {
+        let map = attributes(json!({
+            "money": "0.10",
+            "version": 7,
+            "token": 9_007_199_254_740_991u64,
+            "big": u64::MAX,
+            "neg": i64::MIN,
+            "empty": "",
+            "none": null,
+            "list": [],
+        }));
+        assert_eq!(map["money"], AttributeValue::S("0.10".into()));
+        assert_eq!(map["version"], AttributeValue::N("7".into()));
+        assert_eq!(map["token"], AttributeValue::N("9007199254740991".into()));
+        assert_eq!(map["big"], AttributeValue::N(u64::MAX.to_string()));
+        assert_eq!(map["neg"], AttributeValue::N(i64::MIN.to_string()));
+        assert_eq!(map["empty"], AttributeValue::S(String::new()));
+        assert_eq!(map["none"], AttributeValue::Null(true));
+        assert_eq!(map["list"], AttributeValue::L(Vec::new()));
+        let back = from_attributes(&map).unwrap();
+        assert_eq!(back["big"], json!(u64::MAX));
+        assert_eq!(back["neg"], json!(i64::MIN));
+        assert_eq!(back["version"], json!(7));
+        assert!(back["version"].is_u64() || back["version"].is_i64());
+    }
+
+    #[test]
+    fn string_sets_and_fractions_read_back() {
+        let map = HashMap::from([
+            (
+                "tags".to_string(),
+                AttributeValue::Ss(vec!["a".into(), "b".into()]),
+            ),
+            ("ratio".to_string(), AttributeValue::N("1.5".into())),
+        ]);
+        let back = from_attributes(&map).unwrap();
+        assert_eq!(back["tags"], json!(["a", "b"]));
+        assert_eq!(back["ratio"], json!(1.5));
     }
 }

@@ -1,8 +1,13 @@
-//! The state-store port: a narrow key-value view of the one DynamoDB table.
-//! Use cases build keys with [`keys`] and never see an SDK type.
+//! The state-store port: a narrow key-value view of the one DynamoDB table, with its
+//! DynamoDB adapter ([`dynamodb`]) and an in-memory one for unit tests ([`memory`]).
+//! Use cases build keys with [`keys`] and never see an SDK type; read-modify-write goes
+//! through [`occ`], single-holder work through [`lease`].
 
 pub mod dynamodb;
 pub mod keys;
+pub mod lease;
+pub mod memory;
+pub mod occ;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -37,6 +42,15 @@ impl Key {
             pk: pk.into(),
             sk: sk.into(),
         }
+    }
+
+    /// The key as an item of its two attributes: the `start_after` of a page that ends
+    /// with this key's item.
+    pub fn to_item(&self) -> Item {
+        let mut item = Item::new();
+        item.insert(attr::PK.into(), Value::String(self.pk.clone()));
+        item.insert(attr::SK.into(), Value::String(self.sk.clone()));
+        item
     }
 }
 
@@ -162,17 +176,6 @@ pub trait ItemStore: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
     /// All writes succeed or none; a failed condition gives [`StoreError::ConditionFailed`].
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
-}
-
-/// How often a read-modify-write under contention is tried before giving up.
-pub const CONTENTION_ATTEMPTS: usize = 10;
-
-/// A short, jittered, growing pause before retrying a write whose condition failed, so
-/// concurrent writers stop colliding in lockstep.
-pub async fn contention_pause(attempt: usize) {
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 20;
-    let millis = (5u64 << attempt.min(5)) + jitter;
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
 /// Every item a query matches, following pages to the end (for bounded sets only).

@@ -5,10 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::log::{TransferLog, TransferStatus};
 use crate::error::AppError;
-use crate::store::{
-    contention_pause, from_item, keys, to_item, Condition, ItemStore, Key, StoreError,
-    CONTENTION_ATTEMPTS,
-};
+use crate::store::occ::{self, Plan};
+use crate::store::{from_item, keys, to_item, Condition, ItemStore, Key, Write};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationStats {
@@ -43,11 +41,8 @@ pub async fn get(
 
 /// Counts one logged attempt.
 pub async fn record(store: &dyn ItemStore, log: &TransferLog) -> Result<(), AppError> {
-    let key = key(&log.company_id, &log.location_id);
-    for attempt in 0..CONTENTION_ATTEMPTS {
-        if attempt > 0 {
-            contention_pause(attempt).await;
-        }
+    let key = &key(&log.company_id, &log.location_id);
+    occ::retry(store, "location statistics", move || async move {
         let current: LocationStats = get(store, &log.company_id, &log.location_id).await?;
         let mut next = current.clone();
         next.issues_total += 1;
@@ -75,16 +70,9 @@ pub async fn record(store: &dyn ItemStore, log: &TransferLog) -> Result<(), AppE
         } else {
             Condition::VersionIs(current.version)
         };
-        match store.put(to_item(&next, &key)?, condition).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(AppError::new(
-        crate::error::ErrorCode::StoreUnavailable,
-        "location statistics are changing concurrently; retry",
-    ))
+        Ok(Plan::one(Write::Put(to_item(&next, key)?, condition), ()))
+    })
+    .await
 }
 
 /// Transfers and sales lines of the last 7 and 30 business days (location detail stats).

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::request::TransferRequest;
 use super::stats::TransferStats;
-use crate::store::{attr, keys, to_item, Item, Key, StoreError};
+use crate::store::{
+    attr, from_item, keys, to_item, Index, Item, ItemStore, Key, Query, StoreError,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +55,33 @@ pub struct TransferLog {
 pub struct RetryScheduled {
     pub attempt: u32,
     pub delay_seconds: u64,
+}
+
+/// Pattern 15: the transfer logs of a location, newest business date first.
+pub fn list_query(company_id: &str, location_id: &str) -> Query {
+    let mut query = Query::partition(keys::transfer_logs(company_id, location_id));
+    query.forward = false;
+    query
+}
+
+/// Pattern 15 (gsi1): the latest `limit` failed transfers of a location, newest first.
+pub async fn recent_failures(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    limit: u32,
+) -> Result<Vec<TransferLog>, StoreError> {
+    let mut query = Query::partition(keys::failed_transfer_logs(company_id, location_id))
+        .on(Index::Gsi1)
+        .limit(limit);
+    query.forward = false;
+    store
+        .query(&query)
+        .await?
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect()
 }
 
 impl TransferLog {

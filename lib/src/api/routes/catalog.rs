@@ -61,7 +61,7 @@ pub async fn list<T: CatalogRecord>(
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let limit = pagination::limit(query_param(request, "limit").as_deref())?;
-    let partition = T::key(company_id, "").pk;
+    let partition = records::partition::<T>(company_id);
     let cursor = pagination::decode_cursor(
         query_param(request, "cursor").as_deref(),
         attr::PK,

@@ -12,7 +12,6 @@ use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
-use crate::store::{from_item, keys, Query};
 
 fn epoch_text(epoch: Option<i64>) -> Value {
     epoch
@@ -94,19 +93,7 @@ pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Respons
 
 /// At most one integration per product, so one page holds them all.
 pub async fn list(deps: &Deps, company_id: &str) -> Result<Response<Body>, AppError> {
-    let page = deps
-        .store
-        .query(
-            &Query::partition(keys::company(company_id))
-                .begins_with("INTEG#")
-                .limit(10),
-        )
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<Vec<Integration>, _>>()?;
+    let items = integration::list(deps.store.as_ref(), company_id).await?;
     Ok(envelope::json(
         200,
         &PageBody {

@@ -13,11 +13,11 @@ use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
-use crate::items::record::{partition, PosItem};
+use crate::items::record::{self, PosItem};
 use crate::items::sync;
 use crate::mapping::record::{self as mapping, Mapping};
 use crate::mapping::setup::{self, MappingInput};
-use crate::store::{attr, from_item, Query};
+use crate::store::{attr, from_item};
 
 pub async fn sync(
     deps: &Deps,
@@ -25,7 +25,14 @@ pub async fn sync(
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let product = super::sync_product(request)?;
-    let summary = sync::sync(deps, company_id, product, &now()).await?;
+    let summary = sync::sync(
+        deps.store.as_ref(),
+        deps.catalog.as_ref(),
+        company_id,
+        product,
+        &now(),
+    )
+    .await?;
     Ok(envelope::json(200, &summary))
 }
 
@@ -64,11 +71,11 @@ pub async fn list(
     let product = query_param(request, "product")
         .map(|p| PosProduct::parse(&p))
         .transpose()?;
-    let items_partition = partition(company_id);
+    let items_query = record::list_query(company_id);
     let mut start = pagination::decode_cursor(
         query_param(request, "cursor").as_deref(),
         attr::PK,
-        &items_partition,
+        &items_query.pk,
     )?;
     let mappings: HashMap<(PosProduct, String), Mapping> =
         mapping::all(deps.store.as_ref(), company_id)
@@ -81,12 +88,7 @@ pub async fn list(
     'pages: loop {
         let page = deps
             .store
-            .query(
-                &Query::partition(items_partition.clone())
-                    .begins_with("ITEM#")
-                    .limit(100)
-                    .start_after(start),
-            )
+            .query(&items_query.clone().start_after(start))
             .await?;
         let count = page.items.len();
         for (index, stored) in page.items.into_iter().enumerate() {
@@ -103,11 +105,7 @@ pub async fn list(
                 if out.len() == limit {
                     let more = index + 1 < count || page.last_key.is_some();
                     if more {
-                        let key = item.key();
-                        let mut cursor = crate::store::Item::new();
-                        cursor.insert(attr::PK.into(), key.pk.into());
-                        cursor.insert(attr::SK.into(), key.sk.into());
-                        next_cursor = pagination::encode_cursor(Some(&cursor));
+                        next_cursor = pagination::encode_cursor(Some(&item.key().to_item()));
                     }
                     break 'pages;
                 }
@@ -135,12 +133,7 @@ pub async fn get(
 ) -> Result<Response<Body>, AppError> {
     let product = PosProduct::parse(product)?;
     let item = setup::item(deps, company_id, product, item_id).await?;
-    let mapping = deps
-        .store
-        .get(&mapping::key(company_id, product, item_id))
-        .await?
-        .map(from_item::<Mapping>)
-        .transpose()?;
+    let mapping = mapping::find(deps.store.as_ref(), company_id, product, item_id).await?;
     Ok(envelope::json(200, &item_view(&item, mapping.as_ref())))
 }
 

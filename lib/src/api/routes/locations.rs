@@ -15,8 +15,8 @@ use crate::handlers::now;
 use crate::location::record::{self, Location};
 use crate::location::setup::{self, DaySettings};
 use crate::location::sync;
-use crate::store::{attr, from_item, keys, Index, Query};
-use crate::transfer::TransferLog;
+use crate::store::attr;
+use crate::transfer::log as transfer_log;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,7 +40,14 @@ pub async fn sync(
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let product = super::sync_product(request)?;
-    let summary = sync::sync(deps, company_id, product, &now()).await?;
+    let summary = sync::sync(
+        deps.store.as_ref(),
+        deps.catalog.as_ref(),
+        company_id,
+        product,
+        &now(),
+    )
+    .await?;
     Ok(envelope::json(200, &summary))
 }
 
@@ -70,14 +77,14 @@ pub async fn list(
     let cursor = pagination::decode_cursor(
         query_param(request, "cursor").as_deref(),
         attr::PK,
-        &keys::company(company_id),
+        &record::partition(company_id),
     )?;
     let after = cursor
         .as_ref()
         .and_then(|c| c.get(attr::SK))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let all = sync::list_all(deps, company_id).await?;
+    let all = record::list_all(deps.store.as_ref(), company_id).await?;
     let matching: Vec<&Location> = all
         .iter()
         .filter(|l| after.as_deref().is_none_or(|a| l.key().sk.as_str() > a))
@@ -85,13 +92,7 @@ pub async fn list(
         .collect();
     let page = &matching[..matching.len().min(limit)];
     let next_cursor = match (matching.len() > limit, page.last()) {
-        (true, Some(last)) => {
-            let key = last.key();
-            let mut item = crate::store::Item::new();
-            item.insert(attr::PK.into(), key.pk.into());
-            item.insert(attr::SK.into(), key.sk.into());
-            pagination::encode_cursor(Some(&item))
-        }
+        (true, Some(last)) => pagination::encode_cursor(Some(&last.key().to_item())),
         _ => None,
     };
     Ok(envelope::json(
@@ -112,21 +113,8 @@ pub async fn get(
 ) -> Result<Response<Body>, AppError> {
     let location = record::get(deps.store.as_ref(), company_id, location_id).await?;
     let storage_unit = setup::linked_storage_unit(deps, &location).await?;
-    let failed = deps
-        .store
-        .query(&{
-            let mut q = Query::partition(keys::failed_transfer_logs(company_id, location_id))
-                .on(Index::Gsi1)
-                .limit(10);
-            q.forward = false;
-            q
-        })
-        .await?;
-    let failed: Vec<TransferLog> = failed
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
+    let failed =
+        transfer_log::recent_failures(deps.store.as_ref(), company_id, location_id, 10).await?;
     let mut health = Vec::new();
     if storage_unit.is_none() {
         health.push(json!({"code": "storage_unit_required", "message": "no storage unit is linked; transfers cannot deduct stock"}));
@@ -148,7 +136,7 @@ pub async fn get(
             .map(|m| (m.product, m.item_id))
             .collect();
     let sold_here: Vec<crate::items::PosItem> =
-        crate::items::sync::existing(deps, company_id, location.product)
+        crate::items::record::product_items(deps.store.as_ref(), company_id, location.product)
             .await?
             .into_iter()
             .filter(|i| !i.deleted_upstream && i.location_ids.contains(&location.location_id))
@@ -252,7 +240,7 @@ pub async fn activate(
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let request_uuid = uuid::Uuid::new_v4().to_string();
+    let request_uuid = crate::random::uuid().to_string();
     let (location, newly) =
         setup::activate(deps, company_id, location_id, &request_uuid, &now()).await?;
     Ok(envelope::json(

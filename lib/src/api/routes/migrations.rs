@@ -9,9 +9,8 @@ use crate::api::envelope;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
-use crate::migration::job::{job_key, partition};
+use crate::migration::job;
 use crate::migration::{start, MigrationJob};
-use crate::store::{from_item, Query};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +35,7 @@ pub async fn create(
         company_id,
         location_id,
         input.rerun,
-        &uuid::Uuid::new_v4().to_string(),
+        &crate::random::uuid().to_string(),
         chrono::Utc::now(),
     )
     .await?;
@@ -50,8 +49,7 @@ pub async fn list(
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
     crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
-    let mut query = Query::partition(partition(company_id, location_id)).begins_with("JOB#");
-    query.forward = false;
+    let query = job::jobs_query(company_id, location_id);
     partition_page::<MigrationJob>(deps.store.as_ref(), request, query).await
 }
 
@@ -61,14 +59,9 @@ pub async fn get(
     location_id: &str,
     job_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let job: MigrationJob = match deps
-        .store
-        .get(&job_key(company_id, location_id, job_id))
+    let job = job::find(deps.store.as_ref(), company_id, location_id, job_id)
         .await?
-    {
-        Some(item) => from_item(item)?,
-        None => return Err(start::not_found(job_id)),
-    };
+        .ok_or_else(|| start::not_found(job_id))?;
     let days = start::days(deps.store.as_ref(), job_id).await?;
     Ok(envelope::json(200, &json!({"job": job, "days": days})))
 }

@@ -11,7 +11,6 @@ use crate::catalog::{records, Ingredient};
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
-use crate::store::Query;
 
 pub async fn create(
     deps: &Deps,
@@ -44,7 +43,6 @@ pub async fn list(
     ingredient_id: &str,
 ) -> Result<Response<Body>, AppError> {
     records::get::<Ingredient>(deps.store.as_ref(), company_id, ingredient_id).await?;
-    let query =
-        Query::partition(receipt::partition(company_id, ingredient_id)).begins_with("RCPT#");
+    let query = receipt::list_query(company_id, ingredient_id);
     partition_page::<Receipt>(deps.store.as_ref(), request, query).await
 }

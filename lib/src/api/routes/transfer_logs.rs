@@ -6,7 +6,6 @@ use super::partition_page;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
-use crate::store::{keys, Query};
 use crate::transfer::TransferLog;
 
 pub async fn list(
@@ -21,7 +20,6 @@ pub async fn list(
             "location id is malformed",
         ));
     }
-    let mut query = Query::partition(keys::transfer_logs(company_id, location_id));
-    query.forward = false;
+    let query = crate::transfer::log::list_query(company_id, location_id);
     partition_page::<TransferLog>(deps.store.as_ref(), request, query).await
 }

@@ -64,7 +64,7 @@ pub async fn start(
 ) -> Result<Response<Body>, AppError> {
     let input: ManualTransfer = crate::api::body::json(request)?;
     let transfer = TransferRequest {
-        request_uuid: uuid::Uuid::new_v4().to_string(),
+        request_uuid: crate::random::uuid().to_string(),
         company_id: company_id.to_string(),
         location_id: location_id.to_string(),
         business_date: input.date,

@@ -1,0 +1,149 @@
+//! Where location and item sync read a connection's upstream catalogue: the narrow port the
+//! sync use cases see, and its Lightspeed adapter. The port hands back the raw response
+//! bodies; turning them into locations and items is the use cases' pure logic.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::PosProduct;
+use crate::lightspeed::client::Connection;
+use crate::lightspeed::{LightspeedClient, LightspeedError};
+
+/// One page of a connection's items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemPage<'a> {
+    /// K-Series: the items of one business location, `amount` from `offset`.
+    KSeries {
+        location_id: &'a str,
+        offset: usize,
+        amount: usize,
+    },
+    /// X-Series: products changed after version `after`, `page_size` at most.
+    XSeries { after: u64, page_size: usize },
+}
+
+#[async_trait]
+pub trait CatalogSource: Send + Sync {
+    /// The connection's locations: K-Series businesses (with their locations), X-Series
+    /// outlets.
+    async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError>;
+    /// One page of the connection's items.
+    async fn items(
+        &self,
+        connection: &Connection,
+        page: &ItemPage<'_>,
+    ) -> Result<Value, LightspeedError>;
+}
+
+pub struct LightspeedCatalog {
+    pub client: Arc<LightspeedClient>,
+}
+
+#[async_trait]
+impl CatalogSource for LightspeedCatalog {
+    async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError> {
+        match connection.product {
+            PosProduct::KSeries => {
+                let query = [("page", "0".to_string()), ("size", "1000".to_string())];
+                self.client
+                    .get_json(connection, "/f/data/businesses", &query)
+                    .await
+            }
+            PosProduct::XSeries => {
+                self.client
+                    .get_json(connection, "/api/2.0/outlets", &[])
+                    .await
+            }
+        }
+    }
+
+    async fn items(
+        &self,
+        connection: &Connection,
+        page: &ItemPage<'_>,
+    ) -> Result<Value, LightspeedError> {
+        match page {
+            ItemPage::KSeries {
+                location_id,
+                offset,
+                amount,
+            } => {
+                let query = [
+                    ("businessLocationId", location_id.to_string()),
+                    ("offset", offset.to_string()),
+                    ("amount", amount.to_string()),
+                ];
+                self.client
+                    .get_json(connection, "/items/v1/items", &query)
+                    .await
+            }
+            ItemPage::XSeries { after, page_size } => {
+                let query = [
+                    ("after", after.to_string()),
+                    ("page_size", page_size.to_string()),
+                ];
+                self.client
+                    .get_json(connection, "/api/2.0/products", &query)
+                    .await
+            }
+        }
+    }
+}
+
+/// A catalogue held in memory, for unit tests of the sync use cases: the locations body per
+/// product, K-Series items per location (paged by offset and amount) and X-Series products
+/// with their versions (paged by `after`).
+#[derive(Default)]
+pub struct MemoryCatalog {
+    pub locations: std::collections::HashMap<PosProduct, Value>,
+    pub k_items: std::collections::HashMap<String, Vec<Value>>,
+    /// `(version, product)` pairs.
+    pub x_products: Vec<(u64, Value)>,
+    pub requests: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl CatalogSource for MemoryCatalog {
+    async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.locations
+            .get(&connection.product)
+            .cloned()
+            .ok_or_else(|| LightspeedError::NotConnected(format!("{}", connection.product)))
+    }
+
+    async fn items(
+        &self,
+        _connection: &Connection,
+        page: &ItemPage<'_>,
+    ) -> Result<Value, LightspeedError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(match page {
+            ItemPage::KSeries {
+                location_id,
+                offset,
+                amount,
+            } => Value::Array(
+                self.k_items
+                    .get(*location_id)
+                    .map(|items| items.iter().skip(*offset).take(*amount).cloned().collect())
+                    .unwrap_or_default(),
+            ),
+            ItemPage::XSeries { after, page_size } => {
+                let mut newer: Vec<&(u64, Value)> =
+                    self.x_products.iter().filter(|(v, _)| v > after).collect();
+                newer.sort_by_key(|(v, _)| *v);
+                newer.truncate(*page_size);
+                let max = newer.last().map(|(v, _)| *v);
+                serde_json::json!({
+                    "data": newer.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(),
+                    "version": {"max": max},
+                })
+            }
+        })
+    }
+}
