@@ -118,6 +118,82 @@ fn identity(item: &PosItem) -> (String, Option<String>, Option<String>) {
 }
 
 /// Fetches the product's items from the catalogue source and records them.
+/// What writing one synced item needs.
+struct SyncContext<'a> {
+    store: &'a dyn ItemStore,
+    company_id: &'a str,
+    now: &'a str,
+    mappings: &'a HashMap<String, Mapping>,
+}
+
+impl SyncContext<'_> {
+    /// Creates the item, or updates it when a fact changed (then a mapped item that came
+    /// back is no longer orphaned, and a mapped item whose name or SKU changed raises
+    /// `mapped_item_renamed`).
+    async fn upsert(
+        &self,
+        mut next: PosItem,
+        previous: Option<&PosItem>,
+        summary: &mut ItemSyncSummary,
+    ) -> Result<(), AppError> {
+        let store = self.store;
+        let Some(previous) = previous else {
+            match store.put(next.to_item()?, Condition::NotExists).await {
+                Ok(()) => summary.created += 1,
+                // Created by a concurrent sync with the same facts.
+                Err(crate::store::StoreError::ConditionFailed) => summary.unchanged += 1,
+                Err(err) => return Err(err.into()),
+            }
+            return Ok(());
+        };
+        next.created_at = previous.created_at.clone();
+        next.version = previous.version + 1;
+        let same = PosItem {
+            last_synced_at: previous.last_synced_at.clone(),
+            updated_at: previous.updated_at.clone(),
+            version: previous.version,
+            ..next.clone()
+        };
+        if &same == previous {
+            summary.unchanged += 1;
+            return Ok(());
+        }
+        store
+            .put(next.to_item()?, Condition::VersionIs(previous.version))
+            .await?;
+        summary.updated += 1;
+        let item_id = &next.item_id;
+        let Some(mapped) = self.mappings.get(item_id) else {
+            return Ok(());
+        };
+        if previous.deleted_upstream {
+            alerts::resolve(store, self.company_id, ORPHANED_MAPPING, item_id, self.now).await?;
+        }
+        if identity(previous) != identity(&next) {
+            let message = format!(
+                "mapped item `{item_id}` changed from \"{}\" (SKU {}) to \"{}\" (SKU {}); check that its mapping to {:?} `{}` still fits",
+                previous.name,
+                previous.sku.as_deref().unwrap_or("none"),
+                next.name,
+                next.sku.as_deref().unwrap_or("none"),
+                mapped.target_kind,
+                mapped.target_id
+            );
+            alerts::raise(
+                store,
+                self.company_id,
+                MAPPED_ITEM_RENAMED,
+                item_id,
+                &message,
+                self.now,
+            )
+            .await?;
+            summary.renamed_alerts += 1;
+        }
+        Ok(())
+    }
+}
+
 pub async fn sync(
     store: &dyn ItemStore,
     source: &dyn CatalogSource,
@@ -139,8 +215,14 @@ pub async fn sync(
         .filter(|m| m.product == product)
         .map(|m| (m.item_id.clone(), m))
         .collect();
+    let ctx = SyncContext {
+        store,
+        company_id,
+        now,
+        mappings: &mappings,
+    };
     for (item_id, (seen, location_ids)) in &upstream {
-        let mut next = PosItem {
+        let next = PosItem {
             company_id: company_id.to_string(),
             product,
             item_id: item_id.clone(),
@@ -157,60 +239,7 @@ pub async fn sync(
             updated_at: now.to_string(),
             version: 1,
         };
-        match stored.get(item_id) {
-            None => {
-                match store.put(next.to_item()?, Condition::NotExists).await {
-                    Ok(()) => summary.created += 1,
-                    // Created by a concurrent sync with the same facts.
-                    Err(crate::store::StoreError::ConditionFailed) => summary.unchanged += 1,
-                    Err(err) => return Err(err.into()),
-                }
-            }
-            Some(previous) => {
-                next.created_at = previous.created_at.clone();
-                next.version = previous.version + 1;
-                let same = PosItem {
-                    last_synced_at: previous.last_synced_at.clone(),
-                    updated_at: previous.updated_at.clone(),
-                    version: previous.version,
-                    ..next.clone()
-                };
-                if &same == previous {
-                    summary.unchanged += 1;
-                    continue;
-                }
-                store
-                    .put(next.to_item()?, Condition::VersionIs(previous.version))
-                    .await?;
-                summary.updated += 1;
-                if let Some(mapped) = mappings.get(item_id) {
-                    if previous.deleted_upstream {
-                        alerts::resolve(store, company_id, ORPHANED_MAPPING, item_id, now).await?;
-                    }
-                    if identity(previous) != identity(&next) {
-                        let message = format!(
-                            "mapped item `{item_id}` changed from \"{}\" (SKU {}) to \"{}\" (SKU {}); check that its mapping to {:?} `{}` still fits",
-                            previous.name,
-                            previous.sku.as_deref().unwrap_or("none"),
-                            next.name,
-                            next.sku.as_deref().unwrap_or("none"),
-                            mapped.target_kind,
-                            mapped.target_id
-                        );
-                        alerts::raise(
-                            store,
-                            company_id,
-                            MAPPED_ITEM_RENAMED,
-                            item_id,
-                            &message,
-                            now,
-                        )
-                        .await?;
-                        summary.renamed_alerts += 1;
-                    }
-                }
-            }
-        }
+        ctx.upsert(next, stored.get(item_id), &mut summary).await?;
     }
     for (item_id, previous) in stored
         .iter()

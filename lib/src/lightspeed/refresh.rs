@@ -167,7 +167,6 @@ async fn refresh_holding_lease(
         domain_prefix,
     };
     let now = now_text();
-    let subject = product.as_str();
     match endpoint
         .request(
             Grant::RefreshToken(current.refresh_token.expose_secret()),
@@ -177,54 +176,7 @@ async fn refresh_holding_lease(
     {
         Ok(mut tokens) => {
             tokens.generation = tokens.generation.max(current.generation + 1);
-            // Lightspeed has rotated: the previous refresh token is dead from here on, so
-            // this pair must not be dropped whatever fails next.
-            match vault::save_rotated(ctx.vault, secret, &tokens).await {
-                Ok(Saved::Secret) => {}
-                Ok(Saved::Pending) => tracing::warn!(
-                    company_id,
-                    product = subject,
-                    "rotated tokens saved in the fallback secret"
-                ),
-                Err(err) => {
-                    // Nowhere durable: hand the pair to the caller (its process keeps it
-                    // and serves with it) and alert, rather than lose the connection.
-                    tracing::error!(company_id, product = subject, error = %err, "rotated tokens could not be saved anywhere");
-                    let message = format!(
-                        "the renewed {product} tokens could not be saved in the secret store; they are in use but will be lost if it does not recover"
-                    );
-                    if let Err(alert_err) = alerts::raise(
-                        ctx.store,
-                        company_id,
-                        alert_code::TOKEN_REFRESH_FAILED,
-                        subject,
-                        &message,
-                        &now,
-                    )
-                    .await
-                    {
-                        tracing::warn!(error = %alert_err, "alert not raised");
-                    }
-                    tokens.unsaved = true;
-                    return Ok(tokens);
-                }
-            }
-            integration::update(ctx.store, company_id, product, &now, |i| {
-                i.status = IntegrationStatus::Active;
-                i.access_expires_at = Some(tokens.access_expires_at);
-                i.refresh_expires_at = tokens.refresh_expires_at;
-                i.last_refresh_at = Some(now.clone());
-                i.last_error = None;
-            })
-            .await
-            .map_err(store_error)?;
-            for code in [alert_code::DISCONNECTED, alert_code::TOKEN_REFRESH_FAILED] {
-                alerts::resolve(ctx.store, company_id, code, subject, &now)
-                    .await
-                    .map_err(store_error)?;
-            }
-            tracing::info!(company_id, product = subject, "access token refreshed");
-            Ok(tokens)
+            keep_rotated(ctx, company_id, product, secret, tokens, &now).await
         }
         Err(OAuthError::InvalidGrant(detail)) => {
             let message = format!("Lightspeed refused the refresh token ({detail}); reauthorize the {product} connection");
@@ -256,6 +208,65 @@ async fn refresh_holding_lease(
             Err(LightspeedError::RefreshFailed(message))
         }
     }
+}
+
+/// Lightspeed has rotated: the previous refresh token is dead from here on, so the new
+/// pair must not be dropped whatever fails next. Saved in the integration's secret (or
+/// its fallback), the integration marked active and its alerts resolved; saved nowhere,
+/// handed to the caller marked unsaved (its process serves with it) with an alert.
+async fn keep_rotated(
+    ctx: &RefreshContext<'_>,
+    company_id: &str,
+    product: PosProduct,
+    secret: &str,
+    mut tokens: TokenSet,
+    now: &str,
+) -> Result<TokenSet, LightspeedError> {
+    let subject = product.as_str();
+    match vault::save_rotated(ctx.vault, secret, &tokens).await {
+        Ok(Saved::Secret) => {}
+        Ok(Saved::Pending) => tracing::warn!(
+            company_id,
+            product = subject,
+            "rotated tokens saved in the fallback secret"
+        ),
+        Err(err) => {
+            tracing::error!(company_id, product = subject, error = %err, "rotated tokens could not be saved anywhere");
+            let message = format!(
+                "the renewed {product} tokens could not be saved in the secret store; they are in use but will be lost if it does not recover"
+            );
+            if let Err(alert_err) = alerts::raise(
+                ctx.store,
+                company_id,
+                alert_code::TOKEN_REFRESH_FAILED,
+                subject,
+                &message,
+                now,
+            )
+            .await
+            {
+                tracing::warn!(error = %alert_err, "alert not raised");
+            }
+            tokens.unsaved = true;
+            return Ok(tokens);
+        }
+    }
+    integration::update(ctx.store, company_id, product, now, |i| {
+        i.status = IntegrationStatus::Active;
+        i.access_expires_at = Some(tokens.access_expires_at);
+        i.refresh_expires_at = tokens.refresh_expires_at;
+        i.last_refresh_at = Some(now.to_string());
+        i.last_error = None;
+    })
+    .await
+    .map_err(store_error)?;
+    for code in [alert_code::DISCONNECTED, alert_code::TOKEN_REFRESH_FAILED] {
+        alerts::resolve(ctx.store, company_id, code, subject, now)
+            .await
+            .map_err(store_error)?;
+    }
+    tracing::info!(company_id, product = subject, "access token refreshed");
+    Ok(tokens)
 }
 
 async fn mark(
