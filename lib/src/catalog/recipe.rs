@@ -543,6 +543,54 @@ fn cycle_error(book: &HashMap<String, Recipe>, cycle: &[String]) -> AppError {
 
 /// The writes besides the recipe's own that saving `recipe` (previously `old_lines`) needs:
 /// reference changes and, when recipe edges are added, the cycle check and graph bump.
+/// The write that bumps the company's recipe-graph item (creating it the first time).
+async fn graph_bump(store: &dyn ItemStore, company_id: &str) -> Result<Write, AppError> {
+    Ok(match store.get(&graph_key(company_id)).await? {
+        Some(mut item) => {
+            let version = number(&item, attr::VERSION);
+            item.insert(attr::VERSION.into(), Value::from(version + 1));
+            Write::Put(item, Condition::VersionIs(version))
+        }
+        None => {
+            let key = graph_key(company_id);
+            let mut item = Item::new();
+            item.insert(attr::PK.into(), Value::from(key.pk));
+            item.insert(attr::SK.into(), Value::from(key.sk));
+            item.insert(attr::VERSION.into(), Value::from(1u64));
+            Write::Put(item, Condition::NotExists)
+        }
+    })
+}
+
+/// What the recipe reaches has no cycle, and one portion of it stays inside the decimal
+/// range (nested quantities multiply; recipes using it are still checked at each
+/// explosion).
+async fn check_nesting(
+    store: &dyn ItemStore,
+    company_id: &str,
+    recipe: &Recipe,
+) -> Result<(), AppError> {
+    let book = load_reachable(store, company_id, recipe).await?;
+    let lines = explode_lines(&book);
+    let lookup = |id: &str| lines.get(id).map(Vec::as_slice);
+    if let Some(cycle) = explode::find_cycle(&recipe.id, lookup) {
+        return Err(cycle_error(&book, &cycle));
+    }
+    if let Err(ExplodeError::OutOfRange(_)) =
+        explode::explode(&recipe.id, Quantity(Decimal::ONE), lookup)
+    {
+        return Err(AppError::new(
+            ErrorCode::ValueOutOfRange,
+            format!(
+                "the nested quantities of recipe \"{}\" multiply beyond the exact decimal \
+                 range; use smaller quantities or units",
+                recipe.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 async fn plan(
     store: &dyn ItemStore,
     company_id: &str,
@@ -570,23 +618,7 @@ async fn plan(
     if adds_recipe_edge {
         // Read the graph item before the recipes, so any edge saved after this read
         // changes its version and fails this transaction.
-        let graph = store.get(&graph_key(company_id)).await?;
-        let write = match graph {
-            Some(mut item) => {
-                let version = number(&item, attr::VERSION);
-                item.insert(attr::VERSION.into(), Value::from(version + 1));
-                Write::Put(item, Condition::VersionIs(version))
-            }
-            None => {
-                let key = graph_key(company_id);
-                let mut item = Item::new();
-                item.insert(attr::PK.into(), Value::from(key.pk));
-                item.insert(attr::SK.into(), Value::from(key.sk));
-                item.insert(attr::VERSION.into(), Value::from(1u64));
-                Write::Put(item, Condition::NotExists)
-            }
-        };
-        writes.push(write);
+        writes.push(graph_bump(store, company_id).await?);
     }
     for target in &added {
         if target.kind == TargetKind::Recipe && target.id == recipe.id {
@@ -605,26 +637,7 @@ async fn plan(
     }
     let uses_recipes = recipe.lines.iter().any(|l| l.recipe_id.is_some());
     if adds_recipe_edge || uses_recipes {
-        let book = load_reachable(store, company_id, recipe).await?;
-        let lines = explode_lines(&book);
-        let lookup = |id: &str| lines.get(id).map(Vec::as_slice);
-        if let Some(cycle) = explode::find_cycle(&recipe.id, lookup) {
-            return Err(cycle_error(&book, &cycle));
-        }
-        // Nested quantities multiply: refuse a recipe whose one portion leaves the range
-        // (recipes using it are still checked at each explosion).
-        if let Err(ExplodeError::OutOfRange(_)) =
-            explode::explode(&recipe.id, Quantity(Decimal::ONE), lookup)
-        {
-            return Err(AppError::new(
-                ErrorCode::ValueOutOfRange,
-                format!(
-                    "the nested quantities of recipe \"{}\" multiply beyond the exact \
-                     decimal range; use smaller quantities or units",
-                    recipe.name
-                ),
-            ));
-        }
+        check_nesting(store, company_id, recipe).await?;
     }
     for target in &removed {
         match load_target(store, company_id, target).await? {
