@@ -361,68 +361,52 @@ fn name_lines_from_catalogue(
     }
 }
 
-/// The company's mappings (for the location's POS), recipes and ingredient costs, and the
-/// location's POS items by id.
-pub async fn load_catalogue(
+/// A mapping as matching sees it at this location: with the synced item's code and name,
+/// or what was recorded at mapping time for an item not synced yet; `None` when the item
+/// is not sold here.
+fn mapped_item(
+    mapping: crate::mapping::record::Mapping,
+    items: &HashMap<String, PosItem>,
+    location: &Location,
+) -> Option<MappedItem<crate::mapping::record::Mapping>> {
+    match items.get(&mapping.item_id) {
+        // An item listing no locations (X-Series products) is sold everywhere.
+        Some(item)
+            if !item.location_ids.is_empty()
+                && !item.location_ids.contains(&location.location_id) =>
+        {
+            None
+        }
+        Some(item) => Some(MappedItem {
+            item_id: mapping.item_id.clone(),
+            code: item.custom_code.clone().or_else(|| item.sku.clone()),
+            name: item.name.clone(),
+            mapping,
+        }),
+        None => Some(MappedItem {
+            item_id: mapping.item_id.clone(),
+            code: mapping.item_sku.clone(),
+            name: mapping.item_name.clone(),
+            mapping,
+        }),
+    }
+}
+
+/// Each ingredient's average cost in the location's currency, or the exception that
+/// refuses it by name (its lines are skipped, the rest of the day goes on).
+async fn costs_in(
     store: &dyn ItemStore,
     company_id: &str,
-    location: &Location,
-) -> Result<(Catalogue, HashMap<String, PosItem>), Failure> {
-    // Matching is scoped to the items this location sells: two businesses of a group
-    // often share SKUs and names, and each item carries its own mapping.
-    let items: HashMap<String, PosItem> = query_all(
-        store,
-        Query::partition(crate::items::record::partition(company_id))
-            .begins_with(format!("ITEM#{}#", location.product))
-            .limit(500),
-    )
-    .await?
-    .into_iter()
-    .map(from_item::<PosItem>)
-    .map(|i| i.map(|i| (i.item_id.clone(), i)))
-    .collect::<Result<_, _>>()?;
-    let mappings = crate::mapping::record::all(store, company_id)
-        .await
-        .map_err(Failure::Infrastructure)?
-        .into_iter()
-        .filter(|m| m.product == location.product)
-        .filter_map(|m| match items.get(&m.item_id) {
-            // An item listing no locations (X-Series products) is sold everywhere.
-            Some(item)
-                if !item.location_ids.is_empty()
-                    && !item.location_ids.contains(&location.location_id) =>
-            {
-                None
-            }
-            Some(item) => Some(MappedItem {
-                item_id: m.item_id.clone(),
-                code: item.custom_code.clone().or_else(|| item.sku.clone()),
-                name: item.name.clone(),
-                mapping: m,
-            }),
-            // Mapped before the item was synced: match on what was recorded then.
-            None => Some(MappedItem {
-                item_id: m.item_id.clone(),
-                code: m.item_sku.clone(),
-                name: m.item_name.clone(),
-                mapping: m,
-            }),
-        })
-        .collect();
-    let recipes: HashMap<String, Recipe> = query_all(
-        store,
-        Query::partition(keys::company(company_id)).begins_with(recipe::SORT_PREFIX),
-    )
-    .await?
-    .into_iter()
-    .map(from_item::<Recipe>)
-    .map(|r| r.map(|r| (r.id.clone(), r)))
-    .collect::<Result<_, _>>()?;
-    // Costs in the location's currency only; an ingredient without one is refused by
-    // name (its lines are skipped with the exception), the rest of the day goes on.
-    let currency = location.currency.as_deref();
+    currency: Option<&str>,
+) -> Result<
+    (
+        HashMap<String, crate::money::Money>,
+        HashMap<String, String>,
+    ),
+    Failure,
+> {
     let mut costs = HashMap::new();
-    let mut refused_costs = HashMap::new();
+    let mut refused = HashMap::new();
     let ingredients = query_all(
         store,
         Query::partition(keys::company(company_id)).begins_with(keys::INGREDIENT_PREFIX),
@@ -436,10 +420,46 @@ pub async fn load_catalogue(
             }
             Err(refusal) => {
                 let exception = refusal.exception(&ingredient.id, currency.unwrap_or("unknown"));
-                refused_costs.insert(ingredient.id, exception);
+                refused.insert(ingredient.id, exception);
             }
         }
     }
+    Ok((costs, refused))
+}
+
+/// The company's mappings (for the location's POS), recipes and ingredient costs, and the
+/// location's POS items by id.
+pub async fn load_catalogue(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location: &Location,
+) -> Result<(Catalogue, HashMap<String, PosItem>), Failure> {
+    // Matching is scoped to the items this location sells: two businesses of a group
+    // often share SKUs and names, and each item carries its own mapping.
+    let items: HashMap<String, PosItem> =
+        crate::items::record::product_items(store, company_id, location.product)
+            .await?
+            .into_iter()
+            .map(|i| (i.item_id.clone(), i))
+            .collect();
+    let mappings = crate::mapping::record::all(store, company_id)
+        .await
+        .map_err(Failure::Infrastructure)?
+        .into_iter()
+        .filter(|m| m.product == location.product)
+        .filter_map(|m| mapped_item(m, &items, location))
+        .collect();
+    let recipes: HashMap<String, Recipe> = query_all(
+        store,
+        Query::partition(keys::company(company_id)).begins_with(recipe::SORT_PREFIX),
+    )
+    .await?
+    .into_iter()
+    .map(from_item::<Recipe>)
+    .map(|r| r.map(|r| (r.id.clone(), r)))
+    .collect::<Result<_, _>>()?;
+    let currency = location.currency.as_deref();
+    let (costs, refused_costs) = costs_in(store, company_id, currency).await?;
     Ok((
         Catalogue {
             mappings: MappingIndex::new(mappings),
