@@ -170,7 +170,11 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(deps);
     let correlation = HeaderName::from_static(CORRELATION_HEADER);
-    api.layer(RequestBodyLimitLayer::new(MAX_BODY))
+    // As the fallback service of an empty router, the layers wrap the whole API (and so see
+    // its routing's answers), not each route one by one.
+    Router::new()
+        .fallback_service(api)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(middleware::from_fn(shell))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
