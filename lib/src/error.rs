@@ -16,6 +16,8 @@ pub enum ErrorCode {
     InvalidCursor,
     RouteNotFound,
     MethodNotAllowed,
+    /// The request body is larger than the API accepts.
+    PayloadTooLarge,
     Unauthenticated,
     UnauthorizedCompanyAccess,
     // alerts
@@ -84,6 +86,7 @@ impl ErrorCode {
             InvalidCursor => "invalid_cursor",
             RouteNotFound => "route_not_found",
             MethodNotAllowed => "method_not_allowed",
+            PayloadTooLarge => "payload_too_large",
             Unauthenticated => "unauthenticated",
             UnauthorizedCompanyAccess => "unauthorized_company_access",
             AlertNotFound => "alert_not_found",
@@ -158,6 +161,7 @@ impl ErrorCode {
             | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
             | MappingNotFound | LedgerEntryNotFound | MigrationNotFound => 404,
             MethodNotAllowed => 405,
+            PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             NotImplemented => 501,
             StoreUnavailable | QueueUnavailable | SecretsUnavailable => 503,

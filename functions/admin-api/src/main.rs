@@ -1,15 +1,13 @@
-//! admin-api Lambda: the admin REST API.
+//! admin-api Lambda: the admin REST API, one axum router served by `lambda_http`.
 
-use tillbridge::lambda_http::{run, service_fn};
-use tillbridge::{handlers, telemetry, Deps};
+use std::sync::Arc;
+
+use tillbridge::lambda_http::run;
+use tillbridge::{api, telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
     let deps = Deps::from_env().await?;
-    let deps = &deps;
-    run(service_fn(move |event| async move {
-        handlers::admin_api(deps, event).await
-    }))
-    .await
+    run(api::router(Arc::new(deps))).await
 }

@@ -3,7 +3,7 @@
 //! The function itself enforces that the company claim matches the resource.
 
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use lambda_http::RequestExt;
 
 use crate::error::{AppError, ErrorCode};
 
@@ -16,7 +16,9 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn from_request(request: &Request) -> Result<Self, AppError> {
+    /// The caller of a request (or of its parts or extensions: anything that carries the
+    /// API Gateway request context).
+    pub fn from_request(request: &impl RequestExt) -> Result<Self, AppError> {
         let claims = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(context)) => context
                 .authorizer

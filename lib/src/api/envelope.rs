@@ -29,7 +29,7 @@ pub async fn with_correlation<F: std::future::Future>(
     CORRELATION.scope(correlation_id, work).await
 }
 
-fn current_correlation() -> String {
+pub(crate) fn current_correlation() -> String {
     CORRELATION.try_with(Clone::clone).unwrap_or_default()
 }
 
@@ -109,6 +109,24 @@ fn build(status: u16, body: String) -> Response<Body> {
         lambda_http::http::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// A route's response as the router's response.
+pub fn into_axum(response: Response<Body>) -> axum::response::Response {
+    response.map(|body| match body {
+        Body::Empty => axum::body::Body::empty(),
+        Body::Text(text) => axum::body::Body::from(text),
+        Body::Binary(bytes) => axum::body::Body::from(bytes),
+        _ => axum::body::Body::empty(),
+    })
+}
+
+/// Every refusal the router or an extractor makes is the error envelope, with the
+/// correlation id of the request being answered.
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        into_axum(error(&self, &current_correlation()))
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@ pub mod auth;
 pub mod body;
 pub mod bounds;
 pub mod envelope;
+pub mod extract;
 pub mod pagination;
 pub mod router;
 pub mod routes;
 
-pub use router::handle;
+pub use router::{handle, router};

@@ -1,0 +1,147 @@
+//! Extractors of the admin API: who calls, which company's resource, the path ids and the
+//! request as the routes read it. Each refuses with the error envelope (never axum's
+//! plain-text rejections), and every path and query bound is checked here, before any
+//! handler (and so any store call) runs.
+
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::http::request::Parts;
+use http_body_util::LengthLimitError;
+use lambda_http::RequestExt;
+use serde::de::DeserializeOwned;
+
+use super::auth::Caller;
+use super::bounds;
+use crate::error::{AppError, ErrorCode};
+use crate::ids;
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        Caller::from_request(&*parts)
+    }
+}
+
+/// The path parameters as sent (not percent-decoded), by name, read against the matched
+/// route template, so the bounds see exactly what the caller sent.
+pub fn raw_path_params(parts: &Parts) -> Vec<(String, String)> {
+    let Some(template) = parts.extensions.get::<MatchedPath>() else {
+        return Vec::new();
+    };
+    template
+        .as_str()
+        .split('/')
+        .zip(parts.uri.path().split('/'))
+        .filter_map(|(segment, value)| {
+            let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// The company a request's path names, checked against the caller: a malformed company id
+/// is no route (404), another company's is `403`. `None` for paths without a company.
+pub fn company_of(
+    caller: &Caller,
+    params: &[(String, String)],
+) -> Result<Option<String>, AppError> {
+    let Some((_, company_id)) = params.iter().find(|(name, _)| name == "company_id") else {
+        return Ok(None);
+    };
+    if !ids::is_valid_id(company_id) {
+        return Err(AppError::new(
+            ErrorCode::RouteNotFound,
+            "company id is malformed",
+        ));
+    }
+    caller.require_company(company_id)?;
+    Ok(Some(company_id.clone()))
+}
+
+/// A company-scoped request that passed the shell's checks: an authenticated caller of
+/// this company, and every path and query parameter within its bounds.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub company_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Scope {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let caller = Caller::from_request(&*parts)?;
+        let params = raw_path_params(parts);
+        let company_id = company_of(&caller, &params)?.unwrap_or_default();
+        for (name, value) in &params {
+            bounds::path_param(name, value)?;
+        }
+        if let Some(query) = parts.query_string_parameters_ref() {
+            for (name, value) in query.iter() {
+                bounds::query_param(name, value)?;
+            }
+        }
+        Ok(Self { company_id })
+    }
+}
+
+/// Typed path parameters (after [`Scope`] has bounded them), refusing with the envelope.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|err| AppError::validation(err.body_text()))
+    }
+}
+
+/// The whole request with its body read, in the shape the routes parse it from (body
+/// content type, JSON and shape are checked by [`super::body::json`]).
+pub struct Whole(pub lambda_http::Request);
+
+impl<S: Send + Sync> FromRequest<S> for Whole {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, AppError> {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(body_error)?;
+        let body = if bytes.is_empty() {
+            lambda_http::Body::Empty
+        } else {
+            match String::from_utf8(bytes.to_vec()) {
+                Ok(text) => lambda_http::Body::Text(text),
+                Err(err) => lambda_http::Body::Binary(err.into_bytes()),
+            }
+        };
+        Ok(Self(lambda_http::Request::from_parts(parts, body)))
+    }
+}
+
+fn body_error(err: axum::Error) -> AppError {
+    let inner = err.into_inner();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
+    while let Some(err) = source {
+        if err.is::<LengthLimitError>() {
+            return too_large();
+        }
+        source = err.source();
+    }
+    AppError::new(ErrorCode::InvalidJson, "the body could not be read")
+}
+
+/// `413` for a body over [`super::router::MAX_BODY`].
+pub fn too_large() -> AppError {
+    AppError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the body is larger than {} bytes", super::router::MAX_BODY),
+    )
+}
