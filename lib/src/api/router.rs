@@ -236,7 +236,7 @@ impl MakeRequestId for MakeCorrelationId {
             _ => None,
         };
         let id = sanitize_correlation_id(from_gateway)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(|| crate::random::uuid().to_string());
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }
