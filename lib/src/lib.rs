@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod config;
 pub mod connection;
 pub mod deps;
+pub mod erp;
 pub mod error;
 pub mod fanout;
 pub mod handlers;
