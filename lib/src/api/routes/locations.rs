@@ -128,27 +128,11 @@ pub async fn get(
     if !location.is_active() {
         health.push(json!({"code": "not_activated", "message": "the location is not activated; no automatic transfers run"}));
     }
-    // Catalog mapped x of y: the items this location sells and how many have a mapping.
-    let mapped: std::collections::HashSet<(PosProduct, String)> =
-        crate::mapping::record::all(deps.store.as_ref(), company_id)
-            .await?
-            .into_iter()
-            .map(|m| (m.product, m.item_id))
-            .collect();
-    let sold_here: Vec<crate::items::PosItem> =
-        crate::items::record::product_items(deps.store.as_ref(), company_id, location.product)
-            .await?
-            .into_iter()
-            .filter(|i| !i.deleted_upstream && i.location_ids.contains(&location.location_id))
-            .collect();
-    let mapped_here = sold_here
-        .iter()
-        .filter(|i| mapped.contains(&(i.product, i.item_id.clone())))
-        .count();
-    if mapped_here < sold_here.len() {
+    let (catalog_items, mapped_here) = catalog_mapped(deps, &location).await?;
+    if mapped_here < catalog_items {
         health.push(json!({
             "code": "unmapped_items",
-            "message": format!("{} of {} items sold here are not mapped; their sales will not deduct stock", sold_here.len() - mapped_here, sold_here.len())
+            "message": format!("{} of {catalog_items} items sold here are not mapped; their sales will not deduct stock", catalog_items - mapped_here)
         }));
     }
     let lifetime =
@@ -179,7 +163,7 @@ pub async fn get(
                 "auto_issue": location.auto_issue,
             },
             "stats": {
-                "catalog_items": sold_here.len(),
+                "catalog_items": catalog_items,
                 "catalog_mapped": mapped_here,
                 "recent_failed_transfers": failed.len(),
                 "issues_lifetime": lifetime.issues_total,
@@ -195,6 +179,32 @@ pub async fn get(
             "recent_failed_transfers": failed,
         }),
     ))
+}
+
+/// Catalog mapped x of y: how many items this location sells, and how many of them have a
+/// mapping.
+async fn catalog_mapped(
+    deps: &Deps,
+    location: &crate::location::Location,
+) -> Result<(usize, usize), AppError> {
+    let store = deps.store.as_ref();
+    let mapped: std::collections::HashSet<(PosProduct, String)> =
+        crate::mapping::record::all(store, &location.company_id)
+            .await?
+            .into_iter()
+            .map(|m| (m.product, m.item_id))
+            .collect();
+    let sold_here: Vec<crate::items::PosItem> =
+        crate::items::record::product_items(store, &location.company_id, location.product)
+            .await?
+            .into_iter()
+            .filter(|i| !i.deleted_upstream && i.location_ids.contains(&location.location_id))
+            .collect();
+    let mapped_here = sold_here
+        .iter()
+        .filter(|i| mapped.contains(&(i.product, i.item_id.clone())))
+        .count();
+    Ok((sold_here.len(), mapped_here))
 }
 
 pub async fn link(
