@@ -443,3 +443,46 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// An API Gateway (HTTP API v2) request for the admin-api handler, authorised as `claim`,
+/// with API Gateway's own request id `gw-request-1`.
+pub fn gateway_request(
+    method: &str,
+    path: &str,
+    claim: &str,
+    body: Option<String>,
+    correlation: &str,
+) -> tillbridge::lambda_http::Request {
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": "ANY /v1/{proxy+}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": "localhost", "x-correlation-id": correlation},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
+            "domainPrefix": "local",
+            "authorizer": {"jwt": {"claims": {"company_id": claim}, "scopes": null}},
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "requestId": "gw-request-1", "routeKey": "ANY /v1/{proxy+}", "stage": "$default",
+            "time": "01/Dec/2026:06:00:00 +0000", "timeEpoch": 1_796_104_800_000_i64
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["body"] = Value::String(body);
+    }
+    tillbridge::lambda_http::request::from_str(&event.to_string()).expect("gateway event")
+}
+
+impl TestEnv {
+    /// A function's deps whose DynamoDB endpoint does not answer: every store call fails in
+    /// the SDK.
+    pub async fn deps_with_unreachable_store(&self, binary: &str) -> tillbridge::Deps {
+        let mut deps = self.deps(binary).await;
+        let mut config = deps.config.clone();
+        config.endpoints.dynamodb = Some("http://127.0.0.1:9".into());
+        deps.store = tillbridge::Deps::from_config(config).await.store;
+        deps
+    }
+}

@@ -4,45 +4,8 @@
 //! error envelope with the request's correlation id, decided before any store call.
 
 use serde_json::{json, Value};
-use tillbridge::lambda_http::{Body, Request, Response};
-use tillbridge_tests::{unique_company, TestEnv};
-
-fn gateway_request(
-    method: &str,
-    path: &str,
-    claim: &str,
-    body: Option<String>,
-    correlation: &str,
-) -> Request {
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": "ANY /v1/{proxy+}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "localhost", "x-correlation-id": correlation},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
-            "domainPrefix": "local",
-            "authorizer": {"jwt": {"claims": {"company_id": claim}, "scopes": null}},
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "requestId": "gw-request-1", "routeKey": "ANY /v1/{proxy+}", "stage": "$default",
-            "time": "01/Dec/2026:06:00:00 +0000", "timeEpoch": 1_796_104_800_000_i64
-        },
-        "isBase64Encoded": false
-    });
-    if let Some(body) = body {
-        event["body"] = Value::String(body);
-    }
-    tillbridge::lambda_http::request::from_str(&event.to_string()).expect("gateway event")
-}
-
-async fn deps_with_unreachable_store(env: &TestEnv) -> tillbridge::Deps {
-    let mut deps = env.deps("admin-api").await;
-    let mut config = deps.config.clone();
-    config.endpoints.dynamodb = Some("http://127.0.0.1:9".into());
-    deps.store = tillbridge::Deps::from_config(config).await.store;
-    deps
-}
+use tillbridge::lambda_http::{Body, Response};
+use tillbridge_tests::{gateway_request, unique_company, TestEnv};
 
 fn envelope(response: &Response<Body>) -> (u16, String, String) {
     let body: Value = match response.body() {
@@ -72,7 +35,7 @@ fn header<'r>(response: &'r Response<Body>, name: &str) -> &'r str {
 #[tokio::test]
 async fn refusals_of_the_router_are_envelopes_decided_before_any_store_call() {
     let env = TestEnv::http().await;
-    let deps = deps_with_unreachable_store(&env).await;
+    let deps = env.deps_with_unreachable_store("admin-api").await;
     let company = unique_company("router");
     let units = format!("/v1/companies/{company}/storage-units");
     let call = |method: &str, path: &str, claim: &str, body: Option<String>| {
@@ -137,7 +100,7 @@ async fn refusals_of_the_router_are_envelopes_decided_before_any_store_call() {
 #[tokio::test]
 async fn a_malformed_correlation_id_is_replaced_by_the_gateway_request_id() {
     let env = TestEnv::http().await;
-    let deps = deps_with_unreachable_store(&env).await;
+    let deps = env.deps_with_unreachable_store("admin-api").await;
     let company = unique_company("router-corr");
     let path = format!("/v1/companies/{company}/nowhere");
     for sent in ["has space", "", &"x".repeat(101)] {

@@ -9,52 +9,13 @@ use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tillbridge::lambda_http::Body;
-use tillbridge_tests::{error_code, unique_company, TestEnv};
-
-/// An API Gateway (HTTP API v2) request for the admin-api handler, authorised as `claim`.
-fn gateway_request(
-    method: &str,
-    path: &str,
-    claim: &str,
-    body: Option<&Value>,
-    correlation: &str,
-) -> tillbridge::lambda_http::Request {
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": "ANY /v1/{proxy+}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "localhost", "x-correlation-id": correlation},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
-            "domainPrefix": "local",
-            "authorizer": {"jwt": {"claims": {"company_id": claim}, "scopes": null}},
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "requestId": "r-1", "routeKey": "ANY /v1/{proxy+}", "stage": "$default",
-            "time": "01/Dec/2026:06:00:00 +0000", "timeEpoch": 1_796_104_800_000_i64
-        },
-        "isBase64Encoded": false
-    });
-    if let Some(body) = body {
-        event["body"] = Value::String(body.to_string());
-    }
-    tillbridge::lambda_http::request::from_str(&event.to_string()).expect("gateway event")
-}
+use tillbridge_tests::{error_code, gateway_request, unique_company, TestEnv};
 
 fn body_json(response: &tillbridge::lambda_http::Response<Body>) -> Value {
     match response.body() {
         Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
         other => panic!("unexpected body {other:?}"),
     }
-}
-
-/// Deps whose DynamoDB endpoint does not answer: every store call fails in the SDK.
-async fn deps_with_unreachable_store(env: &TestEnv, binary: &str) -> tillbridge::Deps {
-    let mut deps = env.deps(binary).await;
-    let mut config = deps.config.clone();
-    config.endpoints.dynamodb = Some("http://127.0.0.1:9".into());
-    deps.store = tillbridge::Deps::from_config(config).await.store;
-    deps
 }
 
 fn assert_opaque_server_error(body: &Value, code: &str, correlation: &str) {
@@ -191,11 +152,17 @@ async fn server_errors_show_only_code_message_and_correlation_id() {
     let path = format!("/v1/companies/{company}/storage-units");
 
     // The real DynamoDB adapter failing in the SDK (nothing listens on the endpoint).
-    let deps = deps_with_unreachable_store(&env, "admin-api").await;
+    let deps = env.deps_with_unreachable_store("admin-api").await;
     for (method, body) in [("GET", None), ("POST", Some(json!({"name": "Bar"})))] {
         let response = tillbridge::api::handle(
             &deps,
-            gateway_request(method, &path, &company, body.as_ref(), "corr-opaque-1"),
+            gateway_request(
+                method,
+                &path,
+                &company,
+                body.map(|b| b.to_string()),
+                "corr-opaque-1",
+            ),
         )
         .await
         .unwrap();
@@ -215,7 +182,7 @@ async fn server_errors_show_only_code_message_and_correlation_id() {
             "POST",
             &path,
             &company,
-            Some(&json!({"name": "Bar"})),
+            Some(json!({"name": "Bar"}).to_string()),
             "corr-opaque-2",
         ),
     )
@@ -408,7 +375,7 @@ async fn poison_messages_are_dropped_at_once_and_transient_failures_are_retried(
     )
     .await;
     // Transient: the same kind of valid request while the store cannot be reached.
-    let unreachable = deps_with_unreachable_store(&env, "transfer-worker").await;
+    let unreachable = env.deps_with_unreachable_store("transfer-worker").await;
     let transient = worker_queue(&env, unreachable).await;
     send(&sqs, &transient.url, &[transfer_request(&company, "loc-1")]).await;
 
