@@ -45,6 +45,10 @@ pub fn last_closed_day(mode: DayMode, now: DateTime<Utc>) -> NaiveDate {
 pub async fn last_closed_days(demo: &Demo, locations: &[Value]) -> Result<Transfers, Error> {
     step("Each location's last closed business day (its zone and cutoff): one request each on the transfer queue, run by transfer-worker");
     let now = Utc::now();
+    let sqs = crate::provision::Clients::new(&demo.stack.resources.endpoints)
+        .await
+        .sqs;
+    let queue_url = demo.stack.resources.queue("TransferQueue")?.url.clone();
     let mut requests = Vec::new();
     for location in locations {
         let date = last_closed_day(day_mode(location), now);
@@ -60,7 +64,7 @@ pub async fn last_closed_days(demo: &Demo, locations: &[Value]) -> Result<Transf
             force_refresh: true,
             requested_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         };
-        enqueue(demo, &request).await?;
+        enqueue(&sqs, &queue_url, &request).await?;
         requests.push((location, request));
     }
     let mut transferred = 0;
@@ -79,13 +83,13 @@ pub async fn last_closed_days(demo: &Demo, locations: &[Value]) -> Result<Transf
     })
 }
 
-async fn enqueue(demo: &Demo, request: &TransferRequest) -> Result<(), Error> {
-    let clients = crate::provision::Clients::new(&demo.stack.resources.endpoints).await;
-    let queue = demo.stack.resources.queue("TransferQueue")?;
-    clients
-        .sqs
-        .send_message()
-        .queue_url(&queue.url)
+async fn enqueue(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    request: &TransferRequest,
+) -> Result<(), Error> {
+    sqs.send_message()
+        .queue_url(queue_url)
         .message_body(serde_json::to_string(request)?)
         .message_attributes(
             CORRELATION_ATTRIBUTE,
