@@ -69,6 +69,30 @@ pub enum ErrorCode {
     /// Concurrent writers collided (DynamoDB transaction conflict, lost version race);
     /// repeating the work later succeeds.
     WriteContention,
+    // journals and the ERP
+    /// The company has no account mapping yet.
+    AccountMappingMissing,
+    /// A day's payment method has no account.
+    PaymentMethodUnmapped,
+    /// A day's tax code has no account.
+    TaxUnmapped,
+    /// A day's accounting group (revenue) has no account.
+    RevenueUnmapped,
+    /// The rounding line is above the company's threshold (posted, and alerted).
+    RoundingAboveThreshold,
+    /// The ERP holds other lines than were sent (e.g. Odoo's automatic balancing line).
+    JournalOutOfBalance,
+    /// The ERP dated the move otherwise (a lock date).
+    JournalDateMoved,
+    JournalNotFound,
+    /// No ERP connection is configured for the company.
+    ErpNotConfigured,
+    /// The ERP refused the credentials.
+    ErpAuthFailed,
+    /// The ERP refused the request as it is.
+    ErpRejected,
+    /// The ERP did not answer (5xx, timeout); retried through the queue.
+    ErpUnavailable,
     // infrastructure
     StoreUnavailable,
     QueueUnavailable,
@@ -125,6 +149,18 @@ impl ErrorCode {
             CurrencyMismatch => "currency_mismatch",
             IdempotencyKeyReused => "idempotency_key_reused",
             WriteContention => "write_contention",
+            AccountMappingMissing => "account_mapping_missing",
+            PaymentMethodUnmapped => "payment_method_unmapped",
+            TaxUnmapped => "tax_unmapped",
+            RevenueUnmapped => "revenue_unmapped",
+            RoundingAboveThreshold => "rounding_above_threshold",
+            JournalOutOfBalance => "journal_out_of_balance",
+            JournalDateMoved => "journal_date_moved",
+            JournalNotFound => "journal_not_found",
+            ErpNotConfigured => "erp_not_configured",
+            ErpAuthFailed => "erp_auth_failed",
+            ErpRejected => "erp_rejected",
+            ErpUnavailable => "erp_unavailable",
             StoreUnavailable => "store_unavailable",
             QueueUnavailable => "queue_unavailable",
             SecretsUnavailable => "secrets_unavailable",
@@ -145,6 +181,15 @@ impl ErrorCode {
             | MigrationAlreadyInProgress => 409,
             LocationNotActivated | ValueOutOfRange | CurrencyMismatch | IdempotencyKeyReused => 422,
             WriteContention => 409,
+            AccountMappingMissing
+            | PaymentMethodUnmapped
+            | TaxUnmapped
+            | RevenueUnmapped
+            | ErpNotConfigured => 422,
+            RoundingAboveThreshold | JournalOutOfBalance | JournalDateMoved => 409,
+            JournalNotFound => 404,
+            ErpAuthFailed => 424,
+            ErpRejected | ErpUnavailable => 502,
             MaxRetriesExhausted => 502,
             LightspeedOauthExchangeFailed | LightspeedApiError => 502,
             LightspeedNotConfigured => 503,
@@ -178,6 +223,7 @@ impl ErrorCode {
                 | ErrorCode::WriteContention
                 | ErrorCode::QueueUnavailable
                 | ErrorCode::SecretsUnavailable
+                | ErrorCode::ErpUnavailable
                 | ErrorCode::Internal
         )
     }

@@ -1,6 +1,7 @@
 //! tillbridge's shared library: the pure domain core, the ports (narrow traits) it talks
 //! through, their AWS adapters, and the use cases and handlers the Lambda functions call.
 
+pub mod accounts;
 pub mod alerts;
 pub mod api;
 pub mod aws;

@@ -24,8 +24,27 @@ pub enum ItemPage<'a> {
     XSeries { after: u64, page_size: usize },
 }
 
+/// A list of the codes finance maps to accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinanceList<'a> {
+    /// K-Series `paymentMethods` of one business location.
+    KPaymentMethods { location_id: &'a str },
+    /// K-Series `tax-rates` of one business location.
+    KTaxRates { location_id: &'a str },
+    /// X-Series payment types (retailer-wide).
+    XPaymentTypes,
+    /// X-Series taxes (retailer-wide).
+    XTaxes,
+}
+
 #[async_trait]
 pub trait CatalogSource: Send + Sync {
+    /// One finance list (payment methods or tax rates), as the POS answers it.
+    async fn finance(
+        &self,
+        connection: &Connection,
+        list: FinanceList<'_>,
+    ) -> Result<Value, LightspeedError>;
     /// The connection's locations: K-Series businesses (with their locations), X-Series
     /// outlets.
     async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError>;
@@ -43,6 +62,22 @@ pub struct LightspeedCatalog {
 
 #[async_trait]
 impl CatalogSource for LightspeedCatalog {
+    async fn finance(
+        &self,
+        connection: &Connection,
+        list: FinanceList<'_>,
+    ) -> Result<Value, LightspeedError> {
+        let path = match list {
+            FinanceList::KPaymentMethods { location_id } => {
+                format!("/f/finance/{location_id}/paymentMethods")
+            }
+            FinanceList::KTaxRates { location_id } => format!("/f/finance/{location_id}/tax-rates"),
+            FinanceList::XPaymentTypes => "/api/2.0/payment_types".into(),
+            FinanceList::XTaxes => "/api/2.0/taxes".into(),
+        };
+        self.client.get_json(connection, &path, &[]).await
+    }
+
     async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError> {
         match connection.product {
             PosProduct::KSeries => {
@@ -101,11 +136,27 @@ pub struct MemoryCatalog {
     pub k_items: std::collections::HashMap<String, Vec<Value>>,
     /// `(version, product)` pairs.
     pub x_products: Vec<(u64, Value)>,
+    /// Finance lists by `FinanceList` debug text (e.g. `XTaxes`).
+    pub finance: std::collections::HashMap<String, Value>,
     pub requests: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait]
 impl CatalogSource for MemoryCatalog {
+    async fn finance(
+        &self,
+        _connection: &Connection,
+        list: FinanceList<'_>,
+    ) -> Result<Value, LightspeedError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self
+            .finance
+            .get(&format!("{list:?}"))
+            .cloned()
+            .unwrap_or(Value::Null))
+    }
+
     async fn locations(&self, connection: &Connection) -> Result<Value, LightspeedError> {
         self.requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
