@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::aws;
 use crate::config::{Config, ConfigError};
 use crate::connection::source::{CatalogSource, LightspeedCatalog};
+use crate::erp::connection::ErpConnector;
+use crate::erp::odoo_client::OdooConnector;
 use crate::lightspeed::LightspeedClient;
 use crate::queue::{sqs::SqsQueue, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
@@ -24,6 +26,8 @@ pub struct Deps {
     pub sales: Arc<dyn SalesSource>,
     /// Where location and item sync read the upstream catalogue (Lightspeed too).
     pub catalog: Arc<dyn CatalogSource>,
+    /// Opens ERP sessions for journal posting (Odoo).
+    pub erp: Arc<dyn ErpConnector>,
 }
 
 impl Deps {
@@ -69,9 +73,11 @@ impl Deps {
         let catalog: Arc<dyn CatalogSource> = Arc::new(LightspeedCatalog {
             client: lightspeed.clone(),
         });
+        let erp: Arc<dyn ErpConnector> = Arc::new(OdooConnector { http: http.clone() });
         Self {
             sales,
             catalog,
+            erp,
             store,
             queue: Arc::new(SqsQueue::new(clients.sqs, config.queues.clone())),
             secrets,

@@ -68,6 +68,17 @@ pub mod bounds {
     pub const TRIM_SCALE_MAX: u32 = 2;
 }
 
+/// Decimals of a currency's minor unit (ISO 4217): 0 for the yen and its peers, 3 for the
+/// dinars, 2 otherwise.
+pub fn minor_units(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
 /// Checks an outside number against a bound and [`bounds::SCALE_MAX`]; the message names the
 /// field and the limit.
 pub fn check_bounds(

@@ -6,7 +6,9 @@
 //! back and compare with what was sent, then post and read back again (a lock date moves
 //! the date at post).
 
+pub mod connection;
 pub mod odoo;
+pub mod odoo_client;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -76,6 +78,8 @@ pub enum MoveState {
 pub struct StoredMove {
     pub id: i64,
     pub state: MoveState,
+    /// The ERP's own number (`MISC/2026/11/0001`), once posted.
+    pub name: Option<String>,
     pub date: String,
     pub lines: Vec<MoveLine>,
 }
@@ -152,7 +156,11 @@ pub trait Erp: Send + Sync {
     /// Creates the move as a draft; its id.
     async fn create_draft(&self, draft: &Move) -> Result<i64, ErpError>;
     async fn post(&self, id: i64) -> Result<(), ErpError>;
+    /// Removes a draft (one whose lines are not what is to be posted).
+    async fn delete_draft(&self, id: i64) -> Result<(), ErpError>;
     async fn read(&self, id: i64) -> Result<StoredMove, ErpError>;
+    /// The ISO code of the ERP company's currency.
+    async fn company_currency(&self) -> Result<String, ErpError>;
 }
 
 #[cfg(test)]
@@ -185,6 +193,7 @@ mod tests {
         StoredMove {
             id: 7,
             state: MoveState::Draft,
+            name: None,
             date: date.into(),
             lines,
         }

@@ -2,6 +2,7 @@
 //! errors; the function crates' `main` only builds [`crate::Deps`] and runs these.
 
 pub mod daily_fanout;
+pub mod journal_poster;
 pub mod migration_worker;
 pub mod oauth_callback;
 pub mod pending;

@@ -127,6 +127,10 @@ impl Query {
         self.sk = Some(SortKeyCondition::BeginsWith(prefix.into()));
         self
     }
+    pub fn between(mut self, low: impl Into<String>, high: impl Into<String>) -> Self {
+        self.sk = Some(SortKeyCondition::Between(low.into(), high.into()));
+        self
+    }
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = limit;
         self

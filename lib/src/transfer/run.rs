@@ -61,12 +61,11 @@ pub async fn run(
 ) -> Result<Outcome, AppError> {
     request.check_ids()?;
     let log_id = TransferLog::id_for(request);
-    if ctx
-        .store
-        .get(&TransferLog::key_for(request))
-        .await?
-        .is_some()
-    {
+    if let Some(item) = ctx.store.get(&TransferLog::key_for(request)).await? {
+        // A redelivery after the log was written: the journal message may not have been
+        // sent (the queue failed after the log), so it is sent again; posting is idempotent.
+        let logged: TransferLog = crate::store::from_item(item)?;
+        queue_journal(ctx, &logged, now).await?;
         return Ok(Outcome::AlreadyLogged(log_id));
     }
     let result = match request.business_date() {
@@ -115,9 +114,32 @@ pub async fn run(
         Err(err) => return Err(err.into()),
     }
     location_stats::record(ctx.store, &log).await?;
+    queue_journal(ctx, &log, now).await?;
     settle_retry_alert(ctx.store, request, &log, exhausted, now).await?;
     raise_value_alerts(ctx.store, request, &log, now).await?;
     Ok(Outcome::Logged(Box::new(log)))
+}
+
+/// A completed transfer with sales queues the day's journal (when the company posts to an ERP).
+async fn queue_journal(
+    ctx: &TransferContext<'_>,
+    log: &TransferLog,
+    now: &str,
+) -> Result<(), AppError> {
+    if log.status != TransferStatus::Success {
+        return Ok(());
+    }
+    crate::journal::request::after_transfer(
+        ctx.store,
+        ctx.queue,
+        &log.company_id,
+        &log.location_id,
+        &log.date,
+        &log.request_uuid,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The log of this attempt, failed until a result says otherwise.

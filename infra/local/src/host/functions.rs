@@ -35,7 +35,7 @@ pub async fn queue(
     match binary {
         "transfer-worker" => handlers::transfer_worker::handle(deps, event).await,
         "migration-worker" => handlers::migration_worker::handle(deps, event).await,
-        "journal-poster" => handlers::pending::records("journal-poster", event).await,
+        "journal-poster" => handlers::journal_poster::handle(deps, event).await,
         other => Err(format!("{other} is not a queue function").into()),
     }
 }

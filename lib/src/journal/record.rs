@@ -1,0 +1,175 @@
+//! A day's journal as tillbridge keeps it (pattern 25): one record per (location, date,
+//! revision) with the lines sent, what the ERP holds, and the status finance reads.
+
+use serde::{Deserialize, Serialize};
+
+use super::builder::JournalLine;
+use crate::error::{AppError, ErrorCode};
+use crate::money::Money;
+use crate::store::{from_item, query_all, to_item, Condition, Item, ItemStore, Key, Query};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalStatus {
+    /// Built, not yet (fully) in the ERP.
+    Pending,
+    /// Posted and read back equal to what was sent.
+    Posted,
+    /// Not built: an account is missing (`payment_method_unmapped`, …) or the currency is refused.
+    Blocked,
+    /// The ERP holds other lines than were sent (`journal_out_of_balance`); left as a draft.
+    OutOfBalance,
+    /// Posted, but the ERP dated it otherwise (`journal_date_moved`).
+    DateMoved,
+    /// The ERP refused it, or did not answer within the retries.
+    Failed,
+    /// Replaced by a later revision; its move was reversed in the ERP.
+    Reversed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalError {
+    pub code: String,
+    pub message: String,
+}
+
+/// The ERP side of a posted (or reversed) journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErpMove {
+    pub move_id: Option<i64>,
+    pub name: Option<String>,
+    /// The date the ERP holds.
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalRecord {
+    pub company_id: String,
+    pub location_id: String,
+    pub business_date: String,
+    pub revision: u32,
+    /// `tillbridge:<location>:<date>:<revision>`.
+    pub reference: String,
+    pub status: JournalStatus,
+    pub currency: String,
+    pub journal: String,
+    pub erp_company_id: Option<i64>,
+    pub lines: Vec<JournalLine>,
+    pub total_debit: Money,
+    pub total_credit: Money,
+    /// The rounding line's amount (debits minus credits before it).
+    pub difference: Money,
+    pub sales_count: usize,
+    pub erp: ErpMove,
+    /// When reversed: the reversing move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversal: Option<ErpMove>,
+    pub error: Option<JournalError>,
+    pub attempts: u32,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// Pattern 25: the partition of a location's journals, sorted by date then revision.
+pub fn partition(company_id: &str, location_id: &str) -> String {
+    format!("LOC#{company_id}#{location_id}#JRNL")
+}
+
+pub fn key(company_id: &str, location_id: &str, date: &str, revision: u32) -> Key {
+    Key::new(
+        partition(company_id, location_id),
+        format!("{date}#R{revision:04}"),
+    )
+}
+
+impl JournalRecord {
+    pub fn key(&self) -> Key {
+        key(
+            &self.company_id,
+            &self.location_id,
+            &self.business_date,
+            self.revision,
+        )
+    }
+
+    pub fn to_item(&self) -> Result<Item, AppError> {
+        Ok(to_item(self, &self.key())?)
+    }
+
+    /// Journal ids in the API: `<location>:<date>:<revision>`.
+    pub fn id(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.location_id, self.business_date, self.revision
+        )
+    }
+}
+
+/// Pattern 25: every revision of a location-day, oldest first.
+pub async fn revisions(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    date: &str,
+) -> Result<Vec<JournalRecord>, AppError> {
+    let query = Query::partition(partition(company_id, location_id))
+        .begins_with(format!("{date}#R"))
+        .limit(100);
+    let items = query_all(store, query).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+}
+
+/// Pattern 25: a location's journals with dates in `from..=to`, by date and revision.
+pub async fn in_range(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<JournalRecord>, AppError> {
+    let query = Query::partition(partition(company_id, location_id))
+        .between(format!("{from}#"), format!("{to}#~"))
+        .limit(500);
+    let items = query_all(store, query).await?;
+    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+}
+
+/// Pattern 25: one revision, or `journal_not_found`.
+pub async fn get(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+    date: &str,
+    revision: u32,
+) -> Result<JournalRecord, AppError> {
+    match store
+        .get(&key(company_id, location_id, date, revision))
+        .await?
+    {
+        Some(item) => Ok(from_item(item)?),
+        None => Err(AppError::new(
+            ErrorCode::JournalNotFound,
+            format!("no journal revision {revision} for location `{location_id}` on {date}"),
+        )),
+    }
+}
+
+/// Writes a record under the version it was read at (created when new).
+pub async fn save(store: &dyn ItemStore, record: &mut JournalRecord) -> Result<(), AppError> {
+    let condition = if record.version == 0 {
+        Condition::NotExists
+    } else {
+        Condition::VersionIs(record.version)
+    };
+    record.version += 1;
+    let item = record.to_item()?;
+    match store.put(item, condition).await {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            record.version -= 1;
+            Err(err.into())
+        }
+    }
+}
