@@ -28,8 +28,8 @@ use super::auth::Caller;
 use super::envelope;
 use super::extract::{company_of, raw_path_params, too_large, Path, Scope, Whole};
 use super::routes::{
-    alerts, catalog, integrations, items, ledger, locations, migrations, receipts, recipes,
-    transfer_logs, transfers,
+    accounts, alerts, catalog, integrations, items, journals, ledger, locations, migrations,
+    receipts, recipes, transfer_logs, transfers,
 };
 use crate::catalog::{Ingredient, Recipe, StorageUnit};
 use crate::deps::Deps;
@@ -146,6 +146,28 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
             "/v1/companies/{company_id}/integrations/{product}/reauthorize",
             post(integration_reauthorize),
         ),
+        (
+            "/v1/companies/{company_id}/account-mappings",
+            get(account_mappings_get).put(account_mappings_put),
+        ),
+        (
+            "/v1/companies/{company_id}/account-mappings/sync",
+            post(account_mappings_sync),
+        ),
+        (
+            "/v1/companies/{company_id}/account-mappings/erp",
+            get(erp_connection_get).put(erp_connection_put),
+        ),
+        (
+            "/v1/companies/{company_id}/account-mappings/locations/{id}",
+            put(account_mapping_location_put).delete(account_mapping_location_delete),
+        ),
+        ("/v1/companies/{company_id}/journals", get(journals_list)),
+        (
+            "/v1/companies/{company_id}/journals/repost",
+            post(journals_repost),
+        ),
+        ("/v1/companies/{company_id}/journals/{id}", get(journal_get)),
         ("/v1/companies/{company_id}/alerts", get(alerts_list)),
         (
             "/v1/companies/{company_id}/alerts/{id}/acknowledge",
@@ -551,6 +573,57 @@ async fn alerts_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
 }
 async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(alerts::acknowledge(&deps, &s.company_id, &p.id).await)
+}
+
+// Account mappings, the ERP connection and journals.
+
+async fn account_mappings_get(State(deps): Shared, s: Scope) -> Reply {
+    reply(accounts::overview(&deps, &s.company_id).await)
+}
+
+async fn account_mappings_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
+    reply(accounts::put_company(&deps, &r, &s.company_id).await)
+}
+
+async fn account_mappings_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
+    reply(accounts::sync(&deps, &r, &s.company_id).await)
+}
+
+async fn account_mapping_location_put(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+    Whole(r): Whole,
+) -> Reply {
+    reply(accounts::put_location(&deps, &r, &s.company_id, &p.id).await)
+}
+
+async fn account_mapping_location_delete(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+) -> Reply {
+    reply(accounts::delete_location(&deps, &s.company_id, &p.id).await)
+}
+
+async fn erp_connection_get(State(deps): Shared, s: Scope) -> Reply {
+    reply(accounts::get_erp(&deps, &s.company_id).await)
+}
+
+async fn erp_connection_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
+    reply(accounts::put_erp(&deps, &r, &s.company_id).await)
+}
+
+async fn journals_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
+    reply(journals::list(&deps, &r, &s.company_id).await)
+}
+
+async fn journals_repost(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
+    reply(journals::repost(&deps, &r, &s.company_id).await)
+}
+
+async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+    reply(journals::get(&deps, &s.company_id, &p.id).await)
 }
 
 #[cfg(test)]

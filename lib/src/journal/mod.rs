@@ -8,3 +8,6 @@ pub mod record;
 pub mod request;
 
 pub use builder::{build, AccountMap, BuildError, Journal, JournalLine};
+
+#[cfg(test)]
+mod post_tests;

@@ -180,30 +180,7 @@ async fn promote(vault: &dyn SecretVault, id: &str, tokens: &TokenSet) {
 mod tests {
     use super::*;
 
-    /// An in-memory vault for the ordering rules.
-    #[derive(Default)]
-    struct MemoryVault(std::sync::Mutex<std::collections::HashMap<String, String>>);
-
-    #[async_trait::async_trait]
-    impl SecretVault for MemoryVault {
-        async fn get(&self, id: &str) -> Result<String, SecretError> {
-            let map = self
-                .0
-                .lock()
-                .map_err(|_| SecretError::Unavailable("poisoned".into()))?;
-            map.get(id)
-                .cloned()
-                .ok_or_else(|| SecretError::NotFound(id.into()))
-        }
-        async fn put(&self, id: &str, value: &str) -> Result<(), SecretError> {
-            let mut map = self
-                .0
-                .lock()
-                .map_err(|_| SecretError::Unavailable("poisoned".into()))?;
-            map.insert(id.into(), value.into());
-            Ok(())
-        }
-    }
+    use crate::secrets::memory::MemoryVault;
 
     fn pair(access: &str, generation: i64) -> TokenSet {
         TokenSet {

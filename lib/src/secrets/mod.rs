@@ -1,5 +1,6 @@
 //! The secret-vault port: tokens and app keys live in Secrets Manager, never in the table.
 
+pub mod memory;
 pub mod secrets_manager;
 
 use async_trait::async_trait;

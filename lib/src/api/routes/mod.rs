@@ -1,7 +1,9 @@
+pub mod accounts;
 pub mod alerts;
 pub mod catalog;
 pub mod integrations;
 pub mod items;
+pub mod journals;
 pub mod ledger;
 pub mod locations;
 pub mod migrations;

@@ -1,0 +1,167 @@
+//! Journals (SPEC C9): a company's day journals by location and date range, one journal
+//! with its lines and ERP move, and a re-post through the journal queue.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::query_param;
+use crate::api::pagination::PageBody;
+use crate::api::{body, envelope};
+use crate::deps::Deps;
+use crate::error::{AppError, ErrorCode};
+use crate::handlers::now;
+use crate::journal::record::{self, JournalRecord};
+use crate::journal::request::JournalRequest;
+use crate::location::record as location_record;
+use crate::queue::QueueName;
+
+/// The widest date range one list answers (a year of days per location).
+const MAX_RANGE_DAYS: i64 = 366;
+
+pub fn view(journal: &JournalRecord) -> Value {
+    let mut value = serde_json::to_value(journal).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("version");
+        map.insert("journal_id".into(), Value::String(journal.id()));
+    }
+    value
+}
+
+fn date_param(request: &Request, name: &str) -> Result<chrono::NaiveDate, AppError> {
+    let raw = query_param(request, name).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::DateRequired,
+            format!("`{name}` is required (YYYY-MM-DD)"),
+        )
+    })?;
+    crate::ids::strict_date(&raw).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidDateFormat,
+            format!("`{name}` must be a calendar date as YYYY-MM-DD, got `{raw}`"),
+        )
+    })
+}
+
+/// `from` and `to` (required, at most a year apart), `location_id` (optional: every
+/// location otherwise), `status` (optional). Every revision is listed, oldest first.
+pub async fn list(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let (from, to) = (date_param(request, "from")?, date_param(request, "to")?);
+    if from > to {
+        return Err(AppError::validation("`from` is after `to`"));
+    }
+    if (to - from).num_days() >= MAX_RANGE_DAYS {
+        return Err(AppError::validation(format!(
+            "the range may cover at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    let status = query_param(request, "status");
+    let store = deps.store.as_ref();
+    let locations = match query_param(request, "location_id") {
+        Some(id) => vec![
+            location_record::get(store, company_id, &id)
+                .await?
+                .location_id,
+        ],
+        None => location_record::list_all(store, company_id)
+            .await?
+            .into_iter()
+            .map(|l| l.location_id)
+            .collect(),
+    };
+    let (from, to) = (from.to_string(), to.to_string());
+    let mut items = Vec::new();
+    for location in &locations {
+        for journal in record::in_range(store, company_id, location, &from, &to).await? {
+            let shown = view(&journal);
+            if status.as_deref().is_none_or(|s| shown["status"] == s) {
+                items.push(shown);
+            }
+        }
+    }
+    Ok(envelope::json(
+        200,
+        &PageBody {
+            items,
+            next_cursor: None,
+        },
+    ))
+}
+
+/// `{location_id}:{date}:{revision}` → the parts.
+fn parse_id(id: &str) -> Option<(&str, &str, u32)> {
+    let (rest, revision) = id.rsplit_once(':')?;
+    let (location, date) = rest.rsplit_once(':')?;
+    crate::ids::strict_date(date)?;
+    Some((location, date, revision.parse().ok()?))
+}
+
+pub async fn get(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Body>, AppError> {
+    let (location, date, revision) = parse_id(id).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::JournalNotFound,
+            format!("`{id}` is not a journal id (`<location_id>:<YYYY-MM-DD>:<revision>`)"),
+        )
+    })?;
+    let journal = record::get(deps.store.as_ref(), company_id, location, date, revision).await?;
+    Ok(envelope::json(200, &view(&journal)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepostInput {
+    location_id: String,
+    business_date: String,
+}
+
+/// Queues the day's journal again (after a mapping fix, an ERP correction or a lock date
+/// change); posting decides what, if anything, changes. `202` with the request id.
+pub async fn repost(
+    deps: &Deps,
+    request: &Request,
+    company_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let input: RepostInput = body::json(request)?;
+    location_record::get(deps.store.as_ref(), company_id, &input.location_id).await?;
+    let job = JournalRequest {
+        request_uuid: crate::random::uuid().to_string(),
+        company_id: company_id.to_string(),
+        location_id: input.location_id,
+        business_date: input.business_date,
+        attempt: 1,
+        requested_at: now(),
+    };
+    job.check().map_err(|err| {
+        if err.code == ErrorCode::InvalidMessage {
+            AppError::validation(err.message)
+        } else {
+            err
+        }
+    })?;
+    deps.queue.send(QueueName::Journal, job.message(0)?).await?;
+    Ok(envelope::json(
+        202,
+        &json!({ "queued": true, "request_uuid": job.request_uuid, "location_id": job.location_id, "business_date": job.business_date }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_ids_split_at_the_last_two_colons() {
+        assert_eq!(
+            parse_id("loc-1:2026-11-30:2"),
+            Some(("loc-1", "2026-11-30", 2))
+        );
+        assert_eq!(parse_id("a:b:2026-11-30:1"), Some(("a:b", "2026-11-30", 1)));
+        assert_eq!(parse_id("loc-1:2026-13-30:2"), None);
+        assert_eq!(parse_id("loc-1:2026-11-30:x"), None);
+        assert_eq!(parse_id("nothing"), None);
+    }
+}
