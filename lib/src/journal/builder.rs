@@ -91,7 +91,8 @@ enum Figure {
     /// Accounting group (or none), tax code (or none).
     Revenue(Option<String>, Option<String>),
     Tax(Option<String>),
-    Discount,
+    /// By tax code, so revenue net of discount is known per tax rate.
+    Discount(Option<String>),
     ServiceCharge,
     Tips,
     Payment(String),
@@ -99,7 +100,7 @@ enum Figure {
 
 impl Figure {
     fn natural_debit(&self) -> bool {
-        matches!(self, Figure::Discount | Figure::Payment(_))
+        matches!(self, Figure::Discount(_) | Figure::Payment(_))
     }
 }
 
@@ -132,7 +133,9 @@ pub fn build(
             debit: Money(debit),
             credit: Money(credit),
             tax_code: match figure {
-                Figure::Tax(code) | Figure::Revenue(_, code) => code.clone(),
+                Figure::Tax(code) | Figure::Revenue(_, code) | Figure::Discount(code) => {
+                    code.clone()
+                }
                 _ => None,
             },
         });
@@ -190,7 +193,10 @@ fn sum_figures(sales: &[CanonicalSale]) -> Option<BTreeMap<(bool, Figure), Decim
                 (refund, Figure::Tax(line.tax_code.clone())),
                 line.tax.value(),
             )?;
-            add((refund, Figure::Discount), line.discount.value())?;
+            add(
+                (refund, Figure::Discount(line.tax_code.clone())),
+                line.discount.value(),
+            )?;
             add((refund, Figure::ServiceCharge), line.service_charge.value())?;
         }
         for payment in &sale.payments {
@@ -275,7 +281,10 @@ fn account_and_label(figure: &Figure, refund: bool, accounts: &AccountMap) -> (S
                 .unwrap_or_default(),
             format!("Tax {}", code.as_deref().unwrap_or("(none)")),
         ),
-        Figure::Discount => (accounts.discount.clone(), "Discounts".into()),
+        Figure::Discount(code) => (
+            accounts.discount.clone(),
+            format!("Discounts / tax {}", code.as_deref().unwrap_or("(none)")),
+        ),
         Figure::ServiceCharge => (accounts.service_charge.clone(), "Service charge".into()),
         Figure::Tips => (accounts.tips.clone(), "Tips".into()),
         Figure::Payment(method) => (
