@@ -136,6 +136,18 @@ pub async fn in_range(
     Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
 }
 
+/// Pattern 25: the newest revision of the newest day, if any.
+pub async fn latest(
+    store: &dyn ItemStore,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Option<JournalRecord>, AppError> {
+    let mut query = Query::partition(partition(company_id, location_id)).limit(1);
+    query.forward = false;
+    let page = store.query(&query).await?;
+    Ok(page.items.into_iter().next().map(from_item).transpose()?)
+}
+
 /// Pattern 25: one revision, or `journal_not_found`.
 pub async fn get(
     store: &dyn ItemStore,

@@ -12,6 +12,7 @@ use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
+use crate::journal::record::JournalStatus;
 use crate::location::record::{self, Location};
 use crate::location::setup::{self, DaySettings};
 use crate::location::sync;
@@ -144,6 +145,20 @@ pub async fn get(
         chrono::Utc::now().date_naive(),
     )
     .await?;
+    // The newest day's journal, and a health line when it is not in the books.
+    let journal =
+        crate::journal::record::latest(deps.store.as_ref(), company_id, location_id).await?;
+    if let Some(j) = journal.as_ref().filter(|j| {
+        !matches!(
+            j.status,
+            JournalStatus::Posted | JournalStatus::Pending | JournalStatus::Reversed
+        )
+    }) {
+        health.push(json!({
+            "code": "journal_not_posted",
+            "message": format!("the journal of {} is {:?}: {}", j.business_date, j.status, j.error.as_ref().map(|e| e.message.as_str()).unwrap_or("see /journals"))
+        }));
+    }
     if !lifetime.last_unmapped.is_empty() {
         health.push(json!({
             "code": "unmapped_in_recent_transfers",
@@ -177,6 +192,14 @@ pub async fn get(
                 "last_success_date": lifetime.last_success_date,
             },
             "recent_failed_transfers": failed,
+            "journal": journal.map(|j| json!({
+                "journal_id": j.id(),
+                "business_date": j.business_date,
+                "revision": j.revision,
+                "status": j.status,
+                "error": j.error,
+                "erp_move": j.erp.name,
+            })),
         }),
     ))
 }
