@@ -27,8 +27,13 @@ pub fn reference(location_id: &str, business_date: &str, revision: u32) -> Strin
 pub struct MoveLine {
     pub account: String,
     pub label: String,
+    /// In the ERP company's currency.
     pub debit: Money,
     pub credit: Money,
+    /// The line in the move's own currency (signed: debit positive) when that is not the
+    /// company's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_currency: Option<Money>,
 }
 
 /// A journal entry as sent to the ERP.
@@ -37,6 +42,9 @@ pub struct Move {
     pub reference: String,
     pub date: String,
     pub journal: String,
+    /// The lines' own currency when it is not the company's (their `amount_currency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub lines: Vec<MoveLine>,
 }
 
@@ -51,6 +59,7 @@ impl Move {
             reference,
             date: date.to_string(),
             journal: journal_code.to_string(),
+            currency: None,
             lines: journal
                 .lines
                 .iter()
@@ -59,6 +68,7 @@ impl Move {
                     label: l.label.clone(),
                     debit: l.debit,
                     credit: l.credit,
+                    amount_currency: None,
                 })
                 .collect(),
         }
@@ -112,7 +122,12 @@ pub fn verify(sent: &Move, held: &StoredMove) -> Result<(), Mismatch> {
             line.label, line.account, line.debit, line.credit
         )));
     }
-    let key = |l: &MoveLine| (l.account.clone(), l.debit, l.credit);
+    // The foreign amount counts only where one was sent.
+    let foreign = sent.currency.is_some();
+    let key = |l: &MoveLine| {
+        let amount_currency = if foreign { l.amount_currency } else { None };
+        (l.account.clone(), l.debit, l.credit, amount_currency)
+    };
     let mut want: Vec<_> = sent.lines.iter().map(key).collect();
     let mut have: Vec<_> = held.lines.iter().map(key).collect();
     want.sort();
@@ -161,6 +176,9 @@ pub trait Erp: Send + Sync {
     async fn read(&self, id: i64) -> Result<StoredMove, ErpError>;
     /// The ISO code of the ERP company's currency.
     async fn company_currency(&self) -> Result<String, ErpError>;
+    /// The ERP's rate of `currency` on `date` (units of it per unit of the company's
+    /// currency), the newest on or before the date.
+    async fn rate(&self, currency: &str, date: &str) -> Result<rust_decimal::Decimal, ErpError>;
 }
 
 #[cfg(test)]
@@ -173,6 +191,7 @@ mod tests {
             label: label.into(),
             debit: Money(rust_decimal::Decimal::new(debit, 2)),
             credit: Money(rust_decimal::Decimal::new(credit, 2)),
+            amount_currency: None,
         }
     }
 
@@ -181,6 +200,7 @@ mod tests {
             reference: reference("loc-1", "2026-11-21", 0),
             date: "2026-11-21".into(),
             journal: "MISC".into(),
+            currency: None,
             lines: vec![
                 line("1000", "Takings CASH", 11500, 0),
                 line("4000", "Revenue", 0, 10000),

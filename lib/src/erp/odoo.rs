@@ -73,6 +73,8 @@ fn classify(name: &str, message: String) -> ErpError {
 /// Account and journal ids by code, looked up once at connect time.
 pub struct Ids<'a> {
     pub journal_id: i64,
+    /// The move's own currency, when it is not the company's.
+    pub currency_id: Option<i64>,
     pub account_id: &'a dyn Fn(&str) -> Option<i64>,
 }
 
@@ -88,20 +90,29 @@ pub fn move_values(draft: &Move, ids: &Ids) -> Result<Value, ErpError> {
                 line.account
             ))
         })?;
-        lines.push(json!([0, 0, {
+        let mut values = json!({
             "account_id": account_id,
             "name": line.label,
             "debit": number(line.debit.value())?,
             "credit": number(line.credit.value())?,
-        }]));
+        });
+        if let (Some(currency_id), Some(amount)) = (ids.currency_id, line.amount_currency) {
+            values["currency_id"] = json!(currency_id);
+            values["amount_currency"] = number(amount.value())?;
+        }
+        lines.push(json!([0, 0, values]));
     }
-    Ok(json!({
+    let mut values = json!({
         "move_type": "entry",
         "journal_id": ids.journal_id,
         "date": draft.date,
         "ref": draft.reference,
         "line_ids": lines,
-    }))
+    });
+    if let Some(currency_id) = ids.currency_id {
+        values["currency_id"] = json!(currency_id);
+    }
+    Ok(values)
 }
 
 /// A cent amount as the JSON number Odoo's float field takes: its shortest text is the
@@ -184,18 +195,21 @@ mod tests {
             reference: reference("loc-1", "2026-11-21", 0),
             date: "2026-11-21".into(),
             journal: "MISC".into(),
+            currency: None,
             lines: vec![
                 MoveLine {
                     account: "1000".into(),
                     label: "Cash takings".into(),
                     debit: Money(Decimal::new(11500, 2)),
                     credit: Money::ZERO,
+                    amount_currency: None,
                 },
                 MoveLine {
                     account: "4000".into(),
                     label: "Sales".into(),
                     debit: Money::ZERO,
                     credit: Money(Decimal::new(11500, 2)),
+                    amount_currency: None,
                 },
             ],
         };
@@ -206,6 +220,7 @@ mod tests {
         };
         let ids = Ids {
             journal_id: 3,
+            currency_id: None,
             account_id: &accounts,
         };
         let values = move_values(&draft, &ids).unwrap();

@@ -244,6 +244,24 @@ impl OdooClient {
         }
     }
 
+    async fn currency_id(&self, code: &str) -> Result<i64, ErpError> {
+        let found = self
+            .call(
+                "res.currency",
+                Call::SearchRead {
+                    domain: json!([["name", "=", code]]),
+                    fields: json!(["id"]),
+                },
+                false,
+            )
+            .await?;
+        found[0]["id"].as_i64().ok_or_else(|| {
+            ErpError::Rejected(format!(
+                "currency {code} does not exist (or is not active) in the ERP"
+            ))
+        })
+    }
+
     async fn journal_id(&self, code: &str) -> Result<i64, ErpError> {
         if let Some(id) = self.journals.lock().await.get(code) {
             return Ok(*id);
@@ -332,7 +350,14 @@ impl OdooClient {
                     "account.move.line",
                     Call::Read {
                         ids: line_ids,
-                        fields: json!(["account_id", "name", "debit", "credit"]),
+                        fields: json!([
+                            "account_id",
+                            "name",
+                            "debit",
+                            "credit",
+                            "amount_currency",
+                            "currency_id"
+                        ]),
                     },
                     true,
                 )
@@ -354,6 +379,7 @@ impl OdooClient {
                         label: l["name"].as_str().unwrap_or_default().to_string(),
                         debit: amount(&l["debit"])?,
                         credit: amount(&l["credit"])?,
+                        amount_currency: Some(amount(&l["amount_currency"])?),
                     })
                 })
                 .collect::<Result<Vec<_>, ErpError>>()?;
@@ -434,10 +460,15 @@ impl Erp for OdooClient {
         let codes: Vec<&str> = draft.lines.iter().map(|l| l.account.as_str()).collect();
         let accounts = self.account_ids(&codes).await?;
         let lookup = |code: &str| accounts.get(code).copied();
+        let currency_id = match &draft.currency {
+            Some(code) => Some(self.currency_id(code).await?),
+            None => None,
+        };
         let values = odoo::move_values(
             draft,
             &Ids {
                 journal_id,
+                currency_id,
                 account_id: &lookup,
             },
         )?;
@@ -511,6 +542,40 @@ impl Erp for OdooClient {
                 ErpError::Rejected(format!("ERP company {} has no currency", self.company_id))
             })
     }
+
+    async fn rate(&self, currency: &str, date: &str) -> Result<Decimal, ErpError> {
+        let currency_id = self.currency_id(currency).await?;
+        let rows = self
+            .call(
+                "res.currency.rate",
+                Call::SearchRead {
+                    domain: json!([
+                        ["currency_id", "=", currency_id],
+                        ["company_id", "=", self.company_id],
+                        ["name", "<=", date]
+                    ]),
+                    fields: json!(["name", "rate"]),
+                },
+                true,
+            )
+            .await?;
+        newest_rate(&rows, date).ok_or_else(|| {
+            ErpError::Rejected(format!(
+                "the ERP has no {currency} rate on or before {date} for company {}; add one",
+                self.company_id
+            ))
+        })
+    }
+}
+
+/// The newest rate on or before the date, from `res.currency.rate` rows (`name` is the date).
+fn newest_rate(rows: &Value, date: &str) -> Option<Decimal> {
+    rows.as_array()?
+        .iter()
+        .filter(|r| r["name"].as_str().is_some_and(|d| d <= date))
+        .max_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()))
+        .and_then(|r| amount(&r["rate"]).ok())
+        .map(|m| m.value())
 }
 
 #[cfg(test)]
@@ -523,6 +588,16 @@ mod tests {
         assert_eq!(amount(&json!(115)).unwrap(), Money(Decimal::new(115, 0)));
         assert_eq!(amount(&json!(false)).unwrap(), Money::ZERO);
         assert!(amount(&json!("x")).is_err());
+    }
+
+    #[test]
+    fn the_newest_rate_on_or_before_the_date_applies() {
+        let rows = json!([
+            {"name": "2026-01-01", "rate": 2.1},
+            {"name": "2026-11-01", "rate": 2.14},
+            {"name": "2026-12-15", "rate": 2.2}]);
+        assert_eq!(newest_rate(&rows, "2026-11-30"), Some(Decimal::new(214, 2)));
+        assert_eq!(newest_rate(&rows, "2025-12-31"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ERP through the `Erp` port ([`post`]), queued by completed transfers ([`request`]).
 
 pub mod builder;
+pub mod convert;
 pub mod post;
 pub mod record;
 pub mod request;

@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::builder::{self, BuildError, Journal, JournalLine};
-use super::record::{self, ErpMove, JournalError, JournalRecord, JournalStatus};
+use super::builder::{self, BuildError, Journal};
+use super::convert;
+use super::record::{self, Conversion, ErpMove, JournalError, JournalRecord, JournalStatus};
 use super::request::JournalRequest;
 use crate::accounts::mapping::{self as account_mapping, ForeignCurrency, PostingSetup};
 use crate::alerts;
@@ -219,20 +220,23 @@ async fn post_under_lease(
         Ok(erp) => erp,
         Err(err) => return settle_erp_failure(ctx.store, next, err, last_attempt).await,
     };
-    if let Err(err) = check_currency(erp.as_ref(), &built.currency, setup).await {
-        return settle_erp_failure(ctx.store, next, err, last_attempt).await;
-    }
+    let conversion =
+        match conversion(erp.as_ref(), &built.currency, setup, &request.business_date).await {
+            Ok(conversion) => conversion,
+            Err(err) => return settle_erp_failure(ctx.store, next, err, last_attempt).await,
+        };
+    next.conversion = conversion.clone();
     if let Some(held) = in_books {
-        if let Err(err) = reverse(ctx.store, erp.as_ref(), held, now).await {
+        if let Err(err) = reverse(ctx.store, erp.as_ref(), setup, held, now).await {
             return settle_erp_failure(ctx.store, next, err, last_attempt).await;
         }
     }
-    let sent = Move::from_journal(
-        next.reference.clone(),
-        &request.business_date,
-        &setup.journal,
-        journal,
-    );
+    let sent = match move_of(&next, journal, setup) {
+        Ok(sent) => sent,
+        Err(err) => {
+            return settle_erp_failure(ctx.store, next, ErpFailure::App(err), last_attempt).await
+        }
+    };
     match post_move(erp.as_ref(), &sent).await {
         Ok(result) => {
             apply(&mut next, result);
@@ -299,6 +303,7 @@ fn next_record(
         difference,
         sales_count: built.sales_count,
         erp: ErpMove::default(),
+        conversion: None,
         reversal: None,
         error,
         attempts: attempts + 1,
@@ -358,28 +363,55 @@ async fn open_erp(
         .map_err(ErpFailure::Erp)
 }
 
-/// A location in another currency than its ERP company: refused unless configured to
-/// convert, and conversion is not offered by this connector yet, so refused either way
-/// with a message that says which.
-async fn check_currency(
+/// A location in another currency than its ERP company: refused (`currency_mismatch`)
+/// unless the mapping says `convert`, then converted at the ERP's rate for the date.
+async fn conversion(
     erp: &dyn Erp,
     currency: &str,
     setup: &PostingSetup,
-) -> Result<(), ErpFailure> {
+    date: &str,
+) -> Result<Option<Conversion>, ErpFailure> {
     let company = erp.company_currency().await?;
     if company == currency {
-        return Ok(());
+        return Ok(None);
     }
-    let why = match setup.foreign_currency {
-        ForeignCurrency::Refuse => "the mapping refuses foreign currencies",
-        ForeignCurrency::Convert => "conversion at the ERP's rate is not offered yet",
-    };
-    Err(ErpFailure::App(AppError::new(
-        ErrorCode::CurrencyMismatch,
-        format!(
-            "the location sells in {currency} but its ERP company keeps its books in {company} ({why}); map the location to an ERP company in {currency}"
-        ),
-    )))
+    if setup.foreign_currency == ForeignCurrency::Refuse {
+        return Err(ErpFailure::App(AppError::new(
+            ErrorCode::CurrencyMismatch,
+            format!(
+                "the location sells in {currency} but its ERP company keeps its books in {company}; map the location to an ERP company in {currency}, or set `foreign_currency` to `convert`"
+            ),
+        )));
+    }
+    let rate = erp.rate(currency, date).await?;
+    Ok(Some(Conversion {
+        company_currency: company,
+        rate,
+    }))
+}
+
+/// The move a revision sends: its lines as they are, or converted at its rate.
+fn move_of(
+    record: &JournalRecord,
+    journal: &Journal,
+    setup: &PostingSetup,
+) -> Result<Move, AppError> {
+    let mut sent = Move::from_journal(
+        record.reference.clone(),
+        &record.business_date,
+        &record.journal,
+        journal,
+    );
+    if let Some(conversion) = &record.conversion {
+        sent.currency = Some(record.currency.clone());
+        sent.lines = convert::to_company_currency(
+            journal,
+            conversion.rate,
+            minor_units(&conversion.company_currency),
+            &setup.accounts.rounding,
+        )?;
+    }
+    Ok(sent)
 }
 
 /// What came back from the ERP for a move.
@@ -479,14 +511,21 @@ fn mismatch_error(code: ErrorCode, mismatch: Option<&Mismatch>) -> JournalError 
 async fn reverse(
     store: &dyn ItemStore,
     erp: &dyn Erp,
+    setup: &PostingSetup,
     mut latest: JournalRecord,
     now: &str,
 ) -> Result<(), ErpFailure> {
+    // What was sent, rebuilt exactly (the same lines, the same rate), sides swapped.
+    let journal = Journal {
+        lines: latest.lines.clone(),
+        difference: latest.difference,
+        difference_above_threshold: false,
+    };
+    let sent = move_of(&latest, &journal, setup).map_err(ErpFailure::App)?;
     let reversal = Move {
         reference: format!("{}:reversal", latest.reference),
-        date: latest.business_date.clone(),
-        journal: latest.journal.clone(),
-        lines: latest.lines.iter().map(reversed_line).collect(),
+        lines: sent.lines.iter().map(reversed_line).collect(),
+        ..sent
     };
     let held = post_move(erp, &reversal).await?;
     if let Some(mismatch) = &held.mismatch {
@@ -508,12 +547,13 @@ async fn reverse(
         .map_err(ErpFailure::App)
 }
 
-fn reversed_line(line: &JournalLine) -> MoveLine {
+fn reversed_line(line: &MoveLine) -> MoveLine {
     MoveLine {
         account: line.account.clone(),
         label: format!("Reversal: {}", line.label),
         debit: line.credit,
         credit: line.debit,
+        amount_currency: line.amount_currency.map(|a| -a),
     }
 }
 

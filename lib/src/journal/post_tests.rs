@@ -97,6 +97,7 @@ impl Erp for MemoryErp {
                 label: AUTOMATIC_BALANCING_LABEL.into(),
                 debit: Money(Decimal::new(15, 2)),
                 credit: Money::ZERO,
+                amount_currency: None,
             });
         }
         let id = books.moves.len() as i64 + 1;
@@ -159,6 +160,12 @@ impl Erp for MemoryErp {
     async fn company_currency(&self) -> Result<String, ErpError> {
         self.gate("currency")?;
         Ok(self.books().currency.clone())
+    }
+
+    async fn rate(&self, _currency: &str, _date: &str) -> Result<Decimal, ErpError> {
+        self.gate("rate")?;
+        // USD per GBP.
+        Ok(Decimal::new(127, 2))
     }
 }
 
@@ -533,4 +540,54 @@ async fn an_unavailable_erp_is_retried_then_recorded_as_exhausted() {
         .await
         .is_none());
     assert_eq!(world.erp.posted().len(), 1);
+}
+
+#[tokio::test]
+async fn a_foreign_currency_converts_at_the_erp_rate_when_configured() {
+    let world = World::new(vec![sale("s1", 1000, "CASH")]).await;
+    world.erp.books().currency = "USD".into();
+    let mut convert = company_mapping();
+    convert.foreign_currency = Some(crate::accounts::ForeignCurrency::Convert);
+    mapping::put(&world.store, COMPANY, None, convert, NOW)
+        .await
+        .unwrap();
+    world.post(false).await.unwrap();
+    assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
+    let posted = world.erp.posted();
+    // £12.00 cash at 1.27 USD per GBP… in this ERP the company currency is USD and the
+    // rate is GBP per USD, so 12.00 / 1.27 = 9.4488 → 9.45, 10.00 / 1.27 → 7.87,
+    // 2.00 / 1.27 → 1.57; 9.45 against 9.44 leaves one cent on the rounding account.
+    let cash = posted[0]
+        .1
+        .lines
+        .iter()
+        .find(|l| l.account == "101501")
+        .unwrap();
+    assert_eq!(cash.debit, cents(945));
+    assert_eq!(cash.amount_currency, Some(cents(1200)));
+    let rounding = posted[0]
+        .1
+        .lines
+        .iter()
+        .find(|l| l.account == "642000")
+        .unwrap();
+    assert_eq!(rounding.credit, cents(1));
+    assert_eq!(balances(&posted).values().sum::<Decimal>(), Decimal::ZERO);
+    // A late sale: the reversal mirrors the converted amounts exactly.
+    world
+        .set_sales(vec![sale("s1", 1000, "CASH"), sale("s2", 500, "CASH")])
+        .await;
+    world.post(false).await.unwrap();
+    let posted = world.erp.posted();
+    assert_eq!(posted.len(), 3);
+    let reversal = &posted[1].1;
+    let cash = reversal
+        .lines
+        .iter()
+        .find(|l| l.account == "101501")
+        .unwrap();
+    assert_eq!(
+        (cash.credit, cash.amount_currency),
+        (cents(945), Some(cents(-1200)))
+    );
 }

@@ -33,6 +33,14 @@ pub struct JournalError {
     pub message: String,
 }
 
+/// How a journal in the location's currency was posted in the ERP company's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    pub company_currency: String,
+    /// The ERP's rate for the date: units of the location's currency per company unit.
+    pub rate: rust_decimal::Decimal,
+}
+
 /// The ERP side of a posted (or reversed) journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErpMove {
@@ -61,6 +69,9 @@ pub struct JournalRecord {
     pub difference: Money,
     pub sales_count: usize,
     pub erp: ErpMove,
+    /// Set when the ERP company keeps its books in another currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<Conversion>,
     /// When reversed: the reversing move.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reversal: Option<ErpMove>,
