@@ -155,11 +155,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jsonrpc", post(jsonrpc))
         .route("/json/2/{model}/{method}", any(json2))
         .route("/json/2", any(json2_not_found))
-        .route("/json/2/{*rest}", any(json2_not_found))
         .route("/web/login", get(web_login))
         .route("/web/version", get(web_version))
         .merge(crate::control::router())
+        .fallback(fallback)
         .with_state(state)
+}
+
+/// Other `/json/2/...` paths get JSON-2's own 404; anything else a plain 404.
+async fn fallback(State(s): State<Arc<AppState>>, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/json/2/") {
+        return json2_not_found(State(s)).await;
+    }
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
 }
 
 async fn web_login() -> Response {
