@@ -4,10 +4,11 @@
 //! * `line.net` is revenue without tax, after discount; `line.discount` what was given
 //!   off. Revenue is credited at `net + discount` and the discount debited, so the books
 //!   show both.
-//! * `line.tax` is credited to its tax code's account; `line.service_charge` to the
-//!   service-charge account.
-//! * `payment.amount` is what the method took (tip included): debited to the method's
-//!   account; `payment.tip` is credited to the tips account.
+//! * Tax, `line.gross − line.net` (the cents the customer paid as tax), is credited to its
+//!   tax code's account; `line.service_charge` to the service-charge account.
+//! * `payment.amount` is what the method took for the sale and `payment.tip` what it took
+//!   on top (Lightspeed states them apart): both are debited to the method's account, the
+//!   tip credited to the tips account.
 //! * Refunds are negative in canonical form: they are summed apart from sales, so each
 //!   shows as its own line on the opposite side (revenue of refunds to the refund account
 //!   when one is mapped).
@@ -189,10 +190,11 @@ fn sum_figures(sales: &[CanonicalSale]) -> Option<BTreeMap<(bool, Figure), Decim
             let gross_revenue = line.net.value().checked_add(line.discount.value())?;
             let revenue = Figure::Revenue(line.accounting_group.clone(), line.tax_code.clone());
             add((refund, revenue), gross_revenue)?;
-            add(
-                (refund, Figure::Tax(line.tax_code.clone())),
-                line.tax.value(),
-            )?;
+            // Tax at the cents the customer paid: gross − net. (Lightspeed states the tax
+            // amount itself to 4–6 decimals; the cent figures are what the takings balance
+            // against, so the rounding line keeps only the POS's own cash rounding.)
+            let tax = line.gross.value().checked_sub(line.net.value())?;
+            add((refund, Figure::Tax(line.tax_code.clone())), tax)?;
             add(
                 (refund, Figure::Discount(line.tax_code.clone())),
                 line.discount.value(),
@@ -200,10 +202,9 @@ fn sum_figures(sales: &[CanonicalSale]) -> Option<BTreeMap<(bool, Figure), Decim
             add((refund, Figure::ServiceCharge), line.service_charge.value())?;
         }
         for payment in &sale.payments {
-            add(
-                (refund, Figure::Payment(payment.method.clone())),
-                payment.amount.value(),
-            )?;
+            // Lightspeed states the tip apart from the amount; the method took both.
+            let taken = payment.amount.value().checked_add(payment.tip.value())?;
+            add((refund, Figure::Payment(payment.method.clone())), taken)?;
             add((refund, Figure::Tips), payment.tip.value())?;
         }
     }
@@ -392,7 +393,7 @@ mod tests {
             sale(
                 SaleKind::Sale,
                 vec![line("food", "VAT20", 1000, 200, 100)],
-                vec![payment("CARD", 1300, 100)],
+                vec![payment("CARD", 1200, 100)],
             ),
             // A refund of a £5.00 drink with £1.00 VAT, in cash.
             sale(
@@ -495,7 +496,8 @@ mod tests {
                 *want_takings.entry(methods[*method]).or_default() += sign * paid;
                 want_rounding += sign * cash_rounding;
                 let kind = if *refund { SaleKind::Refund } else { SaleKind::Sale };
-                day.push(sale(kind, canonical, vec![payment(methods[*method], sign * paid, sign * tip)]));
+                let amount = sign * (paid - tip);
+                day.push(sale(kind, canonical, vec![payment(methods[*method], amount, sign * tip)]));
             }
             let journal = build(&day, &accounts(), 2, cents(1_000_000)).unwrap();
             prop_assert_eq!(journal.total_debit(), journal.total_credit());

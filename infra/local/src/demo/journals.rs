@@ -17,10 +17,18 @@ pub struct Journals {
 }
 
 fn put(path: &str, body: &Value) -> (reqwest::Method, String, Vec<u8>) {
-    (reqwest::Method::PUT, path.to_string(), body.to_string().into_bytes())
+    (
+        reqwest::Method::PUT,
+        path.to_string(),
+        body.to_string().into_bytes(),
+    )
 }
 
-async fn send(demo: &Demo, what: &str, request: (reqwest::Method, String, Vec<u8>)) -> Result<Value, Error> {
+async fn send(
+    demo: &Demo,
+    what: &str,
+    request: (reqwest::Method, String, Vec<u8>),
+) -> Result<Value, Error> {
     let (method, path, body) = request;
     let (status, reply) = demo
         .api
@@ -41,7 +49,12 @@ pub async fn connect_and_map(demo: &Demo, locations: &[Value]) -> Result<(), Err
     erp["url"] = json!(odoo.base_url());
     erp["api_key"] = json!(odoo.api_key());
     let company = &demo.company;
-    let saved = send(demo, "ERP connection", put(&format!("{company}/account-mappings/erp"), &erp)).await?;
+    let saved = send(
+        demo,
+        "ERP connection",
+        put(&format!("{company}/account-mappings/erp"), &erp),
+    )
+    .await?;
     println!(
         "    ERP        {} database `{}` as `{}` over {}",
         saved["url"].as_str().unwrap_or("?"),
@@ -49,7 +62,12 @@ pub async fn connect_and_map(demo: &Demo, locations: &[Value]) -> Result<(), Err
         saved["login"].as_str().unwrap_or("?"),
         saved["transport"].as_str().unwrap_or("?")
     );
-    send(demo, "company mapping", put(&format!("{company}/account-mappings"), &sample["company"])).await?;
+    send(
+        demo,
+        "company mapping",
+        put(&format!("{company}/account-mappings"), &sample["company"]),
+    )
+    .await?;
     let mut overridden = 0;
     for location in locations {
         let business = location["business_name"].as_str().unwrap_or_default();
@@ -62,7 +80,11 @@ pub async fn connect_and_map(demo: &Demo, locations: &[Value]) -> Result<(), Err
     }
     let (status, synced) = demo
         .api
-        .post(&format!("{company}/account-mappings/sync"), &json!({"product": "k_series"}), None)
+        .post(
+            &format!("{company}/account-mappings/sync"),
+            &json!({"product": "k_series"}),
+            None,
+        )
         .await?;
     ok("POS code sync", status, &synced)?;
     let (_, overview) = demo.api.get(&format!("{company}/account-mappings")).await?;
@@ -74,8 +96,7 @@ pub async fn connect_and_map(demo: &Demo, locations: &[Value]) -> Result<(), Err
     );
     println!(
         "    unmapped   payment methods {}, tax codes {}",
-        unmapped["payment_methods"],
-        unmapped["tax_codes"]
+        unmapped["payment_methods"], unmapped["tax_codes"]
     );
     Ok(())
 }
@@ -95,7 +116,11 @@ pub async fn follow(demo: &Demo, from: &str, to: &str) -> Result<Journals, Error
         journals = body["items"].as_array().cloned().unwrap_or_default();
         let pending = journals.iter().filter(|j| j["status"] == "pending").count();
         // Settled when nothing is pending and the count stopped growing for a few polls.
-        settled_for = if pending == 0 && journals.len() == last_count { settled_for + 1 } else { 0 };
+        settled_for = if pending == 0 && journals.len() == last_count {
+            settled_for + 1
+        } else {
+            0
+        };
         last_count = journals.len();
         if settled_for >= 3 || started.elapsed() > Duration::from_secs(300) {
             break;
@@ -104,15 +129,24 @@ pub async fn follow(demo: &Demo, from: &str, to: &str) -> Result<Journals, Error
     }
     let mut by_status = BTreeMap::new();
     for journal in &journals {
-        *by_status.entry(journal["status"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+        *by_status
+            .entry(journal["status"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
     }
-    println!("    {} journals in {:.1} s: {by_status:?}", journals.len(), started.elapsed().as_secs_f64());
+    println!(
+        "    {} journals in {:.1} s: {by_status:?}",
+        journals.len(),
+        started.elapsed().as_secs_f64()
+    );
     if let Some(example) = journals.iter().rev().find(|j| j["status"] == "posted") {
         print_journal(example);
     }
-    let moves_in_erp = demo.odoo.posted_moves().await?;
+    let moves_in_erp = posted_moves(demo).await?;
     println!("    Odoo holds {moves_in_erp} posted moves with a tillbridge reference");
-    Ok(Journals { by_status, moves_in_erp })
+    Ok(Journals {
+        by_status,
+        moves_in_erp,
+    })
 }
 
 fn print_journal(journal: &Value) {
@@ -125,7 +159,10 @@ fn print_journal(journal: &Value) {
         journal["erp"]["name"].as_str().unwrap_or("?"),
         journal["erp"]["date"].as_str().unwrap_or("?"),
     );
-    println!("    {:<8} {:<36} {:>12} {:>12}", "account", "label", "debit", "credit");
+    println!(
+        "    {:<8} {:<36} {:>12} {:>12}",
+        "account", "label", "debit", "credit"
+    );
     for line in journal["lines"].as_array().into_iter().flatten() {
         let amount = |v: &Value| match v.as_str() {
             Some("0") | None => String::new(),
@@ -146,4 +183,20 @@ fn print_journal(journal: &Value) {
         journal["total_debit"].as_str().unwrap_or("?"),
         journal["total_credit"].as_str().unwrap_or("?")
     );
+}
+
+/// Posted moves in the simulator whose reference is one of ours.
+async fn posted_moves(demo: &Demo) -> Result<usize, Error> {
+    let url = format!("{}/_sim/odoo/moves?state=posted", demo.odoo.base_url());
+    let moves: Value = reqwest::get(url).await?.json().await?;
+    Ok(moves
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            m["ref"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("tillbridge:"))
+        })
+        .count())
 }

@@ -5,6 +5,7 @@
 
 mod catalogue;
 mod connection;
+mod journals;
 mod migration;
 mod setup;
 mod summary;
@@ -44,6 +45,8 @@ pub struct Demo {
     pub company: String,
     /// Kept for as long as the demo runs (dropping it stops the simulator).
     _simulator: lightspeed_sim::RunningSimulator,
+    /// The ERP the journals post to.
+    pub odoo: odoo_sim::RunningOdoo,
 }
 
 pub async fn run() -> Result<(), Error> {
@@ -51,10 +54,17 @@ pub async fn run() -> Result<(), Error> {
     let demo = start().await?;
     let catalogue = catalogue::create(&demo).await?;
     let connected = connection::connect_and_sync(&demo).await?;
+    journals::connect_and_map(&demo, &connected.locations).await?;
     let setup = setup::map_and_activate(&demo, &connected.locations).await?;
     migration::follow(&demo, &connected.locations).await?;
     let transfers = transfers::last_closed_days(&demo, &connected.locations).await?;
-    summary::print(&demo, &catalogue, &connected, &setup, &transfers, started).await
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Days::new(100);
+    let journals = journals::follow(&demo, &from.to_string(), &today.to_string()).await?;
+    summary::print(
+        &demo, &catalogue, &connected, &setup, &transfers, &journals, started,
+    )
+    .await
 }
 
 async fn start() -> Result<Demo, Error> {
@@ -73,6 +83,11 @@ async fn start() -> Result<Demo, Error> {
         crate::lightspeed::sim_config_until_today(crate::lightspeed::sim_config().days);
     let sim = crate::lightspeed::start_simulator(sim_config).await?;
     println!("    simulator at {}", sim.base_url());
+    step("Odoo: the ERP simulator (JSON-RPC and JSON-2; a GBP and an NZD company)");
+    let odoo = odoo_sim::RunningOdoo::start(odoo_sim::OdooConfig::default())
+        .await
+        .map_err(|e| format!("Odoo simulator: {e}"))?;
+    println!("    Odoo at {} (database `{}`)", odoo.base_url(), odoo.db());
     let host = LocalHost::start(
         &stack,
         HostOptions {
@@ -94,5 +109,6 @@ async fn start() -> Result<Demo, Error> {
         api,
         company: format!("/v1/companies/{DEMO_COMPANY}"),
         _simulator: sim,
+        odoo,
     })
 }

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use super::catalogue::Catalogue;
 use super::connection::Connected;
+use super::journals::Journals;
 use super::setup::Setup;
 use super::transfers::Transfers;
 use super::{step, Demo, DEMO_COMPANY};
@@ -15,6 +16,7 @@ pub async fn print(
     connected: &Connected,
     setup: &Setup,
     transfers: &Transfers,
+    journals: &Journals,
     started: Instant,
 ) -> Result<(), Error> {
     step("Summary");
@@ -64,6 +66,20 @@ pub async fn print(
     println!(
         "    transfers          {} of {} locations transferred their last closed day; {} ledger entries those days",
         transfers.transferred, transfers.requested, transfers.entries
+    );
+    let statuses: Vec<String> = journals
+        .by_status
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    println!(
+        "    journals           {}; {} posted moves in Odoo",
+        if statuses.is_empty() {
+            "none".to_string()
+        } else {
+            statuses.join(", ")
+        },
+        journals.moves_in_erp
     );
     println!(
         "    elapsed            {:.1} s",

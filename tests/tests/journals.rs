@@ -1,0 +1,300 @@
+//! Journals end to end: the admin API, the transfer and journal-poster handlers, DynamoDB
+//! Local, moto, the Lightspeed simulator and the Odoo simulator. Expected figures come from
+//! the Lightspeed simulator's ground truth; what the ERP holds is read from the Odoo
+//! simulator's control API, not through tillbridge.
+
+use odoo_sim::{OdooConfig, RunningOdoo};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use tillbridge::aws_lambda_events::event::sqs::SqsEvent;
+use tillbridge_tests::fixture::{decimal, TransferFixture};
+
+const REVENUE: [&str; 2] = ["400000", "402000"];
+const DISCOUNT: &str = "401000";
+const TAX: &str = "251000";
+const TIPS: &str = "215000";
+const ROUNDING: &str = "643000";
+
+struct Books {
+    fixture: TransferFixture,
+    odoo: RunningOdoo,
+    deps: tillbridge::Deps,
+}
+
+fn company_mapping() -> Value {
+    json!({
+        "payment_methods": {"CASH": "101501", "CARD": "101405", "AMEX": "101405",
+            "GIFTCARD": "216000", "EFTPOS": "101405"},
+        "tax_codes": {"VAT20": TAX, "VAT5": TAX, "VAT0": TAX, "GST15": TAX},
+        "accounting_groups": {"Food": "400000", "Drinks": "400000", "Alcohol": "400000", "Takeaway": "400000"},
+        "default_revenue": "400000",
+        "discount": DISCOUNT, "service_charge": "403000", "tips": TIPS,
+        "rounding": ROUNDING, "refunds": "402000",
+        "erp_company_id": 1, "journal": "POSS", "rounding_threshold": "5.00"
+    })
+}
+
+impl Books {
+    /// A company with transfers set up, its own Odoo, the ERP connected and every account
+    /// mapped (NZD locations to the NZD company).
+    async fn new(prefix: &str) -> Books {
+        let fixture = TransferFixture::new(prefix).await;
+        let odoo = RunningOdoo::start(OdooConfig::default()).await.unwrap();
+        let books = Books {
+            deps: fixture.env.deps("journal-poster").await,
+            fixture,
+            odoo,
+        };
+        let erp = json!({"url": books.odoo.base_url(), "database": books.odoo.db(),
+            "login": books.odoo.login(), "api_key": books.odoo.api_key()});
+        books.put("account-mappings/erp", &erp, 200).await;
+        books.put("account-mappings", &company_mapping(), 200).await;
+        for location in books.fixture.locations.keys() {
+            if books.location(location).await["currency"] == "NZD" {
+                let path = format!("account-mappings/locations/{location}");
+                books.put(&path, &json!({"erp_company_id": 2}), 200).await;
+            }
+        }
+        books
+    }
+
+    fn api(&self) -> tillbridge_tests::AdminClient {
+        self.fixture.env.client(&self.fixture.company)
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/v1/companies/{}/{rest}", self.fixture.company)
+    }
+
+    async fn put(&self, rest: &str, body: &Value, want: u16) -> Value {
+        let (status, reply) = self
+            .api()
+            .request(
+                reqwest::Method::PUT,
+                &self.path(rest),
+                Some(("application/json", body.to_string().into_bytes())),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, want, "PUT {rest}: {reply}");
+        reply
+    }
+
+    async fn location(&self, id: &str) -> Value {
+        let (status, body) = self
+            .api()
+            .get(&self.path(&format!("locations/{id}")))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        body["location"].clone()
+    }
+
+    async fn transfer(&self, location: &str, date: &str) {
+        let (status, result) = self.fixture.transfer(location, date, true).await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["success"], true, "{result}");
+    }
+
+    /// One delivery of the day's journal message to the real journal-poster handler.
+    async fn deliver(&self, location: &str, date: &str, attempt: u32) {
+        let path = tillbridge_local::paths::root().join("events/journal-poster.json");
+        let mut event: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let body = json!({"request_uuid": uuid::Uuid::new_v4().to_string(),
+            "company_id": self.fixture.company, "location_id": location, "business_date": date,
+            "attempt": attempt, "requested_at": chrono::Utc::now().to_rfc3339()});
+        event["Records"][0]["body"] = json!(body.to_string());
+        event["Records"][0]["messageId"] = json!(uuid::Uuid::new_v4().to_string());
+        let event: SqsEvent = serde_json::from_value(event).unwrap();
+        let response =
+            tillbridge_local::host::functions::queue("journal-poster", &self.deps, event)
+                .await
+                .unwrap();
+        assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    }
+
+    async fn journal(&self, location: &str, date: &str, revision: u32) -> Value {
+        let (status, body) = self
+            .api()
+            .get(&self.path(&format!("journals/{location}:{date}:{revision}")))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// The simulator's moves carrying a reference, as the ERP holds them.
+    async fn moves(&self, reference: &str) -> Vec<Value> {
+        reqwest::Client::new()
+            .get(format!("{}/_sim/odoo/moves", self.odoo.base_url()))
+            .query(&[("ref", reference)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn odoo(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let reply = reqwest::Client::new()
+            .request(method, format!("{}/_sim/odoo/{path}", self.odoo.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(reply.status().is_success(), "{path}: {}", reply.status());
+        reply.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn open_alert(&self, code: &str, location: &str, date: &str) -> Option<Value> {
+        self.fixture
+            .alerts()
+            .await
+            .into_iter()
+            .find(|a| a["code"] == code && a["subject"] == format!("{location}:{date}"))
+    }
+}
+
+/// Σ (credit − debit) of the journal's lines that `pick` selects.
+fn credit_of(journal: &Value, pick: impl Fn(&Value) -> bool) -> Decimal {
+    journal["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| pick(l))
+        .map(|l| decimal(&l["credit"]) - decimal(&l["debit"]))
+        .sum()
+}
+
+/// (account, debit, credit) of lines, sorted: what a move holds regardless of order.
+fn line_set(lines: &Value, account: &str) -> Vec<(String, Decimal, Decimal)> {
+    let mut out: Vec<_> = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l[account].as_str().unwrap().to_string(),
+                decimal(&l["debit"]).normalize(),
+                decimal(&l["credit"]).normalize(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every figure finance closes on, against the simulator's ground truth for the day.
+fn assert_matches_truth(journal: &Value, truth: &Value) {
+    let what = format!("{} {}", journal["reference"], journal["business_date"]);
+    let debit: Decimal = journal["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| decimal(&l["debit"]))
+        .sum();
+    let credit: Decimal = journal["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| decimal(&l["credit"]))
+        .sum();
+    assert_eq!(debit, credit, "{what}: balanced");
+    assert_eq!(decimal(&journal["total_debit"]), debit);
+    for (code, totals) in truth["taxByCode"].as_object().unwrap() {
+        let of_code = |l: &Value| l["tax_code"] == code.as_str();
+        let revenue = credit_of(journal, |l| {
+            of_code(l) && REVENUE.contains(&l["account"].as_str().unwrap())
+        });
+        let discount = -credit_of(journal, |l| of_code(l) && l["account"] == DISCOUNT);
+        assert_eq!(
+            revenue - discount,
+            decimal(&totals["net"]),
+            "{what}: revenue net of {code}"
+        );
+    }
+    for (method, totals) in truth["payments"].as_object().unwrap() {
+        let label = format!("Takings {method}");
+        let takings = -credit_of(journal, |l| {
+            let text = l["label"].as_str().unwrap();
+            text == label || text == format!("Refunds: {label}")
+        });
+        // The method took the sale's amount and the tip on top.
+        let taken = decimal(&totals["amount"]) + decimal(&totals["tip"]);
+        assert_eq!(takings, taken, "{what}: takings by {method}");
+    }
+    assert_eq!(
+        credit_of(journal, |l| l["account"] == "403000"),
+        decimal(&truth["serviceCharge"]),
+        "{what}: service charge"
+    );
+    assert_eq!(
+        credit_of(journal, |l| l["account"] == TIPS),
+        decimal(&truth["tips"]),
+        "{what}: tips"
+    );
+    assert_eq!(
+        credit_of(journal, |l| l["account"] == ROUNDING),
+        decimal(&truth["rounding"]),
+        "{what}: the rounding line is the POS's rounding"
+    );
+}
+
+/// A few (location, date) pairs over the history, different every run.
+fn sample_days(fixture: &TransferFixture, n: usize) -> Vec<(String, String)> {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(11);
+    println!("sample seed {seed}");
+    let locations: Vec<&String> = fixture.locations.keys().collect();
+    let mut state = seed | 1;
+    (0..n)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Every location once, then at random.
+            let location = locations[if i < locations.len() {
+                i
+            } else {
+                (state % locations.len() as u64) as usize
+            }]
+            .clone();
+            let days_back = 2 + (state >> 8) % 80;
+            let date =
+                chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() - chrono::Days::new(days_back);
+            (location, date.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn journals_match_the_ground_truth_and_the_erp_holds_exactly_them() {
+    let books = Books::new("jrnl-truth").await;
+    for (location, date) in sample_days(&books.fixture, 4) {
+        books.transfer(&location, &date).await;
+        books.deliver(&location, &date, 1).await;
+        let journal = books.journal(&location, &date, 1).await;
+        assert_eq!(journal["status"], "posted", "{journal}");
+        let truth = books.fixture.ground_truth(&location, &date).await;
+        assert_matches_truth(&journal, &truth);
+        let reference = format!("tillbridge:{location}:{date}:1");
+        assert_eq!(journal["reference"], reference.as_str());
+        let moves = books.moves(&reference).await;
+        assert_eq!(moves.len(), 1, "{moves:?}");
+        assert_eq!(moves[0]["state"], "posted");
+        assert_eq!(moves[0]["date"], date.as_str());
+        assert_eq!(
+            line_set(&moves[0]["lines"], "account_code"),
+            line_set(&journal["lines"], "account")
+        );
+        // The NZD location posts to the NZD company, the GBP ones to the GBP company.
+        let company = if journal["currency"] == "NZD" { 2 } else { 1 };
+        assert_eq!(moves[0]["company_id"], company, "{}", moves[0]);
+        assert_eq!(journal["erp"]["name"], moves[0]["name"]);
+    }
+}
