@@ -29,8 +29,8 @@ use super::envelope;
 use super::extract::{company_of, raw_path_params, too_large, Path, Scope, Whole};
 use super::openapi::schemas as doc;
 use super::openapi::{
-    self, Error400, Error401, Error403, Error404, Error409, Error415, Error422, Error424, Error502,
-    Error503,
+    self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
+    Refused, Unprocessable, UpstreamFailed,
 };
 use super::routes::{
     alerts, catalog, integrations, items, ledger, locations, migrations, receipts, recipes,
@@ -411,17 +411,13 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
     tag = "catalogue",
     summary = "List storage units",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
     ),
     responses(
         (status = 200, description = "One page", body = doc::StorageUnitPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn storage_units_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -433,21 +429,14 @@ async fn storage_units_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> R
     tag = "catalogue",
     summary = "Create a storage unit (optional Idempotency-Key header)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
     ),
     request_body = doc::StorageUnitInput,
     responses(
         (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = doc::StorageUnit),
         (status = 201, description = "Created", body = doc::StorageUnit),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn storage_units_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -459,16 +448,12 @@ async fn storage_units_create(State(deps): Shared, s: Scope, Whole(r): Whole) ->
     tag = "catalogue",
     summary = "Read a storage unit",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Storage unit id"),
     ),
     responses(
         (status = 200, description = "The storage unit", body = doc::StorageUnit),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -480,19 +465,13 @@ async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> R
     tag = "catalogue",
     summary = "Update a storage unit (absent fields unchanged, null clears)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Storage unit id"),
     ),
     request_body = doc::StorageUnitPatch,
     responses(
         (status = 200, description = "The updated storage unit", body = doc::StorageUnit),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson,
     ),
 )]
 async fn storage_unit_update(
@@ -509,17 +488,13 @@ async fn storage_unit_update(
     tag = "catalogue",
     summary = "List ingredients",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
     ),
     responses(
         (status = 200, description = "One page", body = doc::IngredientPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn ingredients_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -531,21 +506,14 @@ async fn ingredients_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Rep
     tag = "catalogue",
     summary = "Create an ingredient",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
     ),
     request_body = doc::IngredientInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::Ingredient),
         (status = 201, description = "Created", body = doc::Ingredient),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn ingredients_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -557,16 +525,12 @@ async fn ingredients_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> R
     tag = "catalogue",
     summary = "Read an ingredient with its weighted average cost",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
     ),
     responses(
         (status = 200, description = "The ingredient", body = doc::Ingredient),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -578,19 +542,13 @@ async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Rep
     tag = "catalogue",
     summary = "Update an ingredient",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
     ),
     request_body = doc::IngredientPatch,
     responses(
         (status = 200, description = "The updated ingredient", body = doc::Ingredient),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson,
     ),
 )]
 async fn ingredient_update(
@@ -607,17 +565,12 @@ async fn ingredient_update(
     tag = "catalogue",
     summary = "Delete an ingredient no recipe or mapping uses (ingredient_in_use otherwise)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused, Conflict,
     ),
 )]
 async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -629,18 +582,14 @@ async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
     tag = "catalogue",
     summary = "List stock receipts",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
     ),
     responses(
         (status = 200, description = "One page", body = doc::ReceiptPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn receipts_list(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
@@ -652,7 +601,7 @@ async fn receipts_list(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r
     tag = "catalogue",
     summary = "Record a stock receipt (updates the weighted average cost)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
         ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
     ),
@@ -660,14 +609,7 @@ async fn receipts_list(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r
     responses(
         (status = 200, description = "Idempotent replay", body = doc::ReceiptCreated),
         (status = 201, description = "Recorded", body = doc::ReceiptCreated),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn receipts_create(
@@ -684,17 +626,13 @@ async fn receipts_create(
     tag = "catalogue",
     summary = "List recipes",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
     ),
     responses(
         (status = 200, description = "One page", body = doc::RecipePage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn recipes_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -706,21 +644,14 @@ async fn recipes_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     tag = "catalogue",
     summary = "Create a recipe (lines are ingredients or child recipes)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
     ),
     request_body = doc::RecipeInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::Recipe),
         (status = 201, description = "Created", body = doc::Recipe),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn recipes_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -732,16 +663,12 @@ async fn recipes_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply
     tag = "catalogue",
     summary = "Read a recipe",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Recipe id"),
     ),
     responses(
         (status = 200, description = "The recipe", body = doc::Recipe),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn recipe_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -753,20 +680,13 @@ async fn recipe_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     tag = "catalogue",
     summary = "Update a recipe's name or replace its lines",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Recipe id"),
     ),
     request_body = doc::RecipePatch,
     responses(
         (status = 200, description = "The updated recipe", body = doc::Recipe),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn recipe_update(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
@@ -778,17 +698,12 @@ async fn recipe_update(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r
     tag = "catalogue",
     summary = "Delete a recipe nothing uses (recipe_in_use otherwise)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Recipe id"),
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused, Conflict,
     ),
 )]
 async fn recipe_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -800,18 +715,13 @@ async fn recipe_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Repl
     tag = "catalogue",
     summary = "Ingredient quantities for a sold quantity of the recipe",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Recipe id"),
         ("quantity" = Option<doc::QuantityInput>, Query, description = "Quantity sold, an exact decimal greater than zero (default 1)."),
     ),
     responses(
         (status = 200, description = "The explosion", body = doc::Explosion),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Unprocessable,
     ),
 )]
 async fn recipe_explosion(
@@ -831,7 +741,7 @@ async fn recipe_explosion(
     tag = "locations",
     summary = "List locations",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
         ("activated" = Option<doc::Flag>, Query, description = "true/false"),
@@ -841,11 +751,7 @@ async fn recipe_explosion(
     ),
     responses(
         (status = 200, description = "One page", body = doc::LocationPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn locations_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -857,20 +763,12 @@ async fn locations_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply
     tag = "locations",
     summary = "Sync locations from Lightspeed",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
     ),
     request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::LocationSyncSummary),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 424, response = Error424),
-        (status = 502, response = Error502),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, UpstreamFailed,
     ),
 )]
 async fn locations_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -882,16 +780,12 @@ async fn locations_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply
     tag = "locations",
     summary = "Location detail: health banner, storage unit, configuration, last 10 failed transfers",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id (Lightspeed's)"),
     ),
     responses(
         (status = 200, description = "The location detail", body = doc::LocationDetail),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn location_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -903,19 +797,13 @@ async fn location_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply
     tag = "locations",
     summary = "Business-day settings and auto-issue pause/resume",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
     request_body = doc::LocationSettings,
     responses(
         (status = 200, description = "The updated location", body = doc::Location),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson,
     ),
 )]
 async fn location_configure(
@@ -932,20 +820,13 @@ async fn location_configure(
     tag = "locations",
     summary = "Link a storage unit",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
     request_body = doc::LinkInput,
     responses(
         (status = 200, description = "The linked location", body = doc::Location),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn location_link(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
@@ -957,17 +838,12 @@ async fn location_link(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r
     tag = "locations",
     summary = "Unlink the storage unit",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
     responses(
         (status = 200, description = "The unlinked location", body = doc::Location),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused, Conflict,
     ),
 )]
 async fn location_unlink(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -979,19 +855,13 @@ async fn location_unlink(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Re
     tag = "locations",
     summary = "Activate (one way); requests the 90-day migration",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
     responses(
         (status = 200, description = "Already active", body = doc::Activation),
         (status = 201, description = "Activated; the 90-day migration is requested", body = doc::Activation),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused, Conflict, Unprocessable,
     ),
 )]
 async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -1003,18 +873,14 @@ async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
     tag = "transfers",
     summary = "Transfer logs, newest business date first",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
     ),
     responses(
         (status = 200, description = "One page", body = doc::TransferLogPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn transfer_logs_list(
@@ -1032,7 +898,7 @@ async fn transfer_logs_list(
     summary = "Manual transfer of one business date (force refresh by default)",
     description = "Runs the transfer now and answers with its result (200 success or no data; 202 when a Lightspeed 429/5xx scheduled a retry through the queue; the error's status otherwise: 422 storage_unit_required / location_has_no_storage_unit, 424 lightspeed_auth_failed, 502 lightspeed_api_error / max_retries_exhausted). With \"async\": true the request is queued (202).",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
     request_body = doc::ManualTransferInput,
@@ -1066,20 +932,13 @@ async fn transfers_start(
     summary = "Start the 90-day migration (or re-run it, posting only deltas)",
     description = "The last 90 completed business days ending yesterday in the location's terms; days with a successful transfer are skipped unless `rerun`. Errors: location_not_activated (422), storage_unit_required (422), migration_already_in_progress (409).",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
     request_body = Option<doc::MigrationInput>,
     responses(
         (status = 201, description = "The migration job", body = doc::MigrationJob),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn migrations_create(
@@ -1096,18 +955,14 @@ async fn migrations_create(
     tag = "migrations",
     summary = "Migration jobs of a location, newest first",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
     ),
     responses(
         (status = 200, description = "One page", body = doc::MigrationJobPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn migrations_list(
@@ -1124,17 +979,13 @@ async fn migrations_list(
     tag = "migrations",
     summary = "One migration job with its day statuses",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
         ("job_id" = doc::PathId, Path, description = "Migration job id"),
     ),
     responses(
         (status = 200, description = "The job with its days", body = doc::MigrationDetail),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn migration_get(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Reply {
@@ -1146,18 +997,13 @@ async fn migration_get(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Rep
     tag = "migrations",
     summary = "Cancel a pending or running migration; workers stop picking its days",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Location id"),
         ("job_id" = doc::PathId, Path, description = "Migration job id"),
     ),
     responses(
         (status = 200, description = "The cancelled job", body = doc::MigrationJob),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 503, response = Error503),
+        Refused, Conflict,
     ),
 )]
 async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Reply {
@@ -1173,7 +1019,7 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
     summary = "Inventory ledger entries, by storage unit, ingredient, transfer log or sales line",
     description = "Give exactly one selection: storage_unit_id (with optional from/to business dates), ingredient_id (optional from/to), transfer_log_id, or sales_line ({sale_id}/{line_id}) with location_id and date. Entries are ISSUE (stock out, positive quantity) or REVERSAL (stock back, negative), per storage unit, location, business date, ingredient, stream (sales/refunds) and revision; corrections name the entries they reverse.",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("storage_unit_id" = Option<doc::QueryId>, Query, description = "Entries of a storage unit, by date."),
         ("ingredient_id" = Option<doc::QueryId>, Query, description = "Entries of an ingredient across storage units, by date."),
         ("transfer_log_id" = Option<doc::QueryId>, Query, description = "Entries one transfer attempt created."),
@@ -1187,11 +1033,7 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
     ),
     responses(
         (status = 200, description = "One page", body = doc::LedgerPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn ledger_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -1203,16 +1045,12 @@ async fn ledger_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     tag = "ledger",
     summary = "One ledger entry with the sales lines that fed it",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Ledger entry id"),
     ),
     responses(
         (status = 200, description = "The entry and its source lines (from the day's sales cache)", body = doc::LedgerEntryDetail),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
@@ -1224,7 +1062,7 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     tag = "items",
     summary = "List items with their mapping",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
         ("mapped" = Option<doc::Flag>, Query, description = "true/false"),
@@ -1234,11 +1072,7 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     ),
     responses(
         (status = 200, description = "One page", body = doc::ItemPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn items_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -1250,20 +1084,12 @@ async fn items_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     tag = "items",
     summary = "Sync items from Lightspeed (raises mapped_item_renamed / orphaned_mapping alerts)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
     ),
     request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::ItemSyncSummary),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 424, response = Error424),
-        (status = 502, response = Error502),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, UpstreamFailed,
     ),
 )]
 async fn items_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -1275,17 +1101,13 @@ async fn items_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     tag = "items",
     summary = "Read an item",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("product" = doc::Product, Path, description = "k_series or x_series"),
         ("item_id" = doc::PathId, Path, description = "Lightspeed item or product id"),
     ),
     responses(
         (status = 200, description = "The item with its mapping", body = doc::Item),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn item_get(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
@@ -1297,21 +1119,14 @@ async fn item_get(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Rep
     tag = "items",
     summary = "Create or replace the item's mapping",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("product" = doc::Product, Path, description = "k_series or x_series"),
         ("item_id" = doc::PathId, Path, description = "Item id"),
     ),
     request_body = doc::MappingInput,
     responses(
         (status = 200, description = "The mapping", body = doc::MappingView),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 422, response = Error422),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
 async fn item_mapping_put(
@@ -1328,18 +1143,13 @@ async fn item_mapping_put(
     tag = "items",
     summary = "Remove the item's mapping",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("product" = doc::Product, Path, description = "k_series or x_series"),
         ("item_id" = doc::PathId, Path, description = "Item id"),
     ),
     responses(
         (status = 200, description = "Deleted", body = doc::MappingDeleted),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 503, response = Error503),
+        Refused, Conflict,
     ),
 )]
 async fn item_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
@@ -1351,15 +1161,11 @@ async fn item_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<ItemPa
     tag = "connection",
     summary = "List Lightspeed integrations (status and expiry times, never tokens)",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
     ),
     responses(
         (status = 200, description = "Every integration", body = doc::IntegrationPage),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
@@ -1371,18 +1177,12 @@ async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
     tag = "connection",
     summary = "Start a connection; returns the authorize URL with a signed, expiring state",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
     ),
     request_body = doc::ConnectInput,
     responses(
         (status = 201, description = "Authorization started", body = doc::AuthorizationStarted),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 415, response = Error415),
-        (status = 503, response = Error503),
+        Refused, Conflict, NotJson,
     ),
 )]
 async fn integrations_connect(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -1394,16 +1194,12 @@ async fn integrations_connect(State(deps): Shared, s: Scope, Whole(r): Whole) ->
     tag = "connection",
     summary = "Integration status",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("product" = doc::Product, Path, description = "k_series or x_series"),
     ),
     responses(
         (status = 200, description = "The integration", body = doc::Integration),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
@@ -1415,17 +1211,12 @@ async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) 
     tag = "connection",
     summary = "Reauthorize; keeps all setup and history",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("product" = doc::Product, Path, description = "k_series or x_series"),
     ),
     responses(
         (status = 200, description = "Authorization started again", body = doc::AuthorizationStarted),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 409, response = Error409),
-        (status = 503, response = Error503),
+        Refused, Conflict,
     ),
 )]
 async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
@@ -1437,18 +1228,14 @@ async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Pr
     tag = "alerts",
     summary = "List alerts",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
         ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
         ("status" = Option<doc::AlertStatusFilter>, Query, description = "open (default) or resolved"),
     ),
     responses(
         (status = 200, description = "One page", body = doc::AlertPage),
-        (status = 400, response = Error400),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
+        Refused,
     ),
 )]
 async fn alerts_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
@@ -1460,16 +1247,12 @@ async fn alerts_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     tag = "alerts",
     summary = "Acknowledge an open alert",
     params(
-        ("company_id" = doc::CompanyId, Path, description = "The caller's company (must match the token's company_id claim)."),
+        Company,
         ("id" = doc::PathId, Path, description = "Alert id"),
     ),
     responses(
         (status = 200, description = "The acknowledged alert", body = doc::Alert),
-        (status = 401, response = Error401),
-        (status = 403, response = Error403),
-        (status = 404, response = Error404),
-        (status = 503, response = Error503),
-        (status = 400, response = Error400),
+        Refused,
     ),
 )]
 async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {

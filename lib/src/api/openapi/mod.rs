@@ -4,6 +4,7 @@
 
 pub mod schemas;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
@@ -277,6 +278,50 @@ error_responses! {
     Error424 => (424, "Lightspeed refused the stored credentials (lightspeed_auth_failed): reauthorize"),
     Error502 => (502, "Lightspeed answered with an error or unusable data"),
     Error503 => (503, "A backing service (state store, queue, secret store, Lightspeed configuration) is unavailable; retry later"),
+}
+
+/// Sets of error responses, as references to the shared ones, that operations name together.
+macro_rules! error_sets {
+    ($($name:ident => [$($status:literal),*],)*) => {$(
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+                [$($status),*]
+                    .into_iter()
+                    .map(|status: u16| {
+                        let name = format!("Error{status}");
+                        (status.to_string(), RefOr::Ref(Ref::from_response_name(name)))
+                    })
+                    .collect()
+            }
+        }
+    )*};
+}
+
+error_sets! {
+    Refused => [400, 401, 403, 404, 503],
+    Conflict => [409],
+    NotJson => [415],
+    Unprocessable => [422],
+    UpstreamFailed => [424, 502],
+}
+
+/// The company path parameter every company-scoped operation has.
+pub struct Company;
+
+impl utoipa::IntoParams for Company {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<utoipa::openapi::path::Parameter> {
+        vec![ParameterBuilder::new()
+            .name("company_id")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some(
+                "The caller's company (must match the token's company_id claim).",
+            ))
+            .schema(Some(Ref::from_schema_name("CompanyId")))
+            .build()]
+    }
 }
 
 /// What every operation shares: the `jwt` scheme, the optional correlation id parameter,
