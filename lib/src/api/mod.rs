@@ -5,8 +5,9 @@ pub mod body;
 pub mod bounds;
 pub mod envelope;
 pub mod extract;
+pub mod openapi;
 pub mod pagination;
 pub mod router;
 pub mod routes;
 
-pub use router::{handle, router};
+pub use router::{handle, router, AdminApi};

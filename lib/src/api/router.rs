@@ -27,6 +27,11 @@ use tower_http::trace::TraceLayer;
 use super::auth::Caller;
 use super::envelope;
 use super::extract::{company_of, raw_path_params, too_large, Path, Scope, Whole};
+use super::openapi::schemas as doc;
+use super::openapi::{
+    self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
+    Refused, Unprocessable, UpstreamFailed,
+};
 use super::routes::{
     accounts, alerts, catalog, integrations, items, journals, ledger, locations, migrations,
     receipts, recipes, transfer_logs, transfers,
@@ -208,19 +213,42 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .layer(tower::util::MapRequestLayer::new(keep_valid_correlation))
 }
 
-/// The admin-api function's handler for one API Gateway request (the local host's entry).
+/// The admin API built once, answering API Gateway requests (the local host's entry).
+#[derive(Clone)]
+pub struct AdminApi {
+    router: Router,
+}
+
+impl AdminApi {
+    pub fn new(deps: Arc<Deps>) -> Self {
+        Self {
+            router: router(deps),
+        }
+    }
+
+    /// The admin-api function's answer to one API Gateway request.
+    pub async fn handle(
+        &self,
+        request: lambda_http::Request,
+    ) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+        let response = self.router.clone().oneshot(request).await?;
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await?;
+        let body = match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => lambda_http::Body::Text(text),
+            Err(err) => lambda_http::Body::Binary(err.into_bytes()),
+        };
+        Ok(lambda_http::Response::from_parts(parts, body))
+    }
+}
+
+/// One request against `deps`, building the router for it: for one-off calls (tests); a
+/// host that serves many keeps an [`AdminApi`].
 pub async fn handle(
     deps: &Deps,
     request: lambda_http::Request,
 ) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
-    let response = router(Arc::new(deps.clone())).oneshot(request).await?;
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await?;
-    let body = match String::from_utf8(bytes.to_vec()) {
-        Ok(text) => lambda_http::Body::Text(text),
-        Err(err) => lambda_http::Body::Binary(err.into_bytes()),
-    };
-    Ok(lambda_http::Response::from_parts(parts, body))
+    AdminApi::new(Arc::new(deps.clone())).handle(request).await
 }
 
 fn header_text<'r>(request: &'r Request, name: &str) -> &'r str {
@@ -352,13 +380,23 @@ async fn method_not_allowed(request: Request) -> AppError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    summary = "This document",
+    responses(
+        (status = 200, description = "This document", body = doc::OpenApiDocument),
+        (status = 401, response = Error401),
+    ),
+)]
 async fn openapi(_caller: Caller) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        OPENAPI,
+        openapi::document(),
     )
         .into_response()
 }
@@ -389,15 +427,75 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
 
 // Catalogue: storage units, ingredients, recipes.
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/storage-units",
+    tag = "catalogue",
+    summary = "List storage units",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::StorageUnitPage),
+        Refused,
+    ),
+)]
 async fn storage_units_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(catalog::list::<StorageUnit>(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/storage-units",
+    tag = "catalogue",
+    summary = "Create a storage unit (optional Idempotency-Key header)",
+    params(
+        Company,
+        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+    ),
+    request_body = doc::StorageUnitInput,
+    responses(
+        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = doc::StorageUnit),
+        (status = 201, description = "Created", body = doc::StorageUnit),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn storage_units_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(catalog::create::<StorageUnit>(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/storage-units/{id}",
+    tag = "catalogue",
+    summary = "Read a storage unit",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Storage unit id"),
+    ),
+    responses(
+        (status = 200, description = "The storage unit", body = doc::StorageUnit),
+        Refused,
+    ),
+)]
 async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<StorageUnit>(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    patch,
+    path = "/v1/companies/{company_id}/storage-units/{id}",
+    tag = "catalogue",
+    summary = "Update a storage unit (absent fields unchanged, null clears)",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Storage unit id"),
+    ),
+    request_body = doc::StorageUnitPatch,
+    responses(
+        (status = 200, description = "The updated storage unit", body = doc::StorageUnit),
+        Refused, Conflict, NotJson,
+    ),
+)]
 async fn storage_unit_update(
     State(deps): Shared,
     s: Scope,
@@ -406,15 +504,75 @@ async fn storage_unit_update(
 ) -> Reply {
     reply(catalog::update::<StorageUnit>(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/ingredients",
+    tag = "catalogue",
+    summary = "List ingredients",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::IngredientPage),
+        Refused,
+    ),
+)]
 async fn ingredients_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(catalog::list::<Ingredient>(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/ingredients",
+    tag = "catalogue",
+    summary = "Create an ingredient",
+    params(
+        Company,
+        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+    ),
+    request_body = doc::IngredientInput,
+    responses(
+        (status = 200, description = "Idempotent replay", body = doc::Ingredient),
+        (status = 201, description = "Created", body = doc::Ingredient),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn ingredients_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(catalog::create::<Ingredient>(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/ingredients/{id}",
+    tag = "catalogue",
+    summary = "Read an ingredient with its weighted average cost",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Ingredient id"),
+    ),
+    responses(
+        (status = 200, description = "The ingredient", body = doc::Ingredient),
+        Refused,
+    ),
+)]
 async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<Ingredient>(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    patch,
+    path = "/v1/companies/{company_id}/ingredients/{id}",
+    tag = "catalogue",
+    summary = "Update an ingredient",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Ingredient id"),
+    ),
+    request_body = doc::IngredientPatch,
+    responses(
+        (status = 200, description = "The updated ingredient", body = doc::Ingredient),
+        Refused, Conflict, NotJson,
+    ),
+)]
 async fn ingredient_update(
     State(deps): Shared,
     s: Scope,
@@ -423,12 +581,59 @@ async fn ingredient_update(
 ) -> Reply {
     reply(catalog::update::<Ingredient>(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    delete,
+    path = "/v1/companies/{company_id}/ingredients/{id}",
+    tag = "catalogue",
+    summary = "Delete an ingredient no recipe or mapping uses (ingredient_in_use otherwise)",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Ingredient id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        Refused, Conflict,
+    ),
+)]
 async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(recipes::delete_ingredient(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/ingredients/{id}/receipts",
+    tag = "catalogue",
+    summary = "List stock receipts",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Ingredient id"),
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::ReceiptPage),
+        Refused,
+    ),
+)]
 async fn receipts_list(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
     reply(receipts::list(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/ingredients/{id}/receipts",
+    tag = "catalogue",
+    summary = "Record a stock receipt (updates the weighted average cost)",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Ingredient id"),
+        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+    ),
+    request_body = doc::ReceiptInput,
+    responses(
+        (status = 200, description = "Idempotent replay", body = doc::ReceiptCreated),
+        (status = 201, description = "Recorded", body = doc::ReceiptCreated),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn receipts_create(
     State(deps): Shared,
     s: Scope,
@@ -437,21 +642,110 @@ async fn receipts_create(
 ) -> Reply {
     reply(receipts::create(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/recipes",
+    tag = "catalogue",
+    summary = "List recipes",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::RecipePage),
+        Refused,
+    ),
+)]
 async fn recipes_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(catalog::list::<Recipe>(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/recipes",
+    tag = "catalogue",
+    summary = "Create a recipe (lines are ingredients or child recipes)",
+    params(
+        Company,
+        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+    ),
+    request_body = doc::RecipeInput,
+    responses(
+        (status = 200, description = "Idempotent replay", body = doc::Recipe),
+        (status = 201, description = "Created", body = doc::Recipe),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn recipes_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(recipes::create(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/recipes/{id}",
+    tag = "catalogue",
+    summary = "Read a recipe",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Recipe id"),
+    ),
+    responses(
+        (status = 200, description = "The recipe", body = doc::Recipe),
+        Refused,
+    ),
+)]
 async fn recipe_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<Recipe>(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    patch,
+    path = "/v1/companies/{company_id}/recipes/{id}",
+    tag = "catalogue",
+    summary = "Update a recipe's name or replace its lines",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Recipe id"),
+    ),
+    request_body = doc::RecipePatch,
+    responses(
+        (status = 200, description = "The updated recipe", body = doc::Recipe),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn recipe_update(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
     reply(recipes::update(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    delete,
+    path = "/v1/companies/{company_id}/recipes/{id}",
+    tag = "catalogue",
+    summary = "Delete a recipe nothing uses (recipe_in_use otherwise)",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Recipe id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        Refused, Conflict,
+    ),
+)]
 async fn recipe_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(recipes::delete(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/recipes/{id}/explosion",
+    tag = "catalogue",
+    summary = "Ingredient quantities for a sold quantity of the recipe",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Recipe id"),
+        ("quantity" = Option<doc::QuantityInput>, Query, description = "Quantity sold, an exact decimal greater than zero (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The explosion", body = doc::Explosion),
+        Refused, Unprocessable,
+    ),
+)]
 async fn recipe_explosion(
     State(deps): Shared,
     s: Scope,
@@ -463,15 +757,77 @@ async fn recipe_explosion(
 
 // Locations, transfers and migrations.
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/locations",
+    tag = "locations",
+    summary = "List locations",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        ("activated" = Option<doc::Flag>, Query, description = "true/false"),
+        ("auto_issue" = Option<doc::Flag>, Query, description = "true/false"),
+        ("missing" = Option<doc::Flag>, Query, description = "true/false: no longer listed by Lightspeed"),
+        ("storage_unit_id" = Option<doc::Text>, Query, description = "A storage unit id, or `none`"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::LocationPage),
+        Refused,
+    ),
+)]
 async fn locations_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(locations::list(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/locations/sync",
+    tag = "locations",
+    summary = "Sync locations from Lightspeed",
+    params(
+        Company,
+    ),
+    request_body = doc::SyncInput,
+    responses(
+        (status = 200, description = "What the sync changed", body = doc::LocationSyncSummary),
+        Refused, Conflict, NotJson, UpstreamFailed,
+    ),
+)]
 async fn locations_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(locations::sync(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/locations/{id}",
+    tag = "locations",
+    summary = "Location detail: health banner, storage unit, configuration, last 10 failed transfers",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id (Lightspeed's)"),
+    ),
+    responses(
+        (status = 200, description = "The location detail", body = doc::LocationDetail),
+        Refused,
+    ),
+)]
 async fn location_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(locations::get(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    patch,
+    path = "/v1/companies/{company_id}/locations/{id}",
+    tag = "locations",
+    summary = "Business-day settings and auto-issue pause/resume",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    request_body = doc::LocationSettings,
+    responses(
+        (status = 200, description = "The updated location", body = doc::Location),
+        Refused, Conflict, NotJson,
+    ),
+)]
 async fn location_configure(
     State(deps): Shared,
     s: Scope,
@@ -480,15 +836,75 @@ async fn location_configure(
 ) -> Reply {
     reply(locations::configure(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    put,
+    path = "/v1/companies/{company_id}/locations/{id}/storage-unit",
+    tag = "locations",
+    summary = "Link a storage unit",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    request_body = doc::LinkInput,
+    responses(
+        (status = 200, description = "The linked location", body = doc::Location),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn location_link(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
     reply(locations::link(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    delete,
+    path = "/v1/companies/{company_id}/locations/{id}/storage-unit",
+    tag = "locations",
+    summary = "Unlink the storage unit",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    responses(
+        (status = 200, description = "The unlinked location", body = doc::Location),
+        Refused, Conflict,
+    ),
+)]
 async fn location_unlink(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(locations::unlink(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/locations/{id}/activate",
+    tag = "locations",
+    summary = "Activate (one way); requests the 90-day migration",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    responses(
+        (status = 200, description = "Already active", body = doc::Activation),
+        (status = 201, description = "Activated; the 90-day migration is requested", body = doc::Activation),
+        Refused, Conflict, Unprocessable,
+    ),
+)]
 async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(locations::activate(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/locations/{id}/transfer-logs",
+    tag = "transfers",
+    summary = "Transfer logs, newest business date first",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::TransferLogPage),
+        Refused,
+    ),
+)]
 async fn transfer_logs_list(
     State(deps): Shared,
     s: Scope,
@@ -497,6 +913,32 @@ async fn transfer_logs_list(
 ) -> Reply {
     reply(transfer_logs::list(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/locations/{id}/transfers",
+    tag = "transfers",
+    summary = "Manual transfer of one business date (force refresh by default)",
+    description = "Runs the transfer now and answers with its result (200 success or no data; 202 when a Lightspeed 429/5xx scheduled a retry through the queue; the error's status otherwise: 422 storage_unit_required / location_has_no_storage_unit, 424 lightspeed_auth_failed, 502 lightspeed_api_error / max_retries_exhausted). With \"async\": true the request is queued (202).",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    request_body = doc::ManualTransferInput,
+    responses(
+        (status = 200, description = "The transfer ran", body = doc::TransferResult),
+        (status = 202, description = "Queued (async), or failed with a retry scheduled", body = doc::TransferAccepted),
+        (status = 400, response = Error400),
+        (status = 401, response = Error401),
+        (status = 403, response = Error403),
+        (status = 404, description = "Not found: the named object (*_not_found) or a malformed company id (route_not_found). A transfer attempt that failed answers with its result (TransferResult) and this status.", body = doc::TransferFailure),
+        (status = 409, response = Error409),
+        (status = 415, response = Error415),
+        (status = 422, description = "Understood but not possible: a rule of the object is broken, a value is out of range (value_out_of_range) or an Idempotency-Key was reused with another body. A transfer attempt that failed answers with its result (TransferResult) and this status.", body = doc::TransferFailure),
+        (status = 424, description = "Lightspeed refused the stored credentials (lightspeed_auth_failed): reauthorize. A transfer attempt that failed answers with its result (TransferResult) and this status.", body = doc::TransferFailure),
+        (status = 502, description = "Lightspeed answered with an error or unusable data. A transfer attempt that failed answers with its result (TransferResult) and this status.", body = doc::TransferFailure),
+        (status = 503, response = Error503),
+    ),
+)]
 async fn transfers_start(
     State(deps): Shared,
     s: Scope,
@@ -505,6 +947,22 @@ async fn transfers_start(
 ) -> Reply {
     reply(transfers::start(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/locations/{id}/migrations",
+    tag = "migrations",
+    summary = "Start the 90-day migration (or re-run it, posting only deltas)",
+    description = "The last 90 completed business days ending yesterday in the location's terms; days with a successful transfer are skipped unless `rerun`. Errors: location_not_activated (422), storage_unit_required (422), migration_already_in_progress (409).",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    request_body = Option<doc::MigrationInput>,
+    responses(
+        (status = 201, description = "The migration job", body = doc::MigrationJob),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn migrations_create(
     State(deps): Shared,
     s: Scope,
@@ -513,6 +971,22 @@ async fn migrations_create(
 ) -> Reply {
     reply(migrations::create(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/locations/{id}/migrations",
+    tag = "migrations",
+    summary = "Migration jobs of a location, newest first",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::MigrationJobPage),
+        Refused,
+    ),
+)]
 async fn migrations_list(
     State(deps): Shared,
     s: Scope,
@@ -521,30 +995,162 @@ async fn migrations_list(
 ) -> Reply {
     reply(migrations::list(&deps, &r, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}",
+    tag = "migrations",
+    summary = "One migration job with its day statuses",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+        ("job_id" = doc::PathId, Path, description = "Migration job id"),
+    ),
+    responses(
+        (status = 200, description = "The job with its days", body = doc::MigrationDetail),
+        Refused,
+    ),
+)]
 async fn migration_get(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Reply {
     reply(migrations::get(&deps, &s.company_id, &p.id, &p.job_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}/cancel",
+    tag = "migrations",
+    summary = "Cancel a pending or running migration; workers stop picking its days",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+        ("job_id" = doc::PathId, Path, description = "Migration job id"),
+    ),
+    responses(
+        (status = 200, description = "The cancelled job", body = doc::MigrationJob),
+        Refused, Conflict,
+    ),
+)]
 async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Reply {
     reply(migrations::cancel(&deps, &s.company_id, &p.id, &p.job_id).await)
 }
 
 // Ledger, items, integrations, alerts.
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/ledger",
+    tag = "ledger",
+    summary = "Inventory ledger entries, by storage unit, ingredient, transfer log or sales line",
+    description = "Give exactly one selection: storage_unit_id (with optional from/to business dates), ingredient_id (optional from/to), transfer_log_id, or sales_line ({sale_id}/{line_id}) with location_id and date. Entries are ISSUE (stock out, positive quantity) or REVERSAL (stock back, negative), per storage unit, location, business date, ingredient, stream (sales/refunds) and revision; corrections name the entries they reverse.",
+    params(
+        Company,
+        ("storage_unit_id" = Option<doc::QueryId>, Query, description = "Entries of a storage unit, by date."),
+        ("ingredient_id" = Option<doc::QueryId>, Query, description = "Entries of an ingredient across storage units, by date."),
+        ("transfer_log_id" = Option<doc::QueryId>, Query, description = "Entries one transfer attempt created."),
+        ("sales_line" = Option<doc::SalesLine>, Query, description = "{sale_id}/{line_id}: entries a sales line fed (needs location_id and date)."),
+        ("location_id" = Option<doc::Text>, Query, description = "With sales_line."),
+        ("date" = Option<doc::BusinessDate>, Query, description = "With sales_line: the business date (YYYY-MM-DD)."),
+        ("from" = Option<doc::BusinessDate>, Query, description = "First business date (YYYY-MM-DD), inclusive."),
+        ("to" = Option<doc::BusinessDate>, Query, description = "Last business date (YYYY-MM-DD), inclusive."),
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::LedgerPage),
+        Refused,
+    ),
+)]
 async fn ledger_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(ledger::list(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/ledger/{id}",
+    tag = "ledger",
+    summary = "One ledger entry with the sales lines that fed it",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Ledger entry id"),
+    ),
+    responses(
+        (status = 200, description = "The entry and its source lines (from the day's sales cache)", body = doc::LedgerEntryDetail),
+        Refused,
+    ),
+)]
 async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(ledger::get(&deps, &s.company_id, &p.id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/items",
+    tag = "items",
+    summary = "List items with their mapping",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        ("mapped" = Option<doc::Flag>, Query, description = "true/false"),
+        ("active" = Option<doc::Flag>, Query, description = "true/false"),
+        ("location_id" = Option<doc::Text>, Query, description = "Only items sold at this location"),
+        ("product" = Option<doc::Product>, Query, description = "k_series or x_series"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::ItemPage),
+        Refused,
+    ),
+)]
 async fn items_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(items::list(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/items/sync",
+    tag = "items",
+    summary = "Sync items from Lightspeed (raises mapped_item_renamed / orphaned_mapping alerts)",
+    params(
+        Company,
+    ),
+    request_body = doc::SyncInput,
+    responses(
+        (status = 200, description = "What the sync changed", body = doc::ItemSyncSummary),
+        Refused, Conflict, NotJson, UpstreamFailed,
+    ),
+)]
 async fn items_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(items::sync(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/items/{product}/{item_id}",
+    tag = "items",
+    summary = "Read an item",
+    params(
+        Company,
+        ("product" = doc::Product, Path, description = "k_series or x_series"),
+        ("item_id" = doc::PathId, Path, description = "Lightspeed item or product id"),
+    ),
+    responses(
+        (status = 200, description = "The item with its mapping", body = doc::Item),
+        Refused,
+    ),
+)]
 async fn item_get(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
     reply(items::get(&deps, &s.company_id, &p.product, &p.item_id).await)
 }
+#[utoipa::path(
+    put,
+    path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
+    tag = "items",
+    summary = "Create or replace the item's mapping",
+    params(
+        Company,
+        ("product" = doc::Product, Path, description = "k_series or x_series"),
+        ("item_id" = doc::PathId, Path, description = "Item id"),
+    ),
+    request_body = doc::MappingInput,
+    responses(
+        (status = 200, description = "The mapping", body = doc::MappingView),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn item_mapping_put(
     State(deps): Shared,
     s: Scope,
@@ -553,24 +1159,124 @@ async fn item_mapping_put(
 ) -> Reply {
     reply(items::put_mapping(&deps, &r, &s.company_id, &p.product, &p.item_id).await)
 }
+#[utoipa::path(
+    delete,
+    path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
+    tag = "items",
+    summary = "Remove the item's mapping",
+    params(
+        Company,
+        ("product" = doc::Product, Path, description = "k_series or x_series"),
+        ("item_id" = doc::PathId, Path, description = "Item id"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = doc::MappingDeleted),
+        Refused, Conflict,
+    ),
+)]
 async fn item_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
     reply(items::delete_mapping(&deps, &s.company_id, &p.product, &p.item_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/integrations",
+    tag = "connection",
+    summary = "List Lightspeed integrations (status and expiry times, never tokens)",
+    params(
+        Company,
+    ),
+    responses(
+        (status = 200, description = "Every integration", body = doc::IntegrationPage),
+        Refused,
+    ),
+)]
 async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
     reply(integrations::list(&deps, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/integrations",
+    tag = "connection",
+    summary = "Start a connection; returns the authorize URL with a signed, expiring state",
+    params(
+        Company,
+    ),
+    request_body = doc::ConnectInput,
+    responses(
+        (status = 201, description = "Authorization started", body = doc::AuthorizationStarted),
+        Refused, Conflict, NotJson,
+    ),
+)]
 async fn integrations_connect(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(integrations::connect(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/integrations/{product}",
+    tag = "connection",
+    summary = "Integration status",
+    params(
+        Company,
+        ("product" = doc::Product, Path, description = "k_series or x_series"),
+    ),
+    responses(
+        (status = 200, description = "The integration", body = doc::Integration),
+        Refused,
+    ),
+)]
 async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
     reply(integrations::get(&deps, &s.company_id, &p.product).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/integrations/{product}/reauthorize",
+    tag = "connection",
+    summary = "Reauthorize; keeps all setup and history",
+    params(
+        Company,
+        ("product" = doc::Product, Path, description = "k_series or x_series"),
+    ),
+    responses(
+        (status = 200, description = "Authorization started again", body = doc::AuthorizationStarted),
+        Refused, Conflict,
+    ),
+)]
 async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
     reply(integrations::reauthorize(&deps, &s.company_id, &p.product).await)
 }
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/alerts",
+    tag = "alerts",
+    summary = "List alerts",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        ("status" = Option<doc::AlertStatusFilter>, Query, description = "open (default) or resolved"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::AlertPage),
+        Refused,
+    ),
+)]
 async fn alerts_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(alerts::list(&deps, &r, &s.company_id).await)
 }
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/alerts/{id}/acknowledge",
+    tag = "alerts",
+    summary = "Acknowledge an open alert",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Alert id"),
+    ),
+    responses(
+        (status = 200, description = "The acknowledged alert", body = doc::Alert),
+        Refused,
+    ),
+)]
 async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(alerts::acknowledge(&deps, &s.company_id, &p.id).await)
 }

@@ -7,6 +7,8 @@
 //!            functions at it, to explore the admin API against realistic data
 //!   down     stop the stack's processes
 //!   status   show whether the stack is running
+//!   openapi  write the admin API's OpenAPI document (generated from the code) to
+//!            lib/openapi/admin-api.json
 
 use tillbridge_local::{demo, stack, HostOptions, LocalHost};
 
@@ -91,6 +93,12 @@ async fn main() -> std::process::ExitCode {
                 Ok(())
             }
             "down" => stack::down(),
+            "openapi" => {
+                let path = tillbridge_local::paths::root().join("lib/openapi/admin-api.json");
+                std::fs::write(&path, tillbridge::api::openapi::document())?;
+                println!("wrote {}", path.display());
+                Ok(())
+            }
             "status" => {
                 for line in stack::status().await {
                     println!("{line}");
@@ -98,7 +106,7 @@ async fn main() -> std::process::ExitCode {
                 Ok(())
             }
             other => Err(
-                format!("unknown command `{other}`; use demo, up, serve, down or status").into(),
+                format!("unknown command `{other}`; use demo, up, serve, down, status or openapi").into(),
             ),
         }
     }

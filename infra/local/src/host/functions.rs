@@ -7,9 +7,12 @@ use tillbridge::lambda_runtime::{Diagnostic, LambdaEvent};
 use tillbridge::{handlers, Deps};
 
 /// Every binary the host can run, by kind. Kept equal to the template by a test.
-pub const HTTP_FUNCTIONS: [&str; 3] = ["admin-api", "oauth-callback", "webhook"];
+pub const HTTP_FUNCTIONS: [&str; 3] = [ADMIN_API, "oauth-callback", "webhook"];
 pub const QUEUE_FUNCTIONS: [&str; 3] = ["transfer-worker", "migration-worker", "journal-poster"];
 pub const SCHEDULED_FUNCTIONS: [&str; 2] = ["daily-fanout", "reconcile"];
+
+/// The admin API's binary; the host keeps its router built (see `http::serve`).
+pub const ADMIN_API: &str = "admin-api";
 
 pub type InvokeError = tillbridge::lambda_runtime::Error;
 
@@ -19,7 +22,7 @@ pub async fn http(
     request: Request,
 ) -> Result<Response<Body>, InvokeError> {
     match binary {
-        "admin-api" => handlers::admin_api(deps, request).await,
+        ADMIN_API => handlers::admin_api(deps, request).await,
         "oauth-callback" => handlers::oauth_callback::handle(deps, request).await,
         "webhook" => handlers::pending::http("webhook", request).await,
         other => Err(format!("{other} is not an HTTP function").into()),

@@ -20,6 +20,7 @@ use tracing::warn;
 use super::routes::RouteTable;
 use super::{functions, FunctionDeps};
 use crate::token::TokenKey;
+use tillbridge::api::AdminApi;
 
 /// API Gateway's payload limit for Lambda integrations.
 const MAX_BODY: usize = 6 * 1024 * 1024;
@@ -27,6 +28,8 @@ const MAX_BODY: usize = 6 * 1024 * 1024;
 struct Shared {
     routes: RouteTable,
     deps: FunctionDeps,
+    /// The admin API's router, built once rather than on every request.
+    admin_api: Option<AdminApi>,
     key: TokenKey,
 }
 
@@ -36,7 +39,15 @@ pub fn serve(
     deps: FunctionDeps,
     key: TokenKey,
 ) -> JoinHandle<()> {
-    let shared = Arc::new(Shared { routes, deps, key });
+    let admin_api = deps
+        .get(functions::ADMIN_API)
+        .map(|deps| AdminApi::new(Arc::new(deps.clone())));
+    let shared = Arc::new(Shared {
+        routes,
+        deps,
+        admin_api,
+        key,
+    });
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -165,10 +176,14 @@ async fn respond(
     // keeps serving.
     let invocation = {
         let (deps, binary) = (shared.deps.clone(), route.binary.clone());
+        let admin_api = shared.admin_api.clone();
         tokio::spawn(async move {
-            match deps.get(&binary) {
-                Some(function) => functions::http(&binary, function, lambda_request).await,
-                None => Err("function not configured".into()),
+            match (admin_api, deps.get(&binary)) {
+                (Some(api), _) if binary == functions::ADMIN_API => {
+                    api.handle(lambda_request).await
+                }
+                (_, Some(function)) => functions::http(&binary, function, lambda_request).await,
+                (_, None) => Err("function not configured".into()),
             }
         })
     };
