@@ -596,6 +596,90 @@ async fn real_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // Account mappings, the ERP and journals (posted into an Odoo simulator).
+    let odoo = odoo_sim::RunningOdoo::start(odoo_sim::OdooConfig::default())
+        .await
+        .unwrap();
+    c.call(
+        "PUT",
+        &format!("{base}/account-mappings/erp"),
+        Some(
+            json!({"url": odoo.base_url(), "database": odoo.db(), "login": odoo.login(),
+            "api_key": odoo.api_key(), "transport": "json_rpc"}),
+        ),
+    )
+    .await;
+    c.call("GET", &format!("{base}/account-mappings/erp"), None)
+        .await;
+    let (status, _) = c
+        .call(
+            "PUT",
+            &format!("{base}/account-mappings"),
+            Some(json!({"payment_methods": {"CASH": "101501", "CARD": "101405", "AMEX": "101405",
+                "GIFTCARD": "216000", "EFTPOS": "101405"},
+                "tax_codes": {"VAT20": "251000", "VAT5": "251000", "VAT0": "251000", "GST15": "251000"},
+                "default_revenue": "400000", "discount": "401000", "service_charge": "403000",
+                "tips": "215000", "rounding": "643000", "rounding_threshold": "5.00",
+                "foreign_currency": "refuse"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    c.call(
+        "PUT",
+        &format!("{base}/account-mappings/locations/{location}"),
+        Some(json!({"journal": "POSS", "erp_company_id": 1})),
+    )
+    .await;
+    c.call(
+        "POST",
+        &format!("{base}/account-mappings/sync"),
+        Some(json!({"product": "k_series"})),
+    )
+    .await;
+    c.call("GET", &format!("{base}/account-mappings"), None)
+        .await;
+    let day = "2026-02-20";
+    let request = tillbridge::journal::request::JournalRequest {
+        request_uuid: uuid::Uuid::new_v4().to_string(),
+        company_id: company.clone(),
+        location_id: location.clone(),
+        business_date: day.into(),
+        attempt: 1,
+        requested_at: "2026-11-22T01:00:00.000Z".into(),
+    };
+    let poster = env.deps("journal-poster").await;
+    let ctx = tillbridge::journal::post::PostContext {
+        store: poster.store.as_ref(),
+        connector: poster.erp.as_ref(),
+        vault: poster.secrets.as_ref(),
+        secret_prefix: &poster.config.secret_prefix,
+    };
+    tillbridge::journal::post::post_day(&ctx, &request, false, "2026-11-22T01:00:00.000Z")
+        .await
+        .unwrap();
+    c.call(
+        "GET",
+        &format!("{base}/journals?from={day}&to={day}&location_id={location}"),
+        None,
+    )
+    .await;
+    c.call("GET", &format!("{base}/journals/{location}:{day}:1"), None)
+        .await;
+    c.call(
+        "POST",
+        &format!("{base}/journals/repost"),
+        Some(json!({"location_id": location, "business_date": day})),
+    )
+    .await;
+    c.call("GET", &format!("{base}/locations/{location}"), None)
+        .await;
+    c.call(
+        "DELETE",
+        &format!("{base}/account-mappings/locations/{location}"),
+        None,
+    )
+    .await;
+
     // Alerts.
     let deps = env.deps("admin-api").await;
     let alert = tillbridge::alerts::raise(

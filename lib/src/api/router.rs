@@ -1283,18 +1283,68 @@ async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
 
 // Account mappings, the ERP connection and journals.
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/account-mappings",
+    tag = "journals",
+    summary = "The account mapping: company document, location overrides, the POS's codes and those still unmapped, the ERP connection",
+    params(Company),
+    responses(
+        (status = 200, description = "The overview", body = doc::AccountMappingOverview),
+        Refused,
+    ),
+)]
 async fn account_mappings_get(State(deps): Shared, s: Scope) -> Reply {
     reply(accounts::overview(&deps, &s.company_id).await)
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/companies/{company_id}/account-mappings",
+    tag = "journals",
+    summary = "Replace the company's account mapping (it must name discount, service_charge, tips and rounding)",
+    params(Company),
+    request_body = doc::AccountMappingInput,
+    responses(
+        (status = 200, description = "Saved", body = doc::AccountMapping),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn account_mappings_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(accounts::put_company(&deps, &r, &s.company_id).await)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/account-mappings/sync",
+    tag = "journals",
+    summary = "Read the POS's payment methods and tax codes from Lightspeed",
+    params(Company),
+    request_body = doc::SyncInput,
+    responses(
+        (status = 200, description = "What Lightspeed lists", body = doc::PosCodes),
+        Refused, NotJson, UpstreamFailed,
+    ),
+)]
 async fn account_mappings_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(accounts::sync(&deps, &r, &s.company_id).await)
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/companies/{company_id}/account-mappings/locations/{id}",
+    tag = "journals",
+    summary = "Replace a location's override (its entries win over the company's)",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    request_body = doc::AccountMappingInput,
+    responses(
+        (status = 200, description = "Saved", body = doc::AccountMapping),
+        Refused, Conflict, NotJson, Unprocessable,
+    ),
+)]
 async fn account_mapping_location_put(
     State(deps): Shared,
     s: Scope,
@@ -1304,6 +1354,20 @@ async fn account_mapping_location_put(
     reply(accounts::put_location(&deps, &r, &s.company_id, &p.id).await)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/companies/{company_id}/account-mappings/locations/{id}",
+    tag = "journals",
+    summary = "Remove a location's override",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location id"),
+    ),
+    responses(
+        (status = 200, description = "Removed (or there was none)", body = doc::MappingDeleted),
+        Refused,
+    ),
+)]
 async fn account_mapping_location_delete(
     State(deps): Shared,
     s: Scope,
@@ -1312,22 +1376,88 @@ async fn account_mapping_location_delete(
     reply(accounts::delete_location(&deps, &s.company_id, &p.id).await)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/account-mappings/erp",
+    tag = "journals",
+    summary = "The ERP connection (never its key)",
+    params(Company),
+    responses(
+        (status = 200, description = "The connection", body = doc::ErpConnection),
+        Refused, Unprocessable,
+    ),
+)]
 async fn erp_connection_get(State(deps): Shared, s: Scope) -> Reply {
     reply(accounts::get_erp(&deps, &s.company_id).await)
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/companies/{company_id}/account-mappings/erp",
+    tag = "journals",
+    summary = "Connect the ERP (Odoo): URL, database, login and API key (kept in Secrets Manager)",
+    params(Company),
+    request_body = doc::ErpConnectionInput,
+    responses(
+        (status = 200, description = "Saved", body = doc::ErpConnection),
+        Refused, NotJson,
+    ),
+)]
 async fn erp_connection_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(accounts::put_erp(&deps, &r, &s.company_id).await)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/journals",
+    tag = "journals",
+    summary = "Day journals with dates in from..=to (at most 366 days), every revision, by location and date",
+    params(
+        Company,
+        ("from" = doc::BusinessDate, Query, description = "First business date"),
+        ("to" = doc::BusinessDate, Query, description = "Last business date"),
+        ("location_id" = Option<doc::PathId>, Query, description = "One location (all otherwise)"),
+        ("status" = Option<doc::JournalStatusFilter>, Query, description = "Only journals in this status"),
+    ),
+    responses(
+        (status = 200, description = "The journals", body = doc::JournalPage),
+        Refused,
+    ),
+)]
 async fn journals_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(journals::list(&deps, &r, &s.company_id).await)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/journals/repost",
+    tag = "journals",
+    summary = "Queue a location-day's journal again (posting decides what, if anything, changes)",
+    params(Company),
+    request_body = doc::JournalRepostInput,
+    responses(
+        (status = 202, description = "Queued", body = doc::JournalQueued),
+        Refused, NotJson,
+    ),
+)]
 async fn journals_repost(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
     reply(journals::repost(&deps, &r, &s.company_id).await)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/journals/{id}",
+    tag = "journals",
+    summary = "One journal revision with its lines and ERP move",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "<location_id>:<business_date>:<revision>"),
+    ),
+    responses(
+        (status = 200, description = "The journal", body = doc::Journal),
+        Refused,
+    ),
+)]
 async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(journals::get(&deps, &s.company_id, &p.id).await)
 }

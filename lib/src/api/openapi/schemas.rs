@@ -132,7 +132,18 @@ described_schemas!(
     SalesLine,
     BusinessDate,
     TransferAccepted,
-    TransferFailure
+    TransferFailure,
+    AccountMappingInput,
+    AccountMapping,
+    AccountMappingOverview,
+    PosCodes,
+    ErpConnectionInput,
+    ErpConnection,
+    Journal,
+    JournalPage,
+    JournalStatusFilter,
+    JournalRepostInput,
+    JournalQueued,
 );
 
 #[cfg(test)]
