@@ -326,6 +326,34 @@ impl TransferFixture {
         out
     }
 
+    /// `n` (location, date) pairs over the simulator's history, different every run (the
+    /// seed is printed): every location once, then at random.
+    pub fn sample_days(&self, n: usize) -> Vec<(String, String)> {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+        println!("sample seed {seed}");
+        let locations: Vec<&String> = self.locations.keys().collect();
+        let mut state = seed | 1;
+        (0..n)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let pick = if i < locations.len() {
+                    i
+                } else {
+                    (state % locations.len() as u64) as usize
+                };
+                let days_back = 2 + (state >> 8) % 80;
+                let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default()
+                    - chrono::Days::new(days_back);
+                (locations[pick].clone(), date.to_string())
+            })
+            .collect()
+    }
+
     /// The simulator's ground truth for a location-day.
     pub async fn ground_truth(&self, location_id: &str, date: &str) -> Value {
         reqwest::Client::new()

@@ -21,7 +21,7 @@ pub struct TestEnv {
     queues: std::collections::HashMap<String, tillbridge_local::provision::QueueInfo>,
 }
 
-/// Copies of the template's transfer and migration queues (with their dead-letter queues and
+/// Copies of the template's transfer, migration and journal queues (with their dead-letter queues and
 /// the local redrive and visibility settings) under unique names.
 async fn private_queues(
     stack: &LocalStack,
@@ -35,6 +35,7 @@ async fn private_queues(
     for (queue, dlq) in [
         ("TransferQueue", "TransferDLQ"),
         ("MigrationQueue", "MigrationDLQ"),
+        ("JournalQueue", "JournalDLQ"),
     ] {
         let fifo = stack
             .template
@@ -156,8 +157,8 @@ impl TestEnv {
             }
             None => (None, Vec::new()),
         };
-        // Private transfer and migration queues: other test processes' workers (with other
-        // simulators) never see this environment's messages, nor it theirs.
+        // Private transfer, migration and journal queues: other test processes' workers
+        // (with other simulators) never see this environment's messages, nor it theirs.
         let queues = private_queues(&stack).await;
         let queue_env = [
             ("TransferQueue", tillbridge::config::env::TRANSFER_QUEUE_URL),
@@ -165,6 +166,7 @@ impl TestEnv {
                 "MigrationQueue",
                 tillbridge::config::env::MIGRATION_QUEUE_URL,
             ),
+            ("JournalQueue", tillbridge::config::env::JOURNAL_QUEUE_URL),
         ]
         .into_iter()
         .map(|(id, var)| (var.to_string(), queues[id].url.clone()));

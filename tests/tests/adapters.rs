@@ -182,8 +182,27 @@ async fn secrets_are_created_versioned_and_reported_missing() {
 #[tokio::test]
 async fn sent_messages_carry_body_delay_and_correlation_id() {
     let stack = ensure_up().await.unwrap();
-    let deps = deps().await;
-    // The journal queue has no consumer yet, so the message waits there to be inspected.
+    let sqs = tillbridge_local::provision::Clients::new(&stack.resources.endpoints)
+        .await
+        .sqs;
+    // A queue of this test only (the template's journal queue has consumers), standing in
+    // for the journal queue of the SQS adapter.
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("adapter-journal-{}", uuid::Uuid::new_v4().simple()))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let mut deps = deps().await;
+    deps.queue = std::sync::Arc::new(tillbridge::queue::sqs::SqsQueue::new(
+        sqs.clone(),
+        tillbridge::config::QueueUrls {
+            journal: url.clone(),
+            ..deps.config.queues.clone()
+        },
+    ));
     let marker = uuid::Uuid::new_v4().to_string();
     deps.queue
         .send(
@@ -197,10 +216,6 @@ async fn sent_messages_carry_body_delay_and_correlation_id() {
         )
         .await
         .unwrap();
-    let sqs = tillbridge_local::provision::Clients::new(&stack.resources.endpoints)
-        .await
-        .sqs;
-    let url = stack.resources.queue("JournalQueue").unwrap().url.clone();
     let found = tillbridge_tests::eventually(
         "the sent message",
         std::time::Duration::from_secs(20),

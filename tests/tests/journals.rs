@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use futures::StreamExt;
 use odoo_sim::{OdooConfig, RunningOdoo};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -40,15 +41,19 @@ impl Books {
     /// A company with transfers set up, its own Odoo, the ERP connected and every account
     /// mapped (NZD locations to the NZD company).
     async fn new(prefix: &str) -> Books {
+        Books::with(prefix, OdooConfig::default(), "json_rpc").await
+    }
+
+    async fn with(prefix: &str, odoo: OdooConfig, transport: &str) -> Books {
         let fixture = TransferFixture::new(prefix).await;
-        let odoo = RunningOdoo::start(OdooConfig::default()).await.unwrap();
+        let odoo = RunningOdoo::start(odoo).await.unwrap();
         let books = Books {
             deps: fixture.env.deps("journal-poster").await,
             fixture,
             odoo,
         };
         let erp = json!({"url": books.odoo.base_url(), "database": books.odoo.db(),
-            "login": books.odoo.login(), "api_key": books.odoo.api_key()});
+            "login": books.odoo.login(), "api_key": books.odoo.api_key(), "transport": transport});
         books.put("account-mappings/erp", &erp, 200).await;
         books.put("account-mappings", &company_mapping(), 200).await;
         for location in books.fixture.locations.keys() {
@@ -245,39 +250,10 @@ fn assert_matches_truth(journal: &Value, truth: &Value) {
     );
 }
 
-/// A few (location, date) pairs over the history, different every run.
-fn sample_days(fixture: &TransferFixture, n: usize) -> Vec<(String, String)> {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(11);
-    println!("sample seed {seed}");
-    let locations: Vec<&String> = fixture.locations.keys().collect();
-    let mut state = seed | 1;
-    (0..n)
-        .map(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            // Every location once, then at random.
-            let location = locations[if i < locations.len() {
-                i
-            } else {
-                (state % locations.len() as u64) as usize
-            }]
-            .clone();
-            let days_back = 2 + (state >> 8) % 80;
-            let date =
-                chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() - chrono::Days::new(days_back);
-            (location, date.to_string())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn journals_match_the_ground_truth_and_the_erp_holds_exactly_them() {
     let books = Books::new("jrnl-truth").await;
-    for (location, date) in sample_days(&books.fixture, 4) {
+    for (location, date) in books.fixture.sample_days(4) {
         books.transfer(&location, &date).await;
         books.deliver(&location, &date, 1).await;
         let journal = books.journal(&location, &date, 1).await;
@@ -617,4 +593,99 @@ async fn a_changed_day_is_reversed_and_replaced_and_the_erp_holds_the_new_truth(
         .await
         .unwrap();
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn json2_posts_on_odoo_19_and_is_refused_clearly_where_odoo_18_lacks_it() {
+    let v19 = OdooConfig {
+        version: odoo_sim::OdooVersion::V19,
+        ..OdooConfig::default()
+    };
+    let books = Books::with("jrnl-json2", v19, "json2").await;
+    let location = books.fixture.locations.keys().next().unwrap().clone();
+    let day = "2026-02-24";
+    books.transfer(&location, day).await;
+    books.deliver(&location, day, 1).await;
+    books.deliver(&location, day, 1).await;
+    let journal = books.journal(&location, day, 1).await;
+    assert_eq!(journal["status"], "posted", "{journal}");
+    assert_matches_truth(&journal, &books.fixture.ground_truth(&location, day).await);
+    let moves = books.moves(&format!("tillbridge:{location}:{day}:1")).await;
+    assert_eq!(moves.len(), 1);
+    assert_eq!(
+        line_set(&moves[0]["lines"], "account_code"),
+        line_set(&journal["lines"], "account")
+    );
+    let calls: Value = reqwest::get(format!("{}/_sim/odoo/calls", books.odoo.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        calls
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["transport"] == "json2"),
+        "every call went over JSON-2"
+    );
+
+    // The same client against an Odoo 18: JSON-2 is not there (303 to the login page).
+    let books = Books::with("jrnl-json2-18", OdooConfig::default(), "json2").await;
+    books.transfer(&location, day).await;
+    books.deliver(&location, day, 1).await;
+    let journal = books.journal(&location, day, 1).await;
+    assert_eq!(journal["status"], "failed", "{journal}");
+    assert_eq!(journal["error"]["code"], "erp_rejected");
+    assert!(
+        journal["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON-2"),
+        "{journal}"
+    );
+}
+
+#[tokio::test]
+async fn every_day_of_a_90_day_history_balances_and_matches_the_ground_truth() {
+    let books = Books::new("jrnl-history").await;
+    // One GBP and one NZD location (each in its own ERP company).
+    let mut locations = Vec::new();
+    for location in books.fixture.locations.keys() {
+        let currency = books.location(location).await["currency"].clone();
+        if !locations.iter().any(|(_, c)| *c == currency) {
+            locations.push((location.clone(), currency));
+        }
+    }
+    assert_eq!(locations.len(), 2, "{locations:?}");
+    let last = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    for (location, _) in &locations {
+        // Days run six at a time (each day has its own lease and reference).
+        let days: Vec<String> = (0..90)
+            .map(|back| (last - chrono::Days::new(back)).to_string())
+            .collect();
+        futures::stream::iter(days)
+            .for_each_concurrent(6, |day| {
+                let books = &books;
+                async move {
+                    books.transfer(location, &day).await;
+                    books.deliver(location, &day, 1).await;
+                    let journal = books.journal(location, &day, 1).await;
+                    assert_eq!(journal["status"], "posted", "{journal}");
+                    assert_matches_truth(
+                        &journal,
+                        &books.fixture.ground_truth(location, &day).await,
+                    );
+                }
+            })
+            .await;
+        let prefix = format!("tillbridge:{location}:");
+        let held = erp_balances(&books, &prefix).await;
+        assert_eq!(
+            held.values().copied().sum::<Decimal>(),
+            Decimal::ZERO,
+            "the ERP balances"
+        );
+    }
 }

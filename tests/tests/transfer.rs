@@ -4,34 +4,11 @@
 
 use tillbridge_tests::fixture::TransferFixture;
 
-/// A few (location, date) pairs spread over the simulator's history, different every run.
-fn sample_days(fixture: &TransferFixture, n: usize) -> Vec<(String, String)> {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
-    println!("sample seed {seed}");
-    let locations: Vec<&String> = fixture.locations.keys().collect();
-    let mut state = seed | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let location = locations[(state % locations.len() as u64) as usize].clone();
-            let days_back = 2 + (state >> 8) % 80;
-            let date =
-                chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() - chrono::Days::new(days_back);
-            (location, date.to_string())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn ledger_equals_ground_truth_for_random_days() {
     let fixture = TransferFixture::new("xfer-truth").await;
     let mut runs: std::collections::BTreeMap<String, u64> = Default::default();
-    for (location, date) in sample_days(&fixture, 3) {
+    for (location, date) in fixture.sample_days(3) {
         *runs.entry(location.clone()).or_default() += 2;
         let (status, result) = fixture.transfer(&location, &date, true).await;
         assert_eq!(status, 200, "{result}");
