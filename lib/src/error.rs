@@ -93,6 +93,13 @@ pub enum ErrorCode {
     ErpRejected,
     /// The ERP did not answer (5xx, timeout); retried through the queue.
     ErpUnavailable,
+    // webhooks
+    /// A webhook's X-Signature is missing, malformed or does not match the body.
+    WebhookSignatureInvalid,
+    /// A webhook's form or payload cannot be read.
+    WebhookMalformed,
+    /// Lightspeed did not answer (429, 5xx, timeout) where the work is retried through the queue.
+    LightspeedUnavailable,
     // infrastructure
     StoreUnavailable,
     QueueUnavailable,
@@ -161,6 +168,9 @@ impl ErrorCode {
             ErpAuthFailed => "erp_auth_failed",
             ErpRejected => "erp_rejected",
             ErpUnavailable => "erp_unavailable",
+            WebhookSignatureInvalid => "webhook_signature_invalid",
+            WebhookMalformed => "webhook_malformed",
+            LightspeedUnavailable => "lightspeed_unavailable",
             StoreUnavailable => "store_unavailable",
             QueueUnavailable => "queue_unavailable",
             SecretsUnavailable => "secrets_unavailable",
@@ -200,7 +210,8 @@ impl ErrorCode {
             | InvalidTrimPct
             | RecipeCycle
             | StorageUnitCompanyMismatch => 422,
-            Unauthenticated => 401,
+            Unauthenticated | WebhookSignatureInvalid => 401,
+            WebhookMalformed => 400,
             UnauthorizedCompanyAccess => 403,
             RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
             | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
@@ -209,7 +220,7 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             NotImplemented => 501,
-            StoreUnavailable | QueueUnavailable | SecretsUnavailable => 503,
+            StoreUnavailable | QueueUnavailable | SecretsUnavailable | LightspeedUnavailable => 503,
             Internal => 500,
         }
     }
@@ -224,6 +235,7 @@ impl ErrorCode {
                 | ErrorCode::QueueUnavailable
                 | ErrorCode::SecretsUnavailable
                 | ErrorCode::ErpUnavailable
+                | ErrorCode::LightspeedUnavailable
                 | ErrorCode::Internal
         )
     }

@@ -29,6 +29,7 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod transfer;
+pub mod webhook;
 pub mod worker;
 
 pub use config::Config;

@@ -21,7 +21,7 @@ pub struct TestEnv {
     queues: std::collections::HashMap<String, tillbridge_local::provision::QueueInfo>,
 }
 
-/// Copies of the template's transfer, migration and journal queues (with their dead-letter queues and
+/// Copies of the template's transfer, migration, journal and sales-events queues (with their dead-letter queues and
 /// the local redrive and visibility settings) under unique names.
 async fn private_queues(
     stack: &LocalStack,
@@ -36,6 +36,7 @@ async fn private_queues(
         ("TransferQueue", "TransferDLQ"),
         ("MigrationQueue", "MigrationDLQ"),
         ("JournalQueue", "JournalDLQ"),
+        ("SalesEventsQueue", "SalesEventsDLQ"),
     ] {
         let fifo = stack
             .template
@@ -157,7 +158,7 @@ impl TestEnv {
             }
             None => (None, Vec::new()),
         };
-        // Private transfer, migration and journal queues: other test processes' workers
+        // Private transfer, migration, journal and sales-events queues: other test processes' workers
         // (with other simulators) never see this environment's messages, nor it theirs.
         let queues = private_queues(&stack).await;
         let queue_env = [
@@ -167,6 +168,10 @@ impl TestEnv {
                 tillbridge::config::env::MIGRATION_QUEUE_URL,
             ),
             ("JournalQueue", tillbridge::config::env::JOURNAL_QUEUE_URL),
+            (
+                "SalesEventsQueue",
+                tillbridge::config::env::SALES_EVENTS_QUEUE_URL,
+            ),
         ]
         .into_iter()
         .map(|(id, var)| (var.to_string(), queues[id].url.clone()));

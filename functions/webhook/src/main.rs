@@ -6,10 +6,10 @@ use tillbridge::{handlers, telemetry, Deps};
 #[tokio::main]
 async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
-    // Built now so a misconfigured deployment fails at init, not on the first event.
-    let _deps = Deps::from_env().await?;
-    run(service_fn(|event| {
-        handlers::pending::http("webhook", event)
+    let deps = Deps::from_env().await?;
+    let deps = &deps;
+    run(service_fn(move |event| {
+        handlers::webhook::handle(deps, event)
     }))
     .await
 }

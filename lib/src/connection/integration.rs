@@ -60,6 +60,27 @@ pub async fn list(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Integra
         .collect()
 }
 
+/// Pattern 6 (gsi1 `INTEG`): the companies whose X-Series connection has this domain prefix
+/// (how a webhook finds its companies; a store connected to two companies feeds both).
+pub async fn companies_of_domain(
+    store: &dyn ItemStore,
+    domain_prefix: &str,
+) -> Result<Vec<String>, StoreError> {
+    let query = Query::partition("INTEG")
+        .on(crate::store::Index::Gsi1)
+        .begins_with(format!("{}#", PosProduct::XSeries))
+        .limit(100);
+    let items = crate::store::query_all(store, query).await?;
+    let mut companies = Vec::new();
+    for item in items {
+        let integration: Integration = from_item(item)?;
+        if integration.domain_prefix.as_deref() == Some(domain_prefix) {
+            companies.push(integration.company_id);
+        }
+    }
+    Ok(companies)
+}
+
 fn to_stored(integration: &Integration) -> Result<Item, StoreError> {
     let mut item = to_item(
         integration,

@@ -8,6 +8,7 @@ pub mod oauth_callback;
 pub mod pending;
 pub mod reconcile;
 pub mod transfer_worker;
+pub mod webhook;
 
 pub use crate::api::handle as admin_api;
 

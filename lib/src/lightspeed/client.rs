@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::{Client, StatusCode};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -78,6 +78,18 @@ impl LightspeedClient {
                 AppKeys::parse(&text).map_err(|e| LightspeedError::NotConnected(e.message))
             })
             .await
+    }
+
+    /// The X-Series app's client secret, which signs its webhooks (`None` when no X-Series
+    /// app is configured).
+    pub async fn x_series_client_secret(&self) -> Result<Option<SecretString>, LightspeedError> {
+        Ok(self
+            .keys()
+            .await?
+            .lightspeed
+            .x_series
+            .as_ref()
+            .map(|app| app.client_secret.clone()))
     }
 
     fn secret(&self, connection: &Connection) -> String {

@@ -24,7 +24,7 @@ pub async fn http(
     match binary {
         ADMIN_API => handlers::admin_api(deps, request).await,
         "oauth-callback" => handlers::oauth_callback::handle(deps, request).await,
-        "webhook" => handlers::pending::http("webhook", request).await,
+        "webhook" => handlers::webhook::handle(deps, request).await,
         other => Err(format!("{other} is not an HTTP function").into()),
     }
 }

@@ -1,0 +1,147 @@
+//! The sales-events worker's part (SPEC C8): what one queued webhook does.
+//!
+//! * `sale.update`: the payload was a hint; the sale is re-fetched (one request), and a
+//!   completed sale of an activated outlet queues a force-refresh transfer of the outlet's
+//!   business day that holds it. The transfer engine makes the ledger equal the day's sales
+//!   (first delivery posts, repeats change nothing, voids and returns reverse) and queues the
+//!   day's journal. The request id comes from the delivery's type, sale and version, so a
+//!   redelivered webhook is the same transfer attempt and is logged once. (The engine still
+//!   re-reads the outlet's day; a per-sale path is the next step.)
+//! * `product.update`: the connection's items are synced, which raises rename and orphan alerts.
+//! * `register_closure.create`: acknowledged and logged; closures are not stored yet.
+
+use uuid::Uuid;
+
+use super::receipt::SalesEvent;
+use crate::connection::source::CatalogSource;
+use crate::connection::{integration, PosProduct};
+use crate::error::{AppError, ErrorCode};
+use crate::lightspeed::client::Connection;
+use crate::lightspeed::LightspeedClient;
+use crate::location::business_day;
+use crate::location::record as location_record;
+use crate::queue::{MessageQueue, OutboundMessage, QueueName};
+use crate::sales::{xseries, SaleKind};
+use crate::store::ItemStore;
+use crate::transfer::TransferRequest;
+
+/// Namespace of the request ids of webhook-fed transfers (UUID v5).
+const NAMESPACE: Uuid = Uuid::from_u128(0x7d1c_52a0_9b3e_4f1c_8a55_1f6e_0c2b_9d41);
+
+pub struct EventContext<'a> {
+    pub store: &'a dyn ItemStore,
+    pub queue: &'a dyn MessageQueue,
+    pub lightspeed: &'a LightspeedClient,
+    pub catalog: &'a dyn CatalogSource,
+}
+
+/// What an event led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// A transfer of this location and business date was queued.
+    TransferQueued {
+        location_id: String,
+        business_date: String,
+    },
+    ItemsSynced,
+    /// Nothing to do, and why.
+    Skipped(String),
+}
+
+pub async fn process(
+    ctx: &EventContext<'_>,
+    event: &SalesEvent,
+    now: &str,
+) -> Result<Handled, AppError> {
+    match event.event_type.as_str() {
+        "sale.update" => sale_update(ctx, event).await,
+        "product.update" => {
+            crate::items::sync::sync(
+                ctx.store,
+                ctx.catalog,
+                &event.company_id,
+                PosProduct::XSeries,
+                now,
+            )
+            .await?;
+            Ok(Handled::ItemsSynced)
+        }
+        "register_closure.create" => Ok(Handled::Skipped(
+            "register closures are not stored yet".into(),
+        )),
+        other => Ok(Handled::Skipped(format!("`{other}` is not handled"))),
+    }
+}
+
+async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handled, AppError> {
+    let integration =
+        integration::require(ctx.store, &event.company_id, PosProduct::XSeries).await?;
+    let connection = Connection {
+        company_id: event.company_id.clone(),
+        product: PosProduct::XSeries,
+        domain_prefix: integration.domain_prefix.clone(),
+    };
+    let path = format!("/api/2.0/sales/{}", event.object_id);
+    let body = ctx
+        .lightspeed
+        .get_json(&connection, &path, &[])
+        .await
+        .map_err(|e| {
+            let code = if e.is_retryable() {
+                ErrorCode::LightspeedUnavailable
+            } else {
+                ErrorCode::LightspeedApiError
+            };
+            AppError::new(code, e.to_string())
+        })?;
+    let sale = body.get("data").unwrap_or(&body);
+    let Some(outlet) = sale["outlet_id"]
+        .as_str()
+        .filter(|o| crate::ids::is_valid_id(o))
+    else {
+        return Ok(Handled::Skipped("the sale names no outlet".into()));
+    };
+    let location = match location_record::get(ctx.store, &event.company_id, outlet).await {
+        Ok(location) => location,
+        Err(err) if err.code == ErrorCode::LocationNotFound => {
+            return Ok(Handled::Skipped(format!("outlet {outlet} is not synced")))
+        }
+        Err(err) => return Err(err),
+    };
+    if !location.is_active() {
+        return Ok(Handled::Skipped(format!(
+            "outlet {outlet} is not activated"
+        )));
+    }
+    let canonical = xseries::to_canonical(sale)
+        .map_err(|e| AppError::new(ErrorCode::LightspeedApiError, e.to_string()))?;
+    if matches!(canonical.kind, SaleKind::Other(_)) {
+        return Ok(Handled::Skipped("the sale is not completed".into()));
+    }
+    let date = business_day::business_date(location.day_mode(), canonical.closed_at);
+    let request = TransferRequest {
+        request_uuid: Uuid::new_v5(&NAMESPACE, event.dedupe_key.as_bytes()).to_string(),
+        company_id: event.company_id.clone(),
+        location_id: location.location_id.clone(),
+        business_date: Some(date.to_string()),
+        attempt: 1,
+        force_refresh: true,
+        // With the id, part of the transfer log's key: from the sale, so a redelivery is
+        // the same attempt.
+        requested_at: canonical
+            .closed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    let message = OutboundMessage {
+        body: serde_json::to_string(&request)
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
+        delay_seconds: 0,
+        correlation_id: event.request_uuid.clone(),
+        group: None,
+    };
+    ctx.queue.send(QueueName::Transfer, message).await?;
+    Ok(Handled::TransferQueued {
+        location_id: location.location_id,
+        business_date: date.to_string(),
+    })
+}

@@ -1,0 +1,327 @@
+//! X-Series webhooks end to end: signed form deliveries to the local host's
+//! `/webhooks/lightspeed`, the private sales-events queue, and the transfer-worker handler
+//! that turns a completed sale into its outlet day's transfer. Signatures are made with the
+//! simulator's own signer and the app's client secret.
+
+use lightspeed_sim::data::retail::state_of;
+use serde_json::{json, Value};
+use tillbridge::aws_lambda_events::event::sqs::SqsEvent;
+use tillbridge::location::business_day::{business_date, DayMode};
+use tillbridge_local::lightspeed::X_CLIENT_SECRET;
+use tillbridge_tests::TestEnv;
+
+fn form(kind: &str, domain_prefix: &str, payload: &Value) -> Vec<u8> {
+    lightspeed_sim::webhooks::form_body(kind, domain_prefix, &payload.to_string()).into_bytes()
+}
+
+fn signed(body: &[u8]) -> String {
+    lightspeed_sim::webhooks::signature_header(X_CLIENT_SECRET, body)
+}
+
+/// POSTs a delivery to the host's webhook route; (status, body).
+async fn deliver(env: &TestEnv, body: Vec<u8>, signature: Option<String>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/webhooks/lightspeed", env.host.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    if let Some(signature) = signature {
+        request = request.header("x-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Every message on one of this environment's private queues, removed.
+async fn drain(env: &TestEnv, logical_id: &str) -> Vec<Value> {
+    let sqs = env.sqs().await;
+    let url = env.queue_url(logical_id);
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let received = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for message in received.messages.unwrap_or_default() {
+            out.push(serde_json::from_str(message.body().unwrap()).unwrap());
+            sqs.delete_message()
+                .queue_url(&url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    out
+}
+
+/// The transfer-worker handler on one message body, as its event source would call it.
+async fn work(env: &TestEnv, body: &Value) {
+    let path = tillbridge_local::paths::root().join("events/transfer-worker.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["Records"][0]["body"] = json!(body.to_string());
+    event["Records"][0]["messageId"] = json!(uuid::Uuid::new_v4().to_string());
+    let event: SqsEvent = serde_json::from_value(event).unwrap();
+    let deps = env.deps("transfer-worker").await;
+    let response = tillbridge_local::host::functions::queue("transfer-worker", &deps, event)
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+}
+
+async fn x_company(prefix: &str) -> (TestEnv, String, String) {
+    let (env, company) = TestEnv::connected(prefix, "x_series").await;
+    let (status, integration) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/integrations/x_series"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{integration}");
+    let domain = integration["domain_prefix"].as_str().unwrap().to_string();
+    (env, company, domain)
+}
+
+#[tokio::test]
+async fn bad_signatures_sizes_and_forms_are_refused_and_nothing_is_queued() {
+    let (env, _company, domain) = x_company("wh-refuse").await;
+    let payload = json!({"id": "0f6e2a77-5b1c-4a53-9c11-8d2f3b4a5c6d", "version": 7});
+    let body = form("sale.update", &domain, &payload);
+    let good = signed(&body);
+    let digest = good
+        .trim_start_matches("signature=")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let foreign = lightspeed_sim::webhooks::signature_header("another-apps-secret", &body);
+    let refusals = [
+        (None, 401),
+        (Some("signature=00,algorithm=HMAC-SHA256".to_string()), 401),
+        (
+            Some(format!("signature={},algorithm=HMAC-SHA256", &digest[..32])),
+            401,
+        ),
+        (Some(format!("signature={digest},algorithm=HMAC-MD5")), 401),
+        (Some(foreign), 401),
+        (Some("nonsense".to_string()), 401),
+    ];
+    for (signature, want) in refusals {
+        let (status, reply) = deliver(&env, body.clone(), signature.clone()).await;
+        assert_eq!(status, want, "{signature:?}: {reply}");
+        assert_eq!(
+            reply["error"]["code"], "webhook_signature_invalid",
+            "{reply}"
+        );
+    }
+    // A body changed after signing.
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b"&x=1");
+    assert_eq!(deliver(&env, tampered, Some(good.clone())).await.0, 401);
+    // Signed garbage: 400.
+    for garbage in [
+        b"\xff\xfe\x00".to_vec(),
+        b"type=sale.update&payload=%7Bnot".to_vec(),
+    ] {
+        let (status, reply) = deliver(&env, garbage.clone(), Some(signed(&garbage))).await;
+        assert_eq!(status, 400, "{reply}");
+        assert_eq!(reply["error"]["code"], "webhook_malformed");
+    }
+    // Oversized: 413 before anything else.
+    let huge = vec![b'a'; 2 * 1024 * 1024];
+    assert_eq!(
+        deliver(&env, huge.clone(), Some(signed(&huge))).await.0,
+        413
+    );
+    assert!(
+        drain(&env, "SalesEventsQueue").await.is_empty(),
+        "nothing queued"
+    );
+
+    // Unknown retailer and unhandled types: acknowledged so Lightspeed stops retrying.
+    let stranger = form("sale.update", "nobody-here", &payload);
+    let (status, reply) = deliver(&env, stranger.clone(), Some(signed(&stranger))).await;
+    assert_eq!(
+        (status, reply["status"].as_str()),
+        (200, Some("ignored")),
+        "{reply}"
+    );
+    assert_eq!(reply["reason"], "unknown_retailer");
+    let customer = form("customer.update", &domain, &payload);
+    let (status, reply) = deliver(&env, customer.clone(), Some(signed(&customer))).await;
+    assert_eq!(
+        (status, reply["reason"].as_str()),
+        (200, Some("unhandled_type")),
+        "{reply}"
+    );
+    assert!(drain(&env, "SalesEventsQueue").await.is_empty());
+
+    // The genuine delivery: one message, keyed by type, sale and version.
+    let (status, reply) = deliver(&env, body, Some(good)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["status"], "queued");
+    let queued = drain(&env, "SalesEventsQueue").await;
+    let ours: Vec<&Value> = queued
+        .iter()
+        .filter(|m| m["domain_prefix"] == domain.as_str())
+        .collect();
+    assert!(!ours.is_empty());
+    assert!(ours
+        .iter()
+        .all(|m| m["dedupe_key"] == "sale.update:0f6e2a77-5b1c-4a53-9c11-8d2f3b4a5c6d:7"));
+}
+
+#[tokio::test]
+async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
+    let (env, company, domain) = x_company("wh-sale").await;
+    let api = env.client(&company);
+    let base = format!("/v1/companies/{company}");
+    for path in ["locations/sync", "items/sync"] {
+        let (status, body) = api
+            .post(
+                &format!("{base}/{path}"),
+                &json!({"product": "x_series"}),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (_, ingredient) = api
+        .post(
+            &format!("{base}/ingredients"),
+            &json!({"name": "Stock", "unit": "pcs"}),
+            None,
+        )
+        .await
+        .unwrap();
+    let (items, _) = api
+        .list_all(&format!("{base}/items?product=x_series"), 100)
+        .await
+        .unwrap();
+    for item in &items {
+        let body = json!({"ingredient_id": ingredient["id"], "quantity": "1"})
+            .to_string()
+            .into_bytes();
+        let path = format!(
+            "{base}/items/x_series/{}/mapping",
+            item["item_id"].as_str().unwrap()
+        );
+        let (status, reply) = api
+            .request(
+                reqwest::Method::PUT,
+                &path,
+                Some(("application/json", body)),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert!(status == 200 || status == 201, "{reply}");
+    }
+    let (_, unit) = api
+        .post(
+            &format!("{base}/storage-units"),
+            &json!({"name": "Shop", "code": "SHOP"}),
+            None,
+        )
+        .await
+        .unwrap();
+    // A closed sale of the first outlet, as the simulator's store holds it.
+    let (outlet, tz, sale_id, version, closed_at) = {
+        let now = env.sim().state().clock.now();
+        let store = env.sim().state().x();
+        let outlet = store.outlets[0].clone();
+        let (sale, revision) = store
+            .sales
+            .iter()
+            .filter(|s| s.outlet_id == outlet.id && s.return_for.is_none())
+            .filter_map(|s| s.current(now).map(|r| (s, r)))
+            .find(|(_, r)| state_of(r.status).0 == "closed")
+            .expect("a closed sale");
+        (
+            outlet.id.clone(),
+            outlet.tz,
+            sale.id.clone(),
+            revision.version.unwrap(),
+            revision.at,
+        )
+    };
+    let link = json!({"storage_unit_id": unit["id"]})
+        .to_string()
+        .into_bytes();
+    let (status, _) = api
+        .request(
+            reqwest::Method::PUT,
+            &format!("{base}/locations/{outlet}/storage-unit"),
+            Some(("application/json", link)),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (status, activated) = api
+        .post(
+            &format!("{base}/locations/{outlet}/activate"),
+            &json!({}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{activated}");
+
+    let payload = json!({"id": sale_id, "version": version, "outlet_id": outlet});
+    let body = form("sale.update", &domain, &payload);
+    for _ in 0..2 {
+        let (status, reply) = deliver(&env, body.clone(), Some(signed(&body))).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let events: Vec<Value> = drain(&env, "SalesEventsQueue")
+        .await
+        .into_iter()
+        .filter(|m| m["company_id"] == company.as_str())
+        .collect();
+    assert_eq!(events.len(), 2, "each delivery queued");
+    for event in &events {
+        work(&env, event).await;
+    }
+    // Both deliveries asked for the same transfer: the outlet's business day of the sale.
+    let requests = drain(&env, "TransferQueue").await;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[0]["request_uuid"], requests[1]["request_uuid"]);
+    let day = business_date(DayMode::Local { tz, cutoff_hour: 4 }, closed_at).to_string();
+    assert_eq!(requests[0]["location_id"], outlet.as_str());
+    assert_eq!(requests[0]["business_date"], day.as_str());
+    for request in &requests {
+        work(&env, request).await;
+    }
+    let (logs, _) = api
+        .list_all(&format!("{base}/locations/{outlet}/transfer-logs"), 50)
+        .await
+        .unwrap();
+    let from_webhook: Vec<&Value> = logs
+        .iter()
+        .filter(|l| l["request_uuid"] == requests[0]["request_uuid"])
+        .collect();
+    assert_eq!(from_webhook.len(), 1, "logged once: {logs:?}");
+    assert_eq!(from_webhook[0]["success"], true, "{}", from_webhook[0]);
+    assert!(
+        from_webhook[0]["stats"]["ledger_entries_created"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // The day's ledger is complete: a manual re-check of the same day posts nothing.
+    let (status, again) = api
+        .post(
+            &format!("{base}/locations/{outlet}/transfers"),
+            &json!({"date": day}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["stats"]["ledger_entries_created"], 0, "{again}");
+}
