@@ -61,6 +61,18 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A queue message's ids, which go into table keys: one malformed id makes the whole
+/// message unusable (`invalid_message`, naming the field).
+pub fn check_message_ids(fields: &[(&str, &str)]) -> Result<(), crate::error::AppError> {
+    match fields.iter().find(|(_, value)| !is_valid_id(value)) {
+        Some((field, _)) => Err(crate::error::AppError::new(
+            crate::error::ErrorCode::InvalidMessage,
+            format!("`{field}` must be 1-64 letters, digits, '-' or '_'"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A calendar date written exactly as `YYYY-MM-DD` (no single-digit parts, no February 30).
 pub fn strict_date(text: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")

@@ -12,7 +12,6 @@ use super::mapping::{self, AccountMapping};
 use crate::connection::source::{CatalogSource, FinanceList};
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
-use crate::lightspeed::client::Connection;
 use crate::location::record;
 use crate::store::{from_item, to_item, Condition, ItemStore, Key};
 
@@ -120,12 +119,7 @@ pub async fn sync(
     product: PosProduct,
     now: &str,
 ) -> Result<PosCodes, AppError> {
-    let integration = integration::require(store, company_id, product).await?;
-    let connection = Connection {
-        company_id: company_id.to_string(),
-        product,
-        domain_prefix: integration.domain_prefix.clone(),
-    };
+    let connection = integration::connection(store, company_id, product).await?;
     let locations: Vec<String> = record::list_all(store, company_id)
         .await?
         .into_iter()

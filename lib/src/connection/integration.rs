@@ -121,6 +121,21 @@ pub async fn require(
     })
 }
 
+/// The connection to call Lightspeed with for a company's product (`integration_not_found`
+/// when the company never connected it).
+pub async fn connection(
+    store: &dyn ItemStore,
+    company_id: &str,
+    product: PosProduct,
+) -> Result<crate::lightspeed::client::Connection, AppError> {
+    let integration = require(store, company_id, product).await?;
+    Ok(crate::lightspeed::client::Connection {
+        company_id: company_id.to_string(),
+        product,
+        domain_prefix: integration.domain_prefix,
+    })
+}
+
 /// Creates the record; fails with `ConditionFailed` when one exists.
 pub async fn create(store: &dyn ItemStore, integration: &Integration) -> Result<(), StoreError> {
     store

@@ -13,7 +13,6 @@ use crate::alerts;
 use crate::connection::source::{CatalogSource, ItemPage};
 use crate::connection::{integration, PosProduct};
 use crate::error::AppError;
-use crate::lightspeed::client::Connection;
 use crate::location;
 use crate::mapping::record::{self as mapping, Mapping};
 use crate::store::{Condition, ItemStore};
@@ -45,12 +44,7 @@ async fn fetch(
     product: PosProduct,
     summary: &mut ItemSyncSummary,
 ) -> Result<BTreeMap<String, (UpstreamItem, BTreeSet<String>)>, AppError> {
-    let integration = integration::require(store, company_id, product).await?;
-    let connection = Connection {
-        company_id: company_id.to_string(),
-        product,
-        domain_prefix: integration.domain_prefix,
-    };
+    let connection = integration::connection(store, company_id, product).await?;
     let mut found: BTreeMap<String, (UpstreamItem, BTreeSet<String>)> = BTreeMap::new();
     match product {
         PosProduct::KSeries => {

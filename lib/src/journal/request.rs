@@ -26,18 +26,11 @@ fn first_attempt() -> u32 {
 impl JournalRequest {
     /// Ids and the date go into table keys and ERP references.
     pub fn check(&self) -> Result<(), AppError> {
-        for (field, value) in [
+        ids::check_message_ids(&[
             ("request_uuid", &self.request_uuid),
             ("company_id", &self.company_id),
             ("location_id", &self.location_id),
-        ] {
-            if !ids::is_valid_id(value) {
-                return Err(AppError::new(
-                    ErrorCode::InvalidMessage,
-                    format!("`{field}` is malformed"),
-                ));
-            }
-        }
+        ])?;
         if ids::strict_date(&self.business_date).is_none() {
             return Err(AppError::new(
                 ErrorCode::InvalidDateFormat,

@@ -10,7 +10,6 @@ use super::record::{self, apply_upstream, new_location, Location, UpstreamLocati
 use crate::connection::source::CatalogSource;
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
-use crate::lightspeed::client::Connection;
 use crate::store::{Condition, ItemStore, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -88,12 +87,7 @@ pub async fn sync(
     product: PosProduct,
     now: &str,
 ) -> Result<SyncSummary, AppError> {
-    let integration = integration::require(store, company_id, product).await?;
-    let connection = Connection {
-        company_id: company_id.to_string(),
-        product,
-        domain_prefix: integration.domain_prefix.clone(),
-    };
+    let connection = integration::connection(store, company_id, product).await?;
     let body = source.locations(&connection).await?;
     let upstream = match product {
         PosProduct::KSeries => k_series_locations(&body)?,

@@ -53,18 +53,11 @@ impl TransferRequest {
 
     /// Ids go into table keys, so a malformed one makes the whole message unusable.
     pub fn check_ids(&self) -> Result<(), AppError> {
-        for (field, value) in [
+        ids::check_message_ids(&[
             ("request_uuid", &self.request_uuid),
             ("company_id", &self.company_id),
             ("location_id", &self.location_id),
-        ] {
-            if !ids::is_valid_id(value) {
-                return Err(AppError::new(
-                    ErrorCode::InvalidMessage,
-                    format!("`{field}` must be 1-64 letters, digits, '-' or '_'"),
-                ));
-            }
-        }
+        ])?;
         if chrono::DateTime::parse_from_rfc3339(&self.requested_at).is_err() {
             return Err(AppError::new(
                 ErrorCode::InvalidMessage,

@@ -16,7 +16,6 @@ use super::receipt::SalesEvent;
 use crate::connection::source::CatalogSource;
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
-use crate::lightspeed::client::Connection;
 use crate::lightspeed::LightspeedClient;
 use crate::location::business_day;
 use crate::location::record as location_record;
@@ -74,13 +73,8 @@ pub async fn process(
 }
 
 async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handled, AppError> {
-    let integration =
-        integration::require(ctx.store, &event.company_id, PosProduct::XSeries).await?;
-    let connection = Connection {
-        company_id: event.company_id.clone(),
-        product: PosProduct::XSeries,
-        domain_prefix: integration.domain_prefix.clone(),
-    };
+    let connection =
+        integration::connection(ctx.store, &event.company_id, PosProduct::XSeries).await?;
     let path = format!("/api/2.0/sales/{}", event.object_id);
     let body = ctx
         .lightspeed
