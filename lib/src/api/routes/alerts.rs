@@ -1,8 +1,9 @@
 //! A company's alerts: list open or resolved ones, acknowledge an open one.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use serde::Deserialize;
 
-use super::query_param;
+use super::Limit;
 use crate::alerts::{self, AlertStatus};
 use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
@@ -11,12 +12,21 @@ use crate::error::AppError;
 use crate::handlers::now;
 use crate::store::attr;
 
+/// `?status=open|resolved` (open by default), with the page.
+#[derive(Deserialize)]
+pub struct AlertFilters {
+    pub status: Option<String>,
+    #[serde(default)]
+    pub limit: Limit,
+    pub cursor: Option<String>,
+}
+
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    filters: AlertFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let status = match query_param(request, "status").as_deref() {
+    let status = match filters.status.as_deref() {
         None | Some("open") => AlertStatus::Open,
         Some("resolved") => AlertStatus::Resolved,
         Some(other) => {
@@ -25,15 +35,16 @@ pub async fn list(
             )))
         }
     };
-    let limit = pagination::limit(query_param(request, "limit").as_deref())?;
     let partition = alerts::list_partition(company_id);
-    let cursor = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
-        attr::PK,
-        &partition,
-    )?;
-    let (items, last_key) =
-        alerts::list(deps.store.as_ref(), company_id, status, limit, cursor).await?;
+    let cursor = pagination::decode_cursor(filters.cursor.as_deref(), attr::PK, &partition)?;
+    let (items, last_key) = alerts::list(
+        deps.store.as_ref(),
+        company_id,
+        status,
+        filters.limit.0,
+        cursor,
+    )
+    .await?;
     Ok(envelope::json(
         200,
         &PageBody {

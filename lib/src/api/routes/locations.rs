@@ -1,13 +1,13 @@
 //! Locations: sync from Lightspeed, list with filters, detail with its health banner,
 //! storage-unit link, business-day settings, activation and auto-issue.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{bool_filter, query_param};
+use super::{flag, Limit, SyncInput};
+use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
-use crate::api::{body, envelope};
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
@@ -21,7 +21,7 @@ use crate::transfer::log as transfer_log;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LinkInput {
+pub struct LinkInput {
     #[serde(default)]
     storage_unit_id: Option<String>,
 }
@@ -37,19 +37,29 @@ pub fn view(location: &Location) -> Value {
 
 pub async fn sync(
     deps: &Deps,
-    request: &Request,
+    input: SyncInput,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let product = super::sync_product(request)?;
-    let summary = sync::sync(
-        deps.store.as_ref(),
-        deps.catalog.as_ref(),
-        company_id,
-        product,
-        &now(),
-    )
-    .await?;
-    Ok(envelope::json(200, &summary))
+    let (store, catalog) = (deps.store.as_ref(), deps.catalog.as_ref());
+    super::synced(input, async |product, now| {
+        sync::sync(store, catalog, company_id, product, &now).await
+    })
+    .await
+}
+
+/// The location list's filters, with its page.
+#[derive(Deserialize)]
+pub struct LocationFilters {
+    #[serde(default)]
+    pub limit: Limit,
+    pub cursor: Option<String>,
+    #[serde(default, deserialize_with = "flag")]
+    pub activated: Option<bool>,
+    #[serde(default, deserialize_with = "flag")]
+    pub auto_issue: Option<bool>,
+    #[serde(default, deserialize_with = "flag")]
+    pub missing: Option<bool>,
+    pub storage_unit_id: Option<String>,
 }
 
 /// Filters: `activated`, `auto_issue`, `storage_unit_id` (an id, or `none`), `missing`.
@@ -57,14 +67,18 @@ pub async fn sync(
 /// one consistent read; the cursor is the key of the last location returned.
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    filters: LocationFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let limit = pagination::limit(query_param(request, "limit").as_deref())? as usize;
-    let activated = bool_filter(request, "activated")?;
-    let auto_issue = bool_filter(request, "auto_issue")?;
-    let missing = bool_filter(request, "missing")?;
-    let storage_unit = query_param(request, "storage_unit_id");
+    let LocationFilters {
+        limit,
+        cursor,
+        activated,
+        auto_issue,
+        missing,
+        storage_unit_id: storage_unit,
+    } = filters;
+    let limit = limit.0 as usize;
     let keep = |l: &Location| {
         activated.is_none_or(|a| l.is_active() == a)
             && auto_issue.is_none_or(|a| l.auto_issue == a)
@@ -75,11 +89,8 @@ pub async fn list(
                 Some(id) => l.storage_unit_id.as_deref() == Some(id),
             }
     };
-    let cursor = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
-        attr::PK,
-        &record::partition(company_id),
-    )?;
+    let cursor =
+        pagination::decode_cursor(cursor.as_deref(), attr::PK, &record::partition(company_id))?;
     let after = cursor
         .as_ref()
         .and_then(|c| c.get(attr::SK))
@@ -232,11 +243,10 @@ async fn catalog_mapped(
 
 pub async fn link(
     deps: &Deps,
-    request: &Request,
+    input: LinkInput,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: LinkInput = body::json(request)?;
     let location = setup::link_storage_unit(
         deps,
         company_id,
@@ -259,11 +269,10 @@ pub async fn unlink(
 
 pub async fn configure(
     deps: &Deps,
-    request: &Request,
+    settings: DaySettings,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let settings: DaySettings = body::json(request)?;
     let location = setup::configure(deps, company_id, location_id, settings, &now()).await?;
     Ok(envelope::json(200, &view(&location)))
 }

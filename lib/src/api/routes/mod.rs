@@ -12,29 +12,64 @@ pub mod recipes;
 pub mod transfer_logs;
 pub mod transfers;
 
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use lambda_http::{Body, Response};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
 use crate::connection::PosProduct;
 use crate::error::AppError;
+use crate::handlers::now;
 use crate::store::{attr, from_item, ItemStore, Query};
+
+/// `?limit=` and `?cursor=` of a plain list.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub limit: Limit,
+    pub cursor: Option<String>,
+}
+
+/// A `?limit=` value: a whole number from 1 to [`pagination::MAX_LIMIT`], by default
+/// [`pagination::DEFAULT_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+pub struct Limit(pub u32);
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self(pagination::DEFAULT_LIMIT)
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        pagination::limit(&text).map(Self).map_err(D::Error::custom)
+    }
+}
+
+/// A `true` / `false` query filter.
+pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match text.as_str() {
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        other => Err(D::Error::custom(format!(
+            "must be `true` or `false`, not `{other}`"
+        ))),
+    }
+}
 
 /// One page of a table partition's records as `{items, next_cursor}`: the request's `limit`
 /// and `cursor` applied to `query` (the cursor must belong to its partition).
 pub async fn partition_page<T: DeserializeOwned + Serialize>(
     store: &dyn ItemStore,
-    request: &Request,
+    page: &PageQuery,
     mut query: Query,
 ) -> Result<Response<Body>, AppError> {
-    query.limit = pagination::limit(query_param(request, "limit").as_deref())?;
-    query.start_after = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
-        attr::PK,
-        &query.pk,
-    )?;
+    query.limit = page.limit.0;
+    query.start_after = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &query.pk)?;
     let page = store.query(&query).await?;
     let items = page
         .items
@@ -50,33 +85,28 @@ pub async fn partition_page<T: DeserializeOwned + Serialize>(
     ))
 }
 
-/// A query-string value, if present.
-pub fn query_param(request: &Request, name: &str) -> Option<String> {
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .map(str::to_string)
-}
-
-/// A `true` / `false` query filter, if present.
-pub fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
-    match query_param(request, name).as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(AppError::validation(format!(
-            "`{name}` must be `true` or `false`, not `{other}`"
-        ))),
-    }
-}
-
 /// A sync request body: `{"product": "k_series" | "x_series"}`.
-pub fn sync_product(request: &Request) -> Result<PosProduct, AppError> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct SyncInput {
-        product: String,
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncInput {
+    product: String,
+}
+
+impl SyncInput {
+    pub fn product(&self) -> Result<PosProduct, AppError> {
+        PosProduct::parse(&self.product)
     }
-    let input: SyncInput = crate::api::body::json(request)?;
-    PosProduct::parse(&input.product)
+}
+
+/// A `…/sync` route: the body's product synced from Lightspeed by `sync`, its summary `200`.
+pub async fn synced<R, Fut>(
+    input: SyncInput,
+    sync: impl FnOnce(PosProduct, String) -> Fut,
+) -> Result<Response<Body>, AppError>
+where
+    R: Serialize,
+    Fut: std::future::Future<Output = Result<R, AppError>>,
+{
+    let summary = sync(input.product()?, now()).await?;
+    Ok(envelope::json(200, &summary))
 }
