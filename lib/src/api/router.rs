@@ -34,12 +34,13 @@ use super::openapi::{
     self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
     Refused, Unprocessable, UpstreamFailed,
 };
+use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
     accounts, alerts, catalog, integrations, items, journals, ledger, locations, migrations,
     receipts, recipes, transfer_logs, transfers,
 };
-use super::routes::{PageQuery, SyncInput};
 use crate::accounts::mapping::AccountMapping;
+use crate::accounts::pos_codes;
 use crate::catalog::receipt::ReceiptInput;
 use crate::catalog::recipe::{RecipeInput, RecipePatch};
 use crate::catalog::records::CatalogRecord;
@@ -48,7 +49,10 @@ use crate::connection::flow::ConnectInput;
 use crate::deps::Deps;
 use crate::erp::connection::ConnectionInput;
 use crate::error::{AppError, ErrorCode};
+use crate::handlers::now;
+use crate::items::sync as item_sync;
 use crate::location::setup::DaySettings;
+use crate::location::sync as location_sync;
 use crate::mapping::setup::MappingInput;
 use crate::telemetry::{correlation_span, sanitize_correlation_id};
 
@@ -816,9 +820,10 @@ async fn recipe_explosion(
 async fn locations_list(
     State(deps): Shared,
     s: Scope,
+    Query(page): Query<PageQuery>,
     Query(q): Query<locations::LocationFilters>,
 ) -> Reply {
-    reply(locations::list(&deps, q, &s.company_id).await)
+    reply(locations::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -835,7 +840,7 @@ async fn locations_list(
     ),
 )]
 async fn locations_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> Reply {
-    reply(locations::sync(&deps, b, &s.company_id).await)
+    reply(routes::synced(&deps, &s.company_id, &now(), b, location_sync::sync).await)
 }
 #[utoipa::path(
     get,
@@ -1104,8 +1109,13 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
         Refused,
     ),
 )]
-async fn ledger_list(State(deps): Shared, s: Scope, Query(q): Query<ledger::LedgerQuery>) -> Reply {
-    reply(ledger::list(&deps, q, &s.company_id).await)
+async fn ledger_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(page): Query<PageQuery>,
+    Query(q): Query<ledger::LedgerQuery>,
+) -> Reply {
+    reply(ledger::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     get,
@@ -1143,8 +1153,13 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
         Refused,
     ),
 )]
-async fn items_list(State(deps): Shared, s: Scope, Query(q): Query<items::ItemFilters>) -> Reply {
-    reply(items::list(&deps, q, &s.company_id).await)
+async fn items_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(page): Query<PageQuery>,
+    Query(q): Query<items::ItemFilters>,
+) -> Reply {
+    reply(items::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -1161,7 +1176,7 @@ async fn items_list(State(deps): Shared, s: Scope, Query(q): Query<items::ItemFi
     ),
 )]
 async fn items_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> Reply {
-    reply(items::sync(&deps, b, &s.company_id).await)
+    reply(routes::synced(&deps, &s.company_id, &now(), b, item_sync::sync).await)
 }
 #[utoipa::path(
     get,
@@ -1309,9 +1324,10 @@ async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Pr
 async fn alerts_list(
     State(deps): Shared,
     s: Scope,
+    Query(page): Query<PageQuery>,
     Query(q): Query<alerts::AlertFilters>,
 ) -> Reply {
-    reply(alerts::list(&deps, q, &s.company_id).await)
+    reply(alerts::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -1381,7 +1397,7 @@ async fn account_mappings_put(
     ),
 )]
 async fn account_mappings_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> Reply {
-    reply(accounts::sync(&deps, b, &s.company_id).await)
+    reply(routes::synced(&deps, &s.company_id, &now(), b, pos_codes::sync).await)
 }
 
 #[utoipa::path(

@@ -4,7 +4,6 @@
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use super::SyncInput;
 use crate::accounts::mapping::{self, AccountMapping};
 use crate::accounts::pos_codes;
 use crate::api::envelope;
@@ -74,18 +73,6 @@ pub async fn delete_location(
     location_record::get(deps.store.as_ref(), company_id, location_id).await?;
     mapping::delete_override(deps.store.as_ref(), company_id, location_id).await?;
     Ok(envelope::json(200, &json!({"deleted": true})))
-}
-
-pub async fn sync(
-    deps: &Deps,
-    input: SyncInput,
-    company_id: &str,
-) -> Result<Response<Body>, AppError> {
-    let (store, catalog) = (deps.store.as_ref(), deps.catalog.as_ref());
-    super::synced(input, async |product, now| {
-        pos_codes::sync(store, catalog, company_id, product, &now).await
-    })
-    .await
 }
 
 pub async fn put_erp(

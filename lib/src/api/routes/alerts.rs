@@ -3,7 +3,7 @@
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 
-use super::Limit;
+use super::PageQuery;
 use crate::alerts::{self, AlertStatus};
 use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
@@ -12,17 +12,15 @@ use crate::error::AppError;
 use crate::handlers::now;
 use crate::store::attr;
 
-/// `?status=open|resolved` (open by default), with the page.
+/// `?status=open|resolved` (open by default), on top of the page.
 #[derive(Deserialize)]
 pub struct AlertFilters {
     pub status: Option<String>,
-    #[serde(default)]
-    pub limit: Limit,
-    pub cursor: Option<String>,
 }
 
 pub async fn list(
     deps: &Deps,
+    page: PageQuery,
     filters: AlertFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
@@ -36,12 +34,12 @@ pub async fn list(
         }
     };
     let partition = alerts::list_partition(company_id);
-    let cursor = pagination::decode_cursor(filters.cursor.as_deref(), attr::PK, &partition)?;
+    let cursor = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &partition)?;
     let (items, last_key) = alerts::list(
         deps.store.as_ref(),
         company_id,
         status,
-        filters.limit.0,
+        page.limit.0,
         cursor,
     )
     .await?;

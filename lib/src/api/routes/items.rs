@@ -7,7 +7,7 @@ use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{flag, Limit, SyncInput};
+use super::{flag, PageQuery};
 use crate::api::envelope;
 use crate::api::extract::Json;
 use crate::api::pagination::{self, PageBody};
@@ -16,22 +16,9 @@ use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
 use crate::items::record::{self, PosItem};
-use crate::items::sync;
 use crate::mapping::record::{self as mapping, Mapping};
 use crate::mapping::setup::{self, MappingInput};
 use crate::store::{attr, from_item};
-
-pub async fn sync(
-    deps: &Deps,
-    input: SyncInput,
-    company_id: &str,
-) -> Result<Response<Body>, AppError> {
-    let (store, catalog) = (deps.store.as_ref(), deps.catalog.as_ref());
-    super::synced(input, async |product, now| {
-        sync::sync(store, catalog, company_id, product, &now).await
-    })
-    .await
-}
 
 fn mapping_view(mapping: &Mapping) -> Value {
     json!({
@@ -55,12 +42,9 @@ fn item_view(item: &PosItem, mapping: Option<&Mapping>) -> Value {
     value
 }
 
-/// The item list's filters, with its page.
+/// The item list's filters.
 #[derive(Deserialize)]
 pub struct ItemFilters {
-    #[serde(default)]
-    pub limit: Limit,
-    pub cursor: Option<String>,
     #[serde(default, deserialize_with = "flag")]
     pub mapped: Option<bool>,
     #[serde(default, deserialize_with = "flag")]
@@ -72,21 +56,20 @@ pub struct ItemFilters {
 /// Filters: `mapped`, `active`, `location_id`, `product`. Pages follow the item keys.
 pub async fn list(
     deps: &Deps,
+    page: PageQuery,
     filters: ItemFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let ItemFilters {
-        limit,
-        cursor,
         mapped,
         active,
         location_id: location,
         product,
     } = filters;
-    let limit = limit.0 as usize;
+    let limit = page.limit.0 as usize;
     let product = product.map(|p| PosProduct::parse(&p)).transpose()?;
     let items_query = record::list_query(company_id);
-    let mut start = pagination::decode_cursor(cursor.as_deref(), attr::PK, &items_query.pk)?;
+    let mut start = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &items_query.pk)?;
     let mappings: HashMap<(PosProduct, String), Mapping> =
         mapping::all(deps.store.as_ref(), company_id)
             .await?

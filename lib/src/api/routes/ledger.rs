@@ -5,7 +5,7 @@ use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Limit;
+use super::PageQuery;
 use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
 use crate::deps::Deps;
@@ -25,7 +25,7 @@ fn valid_id(field: &str, value: String) -> Result<String, AppError> {
 }
 
 /// The selection (exactly one of the ids, or a sales line with its location and date),
-/// the date range and the page.
+/// and the date range.
 #[derive(Deserialize)]
 pub struct LedgerQuery {
     pub from: Option<String>,
@@ -36,13 +36,11 @@ pub struct LedgerQuery {
     pub storage_unit_id: Option<String>,
     pub ingredient_id: Option<String>,
     pub transfer_log_id: Option<String>,
-    #[serde(default)]
-    pub limit: Limit,
-    pub cursor: Option<String>,
 }
 
 pub async fn list(
     deps: &Deps,
+    page: PageQuery,
     params: LedgerQuery,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
@@ -96,12 +94,12 @@ pub async fn list(
         ));
     };
     let (q, cursor_attr) = selection.query(company_id);
-    let cursor = pagination::decode_cursor(params.cursor.as_deref(), cursor_attr, &q.pk)?;
+    let cursor = pagination::decode_cursor(page.cursor.as_deref(), cursor_attr, &q.pk)?;
     let (entries, page) = query::list(
         deps.store.as_ref(),
         company_id,
         selection,
-        params.limit.0,
+        page.limit.0,
         cursor,
     )
     .await?;

@@ -5,7 +5,7 @@ use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{flag, Limit, SyncInput};
+use super::{flag, PageQuery};
 use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
 use crate::connection::PosProduct;
@@ -15,7 +15,6 @@ use crate::handlers::now;
 use crate::journal::record::JournalStatus;
 use crate::location::record::{self, Location};
 use crate::location::setup::{self, DaySettings};
-use crate::location::sync;
 use crate::store::attr;
 use crate::transfer::log as transfer_log;
 
@@ -35,24 +34,9 @@ pub fn view(location: &Location) -> Value {
     value
 }
 
-pub async fn sync(
-    deps: &Deps,
-    input: SyncInput,
-    company_id: &str,
-) -> Result<Response<Body>, AppError> {
-    let (store, catalog) = (deps.store.as_ref(), deps.catalog.as_ref());
-    super::synced(input, async |product, now| {
-        sync::sync(store, catalog, company_id, product, &now).await
-    })
-    .await
-}
-
-/// The location list's filters, with its page.
+/// The location list's filters.
 #[derive(Deserialize)]
 pub struct LocationFilters {
-    #[serde(default)]
-    pub limit: Limit,
-    pub cursor: Option<String>,
     #[serde(default, deserialize_with = "flag")]
     pub activated: Option<bool>,
     #[serde(default, deserialize_with = "flag")]
@@ -67,18 +51,17 @@ pub struct LocationFilters {
 /// one consistent read; the cursor is the key of the last location returned.
 pub async fn list(
     deps: &Deps,
+    page: PageQuery,
     filters: LocationFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let LocationFilters {
-        limit,
-        cursor,
         activated,
         auto_issue,
         missing,
         storage_unit_id: storage_unit,
     } = filters;
-    let limit = limit.0 as usize;
+    let limit = page.limit.0 as usize;
     let keep = |l: &Location| {
         activated.is_none_or(|a| l.is_active() == a)
             && auto_issue.is_none_or(|a| l.auto_issue == a)
@@ -89,8 +72,11 @@ pub async fn list(
                 Some(id) => l.storage_unit_id.as_deref() == Some(id),
             }
     };
-    let cursor =
-        pagination::decode_cursor(cursor.as_deref(), attr::PK, &record::partition(company_id))?;
+    let cursor = pagination::decode_cursor(
+        page.cursor.as_deref(),
+        attr::PK,
+        &record::partition(company_id),
+    )?;
     let after = cursor
         .as_ref()
         .and_then(|c| c.get(attr::SK))

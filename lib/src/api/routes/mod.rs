@@ -18,9 +18,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::api::envelope;
 use crate::api::pagination::{self, PageBody};
+use crate::connection::source::CatalogSource;
 use crate::connection::PosProduct;
+use crate::deps::Deps;
 use crate::error::AppError;
-use crate::handlers::now;
 use crate::store::{attr, from_item, ItemStore, Query};
 
 /// `?limit=` and `?cursor=` of a plain list.
@@ -98,15 +99,27 @@ impl SyncInput {
     }
 }
 
-/// A `…/sync` route: the body's product synced from Lightspeed by `sync`, its summary `200`.
-pub async fn synced<R, Fut>(
+/// A `…/sync` route: the body's product synced from Lightspeed by `sync` (items,
+/// locations or payment and tax codes), its summary `200`.
+pub async fn synced<'a, R, Fut>(
+    deps: &'a Deps,
+    company_id: &'a str,
+    now: &'a str,
     input: SyncInput,
-    sync: impl FnOnce(PosProduct, String) -> Fut,
+    sync: impl FnOnce(&'a dyn ItemStore, &'a dyn CatalogSource, &'a str, PosProduct, &'a str) -> Fut,
 ) -> Result<Response<Body>, AppError>
 where
     R: Serialize,
     Fut: std::future::Future<Output = Result<R, AppError>>,
 {
-    let summary = sync(input.product()?, now()).await?;
+    let product = input.product()?;
+    let summary = sync(
+        deps.store.as_ref(),
+        deps.catalog.as_ref(),
+        company_id,
+        product,
+        now,
+    )
+    .await?;
     Ok(envelope::json(200, &summary))
 }
