@@ -3,7 +3,7 @@
 //! plain-text rejections), and every path and query bound is checked here, before any
 //! handler (and so any store call) runs.
 
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, OptionalFromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use http_body_util::LengthLimitError;
@@ -116,19 +116,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
-/// A typed JSON body that may be left out: an empty body is `None`, any other is read as
-/// [`Json`] reads it.
-pub struct OptionalJson<T>(pub Option<T>);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+/// `Option<Json<T>>`: a body that may be left out (empty is `None`), else read as [`Json`].
+impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for Json<T> {
     type Rejection = AppError;
 
-    async fn from_request(request: Request, _: &S) -> Result<Self, AppError> {
+    async fn from_request(request: Request, _: &S) -> Result<Option<Self>, AppError> {
         let (content_type, bytes) = read_body(request).await?;
         if bytes.is_empty() {
-            return Ok(Self(None));
+            return Ok(None);
         }
-        super::body::parse(content_type.as_deref(), &bytes).map(|v| Self(Some(v)))
+        super::body::parse(content_type.as_deref(), &bytes).map(|v| Some(Json(v)))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,6 +26,11 @@ pub fn limit(text: &str) -> Result<u32, String> {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
         _ => Err(format!("must be a whole number from 1 to {MAX_LIMIT}")),
     }
+}
+
+/// `200` with one page of `items` and the cursor of the next page, if there is one.
+pub fn reply<T: Serialize>(items: Vec<T>, next_cursor: Option<String>) -> Response<Body> {
+    super::envelope::json(200, &PageBody { items, next_cursor })
 }
 
 pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {

@@ -27,7 +27,7 @@ use tower_http::trace::TraceLayer;
 use super::auth::Caller;
 use super::envelope;
 use super::extract::{
-    company_of, raw_path_params, too_large, IdempotencyKey, Json, OptionalJson, Path, Query, Scope,
+    company_of, raw_path_params, too_large, IdempotencyKey, Json, Path, Query, Scope,
 };
 use super::openapi::schemas as doc;
 use super::openapi::{
@@ -1018,7 +1018,7 @@ async fn migrations_create(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    OptionalJson(b): OptionalJson<migrations::StartInput>,
+    b: Option<Json<migrations::StartInput>>,
 ) -> Reply {
     reply(migrations::create(&deps, b, &s.company_id, &p.id).await)
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::PageQuery;
 use crate::alerts::{self, AlertStatus};
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
@@ -43,12 +43,9 @@ pub async fn list(
         cursor,
     )
     .await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: items.iter().map(alerts::view).collect(),
-            next_cursor: pagination::encode_cursor(last_key.as_ref()),
-        },
+    Ok(pagination::reply(
+        items.iter().map(alerts::view).collect(),
+        pagination::encode_cursor(last_key.as_ref()),
     ))
 }
 

@@ -5,8 +5,8 @@ use lambda_http::{Body, Response};
 use super::PageQuery;
 use crate::api::envelope;
 use crate::api::extract::{IdempotencyKey, Json};
-use crate::api::pagination::{self, PageBody};
-use crate::catalog::records::{self, CatalogRecord};
+use crate::api::pagination;
+use crate::catalog::records::{self, CatalogRecord, Created};
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
@@ -21,7 +21,7 @@ pub async fn create<T>(
 where
     T: CatalogRecord,
 {
-    let created = records::create::<T>(
+    let result = records::create::<T>(
         deps.store.as_ref(),
         company_id,
         input,
@@ -29,8 +29,13 @@ where
         &now(),
     )
     .await?;
+    Ok(created(result))
+}
+
+/// `201` with the new record, or `200` with the one an idempotency key returned.
+pub fn created<T: CatalogRecord>(created: Created<T>) -> Response<Body> {
     let status = if created.replayed { 200 } else { 201 };
-    Ok(envelope::json(status, &created.record.view()))
+    envelope::json(status, &created.record.view())
 }
 
 pub async fn get<T: CatalogRecord>(
@@ -50,12 +55,9 @@ pub async fn list<T: CatalogRecord>(
     let partition = records::partition::<T>(company_id);
     let cursor = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &partition)?;
     let page = records::list::<T>(deps.store.as_ref(), company_id, page.limit.0, cursor).await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: page.items.iter().map(CatalogRecord::view).collect(),
-            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
-        },
+    Ok(pagination::reply(
+        page.items.iter().map(CatalogRecord::view).collect(),
+        pagination::encode_cursor(page.last_key.as_ref()),
     ))
 }
 

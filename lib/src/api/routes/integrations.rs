@@ -5,7 +5,7 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
 use crate::api::envelope;
-use crate::api::pagination::PageBody;
+use crate::api::pagination;
 use crate::connection::flow::{self, ConnectInput, Started};
 use crate::connection::integration::{self, Integration};
 use crate::connection::PosProduct;
@@ -93,11 +93,5 @@ pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Respons
 /// At most one integration per product, so one page holds them all.
 pub async fn list(deps: &Deps, company_id: &str) -> Result<Response<Body>, AppError> {
     let items = integration::list(deps.store.as_ref(), company_id).await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: items.iter().map(view).collect(),
-            next_cursor: None,
-        },
-    ))
+    Ok(pagination::reply(items.iter().map(view).collect(), None))
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{flag, PageQuery};
 use crate::api::envelope;
 use crate::api::extract::Json;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
@@ -109,13 +109,7 @@ pub async fn list(
             None => break,
         }
     }
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: out,
-            next_cursor,
-        },
-    ))
+    Ok(pagination::reply(out, next_cursor))
 }
 
 pub async fn get(

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::envelope;
-use crate::api::pagination::PageBody;
+use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::handlers::now;
@@ -91,13 +91,7 @@ pub async fn list(
             }
         }
     }
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items,
-            next_cursor: None,
-        },
-    ))
+    Ok(pagination::reply(items, None))
 }
 
 /// `{location_id}:{date}:{revision}` → the parts.

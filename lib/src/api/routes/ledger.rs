@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::PageQuery;
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
@@ -66,13 +66,7 @@ pub async fn list(
         })?;
         let entries =
             query::by_sales_line(deps.store.as_ref(), company_id, &location, date, &line).await?;
-        return Ok(envelope::json(
-            200,
-            &PageBody {
-                items: entries,
-                next_cursor: None,
-            },
-        ));
+        return Ok(pagination::reply(entries, None));
     }
     let selections: Vec<Selection> = [
         params.storage_unit_id.map(|id| {
@@ -103,12 +97,9 @@ pub async fn list(
         cursor,
     )
     .await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: entries,
-            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
-        },
+    Ok(pagination::reply(
+        entries,
+        pagination::encode_cursor(page.last_key.as_ref()),
     ))
 }
 

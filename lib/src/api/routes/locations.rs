@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{flag, PageQuery};
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
@@ -93,12 +93,9 @@ pub async fn list(
         (true, Some(last)) => pagination::encode_cursor(Some(&last.key().to_item())),
         _ => None,
     };
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: page.iter().map(|l| view(l)).collect(),
-            next_cursor,
-        },
+    Ok(pagination::reply(
+        page.iter().map(|l| view(l)).collect(),
+        next_cursor,
     ))
 }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{partition_page, PageQuery};
 use crate::api::envelope;
+use crate::api::extract::Json;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
@@ -21,11 +22,11 @@ pub struct StartInput {
 
 pub async fn create(
     deps: &Deps,
-    input: Option<StartInput>,
+    input: Option<Json<StartInput>>,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input = input.unwrap_or_default();
+    let input = input.map(|Json(input)| input).unwrap_or_default();
     let job = start::start(
         deps.store.as_ref(),
         &deps.migration_days(),

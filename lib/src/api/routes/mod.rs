@@ -17,7 +17,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::connection::source::CatalogSource;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
@@ -77,12 +77,9 @@ pub async fn partition_page<T: DeserializeOwned + Serialize>(
         .into_iter()
         .map(from_item)
         .collect::<Result<Vec<T>, _>>()?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items,
-            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
-        },
+    Ok(pagination::reply(
+        items,
+        pagination::encode_cursor(page.last_key.as_ref()),
     ))
 }
 

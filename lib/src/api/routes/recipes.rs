@@ -34,8 +34,7 @@ pub async fn create(
         &now(),
     )
     .await?;
-    let status = if created.replayed { 200 } else { 201 };
-    Ok(envelope::json(status, &created.record.view()))
+    Ok(super::catalog::created(created))
 }
 
 pub async fn update(
