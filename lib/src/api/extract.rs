@@ -233,3 +233,57 @@ pub fn too_large() -> AppError {
         format!("the body is larger than {} bytes", super::router::MAX_BODY),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use lambda_http::RequestExt;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::api::routes::{flag, PageQuery};
+
+    #[derive(Debug, Deserialize)]
+    struct Filters {
+        #[serde(default, deserialize_with = "flag")]
+        mapped: Option<bool>,
+        product: Option<String>,
+    }
+
+    async fn query<T: DeserializeOwned + Send>(pairs: &[(&str, &str)]) -> Result<T, AppError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let request = axum::http::Request::builder()
+            .uri("/x")
+            .body(())
+            .map_err(|e| AppError::validation(e.to_string()))?
+            .with_query_string_parameters(map);
+        let (mut parts, ()) = request.into_parts();
+        Query::<T>::from_request_parts(&mut parts, &())
+            .await
+            .map(|Query(v)| v)
+    }
+
+    #[tokio::test]
+    async fn query_values_are_typed_and_refusals_name_the_parameter() {
+        let ok: Filters = query(&[("mapped", "true"), ("product", "k_series"), ("other", "x")])
+            .await
+            .unwrap();
+        assert_eq!(
+            (ok.mapped, ok.product.as_deref()),
+            (Some(true), Some("k_series"))
+        );
+        let none: Filters = query(&[]).await.unwrap();
+        assert_eq!((none.mapped, none.product), (None, None));
+        let err = query::<Filters>(&[("mapped", "yes")]).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ValidationFailed);
+        assert_eq!(err.message, "`mapped` must be `true` or `false`, not `yes`");
+        let err = query::<PageQuery>(&[("limit", "0")]).await.unwrap_err();
+        assert_eq!(err.message, "`limit` must be a whole number from 1 to 100");
+        let page: PageQuery = query(&[("cursor", "abc")]).await.unwrap();
+        assert_eq!((page.limit.0, page.cursor.as_deref()), (50, Some("abc")));
+    }
+}
