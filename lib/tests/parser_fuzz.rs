@@ -559,6 +559,6 @@ fn retry_after_cursor_and_limit_never_panic() {
     )| {
         let _ = tillbridge::lightspeed::error::parse_retry_after(&header, now);
         let _ = tillbridge::api::pagination::decode_cursor(Some(&cursor), "pk", "CO#a");
-        let _ = tillbridge::api::pagination::limit(Some(&limit));
+        let _ = tillbridge::api::pagination::limit(&limit);
     });
 }

@@ -1,19 +1,18 @@
 //! Reading request bodies: content type first, then JSON, then the typed shape, each with
 //! its own error code so a caller knows exactly what to fix.
 
-use lambda_http::http::header::CONTENT_TYPE;
-use lambda_http::{Body, Request};
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, ErrorCode};
 
-pub fn json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError> {
-    let content_type = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
+/// The typed body of a request sent with `content_type` (the header's value, if any).
+pub fn parse<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) -> Result<T, AppError> {
+    let media_type = content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
     if !media_type.eq_ignore_ascii_case("application/json") {
         return Err(AppError::new(
             ErrorCode::UnsupportedMediaType,
@@ -27,12 +26,6 @@ pub fn json<T: DeserializeOwned>(request: &Request) -> Result<T, AppError> {
             ),
         ));
     }
-    let bytes: &[u8] = match request.body() {
-        Body::Empty => b"",
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => b"",
-    };
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         AppError::new(
             ErrorCode::InvalidJson,

@@ -3,7 +3,8 @@
 //! plain-text rejections), and every path and query bound is checked here, before any
 //! handler (and so any store call) runs.
 
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, OptionalFromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use http_body_util::LengthLimitError;
 use lambda_http::RequestExt;
@@ -102,27 +103,114 @@ where
     }
 }
 
-/// The whole request with its body read, in the shape the routes parse it from (body
-/// content type, JSON and shape are checked by [`super::body::json`]).
-pub struct Whole(pub lambda_http::Request);
+/// A typed JSON body, read as [`super::body::parse`] reads it (content type, JSON, bounds,
+/// shape). Take `Result<Json<T>, AppError>` where a route checks something else first.
+pub struct Json<T>(pub T);
 
-impl<S: Send + Sync> FromRequest<S> for Whole {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, AppError> {
-        let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .map_err(body_error)?;
-        let body = if bytes.is_empty() {
-            lambda_http::Body::Empty
-        } else {
-            match String::from_utf8(bytes.to_vec()) {
-                Ok(text) => lambda_http::Body::Text(text),
-                Err(err) => lambda_http::Body::Binary(err.into_bytes()),
+        let (content_type, bytes) = read_body(request).await?;
+        super::body::parse(content_type.as_deref(), &bytes).map(Json)
+    }
+}
+
+/// `Option<Json<T>>`: a body that may be left out (empty is `None`), else read as [`Json`].
+impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Option<Self>, AppError> {
+        let (content_type, bytes) = read_body(request).await?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        super::body::parse(content_type.as_deref(), &bytes).map(|v| Some(Json(v)))
+    }
+}
+
+/// The request's `Content-Type` (when readable) and its whole body.
+async fn read_body(request: Request) -> Result<(Option<String>, axum::body::Bytes), AppError> {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .map_err(body_error)?;
+    Ok((content_type, bytes))
+}
+
+/// Typed query parameters: the first value of each name (as sent, after [`Scope`] has
+/// bounded them) read into `T`. A refusal is `validation_failed` naming the parameter:
+/// a value's own deserializer says what is wrong, e.g. "must be `true` or `false`".
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        if let Some(query) = parts.query_string_parameters_ref() {
+            for (name, _) in query.iter() {
+                if pairs.iter().all(|(seen, _)| *seen != name) {
+                    if let Some(value) = query.first(name) {
+                        pairs.push((name, value));
+                    }
+                }
             }
-        };
-        Ok(Self(lambda_http::Request::from_parts(parts, body)))
+        }
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if path == "." {
+                    AppError::validation(inner.to_string())
+                } else {
+                    AppError::validation(format!("`{path}` {inner}"))
+                }
+            })
+    }
+}
+
+/// The optional `Idempotency-Key` header of a create, trimmed and bounded.
+pub struct IdempotencyKey(pub Option<String>);
+
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let key = parts
+            .headers
+            .get(IDEMPOTENCY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        if key.is_some_and(|k| k.len() > 200) {
+            return Err(AppError::validation(
+                "`Idempotency-Key` must be at most 200 characters",
+            ));
+        }
+        Ok(Self(key.map(str::to_string)))
+    }
+}
+
+impl IdempotencyKey {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
     }
 }
 
@@ -174,7 +262,9 @@ mod tests {
             .map_err(|e| AppError::validation(e.to_string()))?
             .with_query_string_parameters(map);
         let (mut parts, ()) = request.into_parts();
-        Query::<T>::from_request_parts(&mut parts, &()).await.map(|Query(v)| v)
+        Query::<T>::from_request_parts(&mut parts, &())
+            .await
+            .map(|Query(v)| v)
     }
 
     #[tokio::test]
@@ -182,7 +272,10 @@ mod tests {
         let ok: Filters = query(&[("mapped", "true"), ("product", "k_series"), ("other", "x")])
             .await
             .unwrap();
-        assert_eq!((ok.mapped, ok.product.as_deref()), (Some(true), Some("k_series")));
+        assert_eq!(
+            (ok.mapped, ok.product.as_deref()),
+            (Some(true), Some("k_series"))
+        );
         let none: Filters = query(&[]).await.unwrap();
         assert_eq!((none.mapped, none.product), (None, None));
         let err = query::<Filters>(&[("mapped", "yes")]).await.unwrap_err();

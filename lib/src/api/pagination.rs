@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,16 +20,17 @@ pub struct PageBody<T: Serialize> {
     pub next_cursor: Option<String>,
 }
 
-pub fn limit(raw: Option<&str>) -> Result<u32, AppError> {
-    match raw {
-        None => Ok(DEFAULT_LIMIT),
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(AppError::validation(format!(
-                "`limit` must be a whole number from 1 to {MAX_LIMIT}"
-            ))),
-        },
+/// A `?limit=` value: a whole number from 1 to [`MAX_LIMIT`] (else what it must be).
+pub fn limit(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from 1 to {MAX_LIMIT}")),
     }
+}
+
+/// `200` with one page of `items` and the cursor of the next page, if there is one.
+pub fn reply<T: Serialize>(items: Vec<T>, next_cursor: Option<String>) -> Response<Body> {
+    super::envelope::json(200, &PageBody { items, next_cursor })
 }
 
 pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
@@ -99,10 +101,9 @@ mod tests {
 
     #[test]
     fn limit_is_bounded() {
-        assert_eq!(limit(None).unwrap(), DEFAULT_LIMIT);
-        assert_eq!(limit(Some("100")).unwrap(), 100);
+        assert_eq!(limit("100").unwrap(), 100);
         for bad in ["0", "101", "-1", "x"] {
-            assert!(limit(Some(bad)).is_err());
+            assert!(limit(bad).is_err());
         }
     }
 }

@@ -26,19 +26,34 @@ use tower_http::trace::TraceLayer;
 
 use super::auth::Caller;
 use super::envelope;
-use super::extract::{company_of, raw_path_params, too_large, Path, Scope, Whole};
+use super::extract::{
+    company_of, raw_path_params, too_large, IdempotencyKey, Json, Path, Query, Scope,
+};
 use super::openapi::schemas as doc;
 use super::openapi::{
     self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
     Refused, Unprocessable, UpstreamFailed,
 };
+use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
     accounts, alerts, catalog, integrations, items, journals, ledger, locations, migrations,
     receipts, recipes, transfer_logs, transfers,
 };
+use crate::accounts::mapping::AccountMapping;
+use crate::accounts::pos_codes;
+use crate::catalog::receipt::ReceiptInput;
+use crate::catalog::recipe::{RecipeInput, RecipePatch};
+use crate::catalog::records::CatalogRecord;
 use crate::catalog::{Ingredient, Recipe, StorageUnit};
+use crate::connection::flow::ConnectInput;
 use crate::deps::Deps;
+use crate::erp::connection::ConnectionInput;
 use crate::error::{AppError, ErrorCode};
+use crate::handlers::now;
+use crate::items::sync as item_sync;
+use crate::location::setup::DaySettings;
+use crate::location::sync as location_sync;
+use crate::mapping::setup::MappingInput;
 use crate::telemetry::{correlation_span, sanitize_correlation_id};
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
@@ -442,8 +457,8 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
         Refused,
     ),
 )]
-async fn storage_units_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(catalog::list::<StorageUnit>(&deps, &r, &s.company_id).await)
+async fn storage_units_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
+    reply(catalog::list::<StorageUnit>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -461,8 +476,13 @@ async fn storage_units_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> R
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
-async fn storage_units_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(catalog::create::<StorageUnit>(&deps, &r, &s.company_id).await)
+async fn storage_units_create(
+    State(deps): Shared,
+    s: Scope,
+    key: IdempotencyKey,
+    Json(b): Json<<StorageUnit as CatalogRecord>::Input>,
+) -> Reply {
+    reply(catalog::create::<StorageUnit>(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
     get,
@@ -500,9 +520,9 @@ async fn storage_unit_update(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    b: Result<Json<<StorageUnit as CatalogRecord>::Patch>, AppError>,
 ) -> Reply {
-    reply(catalog::update::<StorageUnit>(&deps, &r, &s.company_id, &p.id).await)
+    reply(catalog::update::<StorageUnit>(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     get,
@@ -519,8 +539,8 @@ async fn storage_unit_update(
         Refused,
     ),
 )]
-async fn ingredients_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(catalog::list::<Ingredient>(&deps, &r, &s.company_id).await)
+async fn ingredients_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
+    reply(catalog::list::<Ingredient>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -538,8 +558,13 @@ async fn ingredients_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Rep
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
-async fn ingredients_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(catalog::create::<Ingredient>(&deps, &r, &s.company_id).await)
+async fn ingredients_create(
+    State(deps): Shared,
+    s: Scope,
+    key: IdempotencyKey,
+    Json(b): Json<<Ingredient as CatalogRecord>::Input>,
+) -> Reply {
+    reply(catalog::create::<Ingredient>(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
     get,
@@ -577,9 +602,9 @@ async fn ingredient_update(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    b: Result<Json<<Ingredient as CatalogRecord>::Patch>, AppError>,
 ) -> Reply {
-    reply(catalog::update::<Ingredient>(&deps, &r, &s.company_id, &p.id).await)
+    reply(catalog::update::<Ingredient>(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     delete,
@@ -614,8 +639,13 @@ async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
         Refused,
     ),
 )]
-async fn receipts_list(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
-    reply(receipts::list(&deps, &r, &s.company_id, &p.id).await)
+async fn receipts_list(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    reply(receipts::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     post,
@@ -638,9 +668,10 @@ async fn receipts_create(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    key: IdempotencyKey,
+    b: Result<Json<ReceiptInput>, AppError>,
 ) -> Reply {
-    reply(receipts::create(&deps, &r, &s.company_id, &p.id).await)
+    reply(receipts::create(&deps, b, key, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     get,
@@ -657,8 +688,8 @@ async fn receipts_create(
         Refused,
     ),
 )]
-async fn recipes_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(catalog::list::<Recipe>(&deps, &r, &s.company_id).await)
+async fn recipes_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
+    reply(catalog::list::<Recipe>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -676,8 +707,13 @@ async fn recipes_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
-async fn recipes_create(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(recipes::create(&deps, &r, &s.company_id).await)
+async fn recipes_create(
+    State(deps): Shared,
+    s: Scope,
+    key: IdempotencyKey,
+    Json(b): Json<RecipeInput>,
+) -> Reply {
+    reply(recipes::create(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
     get,
@@ -711,8 +747,13 @@ async fn recipe_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
-async fn recipe_update(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
-    reply(recipes::update(&deps, &r, &s.company_id, &p.id).await)
+async fn recipe_update(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+    b: Result<Json<RecipePatch>, AppError>,
+) -> Reply {
+    reply(recipes::update(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     delete,
@@ -750,9 +791,9 @@ async fn recipe_explosion(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    Query(q): Query<recipes::ExplosionQuery>,
 ) -> Reply {
-    reply(recipes::explosion(&deps, &r, &s.company_id, &p.id).await)
+    reply(recipes::explosion(&deps, q, &s.company_id, &p.id).await)
 }
 
 // Locations, transfers and migrations.
@@ -776,8 +817,13 @@ async fn recipe_explosion(
         Refused,
     ),
 )]
-async fn locations_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(locations::list(&deps, &r, &s.company_id).await)
+async fn locations_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(page): Query<PageQuery>,
+    Query(q): Query<locations::LocationFilters>,
+) -> Reply {
+    reply(locations::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -793,8 +839,8 @@ async fn locations_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply
         Refused, Conflict, NotJson, UpstreamFailed,
     ),
 )]
-async fn locations_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(locations::sync(&deps, &r, &s.company_id).await)
+async fn locations_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> Reply {
+    reply(routes::synced(&deps, &s.company_id, &now(), b, location_sync::sync).await)
 }
 #[utoipa::path(
     get,
@@ -832,9 +878,9 @@ async fn location_configure(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    Json(b): Json<DaySettings>,
 ) -> Reply {
-    reply(locations::configure(&deps, &r, &s.company_id, &p.id).await)
+    reply(locations::configure(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     put,
@@ -851,8 +897,13 @@ async fn location_configure(
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
-async fn location_link(State(deps): Shared, s: Scope, Path(p): Path<Id>, Whole(r): Whole) -> Reply {
-    reply(locations::link(&deps, &r, &s.company_id, &p.id).await)
+async fn location_link(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+    Json(b): Json<locations::LinkInput>,
+) -> Reply {
+    reply(locations::link(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     delete,
@@ -909,9 +960,9 @@ async fn transfer_logs_list(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    Query(q): Query<PageQuery>,
 ) -> Reply {
-    reply(transfer_logs::list(&deps, &r, &s.company_id, &p.id).await)
+    reply(transfer_logs::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     post,
@@ -943,9 +994,9 @@ async fn transfers_start(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    Json(b): Json<transfers::ManualTransfer>,
 ) -> Reply {
-    reply(transfers::start(&deps, &r, &s.company_id, &p.id).await)
+    reply(transfers::start(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     post,
@@ -967,9 +1018,9 @@ async fn migrations_create(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    b: Option<Json<migrations::StartInput>>,
 ) -> Reply {
-    reply(migrations::create(&deps, &r, &s.company_id, &p.id).await)
+    reply(migrations::create(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     get,
@@ -991,9 +1042,9 @@ async fn migrations_list(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    Query(q): Query<PageQuery>,
 ) -> Reply {
-    reply(migrations::list(&deps, &r, &s.company_id, &p.id).await)
+    reply(migrations::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     get,
@@ -1058,8 +1109,13 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
         Refused,
     ),
 )]
-async fn ledger_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(ledger::list(&deps, &r, &s.company_id).await)
+async fn ledger_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(page): Query<PageQuery>,
+    Query(q): Query<ledger::LedgerQuery>,
+) -> Reply {
+    reply(ledger::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     get,
@@ -1097,8 +1153,13 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
         Refused,
     ),
 )]
-async fn items_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(items::list(&deps, &r, &s.company_id).await)
+async fn items_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(page): Query<PageQuery>,
+    Query(q): Query<items::ItemFilters>,
+) -> Reply {
+    reply(items::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -1114,8 +1175,8 @@ async fn items_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
         Refused, Conflict, NotJson, UpstreamFailed,
     ),
 )]
-async fn items_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(items::sync(&deps, &r, &s.company_id).await)
+async fn items_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> Reply {
+    reply(routes::synced(&deps, &s.company_id, &now(), b, item_sync::sync).await)
 }
 #[utoipa::path(
     get,
@@ -1155,9 +1216,9 @@ async fn item_mapping_put(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<ItemPath>,
-    Whole(r): Whole,
+    b: Result<Json<MappingInput>, AppError>,
 ) -> Reply {
-    reply(items::put_mapping(&deps, &r, &s.company_id, &p.product, &p.item_id).await)
+    reply(items::put_mapping(&deps, b, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
     delete,
@@ -1207,8 +1268,8 @@ async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
         Refused, Conflict, NotJson,
     ),
 )]
-async fn integrations_connect(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(integrations::connect(&deps, &r, &s.company_id).await)
+async fn integrations_connect(State(deps): Shared, s: Scope, Json(b): Json<ConnectInput>) -> Reply {
+    reply(integrations::connect(&deps, b, &s.company_id).await)
 }
 #[utoipa::path(
     get,
@@ -1260,8 +1321,13 @@ async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Pr
         Refused,
     ),
 )]
-async fn alerts_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(alerts::list(&deps, &r, &s.company_id).await)
+async fn alerts_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(page): Query<PageQuery>,
+    Query(q): Query<alerts::AlertFilters>,
+) -> Reply {
+    reply(alerts::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
     post,
@@ -1310,8 +1376,12 @@ async fn account_mappings_get(State(deps): Shared, s: Scope) -> Reply {
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
-async fn account_mappings_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(accounts::put_company(&deps, &r, &s.company_id).await)
+async fn account_mappings_put(
+    State(deps): Shared,
+    s: Scope,
+    Json(b): Json<AccountMapping>,
+) -> Reply {
+    reply(accounts::put_company(&deps, b, &s.company_id).await)
 }
 
 #[utoipa::path(
@@ -1326,8 +1396,8 @@ async fn account_mappings_put(State(deps): Shared, s: Scope, Whole(r): Whole) ->
         Refused, NotJson, UpstreamFailed,
     ),
 )]
-async fn account_mappings_sync(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(accounts::sync(&deps, &r, &s.company_id).await)
+async fn account_mappings_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> Reply {
+    reply(routes::synced(&deps, &s.company_id, &now(), b, pos_codes::sync).await)
 }
 
 #[utoipa::path(
@@ -1349,9 +1419,9 @@ async fn account_mapping_location_put(
     State(deps): Shared,
     s: Scope,
     Path(p): Path<Id>,
-    Whole(r): Whole,
+    Json(b): Json<AccountMapping>,
 ) -> Reply {
-    reply(accounts::put_location(&deps, &r, &s.company_id, &p.id).await)
+    reply(accounts::put_location(&deps, b, &s.company_id, &p.id).await)
 }
 
 #[utoipa::path(
@@ -1403,8 +1473,12 @@ async fn erp_connection_get(State(deps): Shared, s: Scope) -> Reply {
         Refused, NotJson,
     ),
 )]
-async fn erp_connection_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(accounts::put_erp(&deps, &r, &s.company_id).await)
+async fn erp_connection_put(
+    State(deps): Shared,
+    s: Scope,
+    Json(b): Json<ConnectionInput>,
+) -> Reply {
+    reply(accounts::put_erp(&deps, b, &s.company_id).await)
 }
 
 #[utoipa::path(
@@ -1424,8 +1498,12 @@ async fn erp_connection_put(State(deps): Shared, s: Scope, Whole(r): Whole) -> R
         Refused,
     ),
 )]
-async fn journals_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(journals::list(&deps, &r, &s.company_id).await)
+async fn journals_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(q): Query<journals::JournalFilters>,
+) -> Reply {
+    reply(journals::list(&deps, q, &s.company_id).await)
 }
 
 #[utoipa::path(
@@ -1440,8 +1518,12 @@ async fn journals_list(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply 
         Refused, NotJson,
     ),
 )]
-async fn journals_repost(State(deps): Shared, s: Scope, Whole(r): Whole) -> Reply {
-    reply(journals::repost(&deps, &r, &s.company_id).await)
+async fn journals_repost(
+    State(deps): Shared,
+    s: Scope,
+    Json(b): Json<journals::RepostInput>,
+) -> Reply {
+    reply(journals::repost(&deps, b, &s.company_id).await)
 }
 
 #[utoipa::path(

@@ -210,11 +210,11 @@ impl CatalogRecord for Ingredient {
     }
 
     fn apply(&mut self, patch: IngredientPatch, now: &str) -> Result<(), AppError> {
-        if patch.name.is_none() && patch.unit.is_none() && patch.sku.is_none() {
-            return Err(AppError::validation(
-                "nothing to update: send at least one of `name`, `unit`, `sku`",
-            ));
-        }
+        validate::some_field(&[
+            ("name", patch.name.is_some()),
+            ("unit", patch.unit.is_some()),
+            ("sku", patch.sku.is_some()),
+        ])?;
         if let Some(name) = patch.name {
             self.name = validate::name("name", &name)?;
         }
@@ -228,12 +228,7 @@ impl CatalogRecord for Ingredient {
         Ok(())
     }
 
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, version: u64) {
-        self.version = version;
-    }
+    super::records::versioned!();
     fn view(&self) -> serde_json::Value {
         serde_json::to_value(IngredientView::from(self)).unwrap_or_default()
     }

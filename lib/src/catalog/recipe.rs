@@ -246,12 +246,7 @@ impl CatalogRecord for Recipe {
         Ok(())
     }
 
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, version: u64) {
-        self.version = version;
-    }
+    super::records::versioned!();
 }
 
 // ---------------------------------------------------------------------------------------

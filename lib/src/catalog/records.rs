@@ -39,6 +39,20 @@ pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
     }
 }
 
+/// [`CatalogRecord::version`] and [`CatalogRecord::set_version`] of a record whose
+/// `version` field holds it.
+macro_rules! versioned {
+    () => {
+        fn version(&self) -> u64 {
+            self.version
+        }
+        fn set_version(&mut self, version: u64) {
+            self.version = version;
+        }
+    };
+}
+pub(crate) use versioned;
+
 /// Result of a create: `replayed` when an idempotency key returned an existing object.
 pub struct Created<T> {
     pub record: T,

@@ -86,11 +86,11 @@ impl CatalogRecord for StorageUnit {
     }
 
     fn apply(&mut self, patch: StorageUnitPatch, now: &str) -> Result<(), AppError> {
-        if patch.name.is_none() && patch.code.is_none() && patch.description.is_none() {
-            return Err(AppError::validation(
-                "nothing to update: send at least one of `name`, `code`, `description`",
-            ));
-        }
+        validate::some_field(&[
+            ("name", patch.name.is_some()),
+            ("code", patch.code.is_some()),
+            ("description", patch.description.is_some()),
+        ])?;
         if let Some(name) = patch.name {
             self.name = validate::name("name", &name)?;
         }
@@ -113,12 +113,7 @@ impl CatalogRecord for StorageUnit {
         ]
     }
 
-    fn version(&self) -> u64 {
-        self.version
-    }
-    fn set_version(&mut self, version: u64) {
-        self.version = version;
-    }
+    super::records::versioned!();
 }
 
 #[cfg(test)]

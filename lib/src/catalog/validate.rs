@@ -7,6 +7,18 @@ pub const CODE_MAX: usize = 64;
 pub const UNIT_MAX: usize = 32;
 
 /// Trims and checks a required display name.
+/// A partial update must send at least one of its `fields` (name, present).
+pub fn some_field(fields: &[(&str, bool)]) -> Result<(), AppError> {
+    if fields.iter().any(|(_, present)| *present) {
+        return Ok(());
+    }
+    let names: Vec<String> = fields.iter().map(|(name, _)| format!("`{name}`")).collect();
+    Err(AppError::validation(format!(
+        "nothing to update: send at least one of {}",
+        names.join(", ")
+    )))
+}
+
 pub fn name(field: &str, value: &str) -> Result<String, AppError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {

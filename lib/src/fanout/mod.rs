@@ -281,6 +281,20 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// A fan-out at 03:05 UTC with the default settings.
+    async fn run_at_3am(
+        store: &dyn ItemStore,
+        queue: &dyn MessageQueue,
+    ) -> Result<FanoutSummary, AppError> {
+        run(
+            store,
+            queue,
+            at("2026-07-11T03:05:00Z"),
+            &FanoutSettings::default(),
+        )
+        .await
+    }
+
     #[test]
     fn the_location_record_writes_the_partition_read_here() {
         let item = location("1", "Europe/London", Some("su"), true, true);
@@ -301,14 +315,7 @@ mod tests {
             ],
         };
         let queue = RecordingQueue::default();
-        let summary = run(
-            &store,
-            &queue,
-            at("2026-07-11T03:05:00Z"),
-            &FanoutSettings::default(),
-        )
-        .await
-        .unwrap();
+        let summary = run_at_3am(&store, &queue).await.unwrap();
         assert_eq!(
             summary.locations_seen, 4,
             "the paused one is not in the index"
@@ -364,14 +371,7 @@ mod tests {
             fail_for: Some("2026-07-09".into()),
             ..RecordingQueue::default()
         };
-        let err = run(
-            &store,
-            &queue,
-            at("2026-07-11T03:05:00Z"),
-            &FanoutSettings::default(),
-        )
-        .await
-        .unwrap_err();
+        let err = run_at_3am(&store, &queue).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::QueueUnavailable);
         assert_eq!(queue.sent.lock().unwrap().len(), 3);
     }
@@ -391,14 +391,7 @@ mod tests {
             ],
         };
         let queue = RecordingQueue::default();
-        let summary = run(
-            &store,
-            &queue,
-            at("2026-07-11T03:05:00Z"),
-            &FanoutSettings::default(),
-        )
-        .await
-        .unwrap();
+        let summary = run_at_3am(&store, &queue).await.unwrap();
         assert_eq!((summary.malformed, summary.requests_enqueued), (1, 4));
     }
 }

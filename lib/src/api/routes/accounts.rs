@@ -1,12 +1,12 @@
 //! Account mappings (SPEC C9): the company document, per-location overrides, the POS's
 //! payment methods and tax codes with what still needs an account, and the ERP connection.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::accounts::mapping::{self, AccountMapping};
 use crate::accounts::pos_codes;
-use crate::api::{body, envelope};
+use crate::api::envelope;
 use crate::deps::Deps;
 use crate::erp::connection::{self, ConnectionInput};
 use crate::error::AppError;
@@ -40,21 +40,19 @@ pub async fn overview(deps: &Deps, company_id: &str) -> Result<Response<Body>, A
 
 pub async fn put_company(
     deps: &Deps,
-    request: &Request,
+    input: AccountMapping,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: AccountMapping = body::json(request)?;
     let saved = mapping::put(deps.store.as_ref(), company_id, None, input, &now()).await?;
     Ok(envelope::json(200, &saved))
 }
 
 pub async fn put_location(
     deps: &Deps,
-    request: &Request,
+    input: AccountMapping,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: AccountMapping = body::json(request)?;
     location_record::get(deps.store.as_ref(), company_id, location_id).await?;
     let saved = mapping::put(
         deps.store.as_ref(),
@@ -77,29 +75,11 @@ pub async fn delete_location(
     Ok(envelope::json(200, &json!({"deleted": true})))
 }
 
-pub async fn sync(
-    deps: &Deps,
-    request: &Request,
-    company_id: &str,
-) -> Result<Response<Body>, AppError> {
-    let product = super::sync_product(request)?;
-    let codes = pos_codes::sync(
-        deps.store.as_ref(),
-        deps.catalog.as_ref(),
-        company_id,
-        product,
-        &now(),
-    )
-    .await?;
-    Ok(envelope::json(200, &codes))
-}
-
 pub async fn put_erp(
     deps: &Deps,
-    request: &Request,
+    input: ConnectionInput,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: ConnectionInput = body::json(request)?;
     let saved = connection::save(
         deps.store.as_ref(),
         deps.secrets.as_ref(),

@@ -1,22 +1,30 @@
 //! A company's alerts: list open or resolved ones, acknowledge an open one.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use serde::Deserialize;
 
-use super::query_param;
+use super::PageQuery;
 use crate::alerts::{self, AlertStatus};
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
 use crate::store::attr;
 
+/// `?status=open|resolved` (open by default), on top of the page.
+#[derive(Deserialize)]
+pub struct AlertFilters {
+    pub status: Option<String>,
+}
+
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
+    filters: AlertFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let status = match query_param(request, "status").as_deref() {
+    let status = match filters.status.as_deref() {
         None | Some("open") => AlertStatus::Open,
         Some("resolved") => AlertStatus::Resolved,
         Some(other) => {
@@ -25,21 +33,19 @@ pub async fn list(
             )))
         }
     };
-    let limit = pagination::limit(query_param(request, "limit").as_deref())?;
     let partition = alerts::list_partition(company_id);
-    let cursor = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
-        attr::PK,
-        &partition,
-    )?;
-    let (items, last_key) =
-        alerts::list(deps.store.as_ref(), company_id, status, limit, cursor).await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: items.iter().map(alerts::view).collect(),
-            next_cursor: pagination::encode_cursor(last_key.as_ref()),
-        },
+    let cursor = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &partition)?;
+    let (items, last_key) = alerts::list(
+        deps.store.as_ref(),
+        company_id,
+        status,
+        page.limit.0,
+        cursor,
+    )
+    .await?;
+    Ok(pagination::reply(
+        items.iter().map(alerts::view).collect(),
+        pagination::encode_cursor(last_key.as_ref()),
     ))
 }
 

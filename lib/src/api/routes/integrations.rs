@@ -1,11 +1,11 @@
 //! Connecting Lightspeed: start a connection, reauthorize it, read its status.
 //! Token values never appear here; only their expiry times.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
-use crate::api::pagination::PageBody;
-use crate::api::{body, envelope};
+use crate::api::envelope;
+use crate::api::pagination;
 use crate::connection::flow::{self, ConnectInput, Started};
 use crate::connection::integration::{self, Integration};
 use crate::connection::PosProduct;
@@ -48,10 +48,9 @@ fn started(started: &Started) -> Value {
 
 pub async fn connect(
     deps: &Deps,
-    request: &Request,
+    input: ConnectInput,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: ConnectInput = body::json(request)?;
     let product = PosProduct::parse(&input.product)?;
     let result = flow::start(
         deps,
@@ -94,11 +93,5 @@ pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Respons
 /// At most one integration per product, so one page holds them all.
 pub async fn list(deps: &Deps, company_id: &str) -> Result<Response<Body>, AppError> {
     let items = integration::list(deps.store.as_ref(), company_id).await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: items.iter().map(view).collect(),
-            next_cursor: None,
-        },
-    ))
+    Ok(pagination::reply(items.iter().map(view).collect(), None))
 }

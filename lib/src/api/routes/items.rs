@@ -3,38 +3,22 @@
 
 use std::collections::HashMap;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{bool_filter, query_param};
-use crate::api::pagination::{self, PageBody};
-use crate::api::{body, envelope};
+use super::{flag, PageQuery};
+use crate::api::envelope;
+use crate::api::extract::Json;
+use crate::api::pagination;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
 use crate::items::record::{self, PosItem};
-use crate::items::sync;
 use crate::mapping::record::{self as mapping, Mapping};
 use crate::mapping::setup::{self, MappingInput};
 use crate::store::{attr, from_item};
-
-pub async fn sync(
-    deps: &Deps,
-    request: &Request,
-    company_id: &str,
-) -> Result<Response<Body>, AppError> {
-    let product = super::sync_product(request)?;
-    let summary = sync::sync(
-        deps.store.as_ref(),
-        deps.catalog.as_ref(),
-        company_id,
-        product,
-        &now(),
-    )
-    .await?;
-    Ok(envelope::json(200, &summary))
-}
 
 fn mapping_view(mapping: &Mapping) -> Value {
     json!({
@@ -58,25 +42,34 @@ fn item_view(item: &PosItem, mapping: Option<&Mapping>) -> Value {
     value
 }
 
+/// The item list's filters.
+#[derive(Deserialize)]
+pub struct ItemFilters {
+    #[serde(default, deserialize_with = "flag")]
+    pub mapped: Option<bool>,
+    #[serde(default, deserialize_with = "flag")]
+    pub active: Option<bool>,
+    pub location_id: Option<String>,
+    pub product: Option<String>,
+}
+
 /// Filters: `mapped`, `active`, `location_id`, `product`. Pages follow the item keys.
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
+    filters: ItemFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let limit = pagination::limit(query_param(request, "limit").as_deref())? as usize;
-    let mapped = bool_filter(request, "mapped")?;
-    let active = bool_filter(request, "active")?;
-    let location = query_param(request, "location_id");
-    let product = query_param(request, "product")
-        .map(|p| PosProduct::parse(&p))
-        .transpose()?;
+    let ItemFilters {
+        mapped,
+        active,
+        location_id: location,
+        product,
+    } = filters;
+    let limit = page.limit.0 as usize;
+    let product = product.map(|p| PosProduct::parse(&p)).transpose()?;
     let items_query = record::list_query(company_id);
-    let mut start = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
-        attr::PK,
-        &items_query.pk,
-    )?;
+    let mut start = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &items_query.pk)?;
     let mappings: HashMap<(PosProduct, String), Mapping> =
         mapping::all(deps.store.as_ref(), company_id)
             .await?
@@ -116,13 +109,7 @@ pub async fn list(
             None => break,
         }
     }
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: out,
-            next_cursor,
-        },
-    ))
+    Ok(pagination::reply(out, next_cursor))
 }
 
 pub async fn get(
@@ -139,13 +126,13 @@ pub async fn get(
 
 pub async fn put_mapping(
     deps: &Deps,
-    request: &Request,
+    input: Result<Json<MappingInput>, AppError>,
     company_id: &str,
     product: &str,
     item_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let product = PosProduct::parse(product)?;
-    let input: MappingInput = body::json(request)?;
+    let Json(input) = input?;
     let mapping = setup::put(deps, company_id, product, item_id, input, &now()).await?;
     Ok(envelope::json(200, &mapping_view(&mapping)))
 }

@@ -1,13 +1,12 @@
 //! Journals (SPEC C9): a company's day journals by location and date range, one journal
 //! with its lines and ERP move, and a re-post through the journal queue.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::query_param;
-use crate::api::pagination::PageBody;
-use crate::api::{body, envelope};
+use crate::api::envelope;
+use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::handlers::now;
@@ -28,14 +27,14 @@ pub fn view(journal: &JournalRecord) -> Value {
     value
 }
 
-fn date_param(request: &Request, name: &str) -> Result<chrono::NaiveDate, AppError> {
-    let raw = query_param(request, name).ok_or_else(|| {
+fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveDate, AppError> {
+    let raw = raw.ok_or_else(|| {
         AppError::new(
             ErrorCode::DateRequired,
             format!("`{name}` is required (YYYY-MM-DD)"),
         )
     })?;
-    crate::ids::strict_date(&raw).ok_or_else(|| {
+    crate::ids::strict_date(raw).ok_or_else(|| {
         AppError::new(
             ErrorCode::InvalidDateFormat,
             format!("`{name}` must be a calendar date as YYYY-MM-DD, got `{raw}`"),
@@ -45,12 +44,21 @@ fn date_param(request: &Request, name: &str) -> Result<chrono::NaiveDate, AppErr
 
 /// `from` and `to` (required, at most a year apart), `location_id` (optional: every
 /// location otherwise), `status` (optional). Every revision is listed, oldest first.
+#[derive(Deserialize)]
+pub struct JournalFilters {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub location_id: Option<String>,
+    pub status: Option<String>,
+}
+
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    filters: JournalFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let (from, to) = (date_param(request, "from")?, date_param(request, "to")?);
+    let from = date_param("from", filters.from.as_deref())?;
+    let to = date_param("to", filters.to.as_deref())?;
     if from > to {
         return Err(AppError::validation("`from` is after `to`"));
     }
@@ -59,9 +67,9 @@ pub async fn list(
             "the range may cover at most {MAX_RANGE_DAYS} days"
         )));
     }
-    let status = query_param(request, "status");
+    let status = filters.status;
     let store = deps.store.as_ref();
-    let locations = match query_param(request, "location_id") {
+    let locations = match filters.location_id {
         Some(id) => vec![
             location_record::get(store, company_id, &id)
                 .await?
@@ -83,13 +91,7 @@ pub async fn list(
             }
         }
     }
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items,
-            next_cursor: None,
-        },
-    ))
+    Ok(pagination::reply(items, None))
 }
 
 /// `{location_id}:{date}:{revision}` → the parts.
@@ -113,7 +115,7 @@ pub async fn get(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Bod
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RepostInput {
+pub struct RepostInput {
     location_id: String,
     business_date: String,
 }
@@ -122,10 +124,9 @@ struct RepostInput {
 /// change); posting decides what, if anything, changes. `202` with the request id.
 pub async fn repost(
     deps: &Deps,
-    request: &Request,
+    input: RepostInput,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: RepostInput = body::json(request)?;
     location_record::get(deps.store.as_ref(), company_id, &input.location_id).await?;
     let job = JournalRequest {
         request_uuid: crate::random::uuid().to_string(),

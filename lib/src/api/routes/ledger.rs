@@ -1,12 +1,13 @@
 //! Ledger queries: `GET /ledger` with exactly one selection (storage unit, ingredient,
 //! transfer log, or sales line), and `GET /ledger/{id}` with the lines that fed the entry.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::query_param;
+use super::PageQuery;
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
@@ -23,26 +24,41 @@ fn valid_id(field: &str, value: String) -> Result<String, AppError> {
     }
 }
 
+/// The selection (exactly one of the ids, or a sales line with its location and date),
+/// and the date range.
+#[derive(Deserialize)]
+pub struct LedgerQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub date: Option<String>,
+    pub sales_line: Option<String>,
+    pub location_id: Option<String>,
+    pub storage_unit_id: Option<String>,
+    pub ingredient_id: Option<String>,
+    pub transfer_log_id: Option<String>,
+}
+
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
+    params: LedgerQuery,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let param = |name: &str| query_param(request, name);
     // Both ends are optional: an open start means "since the first entry", an open end
     // "up to the latest". The store needs a non-empty lower key bound, so the open start is
     // the earliest date the key layout can hold.
-    let to = parse_date("to", param("to").as_deref())?;
-    let from = parse_date("from", param("from").as_deref())?.or(EARLIEST);
+    let to = parse_date("to", params.to.as_deref())?;
+    let from = parse_date("from", params.from.as_deref())?.or(EARLIEST);
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
             return Err(AppError::validation("`from` is after `to`"));
         }
     }
-    if let Some(line) = param("sales_line") {
-        let location = param("location_id")
+    if let Some(line) = params.sales_line {
+        let location = params
+            .location_id
             .ok_or_else(|| AppError::validation("`sales_line` needs `location_id` and `date`"))?;
-        let date = parse_date("date", param("date").as_deref())?.ok_or_else(|| {
+        let date = parse_date("date", params.date.as_deref())?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::DateRequired,
                 "`sales_line` needs `date` (YYYY-MM-DD)",
@@ -50,22 +66,17 @@ pub async fn list(
         })?;
         let entries =
             query::by_sales_line(deps.store.as_ref(), company_id, &location, date, &line).await?;
-        return Ok(envelope::json(
-            200,
-            &PageBody {
-                items: entries,
-                next_cursor: None,
-            },
-        ));
+        return Ok(pagination::reply(entries, None));
     }
     let selections: Vec<Selection> = [
-        param("storage_unit_id").map(|id| {
+        params.storage_unit_id.map(|id| {
             valid_id("storage_unit_id", id).map(|id| Selection::StorageUnit { id, from, to })
         }),
-        param("ingredient_id").map(|id| {
+        params.ingredient_id.map(|id| {
             valid_id("ingredient_id", id).map(|id| Selection::Ingredient { id, from, to })
         }),
-        param("transfer_log_id")
+        params
+            .transfer_log_id
             .map(|id| valid_id("transfer_log_id", id).map(Selection::TransferLog)),
     ]
     .into_iter()
@@ -76,17 +87,19 @@ pub async fn list(
             "give exactly one of `storage_unit_id`, `ingredient_id`, `transfer_log_id`, or `sales_line` (with `location_id` and `date`)",
         ));
     };
-    let limit = pagination::limit(param("limit").as_deref())?;
     let (q, cursor_attr) = selection.query(company_id);
-    let cursor = pagination::decode_cursor(param("cursor").as_deref(), cursor_attr, &q.pk)?;
-    let (entries, page) =
-        query::list(deps.store.as_ref(), company_id, selection, limit, cursor).await?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: entries,
-            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
-        },
+    let cursor = pagination::decode_cursor(page.cursor.as_deref(), cursor_attr, &q.pk)?;
+    let (entries, page) = query::list(
+        deps.store.as_ref(),
+        company_id,
+        selection,
+        page.limit.0,
+        cursor,
+    )
+    .await?;
+    Ok(pagination::reply(
+        entries,
+        pagination::encode_cursor(page.last_key.as_ref()),
     ))
 }
 

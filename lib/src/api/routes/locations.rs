@@ -1,13 +1,13 @@
 //! Locations: sync from Lightspeed, list with filters, detail with its health banner,
 //! storage-unit link, business-day settings, activation and auto-issue.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{bool_filter, query_param};
-use crate::api::pagination::{self, PageBody};
-use crate::api::{body, envelope};
+use super::{flag, PageQuery};
+use crate::api::envelope;
+use crate::api::pagination;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
@@ -15,13 +15,12 @@ use crate::handlers::now;
 use crate::journal::record::JournalStatus;
 use crate::location::record::{self, Location};
 use crate::location::setup::{self, DaySettings};
-use crate::location::sync;
 use crate::store::attr;
 use crate::transfer::log as transfer_log;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LinkInput {
+pub struct LinkInput {
     #[serde(default)]
     storage_unit_id: Option<String>,
 }
@@ -35,21 +34,16 @@ pub fn view(location: &Location) -> Value {
     value
 }
 
-pub async fn sync(
-    deps: &Deps,
-    request: &Request,
-    company_id: &str,
-) -> Result<Response<Body>, AppError> {
-    let product = super::sync_product(request)?;
-    let summary = sync::sync(
-        deps.store.as_ref(),
-        deps.catalog.as_ref(),
-        company_id,
-        product,
-        &now(),
-    )
-    .await?;
-    Ok(envelope::json(200, &summary))
+/// The location list's filters.
+#[derive(Deserialize)]
+pub struct LocationFilters {
+    #[serde(default, deserialize_with = "flag")]
+    pub activated: Option<bool>,
+    #[serde(default, deserialize_with = "flag")]
+    pub auto_issue: Option<bool>,
+    #[serde(default, deserialize_with = "flag")]
+    pub missing: Option<bool>,
+    pub storage_unit_id: Option<String>,
 }
 
 /// Filters: `activated`, `auto_issue`, `storage_unit_id` (an id, or `none`), `missing`.
@@ -57,14 +51,17 @@ pub async fn sync(
 /// one consistent read; the cursor is the key of the last location returned.
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
+    filters: LocationFilters,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let limit = pagination::limit(query_param(request, "limit").as_deref())? as usize;
-    let activated = bool_filter(request, "activated")?;
-    let auto_issue = bool_filter(request, "auto_issue")?;
-    let missing = bool_filter(request, "missing")?;
-    let storage_unit = query_param(request, "storage_unit_id");
+    let LocationFilters {
+        activated,
+        auto_issue,
+        missing,
+        storage_unit_id: storage_unit,
+    } = filters;
+    let limit = page.limit.0 as usize;
     let keep = |l: &Location| {
         activated.is_none_or(|a| l.is_active() == a)
             && auto_issue.is_none_or(|a| l.auto_issue == a)
@@ -76,7 +73,7 @@ pub async fn list(
             }
     };
     let cursor = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
+        page.cursor.as_deref(),
         attr::PK,
         &record::partition(company_id),
     )?;
@@ -96,12 +93,9 @@ pub async fn list(
         (true, Some(last)) => pagination::encode_cursor(Some(&last.key().to_item())),
         _ => None,
     };
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items: page.iter().map(|l| view(l)).collect(),
-            next_cursor,
-        },
+    Ok(pagination::reply(
+        page.iter().map(|l| view(l)).collect(),
+        next_cursor,
     ))
 }
 
@@ -232,11 +226,10 @@ async fn catalog_mapped(
 
 pub async fn link(
     deps: &Deps,
-    request: &Request,
+    input: LinkInput,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: LinkInput = body::json(request)?;
     let location = setup::link_storage_unit(
         deps,
         company_id,
@@ -259,11 +252,10 @@ pub async fn unlink(
 
 pub async fn configure(
     deps: &Deps,
-    request: &Request,
+    settings: DaySettings,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let settings: DaySettings = body::json(request)?;
     let location = setup::configure(deps, company_id, location_id, settings, &now()).await?;
     Ok(envelope::json(200, &view(&location)))
 }

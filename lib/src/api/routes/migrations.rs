@@ -1,11 +1,12 @@
 //! A location's 90-day migrations: start (or re-run), list, read with its days, cancel.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::partition_page;
+use super::{partition_page, PageQuery};
 use crate::api::envelope;
+use crate::api::extract::Json;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
@@ -14,21 +15,18 @@ use crate::migration::{start, MigrationJob};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct StartInput {
+pub struct StartInput {
     #[serde(default)]
     rerun: bool,
 }
 
 pub async fn create(
     deps: &Deps,
-    request: &Request,
+    input: Option<Json<StartInput>>,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: StartInput = match request.body() {
-        Body::Empty => StartInput::default(),
-        _ => crate::api::body::json(request)?,
-    };
+    let input = input.map(|Json(input)| input).unwrap_or_default();
     let job = start::start(
         deps.store.as_ref(),
         &deps.migration_days(),
@@ -44,13 +42,13 @@ pub async fn create(
 
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
     crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
     let query = job::jobs_query(company_id, location_id);
-    partition_page::<MigrationJob>(deps.store.as_ref(), request, query).await
+    partition_page::<MigrationJob>(deps.store.as_ref(), &page, query).await
 }
 
 pub async fn get(

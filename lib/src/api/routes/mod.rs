@@ -12,71 +12,111 @@ pub mod recipes;
 pub mod transfer_logs;
 pub mod transfers;
 
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use lambda_http::{Body, Response};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::api::envelope;
-use crate::api::pagination::{self, PageBody};
+use crate::api::pagination;
+use crate::connection::source::CatalogSource;
 use crate::connection::PosProduct;
+use crate::deps::Deps;
 use crate::error::AppError;
 use crate::store::{attr, from_item, ItemStore, Query};
+
+/// `?limit=` and `?cursor=` of a plain list.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub limit: Limit,
+    pub cursor: Option<String>,
+}
+
+/// A `?limit=` value: a whole number from 1 to [`pagination::MAX_LIMIT`], by default
+/// [`pagination::DEFAULT_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+pub struct Limit(pub u32);
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self(pagination::DEFAULT_LIMIT)
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        pagination::limit(&text).map(Self).map_err(D::Error::custom)
+    }
+}
+
+/// A `true` / `false` query filter.
+pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match text.as_str() {
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        other => Err(D::Error::custom(format!(
+            "must be `true` or `false`, not `{other}`"
+        ))),
+    }
+}
 
 /// One page of a table partition's records as `{items, next_cursor}`: the request's `limit`
 /// and `cursor` applied to `query` (the cursor must belong to its partition).
 pub async fn partition_page<T: DeserializeOwned + Serialize>(
     store: &dyn ItemStore,
-    request: &Request,
+    page: &PageQuery,
     mut query: Query,
 ) -> Result<Response<Body>, AppError> {
-    query.limit = pagination::limit(query_param(request, "limit").as_deref())?;
-    query.start_after = pagination::decode_cursor(
-        query_param(request, "cursor").as_deref(),
-        attr::PK,
-        &query.pk,
-    )?;
+    query.limit = page.limit.0;
+    query.start_after = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &query.pk)?;
     let page = store.query(&query).await?;
     let items = page
         .items
         .into_iter()
         .map(from_item)
         .collect::<Result<Vec<T>, _>>()?;
-    Ok(envelope::json(
-        200,
-        &PageBody {
-            items,
-            next_cursor: pagination::encode_cursor(page.last_key.as_ref()),
-        },
+    Ok(pagination::reply(
+        items,
+        pagination::encode_cursor(page.last_key.as_ref()),
     ))
 }
 
-/// A query-string value, if present.
-pub fn query_param(request: &Request, name: &str) -> Option<String> {
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .map(str::to_string)
-}
-
-/// A `true` / `false` query filter, if present.
-pub fn bool_filter(request: &Request, name: &str) -> Result<Option<bool>, AppError> {
-    match query_param(request, name).as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(AppError::validation(format!(
-            "`{name}` must be `true` or `false`, not `{other}`"
-        ))),
-    }
-}
-
 /// A sync request body: `{"product": "k_series" | "x_series"}`.
-pub fn sync_product(request: &Request) -> Result<PosProduct, AppError> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct SyncInput {
-        product: String,
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncInput {
+    product: String,
+}
+
+impl SyncInput {
+    pub fn product(&self) -> Result<PosProduct, AppError> {
+        PosProduct::parse(&self.product)
     }
-    let input: SyncInput = crate::api::body::json(request)?;
-    PosProduct::parse(&input.product)
+}
+
+/// A `…/sync` route: the body's product synced from Lightspeed by `sync` (items,
+/// locations or payment and tax codes), its summary `200`.
+pub async fn synced<'a, R, Fut>(
+    deps: &'a Deps,
+    company_id: &'a str,
+    now: &'a str,
+    input: SyncInput,
+    sync: impl FnOnce(&'a dyn ItemStore, &'a dyn CatalogSource, &'a str, PosProduct, &'a str) -> Fut,
+) -> Result<Response<Body>, AppError>
+where
+    R: Serialize,
+    Fut: std::future::Future<Output = Result<R, AppError>>,
+{
+    let product = input.product()?;
+    let summary = sync(
+        deps.store.as_ref(),
+        deps.catalog.as_ref(),
+        company_id,
+        product,
+        now,
+    )
+    .await?;
+    Ok(envelope::json(200, &summary))
 }

@@ -1,10 +1,11 @@
 //! Stock receipts of an ingredient.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde_json::json;
 
-use super::partition_page;
-use crate::api::{body, envelope};
+use super::{partition_page, PageQuery};
+use crate::api::envelope;
+use crate::api::extract::{IdempotencyKey, Json};
 use crate::catalog::ingredient::IngredientView;
 use crate::catalog::receipt::{self, Receipt, ReceiptInput};
 use crate::catalog::{records, Ingredient};
@@ -14,19 +15,19 @@ use crate::handlers::now;
 
 pub async fn create(
     deps: &Deps,
-    request: &Request,
+    input: Result<Json<ReceiptInput>, AppError>,
+    key: IdempotencyKey,
     company_id: &str,
     ingredient_id: &str,
 ) -> Result<Response<Body>, AppError> {
     records::get::<Ingredient>(deps.store.as_ref(), company_id, ingredient_id).await?;
-    let input: ReceiptInput = body::json(request)?;
-    let key = super::catalog::idempotency_key(request)?;
+    let Json(input) = input?;
     let (receipt, ingredient, replayed) = receipt::record(
         deps.store.as_ref(),
         company_id,
         ingredient_id,
         input,
-        key,
+        key.as_deref(),
         &now(),
     )
     .await?;
@@ -38,11 +39,11 @@ pub async fn create(
 
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
     company_id: &str,
     ingredient_id: &str,
 ) -> Result<Response<Body>, AppError> {
     records::get::<Ingredient>(deps.store.as_ref(), company_id, ingredient_id).await?;
     let query = receipt::list_query(company_id, ingredient_id);
-    partition_page::<Receipt>(deps.store.as_ref(), request, query).await
+    partition_page::<Receipt>(deps.store.as_ref(), &page, query).await
 }

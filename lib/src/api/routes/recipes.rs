@@ -1,11 +1,12 @@
 //! Recipes, their explosion, and deleting catalogue objects nothing uses.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::query_param;
-use crate::api::{body, envelope};
+use crate::api::envelope;
+use crate::api::extract::{IdempotencyKey, Json};
 use crate::catalog::recipe::{self, Recipe, RecipeInput, RecipePatch};
 use crate::catalog::records::{self, CatalogRecord};
 use crate::deps::Deps;
@@ -21,25 +22,30 @@ fn no_content() -> Response<Body> {
 
 pub async fn create(
     deps: &Deps,
-    request: &Request,
+    input: RecipeInput,
+    key: IdempotencyKey,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: RecipeInput = body::json(request)?;
-    let key = super::catalog::idempotency_key(request)?;
-    let created = recipe::create(deps.store.as_ref(), company_id, input, key, &now()).await?;
-    let status = if created.replayed { 200 } else { 201 };
-    Ok(envelope::json(status, &created.record.view()))
+    let created = recipe::create(
+        deps.store.as_ref(),
+        company_id,
+        input,
+        key.as_deref(),
+        &now(),
+    )
+    .await?;
+    Ok(super::catalog::created(created))
 }
 
 pub async fn update(
     deps: &Deps,
-    request: &Request,
+    patch: Result<Json<RecipePatch>, AppError>,
     company_id: &str,
     id: &str,
 ) -> Result<Response<Body>, AppError> {
     // Existence first: an unknown id is `recipe_not_found` whatever the body says.
     records::get::<Recipe>(deps.store.as_ref(), company_id, id).await?;
-    let patch: RecipePatch = body::json(request)?;
+    let Json(patch) = patch?;
     let updated = recipe::update(deps.store.as_ref(), company_id, id, patch, &now()).await?;
     Ok(envelope::json(200, &updated.view()))
 }
@@ -58,14 +64,19 @@ pub async fn delete_ingredient(
     Ok(no_content())
 }
 
+#[derive(Deserialize)]
+pub struct ExplosionQuery {
+    pub quantity: Option<String>,
+}
+
 /// `?quantity=N` sold (default 1) → the ingredient quantities it consumes.
 pub async fn explosion(
     deps: &Deps,
-    request: &Request,
+    params: ExplosionQuery,
     company_id: &str,
     id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let quantity = match query_param(request, "quantity") {
+    let quantity = match params.quantity {
         None => Quantity(rust_decimal::Decimal::ONE),
         Some(text) => text.parse::<Quantity>().map_err(|_| {
             AppError::validation(format!(

@@ -1,8 +1,8 @@
 //! A location's transfer logs, newest business date first.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
-use super::partition_page;
+use super::{partition_page, PageQuery};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
@@ -10,7 +10,7 @@ use crate::transfer::TransferLog;
 
 pub async fn list(
     deps: &Deps,
-    request: &Request,
+    page: PageQuery,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
@@ -21,5 +21,5 @@ pub async fn list(
         ));
     }
     let query = crate::transfer::log::list_query(company_id, location_id);
-    partition_page::<TransferLog>(deps.store.as_ref(), request, query).await
+    partition_page::<TransferLog>(deps.store.as_ref(), &page, query).await
 }

@@ -1,7 +1,7 @@
 //! Manual transfer of one location and business date (SPEC C5): force refresh by default,
 //! run now and answer with the result, or `"async": true` to queue it.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use crate::transfer::{TransferLog, TransferRequest};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ManualTransfer {
+pub struct ManualTransfer {
     #[serde(default)]
     date: Option<String>,
     #[serde(default = "yes")]
@@ -58,11 +58,10 @@ pub fn result(log: &TransferLog) -> serde_json::Value {
 
 pub async fn start(
     deps: &Deps,
-    request: &Request,
+    input: ManualTransfer,
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let input: ManualTransfer = crate::api::body::json(request)?;
     let transfer = TransferRequest {
         request_uuid: crate::random::uuid().to_string(),
         company_id: company_id.to_string(),
