@@ -143,6 +143,12 @@ pub async fn follow(demo: &Demo, from: &str, to: &str) -> Result<Journals, Error
     }
     let moves_in_erp = posted_moves(demo).await?;
     println!("    Odoo holds {moves_in_erp} posted moves with a tillbridge reference");
+    let posted = by_status.get("posted").copied().unwrap_or(0);
+    if moves_in_erp < posted {
+        // The simulator lives in this process: a re-run talks to a new, empty one, while the
+        // days an earlier run posted stay posted in the table (posting is idempotent).
+        println!("    (the Odoo simulator starts empty on every run; {} days were posted by an earlier run into its simulator)", posted - moves_in_erp);
+    }
     Ok(Journals {
         by_status,
         moves_in_erp,
