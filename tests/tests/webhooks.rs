@@ -325,3 +325,78 @@ async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["stats"]["ledger_entries_created"], 0, "{again}");
 }
+
+#[tokio::test]
+async fn connecting_subscribes_and_the_simulators_signed_deliveries_are_queued() {
+    let (env, company, _domain) = x_company("wh-subscribe").await;
+    let (_, integration) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/integrations/x_series"))
+        .await
+        .unwrap();
+    let mut types: Vec<&str> = integration["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|w| assert_eq!(w["status"], "active", "{w}"))
+        .map(|w| w["type"].as_str().unwrap())
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        ["product.update", "register_closure.create", "sale.update"]
+    );
+
+    // The simulator delivers a completed sale, signed, to the host's webhook route.
+    let sale_id = {
+        let now = env.sim().state().clock.now();
+        let store = env.sim().state().x();
+        store
+            .sales
+            .iter()
+            .find(|s| {
+                s.current(now)
+                    .is_some_and(|r| state_of(r.status).0 == "closed")
+            })
+            .map(|s| s.id.clone())
+            .expect("a closed sale")
+    };
+    let fired = env
+        .sim_control(
+            reqwest::Method::POST,
+            "/_sim/x/webhooks/fire",
+            Some(json!({"type": "sale.update", "id": sale_id})),
+        )
+        .await;
+    assert_eq!(fired["webhooksQueued"], 1, "{fired}");
+    let queued = tillbridge_tests::eventually(
+        "the delivered webhook",
+        std::time::Duration::from_secs(20),
+        || {
+            let env = &env;
+            let company = company.clone();
+            async move {
+                let mine: Vec<Value> = drain(env, "SalesEventsQueue")
+                    .await
+                    .into_iter()
+                    .filter(|m| m["company_id"] == company.as_str())
+                    .collect();
+                (!mine.is_empty()).then_some(mine)
+            }
+        },
+    )
+    .await;
+    assert_eq!(queued[0]["event_type"], "sale.update");
+    assert_eq!(queued[0]["object_id"], sale_id.as_str());
+    let attempts = env
+        .sim_control(reqwest::Method::GET, "/_sim/x/webhooks/attempts", None)
+        .await;
+    assert!(
+        attempts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["status"] == 200),
+        "the simulator saw a 200: {attempts}"
+    );
+}

@@ -158,6 +158,7 @@ async fn pending_integration(
                 connected_at: None,
                 reauthorized_at: None,
                 last_error: None,
+                webhooks: Vec::new(),
                 created_at: now.to_string(),
                 updated_at: now.to_string(),
                 version: 1,
@@ -358,6 +359,11 @@ pub async fn complete(
     for code in [alert_code::DISCONNECTED, alert_code::TOKEN_REFRESH_FAILED] {
         alerts::resolve(store, company_id, code, product.as_str(), now).await?;
     }
+    let updated = if product == PosProduct::XSeries {
+        subscribe_webhooks(deps, updated, now).await?
+    } else {
+        updated
+    };
     tracing::info!(
         company_id,
         product = product.as_str(),
@@ -365,6 +371,40 @@ pub async fn complete(
         "integration connected"
     );
     Ok(updated)
+}
+
+/// Registers the store's webhooks (beside this deployment's OAuth callback) and records
+/// the outcome on the integration; a refusal is shown there, not raised.
+async fn subscribe_webhooks(
+    deps: &Deps,
+    integration: Integration,
+    now: &str,
+) -> Result<Integration, AppError> {
+    let url = deps
+        .lightspeed
+        .settings()
+        .redirect_uri()
+        .ok()
+        .and_then(crate::webhook::subscriptions::url_beside);
+    let Some(url) = url else {
+        tracing::warn!("no webhook URL beside the OAuth callback; webhooks not registered");
+        return Ok(integration);
+    };
+    let connection = crate::lightspeed::client::Connection {
+        company_id: integration.company_id.clone(),
+        product: PosProduct::XSeries,
+        domain_prefix: integration.domain_prefix.clone(),
+    };
+    let subscriptions =
+        crate::webhook::subscriptions::subscribe(&deps.lightspeed, &connection, &url).await;
+    integration::update(
+        deps.store.as_ref(),
+        &integration.company_id,
+        PosProduct::XSeries,
+        now,
+        |i| i.webhooks = subscriptions.clone(),
+    )
+    .await
 }
 
 #[cfg(test)]

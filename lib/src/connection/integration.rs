@@ -37,6 +37,9 @@ pub struct Integration {
     pub connected_at: Option<String>,
     pub reauthorized_at: Option<String>,
     pub last_error: Option<String>,
+    /// X-Series webhook subscriptions registered at connection.
+    #[serde(default)]
+    pub webhooks: Vec<crate::webhook::subscriptions::Subscription>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,

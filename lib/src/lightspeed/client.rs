@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
@@ -197,15 +197,53 @@ impl LightspeedClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, LightspeedError> {
+        self.call(
+            connection,
+            &Call {
+                method: Method::GET,
+                path,
+                query,
+                body: None,
+            },
+        )
+        .await
+    }
+
+    /// POST `body` as JSON to `path` and parse the JSON answer.
+    pub async fn post_json(
+        &self,
+        connection: &Connection,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, LightspeedError> {
+        self.call(
+            connection,
+            &Call {
+                method: Method::POST,
+                path,
+                query: &[],
+                body: Some(body),
+            },
+        )
+        .await
+    }
+
+    /// One call with a valid token: refreshed first when about to expire, and once more
+    /// after a 401.
+    async fn call(
+        &self,
+        connection: &Connection,
+        call: &Call<'_>,
+    ) -> Result<Value, LightspeedError> {
         let mut tokens = self.current_tokens(connection).await?;
         if tokens.access_expires_at - EXPIRY_MARGIN_SECONDS <= chrono::Utc::now().timestamp() {
             tokens = self.refreshed(connection, &tokens).await?;
         }
-        match self.send(connection, path, query, &tokens).await? {
+        match self.send(connection, call, &tokens).await? {
             Sent::Done(value) => Ok(value),
             Sent::Unauthorized => {
                 let fresh = self.refreshed(connection, &tokens).await?;
-                match self.send(connection, path, query, &fresh).await? {
+                match self.send(connection, call, &fresh).await? {
                     Sent::Done(value) => Ok(value),
                     Sent::Unauthorized => Err(LightspeedError::Api {
                         status: Some(401),
@@ -220,25 +258,30 @@ impl LightspeedClient {
     async fn send(
         &self,
         connection: &Connection,
-        path: &str,
-        query: &[(&str, String)],
+        call: &Call<'_>,
         tokens: &TokenSet,
     ) -> Result<Sent, LightspeedError> {
+        let path = call.path;
+        let method = &call.method;
         let base = self
             .settings
             .api_base(connection.product, connection.domain_prefix.as_deref());
-        let response = self
+        let mut request = self
             .http
-            .get(format!("{base}{path}"))
-            .query(query)
+            .request(method.clone(), format!("{base}{path}"))
+            .query(call.query)
             .bearer_auth(tokens.access_token.expose_secret())
-            .timeout(self.settings.request_timeout)
+            .timeout(self.settings.request_timeout);
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| LightspeedError::Retryable {
                 status: None,
                 retry_after: None,
-                message: format!("GET {path}: {}", without_url(&e)),
+                message: format!("{method} {path}: {}", without_url(&e)),
             })?;
         let status = response.status();
         let retry_after = response
@@ -252,36 +295,44 @@ impl LightspeedClient {
             .map_err(|e| LightspeedError::Retryable {
                 status: Some(status.as_u16()),
                 retry_after: None,
-                message: format!("GET {path}: {}", without_url(&e)),
+                message: format!("{method} {path}: {}", without_url(&e)),
             })?;
         let excerpt = || String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
         match status {
             StatusCode::UNAUTHORIZED => Ok(Sent::Unauthorized),
             StatusCode::FORBIDDEN => Err(LightspeedError::Forbidden(format!(
-                "GET {path}: {}",
+                "{method} {path}: {}",
                 excerpt()
             ))),
             s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
                 Err(LightspeedError::Retryable {
                     status: Some(s.as_u16()),
                     retry_after,
-                    message: format!("GET {path} answered {s}"),
+                    message: format!("{method} {path} answered {s}"),
                 })
             }
             s if !s.is_success() => Err(LightspeedError::Api {
                 status: Some(s.as_u16()),
-                message: format!("GET {path} answered {s}: {}", excerpt()),
+                message: format!("{method} {path} answered {s}: {}", excerpt()),
             }),
             // A truncated or garbled body is treated as a transient fault and retried.
             _ => serde_json::from_slice(&body).map(Sent::Done).map_err(|e| {
                 LightspeedError::Retryable {
                     status: Some(status.as_u16()),
                     retry_after: None,
-                    message: format!("GET {path}: response is not valid JSON ({e})"),
+                    message: format!("{method} {path}: response is not valid JSON ({e})"),
                 }
             }),
         }
     }
+}
+
+/// One request: method, path (relative to the API base), query and JSON body.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(&'a str, String)],
+    body: Option<&'a Value>,
 }
 
 enum Sent {

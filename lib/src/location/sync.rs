@@ -191,6 +191,7 @@ pub(crate) mod tests {
             connected_at: None,
             reauthorized_at: None,
             last_error: None,
+            webhooks: Vec::new(),
             created_at: "t0".into(),
             updated_at: "t0".into(),
             version: 1,

@@ -4,3 +4,4 @@
 pub mod events;
 pub mod receipt;
 pub mod signature;
+pub mod subscriptions;

@@ -33,6 +33,7 @@ pub fn view(integration: &Integration) -> Value {
         "connected_at": integration.connected_at,
         "reauthorized_at": integration.reauthorized_at,
         "last_error": integration.last_error,
+        "webhooks": integration.webhooks,
         "created_at": integration.created_at,
         "updated_at": integration.updated_at,
     })
