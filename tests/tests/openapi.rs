@@ -674,6 +674,12 @@ async fn real_responses_match_the_documented_schemas() {
     c.call("GET", &format!("{base}/locations/{location}"), None)
         .await;
     c.call(
+        "GET",
+        &format!("{base}/locations/{location}/register-closures?limit=5"),
+        None,
+    )
+    .await;
+    c.call(
         "DELETE",
         &format!("{base}/account-mappings/locations/{location}"),
         None,

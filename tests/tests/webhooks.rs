@@ -400,3 +400,65 @@ async fn connecting_subscribes_and_the_simulators_signed_deliveries_are_queued()
         "the simulator saw a 200: {attempts}"
     );
 }
+
+#[tokio::test]
+async fn a_register_closure_is_stored_once_and_listed_for_its_outlet() {
+    let (env, company, _domain) = x_company("wh-closure").await;
+    let api = env.client(&company);
+    let base = format!("/v1/companies/{company}");
+    let (status, _) = api
+        .post(
+            &format!("{base}/locations/sync"),
+            &json!({"product": "x_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (register, outlet) = {
+        let store = env.sim().state().x();
+        (
+            store.registers[0].id.clone(),
+            store.registers[0].outlet_id.clone(),
+        )
+    };
+    let fired = env
+        .sim_control(
+            reqwest::Method::POST,
+            &format!("/_sim/x/registers/{register}/close"),
+            None,
+        )
+        .await;
+    assert_eq!(fired["webhooksQueued"], 1, "{fired}");
+    let events = tillbridge_tests::eventually(
+        "the closure webhook",
+        std::time::Duration::from_secs(20),
+        || {
+            let env = &env;
+            let company = company.clone();
+            async move {
+                let mine: Vec<Value> = drain(env, "SalesEventsQueue")
+                    .await
+                    .into_iter()
+                    .filter(|m| m["company_id"] == company.as_str())
+                    .collect();
+                (!mine.is_empty()).then_some(mine)
+            }
+        },
+    )
+    .await;
+    assert_eq!(events[0]["event_type"], "register_closure.create");
+    // Delivered twice: stored once.
+    work(&env, &events[0]).await;
+    work(&env, &events[0]).await;
+    let (status, page) = api
+        .get(&format!("{base}/locations/{outlet}/register-closures"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    let closures = page["items"].as_array().unwrap();
+    assert_eq!(closures.len(), 1, "{page}");
+    assert_eq!(closures[0]["register_id"], register.as_str());
+    assert_eq!(closures[0]["outlet_id"], outlet.as_str());
+    assert!(closures[0]["closed_at"].is_string(), "{page}");
+}

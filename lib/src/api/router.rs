@@ -36,8 +36,8 @@ use super::openapi::{
 };
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
-    accounts, alerts, catalog, integrations, items, journals, ledger, locations, migrations,
-    receipts, recipes, transfer_logs, transfers,
+    accounts, alerts, catalog, closures, integrations, items, journals, ledger, locations,
+    migrations, receipts, recipes, transfer_logs, transfers,
 };
 use crate::accounts::mapping::AccountMapping;
 use crate::accounts::pos_codes;
@@ -125,6 +125,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
         (
             "/v1/companies/{company_id}/locations/{id}/transfer-logs",
             get(transfer_logs_list),
+        ),
+        (
+            "/v1/companies/{company_id}/locations/{id}/register-closures",
+            get(register_closures_list),
         ),
         (
             "/v1/companies/{company_id}/locations/{id}/transfers",
@@ -939,6 +943,30 @@ async fn location_unlink(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Re
 )]
 async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(locations::activate(&deps, &s.company_id, &p.id).await)
+}
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/locations/{id}/register-closures",
+    tag = "locations",
+    summary = "An X-Series outlet's register closures (from webhooks), newest first",
+    params(
+        Company,
+        ("id" = doc::PathId, Path, description = "Location (outlet) id"),
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = doc::RegisterClosurePage),
+        Refused,
+    ),
+)]
+async fn register_closures_list(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    reply(closures::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
     get,

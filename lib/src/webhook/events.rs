@@ -8,7 +8,7 @@
 //!   redelivered webhook is the same transfer attempt and is logged once. (The engine still
 //!   re-reads the outlet's day; a per-sale path is the next step.)
 //! * `product.update`: the connection's items are synced, which raises rename and orphan alerts.
-//! * `register_closure.create`: acknowledged and logged; closures are not stored yet.
+//! * `register_closure.create`: the closure is stored per outlet (see [`super::closures`]).
 
 use uuid::Uuid;
 
@@ -43,6 +43,10 @@ pub enum Handled {
         business_date: String,
     },
     ItemsSynced,
+    /// A register closure was stored (`new: false` for a redelivery).
+    ClosureRecorded {
+        new: bool,
+    },
     /// Nothing to do, and why.
     Skipped(String),
 }
@@ -65,9 +69,15 @@ pub async fn process(
             .await?;
             Ok(Handled::ItemsSynced)
         }
-        "register_closure.create" => Ok(Handled::Skipped(
-            "register closures are not stored yet".into(),
-        )),
+        "register_closure.create" => match super::closures::from_event(event) {
+            Some(closure) => {
+                let new = super::closures::record(ctx.store, &closure).await?;
+                Ok(Handled::ClosureRecorded { new })
+            }
+            None => Ok(Handled::Skipped(
+                "the closure names no register or outlet".into(),
+            )),
+        },
         other => Ok(Handled::Skipped(format!("`{other}` is not handled"))),
     }
 }

@@ -44,6 +44,10 @@ pub struct SalesEvent {
     /// same version changes nothing).
     pub dedupe_key: String,
     pub received_at: String,
+    /// For `register_closure.create` only: the closure as delivered (register, outlet,
+    /// sequence, open and close times), which nothing else re-fetches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<serde_json::Map<String, Value>>,
 }
 
 /// What the receiver answered.
@@ -118,6 +122,18 @@ pub fn event(delivery: &Delivery, company_id: &str, domain_prefix: &str, now: &s
         version: delivery.version,
         dedupe_key: format!("{}:{}:{version}", delivery.kind, delivery.object_id),
         received_at: now.to_string(),
+        closure: (delivery.kind == "register_closure.create").then(|| {
+            [
+                "register_id",
+                "outlet_id",
+                "register_open_sequence_id",
+                "register_open_time",
+                "register_close_time",
+            ]
+            .iter()
+            .filter_map(|k| Some((k.to_string(), delivery.payload.get(*k)?.clone())))
+            .collect()
+        }),
     }
 }
 

@@ -82,6 +82,7 @@ use super::router::{self, CORRELATION_HEADER};
         router::journals_list,
         router::journals_repost,
         router::journal_get,
+        router::register_closures_list,
     ),
     components(
         schemas(
@@ -175,6 +176,8 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::JournalStatusFilter,
             schemas::JournalRepostInput,
             schemas::JournalQueued,
+            schemas::RegisterClosure,
+            schemas::RegisterClosurePage,
         ),
         responses(
             Error400,

@@ -144,6 +144,8 @@ described_schemas!(
     JournalStatusFilter,
     JournalRepostInput,
     JournalQueued,
+    RegisterClosure,
+    RegisterClosurePage,
 );
 
 #[cfg(test)]

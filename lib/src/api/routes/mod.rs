@@ -1,6 +1,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod catalog;
+pub mod closures;
 pub mod integrations;
 pub mod items;
 pub mod journals;
