@@ -68,6 +68,7 @@ type Shared = State<Arc<Deps>>;
 type Reply = Result<Response, AppError>;
 
 /// Every path the admin API serves, with its methods (in the order `Allow` names them).
+/// Long because it is the one table of the API's paths, one entry per path.
 fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
     vec![
         ("/v1/openapi.json", get(openapi)),

@@ -289,6 +289,8 @@ async fn store_tokens(
     Ok(())
 }
 
+/// Slightly long: the callback's checks, the exchange and the record's update read best in
+/// the order they happen.
 pub async fn complete(
     deps: &Deps,
     params: &CallbackParams,

@@ -12,7 +12,7 @@ use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
-use crate::journal::record::JournalStatus;
+use crate::journal::record::{JournalRecord, JournalStatus};
 use crate::location::record::{self, Location};
 use crate::location::setup::{self, DaySettings};
 use crate::store::attr;
@@ -139,20 +139,9 @@ pub async fn get(
         chrono::Utc::now().date_naive(),
     )
     .await?;
-    // The newest day's journal, and a health line when it is not in the books.
     let journal =
         crate::journal::record::latest(deps.store.as_ref(), company_id, location_id).await?;
-    if let Some(j) = journal.as_ref().filter(|j| {
-        !matches!(
-            j.status,
-            JournalStatus::Posted | JournalStatus::Pending | JournalStatus::Reversed
-        )
-    }) {
-        health.push(json!({
-            "code": "journal_not_posted",
-            "message": format!("the journal of {} is {:?}: {}", j.business_date, j.status, j.error.as_ref().map(|e| e.message.as_str()).unwrap_or("see /journals"))
-        }));
-    }
+    health.extend(journal.as_ref().and_then(journal_health));
     if !lifetime.last_unmapped.is_empty() {
         health.push(json!({
             "code": "unmapped_in_recent_transfers",
@@ -186,16 +175,39 @@ pub async fn get(
                 "last_success_date": lifetime.last_success_date,
             },
             "recent_failed_transfers": failed,
-            "journal": journal.map(|j| json!({
-                "journal_id": j.id(),
-                "business_date": j.business_date,
-                "revision": j.revision,
-                "status": j.status,
-                "error": j.error,
-                "erp_move": j.erp.name,
-            })),
+            "journal": journal.map(|j| journal_summary(&j)),
         }),
     ))
+}
+
+/// The newest day's journal as the detail page shows it.
+fn journal_summary(journal: &JournalRecord) -> Value {
+    json!({
+        "journal_id": journal.id(),
+        "business_date": journal.business_date,
+        "revision": journal.revision,
+        "status": journal.status,
+        "error": journal.error,
+        "erp_move": journal.erp.name,
+    })
+}
+
+/// A health line when the newest day's journal is not (on its way) in the books.
+fn journal_health(journal: &JournalRecord) -> Option<Value> {
+    let fine = matches!(
+        journal.status,
+        JournalStatus::Posted | JournalStatus::Pending | JournalStatus::Reversed
+    );
+    let why = journal
+        .error
+        .as_ref()
+        .map_or("see /journals", |e| e.message.as_str());
+    (!fine).then(|| {
+        json!({
+            "code": "journal_not_posted",
+            "message": format!("the journal of {} is {:?}: {why}", journal.business_date, journal.status)
+        })
+    })
 }
 
 /// Catalog mapped x of y: how many items this location sells, and how many of them have a
