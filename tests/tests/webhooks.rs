@@ -59,6 +59,23 @@ async fn drain(env: &TestEnv, logical_id: &str) -> Vec<Value> {
     out
 }
 
+/// The sales-events messages of `company` once the simulator's delivery has arrived.
+async fn delivered_events(env: &TestEnv, company: &str) -> Vec<Value> {
+    tillbridge_tests::eventually(
+        "the delivered webhook",
+        std::time::Duration::from_secs(20),
+        || async {
+            let mine: Vec<Value> = drain(env, "SalesEventsQueue")
+                .await
+                .into_iter()
+                .filter(|m| m["company_id"] == company)
+                .collect();
+            (!mine.is_empty()).then_some(mine)
+        },
+    )
+    .await
+}
+
 /// The transfer-worker handler on one message body, as its event source would call it.
 async fn work(env: &TestEnv, body: &Value) {
     let path = tillbridge_local::paths::root().join("events/transfer-worker.json");
@@ -369,23 +386,7 @@ async fn connecting_subscribes_and_the_simulators_signed_deliveries_are_queued()
         )
         .await;
     assert_eq!(fired["webhooksQueued"], 1, "{fired}");
-    let queued = tillbridge_tests::eventually(
-        "the delivered webhook",
-        std::time::Duration::from_secs(20),
-        || {
-            let env = &env;
-            let company = company.clone();
-            async move {
-                let mine: Vec<Value> = drain(env, "SalesEventsQueue")
-                    .await
-                    .into_iter()
-                    .filter(|m| m["company_id"] == company.as_str())
-                    .collect();
-                (!mine.is_empty()).then_some(mine)
-            }
-        },
-    )
-    .await;
+    let queued = delivered_events(&env, &company).await;
     assert_eq!(queued[0]["event_type"], "sale.update");
     assert_eq!(queued[0]["object_id"], sale_id.as_str());
     let attempts = env
@@ -430,23 +431,7 @@ async fn a_register_closure_is_stored_once_and_listed_for_its_outlet() {
         )
         .await;
     assert_eq!(fired["webhooksQueued"], 1, "{fired}");
-    let events = tillbridge_tests::eventually(
-        "the closure webhook",
-        std::time::Duration::from_secs(20),
-        || {
-            let env = &env;
-            let company = company.clone();
-            async move {
-                let mine: Vec<Value> = drain(env, "SalesEventsQueue")
-                    .await
-                    .into_iter()
-                    .filter(|m| m["company_id"] == company.as_str())
-                    .collect();
-                (!mine.is_empty()).then_some(mine)
-            }
-        },
-    )
-    .await;
+    let events = delivered_events(&env, &company).await;
     assert_eq!(events[0]["event_type"], "register_closure.create");
     // Delivered twice: stored once.
     work(&env, &events[0]).await;
