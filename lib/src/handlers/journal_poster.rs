@@ -70,7 +70,7 @@ async fn retry_later(deps: &Deps, request: &JournalRequest, err: AppError) -> Re
         .unwrap_or_default();
     tracing::warn!(attempt = request.attempt, delay_s = delay.as_secs(), error = %err, "ERP unavailable; retrying the journal later");
     let next = JournalRequest {
-        attempt: request.attempt + 1,
+        attempt: request.attempt.saturating_add(1),
         ..request.clone()
     };
     let delay = u32::try_from(delay.as_secs()).unwrap_or(900);

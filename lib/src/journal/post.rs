@@ -306,7 +306,7 @@ fn next_record(
         conversion: None,
         reversal: None,
         error,
-        attempts: attempts + 1,
+        attempts: attempts.saturating_add(1),
         created_at,
         updated_at: now.to_string(),
         version,
