@@ -74,16 +74,7 @@ impl Books {
     }
 
     async fn put(&self, rest: &str, body: &Value, want: u16) -> Value {
-        let (status, reply) = self
-            .api()
-            .request(
-                reqwest::Method::PUT,
-                &self.path(rest),
-                Some(("application/json", body.to_string().into_bytes())),
-                &[],
-            )
-            .await
-            .unwrap();
+        let (status, reply) = self.api().put(&self.path(rest), body).await.unwrap();
         assert_eq!(status, want, "PUT {rest}: {reply}");
         reply
     }

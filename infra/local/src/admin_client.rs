@@ -69,6 +69,16 @@ impl AdminClient {
         .await
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Reply, Error> {
+        self.request(
+            Method::PUT,
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            &[],
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Reply, Error> {
         self.request(
             Method::PATCH,

@@ -316,24 +316,45 @@ impl OdooClient {
         Ok(known.clone())
     }
 
-    /// Account id → code for lines read back.
+    /// Account id → code for lines read back: from the codes this session already looked
+    /// up, asking the ERP only for ids it has not seen (a line on another account, such as
+    /// an automatic balancing line).
     async fn account_codes(&self, ids: &[i64]) -> Result<HashMap<i64, String>, ErpError> {
+        let mut codes: HashMap<i64, String> = self
+            .accounts
+            .lock()
+            .await
+            .iter()
+            .map(|(code, id)| (*id, code.clone()))
+            .collect();
+        let mut unknown: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !codes.contains_key(id))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if unknown.is_empty() {
+            return Ok(codes);
+        }
         let found = self
             .call(
                 "account.account",
                 Call::Read {
-                    ids: ids.to_vec(),
+                    ids: unknown,
                     fields: json!(["code"]),
                 },
                 true,
             )
             .await?;
-        Ok(found
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| Some((a["id"].as_i64()?, a["code"].as_str()?.to_string())))
-            .collect())
+        codes.extend(
+            found
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| Some((a["id"].as_i64()?, a["code"].as_str()?.to_string()))),
+        );
+        Ok(codes)
     }
 
     async fn read_moves(&self, moves: &[Value]) -> Result<Vec<StoredMove>, ErpError> {

@@ -104,11 +104,19 @@ pub async fn post_day(
                 ),
             )
         })?;
-    let result = post_under_lease(ctx, request, last_attempt, now).await;
+    let result = async {
+        let Some(built) = build_day(ctx.store, request).await? else {
+            return Ok((Outcome::NoSales, None));
+        };
+        let threshold = built.setup.as_ref().map(|s| s.rounding_threshold);
+        let outcome = post_under_lease(ctx, request, built, last_attempt, now).await?;
+        Ok::<_, AppError>((outcome, threshold))
+    }
+    .await;
     lease.release(ctx.store).await;
-    let outcome = result?;
+    let (outcome, threshold) = result?;
     if let Outcome::Recorded(record) | Outcome::Unchanged(record) = &outcome {
-        settle_alerts(ctx.store, request, record, now).await?;
+        settle_alerts(ctx.store, request, record, threshold, now).await?;
     }
     Ok(outcome)
 }
@@ -189,12 +197,10 @@ fn build_error(err: BuildError) -> AppError {
 async fn post_under_lease(
     ctx: &PostContext<'_>,
     request: &JournalRequest,
+    built: Built,
     last_attempt: bool,
     now: &str,
 ) -> Result<Outcome, AppError> {
-    let Some(built) = build_day(ctx.store, request).await? else {
-        return Ok(Outcome::NoSales);
-    };
     let revisions = record::revisions(
         ctx.store,
         &request.company_id,
@@ -593,11 +599,12 @@ async fn settle_erp_failure(
 }
 
 /// Raises the alert of a record's error (and `rounding_above_threshold` when its rounding
-/// line is large); resolves the day's other journal alerts.
+/// line is above the mapping's `threshold`); resolves the day's other journal alerts.
 async fn settle_alerts(
     store: &dyn ItemStore,
     request: &JournalRequest,
     record: &JournalRecord,
+    threshold: Option<Money>,
     now: &str,
 ) -> Result<(), AppError> {
     let subject = subject(request);
@@ -611,12 +618,9 @@ async fn settle_alerts(
     if let Some(error) = &record.error {
         alerts::raise(store, company, &error.code, &subject, &error.message, now).await?;
     }
-    let threshold = account_mapping::setup_for(store, company, &request.location_id)
-        .await
-        .map(|s| s.rounding_threshold)
-        .unwrap_or(Money::ZERO);
     let code = ErrorCode::RoundingAboveThreshold.as_str();
-    if record.difference.value().abs() > threshold.value() && !record.lines.is_empty() {
+    let above = threshold.filter(|t| record.difference.value().abs() > t.value());
+    if let (Some(threshold), false) = (above, record.lines.is_empty()) {
         let message = format!(
             "the rounding line of {} is {} {}, above the threshold of {threshold}",
             record.reference, record.difference, record.currency

@@ -591,3 +591,25 @@ async fn a_foreign_currency_converts_at_the_erp_rate_when_configured() {
         (cents(945), Some(cents(-1200)))
     );
 }
+
+#[tokio::test]
+async fn a_rounding_line_above_the_threshold_is_posted_and_alerted() {
+    // Paid £2.00 more than the £12.00 due: a £2.00 rounding line, above the £1.00 default.
+    let mut over = sale("s1", 1000, "CASH");
+    over.payments[0].amount = cents(1400);
+    let world = World::new(vec![over]).await;
+    world.post(false).await.unwrap();
+    assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
+    let alert = world
+        .open_alert(ErrorCode::RoundingAboveThreshold)
+        .await
+        .expect("alert");
+    assert!(alert.message.contains("2.00"), "{}", alert.message);
+    // Within the threshold once the sale is corrected: the alert resolves.
+    world.set_sales(vec![sale("s1", 1000, "CASH")]).await;
+    world.post(false).await.unwrap();
+    assert!(world
+        .open_alert(ErrorCode::RoundingAboveThreshold)
+        .await
+        .is_none());
+}

@@ -16,24 +16,9 @@ pub struct Journals {
     pub moves_in_erp: usize,
 }
 
-fn put(path: &str, body: &Value) -> (reqwest::Method, String, Vec<u8>) {
-    (
-        reqwest::Method::PUT,
-        path.to_string(),
-        body.to_string().into_bytes(),
-    )
-}
-
-async fn send(
-    demo: &Demo,
-    what: &str,
-    request: (reqwest::Method, String, Vec<u8>),
-) -> Result<Value, Error> {
-    let (method, path, body) = request;
-    let (status, reply) = demo
-        .api
-        .request(method, &path, Some(("application/json", body)), &[])
-        .await?;
+/// A PUT that must succeed; its answer.
+async fn put(demo: &Demo, what: &str, path: &str, body: &Value) -> Result<Value, Error> {
+    let (status, reply) = demo.api.put(path, body).await?;
     ok(what, status, &reply)?;
     Ok(reply)
 }
@@ -49,10 +34,11 @@ pub async fn connect_and_map(demo: &Demo, locations: &[Value]) -> Result<(), Err
     erp["url"] = json!(odoo.base_url());
     erp["api_key"] = json!(odoo.api_key());
     let company = &demo.company;
-    let saved = send(
+    let saved = put(
         demo,
         "ERP connection",
-        put(&format!("{company}/account-mappings/erp"), &erp),
+        &format!("{company}/account-mappings/erp"),
+        &erp,
     )
     .await?;
     println!(
@@ -62,19 +48,15 @@ pub async fn connect_and_map(demo: &Demo, locations: &[Value]) -> Result<(), Err
         saved["login"].as_str().unwrap_or("?"),
         saved["transport"].as_str().unwrap_or("?")
     );
-    send(
-        demo,
-        "company mapping",
-        put(&format!("{company}/account-mappings"), &sample["company"]),
-    )
-    .await?;
+    let path = format!("{company}/account-mappings");
+    put(demo, "company mapping", &path, &sample["company"]).await?;
     let mut overridden = 0;
     for location in locations {
         let business = location["business_name"].as_str().unwrap_or_default();
         if let Some(mapping) = sample["businesses"].get(business) {
             let id = location["location_id"].as_str().unwrap_or_default();
             let path = format!("{company}/account-mappings/locations/{id}");
-            send(demo, "location mapping", put(&path, mapping)).await?;
+            put(demo, "location mapping", &path, mapping).await?;
             overridden += 1;
         }
     }
