@@ -100,6 +100,18 @@ pub enum ErrorCode {
     WebhookMalformed,
     /// Lightspeed did not answer (429, 5xx, timeout) where the work is retried through the queue.
     LightspeedUnavailable,
+    // CSV import
+    /// No saved column mapping with this id.
+    CsvMappingNotFound,
+    /// The file cannot be read as the mapping describes (header, no rows).
+    CsvInvalid,
+    /// Rows failed validation; the answer lists them and nothing was imported.
+    CsvRowsInvalid,
+    /// The file is not UTF-8 text.
+    CsvEncodingUnsupported,
+    ImportNotFound,
+    /// A location with this id already exists.
+    LocationExists,
     // infrastructure
     StoreUnavailable,
     QueueUnavailable,
@@ -171,6 +183,12 @@ impl ErrorCode {
             WebhookSignatureInvalid => "webhook_signature_invalid",
             WebhookMalformed => "webhook_malformed",
             LightspeedUnavailable => "lightspeed_unavailable",
+            CsvMappingNotFound => "csv_mapping_not_found",
+            CsvInvalid => "csv_invalid",
+            CsvRowsInvalid => "csv_rows_invalid",
+            CsvEncodingUnsupported => "csv_encoding_unsupported",
+            ImportNotFound => "import_not_found",
+            LocationExists => "location_exists",
             StoreUnavailable => "store_unavailable",
             QueueUnavailable => "queue_unavailable",
             SecretsUnavailable => "secrets_unavailable",
@@ -215,7 +233,10 @@ impl ErrorCode {
             UnauthorizedCompanyAccess => 403,
             RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
             | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
-            | MappingNotFound | LedgerEntryNotFound | MigrationNotFound => 404,
+            | MappingNotFound | LedgerEntryNotFound | MigrationNotFound | CsvMappingNotFound
+            | ImportNotFound => 404,
+            CsvInvalid | CsvRowsInvalid | CsvEncodingUnsupported => 422,
+            LocationExists => 409,
             MethodNotAllowed => 405,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,

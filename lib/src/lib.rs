@@ -14,6 +14,7 @@ pub mod error;
 pub mod fanout;
 pub mod handlers;
 pub mod ids;
+pub mod imports;
 pub mod items;
 pub mod journal;
 pub mod ledger;

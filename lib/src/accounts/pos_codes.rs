@@ -156,6 +156,8 @@ pub async fn sync(
                 }
             }
         }
+        // A CSV file names its own payment methods; there is no list to read.
+        PosProduct::Csv => {}
     }
     let codes = PosCodes {
         company_id: company_id.to_string(),

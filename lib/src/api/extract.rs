@@ -214,7 +214,7 @@ impl IdempotencyKey {
     }
 }
 
-fn body_error(err: axum::Error) -> AppError {
+pub(crate) fn body_error(err: axum::Error) -> AppError {
     let inner = err.into_inner();
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
     while let Some(err) = source {

@@ -36,8 +36,8 @@ use super::openapi::{
 };
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
-    accounts, alerts, catalog, closures, integrations, items, journals, ledger, locations,
-    migrations, receipts, recipes, transfer_logs, transfers,
+    accounts, alerts, catalog, closures, imports, integrations, items, journals, ledger,
+    locations, migrations, receipts, recipes, transfer_logs, transfers,
 };
 use crate::accounts::mapping::AccountMapping;
 use crate::accounts::pos_codes;
@@ -50,8 +50,10 @@ use crate::deps::Deps;
 use crate::erp::connection::ConnectionInput;
 use crate::error::{AppError, ErrorCode};
 use crate::handlers::now;
+use crate::imports::format::{ColumnMapping, CsvFormat};
+use crate::imports::record::ImportRecord;
 use crate::items::sync as item_sync;
-use crate::location::setup::DaySettings;
+use crate::location::setup::{DaySettings, NewCsvLocation};
 use crate::location::sync as location_sync;
 use crate::mapping::setup::MappingInput;
 use crate::telemetry::{correlation_span, sanitize_correlation_id};
@@ -106,7 +108,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
             "/v1/companies/{company_id}/recipes/{id}/explosion",
             get(recipe_explosion),
         ),
-        ("/v1/companies/{company_id}/locations", get(locations_list)),
+        (
+            "/v1/companies/{company_id}/locations",
+            get(locations_list).post(csv_location_create),
+        ),
         (
             "/v1/companies/{company_id}/locations/sync",
             post(locations_sync),
@@ -193,6 +198,21 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
             post(journals_repost),
         ),
         ("/v1/companies/{company_id}/journals/{id}", get(journal_get)),
+        (
+            "/v1/companies/{company_id}/imports",
+            get(imports_list).post(imports_upload),
+        ),
+        ("/v1/companies/{company_id}/imports/{id}", get(import_get)),
+        (
+            "/v1/companies/{company_id}/imports/mappings",
+            get(import_mappings_list),
+        ),
+        (
+            "/v1/companies/{company_id}/imports/mappings/{id}",
+            get(import_mapping_get)
+                .put(import_mapping_put)
+                .delete(import_mapping_delete),
+        ),
         ("/v1/companies/{company_id}/alerts", get(alerts_list)),
         (
             "/v1/companies/{company_id}/alerts/{id}/acknowledge",
@@ -1571,6 +1591,166 @@ async fn journals_repost(
 )]
 async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(journals::get(&deps, &s.company_id, &p.id).await)
+}
+
+// CSV imports: column mappings, uploads, CSV locations.
+
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/locations",
+    tag = "imports",
+    summary = "Create a CSV location (a site whose sales arrive as files)",
+    params(Company),
+    request_body = NewCsvLocation,
+    responses(
+        (status = 201, description = "The location (product `csv`, auto-issue off)", body = doc::Location),
+        Refused, Conflict, NotJson,
+    ),
+)]
+async fn csv_location_create(
+    State(deps): Shared,
+    s: Scope,
+    Json(b): Json<NewCsvLocation>,
+) -> Reply {
+    reply(imports::location_create(&deps, b, &s.company_id).await)
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/imports/mappings",
+    tag = "imports",
+    summary = "List saved CSV column mappings",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = imports::ColumnMappingPage),
+        Refused,
+    ),
+)]
+async fn import_mappings_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    reply(imports::mappings_list(&deps, q, &s.company_id).await)
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/imports/mappings/{id}",
+    tag = "imports",
+    summary = "One saved column mapping",
+    params(Company, ("id" = doc::PathId, Path, description = "Mapping id")),
+    responses(
+        (status = 200, description = "The mapping", body = ColumnMapping),
+        Refused,
+    ),
+)]
+async fn import_mapping_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+    reply(imports::mapping_get(&deps, &s.company_id, &p.id).await)
+}
+
+#[utoipa::path(
+    put,
+    path = "/v1/companies/{company_id}/imports/mappings/{id}",
+    tag = "imports",
+    summary = "Save a column mapping (create or replace)",
+    params(Company, ("id" = doc::PathId, Path, description = "Mapping id")),
+    request_body = CsvFormat,
+    responses(
+        (status = 200, description = "The saved mapping", body = ColumnMapping),
+        Refused, Conflict, NotJson,
+    ),
+)]
+async fn import_mapping_put(
+    State(deps): Shared,
+    s: Scope,
+    Path(p): Path<Id>,
+    Json(b): Json<CsvFormat>,
+) -> Reply {
+    reply(imports::mapping_put(&deps, b, &s.company_id, &p.id).await)
+}
+
+#[utoipa::path(
+    delete,
+    path = "/v1/companies/{company_id}/imports/mappings/{id}",
+    tag = "imports",
+    summary = "Delete a column mapping (imports made with it stay)",
+    params(Company, ("id" = doc::PathId, Path, description = "Mapping id")),
+    responses(
+        (status = 200, description = "Deleted", body = doc::MappingDeleted),
+        Refused,
+    ),
+)]
+async fn import_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+    reply(imports::mapping_delete(&deps, &s.company_id, &p.id).await)
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/imports",
+    tag = "imports",
+    summary = "Upload a CSV file of sales against a saved mapping (all rows or none)",
+    description = "The body is the file (`text/csv`, UTF-8, at most 5 MiB and 100,000 rows). Every row is checked before anything is written; a bad row refuses the whole file with each problem listed. The same file again imports nothing (`already_imported`). With `dry_run=true` nothing is written and the answer is what would be imported.",
+    params(
+        Company,
+        ("mapping_id" = doc::PathId, Query, description = "The saved column mapping to read the file with"),
+        ("dry_run" = Option<doc::Flag>, Query, description = "true: report only"),
+    ),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    responses(
+        (status = 201, description = "Imported; each location-day's transfer is queued", body = imports::ImportAnswer),
+        (status = 200, description = "A dry run, or a file imported before", body = imports::ImportAnswer),
+        (status = 413, description = "The file is over 5 MiB or 100,000 rows, or spans over 2,000 location-days (payload_too_large)", body = doc::Error),
+        (status = 422, description = "Rows refused (csv_rows_invalid, with each row), or the file unreadable (csv_invalid, csv_encoding_unsupported)", body = imports::ImportRefusal),
+        Refused,
+        (status = 415, description = "The body is not sent as text/csv (unsupported_media_type)", body = doc::Error),
+    ),
+)]
+async fn imports_upload(
+    State(deps): Shared,
+    s: Scope,
+    Query(q): Query<imports::ImportQuery>,
+    imports::CsvFile(file): imports::CsvFile,
+) -> Reply {
+    reply(imports::upload(&deps, &s.company_id, q, &file).await)
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/imports",
+    tag = "imports",
+    summary = "List imports",
+    params(
+        Company,
+        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
+        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+    ),
+    responses(
+        (status = 200, description = "One page", body = imports::ImportPage),
+        Refused,
+    ),
+)]
+async fn imports_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
+    reply(imports::list(&deps, q, &s.company_id).await)
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/companies/{company_id}/imports/{id}",
+    tag = "imports",
+    summary = "One import: its file digest, rows, location-days and items",
+    params(Company, ("id" = doc::PathId, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The import", body = ImportRecord),
+        Refused,
+    ),
+)]
+async fn import_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+    reply(imports::get(&deps, &s.company_id, &p.id).await)
 }
 
 #[cfg(test)]

@@ -131,6 +131,12 @@ pub async fn connection(
     company_id: &str,
     product: PosProduct,
 ) -> Result<crate::lightspeed::client::Connection, AppError> {
+    if !product.is_lightspeed() {
+        return Err(AppError::new(
+            ErrorCode::IntegrationNotFound,
+            "CSV locations have no Lightspeed connection; their sales arrive through `/imports`",
+        ));
+    }
     let integration = require(store, company_id, product).await?;
     Ok(crate::lightspeed::client::Connection {
         company_id: company_id.to_string(),

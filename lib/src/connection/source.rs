@@ -91,6 +91,7 @@ impl CatalogSource for LightspeedCatalog {
                     .get_json(connection, "/api/2.0/outlets", &[])
                     .await
             }
+            PosProduct::Csv => Err(not_lightspeed()),
         }
     }
 
@@ -197,4 +198,9 @@ impl CatalogSource for MemoryCatalog {
             }
         })
     }
+}
+
+/// CSV locations have no Lightspeed connection to read from.
+fn not_lightspeed() -> LightspeedError {
+    LightspeedError::NotConnected("CSV sales are imported, not read from Lightspeed".into())
 }

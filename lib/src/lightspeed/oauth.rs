@@ -78,6 +78,7 @@ pub fn authorize_url(
             Some("financial-api items offline_access"),
         ),
         (PosProduct::XSeries, _) => (settings.x_connect_url.clone(), None),
+        (PosProduct::Csv, _) => return Err("CSV sales are imported; there is nothing to authorize".into()),
     };
     let mut url = Url::parse(&base).map_err(|e| format!("authorize URL `{base}`: {e}"))?;
     {
@@ -106,6 +107,8 @@ impl TokenEndpoint<'_> {
                 "{}/api/1.0/token",
                 self.settings.x_base(self.domain_prefix.unwrap_or_default())
             ),
+            // Never reached: CSV locations hold no tokens (`client` refuses the product).
+            (PosProduct::Csv, _) => String::new(),
         }
     }
 
@@ -144,7 +147,7 @@ impl TokenEndpoint<'_> {
                 .post(self.url())
                 .form(&params)
                 .basic_auth(&self.client.client_id, Some(secret)),
-            (PosProduct::XSeries, _) => {
+            (PosProduct::XSeries | PosProduct::Csv, _) => {
                 params.push(("client_id", &self.client.client_id));
                 params.push(("client_secret", secret));
                 self.http.post(self.url()).form(&params)

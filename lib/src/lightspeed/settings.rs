@@ -99,6 +99,8 @@ impl LightspeedSettings {
         match product {
             PosProduct::KSeries => self.k_api_base.clone(),
             PosProduct::XSeries => self.x_base(domain_prefix.unwrap_or_default()),
+            // No Lightspeed API behind imported sales: requests fail on the empty URL.
+            PosProduct::Csv => String::new(),
         }
     }
 
@@ -178,6 +180,7 @@ impl AppKeys {
         let client = match product {
             PosProduct::KSeries => self.lightspeed.k_series.as_ref(),
             PosProduct::XSeries => self.lightspeed.x_series.as_ref(),
+            PosProduct::Csv => None,
         };
         client.filter(|c| !c.client_id.is_empty() && !c.client_secret.expose_secret().is_empty()).ok_or_else(|| {
             AppError::new(

@@ -167,8 +167,89 @@ async fn has_mapping(deps: &Deps, company_id: &str) -> Result<bool, AppError> {
     Ok(!page.items.is_empty())
 }
 
-/// Activates the location (one way) and asks for its 90-day migration. Activating an active
-/// location changes nothing and sends nothing.
+/// A CSV location (`POST …/locations`): Lightspeed locations come from a sync, a site
+/// whose sales arrive as files is created by hand.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCsvLocation {
+    /// 1–64 letters, digits, `-` or `_`; the value the files' location column holds.
+    pub location_id: String,
+    pub name: String,
+    /// IANA time zone (default `UTC`).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// ISO 4217 code: amounts in the files are in it.
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Local hour when the business day starts (default 5).
+    #[serde(default)]
+    pub day_cutoff_hour: Option<u32>,
+}
+
+pub async fn create_csv(
+    store: &dyn crate::store::ItemStore,
+    company_id: &str,
+    input: NewCsvLocation,
+    now: &str,
+) -> Result<Location, AppError> {
+    if !crate::ids::is_valid_id(&input.location_id) {
+        return Err(AppError::validation(
+            "`location_id` must be 1-64 letters, digits, '-' or '_'",
+        ));
+    }
+    if input.name.trim().is_empty() || input.name.chars().count() > 200 {
+        return Err(AppError::validation("`name` must be 1 to 200 characters"));
+    }
+    if let Some(currency) = &input.currency {
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(AppError::validation(format!(
+                "`currency` must be an ISO 4217 code such as GBP, got `{currency}`"
+            )));
+        }
+    }
+    if input.timezone.is_some() || input.day_cutoff_hour.is_some() {
+        validate(&DaySettings {
+            timezone: input.timezone.clone(),
+            day_cutoff_hour: input.day_cutoff_hour,
+            day_mode: None,
+            auto_issue: None,
+        })?;
+    }
+    let upstream = record::UpstreamLocation {
+        location_id: input.location_id.clone(),
+        name: input.name.trim().to_string(),
+        business_name: None,
+        country: input.country,
+        timezone: input.timezone,
+        currency: input.currency,
+    };
+    let mut location =
+        record::new_location(company_id, crate::connection::PosProduct::Csv, &upstream, now);
+    // Nothing arrives on a schedule: each import queues the days it brings.
+    location.auto_issue = false;
+    if let Some(hour) = input.day_cutoff_hour {
+        location.day_cutoff_hour = hour;
+    }
+    match store
+        .put(location.to_item()?, crate::store::Condition::NotExists)
+        .await
+    {
+        Ok(()) => Ok(location),
+        Err(crate::store::StoreError::ConditionFailed) => Err(AppError::new(
+            ErrorCode::LocationExists,
+            format!(
+                "location `{}` already exists in this company; choose another id",
+                location.location_id
+            ),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Activates the location (one way) and asks for its 90-day migration (Lightspeed
+/// locations). Activating an active location changes nothing and sends nothing.
 pub async fn activate(
     deps: &Deps,
     company_id: &str,
@@ -207,7 +288,8 @@ pub async fn activate(
         Ok(())
     })
     .await?;
-    if newly {
+    // A CSV location's history arrives with its imports: there is nothing to migrate.
+    if newly && location.product.is_lightspeed() {
         let at = chrono::DateTime::parse_from_rfc3339(now)
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or_else(|_| chrono::Utc::now());

@@ -92,6 +92,8 @@ pub async fn sync(
     let upstream = match product {
         PosProduct::KSeries => k_series_locations(&body)?,
         PosProduct::XSeries => x_series_locations(&body)?,
+        // CSV locations are created through the admin API; `connection` refused it above.
+        PosProduct::Csv => return Ok(SyncSummary::default()),
     };
     let existing: Vec<Location> = record::list_all(store, company_id)
         .await?

@@ -79,9 +79,9 @@ fn malformed(what: impl std::fmt::Display) -> StoreError {
     StoreError::Malformed(format!("sales cache: {what}"))
 }
 
-/// Deflated, base64 JSON, cut into chunks.
-pub fn encode(day: &CachedDay) -> Result<Vec<String>, StoreError> {
-    let json = serde_json::to_vec(day).map_err(malformed)?;
+/// Deflated, base64 JSON, cut into chunks (the day cache, and imported sales).
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<String>, StoreError> {
+    let json = serde_json::to_vec(value).map_err(malformed)?;
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(&json).map_err(malformed)?;
     let packed = encoder.finish().map_err(malformed)?;
@@ -93,7 +93,7 @@ pub fn encode(day: &CachedDay) -> Result<Vec<String>, StoreError> {
         .collect())
 }
 
-pub fn decode(chunks: &[String]) -> Result<CachedDay, StoreError> {
+pub fn decode<T: serde::de::DeserializeOwned>(chunks: &[String]) -> Result<T, StoreError> {
     let packed = base64::engine::general_purpose::STANDARD
         .decode(chunks.concat())
         .map_err(malformed)?;
@@ -235,12 +235,12 @@ mod tests {
         let chunks = encode(&day).unwrap();
         assert!(chunks.len() > 1, "{} chunk(s)", chunks.len());
         assert!(chunks.iter().all(|c| c.len() <= CHUNK_CHARS));
-        assert_eq!(decode(&chunks).unwrap(), day);
+        assert_eq!(decode::<CachedDay>(&chunks).unwrap(), day);
     }
 
     #[test]
     fn a_damaged_cache_is_an_error_not_a_panic() {
-        assert!(decode(&["not base64 !".into()]).is_err());
-        assert!(decode(&["AAAA".into()]).is_err());
+        assert!(decode::<CachedDay>(&["not base64 !".into()]).is_err());
+        assert!(decode::<CachedDay>(&["AAAA".into()]).is_err());
     }
 }

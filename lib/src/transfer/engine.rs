@@ -15,6 +15,7 @@ use super::lease;
 use super::settings::TransferSettings;
 use super::source::SalesSource;
 use super::stats::{ApiResponseSummary, TransferStats};
+use crate::connection::PosProduct;
 use crate::catalog::{recipe, Ingredient, Recipe, StorageUnit};
 use crate::error::{AppError, ErrorCode};
 use crate::items::PosItem;
@@ -24,6 +25,7 @@ use crate::lightspeed::LightspeedError;
 use crate::location::business_day::window;
 use crate::location::Location;
 use crate::mapping::matching::{MappedItem, MappingIndex};
+use crate::sales::FetchedDay;
 use crate::store::{from_item, keys, query_all, Condition, ItemStore, Query, StoreError};
 
 /// Why an attempt did not post.
@@ -215,11 +217,24 @@ impl Engine<'_> {
         };
         let day_window = window(location.day_mode(), job.date);
         let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let fetched = self
-            .sales
-            .fetch_day(location, &day_window)
-            .await
-            .map_err(Failure::Lightspeed)?;
+        let fetched = match location.product {
+            PosProduct::Csv => FetchedDay {
+                sales: crate::imports::sales::day(
+                    self.store,
+                    job.company_id,
+                    job.location_id,
+                    &day_window,
+                )
+                .await?,
+                pages: 0,
+                requests: 0,
+            },
+            _ => self
+                .sales
+                .fetch_day(location, &day_window)
+                .await
+                .map_err(Failure::Lightspeed)?,
+        };
         let (previous_lines, previous_sales) = cached.map(|c| (c.lines, c.sales)).unzip();
         Ok(DaySales {
             day: CachedDay {

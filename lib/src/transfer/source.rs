@@ -53,6 +53,10 @@ impl SalesSource for LightspeedSales {
             PosProduct::XSeries => {
                 xseries::fetch_day(&self.client, &connection, &location.location_id, window).await
             }
+            // The engine reads imported sales itself (`imports::sales`).
+            PosProduct::Csv => Err(LightspeedError::NotConnected(
+                "CSV sales are imported, not read from Lightspeed".into(),
+            )),
         }
     }
 }

@@ -83,6 +83,14 @@ use super::router::{self, CORRELATION_HEADER};
         router::journals_repost,
         router::journal_get,
         router::register_closures_list,
+        router::csv_location_create,
+        router::import_mappings_list,
+        router::import_mapping_get,
+        router::import_mapping_put,
+        router::import_mapping_delete,
+        router::imports_upload,
+        router::imports_list,
+        router::import_get,
     ),
     components(
         schemas(

@@ -52,7 +52,7 @@ pub async fn connect(
     input: ConnectInput,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let product = PosProduct::parse(&input.product)?;
+    let product = PosProduct::parse_lightspeed(&input.product)?;
     let result = flow::start(
         deps,
         company_id,
@@ -71,7 +71,7 @@ pub async fn reauthorize(
     company_id: &str,
     product: &str,
 ) -> Result<Response<Body>, AppError> {
-    let product = PosProduct::parse(product)?;
+    let product = PosProduct::parse_lightspeed(product)?;
     let result = flow::start(
         deps,
         company_id,
@@ -86,7 +86,7 @@ pub async fn reauthorize(
 }
 
 pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Response<Body>, AppError> {
-    let product = PosProduct::parse(product)?;
+    let product = PosProduct::parse_lightspeed(product)?;
     let integration = integration::require(deps.store.as_ref(), company_id, product).await?;
     Ok(envelope::json(200, &view(&integration)))
 }

@@ -2,6 +2,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod catalog;
 pub mod closures;
+pub mod imports;
 pub mod integrations;
 pub mod items;
 pub mod journals;
@@ -93,7 +94,7 @@ pub struct SyncInput {
 
 impl SyncInput {
     pub fn product(&self) -> Result<PosProduct, AppError> {
-        PosProduct::parse(&self.product)
+        PosProduct::parse_lightspeed(&self.product)
     }
 }
 

@@ -1,0 +1,815 @@
+//! Reading a CSV file against its column mapping (pure): encoding, records, every field of
+//! every row checked before anything is kept, rows grouped into canonical sales. A file
+//! with one bad row yields only the list of bad rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::format::{column_number, CsvFormat};
+use crate::connection::PosProduct;
+use crate::location::business_day::{business_date, window, DayMode};
+use crate::mapping::matching::LineItemRef;
+use crate::money::{self, bounds, Money, Quantity};
+use crate::sales::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
+
+/// Most data rows one file may hold.
+pub const ROWS_MAX: usize = 100_000;
+/// Longest field accepted (a longer one is a broken quote or not a sales export).
+pub const FIELD_MAX: usize = 500;
+/// Most row errors listed (all are counted).
+pub const ERRORS_LISTED: usize = 100;
+/// The earliest date accepted.
+const FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// What the parser knows of a location a row may name.
+#[derive(Debug, Clone)]
+pub struct LocationFacts {
+    pub product: PosProduct,
+    pub mode: DayMode,
+    pub currency: Option<String>,
+    pub storage_unit_linked: bool,
+}
+
+pub struct ParseInput<'a> {
+    pub format: &'a CsvFormat,
+    pub locations: &'a HashMap<String, LocationFacts>,
+    /// Hex SHA-256 of the file: row-based sale ids derive from it.
+    pub digest: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// One refused row: where (the row as a spreadsheet numbers it, the file line it starts
+/// on, the column) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowError {
+    pub row: u64,
+    pub line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// Why a file as a whole cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    /// Not UTF-8 (or binary).
+    Encoding(String),
+    /// Header missing a mapped column, or no data rows.
+    Shape(String),
+    TooManyRows,
+    /// Bad rows: the first [`ERRORS_LISTED`], and how many in all.
+    Rows { listed: Vec<RowError>, total: usize },
+}
+
+/// A sale read from the file, with the location it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedSale {
+    pub location_id: String,
+    pub business_date: NaiveDate,
+    pub sale: CanonicalSale,
+    /// The row of its first line.
+    pub first_row: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub rows: usize,
+    pub sales: Vec<ImportedSale>,
+}
+
+/// A row's values, checked.
+struct Row {
+    row: u64,
+    location_id: String,
+    closed_at: DateTime<Utc>,
+    business_date: NaiveDate,
+    sale_id: Option<String>,
+    line_id: Option<String>,
+    line: CanonicalLine,
+    method: String,
+}
+
+/// Column positions of the mapped fields.
+struct Positions(HashMap<&'static str, usize>);
+
+impl Positions {
+    fn of(format: &CsvFormat, header: Option<&csv::StringRecord>) -> Result<Self, FileError> {
+        let mut out = HashMap::new();
+        for (field, column) in format.columns.fields() {
+            let position = match header {
+                Some(header) => header
+                    .iter()
+                    .position(|h| h.trim() == column.trim())
+                    .ok_or_else(|| {
+                        FileError::Shape(format!(
+                            "the header has no column `{column}` (mapped as `{field}`); it has: {}",
+                            header.iter().map(str::trim).collect::<Vec<_>>().join(", ")
+                        ))
+                    })?,
+                None => column_number(column).ok_or_else(|| {
+                    FileError::Shape(format!("`{field}` must name a column number"))
+                })?,
+            };
+            out.insert(field, position);
+        }
+        Ok(Self(out))
+    }
+}
+
+/// The file as text: UTF-8 with or without a byte-order mark; anything else is refused
+/// with what it looks like.
+pub fn decode(bytes: &[u8]) -> Result<&str, FileError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(FileError::Encoding(
+            "the file is UTF-16; export or save it as UTF-8 CSV".into(),
+        ));
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(FileError::Encoding(format!(
+            "the file holds a NUL byte at offset {at}: it is binary, not CSV text"
+        )));
+    }
+    std::str::from_utf8(bytes).map_err(|err| {
+        FileError::Encoding(format!(
+            "the file is not UTF-8 (invalid byte at offset {}); save it as UTF-8 CSV (Windows-1252 and Latin-1 exports must be converted)",
+            err.valid_up_to()
+        ))
+    })
+}
+
+/// Reads and checks every row, then groups them into sales.
+pub fn parse(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFile, FileError> {
+    let text = decode(bytes)?;
+    let delimiter = input
+        .format
+        .delimiter_byte()
+        .ok_or_else(|| FileError::Shape("the mapping's delimiter is not supported".into()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = if input.format.header_row {
+        match records.next() {
+            Some(Ok(header)) => Some(header),
+            Some(Err(err)) => return Err(FileError::Shape(format!("the header row: {err}"))),
+            None => return Err(FileError::Shape("the file is empty".into())),
+        }
+    } else {
+        None
+    };
+    let positions = Positions::of(input.format, header.as_ref())?;
+    let width = header.as_ref().map(csv::StringRecord::len);
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut error_count = 0;
+    let first_row = if header.is_some() { 2 } else { 1 };
+    for (index, record) in records.enumerate() {
+        if index >= ROWS_MAX {
+            return Err(FileError::TooManyRows);
+        }
+        let row = first_row + index as u64;
+        let result = match record {
+            Ok(record) => check_record(&record, row, width, &positions, input),
+            Err(err) => Err(vec![RowError {
+                row,
+                line: err.position().map_or(0, csv::Position::line),
+                column: None,
+                reason: format!("unreadable record: {err}"),
+            }]),
+        };
+        match result {
+            Ok(parsed) => rows.push(parsed),
+            Err(found) => {
+                error_count += found.len();
+                errors.extend(found.into_iter().take(ERRORS_LISTED - errors.len().min(ERRORS_LISTED)));
+            }
+        }
+    }
+    if error_count == 0 && rows.is_empty() {
+        return Err(FileError::Shape("the file has no data rows".into()));
+    }
+    let count = rows.len();
+    let sales = group(rows, input.digest, &mut errors, &mut error_count);
+    if error_count > 0 {
+        errors.truncate(ERRORS_LISTED);
+        return Err(FileError::Rows {
+            listed: errors,
+            total: error_count,
+        });
+    }
+    Ok(ParsedFile { rows: count, sales })
+}
+
+/// One field's problem.
+fn problem(row: u64, line: u64, column: &str, reason: String) -> RowError {
+    RowError {
+        row,
+        line,
+        column: Some(column.to_string()),
+        reason,
+    }
+}
+
+fn check_record(
+    record: &csv::StringRecord,
+    row: u64,
+    width: Option<usize>,
+    positions: &Positions,
+    input: &ParseInput<'_>,
+) -> Result<Row, Vec<RowError>> {
+    let line = record.position().map_or(0, csv::Position::line);
+    if let Some(width) = width.filter(|w| *w != record.len()) {
+        return Err(vec![RowError {
+            row,
+            line,
+            column: None,
+            reason: format!(
+                "has {} fields where the header has {width} (a missing delimiter or an unbalanced quote?)",
+                record.len()
+            ),
+        }]);
+    }
+    if let Some(long) = record.iter().position(|f| f.chars().count() > FIELD_MAX) {
+        return Err(vec![RowError {
+            row,
+            line,
+            column: Some(format!("#{}", long + 1)),
+            reason: format!("field is longer than {FIELD_MAX} characters (an unbalanced quote?)"),
+        }]);
+    }
+    let mut errors = Vec::new();
+    let columns = &input.format.columns;
+    let field = |name: &'static str| -> Option<&str> {
+        positions.0.get(name).map(|p| record.get(*p).unwrap_or("").trim())
+    };
+    let mut fail = |name: &str, reason: String| {
+        let column = match name {
+            "date" => columns.date.as_str(),
+            "time" => columns.time.as_deref().unwrap_or("time"),
+            "location" => columns.location.as_str(),
+            "quantity" => columns.quantity.as_str(),
+            "net" => columns.net.as_str(),
+            "tax" => columns.tax.as_str(),
+            "payment_method" => columns.payment_method.as_str(),
+            "item" => columns
+                .item_code
+                .as_deref()
+                .or(columns.item_name.as_deref())
+                .unwrap_or("item"),
+            _ => name,
+        };
+        errors.push(problem(row, line, column, reason));
+    };
+    let location_id = field("location").unwrap_or_default().to_string();
+    let location = match input.locations.get(&location_id) {
+        None if location_id.is_empty() => {
+            fail("location", "is empty".into());
+            None
+        }
+        None => {
+            fail("location", format!("`{location_id}` is not a location of this company; create it with POST /v1/companies/{{company}}/locations"));
+            None
+        }
+        Some(facts) if facts.product != PosProduct::Csv => {
+            fail("location", format!("`{location_id}` is a {} location; CSV sales go to CSV locations (create one with POST /v1/companies/{{company}}/locations)", facts.product));
+            None
+        }
+        Some(facts) if !facts.storage_unit_linked => {
+            fail("location", format!("`{location_id}` has no storage unit; link one (PUT …/locations/{location_id}/storage-unit) before importing"));
+            None
+        }
+        Some(facts) => Some(facts),
+    };
+    let minor = location
+        .and_then(|l| l.currency.as_deref())
+        .map_or(2, money::minor_units);
+    let decimal = |name: &str, text: &str, max: Decimal, scale: u32| {
+        read_decimal(text, &input.format.decimal_separator)
+            .and_then(|value| {
+                money::check_bounds(name, value, max, scale).map_err(|e| e.0.replace('`', ""))
+            })
+    };
+    let quantity = decimal(
+        "quantity",
+        field("quantity").unwrap_or_default(),
+        bounds::QUANTITY_MAX,
+        bounds::SCALE_MAX,
+    );
+    let net = decimal("net", field("net").unwrap_or_default(), bounds::MONEY_MAX, minor);
+    let tax = decimal("tax", field("tax").unwrap_or_default(), bounds::MONEY_MAX, minor);
+    let mut keep = |name: &str, value: Result<Decimal, String>| match value {
+        Ok(v) => Some(v),
+        Err(reason) => {
+            fail(name, reason);
+            None
+        }
+    };
+    let quantity = keep("quantity", quantity);
+    let net = keep("net", net);
+    let tax = keep("tax", tax);
+    if quantity.is_some_and(|q| q.is_zero()) {
+        fail("quantity", "is zero; a sold line has a quantity".into());
+    }
+    if let (Some(q), Some(n)) = (quantity, net) {
+        if !n.is_zero() && q.is_sign_negative() != n.is_sign_negative() {
+            fail("net", format!("{n} has the opposite sign of the quantity {q} (a refund is negative in both)"));
+        }
+    }
+    if let (Some(n), Some(t)) = (net, tax) {
+        if !n.is_zero() && !t.is_zero() && n.is_sign_negative() != t.is_sign_negative() {
+            fail("tax", format!("{t} has the opposite sign of the net amount {n}"));
+        }
+    }
+    let code = field("item_code").filter(|c| !c.is_empty());
+    let name = field("item_name").filter(|c| !c.is_empty());
+    if code.is_none() && name.is_none() {
+        fail("item", "the item code and name are both empty".into());
+    }
+    let method = field("payment_method").unwrap_or_default().to_string();
+    if method.is_empty() {
+        fail("payment_method", "is empty".into());
+    }
+    let closed_at = location.and_then(|facts| {
+        match read_time(input, field("date").unwrap_or_default(), field("time"), facts.mode) {
+            Ok(at) if at > input.now => {
+                fail("date", format!("{at} is in the future"));
+                None
+            }
+            Ok(at) if at.date_naive() < FIRST_DATE => {
+                fail("date", format!("{at} is before {FIRST_DATE}"));
+                None
+            }
+            Ok(at) => Some((at, facts.mode)),
+            Err((name, reason)) => {
+                fail(name, reason);
+                None
+            }
+        }
+    });
+    let (Some((closed_at, mode)), Some(quantity), Some(net), Some(tax), true) =
+        (closed_at, quantity, net, tax, errors.is_empty())
+    else {
+        return Err(errors);
+    };
+    let Some(gross) = net.checked_add(tax) else {
+        return Err(vec![problem(row, line, &columns.tax, "net + tax is beyond the exact range".into())]);
+    };
+    let code = code.map(str::to_string);
+    let name = name.map(str::to_string);
+    let text = |name: &'static str| field(name).filter(|v| !v.is_empty()).map(str::to_string);
+    Ok(Row {
+        row,
+        location_id,
+        closed_at,
+        business_date: business_date(mode, closed_at),
+        sale_id: text("sale_id"),
+        line_id: text("line_id"),
+        line: CanonicalLine {
+            line_id: String::new(),
+            parent_line_id: None,
+            item: LineItemRef {
+                item_id: Some(super::items::item_id(code.as_deref(), name.as_deref())),
+                sku: code.clone(),
+                name: name.or(code).unwrap_or_default(),
+            },
+            quantity: Quantity(quantity),
+            net: Money(net),
+            gross: Money(gross),
+            tax: Money(tax),
+            discount: Money::ZERO,
+            service_charge: Money::ZERO,
+            tax_code: text("tax_code"),
+            accounting_group: text("accounting_group"),
+        },
+        method,
+    })
+}
+
+/// A decimal as the file writes it: an optional minus, digits and one decimal separator.
+fn read_decimal(text: &str, separator: &str) -> Result<Decimal, String> {
+    if text.is_empty() {
+        return Err("is empty".into());
+    }
+    let other = if separator == "," { '.' } else { ',' };
+    if text.contains(other) {
+        return Err(format!(
+            "`{text}` uses `{other}`, but this mapping's decimal separator is `{separator}` (thousands separators are not accepted)"
+        ));
+    }
+    let normal = text.replace(',', ".");
+    money::parse_decimal(&normal).map_err(|_| format!("`{text}` is not a number"))
+}
+
+/// The row's instant: a date-time with an offset as written, or a local date-time in the
+/// mapping's zone (or the location's), or a date alone, placed in the middle of that
+/// business day.
+fn read_time(
+    input: &ParseInput<'_>,
+    date: &str,
+    time: Option<&str>,
+    mode: DayMode,
+) -> Result<DateTime<Utc>, (&'static str, String)> {
+    let format = input.format;
+    if date.is_empty() {
+        return Err(("date", "is empty".into()));
+    }
+    let naive = if let Some(time) = time {
+        let day = NaiveDate::parse_from_str(date, &format.date_format).map_err(|_| {
+            ("date", format!("`{date}` does not match the date format `{}`", format.date_format))
+        })?;
+        let time_format = format.time_format.as_deref().unwrap_or("%H:%M:%S");
+        let at = NaiveTime::parse_from_str(time, time_format).map_err(|_| {
+            ("time", format!("`{time}` does not match the time format `{time_format}`"))
+        })?;
+        day.and_time(at)
+    } else if let Ok(at) = DateTime::parse_from_str(date, &format.date_format) {
+        return Ok(at.with_timezone(&Utc));
+    } else if let Ok(at) = NaiveDateTime::parse_from_str(date, &format.date_format) {
+        at
+    } else if let Ok(day) = NaiveDate::parse_from_str(date, &format.date_format) {
+        // A date alone is a business date: the middle of its window is inside it
+        // whatever the cutoff.
+        let day_window = window(mode, day);
+        let half = (day_window.end - day_window.start) / 2;
+        return Ok(day_window.start + half);
+    } else {
+        return Err((
+            "date",
+            format!("`{date}` does not match the date format `{}`", format.date_format),
+        ));
+    };
+    let zone = match format.timezone.as_str() {
+        "location" => match mode {
+            DayMode::Local { tz, .. } => tz,
+            DayMode::Utc => chrono_tz::UTC,
+        },
+        other => other.parse().unwrap_or(chrono_tz::UTC),
+    };
+    zone.from_local_datetime(&naive)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| {
+            (
+                "date",
+                format!("{naive} does not exist in {zone} (the clocks went forward)"),
+            )
+        })
+}
+
+/// Rows to sales: by (location, local day, sale id) when the file has sale ids, else one
+/// sale per row. Ids are deterministic: the file's own sale id, or the file digest and
+/// row number, so the same file always yields the same sales.
+fn group(
+    rows: Vec<Row>,
+    digest: &str,
+    errors: &mut Vec<RowError>,
+    error_count: &mut usize,
+) -> Vec<ImportedSale> {
+    let mut sales: BTreeMap<(String, NaiveDate, String), (ImportedSale, Vec<String>)> =
+        BTreeMap::new();
+    let short = &digest[..digest.len().min(16)];
+    for row in rows {
+        let sale_key = match &row.sale_id {
+            Some(id) => format!("{id}@{}", row.business_date),
+            None => format!("csv-{short}-r{}", row.row),
+        };
+        let line_id = row.line_id.clone().unwrap_or_else(|| format!("r{}", row.row));
+        let key = (row.location_id.clone(), row.business_date, sale_key.clone());
+        let (imported, line_ids) = sales.entry(key).or_insert_with(|| {
+            (
+                ImportedSale {
+                    location_id: row.location_id.clone(),
+                    business_date: row.business_date,
+                    first_row: row.row,
+                    sale: CanonicalSale {
+                        sale_id: sale_key,
+                        receipt: row.sale_id.clone(),
+                        kind: SaleKind::Sale,
+                        closed_at: row.closed_at,
+                        original_sale_id: None,
+                        currency: None,
+                        lines: Vec::new(),
+                        payments: Vec::new(),
+                    },
+                },
+                Vec::new(),
+            )
+        });
+        if line_ids.contains(&line_id) {
+            *error_count += 1;
+            if errors.len() < ERRORS_LISTED {
+                errors.push(RowError {
+                    row: row.row,
+                    line: 0,
+                    column: None,
+                    reason: format!("line `{line_id}` of sale `{}` appears twice", imported.sale.sale_id),
+                });
+            }
+            continue;
+        }
+        line_ids.push(line_id.clone());
+        let sale = &mut imported.sale;
+        sale.closed_at = sale.closed_at.max(row.closed_at);
+        let gross = row.line.gross;
+        sale.lines.push(CanonicalLine {
+            line_id,
+            ..row.line
+        });
+        match sale.payments.iter_mut().find(|p| p.method == row.method) {
+            // Bounded: at most ROWS_MAX rows of at most MONEY_MAX each, far inside the
+            // decimal range, so the sum cannot overflow.
+            Some(payment) => {
+                payment.amount = payment.amount.checked_add(gross).unwrap_or(payment.amount)
+            }
+            None => sale.payments.push(CanonicalPayment {
+                method: row.method,
+                description: None,
+                amount: gross,
+                tip: Money::ZERO,
+                rounding: Money::ZERO,
+            }),
+        }
+    }
+    sales
+        .into_values()
+        .map(|(mut imported, _)| {
+            let total = Money::checked_sum(imported.sale.lines.iter().map(|l| l.gross));
+            if total.is_some_and(Money::is_negative) {
+                imported.sale.kind = SaleKind::Refund;
+            }
+            imported
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imports::format::CsvFormat;
+
+    fn format(extra: serde_json::Value) -> CsvFormat {
+        let mut value = serde_json::json!({
+            "columns": {"date": "Date", "location": "Site", "item_code": "SKU", "item_name": "Item",
+                        "quantity": "Qty", "net": "Net", "tax": "Tax", "payment_method": "Paid by"}
+        });
+        if let (Some(base), Some(more)) = (value.as_object_mut(), extra.as_object()) {
+            for (k, v) in more {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn locations() -> HashMap<String, LocationFacts> {
+        let london = LocationFacts {
+            product: PosProduct::Csv,
+            mode: DayMode::Local {
+                tz: chrono_tz::Europe::London,
+                cutoff_hour: 5,
+            },
+            currency: Some("GBP".into()),
+            storage_unit_linked: true,
+        };
+        let mut out = HashMap::from([("soho".to_string(), london.clone())]);
+        out.insert(
+            "unlinked".into(),
+            LocationFacts {
+                storage_unit_linked: false,
+                ..london.clone()
+            },
+        );
+        out.insert(
+            "k1".into(),
+            LocationFacts {
+                product: PosProduct::KSeries,
+                ..london
+            },
+        );
+        out
+    }
+
+    fn run(format: &CsvFormat, text: &[u8]) -> Result<ParsedFile, FileError> {
+        let locations = locations();
+        parse(
+            text,
+            &ParseInput {
+                format,
+                locations: &locations,
+                digest: "0123456789abcdef0123",
+                now: "2026-12-01T12:00:00Z".parse().unwrap(),
+            },
+        )
+    }
+
+    fn rows_of(err: FileError) -> Vec<(u64, Option<String>, String)> {
+        match err {
+            FileError::Rows { listed, .. } => listed
+                .into_iter()
+                .map(|e| (e.row, e.column, e.reason))
+                .collect(),
+            other => panic!("expected row errors, got {other:?}"),
+        }
+    }
+
+    const HEADER: &str = "Date,Site,SKU,Item,Qty,Net,Tax,Paid by\r\n";
+
+    #[test]
+    fn quoted_fields_bom_and_crlf_are_read_exactly() {
+        let text = format!(
+            "\u{feff}{HEADER}2026-11-30,soho,BURG,\"Burger, \"\"classic\"\"\nwith fries\",2,20.00,4.00,Card\r\n2026-11-30,soho,,Flat white,1,3.00,0.60,Cash\r\n"
+        );
+        let parsed = run(&format(serde_json::json!({})), text.as_bytes()).unwrap();
+        assert_eq!(parsed.rows, 2);
+        assert_eq!(parsed.sales.len(), 2, "one sale per row without a sale id");
+        let burger = &parsed.sales.iter().find(|s| s.first_row == 2).unwrap().sale;
+        assert_eq!(burger.lines[0].item.name, "Burger, \"classic\"\nwith fries");
+        assert_eq!(burger.lines[0].item.sku.as_deref(), Some("BURG"));
+        assert_eq!(burger.lines[0].item.item_id.as_deref(), Some("BURG"));
+        assert_eq!(burger.lines[0].gross, Money("24.00".parse().unwrap()));
+        assert_eq!(burger.payments[0].method, "Card");
+        assert_eq!(burger.payments[0].amount, Money("24.00".parse().unwrap()));
+        assert_eq!(burger.sale_id, "csv-0123456789abcdef-r2");
+        let coffee = &parsed.sales.iter().find(|s| s.first_row == 3).unwrap().sale;
+        assert_eq!(coffee.lines[0].item.sku, None);
+        assert!(coffee.lines[0].item.item_id.as_deref().unwrap().starts_with("name-"));
+    }
+
+    #[test]
+    fn a_date_alone_is_the_middle_of_its_business_day() {
+        let text = format!("{HEADER}2026-11-30,soho,BURG,Burger,1,10.00,2.00,Card\n");
+        let parsed = run(&format(serde_json::json!({})), text.as_bytes()).unwrap();
+        let sale = &parsed.sales[0];
+        assert_eq!(sale.business_date.to_string(), "2026-11-30");
+        // London in winter is UTC+0: the day runs 05:00 to 05:00 next day, middle 17:00.
+        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-11-30T17:00:00+00:00");
+    }
+
+    #[test]
+    fn local_times_follow_the_location_zone_and_cutoff() {
+        let f = format(serde_json::json!({"date_format": "%d/%m/%Y %H:%M"}));
+        // 01:30 local on 1 July (BST, UTC+1) is before the 05:00 cutoff: business day 30 June.
+        let text = format!("{HEADER}01/07/2026 01:30,soho,BURG,Burger,1,10.00,2.00,Card\n");
+        let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
+        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-07-01T00:30:00+00:00");
+        assert_eq!(sale.business_date.to_string(), "2026-06-30");
+        // A fixed zone overrides the location's; an offset in the value overrides both.
+        let f = format(serde_json::json!({"date_format": "%d/%m/%Y %H:%M", "timezone": "Pacific/Auckland"}));
+        let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
+        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-06-30T13:30:00+00:00");
+        let f = format(serde_json::json!({"date_format": "%Y-%m-%dT%H:%M:%S%:z"}));
+        let text = format!("{HEADER}2026-07-01T09:00:00+02:00,soho,BURG,Burger,1,10.00,2.00,Card\n");
+        let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
+        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-07-01T07:00:00+00:00");
+    }
+
+    #[test]
+    fn a_time_the_clocks_skipped_is_refused() {
+        let f = format(serde_json::json!({"date_format": "%Y-%m-%d %H:%M"}));
+        let text = format!("{HEADER}2026-03-29 01:30,soho,BURG,Burger,1,10.00,2.00,Card\n");
+        let rows = rows_of(run(&f, text.as_bytes()).unwrap_err());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, 2);
+        assert!(rows[0].2.contains("does not exist"), "{}", rows[0].2);
+    }
+
+    #[test]
+    fn separate_time_column_semicolons_and_decimal_commas() {
+        let mut f = format(serde_json::json!({
+            "delimiter": ";", "decimal_separator": ",", "date_format": "%d.%m.%Y", "time_format": "%H:%M"
+        }));
+        f.columns.time = Some("Time".into());
+        let text = "Date;Time;Site;SKU;Item;Qty;Net;Tax;Paid by\n30.11.2026;12:15;soho;BURG;Burger;1,5;12,50;2,50;Card\n";
+        let parsed = run(&f, text.as_bytes()).unwrap();
+        let line = &parsed.sales[0].sale.lines[0];
+        assert_eq!(line.quantity, Quantity("1.5".parse().unwrap()));
+        assert_eq!(line.net, Money("12.50".parse().unwrap()));
+        assert_eq!(parsed.sales[0].sale.closed_at.to_rfc3339(), "2026-11-30T12:15:00+00:00");
+        let text = "Date;Time;Site;SKU;Item;Qty;Net;Tax;Paid by\n30.11.2026;12:15;soho;BURG;Burger;1;1.250,00;2,50;Card\n";
+        let rows = rows_of(run(&f, text.as_bytes()).unwrap_err());
+        assert_eq!(rows[0].1.as_deref(), Some("Net"));
+        assert!(rows[0].2.contains("thousands"), "{}", rows[0].2);
+    }
+
+    #[test]
+    fn rows_with_a_sale_id_are_one_sale_with_payments_by_method() {
+        let mut f = format(serde_json::json!({}));
+        f.columns.sale_id = Some("Receipt".into());
+        let text = "Date,Site,SKU,Item,Qty,Net,Tax,Paid by,Receipt\n\
+            2026-11-30,soho,BURG,Burger,2,20.00,4.00,Card,R1\n\
+            2026-11-30,soho,FRY,Fries,1,3.00,0.60,Card,R1\n\
+            2026-11-30,soho,COLA,Cola,1,2.00,0.40,Cash,R1\n\
+            2026-11-30,soho,BURG,Burger,-1,-10.00,-2.00,Card,R2\n";
+        let parsed = run(&f, text.as_bytes()).unwrap();
+        assert_eq!(parsed.sales.len(), 2);
+        let r1 = &parsed.sales.iter().find(|s| s.sale.receipt.as_deref() == Some("R1")).unwrap().sale;
+        assert_eq!(r1.sale_id, "R1@2026-11-30");
+        assert_eq!(r1.kind, SaleKind::Sale);
+        assert_eq!(r1.lines.len(), 3);
+        let card = r1.payments.iter().find(|p| p.method == "Card").unwrap();
+        assert_eq!(card.amount, Money("27.60".parse().unwrap()));
+        let cash = r1.payments.iter().find(|p| p.method == "Cash").unwrap();
+        assert_eq!(cash.amount, Money("2.40".parse().unwrap()));
+        let r2 = &parsed.sales.iter().find(|s| s.sale.receipt.as_deref() == Some("R2")).unwrap().sale;
+        assert_eq!(r2.kind, SaleKind::Refund);
+        assert_eq!(r2.payments[0].amount, Money("-12.00".parse().unwrap()));
+    }
+
+    #[test]
+    fn every_bad_row_is_named_and_nothing_is_kept() {
+        let text = format!(
+            "{HEADER}2026-11-30,soho,BURG,Burger,2,20.00,4.00,Card\n\
+             2026-11-30,soho,BURG,Burger,two,20.00,4.00,Card\n\
+             2026-11-30,nowhere,BURG,Burger,1,20.00,4.00,Card\n\
+             2026-11-30,k1,BURG,Burger,1,20.00,4.00,Card\n\
+             2026-11-30,unlinked,BURG,Burger,1,20.00,4.00,Card\n\
+             2026-11-31,soho,BURG,Burger,1,20.00,4.00,Card\n\
+             2026-11-30,soho,,,1,20.00,4.00,Card\n\
+             2026-11-30,soho,BURG,Burger,1,20.001,4.00,Card\n\
+             2026-11-30,soho,BURG,Burger,1,-20.00,4.00,Card\n\
+             2026-11-30,soho,BURG,Burger,1,20.00,4.00,\n\
+             2027-01-01,soho,BURG,Burger,1,20.00,4.00,Card\n\
+             2026-11-30,soho,BURG,Burger,0,0,0,Card\n"
+        );
+        let rows = rows_of(run(&format(serde_json::json!({})), text.as_bytes()).unwrap_err());
+        let got: Vec<(u64, Option<&str>)> = rows.iter().map(|(r, c, _)| (*r, c.as_deref())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, Some("Qty")),
+                (4, Some("Site")),
+                (5, Some("Site")),
+                (6, Some("Site")),
+                (7, Some("Date")),
+                (8, Some("SKU")),
+                (9, Some("Net")),
+                (10, Some("Net")),
+                (10, Some("Tax")),
+                (11, Some("Paid by")),
+                (12, Some("Date")),
+                (13, Some("Qty")),
+            ]
+        );
+        assert!(rows[2].2.contains("k_series location"));
+        assert!(rows[3].2.contains("no storage unit"));
+        assert!(rows[6].2.contains("at most 2 decimal places"), "{}", rows[6].2);
+        assert!(rows[10].2.contains("future"));
+    }
+
+    #[test]
+    fn other_encodings_and_binary_are_refused_by_name() {
+        let f = format(serde_json::json!({}));
+        let latin1 = b"Date,Site,SKU,Item,Qty,Net,Tax,Paid by\n2026-11-30,soho,B,Cr\xe8me,1,1.00,0.20,Card\n";
+        assert!(matches!(run(&f, latin1), Err(FileError::Encoding(m)) if m.contains("not UTF-8")));
+        let utf16 = [0xFF, 0xFE, b'D', 0, b'a', 0];
+        assert!(matches!(run(&f, &utf16), Err(FileError::Encoding(m)) if m.contains("UTF-16")));
+        assert!(matches!(run(&f, b"\x7fELF\x02\x01\x00\x00"), Err(FileError::Encoding(m)) if m.contains("binary")));
+    }
+
+    #[test]
+    fn file_shape_problems() {
+        let f = format(serde_json::json!({}));
+        assert!(matches!(run(&f, b""), Err(FileError::Shape(m)) if m.contains("empty")));
+        assert!(matches!(run(&f, HEADER.as_bytes()), Err(FileError::Shape(m)) if m.contains("no data rows")));
+        let wrong = "Date,Site,SKU,Item,Quantity,Net,Tax,Paid by\n";
+        assert!(matches!(run(&f, wrong.as_bytes()), Err(FileError::Shape(m)) if m.contains("`Qty`")));
+        // An unbalanced quote swallows the rest of the file into one field.
+        let text = format!("{HEADER}2026-11-30,soho,BURG,\"Burger,1,20.00,4.00,Card\n2026-11-30,soho,BURG,Burger,1,20.00,4.00,Card\n");
+        let rows = rows_of(run(&f, text.as_bytes()).unwrap_err());
+        assert_eq!(rows[0].0, 2);
+        assert!(rows[0].2.contains("fields where the header has 8"), "{}", rows[0].2);
+    }
+
+    #[test]
+    fn too_many_rows_is_its_own_refusal() {
+        let f = format(serde_json::json!({"header_row": false, "columns": {
+            "date": "1", "location": "2", "item_code": "3", "quantity": "4", "net": "5", "tax": "6", "payment_method": "7"}}));
+        let text = "2026-11-30,soho,B,1,1.00,0.20,Card\n".repeat(ROWS_MAX + 1);
+        assert_eq!(run(&f, text.as_bytes()).unwrap_err(), FileError::TooManyRows);
+        let text = "2026-11-30,soho,B,1,1.00,0.20,Card\n".repeat(3);
+        assert_eq!(run(&f, text.as_bytes()).unwrap().rows, 3);
+    }
+
+    #[test]
+    fn a_duplicated_line_id_is_refused() {
+        let mut f = format(serde_json::json!({}));
+        f.columns.sale_id = Some("Receipt".into());
+        f.columns.line_id = Some("Line".into());
+        let text = "Date,Site,SKU,Item,Qty,Net,Tax,Paid by,Receipt,Line\n\
+            2026-11-30,soho,BURG,Burger,1,10.00,2.00,Card,R1,1\n\
+            2026-11-30,soho,FRY,Fries,1,3.00,0.60,Card,R1,1\n";
+        let rows = rows_of(run(&f, text.as_bytes()).unwrap_err());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, 3);
+        assert!(rows[0].2.contains("appears twice"));
+    }
+}
