@@ -238,6 +238,18 @@ impl Conformance {
         self.call_with(method, path, body, &[]).await
     }
 
+    /// A CSV upload (`text/csv` body).
+    async fn call_csv(&mut self, path: &str, file: &str) -> (u16, Value) {
+        let body = Some(("text/csv", file.as_bytes().to_vec()));
+        let (status, reply) = self
+            .api
+            .request(Method::POST, path, body, &[])
+            .await
+            .unwrap();
+        self.check("POST", path, status, &reply);
+        (status, reply)
+    }
+
     async fn call_with(
         &mut self,
         method: &str,
@@ -682,6 +694,68 @@ async fn real_responses_match_the_documented_schemas() {
     c.call(
         "DELETE",
         &format!("{base}/account-mappings/locations/{location}"),
+        None,
+    )
+    .await;
+
+    // CSV imports: a CSV location, a column mapping, a dry run, an import, its repeat and a
+    // refused file.
+    c.call(
+        "POST",
+        &format!("{base}/locations"),
+        Some(json!({"location_id": "csv-site", "name": "Market stall", "timezone": "Europe/London", "currency": "GBP"})),
+    )
+    .await;
+    c.call(
+        "PUT",
+        &format!("{base}/locations/csv-site/storage-unit"),
+        Some(json!({"storage_unit_id": location_unit})),
+    )
+    .await;
+    let columns = json!({"date": "Date", "location": "Site", "item_code": "SKU", "item_name": "Item",
+        "quantity": "Qty", "net": "Net", "tax": "Tax", "payment_method": "Paid by", "sale_id": "Receipt"});
+    for id in ["till", "spare"] {
+        c.call(
+            "PUT",
+            &format!("{base}/imports/mappings/{id}"),
+            Some(
+                json!({"name": "Till export", "columns": columns, "date_format": "%Y-%m-%d %H:%M"}),
+            ),
+        )
+        .await;
+    }
+    c.call("GET", &format!("{base}/imports/mappings?limit=5"), None)
+        .await;
+    c.call("GET", &format!("{base}/imports/mappings/till"), None)
+        .await;
+    c.call("DELETE", &format!("{base}/imports/mappings/spare"), None)
+        .await;
+    let file = "Date,Site,SKU,Item,Qty,Net,Tax,Paid by,Receipt\n2026-02-20 12:00,csv-site,BURG,Burger,2,20.00,4.00,Card,R1\n";
+    let upload = format!("{base}/imports?mapping_id=till");
+    let (status, _) = c.call_csv(&format!("{upload}&dry_run=true"), file).await;
+    assert_eq!(status, 200);
+    let (status, imported) = c.call_csv(&upload, file).await;
+    assert_eq!(status, 201, "{imported}");
+    let (status, _) = c.call_csv(&upload, file).await;
+    assert_eq!(status, 200, "the same file again");
+    let (status, _) = c
+        .call_csv(
+            &upload,
+            "Date,Site,SKU,Item,Qty,Net,Tax,Paid by,Receipt\nlater,csv-site,B,B,1,1,0,Card,R2\n",
+        )
+        .await;
+    assert_eq!(status, 422);
+    let import_id = imported["import"]["import_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.call("GET", &format!("{base}/imports?limit=5"), None)
+        .await;
+    c.call("GET", &format!("{base}/imports/{import_id}"), None)
+        .await;
+    c.call(
+        "POST",
+        &format!("{base}/imports/{import_id}/transfers"),
         None,
     )
     .await;

@@ -36,8 +36,8 @@ use super::openapi::{
 };
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
-    accounts, alerts, catalog, closures, imports, integrations, items, journals, ledger,
-    locations, migrations, receipts, recipes, transfer_logs, transfers,
+    accounts, alerts, catalog, closures, imports, integrations, items, journals, ledger, locations,
+    migrations, receipts, recipes, transfer_logs, transfers,
 };
 use crate::accounts::mapping::AccountMapping;
 use crate::accounts::pos_codes;
@@ -203,6 +203,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
             get(imports_list).post(imports_upload),
         ),
         ("/v1/companies/{company_id}/imports/{id}", get(import_get)),
+        (
+            "/v1/companies/{company_id}/imports/{id}/transfers",
+            post(import_transfer_again),
+        ),
         (
             "/v1/companies/{company_id}/imports/mappings",
             get(import_mappings_list),
@@ -1630,11 +1634,7 @@ async fn csv_location_create(
         Refused,
     ),
 )]
-async fn import_mappings_list(
-    State(deps): Shared,
-    s: Scope,
-    Query(q): Query<PageQuery>,
-) -> Reply {
+async fn import_mappings_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
     reply(imports::mappings_list(&deps, q, &s.company_id).await)
 }
 
@@ -1751,6 +1751,21 @@ async fn imports_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>)
 )]
 async fn import_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(imports::get(&deps, &s.company_id, &p.id).await)
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/companies/{company_id}/imports/{id}/transfers",
+    tag = "imports",
+    summary = "Transfer every location-day of an import again (after mapping its items)",
+    params(Company, ("id" = doc::PathId, Path, description = "Import id")),
+    responses(
+        (status = 202, description = "Queued", body = imports::TransfersQueued),
+        Refused,
+    ),
+)]
+async fn import_transfer_again(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+    reply(imports::transfer_again(&deps, &s.company_id, &p.id).await)
 }
 
 #[cfg(test)]

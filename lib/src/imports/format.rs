@@ -137,12 +137,18 @@ fn readable_format(format: &str) -> bool {
 impl CsvFormat {
     /// Every rule a file will be read by, checked before the mapping is saved.
     pub fn validate(&self) -> Result<(), AppError> {
-        if self.name.as_ref().is_some_and(|n| n.chars().count() > TEXT_MAX) {
-            return Err(invalid(format!("`name` is longer than {TEXT_MAX} characters")));
+        if self
+            .name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > TEXT_MAX)
+        {
+            return Err(invalid(format!(
+                "`name` is longer than {TEXT_MAX} characters"
+            )));
         }
-        let delimiter = self.delimiter_byte().ok_or_else(|| {
-            invalid("`delimiter` must be one of `,`, `;`, `|` or a tab".into())
-        })?;
+        let delimiter = self
+            .delimiter_byte()
+            .ok_or_else(|| invalid("`delimiter` must be one of `,`, `;`, `|` or a tab".into()))?;
         if !matches!(self.decimal_separator.as_str(), "." | ",") {
             return Err(invalid("`decimal_separator` must be `.` or `,`".into()));
         }
@@ -339,12 +345,19 @@ mod tests {
 
     #[test]
     fn every_rule_names_the_field() {
-        let cases: Vec<(Box<dyn Fn(&mut CsvFormat)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut CsvFormat)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|f| f.delimiter = "::".into()), "delimiter"),
-            (Box::new(|f| f.decimal_separator = "'".into()), "decimal_separator"),
+            (
+                Box::new(|f| f.decimal_separator = "'".into()),
+                "decimal_separator",
+            ),
             (Box::new(|f| f.date_format = "%Q".into()), "date_format"),
             (Box::new(|f| f.timezone = "Mars/Olympus".into()), "timezone"),
-            (Box::new(|f| f.time_format = Some("%H".into())), "time_format"),
+            (
+                Box::new(|f| f.time_format = Some("%H".into())),
+                "time_format",
+            ),
             (
                 Box::new(|f| {
                     f.columns.item_code = None;

@@ -73,7 +73,9 @@ impl From<crate::store::StoreError> for Refusal {
 
 fn refused(err: FileError) -> Refusal {
     match err {
-        FileError::Encoding(message) => AppError::new(ErrorCode::CsvEncodingUnsupported, message).into(),
+        FileError::Encoding(message) => {
+            AppError::new(ErrorCode::CsvEncodingUnsupported, message).into()
+        }
         FileError::Shape(message) => AppError::new(ErrorCode::CsvInvalid, message).into(),
         FileError::TooManyRows => AppError::new(
             ErrorCode::PayloadTooLarge,
@@ -83,7 +85,17 @@ fn refused(err: FileError) -> Refusal {
         FileError::Rows { listed, total } => {
             let first = listed
                 .first()
-                .map(|e| format!(" First: row {}{}: {}", e.row, e.column.as_ref().map(|c| format!(", column `{c}`")).unwrap_or_default(), e.reason))
+                .map(|e| {
+                    format!(
+                        " First: row {}{}: {}",
+                        e.row,
+                        e.column
+                            .as_ref()
+                            .map(|c| format!(", column `{c}`"))
+                            .unwrap_or_default(),
+                        e.reason
+                    )
+                })
                 .unwrap_or_default();
             Refusal {
                 error: AppError::new(
@@ -117,7 +129,9 @@ pub async fn import(
     let mapping = format::get(store, request.company_id, request.mapping_id).await?;
     let digest = hex::encode(Sha256::digest(request.file));
     let import_id = import_id(&digest);
-    let now = request.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = request
+        .now
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Some(existing) = record::find(store, request.company_id, &import_id).await? {
         if request.dry_run {
             return Ok(Outcome::AlreadyImported(existing));
@@ -172,7 +186,12 @@ pub async fn import(
         let existing = record::get(store, request.company_id, &import_id).await?;
         return Ok(Outcome::AlreadyImported(existing));
     }
-    tracing::info!(import_id, rows = import.summary.rows, days = import.summary.days.len(), "CSV import committed");
+    tracing::info!(
+        import_id,
+        rows = import.summary.rows,
+        days = import.summary.days.len(),
+        "CSV import committed"
+    );
     let import = queue_transfers(store, queue, import, &now).await?;
     Ok(Outcome::Imported(import))
 }
@@ -231,7 +250,10 @@ async fn summarise(
         day.lines += sale.sale.lines.len();
         // Bounded: ROWS_MAX rows within the documented bounds stay far inside the range.
         for line in &sale.sale.lines {
-            day.quantity = day.quantity.checked_add(line.quantity).unwrap_or(day.quantity);
+            day.quantity = day
+                .quantity
+                .checked_add(line.quantity)
+                .unwrap_or(day.quantity);
             day.net = day.net.checked_add(line.net).unwrap_or(day.net);
             day.tax = day.tax.checked_add(line.tax).unwrap_or(day.tax);
         }
@@ -273,11 +295,40 @@ async fn queue_transfers(
     if import.transfers_queued {
         return Ok(import);
     }
+    send_transfers(queue, &import, now, |day| {
+        let name = format!(
+            "{}:{}:{}",
+            import.import_id, day.location_id, day.business_date
+        );
+        Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
+    })
+    .await?;
+    Ok(record::mark_queued(store, &import, now).await?)
+}
+
+/// Queues every day of an import again (after its items were mapped, say): new requests,
+/// forced refresh; the ledger changes only by what the mappings now imply.
+pub async fn transfer_again(
+    store: &dyn ItemStore,
+    queue: &dyn MessageQueue,
+    company_id: &str,
+    import_id: &str,
+    now: &str,
+) -> Result<usize, AppError> {
+    let import = record::get(store, company_id, import_id).await?;
+    send_transfers(queue, &import, now, |_| crate::random::uuid().to_string()).await
+}
+
+async fn send_transfers(
+    queue: &dyn MessageQueue,
+    import: &ImportRecord,
+    now: &str,
+    request_uuid: impl Fn(&ImportedDay) -> String,
+) -> Result<usize, AppError> {
     let mut messages = Vec::with_capacity(import.summary.days.len());
     for day in &import.summary.days {
-        let name = format!("{}:{}:{}", import.import_id, day.location_id, day.business_date);
         let transfer = TransferRequest {
-            request_uuid: Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string(),
+            request_uuid: request_uuid(day),
             company_id: import.company_id.clone(),
             location_id: day.location_id.clone(),
             business_date: Some(day.business_date.clone()),
@@ -293,6 +344,7 @@ async fn queue_transfers(
             group: None,
         });
     }
+    let count = messages.len();
     queue.send_all(QueueName::Transfer, messages).await?;
-    Ok(record::mark_queued(store, &import, now).await?)
+    Ok(count)
 }

@@ -65,7 +65,10 @@ pub enum FileError {
     Shape(String),
     TooManyRows,
     /// Bad rows: the first [`ERRORS_LISTED`], and how many in all.
-    Rows { listed: Vec<RowError>, total: usize },
+    Rows {
+        listed: Vec<RowError>,
+        total: usize,
+    },
 }
 
 /// A sale read from the file, with the location it belongs to.
@@ -191,7 +194,11 @@ pub fn parse(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFile, FileErr
             Ok(parsed) => rows.push(parsed),
             Err(found) => {
                 error_count += found.len();
-                errors.extend(found.into_iter().take(ERRORS_LISTED - errors.len().min(ERRORS_LISTED)));
+                errors.extend(
+                    found
+                        .into_iter()
+                        .take(ERRORS_LISTED - errors.len().min(ERRORS_LISTED)),
+                );
             }
         }
     }
@@ -250,7 +257,10 @@ fn check_record(
     let mut errors = Vec::new();
     let columns = &input.format.columns;
     let field = |name: &'static str| -> Option<&str> {
-        positions.0.get(name).map(|p| record.get(*p).unwrap_or("").trim())
+        positions
+            .0
+            .get(name)
+            .map(|p| record.get(*p).unwrap_or("").trim())
     };
     let mut fail = |name: &str, reason: String| {
         let column = match name {
@@ -294,10 +304,9 @@ fn check_record(
         .and_then(|l| l.currency.as_deref())
         .map_or(2, money::minor_units);
     let decimal = |name: &str, text: &str, max: Decimal, scale: u32| {
-        read_decimal(text, &input.format.decimal_separator)
-            .and_then(|value| {
-                money::check_bounds(name, value, max, scale).map_err(|e| e.0.replace('`', ""))
-            })
+        read_decimal(text, &input.format.decimal_separator).and_then(|value| {
+            money::check_bounds(name, value, max, scale).map_err(|e| e.0.replace('`', ""))
+        })
     };
     let quantity = decimal(
         "quantity",
@@ -305,8 +314,18 @@ fn check_record(
         bounds::QUANTITY_MAX,
         bounds::SCALE_MAX,
     );
-    let net = decimal("net", field("net").unwrap_or_default(), bounds::MONEY_MAX, minor);
-    let tax = decimal("tax", field("tax").unwrap_or_default(), bounds::MONEY_MAX, minor);
+    let net = decimal(
+        "net",
+        field("net").unwrap_or_default(),
+        bounds::MONEY_MAX,
+        minor,
+    );
+    let tax = decimal(
+        "tax",
+        field("tax").unwrap_or_default(),
+        bounds::MONEY_MAX,
+        minor,
+    );
     let mut keep = |name: &str, value: Result<Decimal, String>| match value {
         Ok(v) => Some(v),
         Err(reason) => {
@@ -322,12 +341,20 @@ fn check_record(
     }
     if let (Some(q), Some(n)) = (quantity, net) {
         if !n.is_zero() && q.is_sign_negative() != n.is_sign_negative() {
-            fail("net", format!("{n} has the opposite sign of the quantity {q} (a refund is negative in both)"));
+            fail(
+                "net",
+                format!(
+                    "{n} has the opposite sign of the quantity {q} (a refund is negative in both)"
+                ),
+            );
         }
     }
     if let (Some(n), Some(t)) = (net, tax) {
         if !n.is_zero() && !t.is_zero() && n.is_sign_negative() != t.is_sign_negative() {
-            fail("tax", format!("{t} has the opposite sign of the net amount {n}"));
+            fail(
+                "tax",
+                format!("{t} has the opposite sign of the net amount {n}"),
+            );
         }
     }
     let code = field("item_code").filter(|c| !c.is_empty());
@@ -340,7 +367,12 @@ fn check_record(
         fail("payment_method", "is empty".into());
     }
     let closed_at = location.and_then(|facts| {
-        match read_time(input, field("date").unwrap_or_default(), field("time"), facts.mode) {
+        match read_time(
+            input,
+            field("date").unwrap_or_default(),
+            field("time"),
+            facts.mode,
+        ) {
             Ok(at) if at > input.now => {
                 fail("date", format!("{at} is in the future"));
                 None
@@ -362,7 +394,12 @@ fn check_record(
         return Err(errors);
     };
     let Some(gross) = net.checked_add(tax) else {
-        return Err(vec![problem(row, line, &columns.tax, "net + tax is beyond the exact range".into())]);
+        return Err(vec![problem(
+            row,
+            line,
+            &columns.tax,
+            "net + tax is beyond the exact range".into(),
+        )]);
     };
     let code = code.map(str::to_string);
     let name = name.map(str::to_string);
@@ -425,11 +462,20 @@ fn read_time(
     }
     let naive = if let Some(time) = time {
         let day = NaiveDate::parse_from_str(date, &format.date_format).map_err(|_| {
-            ("date", format!("`{date}` does not match the date format `{}`", format.date_format))
+            (
+                "date",
+                format!(
+                    "`{date}` does not match the date format `{}`",
+                    format.date_format
+                ),
+            )
         })?;
         let time_format = format.time_format.as_deref().unwrap_or("%H:%M:%S");
         let at = NaiveTime::parse_from_str(time, time_format).map_err(|_| {
-            ("time", format!("`{time}` does not match the time format `{time_format}`"))
+            (
+                "time",
+                format!("`{time}` does not match the time format `{time_format}`"),
+            )
         })?;
         day.and_time(at)
     } else if let Ok(at) = DateTime::parse_from_str(date, &format.date_format) {
@@ -445,7 +491,10 @@ fn read_time(
     } else {
         return Err((
             "date",
-            format!("`{date}` does not match the date format `{}`", format.date_format),
+            format!(
+                "`{date}` does not match the date format `{}`",
+                format.date_format
+            ),
         ));
     };
     let zone = match format.timezone.as_str() {
@@ -483,7 +532,10 @@ fn group(
             Some(id) => format!("{id}@{}", row.business_date),
             None => format!("csv-{short}-r{}", row.row),
         };
-        let line_id = row.line_id.clone().unwrap_or_else(|| format!("r{}", row.row));
+        let line_id = row
+            .line_id
+            .clone()
+            .unwrap_or_else(|| format!("r{}", row.row));
         let key = (row.location_id.clone(), row.business_date, sale_key.clone());
         let (imported, line_ids) = sales.entry(key).or_insert_with(|| {
             (
@@ -512,7 +564,10 @@ fn group(
                     row: row.row,
                     line: 0,
                     column: None,
-                    reason: format!("line `{line_id}` of sale `{}` appears twice", imported.sale.sale_id),
+                    reason: format!(
+                        "line `{line_id}` of sale `{}` appears twice",
+                        imported.sale.sale_id
+                    ),
                 });
             }
             continue;
@@ -641,7 +696,12 @@ mod tests {
         assert_eq!(burger.sale_id, "csv-0123456789abcdef-r2");
         let coffee = &parsed.sales.iter().find(|s| s.first_row == 3).unwrap().sale;
         assert_eq!(coffee.lines[0].item.sku, None);
-        assert!(coffee.lines[0].item.item_id.as_deref().unwrap().starts_with("name-"));
+        assert!(coffee.lines[0]
+            .item
+            .item_id
+            .as_deref()
+            .unwrap()
+            .starts_with("name-"));
     }
 
     #[test]
@@ -651,7 +711,10 @@ mod tests {
         let sale = &parsed.sales[0];
         assert_eq!(sale.business_date.to_string(), "2026-11-30");
         // London in winter is UTC+0: the day runs 05:00 to 05:00 next day, middle 17:00.
-        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-11-30T17:00:00+00:00");
+        assert_eq!(
+            sale.sale.closed_at.to_rfc3339(),
+            "2026-11-30T17:00:00+00:00"
+        );
     }
 
     #[test]
@@ -660,16 +723,28 @@ mod tests {
         // 01:30 local on 1 July (BST, UTC+1) is before the 05:00 cutoff: business day 30 June.
         let text = format!("{HEADER}01/07/2026 01:30,soho,BURG,Burger,1,10.00,2.00,Card\n");
         let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
-        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-07-01T00:30:00+00:00");
+        assert_eq!(
+            sale.sale.closed_at.to_rfc3339(),
+            "2026-07-01T00:30:00+00:00"
+        );
         assert_eq!(sale.business_date.to_string(), "2026-06-30");
         // A fixed zone overrides the location's; an offset in the value overrides both.
-        let f = format(serde_json::json!({"date_format": "%d/%m/%Y %H:%M", "timezone": "Pacific/Auckland"}));
+        let f = format(
+            serde_json::json!({"date_format": "%d/%m/%Y %H:%M", "timezone": "Pacific/Auckland"}),
+        );
         let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
-        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-06-30T13:30:00+00:00");
+        assert_eq!(
+            sale.sale.closed_at.to_rfc3339(),
+            "2026-06-30T13:30:00+00:00"
+        );
         let f = format(serde_json::json!({"date_format": "%Y-%m-%dT%H:%M:%S%:z"}));
-        let text = format!("{HEADER}2026-07-01T09:00:00+02:00,soho,BURG,Burger,1,10.00,2.00,Card\n");
+        let text =
+            format!("{HEADER}2026-07-01T09:00:00+02:00,soho,BURG,Burger,1,10.00,2.00,Card\n");
         let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
-        assert_eq!(sale.sale.closed_at.to_rfc3339(), "2026-07-01T07:00:00+00:00");
+        assert_eq!(
+            sale.sale.closed_at.to_rfc3339(),
+            "2026-07-01T07:00:00+00:00"
+        );
     }
 
     #[test]
@@ -693,7 +768,10 @@ mod tests {
         let line = &parsed.sales[0].sale.lines[0];
         assert_eq!(line.quantity, Quantity("1.5".parse().unwrap()));
         assert_eq!(line.net, Money("12.50".parse().unwrap()));
-        assert_eq!(parsed.sales[0].sale.closed_at.to_rfc3339(), "2026-11-30T12:15:00+00:00");
+        assert_eq!(
+            parsed.sales[0].sale.closed_at.to_rfc3339(),
+            "2026-11-30T12:15:00+00:00"
+        );
         let text = "Date;Time;Site;SKU;Item;Qty;Net;Tax;Paid by\n30.11.2026;12:15;soho;BURG;Burger;1;1.250,00;2,50;Card\n";
         let rows = rows_of(run(&f, text.as_bytes()).unwrap_err());
         assert_eq!(rows[0].1.as_deref(), Some("Net"));
@@ -711,7 +789,12 @@ mod tests {
             2026-11-30,soho,BURG,Burger,-1,-10.00,-2.00,Card,R2\n";
         let parsed = run(&f, text.as_bytes()).unwrap();
         assert_eq!(parsed.sales.len(), 2);
-        let r1 = &parsed.sales.iter().find(|s| s.sale.receipt.as_deref() == Some("R1")).unwrap().sale;
+        let r1 = &parsed
+            .sales
+            .iter()
+            .find(|s| s.sale.receipt.as_deref() == Some("R1"))
+            .unwrap()
+            .sale;
         assert_eq!(r1.sale_id, "R1@2026-11-30");
         assert_eq!(r1.kind, SaleKind::Sale);
         assert_eq!(r1.lines.len(), 3);
@@ -719,7 +802,12 @@ mod tests {
         assert_eq!(card.amount, Money("27.60".parse().unwrap()));
         let cash = r1.payments.iter().find(|p| p.method == "Cash").unwrap();
         assert_eq!(cash.amount, Money("2.40".parse().unwrap()));
-        let r2 = &parsed.sales.iter().find(|s| s.sale.receipt.as_deref() == Some("R2")).unwrap().sale;
+        let r2 = &parsed
+            .sales
+            .iter()
+            .find(|s| s.sale.receipt.as_deref() == Some("R2"))
+            .unwrap()
+            .sale;
         assert_eq!(r2.kind, SaleKind::Refund);
         assert_eq!(r2.payments[0].amount, Money("-12.00".parse().unwrap()));
     }
@@ -741,7 +829,8 @@ mod tests {
              2026-11-30,soho,BURG,Burger,0,0,0,Card\n"
         );
         let rows = rows_of(run(&format(serde_json::json!({})), text.as_bytes()).unwrap_err());
-        let got: Vec<(u64, Option<&str>)> = rows.iter().map(|(r, c, _)| (*r, c.as_deref())).collect();
+        let got: Vec<(u64, Option<&str>)> =
+            rows.iter().map(|(r, c, _)| (*r, c.as_deref())).collect();
         assert_eq!(
             got,
             vec![
@@ -761,7 +850,11 @@ mod tests {
         );
         assert!(rows[2].2.contains("k_series location"));
         assert!(rows[3].2.contains("no storage unit"));
-        assert!(rows[6].2.contains("at most 2 decimal places"), "{}", rows[6].2);
+        assert!(
+            rows[6].2.contains("at most 2 decimal places"),
+            "{}",
+            rows[6].2
+        );
         assert!(rows[10].2.contains("future"));
     }
 
@@ -772,21 +865,31 @@ mod tests {
         assert!(matches!(run(&f, latin1), Err(FileError::Encoding(m)) if m.contains("not UTF-8")));
         let utf16 = [0xFF, 0xFE, b'D', 0, b'a', 0];
         assert!(matches!(run(&f, &utf16), Err(FileError::Encoding(m)) if m.contains("UTF-16")));
-        assert!(matches!(run(&f, b"\x7fELF\x02\x01\x00\x00"), Err(FileError::Encoding(m)) if m.contains("binary")));
+        assert!(
+            matches!(run(&f, b"\x7fELF\x02\x01\x00\x00"), Err(FileError::Encoding(m)) if m.contains("binary"))
+        );
     }
 
     #[test]
     fn file_shape_problems() {
         let f = format(serde_json::json!({}));
         assert!(matches!(run(&f, b""), Err(FileError::Shape(m)) if m.contains("empty")));
-        assert!(matches!(run(&f, HEADER.as_bytes()), Err(FileError::Shape(m)) if m.contains("no data rows")));
+        assert!(
+            matches!(run(&f, HEADER.as_bytes()), Err(FileError::Shape(m)) if m.contains("no data rows"))
+        );
         let wrong = "Date,Site,SKU,Item,Quantity,Net,Tax,Paid by\n";
-        assert!(matches!(run(&f, wrong.as_bytes()), Err(FileError::Shape(m)) if m.contains("`Qty`")));
+        assert!(
+            matches!(run(&f, wrong.as_bytes()), Err(FileError::Shape(m)) if m.contains("`Qty`"))
+        );
         // An unbalanced quote swallows the rest of the file into one field.
         let text = format!("{HEADER}2026-11-30,soho,BURG,\"Burger,1,20.00,4.00,Card\n2026-11-30,soho,BURG,Burger,1,20.00,4.00,Card\n");
         let rows = rows_of(run(&f, text.as_bytes()).unwrap_err());
         assert_eq!(rows[0].0, 2);
-        assert!(rows[0].2.contains("fields where the header has 8"), "{}", rows[0].2);
+        assert!(
+            rows[0].2.contains("fields where the header has 8"),
+            "{}",
+            rows[0].2
+        );
     }
 
     #[test]
@@ -794,7 +897,10 @@ mod tests {
         let f = format(serde_json::json!({"header_row": false, "columns": {
             "date": "1", "location": "2", "item_code": "3", "quantity": "4", "net": "5", "tax": "6", "payment_method": "7"}}));
         let text = "2026-11-30,soho,B,1,1.00,0.20,Card\n".repeat(ROWS_MAX + 1);
-        assert_eq!(run(&f, text.as_bytes()).unwrap_err(), FileError::TooManyRows);
+        assert_eq!(
+            run(&f, text.as_bytes()).unwrap_err(),
+            FileError::TooManyRows
+        );
         let text = "2026-11-30,soho,B,1,1.00,0.20,Card\n".repeat(3);
         assert_eq!(run(&f, text.as_bytes()).unwrap().rows, 3);
     }

@@ -20,7 +20,13 @@ pub fn partition(company_id: &str, location_id: &str, utc_date: NaiveDate) -> St
     format!("LOC#{company_id}#{location_id}#CSV#{utc_date}")
 }
 
-fn chunk_key(company_id: &str, location_id: &str, date: NaiveDate, import_id: &str, n: usize) -> Key {
+fn chunk_key(
+    company_id: &str,
+    location_id: &str,
+    date: NaiveDate,
+    import_id: &str,
+    n: usize,
+) -> Key {
     Key::new(
         partition(company_id, location_id, date),
         format!("{CHUNK_PREFIX}{import_id}#{n:04}"),
@@ -38,7 +44,10 @@ pub async fn write(
     let mut by_day: BTreeMap<(&str, NaiveDate), Vec<&CanonicalSale>> = BTreeMap::new();
     for imported in sales {
         by_day
-            .entry((imported.location_id.as_str(), imported.sale.closed_at.date_naive()))
+            .entry((
+                imported.location_id.as_str(),
+                imported.sale.closed_at.date_naive(),
+            ))
             .or_default()
             .push(&imported.sale);
     }
@@ -77,10 +86,17 @@ pub async fn day(
         for item in query_all(store, query).await? {
             let text = |name: &str| item.get(name).and_then(|v| v.as_str()).map(str::to_string);
             let (Some(import_id), Some(data)) = (text("import_id"), text("data")) else {
-                return Err(StoreError::Malformed("imported sales chunk without data".into()));
+                return Err(StoreError::Malformed(
+                    "imported sales chunk without data".into(),
+                ));
             };
-            let expected = item.get("chunks").and_then(serde_json::Value::as_u64).unwrap_or(0);
-            let entry = chunks.entry(import_id).or_insert((expected as usize, Vec::new()));
+            let expected = item
+                .get("chunks")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            let entry = chunks
+                .entry(import_id)
+                .or_insert((expected as usize, Vec::new()));
             entry.1.push(data);
         }
         for (import_id, (expected, data)) in chunks {
@@ -89,7 +105,9 @@ pub async fn day(
                 committed.insert(import_id.clone(), found);
             }
             // Not committed (a failed or concurrent upload), or not all written yet.
-            let Some(Some(import)) = committed.get(&import_id) else { continue };
+            let Some(Some(import)) = committed.get(&import_id) else {
+                continue;
+            };
             if data.len() != expected {
                 continue;
             }

@@ -78,7 +78,9 @@ pub fn authorize_url(
             Some("financial-api items offline_access"),
         ),
         (PosProduct::XSeries, _) => (settings.x_connect_url.clone(), None),
-        (PosProduct::Csv, _) => return Err("CSV sales are imported; there is nothing to authorize".into()),
+        (PosProduct::Csv, _) => {
+            return Err("CSV sales are imported; there is nothing to authorize".into())
+        }
     };
     let mut url = Url::parse(&base).map_err(|e| format!("authorize URL `{base}`: {e}"))?;
     {

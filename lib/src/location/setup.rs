@@ -183,7 +183,7 @@ pub struct NewCsvLocation {
     pub currency: Option<String>,
     #[serde(default)]
     pub country: Option<String>,
-    /// Local hour when the business day starts (default 5).
+    /// Local hour when the business day starts (default 4).
     #[serde(default)]
     pub day_cutoff_hour: Option<u32>,
 }
@@ -225,8 +225,12 @@ pub async fn create_csv(
         timezone: input.timezone,
         currency: input.currency,
     };
-    let mut location =
-        record::new_location(company_id, crate::connection::PosProduct::Csv, &upstream, now);
+    let mut location = record::new_location(
+        company_id,
+        crate::connection::PosProduct::Csv,
+        &upstream,
+        now,
+    );
     // Nothing arrives on a schedule: each import queues the days it brings.
     location.auto_issue = false;
     if let Some(hour) = input.day_cutoff_hour {

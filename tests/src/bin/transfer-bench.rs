@@ -1,6 +1,6 @@
 //! Transfer benchmarks (SPEC §5): prints figures, asserts nothing.
 //!
-//! `cargo run --release -p tillbridge-tests --bin transfer-bench -- [engine|day|memory|all]`
+//! `cargo run --release -p tillbridge-tests --bin transfer-bench -- [engine|day|memory|import|migration|all]`
 //! * `engine`: the pure derivation (match → explode → sum → entries) and the sales-cache
 //!   codec on synthetic 10,000- and 50,000-line days: line-ingredient deductions per second.
 //! * `day`: one location-day of about 10,000 lines end to end on the local stack (DynamoDB
@@ -9,6 +9,8 @@
 //!   same day again (force refresh, nothing changed).
 //! * `memory`: peak resident memory of a process that holds a 50,000-line day, derives its
 //!   ledger and encodes its cache (run alone, so the figure is that work's).
+//! * `import`: a 100,000-row CSV file read, checked row by row and grouped into sales by the
+//!   CSV importer's reader (the work an upload does before it writes): rows per second.
 //! * `migration`: a 90-day migration of one location at about 5,000 lines a day on the local
 //!   stack, as many days at a time as an integration has lanes (2): wall time, DynamoDB
 //!   requests and write units.
@@ -213,7 +215,7 @@ fn engine() -> serde_json::Value {
         let chunks = encode(&day).unwrap();
         let encode_time = started.elapsed();
         let started = Instant::now();
-        let back = decode(&chunks).unwrap();
+        let back: CachedDay = decode(&chunks).unwrap();
         let decode_time = started.elapsed();
         assert_eq!(back.sales.len(), day.sales.len());
         let bytes: usize = chunks.iter().map(String::len).sum();
@@ -589,7 +591,7 @@ fn memory() -> serde_json::Value {
         ..CachedDay::default()
     };
     let chunks = encode(&day).unwrap();
-    let back = decode(&chunks).unwrap();
+    let back: CachedDay = decode(&chunks).unwrap();
     let after = peak_rss_kb();
     println!("memory, 50000 lines (parse, derive, encode and decode the cache):");
     println!(
@@ -603,6 +605,70 @@ fn memory() -> serde_json::Value {
         chunks.len()
     );
     serde_json::json!({"peak_rss_mb": after as f64 / 1024.0, "baseline_rss_mb": before as f64 / 1024.0})
+}
+
+/// The CSV reader on a generated file of `rows` rows over three locations and 28 days.
+fn csv_import(rows: usize) -> serde_json::Value {
+    use tillbridge::imports::format::CsvFormat;
+    use tillbridge::imports::parse::{parse, LocationFacts, ParseInput};
+    use tillbridge::location::business_day::DayMode;
+    let format: CsvFormat = serde_json::from_value(serde_json::json!({
+        "columns": {"date": "Date", "location": "Site", "item_code": "SKU", "item_name": "Item",
+            "quantity": "Qty", "net": "Net", "tax": "Tax", "payment_method": "Paid by", "sale_id": "Receipt"},
+        "date_format": "%Y-%m-%d %H:%M"
+    }))
+    .unwrap();
+    let mut text = String::from("Receipt,Date,Site,SKU,Item,Qty,Net,Tax,Paid by\n");
+    for n in 0..rows {
+        let quantity = 1 + n % 3;
+        text.push_str(&format!(
+            "R{},2026-11-{:02} {:02}:{:02},site-{},SKU{},\"Item {}, large\",{quantity},{}.50,{}.10,{}\n",
+            n / 3,
+            1 + (n / 3) % 28,
+            10 + n % 12,
+            n % 60,
+            n % 3,
+            n % 500,
+            n % 500,
+            quantity * 4,
+            quantity,
+            ["Card", "Cash"][n % 2],
+        ));
+    }
+    let facts = LocationFacts {
+        product: PosProduct::Csv,
+        mode: DayMode::Local {
+            tz: chrono_tz::Europe::London,
+            cutoff_hour: 5,
+        },
+        currency: Some("GBP".into()),
+        storage_unit_linked: true,
+    };
+    let locations: HashMap<String, LocationFacts> = (0..3)
+        .map(|i| (format!("site-{i}"), facts.clone()))
+        .collect();
+    let input = ParseInput {
+        format: &format,
+        locations: &locations,
+        digest: "0123456789abcdef",
+        now: chrono::Utc::now(),
+    };
+    let started = Instant::now();
+    let parsed = parse(text.as_bytes(), &input).unwrap();
+    let elapsed = started.elapsed();
+    let per_second = rows as f64 / elapsed.as_secs_f64();
+    println!(
+        "CSV import reader, {rows} rows ({:.1} MB)",
+        text.len() as f64 / 1e6
+    );
+    println!(
+        "  read, checked, grouped {:>10.1} ms = {per_second:.0} rows/s, {:.1} MB/s; {} sales",
+        elapsed.as_secs_f64() * 1000.0,
+        text.len() as f64 / 1e6 / elapsed.as_secs_f64(),
+        parsed.sales.len()
+    );
+    serde_json::json!({"rows": rows, "bytes": text.len(), "ms": elapsed.as_secs_f64() * 1000.0,
+        "rows_per_second": per_second, "sales": parsed.sales.len()})
 }
 
 #[tokio::main]
@@ -620,6 +686,9 @@ async fn main() {
     }
     if mode == "memory" {
         report.insert("memory_50000".into(), memory());
+    }
+    if mode == "import" || mode == "all" {
+        report.insert("csv_import_100000".into(), csv_import(100_000));
     }
     if mode == "all" {
         // Peak memory needs a process of its own.

@@ -91,6 +91,7 @@ use super::router::{self, CORRELATION_HEADER};
         router::imports_upload,
         router::imports_list,
         router::import_get,
+        router::import_transfer_again,
     ),
     components(
         schemas(

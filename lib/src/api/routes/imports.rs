@@ -145,9 +145,43 @@ pub async fn list(
     partition_page::<ImportRecord>(deps.store.as_ref(), &page, record::list_query(company_id)).await
 }
 
-pub async fn get(deps: &Deps, company_id: &str, import_id: &str) -> Result<Response<Body>, AppError> {
+pub async fn get(
+    deps: &Deps,
+    company_id: &str,
+    import_id: &str,
+) -> Result<Response<Body>, AppError> {
     let import = record::get(deps.store.as_ref(), company_id, import_id).await?;
     Ok(envelope::json(200, &import))
+}
+
+/// The answer to `POST …/imports/{id}/transfers`.
+#[derive(Serialize, ToSchema)]
+pub struct TransfersQueued {
+    pub import_id: String,
+    /// Location-days queued for a forced transfer.
+    pub queued: usize,
+}
+
+pub async fn transfer_again(
+    deps: &Deps,
+    company_id: &str,
+    import_id: &str,
+) -> Result<Response<Body>, AppError> {
+    let queued = import::transfer_again(
+        deps.store.as_ref(),
+        deps.queue.as_ref(),
+        company_id,
+        import_id,
+        &now(),
+    )
+    .await?;
+    Ok(envelope::json(
+        202,
+        &TransfersQueued {
+            import_id: import_id.to_string(),
+            queued,
+        },
+    ))
 }
 
 pub async fn mappings_list(

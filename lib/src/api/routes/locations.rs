@@ -282,6 +282,9 @@ pub async fn activate(
         setup::activate(deps, company_id, location_id, &request_uuid, &now()).await?;
     Ok(envelope::json(
         if newly { 201 } else { 200 },
-        &json!({"location": view(&location), "migration_requested": newly}),
+        &json!({
+            "location": view(&location),
+            "migration_requested": newly && location.product.is_lightspeed(),
+        }),
     ))
 }
