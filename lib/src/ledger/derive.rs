@@ -382,17 +382,7 @@ impl<'a> Wanted<'a> {
     ) -> Result<Vec<Contribution>, SkipReason> {
         let quantity = line.quantity.value();
         let name = line.item.name.trim();
-        let wrong_sign = match stream {
-            Stream::Sales => quantity < Decimal::ZERO,
-            Stream::Refunds => quantity > Decimal::ZERO,
-        };
-        if name.is_empty() {
-            return Err(SkipReason::MissingName);
-        } else if quantity.is_zero() {
-            return Err(SkipReason::ZeroQuantity);
-        } else if wrong_sign {
-            return Err(SkipReason::NegativeQuantity);
-        }
+        check_line(name, quantity, stream)?;
         let Some((mapped, _)) = self.catalogue.mappings.find(&line.item) else {
             self.exceptions.insert(format!("unmapped_pos_name:{name}"));
             let sold = self.stats.unmapped.entry(name.to_string()).or_default();
@@ -436,24 +426,51 @@ impl<'a> Wanted<'a> {
             TargetKind::Recipe => format!("recipe:{}", mapping.target_id),
         };
         *self.stats.recipes_used.entry(label).or_insert(0) += 1;
-        let mut contributions = Vec::with_capacity(amounts.len());
-        for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
-            self.stats.deductions += 1;
-            let group = self
-                .groups
-                .entry((ingredient_id.clone(), stream))
-                .or_default();
-            group.desired = total;
-            if let Some(original) = &sale.original_sale_id {
-                group.original_sales.insert(original.clone());
-            }
-            contributions.push(Contribution {
-                ingredient_id: ingredient_id.clone(),
-                stream,
-                quantity: Quantity(amount),
-            });
-        }
+        let contributions = contribute(&mut self.groups, sale, stream, amounts, totals);
+        self.stats.deductions += contributions.len();
         Ok(contributions)
+    }
+}
+
+/// Adds a checked line's amounts to their groups, whose day totals become `totals`.
+fn contribute(
+    groups: &mut BTreeMap<(String, Stream), Group>,
+    sale: &CanonicalSale,
+    stream: Stream,
+    amounts: LineAmounts<'_>,
+    totals: Vec<Fractions>,
+) -> Vec<Contribution> {
+    let mut contributions = Vec::with_capacity(amounts.len());
+    for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
+        let group = groups.entry((ingredient_id.clone(), stream)).or_default();
+        group.desired = total;
+        if let Some(original) = &sale.original_sale_id {
+            group.original_sales.insert(original.clone());
+        }
+        contributions.push(Contribution {
+            ingredient_id: ingredient_id.clone(),
+            stream,
+            quantity: Quantity(amount),
+        });
+    }
+    contributions
+}
+
+/// Why a line cannot be used whatever it is mapped to: no name, nothing sold, or a quantity
+/// of the wrong sign for its stream.
+fn check_line(name: &str, quantity: Decimal, stream: Stream) -> Result<(), SkipReason> {
+    let wrong_sign = match stream {
+        Stream::Sales => quantity < Decimal::ZERO,
+        Stream::Refunds => quantity > Decimal::ZERO,
+    };
+    if name.is_empty() {
+        Err(SkipReason::MissingName)
+    } else if quantity.is_zero() {
+        Err(SkipReason::ZeroQuantity)
+    } else if wrong_sign {
+        Err(SkipReason::NegativeQuantity)
+    } else {
+        Ok(())
     }
 }
 
