@@ -11,6 +11,7 @@ use crate::lightspeed::LightspeedClient;
 use crate::queue::{sqs::SqsQueue, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
 use crate::store::{dynamodb::DynamoDbStore, ItemStore};
+use crate::transfer::run::TransferContext;
 use crate::transfer::source::{LightspeedSales, SalesSource};
 
 #[derive(Clone)]
@@ -36,6 +37,17 @@ impl Deps {
         crate::migration::enqueue::DayQueue {
             queue: self.queue.as_ref(),
             settings: &self.config.migration,
+        }
+    }
+
+    /// What a transfer run reads and writes. `retry_through_queue` as in [`TransferContext`].
+    pub fn transfers(&self, retry_through_queue: bool) -> TransferContext<'_> {
+        TransferContext {
+            store: self.store.as_ref(),
+            queue: self.queue.as_ref(),
+            sales: self.sales.as_ref(),
+            settings: &self.config.transfer,
+            retry_through_queue,
         }
     }
 

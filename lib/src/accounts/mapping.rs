@@ -11,7 +11,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::journal::AccountMap;
 use crate::money::{bounds, check_bounds, Money};
 use crate::store::occ::{self, Plan};
-use crate::store::{from_item, query_all, Condition, ItemStore, Key, Query, Write};
+use crate::store::{from_item, get_as, query_all, Condition, ItemStore, Key, Query, Write};
 
 /// The general journal Odoo's generic chart has; used when the mapping names none.
 pub const DEFAULT_JOURNAL: &str = "MISC";
@@ -238,11 +238,7 @@ pub async fn get(
     company_id: &str,
     location_id: Option<&str>,
 ) -> Result<Option<StoredMapping>, AppError> {
-    Ok(store
-        .get(&key(company_id, location_id))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(get_as(store, &key(company_id, location_id)).await?)
 }
 
 /// The company document, or `account_mapping_missing` naming what to do.

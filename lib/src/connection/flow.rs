@@ -12,9 +12,9 @@ use crate::alerts::{self, code as alert_code};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::oauth::{authorize_url, Grant, OAuthError, TokenEndpoint};
-use crate::lightspeed::vault;
+use crate::lightspeed::vault::{self, TokenSet};
 use crate::lightspeed::AppKeys;
-use crate::store::{attr, Condition, Item, Key, StoreError};
+use crate::store::{attr, Condition, Item, ItemStore, Key, StoreError};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -273,7 +273,7 @@ async fn store_tokens(
     deps: &Deps,
     company_id: &str,
     product: PosProduct,
-    tokens: &crate::lightspeed::vault::TokenSet,
+    tokens: &TokenSet,
 ) -> Result<(), AppError> {
     let secret = vault::secret_id(&deps.config.secret_prefix, company_id, product);
     vault::write(deps.secrets.as_ref(), &secret, tokens).await?;
@@ -289,8 +289,8 @@ async fn store_tokens(
     Ok(())
 }
 
-/// Slightly long: the callback's checks, the exchange and the record's update read best in
-/// the order they happen.
+/// The callback's checks, the code exchange, then the integration marked connected (and an
+/// X-Series store's webhooks registered).
 pub async fn complete(
     deps: &Deps,
     params: &CallbackParams,
@@ -300,39 +300,12 @@ pub async fn complete(
     let (claims, keys) = consume_state(deps, params, now_epoch).await?;
     let store = deps.store.as_ref();
     let (company_id, product) = (claims.company_id.as_str(), claims.product);
-    if let Some(error) = &params.error {
-        return Err(AppError::new(
-            ErrorCode::LightspeedOauthExchangeFailed,
-            format!("Lightspeed did not authorize the connection ({error})"),
-        ));
-    }
-    let code = params
-        .code
-        .as_ref()
-        .map(|c| c.expose_secret())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::LightspeedOauthExchangeFailed,
-                "the callback has no authorization `code`",
-            )
-        })?;
+    let code = authorization_code(params)?;
     let existing = integration::require(store, company_id, product).await?;
     if !claims.reauthorize && existing.status != IntegrationStatus::Pending {
         return Err(exists(company_id, product));
     }
-    let domain_prefix = params
-        .domain_prefix
-        .clone()
-        .or(claims.domain_prefix.clone())
-        .or(existing.domain_prefix.clone());
-    if product == PosProduct::XSeries && !domain_prefix.as_deref().is_some_and(valid_domain_prefix)
-    {
-        return Err(AppError::new(
-            ErrorCode::LightspeedOauthExchangeFailed,
-            "X-Series did not name the store (`domain_prefix`)",
-        ));
-    }
+    let domain_prefix = store_domain_prefix(params, &claims, &existing)?;
     let tokens = exchange_code(
         deps,
         &keys,
@@ -343,6 +316,75 @@ pub async fn complete(
     )
     .await?;
     store_tokens(deps, company_id, product, &tokens).await?;
+    let reauthorize = claims.reauthorize;
+    let updated = mark_connected(store, &claims, &tokens, domain_prefix, now).await?;
+    let updated = if product == PosProduct::XSeries {
+        subscribe_webhooks(deps, updated, now).await?
+    } else {
+        updated
+    };
+    tracing::info!(
+        company_id,
+        product = product.as_str(),
+        reauthorize,
+        "integration connected"
+    );
+    Ok(updated)
+}
+
+/// The authorization code of a callback that Lightspeed did not refuse.
+fn authorization_code(params: &CallbackParams) -> Result<&str, AppError> {
+    if let Some(error) = &params.error {
+        return Err(AppError::new(
+            ErrorCode::LightspeedOauthExchangeFailed,
+            format!("Lightspeed did not authorize the connection ({error})"),
+        ));
+    }
+    params
+        .code
+        .as_ref()
+        .map(|c| c.expose_secret())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::LightspeedOauthExchangeFailed,
+                "the callback has no authorization `code`",
+            )
+        })
+}
+
+/// The store's domain prefix: from the callback, else the state, else the integration;
+/// X-Series cannot do without one.
+fn store_domain_prefix(
+    params: &CallbackParams,
+    claims: &StateClaims,
+    existing: &Integration,
+) -> Result<Option<String>, AppError> {
+    let domain_prefix = params
+        .domain_prefix
+        .clone()
+        .or(claims.domain_prefix.clone())
+        .or(existing.domain_prefix.clone());
+    if claims.product == PosProduct::XSeries
+        && !domain_prefix.as_deref().is_some_and(valid_domain_prefix)
+    {
+        return Err(AppError::new(
+            ErrorCode::LightspeedOauthExchangeFailed,
+            "X-Series did not name the store (`domain_prefix`)",
+        ));
+    }
+    Ok(domain_prefix)
+}
+
+/// The integration active with its new tokens, and its connection alerts resolved.
+async fn mark_connected(
+    store: &dyn ItemStore,
+    claims: &StateClaims,
+    tokens: &TokenSet,
+    domain_prefix: Option<String>,
+    now: &str,
+) -> Result<Integration, AppError> {
+    let (company_id, product) = (claims.company_id.as_str(), claims.product);
     let reauthorize = claims.reauthorize;
     let updated = integration::update(store, company_id, product, now, |i| {
         i.status = IntegrationStatus::Active;
@@ -361,17 +403,6 @@ pub async fn complete(
     for code in [alert_code::DISCONNECTED, alert_code::TOKEN_REFRESH_FAILED] {
         alerts::resolve(store, company_id, code, product.as_str(), now).await?;
     }
-    let updated = if product == PosProduct::XSeries {
-        subscribe_webhooks(deps, updated, now).await?
-    } else {
-        updated
-    };
-    tracing::info!(
-        company_id,
-        product = product.as_str(),
-        reauthorize,
-        "integration connected"
-    );
     Ok(updated)
 }
 

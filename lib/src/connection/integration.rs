@@ -7,7 +7,8 @@ use super::product::PosProduct;
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
 use crate::store::{
-    attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
+    attr, from_item, get_as, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
+    Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,11 +103,7 @@ pub async fn get(
     company_id: &str,
     product: PosProduct,
 ) -> Result<Option<Integration>, AppError> {
-    Ok(store
-        .get(&key(company_id, product))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(get_as(store, &key(company_id, product)).await?)
 }
 
 pub async fn require(

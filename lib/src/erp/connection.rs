@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Erp, ErpError};
 use crate::error::{AppError, ErrorCode};
 use crate::secrets::SecretVault;
-use crate::store::{from_item, to_item, Condition, ItemStore, Key};
+use crate::store::{get_as, to_item, Condition, ItemStore, Key};
 
 /// How the connector talks to Odoo.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,11 +117,7 @@ pub async fn get(
     store: &dyn ItemStore,
     company_id: &str,
 ) -> Result<Option<ErpConnection>, AppError> {
-    Ok(store
-        .get(&key(company_id))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(get_as(store, &key(company_id)).await?)
 }
 
 /// The connection, or `erp_not_configured`.

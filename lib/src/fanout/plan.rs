@@ -104,22 +104,13 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::location::business_day::DEFAULT_CUTOFF_HOUR;
+    use crate::location::business_day::fixtures::{d, local, t};
 
-    fn d(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-    fn t(text: &str) -> DateTime<Utc> {
-        text.parse().unwrap()
-    }
     fn target(location_id: &str, tz: chrono_tz::Tz) -> FanoutTarget {
         FanoutTarget {
             company_id: "acme".into(),
             location_id: location_id.into(),
-            mode: DayMode::Local {
-                tz,
-                cutoff_hour: DEFAULT_CUTOFF_HOUR,
-            },
+            mode: local(tz),
         }
     }
     fn hour() -> Duration {
@@ -134,6 +125,14 @@ mod tests {
     }
     fn closed_at(target: &FanoutTarget, now: &str) -> Vec<NaiveDate> {
         plan_location(target, t(now), hour(), 3).closed
+    }
+    /// The hourly run at `now` closes `day` and nothing else.
+    fn assert_closes(target: &FanoutTarget, now: &str, day: &str) {
+        assert_eq!(closed_at(target, now), vec![d(day)], "run at {now}");
+    }
+    /// The one-hour plan at `now`, with three re-checks.
+    fn hourly_plan(target: &FanoutTarget, now: &str) -> Vec<TransferRequest> {
+        plan(std::slice::from_ref(target), t(now), hour(), 3)
     }
 
     #[test]
@@ -174,12 +173,7 @@ mod tests {
             location_id: "hq".into(),
             mode: DayMode::Utc,
         };
-        let plan = plan(
-            std::slice::from_ref(&utc),
-            t("2026-03-01T00:05:00Z"),
-            hour(),
-            3,
-        );
+        let plan = hourly_plan(&utc, "2026-03-01T00:05:00Z");
         assert_eq!(
             dates(&plan),
             vec![
@@ -201,26 +195,11 @@ mod tests {
     #[test]
     fn an_hour_in_which_no_day_closed_plans_nothing() {
         let london = target("soho", chrono_tz::Europe::London);
-        assert!(plan(
-            std::slice::from_ref(&london),
-            t("2026-07-11T04:05:00Z"),
-            hour(),
-            3
-        )
-        .is_empty());
-        assert!(plan(
-            std::slice::from_ref(&london),
-            t("2026-07-11T12:05:00Z"),
-            hour(),
-            3
-        )
-        .is_empty());
+        assert!(hourly_plan(&london, "2026-07-11T04:05:00Z").is_empty());
+        assert!(hourly_plan(&london, "2026-07-11T12:05:00Z").is_empty());
         // A cutoff exactly at the window's start is the previous run's (the window is (from, to]).
         assert!(closed_at(&london, "2026-07-11T04:00:00Z").is_empty());
-        assert_eq!(
-            closed_at(&london, "2026-07-11T03:00:00Z"),
-            vec![d("2026-07-10")]
-        );
+        assert_closes(&london, "2026-07-11T03:00:00Z", "2026-07-10");
         // A zero or negative window covers nothing.
         assert!(plan(&[london], t("2026-07-11T03:05:00Z"), Duration::zero(), 3).is_empty());
     }
@@ -229,78 +208,45 @@ mod tests {
     fn london_spring_forward_2026_03_29() {
         let london = target("soho", chrono_tz::Europe::London);
         // Sat 27 Mar closes at 04:00 GMT = 04:00 UTC.
-        assert_eq!(
-            closed_at(&london, "2026-03-28T04:05:00Z"),
-            vec![d("2026-03-27")]
-        );
+        assert_closes(&london, "2026-03-28T04:05:00Z", "2026-03-27");
         // Clocks go forward at 01:00 UTC on Sun 29: Sat 28 (23 h) closes at 04:00 BST = 03:00 UTC.
         assert!(closed_at(&london, "2026-03-29T02:05:00Z").is_empty());
-        assert_eq!(
-            closed_at(&london, "2026-03-29T03:05:00Z"),
-            vec![d("2026-03-28")]
-        );
+        assert_closes(&london, "2026-03-29T03:05:00Z", "2026-03-28");
         assert!(closed_at(&london, "2026-03-29T04:05:00Z").is_empty());
         // Sun 29 is a normal BST day.
-        assert_eq!(
-            closed_at(&london, "2026-03-30T03:05:00Z"),
-            vec![d("2026-03-29")]
-        );
+        assert_closes(&london, "2026-03-30T03:05:00Z", "2026-03-29");
     }
 
     #[test]
     fn london_fall_back_2026_10_25() {
         let london = target("soho", chrono_tz::Europe::London);
         // Fri 23 Oct closes at 04:00 BST = 03:00 UTC.
-        assert_eq!(
-            closed_at(&london, "2026-10-24T03:05:00Z"),
-            vec![d("2026-10-23")]
-        );
+        assert_closes(&london, "2026-10-24T03:05:00Z", "2026-10-23");
         // Clocks go back at 01:00 UTC on Sun 25: Sat 24 (25 h) closes at 04:00 GMT = 04:00 UTC.
         assert!(closed_at(&london, "2026-10-25T03:05:00Z").is_empty());
-        assert_eq!(
-            closed_at(&london, "2026-10-25T04:05:00Z"),
-            vec![d("2026-10-24")]
-        );
-        assert_eq!(
-            closed_at(&london, "2026-10-26T04:05:00Z"),
-            vec![d("2026-10-25")]
-        );
+        assert_closes(&london, "2026-10-25T04:05:00Z", "2026-10-24");
+        assert_closes(&london, "2026-10-26T04:05:00Z", "2026-10-25");
     }
 
     #[test]
     fn auckland_both_dst_changes_of_2026() {
         let auckland = target("ponsonby", chrono_tz::Pacific::Auckland);
         // Summer (NZDT, UTC+13): Fri 3 Apr closes on 4 Apr at 04:00 NZDT = 3 Apr 15:00 UTC.
-        assert_eq!(
-            closed_at(&auckland, "2026-04-03T15:05:00Z"),
-            vec![d("2026-04-03")]
-        );
+        assert_closes(&auckland, "2026-04-03T15:05:00Z", "2026-04-03");
         // DST ends 5 Apr 03:00 NZDT → 02:00 NZST: Sat 4 Apr (25 h) closes at 04:00 NZST = 16:00 UTC.
         assert!(closed_at(&auckland, "2026-04-04T15:05:00Z").is_empty());
-        assert_eq!(
-            closed_at(&auckland, "2026-04-04T16:05:00Z"),
-            vec![d("2026-04-04")]
-        );
+        assert_closes(&auckland, "2026-04-04T16:05:00Z", "2026-04-04");
         // DST starts 27 Sep 02:00 NZST → 03:00 NZDT: Sat 26 Sep (23 h) closes at 04:00 NZDT = 15:00 UTC.
-        assert_eq!(
-            closed_at(&auckland, "2026-09-25T16:05:00Z"),
-            vec![d("2026-09-25")]
-        );
+        assert_closes(&auckland, "2026-09-25T16:05:00Z", "2026-09-25");
         assert!(closed_at(&auckland, "2026-09-26T16:05:00Z").is_empty());
-        assert_eq!(
-            closed_at(&auckland, "2026-09-26T15:05:00Z"),
-            vec![d("2026-09-26")]
-        );
+        assert_closes(&auckland, "2026-09-26T15:05:00Z", "2026-09-26");
     }
 
     #[test]
     fn a_half_hour_zone_is_caught_by_the_next_run() {
         // Fri 10 Jul closes on 11 Jul at 04:00 IST = 10 Jul 22:30 UTC, inside (22:05, 23:05].
         let mumbai = target("bandra", chrono_tz::Asia::Kolkata);
-        assert_eq!(
-            closed_at(&mumbai, "2026-07-10T23:05:00Z"),
-            vec![d("2026-07-10")]
-        );
+        assert_closes(&mumbai, "2026-07-10T23:05:00Z", "2026-07-10");
         assert!(closed_at(&mumbai, "2026-07-10T22:05:00Z").is_empty());
     }
 
@@ -332,12 +278,7 @@ mod tests {
     #[test]
     fn a_wider_window_catches_up_with_the_same_request_ids() {
         let london = target("soho", chrono_tz::Europe::London);
-        let on_time = plan(
-            std::slice::from_ref(&london),
-            t("2026-07-11T03:05:00Z"),
-            hour(),
-            3,
-        );
+        let on_time = hourly_plan(&london, "2026-07-11T03:05:00Z");
         // A run a day and a half late covering 40 h sees two closings.
         let late = plan_location(&london, t("2026-07-12T15:05:00Z"), Duration::hours(40), 3);
         assert_eq!(late.closed, vec![d("2026-07-10"), d("2026-07-11")]);

@@ -5,9 +5,8 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
-use tracing::Instrument;
 
-use super::{schedule_span, schedule_time};
+use super::scheduled;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::fanout;
@@ -19,12 +18,9 @@ pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<EventBridgeEvent>,
 ) -> Result<(), lambda_runtime::Error> {
-    let payload = event.payload;
-    let span = schedule_span("daily-fanout", &payload);
-    async move {
-        let now = schedule_time(&payload);
+    scheduled("daily-fanout", event, |now, detail| async move {
         let mut settings = deps.config.fanout.clone();
-        if let Some(hours) = look_back_hours(&payload.detail)? {
+        if let Some(hours) = look_back_hours(&detail)? {
             settings.look_back = chrono::Duration::hours(hours);
         }
         match fanout::run(deps.store.as_ref(), deps.queue.as_ref(), now, &settings).await {
@@ -43,8 +39,7 @@ pub async fn handle(
                 Err(err.into())
             }
         }
-    }
-    .instrument(span)
+    })
     .await
 }
 

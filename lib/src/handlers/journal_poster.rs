@@ -2,39 +2,30 @@
 //! An ERP that does not answer sends the day back to the queue with the transfer's retry
 //! delays; after the last one the day is recorded as `max_retries_exhausted`.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::LambdaEvent;
 
-use super::now;
+use super::{consume, now, BatchResult};
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::journal::post::{post_day, Outcome, PostContext};
 use crate::journal::request::JournalRequest;
 use crate::queue::QueueName;
-use crate::worker::batch::parse_body;
-use crate::worker::{process_batch, reject, settle, RecordOutcome};
+use crate::worker::RecordOutcome;
 
-const FUNCTION: &str = "journal-poster";
+/// The function's name, and how many records it works on at once (days posted at once; an
+/// ERP is slower than the table).
+const FUNCTION: (&str, usize) = ("journal-poster", 4);
 
-/// Days posted at once; an ERP is slower than the table.
-const CONCURRENCY: usize = 4;
-
-pub async fn handle(
-    deps: &Deps,
-    event: LambdaEvent<SqsEvent>,
-) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let response = process_batch(FUNCTION, event.payload, CONCURRENCY, |record| async move {
-        let request: JournalRequest = match parse_body(&record) {
-            Ok(request) => request,
-            Err(err) => return reject(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
-        };
-        match post_one(deps, &request).await {
-            Ok(()) => RecordOutcome::Done,
-            Err(err) => settle(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
-        }
+pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> BatchResult {
+    consume(deps, FUNCTION, event, |consumer, record| async move {
+        consumer
+            .handle(&record, |request: JournalRequest| async move {
+                post_one(deps, &request).await.map(|()| RecordOutcome::Done)
+            })
+            .await
     })
-    .await?;
-    Ok(response)
+    .await
 }
 
 async fn post_one(deps: &Deps, request: &JournalRequest) -> Result<(), AppError> {

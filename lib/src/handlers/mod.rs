@@ -12,14 +12,70 @@ pub mod webhook;
 
 pub use crate::api::handle as admin_api;
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use std::future::Future;
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use lambda_runtime::LambdaEvent;
+use tracing::Instrument;
+
+use crate::deps::Deps;
 use crate::telemetry::{correlation_span, sanitize_correlation_id};
+use crate::worker::{process_batch, Consumer, RecordOutcome};
 
 /// Current time as the RFC 3339 text stored on records. The domain core never reads the
 /// clock; handlers pass this in.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// What a queue handler answers: the partial batch response.
+type BatchResult = Result<SqsBatchResponse, lambda_runtime::Error>;
+
+/// A queue handler: `work` on each record of the batch, `concurrency` at a time (the
+/// handler's `FUNCTION` names both), with a [`Consumer`] that records refusals in the
+/// table, stamped with [`now`].
+async fn consume<'a, F, Fut>(
+    deps: &'a Deps,
+    (function, concurrency): (&'static str, usize),
+    event: LambdaEvent<SqsEvent>,
+    work: F,
+) -> BatchResult
+where
+    F: Fn(Consumer<'a>, SqsMessage) -> Fut,
+    Fut: Future<Output = RecordOutcome>,
+{
+    let consumer = Consumer {
+        store: deps.store.as_ref(),
+        function,
+        now,
+    };
+    let response = process_batch(function, event.payload, concurrency, |record| {
+        work(consumer, record)
+    })
+    .await?;
+    Ok(response)
+}
+
+/// A scheduled handler: `work` on the run's anchor time ([`schedule_time`]) and the event's
+/// `detail`, in the invocation's span ([`schedule_span`]).
+async fn scheduled<F, Fut>(
+    function: &'static str,
+    event: LambdaEvent<EventBridgeEvent>,
+    work: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    F: FnOnce(chrono::DateTime<chrono::Utc>, serde_json::Value) -> Fut,
+    Fut: Future<Output = Result<(), lambda_runtime::Error>>,
+{
+    let payload = event.payload;
+    let span = schedule_span(function, &payload);
+    async move {
+        let now = schedule_time(&payload);
+        work(now, payload.detail).await
+    }
+    .instrument(span)
+    .await
 }
 
 /// The span of a scheduled invocation, correlated by the EventBridge event id (a new id when

@@ -3,9 +3,8 @@
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
-use tracing::Instrument;
 
-use super::{schedule_span, schedule_time};
+use super::scheduled;
 use crate::deps::Deps;
 use crate::migration::maintenance;
 
@@ -16,10 +15,7 @@ pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<EventBridgeEvent>,
 ) -> Result<(), lambda_runtime::Error> {
-    let payload = event.payload;
-    let span = schedule_span("reconcile", &payload);
-    async move {
-        let now = schedule_time(&payload);
+    scheduled("reconcile", event, |now, _| async move {
         let summary = maintenance::run(
             deps.store.as_ref(),
             &deps.migration_days(),
@@ -38,7 +34,6 @@ pub async fn handle(
             "migration maintenance done"
         );
         Ok(())
-    }
-    .instrument(span)
+    })
     .await
 }

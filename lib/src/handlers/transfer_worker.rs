@@ -1,61 +1,50 @@
 //! transfer-worker: consumes the transfer queue, one location and business date per message.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::LambdaEvent;
 
-use super::now;
+use super::{consume, now, BatchResult};
 use crate::deps::Deps;
-use crate::transfer::run::{run, Outcome, TransferContext};
+use crate::error::AppError;
+use crate::transfer::run::{run, Outcome};
 use crate::transfer::TransferRequest;
 use crate::webhook::events::{self, EventContext};
 use crate::webhook::receipt::SalesEvent;
-use crate::worker::batch::parse_body;
-use crate::worker::{process_batch, reject, settle, RecordOutcome};
+use crate::worker::{parse_body, RecordOutcome};
 
-const FUNCTION: &str = "transfer-worker";
+/// The function's name, and how many records it works on at once (bounded so one batch
+/// cannot exhaust the Lightspeed budget).
+const FUNCTION: (&str, usize) = ("transfer-worker", 4);
 
-/// Records processed at once; bounded so one batch cannot exhaust the Lightspeed budget.
-const CONCURRENCY: usize = 4;
-
-pub async fn handle(
-    deps: &Deps,
-    event: LambdaEvent<SqsEvent>,
-) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let response = process_batch(FUNCTION, event.payload, CONCURRENCY, |record| async move {
+pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> BatchResult {
+    consume(deps, FUNCTION, event, |consumer, record| async move {
         // The sales-events queue (webhooks) feeds this function too.
         if let Ok(event) = parse_body::<SalesEvent>(&record) {
-            return match sales_event(deps, &event).await {
-                Ok(()) => RecordOutcome::Done,
-                Err(err) => settle(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
-            };
+            let handled = sales_event(deps, &event).await;
+            return consumer
+                .finish(&record, handled.map(|()| RecordOutcome::Done))
+                .await;
         }
-        let request: TransferRequest = match parse_body(&record) {
-            Ok(request) => request,
-            Err(err) => return reject(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
-        };
-        let ctx = TransferContext {
-            store: deps.store.as_ref(),
-            queue: deps.queue.as_ref(),
-            sales: deps.sales.as_ref(),
-            settings: &deps.config.transfer, retry_through_queue: true,
-        };
-        match run(&ctx, &request, &now()).await {
-            Ok(Outcome::Logged(log)) => {
-                tracing::info!(log_id = log.log_id, status = ?log.status, "transfer attempt logged");
-                RecordOutcome::Done
-            }
-            Ok(Outcome::AlreadyLogged(log_id)) => {
-                tracing::info!(log_id, "duplicate delivery; attempt already logged");
-                RecordOutcome::Done
-            }
-            Err(err) => settle(deps.store.as_ref(), FUNCTION, &record, err, &now()).await,
-        }
+        consumer
+            .handle(&record, |request: TransferRequest| transfer(deps, request))
+            .await
     })
-    .await?;
-    Ok(response)
+    .await
 }
 
-async fn sales_event(deps: &Deps, event: &SalesEvent) -> Result<(), crate::error::AppError> {
+async fn transfer(deps: &Deps, request: TransferRequest) -> Result<RecordOutcome, AppError> {
+    match run(&deps.transfers(true), &request, &now()).await? {
+        Outcome::Logged(log) => {
+            tracing::info!(log_id = log.log_id, status = ?log.status, "transfer attempt logged");
+        }
+        Outcome::AlreadyLogged(log_id) => {
+            tracing::info!(log_id, "duplicate delivery; attempt already logged");
+        }
+    }
+    Ok(RecordOutcome::Done)
+}
+
+async fn sales_event(deps: &Deps, event: &SalesEvent) -> Result<(), AppError> {
     let ctx = EventContext {
         store: deps.store.as_ref(),
         queue: deps.queue.as_ref(),

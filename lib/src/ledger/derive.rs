@@ -382,17 +382,7 @@ impl<'a> Wanted<'a> {
     ) -> Result<Vec<Contribution>, SkipReason> {
         let quantity = line.quantity.value();
         let name = line.item.name.trim();
-        let wrong_sign = match stream {
-            Stream::Sales => quantity < Decimal::ZERO,
-            Stream::Refunds => quantity > Decimal::ZERO,
-        };
-        if name.is_empty() {
-            return Err(SkipReason::MissingName);
-        } else if quantity.is_zero() {
-            return Err(SkipReason::ZeroQuantity);
-        } else if wrong_sign {
-            return Err(SkipReason::NegativeQuantity);
-        }
+        check_line(name, quantity, stream)?;
         let Some((mapped, _)) = self.catalogue.mappings.find(&line.item) else {
             self.exceptions.insert(format!("unmapped_pos_name:{name}"));
             let sold = self.stats.unmapped.entry(name.to_string()).or_default();
@@ -436,24 +426,51 @@ impl<'a> Wanted<'a> {
             TargetKind::Recipe => format!("recipe:{}", mapping.target_id),
         };
         *self.stats.recipes_used.entry(label).or_insert(0) += 1;
-        let mut contributions = Vec::with_capacity(amounts.len());
-        for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
-            self.stats.deductions += 1;
-            let group = self
-                .groups
-                .entry((ingredient_id.clone(), stream))
-                .or_default();
-            group.desired = total;
-            if let Some(original) = &sale.original_sale_id {
-                group.original_sales.insert(original.clone());
-            }
-            contributions.push(Contribution {
-                ingredient_id: ingredient_id.clone(),
-                stream,
-                quantity: Quantity(amount),
-            });
-        }
+        let contributions = contribute(&mut self.groups, sale, stream, amounts, totals);
+        self.stats.deductions += contributions.len();
         Ok(contributions)
+    }
+}
+
+/// Adds a checked line's amounts to their groups, whose day totals become `totals`.
+fn contribute(
+    groups: &mut BTreeMap<(String, Stream), Group>,
+    sale: &CanonicalSale,
+    stream: Stream,
+    amounts: LineAmounts<'_>,
+    totals: Vec<Fractions>,
+) -> Vec<Contribution> {
+    let mut contributions = Vec::with_capacity(amounts.len());
+    for ((ingredient_id, _, amount), total) in amounts.into_iter().zip(totals) {
+        let group = groups.entry((ingredient_id.clone(), stream)).or_default();
+        group.desired = total;
+        if let Some(original) = &sale.original_sale_id {
+            group.original_sales.insert(original.clone());
+        }
+        contributions.push(Contribution {
+            ingredient_id: ingredient_id.clone(),
+            stream,
+            quantity: Quantity(amount),
+        });
+    }
+    contributions
+}
+
+/// Why a line cannot be used whatever it is mapped to: no name, nothing sold, or a quantity
+/// of the wrong sign for its stream.
+fn check_line(name: &str, quantity: Decimal, stream: Stream) -> Result<(), SkipReason> {
+    let wrong_sign = match stream {
+        Stream::Sales => quantity < Decimal::ZERO,
+        Stream::Refunds => quantity > Decimal::ZERO,
+    };
+    if name.is_empty() {
+        Err(SkipReason::MissingName)
+    } else if quantity.is_zero() {
+        Err(SkipReason::ZeroQuantity)
+    } else if wrong_sign {
+        Err(SkipReason::NegativeQuantity)
+    } else {
+        Ok(())
     }
 }
 
@@ -744,28 +761,50 @@ mod tests {
         }
     }
 
+    /// Sold `item` is one of `recipe`.
+    fn to_recipe(item: &str, recipe: &str) -> MappedItem<Mapping> {
+        mapping(item, TargetKind::Recipe, recipe, "1", false)
+    }
+
+    /// Sold `item` is one of `ingredient`.
+    fn to_ingredient(item: &str, ingredient: &str) -> MappedItem<Mapping> {
+        mapping(item, TargetKind::Ingredient, ingredient, "1", false)
+    }
+
+    /// What a later run of the day knows of `derived`.
+    fn prior_of(derived: &Derived) -> Prior {
+        Prior {
+            lines: derived.lines.clone(),
+            revisions: derived.revisions.clone(),
+        }
+    }
+
+    /// The first of `entries` for `ingredient`.
+    fn entry_of<'a>(entries: &'a [LedgerEntry], ingredient: &str) -> &'a LedgerEntry {
+        entries
+            .iter()
+            .find(|e| e.ingredient_id == ingredient)
+            .unwrap()
+    }
+
     /// Pizza = 0.2 flour + 0.05 tomato at 12.5 % trim; cola is an ingredient.
     fn catalogue() -> Catalogue {
         Catalogue {
             mappings: MappingIndex::new(vec![
-                mapping("pizza", TargetKind::Recipe, "r-pizza", "1", false),
-                mapping("cola", TargetKind::Ingredient, "cola", "1", false),
+                to_recipe("pizza", "r-pizza"),
+                to_ingredient("cola", "cola"),
                 mapping("deposit", TargetKind::Ingredient, "cola", "1", true),
-                mapping("broken", TargetKind::Recipe, "r-missing", "1", false),
+                to_recipe("broken", "r-missing"),
             ]),
             recipes: HashMap::from([(
                 "r-pizza".to_string(),
                 vec![
-                    Line {
-                        target: LineTarget::Ingredient("flour".into()),
-                        quantity: q("0.2"),
-                        trim_pct: None,
-                    },
-                    Line {
-                        target: LineTarget::Ingredient("tomato".into()),
-                        quantity: q("0.05"),
-                        trim_pct: Some(Decimal::new(125, 1)),
-                    },
+                    uses(LineTarget::Ingredient("flour".into()), "0.2", None),
+                    uses(
+                        LineTarget::Ingredient("tomato".into()),
+                        "0.05",
+                        Some(Decimal::new(125, 1)),
+                    ),
                 ],
             )]),
             costs: HashMap::from([
@@ -775,6 +814,15 @@ mod tests {
             ]),
             currency: Some("GBP".into()),
             refused_costs: HashMap::new(),
+        }
+    }
+
+    /// A recipe line.
+    fn uses(target: LineTarget, quantity: &str, trim_pct: Option<Decimal>) -> Line {
+        Line {
+            target,
+            quantity: q(quantity),
+            trim_pct,
         }
     }
 
@@ -811,21 +859,37 @@ mod tests {
         }
     }
 
-    fn run(sales: &[CanonicalSale], posted: &[LedgerEntry], prior: &Prior) -> Derived {
-        let catalogue = catalogue();
+    /// A day's sales of one sale, `s1`.
+    fn one_sale(lines: Vec<CanonicalLine>) -> Vec<CanonicalSale> {
+        vec![sale("s1", SaleKind::Sale, lines)]
+    }
+
+    /// Derives the day of location `loc` on 2026-03-01 at `now`.
+    fn derive_at(
+        catalogue: &Catalogue,
+        sales: &[CanonicalSale],
+        posted: &[LedgerEntry],
+        prior: &Prior,
+        now: &str,
+    ) -> Derived {
         derive(&DayInput {
             company_id: "c",
             storage_unit_id: "su",
             location_id: "loc",
             business_date: "2026-03-01",
             sales,
-            catalogue: &catalogue,
+            catalogue,
             posted,
             prior,
             transfer_log_id: "log",
             request_uuid: "req",
-            now: "2026-03-02T05:00:00Z",
+            now,
         })
+    }
+
+    /// Derives with the standard [`catalogue`], the morning after.
+    fn run(sales: &[CanonicalSale], posted: &[LedgerEntry], prior: &Prior) -> Derived {
+        derive_at(&catalogue(), sales, posted, prior, "2026-03-02T05:00:00Z")
     }
 
     fn totals(entries: &[LedgerEntry]) -> BTreeMap<String, Decimal> {
@@ -876,11 +940,7 @@ mod tests {
         assert_eq!(cola_refund.entry_type, EntryType::Reversal);
         assert_eq!(cola_refund.reason, EntryReason::Refund);
         assert_eq!(cola_refund.original_sale_ids, vec!["s1".to_string()]);
-        let flour = d
-            .new_entries
-            .iter()
-            .find(|e| e.ingredient_id == "flour")
-            .unwrap();
+        let flour = entry_of(&d.new_entries, "flour");
         assert_eq!(
             (flour.entry_type, flour.value.value()),
             (EntryType::Issue, Decimal::new(51, 2))
@@ -896,10 +956,7 @@ mod tests {
         assert_eq!(d.stats.skipped[&SkipReason::NotASale], 1);
         assert_eq!(
             d.stats.exceptions,
-            vec![
-                "recipe_not_found:r-missing".to_string(),
-                "unmapped_pos_name:espresso".to_string()
-            ]
+            ["recipe_not_found:r-missing", "unmapped_pos_name:espresso"]
         );
         assert_eq!(
             d.lines["s1/1"].entries,
@@ -914,10 +971,7 @@ mod tests {
     #[test]
     fn the_same_day_again_posts_nothing_and_skips_posted_lines() {
         let first = run(&day(), &[], &Prior::default());
-        let prior = Prior {
-            lines: first.lines.clone(),
-            revisions: first.revisions.clone(),
-        };
+        let prior = prior_of(&first);
         let again = run(&day(), &first.new_entries, &prior);
         assert!(again.new_entries.is_empty());
         assert_eq!(again.stats.lines_processed, 0);
@@ -928,10 +982,7 @@ mod tests {
     #[test]
     fn late_sales_and_voids_post_corrections_that_net_out() {
         let first = run(&day(), &[], &Prior::default());
-        let prior = Prior {
-            lines: first.lines.clone(),
-            revisions: first.revisions.clone(),
-        };
+        let prior = prior_of(&first);
         // The pizza sale is voided afterwards and a late pizza arrives.
         let mut edited = day();
         edited[0].kind = SaleKind::Void;
@@ -949,11 +1000,7 @@ mod tests {
             totals(&independent.new_entries),
             "ledger = what the fresh data implies"
         );
-        let flour = second
-            .new_entries
-            .iter()
-            .find(|e| e.ingredient_id == "flour")
-            .unwrap();
+        let flour = entry_of(&second.new_entries, "flour");
         assert_eq!(
             (flour.entry_type, flour.reason, flour.revision),
             (EntryType::Reversal, EntryReason::Correction, 1)
@@ -968,14 +1015,7 @@ mod tests {
         assert!(second.lines["s1/1"].entries.contains(&flour.entry_id));
         assert!(second.lines["s9/1"].entries.contains(&flour.entry_id));
         // Back to nothing: values reverse exactly, to the cent.
-        let third = run(
-            &[],
-            &all,
-            &Prior {
-                lines: second.lines.clone(),
-                revisions: second.revisions.clone(),
-            },
-        );
+        let third = run(&[], &all, &prior_of(&second));
         let everything: Vec<LedgerEntry> = all.iter().chain(&third.new_entries).cloned().collect();
         assert!(totals(&everything).is_empty());
         let value: Decimal = everything.iter().map(|e| e.value.value()).sum();
@@ -987,72 +1027,46 @@ mod tests {
         let mut catalogue = catalogue();
         catalogue.recipes.insert(
             "a".into(),
-            vec![Line {
-                target: LineTarget::Recipe("b".into()),
-                quantity: q("1"),
-                trim_pct: None,
-            }],
+            vec![uses(LineTarget::Recipe("b".into()), "1", None)],
         );
         catalogue.recipes.insert(
             "b".into(),
-            vec![Line {
-                target: LineTarget::Recipe("a".into()),
-                quantity: q("1"),
-                trim_pct: None,
-            }],
+            vec![uses(LineTarget::Recipe("a".into()), "1", None)],
         );
         catalogue.recipes.insert(
             "t".into(),
-            vec![Line {
-                target: LineTarget::Ingredient("flour".into()),
-                quantity: q("1"),
-                trim_pct: Some(Decimal::ONE_HUNDRED),
-            }],
+            vec![uses(
+                LineTarget::Ingredient("flour".into()),
+                "1",
+                Some(Decimal::ONE_HUNDRED),
+            )],
         );
         catalogue.mappings = MappingIndex::new(vec![
-            mapping("loop", TargetKind::Recipe, "a", "1", false),
-            mapping("trim", TargetKind::Recipe, "t", "1", false),
-            mapping("cola", TargetKind::Ingredient, "cola", "1", false),
+            to_recipe("loop", "a"),
+            to_recipe("trim", "t"),
+            to_ingredient("cola", "cola"),
         ]);
-        let sales = vec![sale(
-            "s1",
-            SaleKind::Sale,
-            vec![
-                line("1", "loop", "1"),
-                line("2", "trim", "1"),
-                line("3", "cola", "4"),
-            ],
-        )];
+        let sales = one_sale(vec![
+            line("1", "loop", "1"),
+            line("2", "trim", "1"),
+            line("3", "cola", "4"),
+        ]);
         let d = derive_with(&catalogue, &sales, &[]);
         assert_eq!(
             d.stats.exceptions,
-            vec![
-                "invalid_trim_pct:t".to_string(),
-                "recipe_cycle:a→b→a".to_string()
-            ]
+            ["invalid_trim_pct:t", "recipe_cycle:a→b→a"]
         );
         assert_eq!(totals(&d.new_entries)["cola"], Decimal::from(4));
         assert_eq!(d.stats.lines_processed, 1);
     }
 
+    /// Derives with `catalogue` and nothing derived before.
     fn derive_with(
         catalogue: &Catalogue,
         sales: &[CanonicalSale],
         posted: &[LedgerEntry],
     ) -> Derived {
-        derive(&DayInput {
-            company_id: "c",
-            storage_unit_id: "su",
-            location_id: "loc",
-            business_date: "2026-03-01",
-            sales,
-            catalogue,
-            posted,
-            prior: &Prior::default(),
-            transfer_log_id: "log",
-            request_uuid: "req",
-            now: "now",
-        })
+        derive_at(catalogue, sales, posted, &Prior::default(), "now")
     }
 
     #[test]
@@ -1062,23 +1076,17 @@ mod tests {
         let mut catalogue = catalogue();
         catalogue.recipes.insert(
             "r-dish".into(),
-            vec![Line {
-                target: LineTarget::Ingredient("tomato".into()),
-                quantity: q("0.125"),
-                trim_pct: Some(Decimal::from(4)),
-            }],
+            vec![uses(
+                LineTarget::Ingredient("tomato".into()),
+                "0.125",
+                Some(Decimal::from(4)),
+            )],
         );
-        catalogue.mappings = MappingIndex::new(vec![mapping(
-            "dish",
-            TargetKind::Recipe,
-            "r-dish",
-            "1",
-            false,
-        )]);
+        catalogue.mappings = MappingIndex::new(vec![to_recipe("dish", "r-dish")]);
         let lines = (1..=6)
             .map(|i| line(&i.to_string(), "dish", "1.782"))
             .collect();
-        let d = derive_with(&catalogue, &[sale("s1", SaleKind::Sale, lines)], &[]);
+        let d = derive_with(&catalogue, &one_sale(lines), &[]);
         assert_eq!(totals(&d.new_entries)["tomato"], Decimal::new(1_392_188, 6));
     }
 
@@ -1088,27 +1096,20 @@ mod tests {
         let mut catalogue = catalogue();
         catalogue.mappings = MappingIndex::new(vec![
             mapping("huge", TargetKind::Ingredient, "flour", max, false),
-            mapping("pizza", TargetKind::Recipe, "r-pizza", "1", false),
-            mapping("cola", TargetKind::Ingredient, "cola", "1", false),
+            to_recipe("pizza", "r-pizza"),
+            to_ingredient("cola", "cola"),
         ]);
-        let sales = vec![sale(
-            "s1",
-            SaleKind::Sale,
-            vec![
-                line("1", "huge", "2"),
-                line("2", "cola", "3"),
-                // Fits alone, but not added to the 3 before it.
-                line("3", "cola", max),
-                line("4", "pizza", "1"),
-            ],
-        )];
+        let sales = one_sale(vec![
+            line("1", "huge", "2"),
+            line("2", "cola", "3"),
+            // Fits alone, but not added to the 3 before it.
+            line("3", "cola", max),
+            line("4", "pizza", "1"),
+        ]);
         let d = derive_with(&catalogue, &sales, &[]);
         assert_eq!(
             d.stats.exceptions,
-            vec![
-                "value_out_of_range:cola".to_string(),
-                "value_out_of_range:huge".to_string()
-            ]
+            ["value_out_of_range:cola", "value_out_of_range:huge"]
         );
         assert_eq!(d.stats.skipped[&SkipReason::ValueOutOfRange], 2);
         let t = totals(&d.new_entries);
@@ -1123,16 +1124,9 @@ mod tests {
         catalogue
             .refused_costs
             .insert("cola".into(), "currency_mismatch:cola:NZD".into());
-        let sales = vec![sale(
-            "s1",
-            SaleKind::Sale,
-            vec![line("1", "cola", "2"), line("2", "pizza", "1")],
-        )];
+        let sales = one_sale(vec![line("1", "cola", "2"), line("2", "pizza", "1")]);
         let d = derive_with(&catalogue, &sales, &[]);
-        assert_eq!(
-            d.stats.exceptions,
-            vec!["currency_mismatch:cola:NZD".to_string()]
-        );
+        assert_eq!(d.stats.exceptions, ["currency_mismatch:cola:NZD"]);
         let t = totals(&d.new_entries);
         assert!(!t.contains_key("cola"));
         assert_eq!(t["flour"], Decimal::new(2, 1));
@@ -1227,7 +1221,7 @@ mod tests {
             ]);
             catalogue.recipes.insert("r-base".into(), vec![sauce(c3, d3)]);
             catalogue.mappings = MappingIndex::new(vec![
-                mapping("dish", TargetKind::Recipe, "r-dish", "1", false),
+                to_recipe("dish", "r-dish"),
                 mapping("jar", TargetKind::Ingredient, "tomato", &quantity(m).to_string(), false),
             ]);
             let mut expected = Ratio(0, 1);
@@ -1246,7 +1240,7 @@ mod tests {
                 let n = i64::try_from(a).unwrap_or_default();
                 sold.push(line(&i.to_string(), item, &quantity(n).to_string()));
             }
-            let d = derive_with(&catalogue, &[sale("s1", SaleKind::Sale, sold)], &[]);
+            let d = derive_with(&catalogue, &one_sale(sold), &[]);
             let posted = totals(&d.new_entries).get("tomato").copied().unwrap_or_default();
             proptest::prop_assert_eq!(posted, expected.round6());
         }

@@ -65,17 +65,17 @@ pub async fn refresh(
     failed_access_token: &str,
 ) -> Result<TokenSet, LightspeedError> {
     let secret = vault::secret_id(ctx.secret_prefix, company_id, product);
-    let newest = |tokens: Option<TokenSet>| -> Result<Option<TokenSet>, LightspeedError> {
-        let tokens = tokens.ok_or_else(|| {
-            LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
-        })?;
-        Ok((!tokens.has_access_token(failed_access_token)).then_some(tokens))
-    };
-    if let Some(tokens) = newest(
-        vault::read_newest(ctx.vault, &secret)
+    // The newest tokens in the vault, unless they are the ones that just failed.
+    let newest = || async {
+        let tokens = vault::read_newest(ctx.vault, &secret)
             .await
-            .map_err(vault_error)?,
-    )? {
+            .map_err(vault_error)?
+            .ok_or_else(|| {
+                LightspeedError::NotConnected(format!("no tokens for {company_id} {product}"))
+            })?;
+        Ok::<_, LightspeedError>((!tokens.has_access_token(failed_access_token)).then_some(tokens))
+    };
+    if let Some(tokens) = newest().await? {
         return Ok(tokens);
     }
     // A revoked refresh token stays revoked: do not ask Lightspeed again until reauthorized.
@@ -105,11 +105,7 @@ pub async fn refresh(
         }
         // Someone else is refreshing: wait for their result.
         tokio::time::sleep(POLL).await;
-        if let Some(tokens) = newest(
-            vault::read_newest(ctx.vault, &secret)
-                .await
-                .map_err(vault_error)?,
-        )? {
+        if let Some(tokens) = newest().await? {
             return Ok(tokens);
         }
         if is_disconnected(ctx, company_id, product).await? {
@@ -178,34 +174,25 @@ async fn refresh_holding_lease(
             tokens.generation = tokens.generation.max(current.generation + 1);
             keep_rotated(ctx, company_id, product, secret, tokens, &now).await
         }
-        Err(OAuthError::InvalidGrant(detail)) => {
-            let message = format!("Lightspeed refused the refresh token ({detail}); reauthorize the {product} connection");
-            mark(
-                ctx,
-                company_id,
-                product,
-                IntegrationStatus::Disconnected,
-                alert_code::DISCONNECTED,
-                &message,
-                &now,
-            )
-            .await?;
-            Err(LightspeedError::Disconnected(message))
-        }
         Err(err) => {
-            let message =
-                format!("refreshing the {product} token failed: {err}; it will be retried");
-            mark(
-                ctx,
-                company_id,
-                product,
-                IntegrationStatus::RefreshFailed,
-                alert_code::TOKEN_REFRESH_FAILED,
-                &message,
-                &now,
-            )
-            .await?;
-            Err(LightspeedError::RefreshFailed(message))
+            // A refused refresh token needs the user; anything else is retried.
+            let (status, alert, error, message): (_, _, fn(String) -> LightspeedError, _) =
+                match err {
+                    OAuthError::InvalidGrant(detail) => (
+                        IntegrationStatus::Disconnected,
+                        alert_code::DISCONNECTED,
+                        LightspeedError::Disconnected,
+                        format!("Lightspeed refused the refresh token ({detail}); reauthorize the {product} connection"),
+                    ),
+                    err => (
+                        IntegrationStatus::RefreshFailed,
+                        alert_code::TOKEN_REFRESH_FAILED,
+                        LightspeedError::RefreshFailed,
+                        format!("refreshing the {product} token failed: {err}; it will be retried"),
+                    ),
+                };
+            mark(ctx, company_id, product, status, alert, &message, &now).await?;
+            Err(error(message))
         }
     }
 }

@@ -122,79 +122,65 @@ pub fn closed_between(mode: DayMode, from: DateTime<Utc>, to: DateTime<Utc>) -> 
     dates
 }
 
+/// Dates, instants and day modes as tests write them.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn d(text: &str) -> NaiveDate {
+    pub fn d(text: &str) -> NaiveDate {
         text.parse().unwrap()
     }
-    fn t(text: &str) -> DateTime<Utc> {
+    pub fn t(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
     }
-    fn local(tz: Tz) -> DayMode {
+    /// A zone's days with the default cutoff.
+    pub fn local(tz: Tz) -> DayMode {
         DayMode::Local {
             tz,
             cutoff_hour: DEFAULT_CUTOFF_HOUR,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{d, local, t};
+    use super::*;
+
+    /// The window from `start` to `end`.
+    fn from_to(start: &str, end: &str) -> Window {
+        Window {
+            start: t(start),
+            end: t(end),
+        }
+    }
+
+    /// The business day `date` starts at `start` and lasts `hours` (so its end is known too).
+    fn assert_day(mode: DayMode, date: &str, start: &str, hours: i64) {
+        let day = window(mode, d(date));
+        assert_eq!(day.start, t(start), "{date}");
+        assert_eq!(day.end, t(start) + Duration::hours(hours), "{date}");
+        assert_eq!(day.hours(), hours, "{date}");
     }
 
     #[test]
     fn london_normal_day_and_both_dst_changes_of_2026() {
         let london = local(chrono_tz::Europe::London);
         // Winter (GMT): 04:00 local = 04:00 UTC.
-        assert_eq!(
-            window(london, d("2026-01-15")),
-            Window {
-                start: t("2026-01-15T04:00:00Z"),
-                end: t("2026-01-16T04:00:00Z")
-            }
-        );
+        assert_day(london, "2026-01-15", "2026-01-15T04:00:00Z", 24);
         // Clocks go forward on Sunday 29 March 2026 at 01:00 UTC: the day of Sat 28 is 23 hours.
-        let spring = window(london, d("2026-03-28"));
-        assert_eq!(
-            spring,
-            Window {
-                start: t("2026-03-28T04:00:00Z"),
-                end: t("2026-03-29T03:00:00Z")
-            }
-        );
-        assert_eq!(spring.hours(), 23);
+        assert_day(london, "2026-03-28", "2026-03-28T04:00:00Z", 23);
         // Clocks go back on Sunday 25 October 2026 at 01:00 UTC: the day of Sat 24 is 25 hours.
-        let autumn = window(london, d("2026-10-24"));
-        assert_eq!(
-            autumn,
-            Window {
-                start: t("2026-10-24T03:00:00Z"),
-                end: t("2026-10-25T04:00:00Z")
-            }
-        );
-        assert_eq!(autumn.hours(), 25);
+        assert_day(london, "2026-10-24", "2026-10-24T03:00:00Z", 25);
     }
 
     #[test]
     fn new_york_both_dst_changes_of_2026() {
         let ny = local(chrono_tz::America::New_York);
         // DST starts Sunday 8 March 2026 02:00 EST → 03:00 EDT.
-        let spring = window(ny, d("2026-03-07"));
-        assert_eq!(
-            spring,
-            Window {
-                start: t("2026-03-07T09:00:00Z"),
-                end: t("2026-03-08T08:00:00Z")
-            }
-        );
-        assert_eq!(spring.hours(), 23);
+        assert_day(ny, "2026-03-07", "2026-03-07T09:00:00Z", 23);
         // DST ends Sunday 1 November 2026 02:00 EDT → 01:00 EST.
-        let autumn = window(ny, d("2026-10-31"));
-        assert_eq!(
-            autumn,
-            Window {
-                start: t("2026-10-31T08:00:00Z"),
-                end: t("2026-11-01T09:00:00Z")
-            }
-        );
-        assert_eq!(autumn.hours(), 25);
+        assert_day(ny, "2026-10-31", "2026-10-31T08:00:00Z", 25);
     }
 
     #[test]
@@ -231,10 +217,7 @@ mod tests {
         let kiritimati = local(chrono_tz::Pacific::Kiritimati);
         assert_eq!(
             window(kiritimati, d("2026-06-01")),
-            Window {
-                start: t("2026-05-31T14:00:00Z"),
-                end: t("2026-06-01T14:00:00Z")
-            }
+            from_to("2026-05-31T14:00:00Z", "2026-06-01T14:00:00Z")
         );
         // Honolulu is UTC−10.
         let honolulu = local(chrono_tz::Pacific::Honolulu);
@@ -248,10 +231,7 @@ mod tests {
     fn utc_mode_is_the_calendar_day() {
         assert_eq!(
             window(DayMode::Utc, d("2026-03-29")),
-            Window {
-                start: t("2026-03-29T00:00:00Z"),
-                end: t("2026-03-30T00:00:00Z")
-            }
+            from_to("2026-03-29T00:00:00Z", "2026-03-30T00:00:00Z")
         );
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::connection::PosProduct;
 use crate::error::AppError;
 use crate::money::Quantity;
-use crate::store::{from_item, keys, query_all, ItemStore, Key, Query};
+use crate::store::{from_item, get_as, keys, query_all, ItemStore, Key, Query};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,11 +74,7 @@ pub async fn find(
     product: PosProduct,
     item_id: &str,
 ) -> Result<Option<Mapping>, AppError> {
-    Ok(store
-        .get(&key(company_id, product, item_id))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(get_as(store, &key(company_id, product, item_id)).await?)
 }
 
 pub async fn all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Mapping>, AppError> {

@@ -37,7 +37,7 @@ pub async fn process(
         Ok(taken) => taken,
         Err(why) => return Ok(DayOutcome::Ignored(why)),
     };
-    refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
+    refresh_progress(store, &job, now).await?;
     let request = TransferRequest {
         request_uuid: format!("mig-{}-{}-{}", job.job_id, day.date, day.runs),
         company_id: job.company_id.clone(),
@@ -57,7 +57,7 @@ pub async fn process(
     store
         .put(day.to_item()?, Condition::VersionIs(previous))
         .await?;
-    refresh_progress(store, &job.company_id, &job.location_id, &job.job_id, now).await?;
+    refresh_progress(store, &job, now).await?;
     Ok(match result.status {
         DayStatus::RetryPending => DayOutcome::RetryLater {
             why: result.error.unwrap_or_default(),
@@ -186,22 +186,12 @@ fn day_result(outcome: Outcome, runs: u32) -> DayResult {
 /// ends releases the location's "in progress" guard in the same transaction.
 pub async fn refresh_progress(
     store: &dyn ItemStore,
-    company_id: &str,
-    location_id: &str,
-    job_id: &str,
+    job: &MigrationJob,
     now: &str,
 ) -> Result<MigrationJob, AppError> {
-    update_job(
-        store,
-        company_id,
-        location_id,
-        job_id,
-        now,
-        true,
-        |job, days| {
-            apply_progress(job, days, now);
-            Ok(true)
-        },
-    )
+    update_job(store, job.ids(), now, true, |job, days| {
+        apply_progress(job, days, now);
+        Ok(true)
+    })
     .await
 }

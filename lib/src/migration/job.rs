@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{attr, from_item, to_item, Item, ItemStore, Key, Query, StoreError};
+use crate::store::{attr, get_as, to_item, Item, ItemStore, Key, Query, StoreError};
 
 pub const MIGRATION_DAYS: u64 = 90;
 
@@ -108,11 +108,7 @@ pub async fn find(
     location_id: &str,
     job_id: &str,
 ) -> Result<Option<MigrationJob>, StoreError> {
-    store
-        .get(&job_key(company_id, location_id, job_id))
-        .await?
-        .map(from_item)
-        .transpose()
+    get_as(store, &job_key(company_id, location_id, job_id)).await
 }
 
 /// "One migration in progress" guard of a location.
@@ -131,9 +127,25 @@ pub fn day_key(job_id: &str, date: &str) -> Key {
 /// Sparse index of open and failed jobs, for maintenance.
 pub const OPEN_JOBS: &str = "MIG_OPEN";
 
+/// The ids that find one job.
+#[derive(Debug, Clone, Copy)]
+pub struct JobIds<'a> {
+    pub company_id: &'a str,
+    pub location_id: &'a str,
+    pub job_id: &'a str,
+}
+
 impl MigrationJob {
     pub fn key(&self) -> Key {
         job_key(&self.company_id, &self.location_id, &self.job_id)
+    }
+
+    pub fn ids(&self) -> JobIds<'_> {
+        JobIds {
+            company_id: &self.company_id,
+            location_id: &self.location_id,
+            job_id: &self.job_id,
+        }
     }
 
     pub fn to_item(&self) -> Result<Item, StoreError> {

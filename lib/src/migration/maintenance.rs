@@ -98,14 +98,7 @@ pub async fn run(
         } else if job.status == JobStatus::Failed {
             summary.jobs_reopened += 1;
         }
-        refresh_progress(
-            store,
-            &job.company_id,
-            &job.location_id,
-            &job.job_id,
-            &stamp,
-        )
-        .await?;
+        refresh_progress(store, &job, &stamp).await?;
     }
     Ok(summary)
 }
@@ -139,19 +132,11 @@ async fn reset_to_pending(
     job: &MigrationJob,
     now: &str,
 ) -> Result<(), AppError> {
-    update_job(
-        store,
-        &job.company_id,
-        &job.location_id,
-        &job.job_id,
-        now,
-        false,
-        |job, _| {
-            let open = job.status.is_open();
-            job.status = JobStatus::Pending;
-            Ok(open)
-        },
-    )
+    update_job(store, job.ids(), now, false, |job, _| {
+        let open = job.status.is_open();
+        job.status = JobStatus::Pending;
+        Ok(open)
+    })
     .await?;
     Ok(())
 }

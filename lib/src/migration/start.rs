@@ -5,12 +5,14 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::enqueue::DayQueue;
-use super::job::{guard_key, job_key, range, DayStatus, JobStatus, MigrationDay, MigrationJob};
+use super::job::{
+    guard_key, job_key, range, DayStatus, JobIds, JobStatus, MigrationDay, MigrationJob,
+};
 use super::update::update_job;
 use crate::error::{AppError, ErrorCode};
 use crate::location::business_day::business_date;
 use crate::store::{
-    from_item, query_all, to_item, Condition, Index, ItemStore, Query, SortKeyCondition,
+    from_item, get_as, query_all, to_item, Condition, Index, ItemStore, Query, SortKeyCondition,
     StoreError, Write,
 };
 use crate::transfer::cache;
@@ -85,7 +87,7 @@ pub async fn start(
     }
     queue.send(&job, &queued).await?;
     tracing::info!(job_id = job.job_id, location_id, rerun, "migration started");
-    super::day::refresh_progress(store, company_id, location_id, &job.job_id, &stamp).await
+    super::day::refresh_progress(store, &job, &stamp).await
 }
 
 /// An activated location with a storage unit, or the refusal naming what is missing.
@@ -180,25 +182,22 @@ pub async fn cancel(
     job_id: &str,
     now: &str,
 ) -> Result<MigrationJob, AppError> {
-    update_job(
-        store,
+    let ids = JobIds {
         company_id,
         location_id,
         job_id,
-        now,
-        false,
-        |job, _| {
-            if !job.status.is_open() {
-                return Err(AppError::new(
-                    ErrorCode::InvalidState,
-                    format!("migration {job_id} is already {:?}", job.status).to_lowercase(),
-                ));
-            }
-            job.status = JobStatus::Cancelled;
-            job.completed_at = Some(now.to_string());
-            Ok(true)
-        },
-    )
+    };
+    update_job(store, ids, now, false, |job, _| {
+        if !job.status.is_open() {
+            return Err(AppError::new(
+                ErrorCode::InvalidState,
+                format!("migration {job_id} is already {:?}", job.status).to_lowercase(),
+            ));
+        }
+        job.status = JobStatus::Cancelled;
+        job.completed_at = Some(now.to_string());
+        Ok(true)
+    })
     .await
 }
 
@@ -214,11 +213,7 @@ pub async fn open_job(
     let Some(job_id) = guard.get("job_id").and_then(|v| v.as_str()) else {
         return Ok(None);
     };
-    Ok(store
-        .get(&job_key(company_id, location_id, job_id))
-        .await?
-        .map(from_item)
-        .transpose()?)
+    Ok(get_as(store, &job_key(company_id, location_id, job_id)).await?)
 }
 
 pub fn not_found(job_id: &str) -> AppError {

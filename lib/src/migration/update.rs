@@ -1,7 +1,7 @@
 //! Changing a job under its version: concurrent workers, the API and maintenance all write
 //! the same item, so every change re-reads, re-applies and retries on a version conflict.
 
-use super::job::{guard_key, job_key, MigrationDay, MigrationJob};
+use super::job::{guard_key, job_key, JobIds, MigrationDay, MigrationJob};
 use super::start::{days, not_found};
 use crate::error::AppError;
 use crate::store::occ::{self, Plan};
@@ -12,13 +12,16 @@ use crate::store::{from_item, Condition, ItemStore, Write};
 /// location's "in progress" guard in the same transaction. Returns the job as stored.
 pub async fn update_job(
     store: &dyn ItemStore,
-    company_id: &str,
-    location_id: &str,
-    job_id: &str,
+    ids: JobIds<'_>,
     now: &str,
     with_days: bool,
     mut change: impl FnMut(&mut MigrationJob, &[MigrationDay]) -> Result<bool, AppError>,
 ) -> Result<MigrationJob, AppError> {
+    let JobIds {
+        company_id,
+        location_id,
+        job_id,
+    } = ids;
     let key = job_key(company_id, location_id, job_id);
     let key = &key;
     let read = move || async move {

@@ -210,6 +210,14 @@ pub fn to_item<T: serde::Serialize>(record: &T, key: &Key) -> Result<Item, Store
 }
 
 /// Reads a domain record back from an item (key attributes are ignored by serde).
+/// The item at `key` as a `T`, if there is one.
+pub async fn get_as<T: serde::de::DeserializeOwned>(
+    store: &dyn ItemStore,
+    key: &Key,
+) -> Result<Option<T>, StoreError> {
+    store.get(key).await?.map(from_item).transpose()
+}
+
 pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_json::from_value(Value::Object(item))
         .map_err(|err| StoreError::Malformed(err.to_string()))

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::derive::LineState;
 use crate::sales::CanonicalSale;
-use crate::store::{attr, from_item, to_item, Condition, ItemStore, Key, StoreError};
+use crate::store::{attr, get_as, to_item, Condition, ItemStore, Key, StoreError};
 
 /// Stays below DynamoDB's 400 KB item limit with room for the key and attributes.
 const CHUNK_CHARS: usize = 350_000;
@@ -110,11 +110,7 @@ pub async fn load_state(
     location_id: &str,
     date: &str,
 ) -> Result<Option<DayState>, StoreError> {
-    store
-        .get(&state_key(company_id, location_id, date))
-        .await?
-        .map(from_item)
-        .transpose()
+    get_as(store, &state_key(company_id, location_id, date)).await
 }
 
 /// The current generation's cache, if any.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::log::{TransferLog, TransferStatus};
 use crate::error::AppError;
 use crate::store::occ::{self, Plan};
-use crate::store::{from_item, keys, to_item, Condition, ItemStore, Key, Write};
+use crate::store::{from_item, get_as, keys, to_item, Condition, ItemStore, Key, Write};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationStats {
@@ -31,11 +31,8 @@ pub async fn get(
     company_id: &str,
     location_id: &str,
 ) -> Result<LocationStats, AppError> {
-    Ok(store
-        .get(&key(company_id, location_id))
+    Ok(get_as(store, &key(company_id, location_id))
         .await?
-        .map(from_item)
-        .transpose()?
         .unwrap_or_default())
 }
 

@@ -2,9 +2,12 @@
 
 pub mod batch;
 
-pub use batch::{process_batch, RecordOutcome};
+pub use batch::{parse_body, process_batch, RecordOutcome};
+
+use std::future::Future;
 
 use aws_lambda_events::event::sqs::SqsMessage;
+use serde::de::DeserializeOwned;
 
 use crate::alerts::{self, code as alert_code};
 use crate::error::AppError;
@@ -33,50 +36,78 @@ pub fn subject_of(record: &SqsMessage) -> Option<(String, String)> {
     Some((company, format!("{location}{date}")))
 }
 
-/// Records a permanent failure and drops the message: an alert `message_rejected` on the
-/// company it names (when it names one), so the refusal is seen without reading logs. If
-/// the alert cannot be written the message stays on the queue rather than vanish unseen.
-pub async fn reject(
-    store: &dyn ItemStore,
-    function: &str,
-    record: &SqsMessage,
-    err: AppError,
-    now: &str,
-) -> RecordOutcome {
-    let Some((company_id, subject)) = subject_of(record) else {
-        return RecordOutcome::Rejected(err);
-    };
-    let subject = format!("{function}:{subject}");
-    let message = format!("{function} dropped a message that can never succeed: {err}");
-    match alerts::raise(
-        store,
-        &company_id,
-        alert_code::MESSAGE_REJECTED,
-        &subject,
-        &message,
-        now,
-    )
-    .await
-    {
-        Ok(_) => RecordOutcome::Rejected(err),
-        Err(alert_err) => {
-            tracing::warn!(code = %alert_err.code, error = %alert_err.message, "rejection not recorded; message kept");
-            RecordOutcome::Retry(err)
-        }
-    }
+/// How one queue consumer settles its records: the store its refusals are recorded in, its
+/// function name (in alert subjects and messages) and the clock it stamps them with.
+#[derive(Clone, Copy)]
+pub struct Consumer<'a> {
+    pub store: &'a dyn ItemStore,
+    pub function: &'static str,
+    pub now: fn() -> String,
 }
 
-/// A failed record: back to the queue when retrying can help, else recorded and dropped.
-pub async fn settle(
-    store: &dyn ItemStore,
-    function: &str,
-    record: &SqsMessage,
-    err: AppError,
-    now: &str,
-) -> RecordOutcome {
-    match RecordOutcome::failed(err) {
-        RecordOutcome::Rejected(err) => reject(store, function, record, err, now).await,
-        other => other,
+impl Consumer<'_> {
+    /// One record's work: its body parsed as `T` (a body that never parses is rejected at
+    /// once), then `work`, whose error is settled.
+    pub async fn handle<T, F, Fut>(&self, record: &SqsMessage, work: F) -> RecordOutcome
+    where
+        T: DeserializeOwned,
+        F: FnOnce(T) -> Fut,
+        Fut: Future<Output = Result<RecordOutcome, AppError>>,
+    {
+        match parse_body(record) {
+            Ok(body) => self.finish(record, work(body).await).await,
+            Err(err) => self.reject(record, err).await,
+        }
+    }
+
+    /// The outcome of a record's work; an error is settled.
+    pub async fn finish(
+        &self,
+        record: &SqsMessage,
+        result: Result<RecordOutcome, AppError>,
+    ) -> RecordOutcome {
+        match result {
+            Ok(outcome) => outcome,
+            Err(err) => self.settle(record, err).await,
+        }
+    }
+
+    /// Records a permanent failure and drops the message: an alert `message_rejected` on
+    /// the company it names (when it names one), so the refusal is seen without reading
+    /// logs. If the alert cannot be written the message stays on the queue rather than
+    /// vanish unseen.
+    pub async fn reject(&self, record: &SqsMessage, err: AppError) -> RecordOutcome {
+        let Some((company_id, subject)) = subject_of(record) else {
+            return RecordOutcome::Rejected(err);
+        };
+        let function = self.function;
+        let subject = format!("{function}:{subject}");
+        let message = format!("{function} dropped a message that can never succeed: {err}");
+        let now = (self.now)();
+        match alerts::raise(
+            self.store,
+            &company_id,
+            alert_code::MESSAGE_REJECTED,
+            &subject,
+            &message,
+            &now,
+        )
+        .await
+        {
+            Ok(_) => RecordOutcome::Rejected(err),
+            Err(alert_err) => {
+                tracing::warn!(code = %alert_err.code, error = %alert_err.message, "rejection not recorded; message kept");
+                RecordOutcome::Retry(err)
+            }
+        }
+    }
+
+    /// A failed record: back to the queue when retrying can help, else recorded and dropped.
+    pub async fn settle(&self, record: &SqsMessage, err: AppError) -> RecordOutcome {
+        match RecordOutcome::failed(err) {
+            RecordOutcome::Rejected(err) => self.reject(record, err).await,
+            other => other,
+        }
     }
 }
 

@@ -501,15 +501,9 @@ async fn migration(lines_per_day: usize) -> serde_json::Value {
     .await;
     let wall = started.elapsed();
     let failed = outcomes.iter().filter(|o| o.is_err()).count();
-    let job = tillbridge::migration::day::refresh_progress(
-        &counting,
-        &fixture.company,
-        &location,
-        &job.job_id,
-        &now,
-    )
-    .await
-    .unwrap();
+    let job = tillbridge::migration::day::refresh_progress(&counting, &job, &now)
+        .await
+        .unwrap();
     let lines: u64 = {
         let mut total = 0;
         for m in &messages {
