@@ -436,6 +436,22 @@ async fn an_imported_file_reaches_the_ledger_once() {
 
     // Mapped, the import's days again: the ledger equals what the rows imply.
     shop.map_items().await;
+    let detail = shop
+        .send(
+            Method::GET,
+            &format!("imports/{import_id}"),
+            json!(null),
+            200,
+        )
+        .await;
+    let unmapped: Vec<&Value> = detail["summary"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["mapped"] == false)
+        .collect();
+    assert_eq!(detail["summary"]["unmapped_items"], 1, "{detail}");
+    assert_eq!(unmapped[0]["item_id"], "MYST");
     let queued = shop
         .send(
             Method::POST,

@@ -132,7 +132,8 @@ pub async fn import(
     let now = request
         .now
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    if let Some(existing) = record::find(store, request.company_id, &import_id).await? {
+    if let Some(mut existing) = record::find(store, request.company_id, &import_id).await? {
+        with_current_mappings(store, &mut existing).await?;
         if request.dry_run {
             return Ok(Outcome::AlreadyImported(existing));
         }
@@ -194,6 +195,36 @@ pub async fn import(
     );
     let import = queue_transfers(store, queue, import, &now).await?;
     Ok(Outcome::Imported(import))
+}
+
+/// The record with each item's mapping state as it is now (it was stored as at import).
+pub async fn with_current_mappings(
+    store: &dyn ItemStore,
+    import: &mut ImportRecord,
+) -> Result<(), AppError> {
+    let mapped = csv_mapped_items(store, &import.company_id).await?;
+    let summary = &mut import.summary;
+    for item in &mut summary.items {
+        item.mapped = mapped.contains(&item.item_id);
+    }
+    // Items beyond the listed ones keep their stored state.
+    let listed_unmapped = summary.items.iter().filter(|i| !i.mapped).count();
+    if summary.items_total == summary.items.len() {
+        summary.unmapped_items = listed_unmapped;
+    }
+    Ok(())
+}
+
+async fn csv_mapped_items(
+    store: &dyn ItemStore,
+    company_id: &str,
+) -> Result<std::collections::HashSet<String>, AppError> {
+    Ok(crate::mapping::record::all(store, company_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.product == PosProduct::Csv)
+        .map(|m| m.item_id)
+        .collect())
 }
 
 /// Every location of the company as the parser needs it.
@@ -259,12 +290,7 @@ async fn summarise(
         }
     }
     summary.days = days.into_values().collect();
-    let mapped: Vec<String> = crate::mapping::record::all(store, company_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.product == PosProduct::Csv)
-        .map(|m| m.item_id)
-        .collect();
+    let mapped = csv_mapped_items(store, company_id).await?;
     let named = items::items_of(imported);
     summary.items_total = named.len();
     for (item_id, (name, sku, _)) in named {

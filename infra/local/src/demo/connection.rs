@@ -38,9 +38,14 @@ pub async fn connect_and_sync(demo: &Demo) -> Result<Connected, Error> {
         )
         .await?;
     ok("location sync", status, &synced)?;
-    let (locations, _) = api
+    let (all, _) = api
         .list_all(&format!("{company}/locations?missing=false"), 100)
         .await?;
+    // The group's Lightspeed locations (a re-run also finds the CSV market stall).
+    let locations: Vec<Value> = all
+        .into_iter()
+        .filter(|l| l["product"] == "k_series")
+        .collect();
     for location in &locations {
         println!(
             "    location {:<16} {:<28} {:<20} {} cutoff {:02}:00",

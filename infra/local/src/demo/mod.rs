@@ -1,10 +1,12 @@
 //! The README's main job on the local stack, one module per step: bring the stack up, set
 //! up a demo company's catalogue through the admin API, connect and map the simulated
 //! group, run the 90-day migrations, transfer each location's last closed business day
-//! through the worker queue, and print what happened.
+//! through the worker queue, import a CSV site's sales, post the journals, and print what
+//! happened.
 
 mod catalogue;
 mod connection;
+mod csv_import;
 mod journals;
 mod migration;
 mod setup;
@@ -58,13 +60,19 @@ pub async fn run() -> Result<(), Error> {
     let setup = setup::map_and_activate(&demo, &connected.locations).await?;
     migration::follow(&demo, &connected.locations).await?;
     let transfers = transfers::last_closed_days(&demo, &connected.locations).await?;
+    let csv = csv_import::import_market_stall(&demo).await?;
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Days::new(100);
     let journals = journals::follow(&demo, &from.to_string(), &today.to_string()).await?;
-    summary::print(
-        &demo, &catalogue, &connected, &setup, &transfers, &journals, started,
-    )
-    .await
+    let results = summary::Results {
+        catalogue,
+        connected,
+        setup,
+        transfers,
+        csv,
+        journals,
+    };
+    summary::print(&demo, &results, started).await
 }
 
 async fn start() -> Result<Demo, Error> {

@@ -4,21 +4,32 @@ use std::time::Instant;
 
 use super::catalogue::Catalogue;
 use super::connection::Connected;
+use super::csv_import::{CsvImport, LOCATION as CSV_LOCATION};
 use super::journals::Journals;
 use super::setup::Setup;
 use super::transfers::Transfers;
 use super::{step, Demo, DEMO_COMPANY};
 use crate::Error;
 
-pub async fn print(
-    demo: &Demo,
-    catalogue: &Catalogue,
-    connected: &Connected,
-    setup: &Setup,
-    transfers: &Transfers,
-    journals: &Journals,
-    started: Instant,
-) -> Result<(), Error> {
+/// What the steps produced.
+pub struct Results {
+    pub catalogue: Catalogue,
+    pub connected: Connected,
+    pub setup: Setup,
+    pub transfers: Transfers,
+    pub csv: CsvImport,
+    pub journals: Journals,
+}
+
+pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(), Error> {
+    let Results {
+        catalogue,
+        connected,
+        setup,
+        transfers,
+        csv,
+        journals,
+    } = results;
     step("Summary");
     println!("    company            {DEMO_COMPANY}");
     println!(
@@ -66,6 +77,16 @@ pub async fn print(
     println!(
         "    transfers          {} of {} locations transferred their last closed day; {} ledger entries those days",
         transfers.transferred, transfers.requested, transfers.entries
+    );
+    println!(
+        "    CSV import         {CSV_LOCATION}: {} rows → {} sales and {} refund(s) on {}{}; {} ledger entries; unmapped: {}",
+        csv.rows,
+        csv.sales,
+        csv.refunds,
+        csv.date,
+        if csv.already_imported { " (imported before: nothing twice)" } else { "" },
+        csv.entries,
+        if csv.unmapped.is_empty() { "none".to_string() } else { csv.unmapped.join("; ") }
     );
     let statuses: Vec<String> = journals
         .by_status

@@ -21,7 +21,7 @@ pub struct Transfers {
 }
 
 /// A location's business-day rule as the admin API shows it.
-fn day_mode(location: &Value) -> DayMode {
+pub(super) fn day_mode(location: &Value) -> DayMode {
     let zone = location["timezone"].as_str().and_then(|tz| tz.parse().ok());
     match (location["day_mode"].as_str(), zone) {
         (Some("utc"), _) | (_, None) => DayMode::Utc,

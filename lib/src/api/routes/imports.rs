@@ -111,15 +111,16 @@ pub async fn upload(
     ))
 }
 
-/// Row problems travel beside the envelope's usual fields; any other refusal is the plain
-/// envelope.
+/// A file refused for its content (422) answers the envelope with the row problems beside
+/// its usual fields (none when the file as a whole is unreadable); any other refusal is the
+/// plain envelope.
 fn refused(refusal: Refusal) -> Result<Response<Body>, AppError> {
     let Refusal {
         error,
         rows,
         rows_total,
     } = refusal;
-    if rows.is_empty() {
+    if error.code.http_status() != 422 {
         return Err(error);
     }
     tracing::info!(code = %error.code, rows_total, "import refused");
@@ -150,7 +151,8 @@ pub async fn get(
     company_id: &str,
     import_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let import = record::get(deps.store.as_ref(), company_id, import_id).await?;
+    let mut import = record::get(deps.store.as_ref(), company_id, import_id).await?;
+    import::with_current_mappings(deps.store.as_ref(), &mut import).await?;
     Ok(envelope::json(200, &import))
 }
 
