@@ -725,3 +725,159 @@ impl Shop {
         assert!(status == 200 || status == 201, "{reply}");
     }
 }
+
+/// Σ (debit − credit) of the lines `pick` selects.
+fn debit_of(lines: &[Value], pick: impl Fn(&Value) -> bool) -> Decimal {
+    lines
+        .iter()
+        .filter(|l| pick(l))
+        .map(|l| decimal(&l["debit"]) - decimal(&l["credit"]))
+        .sum()
+}
+
+#[tokio::test]
+async fn an_imported_day_is_journaled_in_the_erp() {
+    let shop = Shop::new("csvjrnl").await;
+    let odoo = odoo_sim::RunningOdoo::start(odoo_sim::OdooConfig::default())
+        .await
+        .unwrap();
+    let erp = json!({"url": odoo.base_url(), "database": odoo.db(), "login": odoo.login(),
+        "api_key": odoo.api_key(), "transport": "json_rpc"});
+    shop.send(Method::PUT, "account-mappings/erp", erp, 200)
+        .await;
+    let accounts = json!({
+        "payment_methods": {"CARD": "101405", "CASH": "101501"},
+        "tax_codes": {"VAT20": "251000", "VAT0": "251000"},
+        "default_revenue": "400000", "discount": "401000", "service_charge": "403000",
+        "tips": "215000", "rounding": "643000", "refunds": "402000",
+        "erp_company_id": 1, "journal": "POSS", "rounding_threshold": "1.00"
+    });
+    shop.send(Method::PUT, "account-mappings", accounts, 200)
+        .await;
+    let mut columns = shop
+        .send(Method::GET, "imports/mappings/till", json!(null), 200)
+        .await["format"]
+        .clone();
+    columns["columns"]["tax_code"] = json!("VAT code");
+    shop.send(Method::PUT, "imports/mappings/vat", columns, 200)
+        .await;
+    // (receipt, time, code, quantity, net, tax, tax code, method)
+    let rows = [
+        (
+            "J1",
+            "2026-11-20 11:00",
+            "BURG",
+            "2",
+            "25.00",
+            "5.00",
+            "VAT20",
+            "CARD",
+        ),
+        (
+            "J1",
+            "2026-11-20 11:00",
+            "COLA",
+            "1",
+            "2.80",
+            "0.56",
+            "VAT20",
+            "CARD",
+        ),
+        (
+            "J2",
+            "2026-11-20 12:30",
+            "FRY",
+            "3",
+            "10.50",
+            "0.00",
+            "VAT0",
+            "CASH",
+        ),
+        (
+            "J3",
+            "2026-11-20 18:45",
+            "BURG",
+            "1",
+            "12.50",
+            "2.50",
+            "VAT20",
+            "CASH",
+        ),
+        (
+            "J4",
+            "2026-11-21 02:10",
+            "COLA",
+            "-1",
+            "-2.80",
+            "-0.56",
+            "VAT20",
+            "CARD",
+        ),
+    ];
+    let mut text = "Receipt,Date,Site,SKU,Item,Qty,Net,Tax,VAT code,Paid by\n".to_string();
+    for (receipt, at, code, qty, net, tax, vat, method) in rows {
+        text.push_str(&format!(
+            "{receipt},{at},csv-north,{code},{code},{qty},{net},{tax},{vat},{method}\n"
+        ));
+    }
+    let (status, imported) = shop
+        .upload("mapping_id=vat", "text/csv", text.into_bytes())
+        .await;
+    assert_eq!(status, 201, "{imported}");
+
+    let date = "2026-11-20";
+    let journal = eventually(
+        "the day's journal posted",
+        Duration::from_secs(60),
+        || async {
+            let (status, body) = shop
+                .api()
+                .get(&shop.path(&format!("journals/csv-north:{date}:1")))
+                .await
+                .unwrap();
+            (status == 200 && body["status"] == "posted").then_some(body)
+        },
+    )
+    .await;
+    let lines = journal["lines"].as_array().unwrap().clone();
+    let net: Decimal = rows.iter().map(|r| d(r.4)).sum();
+    let tax: Decimal = rows.iter().map(|r| d(r.5)).sum();
+    let gross = |r: &(&str, &str, &str, &str, &str, &str, &str, &str)| d(r.4) + d(r.5);
+    assert_eq!(debit_of(&lines, |_| true), Decimal::ZERO, "balanced");
+    assert_eq!(
+        -debit_of(&lines, |l| l["account"] == "400000"
+            || l["account"] == "402000"),
+        net,
+        "revenue is the file's net"
+    );
+    assert_eq!(
+        -debit_of(&lines, |l| l["account"] == "251000"),
+        tax,
+        "tax is the file's tax"
+    );
+    for method in ["CARD", "CASH"] {
+        let label = format!("Takings {method}");
+        let taken = debit_of(&lines, |l| {
+            let text = l["label"].as_str().unwrap();
+            text == label || text == format!("Refunds: {label}")
+        });
+        let expected: Decimal = rows.iter().filter(|r| r.7 == method).map(gross).sum();
+        assert_eq!(taken, expected, "takings by {method}");
+    }
+    assert_eq!(
+        debit_of(&lines, |l| l["account"] == "643000"),
+        Decimal::ZERO,
+        "no rounding: the file's takings are its gross"
+    );
+    let moves: Vec<Value> = reqwest::Client::new()
+        .get(format!("{}/_sim/odoo/moves", odoo.base_url()))
+        .query(&[("ref", format!("tillbridge:csv-north:{date}:1"))])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moves.len(), 1, "one move in the ERP: {moves:?}");
+    assert_eq!(moves[0]["state"], "posted");
+}
