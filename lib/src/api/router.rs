@@ -454,8 +454,7 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
     summary = "List storage units",
     params(
         Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::StorageUnitPage),
@@ -472,7 +471,7 @@ async fn storage_units_list(State(deps): Shared, s: Scope, Query(q): Query<PageQ
     summary = "Create a storage unit (optional Idempotency-Key header)",
     params(
         Company,
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+        IdempotencyKey,
     ),
     request_body = doc::StorageUnitInput,
     responses(
@@ -536,8 +535,7 @@ async fn storage_unit_update(
     summary = "List ingredients",
     params(
         Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::IngredientPage),
@@ -554,7 +552,7 @@ async fn ingredients_list(State(deps): Shared, s: Scope, Query(q): Query<PageQue
     summary = "Create an ingredient",
     params(
         Company,
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+        IdempotencyKey,
     ),
     request_body = doc::IngredientInput,
     responses(
@@ -636,8 +634,7 @@ async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
     params(
         Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::ReceiptPage),
@@ -660,7 +657,7 @@ async fn receipts_list(
     params(
         Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+        IdempotencyKey,
     ),
     request_body = doc::ReceiptInput,
     responses(
@@ -685,8 +682,7 @@ async fn receipts_create(
     summary = "List recipes",
     params(
         Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::RecipePage),
@@ -703,7 +699,7 @@ async fn recipes_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>)
     summary = "Create a recipe (lines are ingredients or child recipes)",
     params(
         Company,
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
+        IdempotencyKey,
     ),
     request_body = doc::RecipeInput,
     responses(
@@ -785,7 +781,7 @@ async fn recipe_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Repl
     params(
         Company,
         ("id" = doc::PathId, Path, description = "Recipe id"),
-        ("quantity" = Option<doc::QuantityInput>, Query, description = "Quantity sold, an exact decimal greater than zero (default 1)."),
+        recipes::ExplosionQuery,
     ),
     responses(
         (status = 200, description = "The explosion", body = doc::Explosion),
@@ -810,12 +806,8 @@ async fn recipe_explosion(
     summary = "List locations",
     params(
         Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-        ("activated" = Option<doc::Flag>, Query, description = "true/false"),
-        ("auto_issue" = Option<doc::Flag>, Query, description = "true/false"),
-        ("missing" = Option<doc::Flag>, Query, description = "true/false: no longer listed by Lightspeed"),
-        ("storage_unit_id" = Option<doc::Text>, Query, description = "A storage unit id, or `none`"),
+        PageQuery,
+        locations::LocationFilters,
     ),
     responses(
         (status = 200, description = "One page", body = doc::LocationPage),
@@ -953,8 +945,7 @@ async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
     params(
         Company,
         ("id" = doc::PathId, Path, description = "Location (outlet) id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::RegisterClosurePage),
@@ -977,8 +968,7 @@ async fn register_closures_list(
     params(
         Company,
         ("id" = doc::PathId, Path, description = "Location id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::TransferLogPage),
@@ -1059,8 +1049,7 @@ async fn migrations_create(
     params(
         Company,
         ("id" = doc::PathId, Path, description = "Location id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::MigrationJobPage),
@@ -1122,16 +1111,8 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
     description = "Give exactly one selection: storage_unit_id (with optional from/to business dates), ingredient_id (optional from/to), transfer_log_id, or sales_line ({sale_id}/{line_id}) with location_id and date. Entries are ISSUE (stock out, positive quantity) or REVERSAL (stock back, negative), per storage unit, location, business date, ingredient, stream (sales/refunds) and revision; corrections name the entries they reverse.",
     params(
         Company,
-        ("storage_unit_id" = Option<doc::QueryId>, Query, description = "Entries of a storage unit, by date."),
-        ("ingredient_id" = Option<doc::QueryId>, Query, description = "Entries of an ingredient across storage units, by date."),
-        ("transfer_log_id" = Option<doc::QueryId>, Query, description = "Entries one transfer attempt created."),
-        ("sales_line" = Option<doc::SalesLine>, Query, description = "{sale_id}/{line_id}: entries a sales line fed (needs location_id and date)."),
-        ("location_id" = Option<doc::Text>, Query, description = "With sales_line."),
-        ("date" = Option<doc::BusinessDate>, Query, description = "With sales_line: the business date (YYYY-MM-DD)."),
-        ("from" = Option<doc::BusinessDate>, Query, description = "First business date (YYYY-MM-DD), inclusive."),
-        ("to" = Option<doc::BusinessDate>, Query, description = "Last business date (YYYY-MM-DD), inclusive."),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
+        ledger::LedgerQuery,
+        PageQuery,
     ),
     responses(
         (status = 200, description = "One page", body = doc::LedgerPage),
@@ -1170,12 +1151,8 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     summary = "List items with their mapping",
     params(
         Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-        ("mapped" = Option<doc::Flag>, Query, description = "true/false"),
-        ("active" = Option<doc::Flag>, Query, description = "true/false"),
-        ("location_id" = Option<doc::Text>, Query, description = "Only items sold at this location"),
-        ("product" = Option<doc::Product>, Query, description = "k_series or x_series"),
+        PageQuery,
+        items::ItemFilters,
     ),
     responses(
         (status = 200, description = "One page", body = doc::ItemPage),
@@ -1341,9 +1318,8 @@ async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Pr
     summary = "List alerts",
     params(
         Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-        ("status" = Option<doc::AlertStatusFilter>, Query, description = "open (default) or resolved"),
+        PageQuery,
+        alerts::AlertFilters,
     ),
     responses(
         (status = 200, description = "One page", body = doc::AlertPage),
@@ -1517,10 +1493,7 @@ async fn erp_connection_put(
     summary = "Day journals with dates in from..=to (at most 366 days), every revision, by location and date",
     params(
         Company,
-        ("from" = doc::BusinessDate, Query, description = "First business date"),
-        ("to" = doc::BusinessDate, Query, description = "Last business date"),
-        ("location_id" = Option<doc::PathId>, Query, description = "One location (all otherwise)"),
-        ("status" = Option<doc::JournalStatusFilter>, Query, description = "Only journals in this status"),
+        journals::JournalFilters,
     ),
     responses(
         (status = 200, description = "The journals", body = doc::JournalPage),

@@ -4,8 +4,10 @@
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
@@ -44,11 +46,20 @@ fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveDate, AppErr
 
 /// `from` and `to` (required, at most a year apart), `location_id` (optional: every
 /// location otherwise), `status` (optional). Every revision is listed, oldest first.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JournalFilters {
+    /// First business date
+    #[param(value_type = doc::BusinessDate, required = true)]
     pub from: Option<String>,
+    /// Last business date
+    #[param(value_type = doc::BusinessDate, required = true)]
     pub to: Option<String>,
+    /// One location (all otherwise)
+    #[param(value_type = Option<doc::PathId>)]
     pub location_id: Option<String>,
+    /// Only journals in this status
+    #[param(value_type = Option<doc::JournalStatusFilter>)]
     pub status: Option<String>,
 }
 

@@ -4,9 +4,11 @@
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use super::PageQuery;
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
@@ -26,15 +28,32 @@ fn valid_id(field: &str, value: String) -> Result<String, AppError> {
 
 /// The selection (exactly one of the ids, or a sales line with its location and date),
 /// and the date range.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
+    /// First business date (YYYY-MM-DD), inclusive.
+    #[param(value_type = Option<doc::BusinessDate>)]
     pub from: Option<String>,
+    /// Last business date (YYYY-MM-DD), inclusive.
+    #[param(value_type = Option<doc::BusinessDate>)]
     pub to: Option<String>,
+    /// With sales_line: the business date (YYYY-MM-DD).
+    #[param(value_type = Option<doc::BusinessDate>)]
     pub date: Option<String>,
+    /// {sale_id}/{line_id}: entries a sales line fed (needs location_id and date).
+    #[param(value_type = Option<doc::SalesLine>)]
     pub sales_line: Option<String>,
+    /// With sales_line.
+    #[param(value_type = Option<doc::Text>)]
     pub location_id: Option<String>,
+    /// Entries of a storage unit, by date.
+    #[param(value_type = Option<doc::QueryId>)]
     pub storage_unit_id: Option<String>,
+    /// Entries of an ingredient across storage units, by date.
+    #[param(value_type = Option<doc::QueryId>)]
     pub ingredient_id: Option<String>,
+    /// Entries one transfer attempt created.
+    #[param(value_type = Option<doc::QueryId>)]
     pub transfer_log_id: Option<String>,
 }
 

@@ -16,8 +16,10 @@ pub mod transfers;
 use lambda_http::{Body, Response};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::IntoParams;
 
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::connection::source::CatalogSource;
 use crate::connection::PosProduct;
@@ -26,10 +28,15 @@ use crate::error::AppError;
 use crate::store::{attr, from_item, ItemStore, Query};
 
 /// `?limit=` and `?cursor=` of a plain list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page size, 1–100 (default 50).
     #[serde(default)]
+    #[param(value_type = Option<doc::Limit>)]
     pub limit: Limit,
+    /// Opaque cursor from the previous page's next_cursor.
+    #[param(value_type = Option<doc::Cursor>)]
     pub cursor: Option<String>,
 }
 
