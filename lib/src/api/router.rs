@@ -1344,7 +1344,7 @@ async fn alerts_list(
         ("id" = doc::PathId, Path, description = "Alert id"),
     ),
     responses(
-        (status = 200, description = "The acknowledged alert", body = doc::Alert),
+        (status = 200, description = "The acknowledged alert", body = crate::alerts::Alert),
         Refused,
     ),
 )]

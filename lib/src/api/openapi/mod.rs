@@ -115,7 +115,7 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::Receipt,
             schemas::ReceiptPage,
             schemas::ReceiptCreated,
-            schemas::Alert,
+            crate::alerts::Alert,
             schemas::AlertPage,
             schemas::Integration,
             schemas::IntegrationPage,
@@ -155,7 +155,7 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::MoneyInput,
             schemas::CurrencyCode,
             schemas::CostView,
-            schemas::Limit,
+            crate::api::routes::Limit,
             schemas::Cursor,
             schemas::AlertStatusFilter,
             schemas::Flag,
@@ -355,6 +355,7 @@ struct Shell;
 impl Modify for Shell {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.values_mut().for_each(close_objects);
         components.add_security_scheme(
             "jwt",
             SecurityScheme::Http(
@@ -411,6 +412,31 @@ impl Modify for Shell {
                 }
             }
         }
+    }
+}
+
+/// Every object the API accepts or answers is closed: a field it does not name is refused
+/// on the way in and never sent. (A derived schema says so only for `deny_unknown_fields`.)
+fn close_objects(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            if object.schema_type == Type::Object.into()
+                && !object.properties.is_empty()
+                && object.additional_properties.is_none()
+            {
+                object.additional_properties = Some(Box::new(
+                    utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                ));
+            }
+            object.properties.values_mut().for_each(close_objects);
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items {
+                close_objects(items);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter_mut().for_each(close_objects),
+        _ => {}
     }
 }
 

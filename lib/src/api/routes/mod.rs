@@ -33,7 +33,7 @@ use crate::store::{attr, from_item, ItemStore, Query};
 pub struct PageQuery {
     /// Page size, 1–100 (default 50).
     #[serde(default)]
-    #[param(value_type = Option<doc::Limit>)]
+    #[param(value_type = Option<Limit>)]
     pub limit: Limit,
     /// Opaque cursor from the previous page's next_cursor.
     #[param(value_type = Option<doc::Cursor>)]
