@@ -181,6 +181,63 @@ macro_rules! decimal_schema {
 
 decimal_schema!(crate::money::Money, crate::money::Quantity);
 
+/// The `{items, next_cursor}` body of a list ([`crate::api::pagination::PageBody`]), one
+/// named schema per item type: `Name => (Item, "description"),`.
+macro_rules! page_schemas {
+    ($($name:ident => ($item:ty, $description:literal),)*) => {$(
+        #[doc = $description]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                page(<$item as utoipa::ToSchema>::name(), $description)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )*};
+}
+
+fn page(item: Cow<'static, str>, description: &str) -> RefOr<Schema> {
+    let next_cursor = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(CURSOR_PATTERN))
+        .description(Some(
+            "Pass as `cursor` to get the next page; null on the last page.",
+        ));
+    let items = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name(item));
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("items", items)
+            .property("next_cursor", next_cursor)
+            .required("items")
+            .required("next_cursor")
+            .description(Some(description))
+            .build(),
+    ))
+}
+
+page_schemas! {
+    StorageUnitPage => (StorageUnit, "One page of storage units"),
+    IngredientPage => (Ingredient, "One page of ingredients"),
+    RecipePage => (Recipe, "One page of recipes"),
+    ReceiptPage => (Receipt, "One page of an ingredient's receipts, oldest first"),
+    AlertPage => (crate::alerts::Alert, "One page of alerts"),
+    ItemPage => (Item, "One page of items"),
+    LocationPage => (Location, "One page of locations"),
+    TransferLogPage => (TransferLog, "One page of transfer logs, newest first"),
+    MigrationJobPage => (MigrationJob, "One page of migration jobs, newest first"),
+    LedgerPage => (LedgerEntry, "One page of ledger entries (sales_line queries answer in one page)"),
+    JournalPage => (Journal, "One page of journals"),
+    RegisterClosurePage => (RegisterClosure, "One page of register closures, newest first"),
+}
+
 macro_rules! described_schemas {
     ($($name:ident),* $(,)?) => {$(
         #[doc = concat!("The `", stringify!($name), "` schema.")]
@@ -218,27 +275,20 @@ described_schemas!(
     ManualTransferInput,
     TransferResult,
     StorageUnit,
-    StorageUnitPage,
     Ingredient,
-    IngredientPage,
     RecipeLineView,
     Recipe,
-    RecipePage,
     Explosion,
     Receipt,
-    ReceiptPage,
     ReceiptCreated,
-    AlertPage,
     Integration,
     IntegrationPage,
     AuthorizationStarted,
     MappingView,
     Item,
-    ItemPage,
     ItemSyncSummary,
     MappingDeleted,
     Location,
-    LocationPage,
     LocationSyncSummary,
     LocationDetail,
     Activation,
@@ -246,14 +296,11 @@ described_schemas!(
     TransferError,
     RetryScheduled,
     TransferLog,
-    TransferLogPage,
     TransferQueued,
     MigrationJob,
-    MigrationJobPage,
     MigrationDay,
     MigrationDetail,
     LedgerEntry,
-    LedgerPage,
     SourceLine,
     LedgerEntryDetail,
     MigrationInput,
@@ -268,11 +315,9 @@ described_schemas!(
     ErpConnectionInput,
     ErpConnection,
     Journal,
-    JournalPage,
     JournalRepostInput,
     JournalQueued,
     RegisterClosure,
-    RegisterClosurePage,
 );
 
 #[cfg(test)]
