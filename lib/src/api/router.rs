@@ -473,10 +473,10 @@ async fn storage_units_list(State(deps): Shared, s: Scope, Query(q): Query<PageQ
         Company,
         IdempotencyKey,
     ),
-    request_body = doc::StorageUnitInput,
+    request_body = crate::catalog::storage_unit::StorageUnitInput,
     responses(
-        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = doc::StorageUnit),
-        (status = 201, description = "Created", body = doc::StorageUnit),
+        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = crate::catalog::StorageUnit),
+        (status = 201, description = "Created", body = crate::catalog::StorageUnit),
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
@@ -498,7 +498,7 @@ async fn storage_units_create(
         ("id" = doc::PathId, Path, description = "Storage unit id"),
     ),
     responses(
-        (status = 200, description = "The storage unit", body = doc::StorageUnit),
+        (status = 200, description = "The storage unit", body = crate::catalog::StorageUnit),
         Refused,
     ),
 )]
@@ -514,9 +514,9 @@ async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> R
         Company,
         ("id" = doc::PathId, Path, description = "Storage unit id"),
     ),
-    request_body = doc::StorageUnitPatch,
+    request_body = crate::catalog::storage_unit::StorageUnitPatch,
     responses(
-        (status = 200, description = "The updated storage unit", body = doc::StorageUnit),
+        (status = 200, description = "The updated storage unit", body = crate::catalog::StorageUnit),
         Refused, Conflict, NotJson,
     ),
 )]
@@ -554,7 +554,7 @@ async fn ingredients_list(State(deps): Shared, s: Scope, Query(q): Query<PageQue
         Company,
         IdempotencyKey,
     ),
-    request_body = doc::IngredientInput,
+    request_body = crate::catalog::ingredient::IngredientInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::Ingredient),
         (status = 201, description = "Created", body = doc::Ingredient),
@@ -595,7 +595,7 @@ async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Rep
         Company,
         ("id" = doc::PathId, Path, description = "Ingredient id"),
     ),
-    request_body = doc::IngredientPatch,
+    request_body = crate::catalog::ingredient::IngredientPatch,
     responses(
         (status = 200, description = "The updated ingredient", body = doc::Ingredient),
         Refused, Conflict, NotJson,
@@ -830,7 +830,7 @@ async fn locations_list(
     params(
         Company,
     ),
-    request_body = doc::SyncInput,
+    request_body = crate::api::routes::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::LocationSyncSummary),
         Refused, Conflict, NotJson, UpstreamFailed,
@@ -888,7 +888,7 @@ async fn location_configure(
         Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
-    request_body = doc::LinkInput,
+    request_body = crate::api::routes::locations::LinkInput,
     responses(
         (status = 200, description = "The linked location", body = doc::Location),
         Refused, Conflict, NotJson, Unprocessable,
@@ -1027,7 +1027,7 @@ async fn transfers_start(
         Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
-    request_body = Option<doc::MigrationInput>,
+    request_body = Option<crate::api::routes::migrations::StartInput>,
     responses(
         (status = 201, description = "The migration job", body = doc::MigrationJob),
         Refused, Conflict, NotJson, Unprocessable,
@@ -1175,7 +1175,7 @@ async fn items_list(
     params(
         Company,
     ),
-    request_body = doc::SyncInput,
+    request_body = crate::api::routes::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::ItemSyncSummary),
         Refused, Conflict, NotJson, UpstreamFailed,
@@ -1395,7 +1395,7 @@ async fn account_mappings_put(
     tag = "journals",
     summary = "Read the POS's payment methods and tax codes from Lightspeed",
     params(Company),
-    request_body = doc::SyncInput,
+    request_body = crate::api::routes::SyncInput,
     responses(
         (status = 200, description = "What Lightspeed lists", body = doc::PosCodes),
         Refused, NotJson, UpstreamFailed,
@@ -1514,7 +1514,7 @@ async fn journals_list(
     tag = "journals",
     summary = "Queue a location-day's journal again (posting decides what, if anything, changes)",
     params(Company),
-    request_body = doc::JournalRepostInput,
+    request_body = crate::api::routes::journals::RepostInput,
     responses(
         (status = 202, description = "Queued", body = doc::JournalQueued),
         Refused, NotJson,

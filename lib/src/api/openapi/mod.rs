@@ -88,23 +88,23 @@ use super::router::{self, CORRELATION_HEADER};
         schemas(
             schemas::Error,
             schemas::Decimal,
-            schemas::StorageUnitInput,
-            schemas::StorageUnitPatch,
-            schemas::IngredientInput,
-            schemas::IngredientPatch,
+            crate::catalog::storage_unit::StorageUnitInput,
+            crate::catalog::storage_unit::StorageUnitPatch,
+            crate::catalog::ingredient::IngredientInput,
+            crate::catalog::ingredient::IngredientPatch,
             schemas::ReceiptInput,
             schemas::RecipeLine,
             schemas::RecipeInput,
             schemas::RecipePatch,
-            schemas::SyncInput,
+            crate::api::routes::SyncInput,
             schemas::LocationSettings,
-            schemas::LinkInput,
+            crate::api::routes::locations::LinkInput,
             schemas::MappingInput,
             schemas::ConnectInput,
             schemas::ManualTransferInput,
             schemas::TransferResult,
             schemas::Product,
-            schemas::StorageUnit,
+            crate::catalog::StorageUnit,
             schemas::StorageUnitPage,
             schemas::Ingredient,
             schemas::IngredientPage,
@@ -147,7 +147,7 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::OpenApiDocument,
             schemas::PercentInput,
             schemas::TimeZone,
-            schemas::MigrationInput,
+            crate::api::routes::migrations::StartInput,
             schemas::CompanyId,
             schemas::PathId,
             schemas::QueryId,
@@ -174,7 +174,7 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::Journal,
             schemas::JournalPage,
             schemas::JournalStatusFilter,
-            schemas::JournalRepostInput,
+            crate::api::routes::journals::RepostInput,
             schemas::JournalQueued,
             schemas::RegisterClosure,
             schemas::RegisterClosurePage,
@@ -379,6 +379,25 @@ impl Modify for Shell {
                     .pattern(Some("^[A-Za-z0-9_.:-]+$")),
             ))
             .build();
+        // A PATCH body must change something. (Said here rather than with
+        // `#[schema(min_properties = 1)]`, which utoipa-gen 5.5 emits as `maxProperties`.)
+        let patches: Vec<String> = openapi
+            .paths
+            .paths
+            .values()
+            .filter_map(|item| item.patch.as_ref()?.request_body.as_ref())
+            .flat_map(|body| body.content.values())
+            .filter_map(|content| match &content.schema {
+                Some(RefOr::Ref(r)) => r.ref_location.rsplit('/').next().map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in patches {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+                object.min_properties = Some(1);
+            }
+        }
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,

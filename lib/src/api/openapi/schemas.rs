@@ -37,6 +37,76 @@ fn described(name: &str) -> RefOr<Schema> {
     ))
 }
 
+/// Field schemas several types share, named on the field:
+/// `#[schema(schema_with = doc::name_text)]`.
+const PRINTABLE: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+const PRINTABLE_NOT_BLANK: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+fn string_or_null() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+fn date_time() -> utoipa::openapi::SchemaFormat {
+    utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime)
+}
+
+/// A catalogue object's name.
+pub fn name_text() -> utoipa::openapi::Object {
+    bounded(1, 200, PRINTABLE_NOT_BLANK)
+        .description(Some("Trimmed; 1 to 200 characters, no control characters"))
+        .build()
+}
+
+/// An ingredient's unit.
+pub fn unit_text() -> utoipa::openapi::Object {
+    bounded(1, 32, PRINTABLE_NOT_BLANK)
+        .description(Some(
+            "Trimmed and lower-cased; 1 to 32 printable characters",
+        ))
+        .build()
+}
+
+/// An optional short code (a storage unit's code, an ingredient's SKU).
+pub fn code_text() -> utoipa::openapi::Object {
+    string_or_null()
+        .max_length(Some(64))
+        .pattern(Some(PRINTABLE))
+        .description(Some(
+            "Trimmed; at most 64 printable characters; empty or null means none",
+        ))
+        .build()
+}
+
+/// An optional free text.
+pub fn description_text() -> utoipa::openapi::Object {
+    string_or_null()
+        .max_length(Some(1000))
+        .description(Some("At most 1000 characters; empty or null means none"))
+        .build()
+}
+
+/// A credential or name that must not be blank.
+pub fn credential_text() -> utoipa::openapi::Object {
+    bounded(1, 256, "\\S").build()
+}
+
+/// A time the API sends.
+pub fn time() -> utoipa::openapi::Object {
+    string()
+        .format(Some(date_time()))
+        .description(Some("RFC 3339 time"))
+        .build()
+}
+
+/// A time the API sends, or null.
+pub fn time_or_null() -> utoipa::openapi::Object {
+    string_or_null()
+        .format(Some(date_time()))
+        .description(Some("RFC 3339 time, or null"))
+        .build()
+}
+
 /// Named schemas built from their keywords: `Name => builder,` (an [`ObjectBuilder`]).
 macro_rules! keyword_schemas {
     ($($(#[doc = $doc:literal])* $name:ident => $schema:expr,)*) => {$(
@@ -224,7 +294,7 @@ fn page(item: Cow<'static, str>, description: &str) -> RefOr<Schema> {
 }
 
 page_schemas! {
-    StorageUnitPage => (StorageUnit, "One page of storage units"),
+    StorageUnitPage => (crate::catalog::StorageUnit, "One page of storage units"),
     IngredientPage => (Ingredient, "One page of ingredients"),
     RecipePage => (Recipe, "One page of recipes"),
     ReceiptPage => (Receipt, "One page of an ingredient's receipts, oldest first"),
@@ -259,22 +329,15 @@ macro_rules! described_schemas {
 
 described_schemas!(
     Error,
-    StorageUnitInput,
-    StorageUnitPatch,
-    IngredientInput,
-    IngredientPatch,
     ReceiptInput,
     RecipeLine,
     RecipeInput,
     RecipePatch,
-    SyncInput,
     LocationSettings,
-    LinkInput,
     MappingInput,
     ConnectInput,
     ManualTransferInput,
     TransferResult,
-    StorageUnit,
     Ingredient,
     RecipeLineView,
     Recipe,
@@ -303,7 +366,6 @@ described_schemas!(
     LedgerEntry,
     SourceLine,
     LedgerEntryDetail,
-    MigrationInput,
     QuantityInput,
     CostView,
     TransferAccepted,
@@ -315,7 +377,6 @@ described_schemas!(
     ErpConnectionInput,
     ErpConnection,
     Journal,
-    JournalRepostInput,
     JournalQueued,
     RegisterClosure,
 );

@@ -124,10 +124,13 @@ pub async fn get(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Bod
     Ok(envelope::json(200, &view(&journal)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = JournalRepostInput)]
 pub struct RepostInput {
+    #[schema(value_type = doc::PathId)]
     location_id: String,
+    #[schema(value_type = doc::BusinessDate)]
     business_date: String,
 }
 

@@ -20,10 +20,12 @@ use crate::location::setup::{self, DaySettings};
 use crate::store::attr;
 use crate::transfer::log as transfer_log;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
+    /// A storage unit of this company
     #[serde(default)]
+    #[schema(value_type = String, required, min_length = 1)]
     storage_unit_id: Option<String>,
 }
 

@@ -13,10 +13,13 @@ use crate::handlers::now;
 use crate::migration::job;
 use crate::migration::{start, MigrationJob};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MigrationInput)]
 pub struct StartInput {
+    /// Re-run every day with force refresh (posting only deltas) instead of skipping done days.
     #[serde(default)]
+    #[schema(default = false)]
     rerun: bool,
 }
 

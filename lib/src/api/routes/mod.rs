@@ -92,9 +92,10 @@ pub async fn partition_page<T: DeserializeOwned + Serialize>(
 }
 
 /// A sync request body: `{"product": "k_series" | "x_series"}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncInput {
+    #[schema(value_type = doc::Product)]
     product: String,
 }
 
