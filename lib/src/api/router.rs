@@ -659,7 +659,7 @@ async fn receipts_list(
         ("id" = doc::PathId, Path, description = "Ingredient id"),
         IdempotencyKey,
     ),
-    request_body = doc::ReceiptInput,
+    request_body = crate::catalog::receipt::ReceiptInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::ReceiptCreated),
         (status = 201, description = "Recorded", body = doc::ReceiptCreated),
@@ -865,7 +865,7 @@ async fn location_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply
         Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
-    request_body = doc::LocationSettings,
+    request_body = crate::location::setup::DaySettings,
     responses(
         (status = 200, description = "The updated location", body = doc::Location),
         Refused, Conflict, NotJson,
@@ -993,7 +993,7 @@ async fn transfer_logs_list(
         Company,
         ("id" = doc::PathId, Path, description = "Location id"),
     ),
-    request_body = doc::ManualTransferInput,
+    request_body = crate::api::routes::transfers::ManualTransfer,
     responses(
         (status = 200, description = "The transfer ran", body = doc::TransferResult),
         (status = 202, description = "Queued (async), or failed with a retry scheduled", body = doc::TransferAccepted),
@@ -1268,7 +1268,7 @@ async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
     params(
         Company,
     ),
-    request_body = doc::ConnectInput,
+    request_body = crate::connection::flow::ConnectInput,
     responses(
         (status = 201, description = "Authorization started", body = doc::AuthorizationStarted),
         Refused, Conflict, NotJson,
@@ -1458,7 +1458,7 @@ async fn account_mapping_location_delete(
     summary = "The ERP connection (never its key)",
     params(Company),
     responses(
-        (status = 200, description = "The connection", body = doc::ErpConnection),
+        (status = 200, description = "The connection", body = crate::erp::connection::ErpConnection),
         Refused, Unprocessable,
     ),
 )]
@@ -1472,9 +1472,9 @@ async fn erp_connection_get(State(deps): Shared, s: Scope) -> Reply {
     tag = "journals",
     summary = "Connect the ERP (Odoo): URL, database, login and API key (kept in Secrets Manager)",
     params(Company),
-    request_body = doc::ErpConnectionInput,
+    request_body = crate::erp::connection::ConnectionInput,
     responses(
-        (status = 200, description = "Saved", body = doc::ErpConnection),
+        (status = 200, description = "Saved", body = crate::erp::connection::ErpConnection),
         Refused, NotJson,
     ),
 )]

@@ -107,6 +107,16 @@ pub fn time_or_null() -> utoipa::openapi::Object {
         .build()
 }
 
+/// The ERP's kind.
+pub fn erp_kind() -> utoipa::openapi::Object {
+    one_of_strings(&["odoo"]).build()
+}
+
+/// How a location's business day is cut.
+pub fn day_mode() -> utoipa::openapi::Object {
+    one_of_strings(&["local", "utc"]).build()
+}
+
 /// Named schemas built from their keywords: `Name => builder,` (an [`ObjectBuilder`]).
 macro_rules! keyword_schemas {
     ($($(#[doc = $doc:literal])* $name:ident => $schema:expr,)*) => {$(
@@ -297,7 +307,7 @@ page_schemas! {
     StorageUnitPage => (crate::catalog::StorageUnit, "One page of storage units"),
     IngredientPage => (Ingredient, "One page of ingredients"),
     RecipePage => (Recipe, "One page of recipes"),
-    ReceiptPage => (Receipt, "One page of an ingredient's receipts, oldest first"),
+    ReceiptPage => (crate::catalog::receipt::Receipt, "One page of an ingredient's receipts, oldest first"),
     AlertPage => (crate::alerts::Alert, "One page of alerts"),
     ItemPage => (Item, "One page of items"),
     LocationPage => (Location, "One page of locations"),
@@ -305,7 +315,7 @@ page_schemas! {
     MigrationJobPage => (MigrationJob, "One page of migration jobs, newest first"),
     LedgerPage => (LedgerEntry, "One page of ledger entries (sales_line queries answer in one page)"),
     JournalPage => (Journal, "One page of journals"),
-    RegisterClosurePage => (RegisterClosure, "One page of register closures, newest first"),
+    RegisterClosurePage => (crate::webhook::closures::RegisterClosure, "One page of register closures, newest first"),
 }
 
 macro_rules! described_schemas {
@@ -329,20 +339,15 @@ macro_rules! described_schemas {
 
 described_schemas!(
     Error,
-    ReceiptInput,
     RecipeLine,
     RecipeInput,
     RecipePatch,
-    LocationSettings,
     MappingInput,
-    ConnectInput,
-    ManualTransferInput,
     TransferResult,
     Ingredient,
     RecipeLineView,
     Recipe,
     Explosion,
-    Receipt,
     ReceiptCreated,
     Integration,
     IntegrationPage,
@@ -374,11 +379,8 @@ described_schemas!(
     AccountMapping,
     AccountMappingOverview,
     PosCodes,
-    ErpConnectionInput,
-    ErpConnection,
     Journal,
     JournalQueued,
-    RegisterClosure,
 );
 
 #[cfg(test)]

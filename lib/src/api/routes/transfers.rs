@@ -13,14 +13,21 @@ use crate::queue::{OutboundMessage, QueueName};
 use crate::transfer::run::{run, Outcome, TransferContext};
 use crate::transfer::{TransferLog, TransferRequest};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ManualTransferInput)]
 pub struct ManualTransfer {
+    /// Business date YYYY-MM-DD (missing: date_required; malformed: invalid_date_format).
     #[serde(default)]
+    #[schema(value_type = String, required, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     date: Option<String>,
+    /// Re-fetch from Lightspeed and post reversal/correction entries for what changed; false reuses the cached sales.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     force_refresh: bool,
+    /// Queue the transfer instead of running it now (202 with the request uuid).
     #[serde(default, rename = "async")]
+    #[schema(default = false)]
     queued: bool,
 }
 
