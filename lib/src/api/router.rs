@@ -1029,7 +1029,7 @@ async fn transfers_start(
     ),
     request_body = Option<crate::api::routes::migrations::StartInput>,
     responses(
-        (status = 201, description = "The migration job", body = doc::MigrationJob),
+        (status = 201, description = "The migration job", body = crate::migration::MigrationJob),
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
@@ -1075,7 +1075,7 @@ async fn migrations_list(
         ("job_id" = doc::PathId, Path, description = "Migration job id"),
     ),
     responses(
-        (status = 200, description = "The job with its days", body = doc::MigrationDetail),
+        (status = 200, description = "The job with its days", body = crate::api::routes::migrations::MigrationDetail),
         Refused,
     ),
 )]
@@ -1093,7 +1093,7 @@ async fn migration_get(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Rep
         ("job_id" = doc::PathId, Path, description = "Migration job id"),
     ),
     responses(
-        (status = 200, description = "The cancelled job", body = doc::MigrationJob),
+        (status = 200, description = "The cancelled job", body = crate::migration::MigrationJob),
         Refused, Conflict,
     ),
 )]

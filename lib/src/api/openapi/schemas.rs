@@ -117,6 +117,26 @@ pub fn day_mode() -> utoipa::openapi::Object {
     one_of_strings(&["local", "utc"]).build()
 }
 
+/// A business date.
+pub fn date() -> utoipa::openapi::Object {
+    business_date().build()
+}
+
+fn business_date() -> ObjectBuilder {
+    string()
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Date,
+        )))
+        .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+}
+
+/// A business date, or null.
+pub fn date_or_null() -> utoipa::openapi::Object {
+    let mut date = date();
+    date.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    date
+}
+
 /// Named schemas built from their keywords: `Name => builder,` (an [`ObjectBuilder`]).
 macro_rules! keyword_schemas {
     ($($(#[doc = $doc:literal])* $name:ident => $schema:expr,)*) => {$(
@@ -180,11 +200,7 @@ keyword_schemas! {
         .max_length(Some(200))
         .pattern(Some("^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$")),
     SalesLine => string().min_length(Some(1)).pattern(Some("^[^/]+/[^/]+$")),
-    BusinessDate => string()
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Date,
-        )))
-        .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+    BusinessDate => business_date(),
     Product => one_of_strings(&["k_series", "x_series"])
         .description(Some("Lightspeed Restaurant K-Series or Retail X-Series")),
     AlertStatusFilter => one_of_strings(&["open", "resolved"]).default(Some("open".into())),
@@ -312,7 +328,7 @@ page_schemas! {
     ItemPage => (Item, "One page of items"),
     LocationPage => (Location, "One page of locations"),
     TransferLogPage => (TransferLog, "One page of transfer logs, newest first"),
-    MigrationJobPage => (MigrationJob, "One page of migration jobs, newest first"),
+    MigrationJobPage => (crate::migration::MigrationJob, "One page of migration jobs, newest first"),
     LedgerPage => (LedgerEntry, "One page of ledger entries (sales_line queries answer in one page)"),
     JournalPage => (Journal, "One page of journals"),
     RegisterClosurePage => (crate::webhook::closures::RegisterClosure, "One page of register closures, newest first"),
@@ -365,9 +381,6 @@ described_schemas!(
     RetryScheduled,
     TransferLog,
     TransferQueued,
-    MigrationJob,
-    MigrationDay,
-    MigrationDetail,
     LedgerEntry,
     SourceLine,
     LedgerEntryDetail,
