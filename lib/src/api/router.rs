@@ -1270,7 +1270,7 @@ async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
     ),
     request_body = crate::connection::flow::ConnectInput,
     responses(
-        (status = 201, description = "Authorization started", body = doc::AuthorizationStarted),
+        (status = 201, description = "Authorization started", body = crate::api::routes::integrations::AuthorizationStarted),
         Refused, Conflict, NotJson,
     ),
 )]
@@ -1287,7 +1287,7 @@ async fn integrations_connect(State(deps): Shared, s: Scope, Json(b): Json<Conne
         ("product" = doc::Product, Path, description = "k_series or x_series"),
     ),
     responses(
-        (status = 200, description = "The integration", body = doc::Integration),
+        (status = 200, description = "The integration", body = crate::api::routes::integrations::IntegrationView),
         Refused,
     ),
 )]
@@ -1304,7 +1304,7 @@ async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) 
         ("product" = doc::Product, Path, description = "k_series or x_series"),
     ),
     responses(
-        (status = 200, description = "Authorization started again", body = doc::AuthorizationStarted),
+        (status = 200, description = "Authorization started again", body = crate::api::routes::integrations::AuthorizationStarted),
         Refused, Conflict,
     ),
 )]

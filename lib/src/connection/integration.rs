@@ -10,7 +10,7 @@ use crate::store::{
     attr, from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationStatus {
     /// Authorization started, no tokens yet.

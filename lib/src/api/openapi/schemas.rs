@@ -137,6 +137,18 @@ pub fn date_or_null() -> utoipa::openapi::Object {
     date
 }
 
+/// An absolute URL.
+pub fn uri() -> utoipa::openapi::Object {
+    string()
+        .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+        .build()
+}
+
+/// A webhook subscription's state.
+pub fn subscription_status() -> utoipa::openapi::Object {
+    one_of_strings(&["active", "failed"]).build()
+}
+
 /// Named schemas built from their keywords: `Name => builder,` (an [`ObjectBuilder`]).
 macro_rules! keyword_schemas {
     ($($(#[doc = $doc:literal])* $name:ident => $schema:expr,)*) => {$(
@@ -229,6 +241,20 @@ keyword_schemas! {
     TimeZone => string()
         .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
         .description(Some("An IANA time zone name (case-sensitive)")),
+    IntegrationPage => ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "items",
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(utoipa::openapi::Ref::from_schema_name("Integration"))
+                .max_items(Some(2)),
+        )
+        .property("next_cursor", ObjectBuilder::new().schema_type(Type::Null))
+        .required("items")
+        .required("next_cursor")
+        .description(Some(
+            "Every integration of the company (at most one per product), in one page.",
+        )),
     OpenApiDocument => ObjectBuilder::new()
         .schema_type(Type::Object)
         .property("openapi", string().pattern(Some("^3\\.1\\.")))
@@ -365,9 +391,6 @@ described_schemas!(
     Recipe,
     Explosion,
     ReceiptCreated,
-    Integration,
-    IntegrationPage,
-    AuthorizationStarted,
     MappingView,
     Item,
     ItemSyncSummary,
