@@ -401,9 +401,7 @@ async fn method_not_allowed(request: Request) -> AppError {
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/openapi.json",
-    tag = "meta",
+    get, path = "/v1/openapi.json", tag = "meta",
     summary = "This document",
     responses(
         (status = 200, description = "This document", body = doc::OpenApiDocument),
@@ -448,35 +446,22 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
 // Catalogue: storage units, ingredients, recipes.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/storage-units",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/storage-units", tag = "catalogue",
     summary = "List storage units",
-    params(
-        Company,
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::StorageUnitPage),
-        Refused,
-    ),
+    params(Company, PageQuery),
+    responses((status = 200, description = "One page", body = doc::StorageUnitPage), Refused),
 )]
 async fn storage_units_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
     reply(catalog::list::<StorageUnit>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/storage-units",
-    tag = "catalogue",
+    post, path = "/v1/companies/{company_id}/storage-units", tag = "catalogue",
     summary = "Create a storage unit (optional Idempotency-Key header)",
-    params(
-        Company,
-        IdempotencyKey,
-    ),
-    request_body = crate::catalog::storage_unit::StorageUnitInput,
+    params(Company, IdempotencyKey),
+    request_body = doc::StorageUnitInput,
     responses(
-        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = crate::catalog::StorageUnit),
-        (status = 201, description = "Created", body = crate::catalog::StorageUnit),
+        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = doc::StorageUnit),
+        (status = 201, description = "Created", body = doc::StorageUnit),
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
@@ -489,34 +474,21 @@ async fn storage_units_create(
     reply(catalog::create::<StorageUnit>(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/storage-units/{id}",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/storage-units/{id}", tag = "catalogue",
     summary = "Read a storage unit",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Storage unit id"),
-    ),
-    responses(
-        (status = 200, description = "The storage unit", body = crate::catalog::StorageUnit),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Storage unit id")),
+    responses((status = 200, description = "The storage unit", body = doc::StorageUnit), Refused),
 )]
 async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<StorageUnit>(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/storage-units/{id}",
-    tag = "catalogue",
+    patch, path = "/v1/companies/{company_id}/storage-units/{id}", tag = "catalogue",
     summary = "Update a storage unit (absent fields unchanged, null clears)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Storage unit id"),
-    ),
-    request_body = crate::catalog::storage_unit::StorageUnitPatch,
+    params(Company, ("id" = doc::PathId, Path, description = "Storage unit id")),
+    request_body = doc::StorageUnitPatch,
     responses(
-        (status = 200, description = "The updated storage unit", body = crate::catalog::StorageUnit),
+        (status = 200, description = "The updated storage unit", body = doc::StorageUnit),
         Refused, Conflict, NotJson,
     ),
 )]
@@ -529,32 +501,19 @@ async fn storage_unit_update(
     reply(catalog::update::<StorageUnit>(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ingredients",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/ingredients", tag = "catalogue",
     summary = "List ingredients",
-    params(
-        Company,
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::IngredientPage),
-        Refused,
-    ),
+    params(Company, PageQuery),
+    responses((status = 200, description = "One page", body = doc::IngredientPage), Refused),
 )]
 async fn ingredients_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
     reply(catalog::list::<Ingredient>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/ingredients",
-    tag = "catalogue",
+    post, path = "/v1/companies/{company_id}/ingredients", tag = "catalogue",
     summary = "Create an ingredient",
-    params(
-        Company,
-        IdempotencyKey,
-    ),
-    request_body = crate::catalog::ingredient::IngredientInput,
+    params(Company, IdempotencyKey),
+    request_body = doc::IngredientInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::Ingredient),
         (status = 201, description = "Created", body = doc::Ingredient),
@@ -570,32 +529,19 @@ async fn ingredients_create(
     reply(catalog::create::<Ingredient>(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ingredients/{id}",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
     summary = "Read an ingredient with its weighted average cost",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-    ),
-    responses(
-        (status = 200, description = "The ingredient", body = doc::Ingredient),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id")),
+    responses((status = 200, description = "The ingredient", body = doc::Ingredient), Refused),
 )]
 async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<Ingredient>(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/ingredients/{id}",
-    tag = "catalogue",
+    patch, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
     summary = "Update an ingredient",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-    ),
-    request_body = crate::catalog::ingredient::IngredientPatch,
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id")),
+    request_body = doc::IngredientPatch,
     responses(
         (status = 200, description = "The updated ingredient", body = doc::Ingredient),
         Refused, Conflict, NotJson,
@@ -610,36 +556,19 @@ async fn ingredient_update(
     reply(catalog::update::<Ingredient>(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/ingredients/{id}",
-    tag = "catalogue",
+    delete, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
     summary = "Delete an ingredient no recipe or mapping uses (ingredient_in_use otherwise)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        Refused, Conflict,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id")),
+    responses((status = 204, description = "Deleted"), Refused, Conflict),
 )]
 async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(recipes::delete_ingredient(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ingredients/{id}/receipts",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/ingredients/{id}/receipts", tag = "catalogue",
     summary = "List stock receipts",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::ReceiptPage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::ReceiptPage), Refused),
 )]
 async fn receipts_list(
     State(deps): Shared,
@@ -650,16 +579,10 @@ async fn receipts_list(
     reply(receipts::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/ingredients/{id}/receipts",
-    tag = "catalogue",
+    post, path = "/v1/companies/{company_id}/ingredients/{id}/receipts", tag = "catalogue",
     summary = "Record a stock receipt (updates the weighted average cost)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-        IdempotencyKey,
-    ),
-    request_body = crate::catalog::receipt::ReceiptInput,
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id"), IdempotencyKey),
+    request_body = doc::ReceiptInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::ReceiptCreated),
         (status = 201, description = "Recorded", body = doc::ReceiptCreated),
@@ -676,31 +599,18 @@ async fn receipts_create(
     reply(receipts::create(&deps, b, key, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/recipes",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/recipes", tag = "catalogue",
     summary = "List recipes",
-    params(
-        Company,
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::RecipePage),
-        Refused,
-    ),
+    params(Company, PageQuery),
+    responses((status = 200, description = "One page", body = doc::RecipePage), Refused),
 )]
 async fn recipes_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
     reply(catalog::list::<Recipe>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/recipes",
-    tag = "catalogue",
+    post, path = "/v1/companies/{company_id}/recipes", tag = "catalogue",
     summary = "Create a recipe (lines are ingredients or child recipes)",
-    params(
-        Company,
-        IdempotencyKey,
-    ),
+    params(Company, IdempotencyKey),
     request_body = doc::RecipeInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::Recipe),
@@ -717,31 +627,18 @@ async fn recipes_create(
     reply(recipes::create(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/recipes/{id}",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/recipes/{id}", tag = "catalogue",
     summary = "Read a recipe",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-    ),
-    responses(
-        (status = 200, description = "The recipe", body = doc::Recipe),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id")),
+    responses((status = 200, description = "The recipe", body = doc::Recipe), Refused),
 )]
 async fn recipe_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<Recipe>(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/recipes/{id}",
-    tag = "catalogue",
+    patch, path = "/v1/companies/{company_id}/recipes/{id}", tag = "catalogue",
     summary = "Update a recipe's name or replace its lines",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id")),
     request_body = doc::RecipePatch,
     responses(
         (status = 200, description = "The updated recipe", body = doc::Recipe),
@@ -757,32 +654,18 @@ async fn recipe_update(
     reply(recipes::update(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/recipes/{id}",
-    tag = "catalogue",
+    delete, path = "/v1/companies/{company_id}/recipes/{id}", tag = "catalogue",
     summary = "Delete a recipe nothing uses (recipe_in_use otherwise)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        Refused, Conflict,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id")),
+    responses((status = 204, description = "Deleted"), Refused, Conflict),
 )]
 async fn recipe_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(recipes::delete(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/recipes/{id}/explosion",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/recipes/{id}/explosion", tag = "catalogue",
     summary = "Ingredient quantities for a sold quantity of the recipe",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-        recipes::ExplosionQuery,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id"), recipes::ExplosionQuery),
     responses(
         (status = 200, description = "The explosion", body = doc::Explosion),
         Refused, Unprocessable,
@@ -800,19 +683,10 @@ async fn recipe_explosion(
 // Locations, transfers and migrations.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations",
-    tag = "locations",
+    get, path = "/v1/companies/{company_id}/locations", tag = "locations",
     summary = "List locations",
-    params(
-        Company,
-        PageQuery,
-        locations::LocationFilters,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::LocationPage),
-        Refused,
-    ),
+    params(Company, PageQuery, locations::LocationFilters),
+    responses((status = 200, description = "One page", body = doc::LocationPage), Refused),
 )]
 async fn locations_list(
     State(deps): Shared,
@@ -823,14 +697,10 @@ async fn locations_list(
     reply(locations::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/sync",
-    tag = "locations",
+    post, path = "/v1/companies/{company_id}/locations/sync", tag = "locations",
     summary = "Sync locations from Lightspeed",
-    params(
-        Company,
-    ),
-    request_body = crate::api::routes::SyncInput,
+    params(Company),
+    request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::LocationSyncSummary),
         Refused, Conflict, NotJson, UpstreamFailed,
@@ -840,14 +710,9 @@ async fn locations_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>)
     reply(routes::synced(&deps, &s.company_id, &now(), b, location_sync::sync).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}",
-    tag = "locations",
+    get, path = "/v1/companies/{company_id}/locations/{id}", tag = "locations",
     summary = "Location detail: health banner, storage unit, configuration, last 10 failed transfers",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id (Lightspeed's)"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id (Lightspeed's)")),
     responses(
         (status = 200, description = "The location detail", body = doc::LocationDetail),
         Refused,
@@ -857,15 +722,10 @@ async fn location_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply
     reply(locations::get(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/locations/{id}",
-    tag = "locations",
+    patch, path = "/v1/companies/{company_id}/locations/{id}", tag = "locations",
     summary = "Business-day settings and auto-issue pause/resume",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
-    request_body = crate::location::setup::DaySettings,
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
+    request_body = doc::LocationSettings,
     responses(
         (status = 200, description = "The updated location", body = doc::Location),
         Refused, Conflict, NotJson,
@@ -880,15 +740,10 @@ async fn location_configure(
     reply(locations::configure(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/locations/{id}/storage-unit",
-    tag = "locations",
+    put, path = "/v1/companies/{company_id}/locations/{id}/storage-unit", tag = "locations",
     summary = "Link a storage unit",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
-    request_body = crate::api::routes::locations::LinkInput,
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
+    request_body = doc::LinkInput,
     responses(
         (status = 200, description = "The linked location", body = doc::Location),
         Refused, Conflict, NotJson, Unprocessable,
@@ -903,14 +758,9 @@ async fn location_link(
     reply(locations::link(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/locations/{id}/storage-unit",
-    tag = "locations",
+    delete, path = "/v1/companies/{company_id}/locations/{id}/storage-unit", tag = "locations",
     summary = "Unlink the storage unit",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     responses(
         (status = 200, description = "The unlinked location", body = doc::Location),
         Refused, Conflict,
@@ -920,14 +770,9 @@ async fn location_unlink(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Re
     reply(locations::unlink(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/activate",
-    tag = "locations",
+    post, path = "/v1/companies/{company_id}/locations/{id}/activate", tag = "locations",
     summary = "Activate (one way); requests the 90-day migration",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     responses(
         (status = 200, description = "Already active", body = doc::Activation),
         (status = 201, description = "Activated; the 90-day migration is requested", body = doc::Activation),
@@ -938,19 +783,10 @@ async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
     reply(locations::activate(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/register-closures",
-    tag = "locations",
+    get, path = "/v1/companies/{company_id}/locations/{id}/register-closures", tag = "locations",
     summary = "An X-Series outlet's register closures (from webhooks), newest first",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location (outlet) id"),
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::RegisterClosurePage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location (outlet) id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::RegisterClosurePage), Refused),
 )]
 async fn register_closures_list(
     State(deps): Shared,
@@ -961,19 +797,10 @@ async fn register_closures_list(
     reply(closures::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/transfer-logs",
-    tag = "transfers",
+    get, path = "/v1/companies/{company_id}/locations/{id}/transfer-logs", tag = "transfers",
     summary = "Transfer logs, newest business date first",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::TransferLogPage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::TransferLogPage), Refused),
 )]
 async fn transfer_logs_list(
     State(deps): Shared,
@@ -984,16 +811,11 @@ async fn transfer_logs_list(
     reply(transfer_logs::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/transfers",
-    tag = "transfers",
+    post, path = "/v1/companies/{company_id}/locations/{id}/transfers", tag = "transfers",
     summary = "Manual transfer of one business date (force refresh by default)",
     description = "Runs the transfer now and answers with its result (200 success or no data; 202 when a Lightspeed 429/5xx scheduled a retry through the queue; the error's status otherwise: 422 storage_unit_required / location_has_no_storage_unit, 424 lightspeed_auth_failed, 502 lightspeed_api_error / max_retries_exhausted). With \"async\": true the request is queued (202).",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
-    request_body = crate::api::routes::transfers::ManualTransfer,
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
+    request_body = doc::ManualTransferInput,
     responses(
         (status = 200, description = "The transfer ran", body = doc::TransferResult),
         (status = 202, description = "Queued (async), or failed with a retry scheduled", body = doc::TransferAccepted),
@@ -1018,18 +840,13 @@ async fn transfers_start(
     reply(transfers::start(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations",
-    tag = "migrations",
+    post, path = "/v1/companies/{company_id}/locations/{id}/migrations", tag = "migrations",
     summary = "Start the 90-day migration (or re-run it, posting only deltas)",
     description = "The last 90 completed business days ending yesterday in the location's terms; days with a successful transfer are skipped unless `rerun`. Errors: location_not_activated (422), storage_unit_required (422), migration_already_in_progress (409).",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
-    request_body = Option<crate::api::routes::migrations::StartInput>,
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
+    request_body = Option<doc::MigrationInput>,
     responses(
-        (status = 201, description = "The migration job", body = crate::migration::MigrationJob),
+        (status = 201, description = "The migration job", body = doc::MigrationJob),
         Refused, Conflict, NotJson, Unprocessable,
     ),
 )]
@@ -1042,19 +859,10 @@ async fn migrations_create(
     reply(migrations::create(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations",
-    tag = "migrations",
+    get, path = "/v1/companies/{company_id}/locations/{id}/migrations", tag = "migrations",
     summary = "Migration jobs of a location, newest first",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::MigrationJobPage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::MigrationJobPage), Refused),
 )]
 async fn migrations_list(
     State(deps): Shared,
@@ -1065,17 +873,11 @@ async fn migrations_list(
     reply(migrations::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}",
-    tag = "migrations",
+    get, path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}", tag = "migrations",
     summary = "One migration job with its day statuses",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        ("job_id" = doc::PathId, Path, description = "Migration job id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), ("job_id" = doc::PathId, Path, description = "Migration job id")),
     responses(
-        (status = 200, description = "The job with its days", body = crate::api::routes::migrations::MigrationDetail),
+        (status = 200, description = "The job with its days", body = doc::MigrationDetail),
         Refused,
     ),
 )]
@@ -1083,17 +885,11 @@ async fn migration_get(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Rep
     reply(migrations::get(&deps, &s.company_id, &p.id, &p.job_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}/cancel",
-    tag = "migrations",
+    post, path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}/cancel", tag = "migrations",
     summary = "Cancel a pending or running migration; workers stop picking its days",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        ("job_id" = doc::PathId, Path, description = "Migration job id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), ("job_id" = doc::PathId, Path, description = "Migration job id")),
     responses(
-        (status = 200, description = "The cancelled job", body = crate::migration::MigrationJob),
+        (status = 200, description = "The cancelled job", body = doc::MigrationJob),
         Refused, Conflict,
     ),
 )]
@@ -1104,20 +900,11 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
 // Ledger, items, integrations, alerts.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ledger",
-    tag = "ledger",
+    get, path = "/v1/companies/{company_id}/ledger", tag = "ledger",
     summary = "Inventory ledger entries, by storage unit, ingredient, transfer log or sales line",
     description = "Give exactly one selection: storage_unit_id (with optional from/to business dates), ingredient_id (optional from/to), transfer_log_id, or sales_line ({sale_id}/{line_id}) with location_id and date. Entries are ISSUE (stock out, positive quantity) or REVERSAL (stock back, negative), per storage unit, location, business date, ingredient, stream (sales/refunds) and revision; corrections name the entries they reverse.",
-    params(
-        Company,
-        ledger::LedgerQuery,
-        PageQuery,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::LedgerPage),
-        Refused,
-    ),
+    params(Company, ledger::LedgerQuery, PageQuery),
+    responses((status = 200, description = "One page", body = doc::LedgerPage), Refused),
 )]
 async fn ledger_list(
     State(deps): Shared,
@@ -1128,14 +915,9 @@ async fn ledger_list(
     reply(ledger::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ledger/{id}",
-    tag = "ledger",
+    get, path = "/v1/companies/{company_id}/ledger/{id}", tag = "ledger",
     summary = "One ledger entry with the sales lines that fed it",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ledger entry id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ledger entry id")),
     responses(
         (status = 200, description = "The entry and its source lines (from the day's sales cache)", body = doc::LedgerEntryDetail),
         Refused,
@@ -1145,19 +927,10 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(ledger::get(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/items",
-    tag = "items",
+    get, path = "/v1/companies/{company_id}/items", tag = "items",
     summary = "List items with their mapping",
-    params(
-        Company,
-        PageQuery,
-        items::ItemFilters,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::ItemPage),
-        Refused,
-    ),
+    params(Company, PageQuery, items::ItemFilters),
+    responses((status = 200, description = "One page", body = doc::ItemPage), Refused),
 )]
 async fn items_list(
     State(deps): Shared,
@@ -1168,14 +941,10 @@ async fn items_list(
     reply(items::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/items/sync",
-    tag = "items",
+    post, path = "/v1/companies/{company_id}/items/sync", tag = "items",
     summary = "Sync items from Lightspeed (raises mapped_item_renamed / orphaned_mapping alerts)",
-    params(
-        Company,
-    ),
-    request_body = crate::api::routes::SyncInput,
+    params(Company),
+    request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::ItemSyncSummary),
         Refused, Conflict, NotJson, UpstreamFailed,
@@ -1185,33 +954,18 @@ async fn items_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> 
     reply(routes::synced(&deps, &s.company_id, &now(), b, item_sync::sync).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/items/{product}/{item_id}",
-    tag = "items",
+    get, path = "/v1/companies/{company_id}/items/{product}/{item_id}", tag = "items",
     summary = "Read an item",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-        ("item_id" = doc::PathId, Path, description = "Lightspeed item or product id"),
-    ),
-    responses(
-        (status = 200, description = "The item with its mapping", body = doc::Item),
-        Refused,
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series"), ("item_id" = doc::PathId, Path, description = "Lightspeed item or product id")),
+    responses((status = 200, description = "The item with its mapping", body = doc::Item), Refused),
 )]
 async fn item_get(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
     reply(items::get(&deps, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
-    tag = "items",
+    put, path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping", tag = "items",
     summary = "Create or replace the item's mapping",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-        ("item_id" = doc::PathId, Path, description = "Item id"),
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series"), ("item_id" = doc::PathId, Path, description = "Item id")),
     request_body = doc::MappingInput,
     responses(
         (status = 200, description = "The mapping", body = doc::MappingView),
@@ -1227,15 +981,9 @@ async fn item_mapping_put(
     reply(items::put_mapping(&deps, b, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
-    tag = "items",
+    delete, path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping", tag = "items",
     summary = "Remove the item's mapping",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-        ("item_id" = doc::PathId, Path, description = "Item id"),
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series"), ("item_id" = doc::PathId, Path, description = "Item id")),
     responses(
         (status = 200, description = "Deleted", body = doc::MappingDeleted),
         Refused, Conflict,
@@ -1245,13 +993,9 @@ async fn item_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<ItemPa
     reply(items::delete_mapping(&deps, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/integrations",
-    tag = "connection",
+    get, path = "/v1/companies/{company_id}/integrations", tag = "connection",
     summary = "List Lightspeed integrations (status and expiry times, never tokens)",
-    params(
-        Company,
-    ),
+    params(Company),
     responses(
         (status = 200, description = "Every integration", body = doc::IntegrationPage),
         Refused,
@@ -1261,16 +1005,12 @@ async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
     reply(integrations::list(&deps, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/integrations",
-    tag = "connection",
+    post, path = "/v1/companies/{company_id}/integrations", tag = "connection",
     summary = "Start a connection; returns the authorize URL with a signed, expiring state",
-    params(
-        Company,
-    ),
-    request_body = crate::connection::flow::ConnectInput,
+    params(Company),
+    request_body = doc::ConnectInput,
     responses(
-        (status = 201, description = "Authorization started", body = crate::api::routes::integrations::AuthorizationStarted),
+        (status = 201, description = "Authorization started", body = doc::AuthorizationStarted),
         Refused, Conflict, NotJson,
     ),
 )]
@@ -1278,33 +1018,20 @@ async fn integrations_connect(State(deps): Shared, s: Scope, Json(b): Json<Conne
     reply(integrations::connect(&deps, b, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/integrations/{product}",
-    tag = "connection",
+    get, path = "/v1/companies/{company_id}/integrations/{product}", tag = "connection",
     summary = "Integration status",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-    ),
-    responses(
-        (status = 200, description = "The integration", body = crate::api::routes::integrations::IntegrationView),
-        Refused,
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series")),
+    responses((status = 200, description = "The integration", body = doc::Integration), Refused),
 )]
 async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
     reply(integrations::get(&deps, &s.company_id, &p.product).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/integrations/{product}/reauthorize",
-    tag = "connection",
+    post, path = "/v1/companies/{company_id}/integrations/{product}/reauthorize", tag = "connection",
     summary = "Reauthorize; keeps all setup and history",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series")),
     responses(
-        (status = 200, description = "Authorization started again", body = crate::api::routes::integrations::AuthorizationStarted),
+        (status = 200, description = "Authorization started again", body = doc::AuthorizationStarted),
         Refused, Conflict,
     ),
 )]
@@ -1312,19 +1039,10 @@ async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Pr
     reply(integrations::reauthorize(&deps, &s.company_id, &p.product).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/alerts",
-    tag = "alerts",
+    get, path = "/v1/companies/{company_id}/alerts", tag = "alerts",
     summary = "List alerts",
-    params(
-        Company,
-        PageQuery,
-        alerts::AlertFilters,
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::AlertPage),
-        Refused,
-    ),
+    params(Company, PageQuery, alerts::AlertFilters),
+    responses((status = 200, description = "One page", body = doc::AlertPage), Refused),
 )]
 async fn alerts_list(
     State(deps): Shared,
@@ -1335,18 +1053,10 @@ async fn alerts_list(
     reply(alerts::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/alerts/{id}/acknowledge",
-    tag = "alerts",
+    post, path = "/v1/companies/{company_id}/alerts/{id}/acknowledge", tag = "alerts",
     summary = "Acknowledge an open alert",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Alert id"),
-    ),
-    responses(
-        (status = 200, description = "The acknowledged alert", body = crate::alerts::Alert),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Alert id")),
+    responses((status = 200, description = "The acknowledged alert", body = doc::Alert), Refused),
 )]
 async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(alerts::acknowledge(&deps, &s.company_id, &p.id).await)
@@ -1355,9 +1065,7 @@ async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
 // Account mappings, the ERP connection and journals.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/account-mappings",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/account-mappings", tag = "journals",
     summary = "The account mapping: company document, location overrides, the POS's codes and those still unmapped, the ERP connection",
     params(Company),
     responses(
@@ -1370,9 +1078,7 @@ async fn account_mappings_get(State(deps): Shared, s: Scope) -> Reply {
 }
 
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/account-mappings",
-    tag = "journals",
+    put, path = "/v1/companies/{company_id}/account-mappings", tag = "journals",
     summary = "Replace the company's account mapping (it must name discount, service_charge, tips and rounding)",
     params(Company),
     request_body = doc::AccountMappingInput,
@@ -1390,12 +1096,10 @@ async fn account_mappings_put(
 }
 
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/account-mappings/sync",
-    tag = "journals",
+    post, path = "/v1/companies/{company_id}/account-mappings/sync", tag = "journals",
     summary = "Read the POS's payment methods and tax codes from Lightspeed",
     params(Company),
-    request_body = crate::api::routes::SyncInput,
+    request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What Lightspeed lists", body = doc::PosCodes),
         Refused, NotJson, UpstreamFailed,
@@ -1406,14 +1110,9 @@ async fn account_mappings_sync(State(deps): Shared, s: Scope, Json(b): Json<Sync
 }
 
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/account-mappings/locations/{id}",
-    tag = "journals",
+    put, path = "/v1/companies/{company_id}/account-mappings/locations/{id}", tag = "journals",
     summary = "Replace a location's override (its entries win over the company's)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     request_body = doc::AccountMappingInput,
     responses(
         (status = 200, description = "Saved", body = doc::AccountMapping),
@@ -1430,14 +1129,9 @@ async fn account_mapping_location_put(
 }
 
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/account-mappings/locations/{id}",
-    tag = "journals",
+    delete, path = "/v1/companies/{company_id}/account-mappings/locations/{id}", tag = "journals",
     summary = "Remove a location's override",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     responses(
         (status = 200, description = "Removed (or there was none)", body = doc::MappingDeleted),
         Refused,
@@ -1452,13 +1146,11 @@ async fn account_mapping_location_delete(
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/account-mappings/erp",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/account-mappings/erp", tag = "journals",
     summary = "The ERP connection (never its key)",
     params(Company),
     responses(
-        (status = 200, description = "The connection", body = crate::erp::connection::ErpConnection),
+        (status = 200, description = "The connection", body = doc::ErpConnection),
         Refused, Unprocessable,
     ),
 )]
@@ -1467,16 +1159,11 @@ async fn erp_connection_get(State(deps): Shared, s: Scope) -> Reply {
 }
 
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/account-mappings/erp",
-    tag = "journals",
+    put, path = "/v1/companies/{company_id}/account-mappings/erp", tag = "journals",
     summary = "Connect the ERP (Odoo): URL, database, login and API key (kept in Secrets Manager)",
     params(Company),
-    request_body = crate::erp::connection::ConnectionInput,
-    responses(
-        (status = 200, description = "Saved", body = crate::erp::connection::ErpConnection),
-        Refused, NotJson,
-    ),
+    request_body = doc::ErpConnectionInput,
+    responses((status = 200, description = "Saved", body = doc::ErpConnection), Refused, NotJson),
 )]
 async fn erp_connection_put(
     State(deps): Shared,
@@ -1487,18 +1174,10 @@ async fn erp_connection_put(
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/journals",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/journals", tag = "journals",
     summary = "Day journals with dates in from..=to (at most 366 days), every revision, by location and date",
-    params(
-        Company,
-        journals::JournalFilters,
-    ),
-    responses(
-        (status = 200, description = "The journals", body = doc::JournalPage),
-        Refused,
-    ),
+    params(Company, journals::JournalFilters),
+    responses((status = 200, description = "The journals", body = doc::JournalPage), Refused),
 )]
 async fn journals_list(
     State(deps): Shared,
@@ -1509,16 +1188,11 @@ async fn journals_list(
 }
 
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/journals/repost",
-    tag = "journals",
+    post, path = "/v1/companies/{company_id}/journals/repost", tag = "journals",
     summary = "Queue a location-day's journal again (posting decides what, if anything, changes)",
     params(Company),
-    request_body = crate::api::routes::journals::RepostInput,
-    responses(
-        (status = 202, description = "Queued", body = doc::JournalQueued),
-        Refused, NotJson,
-    ),
+    request_body = doc::JournalRepostInput,
+    responses((status = 202, description = "Queued", body = doc::JournalQueued), Refused, NotJson),
 )]
 async fn journals_repost(
     State(deps): Shared,
@@ -1529,18 +1203,10 @@ async fn journals_repost(
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/journals/{id}",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/journals/{id}", tag = "journals",
     summary = "One journal revision with its lines and ERP move",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "<location_id>:<business_date>:<revision>"),
-    ),
-    responses(
-        (status = 200, description = "The journal", body = doc::Journal),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "<location_id>:<business_date>:<revision>")),
+    responses((status = 200, description = "The journal", body = doc::Journal), Refused),
 )]
 async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(journals::get(&deps, &s.company_id, &p.id).await)

@@ -15,6 +15,24 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{SchemaType, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 
+/// The request and response types, under their names in the document.
+pub use crate::alerts::Alert;
+pub use crate::api::routes::integrations::{AuthorizationStarted, IntegrationView as Integration};
+pub use crate::api::routes::journals::RepostInput as JournalRepostInput;
+pub use crate::api::routes::locations::LinkInput;
+pub use crate::api::routes::migrations::{MigrationDetail, StartInput as MigrationInput};
+pub use crate::api::routes::transfers::ManualTransfer as ManualTransferInput;
+pub use crate::api::routes::SyncInput;
+pub use crate::catalog::ingredient::{IngredientInput, IngredientPatch};
+pub use crate::catalog::receipt::{Receipt, ReceiptInput};
+pub use crate::catalog::storage_unit::{StorageUnit, StorageUnitInput, StorageUnitPatch};
+pub use crate::connection::flow::ConnectInput;
+pub use crate::erp::connection::{ConnectionInput as ErpConnectionInput, ErpConnection};
+pub use crate::location::setup::DaySettings as LocationSettings;
+pub use crate::migration::job::{MigrationDay, MigrationJob};
+pub use crate::transfer::log::{RetryScheduled, TransferLog};
+pub use crate::webhook::closures::RegisterClosure;
+
 const SCHEMAS: &str = include_str!("../../../openapi/schemas.json");
 
 /// The schema named `name` in `schemas.json`, every keyword kept as written (utoipa's model
@@ -346,18 +364,18 @@ fn page(item: Cow<'static, str>, description: &str) -> RefOr<Schema> {
 }
 
 page_schemas! {
-    StorageUnitPage => (crate::catalog::StorageUnit, "One page of storage units"),
+    StorageUnitPage => (StorageUnit, "One page of storage units"),
     IngredientPage => (Ingredient, "One page of ingredients"),
     RecipePage => (Recipe, "One page of recipes"),
-    ReceiptPage => (crate::catalog::receipt::Receipt, "One page of an ingredient's receipts, oldest first"),
-    AlertPage => (crate::alerts::Alert, "One page of alerts"),
+    ReceiptPage => (Receipt, "One page of an ingredient's receipts, oldest first"),
+    AlertPage => (Alert, "One page of alerts"),
     ItemPage => (Item, "One page of items"),
     LocationPage => (Location, "One page of locations"),
-    TransferLogPage => (crate::transfer::log::TransferLog, "One page of transfer logs, newest first"),
-    MigrationJobPage => (crate::migration::MigrationJob, "One page of migration jobs, newest first"),
+    TransferLogPage => (TransferLog, "One page of transfer logs, newest first"),
+    MigrationJobPage => (MigrationJob, "One page of migration jobs, newest first"),
     LedgerPage => (LedgerEntry, "One page of ledger entries (sales_line queries answer in one page)"),
     JournalPage => (Journal, "One page of journals"),
-    RegisterClosurePage => (crate::webhook::closures::RegisterClosure, "One page of register closures, newest first"),
+    RegisterClosurePage => (RegisterClosure, "One page of register closures, newest first"),
 }
 
 macro_rules! described_schemas {
