@@ -19,6 +19,7 @@ use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 pub use crate::alerts::Alert;
 pub use crate::api::routes::integrations::{AuthorizationStarted, IntegrationView as Integration};
 pub use crate::api::routes::journals::RepostInput as JournalRepostInput;
+pub use crate::api::routes::ledger::LedgerEntryDetail;
 pub use crate::api::routes::locations::LinkInput;
 pub use crate::api::routes::migrations::{MigrationDetail, StartInput as MigrationInput};
 pub use crate::api::routes::transfers::ManualTransfer as ManualTransferInput;
@@ -28,7 +29,11 @@ pub use crate::catalog::receipt::{Receipt, ReceiptInput};
 pub use crate::catalog::storage_unit::{StorageUnit, StorageUnitInput, StorageUnitPatch};
 pub use crate::connection::flow::ConnectInput;
 pub use crate::erp::connection::{ConnectionInput as ErpConnectionInput, ErpConnection};
+pub use crate::items::sync::ItemSyncSummary;
+pub use crate::ledger::entry::LedgerEntry;
+pub use crate::ledger::query::SourceLine;
 pub use crate::location::setup::DaySettings as LocationSettings;
+pub use crate::location::sync::SyncSummary as LocationSyncSummary;
 pub use crate::migration::job::{MigrationDay, MigrationJob};
 pub use crate::transfer::log::{RetryScheduled, TransferLog};
 pub use crate::webhook::closures::RegisterClosure;
@@ -411,18 +416,13 @@ described_schemas!(
     ReceiptCreated,
     MappingView,
     Item,
-    ItemSyncSummary,
     MappingDeleted,
     Location,
-    LocationSyncSummary,
     LocationDetail,
     Activation,
     TransferStats,
     TransferError,
     TransferQueued,
-    LedgerEntry,
-    SourceLine,
-    LedgerEntryDetail,
     QuantityInput,
     CostView,
     TransferAccepted,

@@ -2,8 +2,7 @@
 //! transfer log, or sales line), and `GET /ledger/{id}` with the lines that fed the entry.
 
 use lambda_http::{Body, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::PageQuery;
@@ -13,6 +12,8 @@ use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
+use crate::ledger::entry::LedgerEntry;
+use crate::ledger::query::SourceLine;
 use crate::ledger::query::{self, parse_date, Selection};
 
 /// The lower bound of an open date range (dates are 4-digit years in keys).
@@ -139,6 +140,16 @@ pub async fn get(
     .await?;
     Ok(envelope::json(
         200,
-        &json!({ "entry": entry, "source_lines": lines }),
+        &LedgerEntryDetail {
+            entry,
+            source_lines: lines,
+        },
     ))
+}
+
+/// A ledger entry with the sales lines that fed it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LedgerEntryDetail {
+    entry: LedgerEntry,
+    source_lines: Vec<SourceLine>,
 }
