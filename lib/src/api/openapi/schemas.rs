@@ -18,11 +18,15 @@ use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 /// The request and response types, under their names in the document.
 pub use crate::alerts::Alert;
 pub use crate::api::routes::integrations::{AuthorizationStarted, IntegrationView as Integration};
+pub use crate::api::routes::journals::JournalQueued;
 pub use crate::api::routes::journals::RepostInput as JournalRepostInput;
 pub use crate::api::routes::ledger::LedgerEntryDetail;
 pub use crate::api::routes::locations::LinkInput;
 pub use crate::api::routes::migrations::{MigrationDetail, StartInput as MigrationInput};
+pub use crate::api::routes::receipts::ReceiptCreated;
 pub use crate::api::routes::transfers::ManualTransfer as ManualTransferInput;
+pub use crate::api::routes::transfers::TransferQueued;
+pub use crate::api::routes::Deleted as MappingDeleted;
 pub use crate::api::routes::SyncInput;
 pub use crate::catalog::ingredient::{IngredientInput, IngredientPatch};
 pub use crate::catalog::receipt::{Receipt, ReceiptInput};
@@ -164,6 +168,14 @@ pub fn date_or_null() -> utoipa::openapi::Object {
 pub fn uri() -> utoipa::openapi::Object {
     string()
         .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+        .build()
+}
+
+/// `true`, the only value (JSON Schema's `const: true`, which utoipa's model lacks).
+pub fn always_true() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
         .build()
 }
 
@@ -413,16 +425,13 @@ described_schemas!(
     RecipeLineView,
     Recipe,
     Explosion,
-    ReceiptCreated,
     MappingView,
     Item,
-    MappingDeleted,
     Location,
     LocationDetail,
     Activation,
     TransferStats,
     TransferError,
-    TransferQueued,
     QuantityInput,
     CostView,
     TransferAccepted,
@@ -432,7 +441,6 @@ described_schemas!(
     AccountMappingOverview,
     PosCodes,
     Journal,
-    JournalQueued,
 );
 
 #[cfg(test)]

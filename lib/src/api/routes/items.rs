@@ -156,5 +156,5 @@ pub async fn delete_mapping(
 ) -> Result<Response<Body>, AppError> {
     let product = PosProduct::parse(product)?;
     setup::delete(deps, company_id, product, item_id).await?;
-    Ok(envelope::json(200, &json!({"deleted": true})))
+    Ok(envelope::json(200, &super::DELETED))
 }

@@ -2,8 +2,8 @@
 //! with its lines and ERP move, and a re-post through the journal queue.
 
 use lambda_http::{Body, Response};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::api::envelope;
@@ -160,8 +160,23 @@ pub async fn repost(
     deps.queue.send(QueueName::Journal, job.message(0)?).await?;
     Ok(envelope::json(
         202,
-        &json!({ "queued": true, "request_uuid": job.request_uuid, "location_id": job.location_id, "business_date": job.business_date }),
+        &JournalQueued {
+            queued: true,
+            request_uuid: job.request_uuid,
+            location_id: job.location_id,
+            business_date: job.business_date,
+        },
     ))
+}
+
+/// The answer of a repost: the queued request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JournalQueued {
+    #[schema(schema_with = doc::always_true)]
+    queued: bool,
+    request_uuid: String,
+    location_id: String,
+    business_date: String,
 }
 
 #[cfg(test)]

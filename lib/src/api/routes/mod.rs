@@ -91,6 +91,16 @@ pub async fn partition_page<T: DeserializeOwned + Serialize>(
     ))
 }
 
+/// `{"deleted": true}`: the answer of a removal.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MappingDeleted)]
+pub struct Deleted {
+    #[schema(schema_with = doc::always_true)]
+    deleted: bool,
+}
+
+pub const DELETED: Deleted = Deleted { deleted: true };
+
 /// A sync request body: `{"product": "k_series" | "x_series"}`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
