@@ -301,6 +301,35 @@ keyword_schemas! {
         .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<Schema>::FreeForm(true))),
 }
 
+/// The `anyOf` of named schemas: `Name => ["A", "B"],`.
+macro_rules! any_of_schemas {
+    ($($(#[doc = $doc:literal])* $name:ident => [$($item:literal),*],)*) => {$(
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let any_of = utoipa::openapi::schema::AnyOfBuilder::new()
+                    $(.item(utoipa::openapi::Ref::from_schema_name($item)))*;
+                RefOr::T(Schema::AnyOf(any_of.build()))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )*};
+}
+
+any_of_schemas! {
+    /// A manual transfer's `202`: queued, or failed with a retry scheduled.
+    TransferAccepted => ["TransferQueued", "TransferResult"],
+    /// A failed transfer attempt's answer: the error envelope, or its result.
+    TransferFailure => ["Error", "TransferResult"],
+}
+
 /// `?limit=`: the page size.
 impl utoipa::PartialSchema for crate::api::routes::Limit {
     fn schema() -> RefOr<Schema> {
@@ -434,8 +463,6 @@ described_schemas!(
     TransferError,
     QuantityInput,
     CostView,
-    TransferAccepted,
-    TransferFailure,
     AccountMappingInput,
     AccountMapping,
     AccountMappingOverview,
