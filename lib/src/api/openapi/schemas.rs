@@ -30,6 +30,7 @@ pub use crate::api::routes::Deleted as MappingDeleted;
 pub use crate::api::routes::SyncInput;
 pub use crate::catalog::ingredient::{IngredientInput, IngredientPatch};
 pub use crate::catalog::receipt::{Receipt, ReceiptInput};
+pub use crate::catalog::recipe::{Recipe, RecipeInput, RecipePatch};
 pub use crate::catalog::storage_unit::{StorageUnit, StorageUnitInput, StorageUnitPatch};
 pub use crate::connection::flow::ConnectInput;
 pub use crate::erp::connection::{ConnectionInput as ErpConnectionInput, ErpConnection};
@@ -446,13 +447,10 @@ macro_rules! described_schemas {
 described_schemas!(
     Error,
     RecipeLine,
-    RecipeInput,
-    RecipePatch,
     MappingInput,
     TransferResult,
     Ingredient,
     RecipeLineView,
-    Recipe,
     Explosion,
     MappingView,
     Item,
