@@ -445,116 +445,95 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
 
 // Catalogue: storage units, ingredients, recipes.
 
-#[utoipa::path(
-    get, path = "/v1/companies/{company_id}/storage-units", tag = "catalogue",
-    summary = "List storage units",
-    params(Company, PageQuery),
-    responses((status = 200, description = "One page", body = doc::StorageUnitPage), Refused),
-)]
-async fn storage_units_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
-    reply(catalog::list::<StorageUnit>(&deps, q, &s.company_id).await)
+/// List, create, read and update of a catalogue record type: the same four handlers and
+/// annotations for storage units and ingredients, with their paths, names and texts.
+macro_rules! catalog_record_ops {
+    (
+        $record:ident at $list_path:tt and $item_path:tt, pages $page:ident, $id_text:tt:
+        $list:ident $list_summary:tt,
+        $create:ident $create_summary:tt (replay $replay:tt) from $input:ident,
+        $get:ident $get_summary:tt ($got:tt),
+        $update:ident $update_summary:tt ($updated:tt) from $patch:ident,
+    ) => {
+        #[utoipa::path(
+                    get, path = $list_path, tag = "catalogue", summary = $list_summary,
+                    params(Company, PageQuery),
+                    responses((status = 200, description = "One page", body = doc::$page), Refused),
+                )]
+        async fn $list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
+            reply(catalog::list::<$record>(&deps, q, &s.company_id).await)
+        }
+
+        #[utoipa::path(
+                    post, path = $list_path, tag = "catalogue", summary = $create_summary,
+                    params(Company, IdempotencyKey),
+                    request_body = doc::$input,
+                    responses(
+                        (status = 200, description = $replay, body = doc::$record),
+                        (status = 201, description = "Created", body = doc::$record),
+                        Refused, Conflict, NotJson, Unprocessable,
+                    ),
+                )]
+        async fn $create(
+            State(deps): Shared,
+            s: Scope,
+            key: IdempotencyKey,
+            Json(b): Json<<$record as CatalogRecord>::Input>,
+        ) -> Reply {
+            reply(catalog::create::<$record>(&deps, b, key, &s.company_id).await)
+        }
+
+        #[utoipa::path(
+                    get, path = $item_path, tag = "catalogue", summary = $get_summary,
+                    params(Company, ("id" = doc::PathId, Path, description = $id_text)),
+                    responses((status = 200, description = $got, body = doc::$record), Refused),
+                )]
+        async fn $get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+            reply(catalog::get::<$record>(&deps, &s.company_id, &p.id).await)
+        }
+
+        #[utoipa::path(
+                    patch, path = $item_path, tag = "catalogue", summary = $update_summary,
+                    params(Company, ("id" = doc::PathId, Path, description = $id_text)),
+                    request_body = doc::$patch,
+                    responses(
+                        (status = 200, description = $updated, body = doc::$record),
+                        Refused, Conflict, NotJson,
+                    ),
+                )]
+        async fn $update(
+            State(deps): Shared,
+            s: Scope,
+            Path(p): Path<Id>,
+            b: Result<Json<<$record as CatalogRecord>::Patch>, AppError>,
+        ) -> Reply {
+            reply(catalog::update::<$record>(&deps, b, &s.company_id, &p.id).await)
+        }
+    };
 }
-#[utoipa::path(
-    post, path = "/v1/companies/{company_id}/storage-units", tag = "catalogue",
-    summary = "Create a storage unit (optional Idempotency-Key header)",
-    params(Company, IdempotencyKey),
-    request_body = doc::StorageUnitInput,
-    responses(
-        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = doc::StorageUnit),
-        (status = 201, description = "Created", body = doc::StorageUnit),
-        Refused, Conflict, NotJson, Unprocessable,
-    ),
-)]
-async fn storage_units_create(
-    State(deps): Shared,
-    s: Scope,
-    key: IdempotencyKey,
-    Json(b): Json<<StorageUnit as CatalogRecord>::Input>,
-) -> Reply {
-    reply(catalog::create::<StorageUnit>(&deps, b, key, &s.company_id).await)
+
+catalog_record_ops! {
+    StorageUnit at "/v1/companies/{company_id}/storage-units"
+        and "/v1/companies/{company_id}/storage-units/{id}",
+        pages StorageUnitPage, "Storage unit id":
+    storage_units_list "List storage units",
+    storage_units_create "Create a storage unit (optional Idempotency-Key header)"
+        (replay "Idempotent replay: the unit this Idempotency-Key created") from StorageUnitInput,
+    storage_unit_get "Read a storage unit" ("The storage unit"),
+    storage_unit_update "Update a storage unit (absent fields unchanged, null clears)"
+        ("The updated storage unit") from StorageUnitPatch,
 }
-#[utoipa::path(
-    get, path = "/v1/companies/{company_id}/storage-units/{id}", tag = "catalogue",
-    summary = "Read a storage unit",
-    params(Company, ("id" = doc::PathId, Path, description = "Storage unit id")),
-    responses((status = 200, description = "The storage unit", body = doc::StorageUnit), Refused),
-)]
-async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
-    reply(catalog::get::<StorageUnit>(&deps, &s.company_id, &p.id).await)
+
+catalog_record_ops! {
+    Ingredient at "/v1/companies/{company_id}/ingredients"
+        and "/v1/companies/{company_id}/ingredients/{id}",
+        pages IngredientPage, "Ingredient id":
+    ingredients_list "List ingredients",
+    ingredients_create "Create an ingredient" (replay "Idempotent replay") from IngredientInput,
+    ingredient_get "Read an ingredient with its weighted average cost" ("The ingredient"),
+    ingredient_update "Update an ingredient" ("The updated ingredient") from IngredientPatch,
 }
-#[utoipa::path(
-    patch, path = "/v1/companies/{company_id}/storage-units/{id}", tag = "catalogue",
-    summary = "Update a storage unit (absent fields unchanged, null clears)",
-    params(Company, ("id" = doc::PathId, Path, description = "Storage unit id")),
-    request_body = doc::StorageUnitPatch,
-    responses(
-        (status = 200, description = "The updated storage unit", body = doc::StorageUnit),
-        Refused, Conflict, NotJson,
-    ),
-)]
-async fn storage_unit_update(
-    State(deps): Shared,
-    s: Scope,
-    Path(p): Path<Id>,
-    b: Result<Json<<StorageUnit as CatalogRecord>::Patch>, AppError>,
-) -> Reply {
-    reply(catalog::update::<StorageUnit>(&deps, b, &s.company_id, &p.id).await)
-}
-#[utoipa::path(
-    get, path = "/v1/companies/{company_id}/ingredients", tag = "catalogue",
-    summary = "List ingredients",
-    params(Company, PageQuery),
-    responses((status = 200, description = "One page", body = doc::IngredientPage), Refused),
-)]
-async fn ingredients_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
-    reply(catalog::list::<Ingredient>(&deps, q, &s.company_id).await)
-}
-#[utoipa::path(
-    post, path = "/v1/companies/{company_id}/ingredients", tag = "catalogue",
-    summary = "Create an ingredient",
-    params(Company, IdempotencyKey),
-    request_body = doc::IngredientInput,
-    responses(
-        (status = 200, description = "Idempotent replay", body = doc::Ingredient),
-        (status = 201, description = "Created", body = doc::Ingredient),
-        Refused, Conflict, NotJson, Unprocessable,
-    ),
-)]
-async fn ingredients_create(
-    State(deps): Shared,
-    s: Scope,
-    key: IdempotencyKey,
-    Json(b): Json<<Ingredient as CatalogRecord>::Input>,
-) -> Reply {
-    reply(catalog::create::<Ingredient>(&deps, b, key, &s.company_id).await)
-}
-#[utoipa::path(
-    get, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
-    summary = "Read an ingredient with its weighted average cost",
-    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id")),
-    responses((status = 200, description = "The ingredient", body = doc::Ingredient), Refused),
-)]
-async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
-    reply(catalog::get::<Ingredient>(&deps, &s.company_id, &p.id).await)
-}
-#[utoipa::path(
-    patch, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
-    summary = "Update an ingredient",
-    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id")),
-    request_body = doc::IngredientPatch,
-    responses(
-        (status = 200, description = "The updated ingredient", body = doc::Ingredient),
-        Refused, Conflict, NotJson,
-    ),
-)]
-async fn ingredient_update(
-    State(deps): Shared,
-    s: Scope,
-    Path(p): Path<Id>,
-    b: Result<Json<<Ingredient as CatalogRecord>::Patch>, AppError>,
-) -> Reply {
-    reply(catalog::update::<Ingredient>(&deps, b, &s.company_id, &p.id).await)
-}
+
 #[utoipa::path(
     delete, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
     summary = "Delete an ingredient no recipe or mapping uses (ingredient_in_use otherwise)",
