@@ -16,14 +16,14 @@ pub mod code {
     pub const MESSAGE_REJECTED: &str = "message_rejected";
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     Open,
     Resolved,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alert {
     pub alert_id: String,
     pub company_id: String,
@@ -31,12 +31,24 @@ pub struct Alert {
     /// What the alert is about, e.g. `k_series` for a connection, a location id, an item.
     pub subject: String,
     pub message: String,
+    #[schema(inline)]
     pub status: AlertStatus,
+    #[schema(minimum = 1)]
     pub count: u64,
+    /// RFC 3339 time
+    #[schema(format = DateTime)]
     pub first_seen: String,
+    /// RFC 3339 time
+    #[schema(format = DateTime)]
     pub last_seen: String,
+    /// RFC 3339 time, or null
+    #[schema(format = DateTime, required)]
     pub acknowledged_at: Option<String>,
+    /// RFC 3339 time, or null
+    #[schema(format = DateTime, required)]
     pub resolved_at: Option<String>,
+    /// Kept for the store's optimistic writes; not sent ([`view`]).
+    #[schema(ignore)]
     pub version: u64,
 }
 

@@ -208,6 +208,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// Documents the header: `params(IdempotencyKey)` on a create.
+impl utoipa::IntoParams for IdempotencyKey {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{Ref, Required};
+        vec![ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "A retried create with the same key returns the first object (200) instead of making another.",
+            ))
+            .schema(Some(Ref::from_schema_name("IdempotencyKey")))
+            .build()]
+    }
+}
+
 impl IdempotencyKey {
     pub fn as_deref(&self) -> Option<&str> {
         self.0.as_deref()

@@ -425,9 +425,7 @@ async fn method_not_allowed(request: Request) -> AppError {
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/openapi.json",
-    tag = "meta",
+    get, path = "/v1/openapi.json", tag = "meta",
     summary = "This document",
     responses(
         (status = 200, description = "This document", body = doc::OpenApiDocument),
@@ -471,202 +469,109 @@ fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> 
 
 // Catalogue: storage units, ingredients, recipes.
 
-#[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/storage-units",
-    tag = "catalogue",
-    summary = "List storage units",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::StorageUnitPage),
-        Refused,
-    ),
-)]
-async fn storage_units_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
-    reply(catalog::list::<StorageUnit>(&deps, q, &s.company_id).await)
+/// List, create, read and update of a catalogue record type: the same four handlers and
+/// annotations for storage units and ingredients, with their paths, names and texts.
+macro_rules! catalog_record_ops {
+    (
+        $record:ident at $list_path:tt and $item_path:tt, pages $page:ident, $id_text:tt:
+        $list:ident $list_summary:tt,
+        $create:ident $create_summary:tt (replay $replay:tt) from $input:ident,
+        $get:ident $get_summary:tt ($got:tt),
+        $update:ident $update_summary:tt ($updated:tt) from $patch:ident,
+    ) => {
+        #[utoipa::path(
+                    get, path = $list_path, tag = "catalogue", summary = $list_summary,
+                    params(Company, PageQuery),
+                    responses((status = 200, description = "One page", body = doc::$page), Refused),
+                )]
+        async fn $list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
+            reply(catalog::list::<$record>(&deps, q, &s.company_id).await)
+        }
+
+        #[utoipa::path(
+                    post, path = $list_path, tag = "catalogue", summary = $create_summary,
+                    params(Company, IdempotencyKey),
+                    request_body = doc::$input,
+                    responses(
+                        (status = 200, description = $replay, body = doc::$record),
+                        (status = 201, description = "Created", body = doc::$record),
+                        Refused, Conflict, NotJson, Unprocessable,
+                    ),
+                )]
+        async fn $create(
+            State(deps): Shared,
+            s: Scope,
+            key: IdempotencyKey,
+            Json(b): Json<<$record as CatalogRecord>::Input>,
+        ) -> Reply {
+            reply(catalog::create::<$record>(&deps, b, key, &s.company_id).await)
+        }
+
+        #[utoipa::path(
+                    get, path = $item_path, tag = "catalogue", summary = $get_summary,
+                    params(Company, ("id" = doc::PathId, Path, description = $id_text)),
+                    responses((status = 200, description = $got, body = doc::$record), Refused),
+                )]
+        async fn $get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
+            reply(catalog::get::<$record>(&deps, &s.company_id, &p.id).await)
+        }
+
+        #[utoipa::path(
+                    patch, path = $item_path, tag = "catalogue", summary = $update_summary,
+                    params(Company, ("id" = doc::PathId, Path, description = $id_text)),
+                    request_body = doc::$patch,
+                    responses(
+                        (status = 200, description = $updated, body = doc::$record),
+                        Refused, Conflict, NotJson,
+                    ),
+                )]
+        async fn $update(
+            State(deps): Shared,
+            s: Scope,
+            Path(p): Path<Id>,
+            b: Result<Json<<$record as CatalogRecord>::Patch>, AppError>,
+        ) -> Reply {
+            reply(catalog::update::<$record>(&deps, b, &s.company_id, &p.id).await)
+        }
+    };
 }
-#[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/storage-units",
-    tag = "catalogue",
-    summary = "Create a storage unit (optional Idempotency-Key header)",
-    params(
-        Company,
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
-    ),
-    request_body = doc::StorageUnitInput,
-    responses(
-        (status = 200, description = "Idempotent replay: the unit this Idempotency-Key created", body = doc::StorageUnit),
-        (status = 201, description = "Created", body = doc::StorageUnit),
-        Refused, Conflict, NotJson, Unprocessable,
-    ),
-)]
-async fn storage_units_create(
-    State(deps): Shared,
-    s: Scope,
-    key: IdempotencyKey,
-    Json(b): Json<<StorageUnit as CatalogRecord>::Input>,
-) -> Reply {
-    reply(catalog::create::<StorageUnit>(&deps, b, key, &s.company_id).await)
+
+catalog_record_ops! {
+    StorageUnit at "/v1/companies/{company_id}/storage-units"
+        and "/v1/companies/{company_id}/storage-units/{id}",
+        pages StorageUnitPage, "Storage unit id":
+    storage_units_list "List storage units",
+    storage_units_create "Create a storage unit (optional Idempotency-Key header)"
+        (replay "Idempotent replay: the unit this Idempotency-Key created") from StorageUnitInput,
+    storage_unit_get "Read a storage unit" ("The storage unit"),
+    storage_unit_update "Update a storage unit (absent fields unchanged, null clears)"
+        ("The updated storage unit") from StorageUnitPatch,
 }
-#[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/storage-units/{id}",
-    tag = "catalogue",
-    summary = "Read a storage unit",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Storage unit id"),
-    ),
-    responses(
-        (status = 200, description = "The storage unit", body = doc::StorageUnit),
-        Refused,
-    ),
-)]
-async fn storage_unit_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
-    reply(catalog::get::<StorageUnit>(&deps, &s.company_id, &p.id).await)
+
+catalog_record_ops! {
+    Ingredient at "/v1/companies/{company_id}/ingredients"
+        and "/v1/companies/{company_id}/ingredients/{id}",
+        pages IngredientPage, "Ingredient id":
+    ingredients_list "List ingredients",
+    ingredients_create "Create an ingredient" (replay "Idempotent replay") from IngredientInput,
+    ingredient_get "Read an ingredient with its weighted average cost" ("The ingredient"),
+    ingredient_update "Update an ingredient" ("The updated ingredient") from IngredientPatch,
 }
+
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/storage-units/{id}",
-    tag = "catalogue",
-    summary = "Update a storage unit (absent fields unchanged, null clears)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Storage unit id"),
-    ),
-    request_body = doc::StorageUnitPatch,
-    responses(
-        (status = 200, description = "The updated storage unit", body = doc::StorageUnit),
-        Refused, Conflict, NotJson,
-    ),
-)]
-async fn storage_unit_update(
-    State(deps): Shared,
-    s: Scope,
-    Path(p): Path<Id>,
-    b: Result<Json<<StorageUnit as CatalogRecord>::Patch>, AppError>,
-) -> Reply {
-    reply(catalog::update::<StorageUnit>(&deps, b, &s.company_id, &p.id).await)
-}
-#[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ingredients",
-    tag = "catalogue",
-    summary = "List ingredients",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::IngredientPage),
-        Refused,
-    ),
-)]
-async fn ingredients_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
-    reply(catalog::list::<Ingredient>(&deps, q, &s.company_id).await)
-}
-#[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/ingredients",
-    tag = "catalogue",
-    summary = "Create an ingredient",
-    params(
-        Company,
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
-    ),
-    request_body = doc::IngredientInput,
-    responses(
-        (status = 200, description = "Idempotent replay", body = doc::Ingredient),
-        (status = 201, description = "Created", body = doc::Ingredient),
-        Refused, Conflict, NotJson, Unprocessable,
-    ),
-)]
-async fn ingredients_create(
-    State(deps): Shared,
-    s: Scope,
-    key: IdempotencyKey,
-    Json(b): Json<<Ingredient as CatalogRecord>::Input>,
-) -> Reply {
-    reply(catalog::create::<Ingredient>(&deps, b, key, &s.company_id).await)
-}
-#[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ingredients/{id}",
-    tag = "catalogue",
-    summary = "Read an ingredient with its weighted average cost",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-    ),
-    responses(
-        (status = 200, description = "The ingredient", body = doc::Ingredient),
-        Refused,
-    ),
-)]
-async fn ingredient_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
-    reply(catalog::get::<Ingredient>(&deps, &s.company_id, &p.id).await)
-}
-#[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/ingredients/{id}",
-    tag = "catalogue",
-    summary = "Update an ingredient",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-    ),
-    request_body = doc::IngredientPatch,
-    responses(
-        (status = 200, description = "The updated ingredient", body = doc::Ingredient),
-        Refused, Conflict, NotJson,
-    ),
-)]
-async fn ingredient_update(
-    State(deps): Shared,
-    s: Scope,
-    Path(p): Path<Id>,
-    b: Result<Json<<Ingredient as CatalogRecord>::Patch>, AppError>,
-) -> Reply {
-    reply(catalog::update::<Ingredient>(&deps, b, &s.company_id, &p.id).await)
-}
-#[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/ingredients/{id}",
-    tag = "catalogue",
+    delete, path = "/v1/companies/{company_id}/ingredients/{id}", tag = "catalogue",
     summary = "Delete an ingredient no recipe or mapping uses (ingredient_in_use otherwise)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        Refused, Conflict,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id")),
+    responses((status = 204, description = "Deleted"), Refused, Conflict),
 )]
 async fn ingredient_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(recipes::delete_ingredient(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ingredients/{id}/receipts",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/ingredients/{id}/receipts", tag = "catalogue",
     summary = "List stock receipts",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::ReceiptPage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::ReceiptPage), Refused),
 )]
 async fn receipts_list(
     State(deps): Shared,
@@ -677,15 +582,9 @@ async fn receipts_list(
     reply(receipts::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/ingredients/{id}/receipts",
-    tag = "catalogue",
+    post, path = "/v1/companies/{company_id}/ingredients/{id}/receipts", tag = "catalogue",
     summary = "Record a stock receipt (updates the weighted average cost)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ingredient id"),
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ingredient id"), IdempotencyKey),
     request_body = doc::ReceiptInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::ReceiptCreated),
@@ -703,32 +602,18 @@ async fn receipts_create(
     reply(receipts::create(&deps, b, key, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/recipes",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/recipes", tag = "catalogue",
     summary = "List recipes",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::RecipePage),
-        Refused,
-    ),
+    params(Company, PageQuery),
+    responses((status = 200, description = "One page", body = doc::RecipePage), Refused),
 )]
 async fn recipes_list(State(deps): Shared, s: Scope, Query(q): Query<PageQuery>) -> Reply {
     reply(catalog::list::<Recipe>(&deps, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/recipes",
-    tag = "catalogue",
+    post, path = "/v1/companies/{company_id}/recipes", tag = "catalogue",
     summary = "Create a recipe (lines are ingredients or child recipes)",
-    params(
-        Company,
-        ("Idempotency-Key" = Option<doc::IdempotencyKey>, Header, description = "A retried create with the same key returns the first object (200) instead of making another."),
-    ),
+    params(Company, IdempotencyKey),
     request_body = doc::RecipeInput,
     responses(
         (status = 200, description = "Idempotent replay", body = doc::Recipe),
@@ -745,31 +630,18 @@ async fn recipes_create(
     reply(recipes::create(&deps, b, key, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/recipes/{id}",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/recipes/{id}", tag = "catalogue",
     summary = "Read a recipe",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-    ),
-    responses(
-        (status = 200, description = "The recipe", body = doc::Recipe),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id")),
+    responses((status = 200, description = "The recipe", body = doc::Recipe), Refused),
 )]
 async fn recipe_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(catalog::get::<Recipe>(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/recipes/{id}",
-    tag = "catalogue",
+    patch, path = "/v1/companies/{company_id}/recipes/{id}", tag = "catalogue",
     summary = "Update a recipe's name or replace its lines",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id")),
     request_body = doc::RecipePatch,
     responses(
         (status = 200, description = "The updated recipe", body = doc::Recipe),
@@ -785,32 +657,18 @@ async fn recipe_update(
     reply(recipes::update(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/recipes/{id}",
-    tag = "catalogue",
+    delete, path = "/v1/companies/{company_id}/recipes/{id}", tag = "catalogue",
     summary = "Delete a recipe nothing uses (recipe_in_use otherwise)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        Refused, Conflict,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id")),
+    responses((status = 204, description = "Deleted"), Refused, Conflict),
 )]
 async fn recipe_delete(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(recipes::delete(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/recipes/{id}/explosion",
-    tag = "catalogue",
+    get, path = "/v1/companies/{company_id}/recipes/{id}/explosion", tag = "catalogue",
     summary = "Ingredient quantities for a sold quantity of the recipe",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Recipe id"),
-        ("quantity" = Option<doc::QuantityInput>, Query, description = "Quantity sold, an exact decimal greater than zero (default 1)."),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Recipe id"), recipes::ExplosionQuery),
     responses(
         (status = 200, description = "The explosion", body = doc::Explosion),
         Refused, Unprocessable,
@@ -828,23 +686,10 @@ async fn recipe_explosion(
 // Locations, transfers and migrations.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations",
-    tag = "locations",
+    get, path = "/v1/companies/{company_id}/locations", tag = "locations",
     summary = "List locations",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-        ("activated" = Option<doc::Flag>, Query, description = "true/false"),
-        ("auto_issue" = Option<doc::Flag>, Query, description = "true/false"),
-        ("missing" = Option<doc::Flag>, Query, description = "true/false: no longer listed by Lightspeed"),
-        ("storage_unit_id" = Option<doc::Text>, Query, description = "A storage unit id, or `none`"),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::LocationPage),
-        Refused,
-    ),
+    params(Company, PageQuery, locations::LocationFilters),
+    responses((status = 200, description = "One page", body = doc::LocationPage), Refused),
 )]
 async fn locations_list(
     State(deps): Shared,
@@ -855,13 +700,9 @@ async fn locations_list(
     reply(locations::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/sync",
-    tag = "locations",
+    post, path = "/v1/companies/{company_id}/locations/sync", tag = "locations",
     summary = "Sync locations from Lightspeed",
-    params(
-        Company,
-    ),
+    params(Company),
     request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::LocationSyncSummary),
@@ -872,14 +713,9 @@ async fn locations_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>)
     reply(routes::synced(&deps, &s.company_id, &now(), b, location_sync::sync).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}",
-    tag = "locations",
+    get, path = "/v1/companies/{company_id}/locations/{id}", tag = "locations",
     summary = "Location detail: health banner, storage unit, configuration, last 10 failed transfers",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id (Lightspeed's)"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id (Lightspeed's)")),
     responses(
         (status = 200, description = "The location detail", body = doc::LocationDetail),
         Refused,
@@ -889,14 +725,9 @@ async fn location_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply
     reply(locations::get(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    patch,
-    path = "/v1/companies/{company_id}/locations/{id}",
-    tag = "locations",
+    patch, path = "/v1/companies/{company_id}/locations/{id}", tag = "locations",
     summary = "Business-day settings and auto-issue pause/resume",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     request_body = doc::LocationSettings,
     responses(
         (status = 200, description = "The updated location", body = doc::Location),
@@ -912,14 +743,9 @@ async fn location_configure(
     reply(locations::configure(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/locations/{id}/storage-unit",
-    tag = "locations",
+    put, path = "/v1/companies/{company_id}/locations/{id}/storage-unit", tag = "locations",
     summary = "Link a storage unit",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     request_body = doc::LinkInput,
     responses(
         (status = 200, description = "The linked location", body = doc::Location),
@@ -935,14 +761,9 @@ async fn location_link(
     reply(locations::link(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/locations/{id}/storage-unit",
-    tag = "locations",
+    delete, path = "/v1/companies/{company_id}/locations/{id}/storage-unit", tag = "locations",
     summary = "Unlink the storage unit",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     responses(
         (status = 200, description = "The unlinked location", body = doc::Location),
         Refused, Conflict,
@@ -952,14 +773,9 @@ async fn location_unlink(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Re
     reply(locations::unlink(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/activate",
-    tag = "locations",
+    post, path = "/v1/companies/{company_id}/locations/{id}/activate", tag = "locations",
     summary = "Activate (one way); requests the 90-day migration",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     responses(
         (status = 200, description = "Already active", body = doc::Activation),
         (status = 201, description = "Activated; the 90-day migration is requested", body = doc::Activation),
@@ -970,20 +786,10 @@ async fn location_activate(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
     reply(locations::activate(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/register-closures",
-    tag = "locations",
+    get, path = "/v1/companies/{company_id}/locations/{id}/register-closures", tag = "locations",
     summary = "An X-Series outlet's register closures (from webhooks), newest first",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location (outlet) id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::RegisterClosurePage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location (outlet) id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::RegisterClosurePage), Refused),
 )]
 async fn register_closures_list(
     State(deps): Shared,
@@ -994,20 +800,10 @@ async fn register_closures_list(
     reply(closures::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/transfer-logs",
-    tag = "transfers",
+    get, path = "/v1/companies/{company_id}/locations/{id}/transfer-logs", tag = "transfers",
     summary = "Transfer logs, newest business date first",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::TransferLogPage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::TransferLogPage), Refused),
 )]
 async fn transfer_logs_list(
     State(deps): Shared,
@@ -1018,15 +814,10 @@ async fn transfer_logs_list(
     reply(transfer_logs::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/transfers",
-    tag = "transfers",
+    post, path = "/v1/companies/{company_id}/locations/{id}/transfers", tag = "transfers",
     summary = "Manual transfer of one business date (force refresh by default)",
     description = "Runs the transfer now and answers with its result (200 success or no data; 202 when a Lightspeed 429/5xx scheduled a retry through the queue; the error's status otherwise: 422 storage_unit_required / location_has_no_storage_unit, 424 lightspeed_auth_failed, 502 lightspeed_api_error / max_retries_exhausted). With \"async\": true the request is queued (202).",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     request_body = doc::ManualTransferInput,
     responses(
         (status = 200, description = "The transfer ran", body = doc::TransferResult),
@@ -1052,15 +843,10 @@ async fn transfers_start(
     reply(transfers::start(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations",
-    tag = "migrations",
+    post, path = "/v1/companies/{company_id}/locations/{id}/migrations", tag = "migrations",
     summary = "Start the 90-day migration (or re-run it, posting only deltas)",
     description = "The last 90 completed business days ending yesterday in the location's terms; days with a successful transfer are skipped unless `rerun`. Errors: location_not_activated (422), storage_unit_required (422), migration_already_in_progress (409).",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     request_body = Option<doc::MigrationInput>,
     responses(
         (status = 201, description = "The migration job", body = doc::MigrationJob),
@@ -1076,20 +862,10 @@ async fn migrations_create(
     reply(migrations::create(&deps, b, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations",
-    tag = "migrations",
+    get, path = "/v1/companies/{company_id}/locations/{id}/migrations", tag = "migrations",
     summary = "Migration jobs of a location, newest first",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::MigrationJobPage),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), PageQuery),
+    responses((status = 200, description = "One page", body = doc::MigrationJobPage), Refused),
 )]
 async fn migrations_list(
     State(deps): Shared,
@@ -1100,15 +876,9 @@ async fn migrations_list(
     reply(migrations::list(&deps, q, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}",
-    tag = "migrations",
+    get, path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}", tag = "migrations",
     summary = "One migration job with its day statuses",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        ("job_id" = doc::PathId, Path, description = "Migration job id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), ("job_id" = doc::PathId, Path, description = "Migration job id")),
     responses(
         (status = 200, description = "The job with its days", body = doc::MigrationDetail),
         Refused,
@@ -1118,15 +888,9 @@ async fn migration_get(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> Rep
     reply(migrations::get(&deps, &s.company_id, &p.id, &p.job_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}/cancel",
-    tag = "migrations",
+    post, path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}/cancel", tag = "migrations",
     summary = "Cancel a pending or running migration; workers stop picking its days",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-        ("job_id" = doc::PathId, Path, description = "Migration job id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id"), ("job_id" = doc::PathId, Path, description = "Migration job id")),
     responses(
         (status = 200, description = "The cancelled job", body = doc::MigrationJob),
         Refused, Conflict,
@@ -1139,28 +903,11 @@ async fn migration_cancel(State(deps): Shared, s: Scope, Path(p): Path<Job>) -> 
 // Ledger, items, integrations, alerts.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ledger",
-    tag = "ledger",
+    get, path = "/v1/companies/{company_id}/ledger", tag = "ledger",
     summary = "Inventory ledger entries, by storage unit, ingredient, transfer log or sales line",
     description = "Give exactly one selection: storage_unit_id (with optional from/to business dates), ingredient_id (optional from/to), transfer_log_id, or sales_line ({sale_id}/{line_id}) with location_id and date. Entries are ISSUE (stock out, positive quantity) or REVERSAL (stock back, negative), per storage unit, location, business date, ingredient, stream (sales/refunds) and revision; corrections name the entries they reverse.",
-    params(
-        Company,
-        ("storage_unit_id" = Option<doc::QueryId>, Query, description = "Entries of a storage unit, by date."),
-        ("ingredient_id" = Option<doc::QueryId>, Query, description = "Entries of an ingredient across storage units, by date."),
-        ("transfer_log_id" = Option<doc::QueryId>, Query, description = "Entries one transfer attempt created."),
-        ("sales_line" = Option<doc::SalesLine>, Query, description = "{sale_id}/{line_id}: entries a sales line fed (needs location_id and date)."),
-        ("location_id" = Option<doc::Text>, Query, description = "With sales_line."),
-        ("date" = Option<doc::BusinessDate>, Query, description = "With sales_line: the business date (YYYY-MM-DD)."),
-        ("from" = Option<doc::BusinessDate>, Query, description = "First business date (YYYY-MM-DD), inclusive."),
-        ("to" = Option<doc::BusinessDate>, Query, description = "Last business date (YYYY-MM-DD), inclusive."),
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::LedgerPage),
-        Refused,
-    ),
+    params(Company, ledger::LedgerQuery, PageQuery),
+    responses((status = 200, description = "One page", body = doc::LedgerPage), Refused),
 )]
 async fn ledger_list(
     State(deps): Shared,
@@ -1171,14 +918,9 @@ async fn ledger_list(
     reply(ledger::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/ledger/{id}",
-    tag = "ledger",
+    get, path = "/v1/companies/{company_id}/ledger/{id}", tag = "ledger",
     summary = "One ledger entry with the sales lines that fed it",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Ledger entry id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Ledger entry id")),
     responses(
         (status = 200, description = "The entry and its source lines (from the day's sales cache)", body = doc::LedgerEntryDetail),
         Refused,
@@ -1188,23 +930,10 @@ async fn ledger_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(ledger::get(&deps, &s.company_id, &p.id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/items",
-    tag = "items",
+    get, path = "/v1/companies/{company_id}/items", tag = "items",
     summary = "List items with their mapping",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-        ("mapped" = Option<doc::Flag>, Query, description = "true/false"),
-        ("active" = Option<doc::Flag>, Query, description = "true/false"),
-        ("location_id" = Option<doc::Text>, Query, description = "Only items sold at this location"),
-        ("product" = Option<doc::Product>, Query, description = "k_series or x_series"),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::ItemPage),
-        Refused,
-    ),
+    params(Company, PageQuery, items::ItemFilters),
+    responses((status = 200, description = "One page", body = doc::ItemPage), Refused),
 )]
 async fn items_list(
     State(deps): Shared,
@@ -1215,13 +944,9 @@ async fn items_list(
     reply(items::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/items/sync",
-    tag = "items",
+    post, path = "/v1/companies/{company_id}/items/sync", tag = "items",
     summary = "Sync items from Lightspeed (raises mapped_item_renamed / orphaned_mapping alerts)",
-    params(
-        Company,
-    ),
+    params(Company),
     request_body = doc::SyncInput,
     responses(
         (status = 200, description = "What the sync changed", body = doc::ItemSyncSummary),
@@ -1232,33 +957,18 @@ async fn items_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> 
     reply(routes::synced(&deps, &s.company_id, &now(), b, item_sync::sync).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/items/{product}/{item_id}",
-    tag = "items",
+    get, path = "/v1/companies/{company_id}/items/{product}/{item_id}", tag = "items",
     summary = "Read an item",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-        ("item_id" = doc::PathId, Path, description = "Lightspeed item or product id"),
-    ),
-    responses(
-        (status = 200, description = "The item with its mapping", body = doc::Item),
-        Refused,
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series"), ("item_id" = doc::PathId, Path, description = "Lightspeed item or product id")),
+    responses((status = 200, description = "The item with its mapping", body = doc::Item), Refused),
 )]
 async fn item_get(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
     reply(items::get(&deps, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
-    tag = "items",
+    put, path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping", tag = "items",
     summary = "Create or replace the item's mapping",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-        ("item_id" = doc::PathId, Path, description = "Item id"),
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series"), ("item_id" = doc::PathId, Path, description = "Item id")),
     request_body = doc::MappingInput,
     responses(
         (status = 200, description = "The mapping", body = doc::MappingView),
@@ -1274,15 +984,9 @@ async fn item_mapping_put(
     reply(items::put_mapping(&deps, b, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping",
-    tag = "items",
+    delete, path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping", tag = "items",
     summary = "Remove the item's mapping",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-        ("item_id" = doc::PathId, Path, description = "Item id"),
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series"), ("item_id" = doc::PathId, Path, description = "Item id")),
     responses(
         (status = 200, description = "Deleted", body = doc::MappingDeleted),
         Refused, Conflict,
@@ -1292,13 +996,9 @@ async fn item_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<ItemPa
     reply(items::delete_mapping(&deps, &s.company_id, &p.product, &p.item_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/integrations",
-    tag = "connection",
+    get, path = "/v1/companies/{company_id}/integrations", tag = "connection",
     summary = "List Lightspeed integrations (status and expiry times, never tokens)",
-    params(
-        Company,
-    ),
+    params(Company),
     responses(
         (status = 200, description = "Every integration", body = doc::IntegrationPage),
         Refused,
@@ -1308,13 +1008,9 @@ async fn integrations_list(State(deps): Shared, s: Scope) -> Reply {
     reply(integrations::list(&deps, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/integrations",
-    tag = "connection",
+    post, path = "/v1/companies/{company_id}/integrations", tag = "connection",
     summary = "Start a connection; returns the authorize URL with a signed, expiring state",
-    params(
-        Company,
-    ),
+    params(Company),
     request_body = doc::ConnectInput,
     responses(
         (status = 201, description = "Authorization started", body = doc::AuthorizationStarted),
@@ -1325,31 +1021,18 @@ async fn integrations_connect(State(deps): Shared, s: Scope, Json(b): Json<Conne
     reply(integrations::connect(&deps, b, &s.company_id).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/integrations/{product}",
-    tag = "connection",
+    get, path = "/v1/companies/{company_id}/integrations/{product}", tag = "connection",
     summary = "Integration status",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-    ),
-    responses(
-        (status = 200, description = "The integration", body = doc::Integration),
-        Refused,
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series")),
+    responses((status = 200, description = "The integration", body = doc::Integration), Refused),
 )]
 async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
     reply(integrations::get(&deps, &s.company_id, &p.product).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/integrations/{product}/reauthorize",
-    tag = "connection",
+    post, path = "/v1/companies/{company_id}/integrations/{product}/reauthorize", tag = "connection",
     summary = "Reauthorize; keeps all setup and history",
-    params(
-        Company,
-        ("product" = doc::Product, Path, description = "k_series or x_series"),
-    ),
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series")),
     responses(
         (status = 200, description = "Authorization started again", body = doc::AuthorizationStarted),
         Refused, Conflict,
@@ -1359,20 +1042,10 @@ async fn integration_reauthorize(State(deps): Shared, s: Scope, Path(p): Path<Pr
     reply(integrations::reauthorize(&deps, &s.company_id, &p.product).await)
 }
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/alerts",
-    tag = "alerts",
+    get, path = "/v1/companies/{company_id}/alerts", tag = "alerts",
     summary = "List alerts",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-        ("status" = Option<doc::AlertStatusFilter>, Query, description = "open (default) or resolved"),
-    ),
-    responses(
-        (status = 200, description = "One page", body = doc::AlertPage),
-        Refused,
-    ),
+    params(Company, PageQuery, alerts::AlertFilters),
+    responses((status = 200, description = "One page", body = doc::AlertPage), Refused),
 )]
 async fn alerts_list(
     State(deps): Shared,
@@ -1383,18 +1056,10 @@ async fn alerts_list(
     reply(alerts::list(&deps, page, q, &s.company_id).await)
 }
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/alerts/{id}/acknowledge",
-    tag = "alerts",
+    post, path = "/v1/companies/{company_id}/alerts/{id}/acknowledge", tag = "alerts",
     summary = "Acknowledge an open alert",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Alert id"),
-    ),
-    responses(
-        (status = 200, description = "The acknowledged alert", body = doc::Alert),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Alert id")),
+    responses((status = 200, description = "The acknowledged alert", body = doc::Alert), Refused),
 )]
 async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(alerts::acknowledge(&deps, &s.company_id, &p.id).await)
@@ -1403,9 +1068,7 @@ async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> 
 // Account mappings, the ERP connection and journals.
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/account-mappings",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/account-mappings", tag = "journals",
     summary = "The account mapping: company document, location overrides, the POS's codes and those still unmapped, the ERP connection",
     params(Company),
     responses(
@@ -1418,9 +1081,7 @@ async fn account_mappings_get(State(deps): Shared, s: Scope) -> Reply {
 }
 
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/account-mappings",
-    tag = "journals",
+    put, path = "/v1/companies/{company_id}/account-mappings", tag = "journals",
     summary = "Replace the company's account mapping (it must name discount, service_charge, tips and rounding)",
     params(Company),
     request_body = doc::AccountMappingInput,
@@ -1438,9 +1099,7 @@ async fn account_mappings_put(
 }
 
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/account-mappings/sync",
-    tag = "journals",
+    post, path = "/v1/companies/{company_id}/account-mappings/sync", tag = "journals",
     summary = "Read the POS's payment methods and tax codes from Lightspeed",
     params(Company),
     request_body = doc::SyncInput,
@@ -1454,14 +1113,9 @@ async fn account_mappings_sync(State(deps): Shared, s: Scope, Json(b): Json<Sync
 }
 
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/account-mappings/locations/{id}",
-    tag = "journals",
+    put, path = "/v1/companies/{company_id}/account-mappings/locations/{id}", tag = "journals",
     summary = "Replace a location's override (its entries win over the company's)",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     request_body = doc::AccountMappingInput,
     responses(
         (status = 200, description = "Saved", body = doc::AccountMapping),
@@ -1478,14 +1132,9 @@ async fn account_mapping_location_put(
 }
 
 #[utoipa::path(
-    delete,
-    path = "/v1/companies/{company_id}/account-mappings/locations/{id}",
-    tag = "journals",
+    delete, path = "/v1/companies/{company_id}/account-mappings/locations/{id}", tag = "journals",
     summary = "Remove a location's override",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "Location id"),
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "Location id")),
     responses(
         (status = 200, description = "Removed (or there was none)", body = doc::MappingDeleted),
         Refused,
@@ -1500,9 +1149,7 @@ async fn account_mapping_location_delete(
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/account-mappings/erp",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/account-mappings/erp", tag = "journals",
     summary = "The ERP connection (never its key)",
     params(Company),
     responses(
@@ -1515,16 +1162,11 @@ async fn erp_connection_get(State(deps): Shared, s: Scope) -> Reply {
 }
 
 #[utoipa::path(
-    put,
-    path = "/v1/companies/{company_id}/account-mappings/erp",
-    tag = "journals",
+    put, path = "/v1/companies/{company_id}/account-mappings/erp", tag = "journals",
     summary = "Connect the ERP (Odoo): URL, database, login and API key (kept in Secrets Manager)",
     params(Company),
     request_body = doc::ErpConnectionInput,
-    responses(
-        (status = 200, description = "Saved", body = doc::ErpConnection),
-        Refused, NotJson,
-    ),
+    responses((status = 200, description = "Saved", body = doc::ErpConnection), Refused, NotJson),
 )]
 async fn erp_connection_put(
     State(deps): Shared,
@@ -1535,21 +1177,10 @@ async fn erp_connection_put(
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/journals",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/journals", tag = "journals",
     summary = "Day journals with dates in from..=to (at most 366 days), every revision, by location and date",
-    params(
-        Company,
-        ("from" = doc::BusinessDate, Query, description = "First business date"),
-        ("to" = doc::BusinessDate, Query, description = "Last business date"),
-        ("location_id" = Option<doc::PathId>, Query, description = "One location (all otherwise)"),
-        ("status" = Option<doc::JournalStatusFilter>, Query, description = "Only journals in this status"),
-    ),
-    responses(
-        (status = 200, description = "The journals", body = doc::JournalPage),
-        Refused,
-    ),
+    params(Company, journals::JournalFilters),
+    responses((status = 200, description = "The journals", body = doc::JournalPage), Refused),
 )]
 async fn journals_list(
     State(deps): Shared,
@@ -1560,16 +1191,11 @@ async fn journals_list(
 }
 
 #[utoipa::path(
-    post,
-    path = "/v1/companies/{company_id}/journals/repost",
-    tag = "journals",
+    post, path = "/v1/companies/{company_id}/journals/repost", tag = "journals",
     summary = "Queue a location-day's journal again (posting decides what, if anything, changes)",
     params(Company),
     request_body = doc::JournalRepostInput,
-    responses(
-        (status = 202, description = "Queued", body = doc::JournalQueued),
-        Refused, NotJson,
-    ),
+    responses((status = 202, description = "Queued", body = doc::JournalQueued), Refused, NotJson),
 )]
 async fn journals_repost(
     State(deps): Shared,
@@ -1580,18 +1206,10 @@ async fn journals_repost(
 }
 
 #[utoipa::path(
-    get,
-    path = "/v1/companies/{company_id}/journals/{id}",
-    tag = "journals",
+    get, path = "/v1/companies/{company_id}/journals/{id}", tag = "journals",
     summary = "One journal revision with its lines and ERP move",
-    params(
-        Company,
-        ("id" = doc::PathId, Path, description = "<location_id>:<business_date>:<revision>"),
-    ),
-    responses(
-        (status = 200, description = "The journal", body = doc::Journal),
-        Refused,
-    ),
+    params(Company, ("id" = doc::PathId, Path, description = "<location_id>:<business_date>:<revision>")),
+    responses((status = 200, description = "The journal", body = doc::Journal), Refused),
 )]
 async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(journals::get(&deps, &s.company_id, &p.id).await)
@@ -1624,11 +1242,7 @@ async fn csv_location_create(
     path = "/v1/companies/{company_id}/imports/mappings",
     tag = "imports",
     summary = "List saved CSV column mappings",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
+    params(Company, PageQuery),
     responses(
         (status = 200, description = "One page", body = imports::ColumnMappingPage),
         Refused,
@@ -1724,11 +1338,7 @@ async fn imports_upload(
     path = "/v1/companies/{company_id}/imports",
     tag = "imports",
     summary = "List imports",
-    params(
-        Company,
-        ("limit" = Option<doc::Limit>, Query, description = "Page size, 1–100 (default 50)."),
-        ("cursor" = Option<doc::Cursor>, Query, description = "Opaque cursor from the previous page's next_cursor."),
-    ),
+    params(Company, PageQuery),
     responses(
         (status = 200, description = "One page", body = imports::ImportPage),
         Refused,

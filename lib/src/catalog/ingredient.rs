@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::records::CatalogRecord;
 use super::validate;
+use crate::api::openapi::schemas as doc;
 use crate::error::{AppError, ErrorCode};
 use crate::money::{Money, Quantity};
 use crate::store::{keys, Key};
@@ -153,23 +154,29 @@ impl<'a> From<&'a Ingredient> for IngredientView<'a> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngredientInput {
+    #[schema(schema_with = doc::name_text)]
     pub name: String,
+    #[schema(schema_with = doc::unit_text)]
     pub unit: String,
     #[serde(default)]
+    #[schema(schema_with = doc::code_text)]
     pub sku: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngredientPatch {
     #[serde(default)]
+    #[schema(schema_with = doc::name_text)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = doc::unit_text)]
     pub unit: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = doc::code_text)]
     pub sku: Option<Option<String>>,
 }
 

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use super::ingredient::{CostTotals, Ingredient};
 use super::records::{self, CatalogRecord};
+use crate::api::openapi::schemas as doc;
 use crate::error::AppError;
 use crate::ids;
 use crate::money::{bounds, check_bounds, Money, OutOfRange, Quantity};
 use crate::store::occ::{self, Plan};
 use crate::store::{from_item, keys, query_all, to_item, Condition, ItemStore, Key, Query, Write};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub id: String,
     pub company_id: String,
@@ -22,22 +23,32 @@ pub struct Receipt {
     pub value: Money,
     /// ISO 4217 code of `value`; the average cost is kept per currency.
     #[serde(default)]
+    #[schema(required, pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
+    #[schema(schema_with = doc::time)]
     pub received_at: String,
+    #[schema(required)]
     pub reference: Option<String>,
+    #[schema(schema_with = doc::time)]
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptInput {
+    #[schema(value_type = doc::QuantityInput)]
     pub quantity: Quantity,
+    #[schema(value_type = doc::MoneyInput)]
     pub value: Money,
     /// ISO 4217 code, e.g. `GBP`.
+    #[schema(value_type = doc::CurrencyCode)]
     pub currency: String,
+    /// RFC 3339 time (default: now)
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub received_at: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 

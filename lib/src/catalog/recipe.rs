@@ -19,6 +19,7 @@ use super::explode::{self, ExplodeError, Line, LineTarget};
 use super::ingredient::Ingredient;
 use super::records::{self, CatalogRecord, Created};
 use super::validate;
+use crate::api::openapi::schemas as doc;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
 use crate::money::{bounds, check_bounds, Quantity};
@@ -107,34 +108,42 @@ impl RecipeLine {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recipe {
     pub id: String,
     pub company_id: String,
     pub name: String,
+    #[schema(value_type = Vec<doc::RecipeLineView>, min_items = 1, max_items = 50)]
     pub lines: Vec<RecipeLine>,
     /// How many recipes (and later mappings) use this recipe.
     #[serde(default)]
+    #[schema(required)]
     pub ref_count: u64,
+    #[schema(schema_with = doc::time)]
     pub created_at: String,
+    #[schema(schema_with = doc::time)]
     pub updated_at: String,
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeInput {
+    #[schema(schema_with = doc::name_text)]
     pub name: String,
+    #[schema(value_type = Vec<doc::RecipeLine>, min_items = 1, max_items = 50)]
     pub lines: Vec<RecipeLine>,
 }
 
 /// `lines`, when present, replaces every line.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipePatch {
     #[serde(default)]
+    #[schema(schema_with = doc::name_text)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<doc::RecipeLine>, min_items = 1, max_items = 50)]
     pub lines: Option<Vec<RecipeLine>>,
 }
 

@@ -1,43 +1,55 @@
 //! Storage units: where a location's stock issues are booked.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::records::CatalogRecord;
 use super::validate;
+use crate::api::openapi::schemas as doc;
 use crate::error::{AppError, ErrorCode};
 use crate::store::{keys, Key};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StorageUnit {
     pub id: String,
     pub company_id: String,
     pub name: String,
+    #[schema(required)]
     pub code: Option<String>,
+    #[schema(required)]
     pub description: Option<String>,
+    #[schema(schema_with = doc::time)]
     pub created_at: String,
+    #[schema(schema_with = doc::time)]
     pub updated_at: String,
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageUnitInput {
+    #[schema(schema_with = doc::name_text)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = doc::code_text)]
     pub code: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = doc::description_text)]
     pub description: Option<String>,
 }
 
 /// Absent fields stay as they are; `null` clears an optional field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageUnitPatch {
     #[serde(default)]
+    #[schema(schema_with = doc::name_text)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::ingredient::double_option")]
+    #[schema(schema_with = doc::code_text)]
     pub code: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::ingredient::double_option")]
+    #[schema(schema_with = doc::description_text)]
     pub description: Option<Option<String>>,
 }
 

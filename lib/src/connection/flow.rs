@@ -9,6 +9,7 @@ use super::integration::{self, Integration, IntegrationStatus};
 use super::product::PosProduct;
 use super::state::{self, StateClaims, StateError, STATE_LIFETIME_SECONDS};
 use crate::alerts::{self, code as alert_code};
+use crate::api::openapi::schemas as doc;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::oauth::{authorize_url, Grant, OAuthError, TokenEndpoint};
@@ -16,14 +17,16 @@ use crate::lightspeed::vault::{self, TokenSet};
 use crate::lightspeed::AppKeys;
 use crate::store::{attr, Condition, Item, ItemStore, Key, StoreError};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectInput {
+    #[schema(value_type = doc::Product)]
     pub product: String,
     #[serde(default)]
     pub name: Option<String>,
     /// X-Series store prefix (`<prefix>.retail.lightspeed.app`), if known up front.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9-]{1,63}$")]
     pub domain_prefix: Option<String>,
 }
 

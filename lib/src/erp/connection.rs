@@ -6,12 +6,13 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::{Erp, ErpError};
+use crate::api::openapi::schemas as doc;
 use crate::error::{AppError, ErrorCode};
 use crate::secrets::SecretVault;
 use crate::store::{get_as, to_item, Condition, ItemStore, Key};
 
 /// How the connector talks to Odoo.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// `POST /jsonrpc` `execute_kw` (Odoo 17 to 21).
@@ -22,26 +23,37 @@ pub enum Transport {
 }
 
 /// What the admin gives (the key only on the way in).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ErpConnectionInput)]
 pub struct ConnectionInput {
+    /// Absolute http(s) URL of the ERP
+    #[schema(min_length = 1, max_length = 256)]
     pub url: String,
+    #[schema(schema_with = doc::credential_text)]
     pub database: String,
+    #[schema(schema_with = doc::credential_text)]
     pub login: String,
+    /// Stored in Secrets Manager, never returned
+    #[schema(schema_with = doc::credential_text)]
     pub api_key: String,
+    /// JSON-RPC execute_kw (Odoo 17–21, default) or JSON-2 (Odoo 19+)
     #[serde(default)]
+    #[schema(inline)]
     pub transport: Transport,
 }
 
 /// The stored connection (no key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErpConnection {
     pub company_id: String,
     /// Always `odoo` today; the `Erp` port lets others follow.
+    #[schema(schema_with = doc::erp_kind)]
     pub kind: String,
     pub url: String,
     pub database: String,
     pub login: String,
+    #[schema(inline)]
     pub transport: Transport,
     pub updated_at: String,
 }

@@ -24,7 +24,7 @@ pub const ORPHANED_MAPPING: &str = "orphaned_mapping";
 const K_PAGE: usize = 100;
 const X_PAGE: usize = 200;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ItemSyncSummary {
     pub seen: usize,
     pub created: usize,

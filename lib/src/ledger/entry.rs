@@ -3,11 +3,24 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::openapi::schemas as doc;
 use crate::money::{Money, Quantity};
 use crate::store::{attr, keys, to_item, Item, Key, StoreError};
 
 /// Which lines feed an entry: sales issue stock, refunds return it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stream {
     Sales,
@@ -31,7 +44,7 @@ impl Stream {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntryType {
     /// Stock leaves the storage unit (positive quantity).
@@ -40,7 +53,7 @@ pub enum EntryType {
     Reversal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryReason {
     /// First posting of the day's sales.
@@ -51,18 +64,23 @@ pub enum EntryReason {
     Correction,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// ISSUE (stock out, positive quantity) or REVERSAL (stock back, negative).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerEntry {
     pub entry_id: String,
     pub company_id: String,
     pub storage_unit_id: String,
     pub location_id: String,
+    #[schema(schema_with = doc::date)]
     pub business_date: String,
     pub ingredient_id: String,
+    #[schema(inline)]
     pub stream: Stream,
     /// 0 for the first posting of this (day, ingredient, stream), then 1, 2, …
     pub revision: u32,
+    #[schema(inline)]
     pub entry_type: EntryType,
+    #[schema(inline)]
     pub reason: EntryReason,
     /// Signed quantity issued, in the ingredient's unit (6 decimals, half-even).
     pub quantity: Quantity,
@@ -74,17 +92,21 @@ pub struct LedgerEntry {
     /// per currency, never converted). `None` only for a location of unknown currency
     /// whose ingredients were never received, valued at zero.
     #[serde(default)]
+    #[schema(required)]
     pub currency: Option<String>,
     /// Sales lines that fed this entry (listed from the day's sales cache).
     pub source_lines: u32,
     /// Earlier entries this one corrects.
     #[serde(default)]
+    #[schema(required)]
     pub reverses: Vec<String>,
     /// For refunds: the sales refunded, when the POS links them.
     #[serde(default)]
+    #[schema(required)]
     pub original_sale_ids: Vec<String>,
     pub transfer_log_id: String,
     pub request_uuid: String,
+    #[schema(schema_with = doc::time)]
     pub created_at: String,
 }
 

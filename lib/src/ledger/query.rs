@@ -111,17 +111,21 @@ pub async fn get(
 }
 
 /// A sales line as the ledger explains it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceLine {
     pub sale_id: String,
     pub line_id: String,
+    #[schema(required)]
     pub receipt: Option<String>,
     pub closed_at: String,
     pub item_name: String,
+    #[schema(required)]
     pub item_id: Option<String>,
+    #[schema(required)]
     pub sku: Option<String>,
     pub quantity: Quantity,
     /// This line's share of the ingredient (when it still feeds it).
+    #[schema(required)]
     pub ingredient_quantity: Option<Quantity>,
     pub entries: Vec<String>,
 }

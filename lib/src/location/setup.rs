@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::record::{self, Location};
+use crate::api::openapi::schemas as doc;
 use crate::catalog::storage_unit::{owner_index, StorageUnit};
 use crate::catalog::{records, CatalogRecord};
 use crate::deps::Deps;
@@ -85,17 +86,23 @@ pub async fn unlink_storage_unit(
     Ok(location)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LocationSettings)]
 pub struct DaySettings {
     #[serde(default)]
+    #[schema(value_type = doc::TimeZone)]
     pub timezone: Option<String>,
+    /// Local hour at which the business day starts
     #[serde(default)]
+    #[schema(value_type = u32, maximum = 23)]
     pub day_cutoff_hour: Option<u32>,
     /// `local` or `utc`.
     #[serde(default)]
+    #[schema(schema_with = doc::day_mode)]
     pub day_mode: Option<String>,
     #[serde(default)]
+    #[schema(value_type = bool)]
     pub auto_issue: Option<bool>,
 }
 

@@ -12,7 +12,8 @@ use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
 use crate::store::{Condition, ItemStore, StoreError};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = LocationSyncSummary)]
 pub struct SyncSummary {
     pub seen: usize,
     pub created: usize,

@@ -5,11 +5,12 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::api::openapi::schemas as doc;
 use crate::store::{attr, get_as, to_item, Item, ItemStore, Key, Query, StoreError};
 
 pub const MIGRATION_DAYS: u64 = 90;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Pending,
@@ -25,7 +26,7 @@ impl JobStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DayStatus {
     Pending,
@@ -37,43 +38,60 @@ pub enum DayStatus {
     Skipped,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MigrationJob {
     pub job_id: String,
     pub company_id: String,
     pub location_id: String,
+    #[schema(inline)]
     pub status: JobStatus,
     /// A re-run posts only deltas (force refresh) and skips nothing.
     pub rerun: bool,
+    #[schema(schema_with = doc::date)]
     pub start_date: String,
+    #[schema(schema_with = doc::date)]
     pub end_date: String,
     pub total_days: u64,
     pub days_processed: u64,
     pub days_failed: u64,
     pub days_skipped: u64,
+    #[schema(schema_with = doc::date_or_null, required)]
     pub current_date: Option<String>,
+    #[schema(maximum = 100)]
     pub progress_percent: u64,
+    #[schema(schema_with = doc::time_or_null, required)]
     pub started_at: Option<String>,
+    #[schema(schema_with = doc::time_or_null, required)]
     pub completed_at: Option<String>,
+    #[schema(required)]
     pub error_message: Option<String>,
     pub request_uuid: String,
+    #[schema(schema_with = doc::time)]
     pub created_at: String,
+    #[schema(schema_with = doc::time)]
     pub updated_at: String,
     #[serde(default)]
+    #[schema(required)]
     pub version: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MigrationDay {
     pub job_id: String,
+    #[schema(schema_with = doc::date)]
     pub date: String,
+    #[schema(inline)]
     pub status: DayStatus,
     /// Transfer runs made for this day (each with its own transfer log).
     pub runs: u32,
+    #[schema(required)]
     pub log_id: Option<String>,
+    #[schema(required)]
     pub error: Option<String>,
+    #[schema(schema_with = doc::time)]
     pub updated_at: String,
     #[serde(default)]
+    #[schema(required)]
     pub version: u64,
 }
 

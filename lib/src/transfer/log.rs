@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use super::request::TransferRequest;
 use super::stats::TransferStats;
+use crate::api::openapi::schemas as doc;
 use crate::store::{
     attr, from_item, keys, to_item, Index, Item, ItemStore, Key, Query, StoreError,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
     Success,
@@ -26,33 +27,43 @@ pub struct LogError {
     pub retry_after_seconds: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One transfer attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransferLog {
     pub log_id: String,
     pub request_uuid: String,
+    #[schema(minimum = 1)]
     pub attempt: u32,
     pub company_id: String,
     pub location_id: String,
     /// The date as requested (it may be the invalid value that failed the attempt).
     pub date: String,
+    #[schema(inline)]
     pub status: TransferStatus,
     pub success: bool,
     pub no_data: bool,
     pub ledger_ids: Vec<String>,
     #[serde(default)]
+    #[schema(required)]
     pub force_refresh: bool,
     #[serde(default)]
+    #[schema(value_type = Option<doc::TransferStats>, required)]
     pub stats: Option<TransferStats>,
+    #[schema(value_type = Option<doc::TransferError>, required)]
     pub error: Option<LogError>,
     /// When a retryable failure sent the request back to the queue: the next attempt.
     #[serde(default)]
+    #[schema(required)]
     pub retry: Option<RetryScheduled>,
+    #[schema(schema_with = doc::time)]
     pub requested_at: String,
+    #[schema(schema_with = doc::time)]
     pub finished_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RetryScheduled {
+    #[schema(minimum = 1)]
     pub attempt: u32,
     pub delay_seconds: u64,
 }

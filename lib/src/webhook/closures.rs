@@ -8,15 +8,18 @@ use super::receipt::SalesEvent;
 use crate::error::AppError;
 use crate::store::{to_item, Condition, ItemStore, Key, Query, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegisterClosure {
     pub company_id: String,
     pub closure_id: String,
     pub outlet_id: String,
     pub register_id: String,
+    #[schema(required)]
     pub open_sequence: Option<u64>,
     /// As X-Series states them (`YYYY-MM-DD HH:MM:SS`, UTC).
+    #[schema(required)]
     pub opened_at: Option<String>,
+    #[schema(required)]
     pub closed_at: Option<String>,
     pub received_at: String,
 }

@@ -10,13 +10,15 @@ use super::receipt::HANDLED;
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::{LightspeedClient, LightspeedError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Subscription {
     #[serde(rename = "type")]
     pub kind: String,
     /// `active`, or `failed` with the reason.
+    #[schema(schema_with = crate::api::openapi::schemas::subscription_status)]
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub error: Option<String>,
 }
 

@@ -164,7 +164,7 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::MoneyInput,
             schemas::CurrencyCode,
             schemas::CostView,
-            schemas::Limit,
+            crate::api::routes::Limit,
             schemas::Cursor,
             schemas::AlertStatusFilter,
             schemas::Flag,
@@ -364,6 +364,7 @@ struct Shell;
 impl Modify for Shell {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.values_mut().for_each(close_objects);
         components.add_security_scheme(
             "jwt",
             SecurityScheme::Http(
@@ -387,6 +388,25 @@ impl Modify for Shell {
                     .pattern(Some("^[A-Za-z0-9_.:-]+$")),
             ))
             .build();
+        // A PATCH body must change something. (Said here rather than with
+        // `#[schema(min_properties = 1)]`, which utoipa-gen 5.5 emits as `maxProperties`.)
+        let patches: Vec<String> = openapi
+            .paths
+            .paths
+            .values()
+            .filter_map(|item| item.patch.as_ref()?.request_body.as_ref())
+            .flat_map(|body| body.content.values())
+            .filter_map(|content| match &content.schema {
+                Some(RefOr::Ref(r)) => r.ref_location.rsplit('/').next().map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in patches {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+                object.min_properties = Some(1);
+            }
+        }
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
@@ -420,6 +440,31 @@ impl Modify for Shell {
                 }
             }
         }
+    }
+}
+
+/// Every object the API accepts or answers is closed: a field it does not name is refused
+/// on the way in and never sent. (A derived schema says so only for `deny_unknown_fields`.)
+fn close_objects(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            if object.schema_type == Type::Object.into()
+                && !object.properties.is_empty()
+                && object.additional_properties.is_none()
+            {
+                object.additional_properties = Some(Box::new(
+                    utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                ));
+            }
+            object.properties.values_mut().for_each(close_objects);
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items {
+                close_objects(items);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter_mut().for_each(close_objects),
+        _ => {}
     }
 }
 

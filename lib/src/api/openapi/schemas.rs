@@ -1,16 +1,47 @@
 //! The named schemas of the admin API document, one Rust type each, so operations name
 //! them by type (`body = doc::Ingredient`) and the document lists exactly these.
 //!
-//! Their JSON Schema bodies are kept in `lib/openapi/schemas.json`: they carry bounds,
-//! patterns and exact-decimal rules that the serde types alone do not express.
+//! Most are derived (`utoipa::ToSchema`) on the request and response types themselves; the
+//! ones here have no Rust type of their own (a path or query string, an exact decimal
+//! carried as text) and are built from their keywords in code ([`keyword_schemas!`]).
+//! Those still kept as JSON in `lib/openapi/schemas.json` are listed, each with why, at
+//! [`described_schemas!`]'s call.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::schema::SchemaType;
+use utoipa::openapi::schema::{SchemaType, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
+
+/// The request and response types, under their names in the document.
+pub use crate::alerts::Alert;
+pub use crate::api::routes::integrations::{AuthorizationStarted, IntegrationView as Integration};
+pub use crate::api::routes::journals::JournalQueued;
+pub use crate::api::routes::journals::RepostInput as JournalRepostInput;
+pub use crate::api::routes::ledger::LedgerEntryDetail;
+pub use crate::api::routes::locations::LinkInput;
+pub use crate::api::routes::migrations::{MigrationDetail, StartInput as MigrationInput};
+pub use crate::api::routes::receipts::ReceiptCreated;
+pub use crate::api::routes::transfers::ManualTransfer as ManualTransferInput;
+pub use crate::api::routes::transfers::TransferQueued;
+pub use crate::api::routes::Deleted as MappingDeleted;
+pub use crate::api::routes::SyncInput;
+pub use crate::catalog::ingredient::{IngredientInput, IngredientPatch};
+pub use crate::catalog::receipt::{Receipt, ReceiptInput};
+pub use crate::catalog::recipe::{Recipe, RecipeInput, RecipePatch};
+pub use crate::catalog::storage_unit::{StorageUnit, StorageUnitInput, StorageUnitPatch};
+pub use crate::connection::flow::ConnectInput;
+pub use crate::erp::connection::{ConnectionInput as ErpConnectionInput, ErpConnection};
+pub use crate::items::sync::ItemSyncSummary;
+pub use crate::ledger::entry::LedgerEntry;
+pub use crate::ledger::query::SourceLine;
+pub use crate::location::setup::DaySettings as LocationSettings;
+pub use crate::location::sync::SyncSummary as LocationSyncSummary;
+pub use crate::migration::job::{MigrationDay, MigrationJob};
+pub use crate::transfer::log::{RetryScheduled, TransferLog};
+pub use crate::webhook::closures::RegisterClosure;
 
 const SCHEMAS: &str = include_str!("../../../openapi/schemas.json");
 
@@ -34,6 +65,366 @@ fn described(name: &str) -> RefOr<Schema> {
     ))
 }
 
+/// Field schemas several types share, named on the field:
+/// `#[schema(schema_with = doc::name_text)]`.
+const PRINTABLE: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+const PRINTABLE_NOT_BLANK: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+fn string_or_null() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+fn date_time() -> utoipa::openapi::SchemaFormat {
+    utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime)
+}
+
+/// A catalogue object's name.
+pub fn name_text() -> utoipa::openapi::Object {
+    bounded(1, 200, PRINTABLE_NOT_BLANK)
+        .description(Some("Trimmed; 1 to 200 characters, no control characters"))
+        .build()
+}
+
+/// An ingredient's unit.
+pub fn unit_text() -> utoipa::openapi::Object {
+    bounded(1, 32, PRINTABLE_NOT_BLANK)
+        .description(Some(
+            "Trimmed and lower-cased; 1 to 32 printable characters",
+        ))
+        .build()
+}
+
+/// An optional short code (a storage unit's code, an ingredient's SKU).
+pub fn code_text() -> utoipa::openapi::Object {
+    string_or_null()
+        .max_length(Some(64))
+        .pattern(Some(PRINTABLE))
+        .description(Some(
+            "Trimmed; at most 64 printable characters; empty or null means none",
+        ))
+        .build()
+}
+
+/// An optional free text.
+pub fn description_text() -> utoipa::openapi::Object {
+    string_or_null()
+        .max_length(Some(1000))
+        .description(Some("At most 1000 characters; empty or null means none"))
+        .build()
+}
+
+/// A credential or name that must not be blank.
+pub fn credential_text() -> utoipa::openapi::Object {
+    bounded(1, 256, "\\S").build()
+}
+
+/// A time the API sends.
+pub fn time() -> utoipa::openapi::Object {
+    string()
+        .format(Some(date_time()))
+        .description(Some("RFC 3339 time"))
+        .build()
+}
+
+/// A time the API sends, or null.
+pub fn time_or_null() -> utoipa::openapi::Object {
+    string_or_null()
+        .format(Some(date_time()))
+        .description(Some("RFC 3339 time, or null"))
+        .build()
+}
+
+/// The ERP's kind.
+pub fn erp_kind() -> utoipa::openapi::Object {
+    one_of_strings(&["odoo"]).build()
+}
+
+/// How a location's business day is cut.
+pub fn day_mode() -> utoipa::openapi::Object {
+    one_of_strings(&["local", "utc"]).build()
+}
+
+/// A business date.
+pub fn date() -> utoipa::openapi::Object {
+    business_date().build()
+}
+
+fn business_date() -> ObjectBuilder {
+    string()
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Date,
+        )))
+        .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+}
+
+/// A business date, or null.
+pub fn date_or_null() -> utoipa::openapi::Object {
+    let mut date = date();
+    date.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    date
+}
+
+/// An absolute URL.
+pub fn uri() -> utoipa::openapi::Object {
+    string()
+        .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+        .build()
+}
+
+/// `true`, the only value (JSON Schema's `const: true`, which utoipa's model lacks).
+pub fn always_true() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
+}
+
+/// A webhook subscription's state.
+pub fn subscription_status() -> utoipa::openapi::Object {
+    one_of_strings(&["active", "failed"]).build()
+}
+
+/// Named schemas built from their keywords: `Name => builder,` (an [`ObjectBuilder`]).
+macro_rules! keyword_schemas {
+    ($($(#[doc = $doc:literal])* $name:ident => $schema:expr,)*) => {$(
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                RefOr::T(Schema::Object($schema.build()))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )*};
+}
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// A string of `min..=max` characters matching `pattern`.
+fn bounded(min: usize, max: usize, pattern: &str) -> ObjectBuilder {
+    string()
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+}
+
+fn one_of_strings(values: &[&str]) -> ObjectBuilder {
+    string().enum_values(Some(values.iter().copied()))
+}
+
+/// A company id or a query's id: what the store's keys hold.
+const KEY_ID: &str = "^[A-Za-z0-9_-]+$";
+
+/// The opaque page cursor (base64url, no padding).
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+/// The exact-decimal text every amount and quantity is sent as.
+const DECIMAL: &str = "Exact decimal as a string: optional leading `-`, digits, optional `.digits` (no `+`, exponent, spaces or separators); at most 28 significant digits.";
+
+const MONEY_INPUT: &str = "An exact amount, zero or more and at most 1000000000000, with at most 6 decimals, as a string. Beyond the bounds: 422 value_out_of_range.";
+
+const PERCENT_INPUT: &str = "A percentage in [0, 100) with at most 2 decimals as an exact decimal string, or null for none (so 1 / (1 − trim) stays at most 10000).";
+
+keyword_schemas! {
+    Decimal => string()
+        .pattern(Some("^-?[0-9]+(\\.[0-9]+)?$"))
+        .description(Some(DECIMAL)),
+    CompanyId => bounded(1, 64, KEY_ID),
+    PathId => bounded(1, 200, "^[A-Za-z0-9._:~-]+$"),
+    QueryId => bounded(1, 64, KEY_ID),
+    Cursor => string().min_length(Some(1)).pattern(Some(CURSOR_PATTERN)),
+    Flag => ObjectBuilder::new().schema_type(Type::Boolean),
+    Text => string(),
+    IdempotencyKey => string()
+        .max_length(Some(200))
+        .pattern(Some("^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$")),
+    SalesLine => string().min_length(Some(1)).pattern(Some("^[^/]+/[^/]+$")),
+    BusinessDate => business_date(),
+    Product => one_of_strings(&["k_series", "x_series", "csv"])
+        .description(Some("Where the sales come from: Lightspeed Restaurant K-Series, Retail X-Series, or CSV imports (`csv`: locations created through the admin API, never connected or synced)")),
+    AlertStatusFilter => one_of_strings(&["open", "resolved"]).default(Some("open".into())),
+    JournalStatusFilter => one_of_strings(&[
+        "pending",
+        "posted",
+        "blocked",
+        "out_of_balance",
+        "date_moved",
+        "failed",
+        "reversed",
+    ]),
+    CurrencyCode => string()
+        .pattern(Some("^[A-Z]{3}$"))
+        .description(Some("ISO 4217 currency code, e.g. GBP.")),
+    MoneyInput => bounded(
+        1,
+        20,
+        "^(1000000000000(\\.0{1,6})?|[0-9]{1,12}(\\.[0-9]{1,6})?)$",
+    )
+    .description(Some(MONEY_INPUT)),
+    PercentInput => ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some("^[0-9]{1,2}(\\.[0-9]{1,2})?$"))
+        .description(Some(PERCENT_INPUT)),
+    TimeZone => string()
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .description(Some("An IANA time zone name (case-sensitive)")),
+    IntegrationPage => ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "items",
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(utoipa::openapi::Ref::from_schema_name("Integration"))
+                .max_items(Some(2)),
+        )
+        .property("next_cursor", ObjectBuilder::new().schema_type(Type::Null))
+        .required("items")
+        .required("next_cursor")
+        .description(Some(
+            "Every integration of the company (at most one per product), in one page.",
+        )),
+    OpenApiDocument => ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("openapi", string().pattern(Some("^3\\.1\\.")))
+        .property("info", ObjectBuilder::new().schema_type(Type::Object))
+        .property("paths", ObjectBuilder::new().schema_type(Type::Object))
+        .required("openapi")
+        .required("info")
+        .required("paths")
+        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<Schema>::FreeForm(true))),
+}
+
+/// The `anyOf` of named schemas: `Name => ["A", "B"],`.
+macro_rules! any_of_schemas {
+    ($($(#[doc = $doc:literal])* $name:ident => [$($item:literal),*],)*) => {$(
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let any_of = utoipa::openapi::schema::AnyOfBuilder::new()
+                    $(.item(utoipa::openapi::Ref::from_schema_name($item)))*;
+                RefOr::T(Schema::AnyOf(any_of.build()))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )*};
+}
+
+any_of_schemas! {
+    /// A manual transfer's `202`: queued, or failed with a retry scheduled.
+    TransferAccepted => ["TransferQueued", "TransferResult"],
+    /// A failed transfer attempt's answer: the error envelope, or its result.
+    TransferFailure => ["Error", "TransferResult"],
+}
+
+/// `?limit=`: the page size.
+impl utoipa::PartialSchema for crate::api::routes::Limit {
+    fn schema() -> RefOr<Schema> {
+        let limit = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(crate::api::pagination::MAX_LIMIT))
+            .default(Some(crate::api::pagination::DEFAULT_LIMIT.into()));
+        RefOr::T(Schema::Object(limit.build()))
+    }
+}
+
+impl utoipa::ToSchema for crate::api::routes::Limit {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Limit")
+    }
+}
+
+/// Amounts and quantities are sent as exact decimals.
+macro_rules! decimal_schema {
+    ($($ty:ty),*) => {$(
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                <Decimal as utoipa::PartialSchema>::schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed("Decimal")
+            }
+        }
+    )*};
+}
+
+decimal_schema!(crate::money::Money, crate::money::Quantity);
+
+/// The `{items, next_cursor}` body of a list ([`crate::api::pagination::PageBody`]), one
+/// named schema per item type: `Name => (Item, "description"),`.
+macro_rules! page_schemas {
+    ($($name:ident => ($item:ty, $description:literal),)*) => {$(
+        #[doc = $description]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                page(<$item as utoipa::ToSchema>::name(), $description)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )*};
+}
+
+fn page(item: Cow<'static, str>, description: &str) -> RefOr<Schema> {
+    let next_cursor = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(CURSOR_PATTERN))
+        .description(Some(
+            "Pass as `cursor` to get the next page; null on the last page.",
+        ));
+    let items = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name(item));
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("items", items)
+            .property("next_cursor", next_cursor)
+            .required("items")
+            .required("next_cursor")
+            .description(Some(description))
+            .build(),
+    ))
+}
+
+page_schemas! {
+    StorageUnitPage => (StorageUnit, "One page of storage units"),
+    IngredientPage => (Ingredient, "One page of ingredients"),
+    RecipePage => (Recipe, "One page of recipes"),
+    ReceiptPage => (Receipt, "One page of an ingredient's receipts, oldest first"),
+    AlertPage => (Alert, "One page of alerts"),
+    ItemPage => (Item, "One page of items"),
+    LocationPage => (Location, "One page of locations"),
+    TransferLogPage => (TransferLog, "One page of transfer logs, newest first"),
+    MigrationJobPage => (MigrationJob, "One page of migration jobs, newest first"),
+    LedgerPage => (LedgerEntry, "One page of ledger entries (sales_line queries answer in one page)"),
+    JournalPage => (Journal, "One page of journals"),
+    RegisterClosurePage => (RegisterClosure, "One page of register closures, newest first"),
+}
+
 macro_rules! described_schemas {
     ($($name:ident),* $(,)?) => {$(
         #[doc = concat!("The `", stringify!($name), "` schema.")]
@@ -54,98 +445,36 @@ macro_rules! described_schemas {
 }
 
 described_schemas!(
-    Error,
-    Decimal,
-    StorageUnitInput,
-    StorageUnitPatch,
-    IngredientInput,
-    IngredientPatch,
-    ReceiptInput,
+    // Keyword-only: JSON Schema that utoipa's model cannot say.
+    // `oneOf` branches that each require one of two optional fields (exactly one target).
     RecipeLine,
-    RecipeInput,
-    RecipePatch,
-    SyncInput,
-    LocationSettings,
-    LinkInput,
     MappingInput,
-    ConnectInput,
-    ManualTransferInput,
-    TransferResult,
-    Product,
-    StorageUnit,
-    StorageUnitPage,
+    // `not` (a quantity greater than zero, as text).
+    QuantityInput,
+    // `propertyNames` (currency codes; skip reasons) on maps.
     Ingredient,
-    IngredientPage,
+    TransferStats,
+    // A `#[serde(flatten)]`ed totals struct, which utoipa would describe as an open `allOf`.
+    CostView,
+    // The curated list of codes a caller can meet (the envelope's and a transfer's); there
+    // is no list of `ErrorCode` values to derive it from yet.
+    Error,
+    TransferError,
+    // Not derived yet. Most are answers built as `serde_json::Value` (a record with fields
+    // removed or added, or `json!`) that need a named view type first.
+    TransferResult,
     RecipeLineView,
-    Recipe,
-    RecipePage,
     Explosion,
-    Receipt,
-    ReceiptPage,
-    ReceiptCreated,
-    Alert,
-    AlertPage,
-    Integration,
-    IntegrationPage,
-    AuthorizationStarted,
     MappingView,
     Item,
-    ItemPage,
-    ItemSyncSummary,
-    MappingDeleted,
     Location,
-    LocationPage,
-    LocationSyncSummary,
     LocationDetail,
     Activation,
-    TransferStats,
-    TransferError,
-    RetryScheduled,
-    TransferLog,
-    TransferLogPage,
-    TransferQueued,
-    MigrationJob,
-    MigrationJobPage,
-    MigrationDay,
-    MigrationDetail,
-    LedgerEntry,
-    LedgerPage,
-    SourceLine,
-    LedgerEntryDetail,
-    OpenApiDocument,
-    PercentInput,
-    TimeZone,
-    MigrationInput,
-    CompanyId,
-    PathId,
-    QueryId,
-    QuantityInput,
-    MoneyInput,
-    CurrencyCode,
-    CostView,
-    Limit,
-    Cursor,
-    AlertStatusFilter,
-    Flag,
-    Text,
-    IdempotencyKey,
-    SalesLine,
-    BusinessDate,
-    TransferAccepted,
-    TransferFailure,
+    Journal,
     AccountMappingInput,
     AccountMapping,
     AccountMappingOverview,
     PosCodes,
-    ErpConnectionInput,
-    ErpConnection,
-    Journal,
-    JournalPage,
-    JournalStatusFilter,
-    JournalRepostInput,
-    JournalQueued,
-    RegisterClosure,
-    RegisterClosurePage,
 );
 
 #[cfg(test)]
@@ -155,7 +484,7 @@ mod tests {
     #[test]
     fn every_described_schema_has_a_body() {
         let all: Map<String, Value> = serde_json::from_str(SCHEMAS).unwrap_or_default();
-        assert!(all.len() >= 70, "{} schemas", all.len());
+        assert!(!all.is_empty(), "{} schemas", all.len());
         assert!(all.values().all(Value::is_object));
     }
 }

@@ -72,7 +72,7 @@ pub async fn delete_location(
 ) -> Result<Response<Body>, AppError> {
     location_record::get(deps.store.as_ref(), company_id, location_id).await?;
     mapping::delete_override(deps.store.as_ref(), company_id, location_id).await?;
-    Ok(envelope::json(200, &json!({"deleted": true})))
+    Ok(envelope::json(200, &super::DELETED))
 }
 
 pub async fn put_erp(

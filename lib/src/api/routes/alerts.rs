@@ -2,10 +2,12 @@
 
 use lambda_http::{Body, Response};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::PageQuery;
 use crate::alerts::{self, AlertStatus};
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::AppError;
@@ -13,8 +15,11 @@ use crate::handlers::now;
 use crate::store::attr;
 
 /// `?status=open|resolved` (open by default), on top of the page.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertFilters {
+    /// open (default) or resolved
+    #[param(value_type = Option<doc::AlertStatusFilter>)]
     pub status: Option<String>,
 }
 

@@ -2,49 +2,95 @@
 //! Token values never appear here; only their expiry times.
 
 use lambda_http::{Body, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::connection::flow::{self, ConnectInput, Started};
-use crate::connection::integration::{self, Integration};
+use crate::connection::integration::{self, Integration, IntegrationStatus};
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
+use crate::webhook::subscriptions::Subscription;
 
-fn epoch_text(epoch: Option<i64>) -> Value {
+fn epoch_text(epoch: Option<i64>) -> Option<String> {
     epoch
         .and_then(|e| chrono::DateTime::from_timestamp(e, 0))
-        .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
-        .unwrap_or(Value::Null)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-pub fn view(integration: &Integration) -> Value {
-    json!({
-        "company_id": integration.company_id,
-        "product": integration.product,
-        "name": integration.name,
-        "domain_prefix": integration.domain_prefix,
-        "status": integration.status,
-        "access_token_expires_at": epoch_text(integration.access_expires_at),
-        "refresh_token_expires_at": epoch_text(integration.refresh_expires_at),
-        "last_refresh_at": integration.last_refresh_at,
-        "connected_at": integration.connected_at,
-        "reauthorized_at": integration.reauthorized_at,
-        "last_error": integration.last_error,
-        "webhooks": integration.webhooks,
-        "created_at": integration.created_at,
-        "updated_at": integration.updated_at,
-    })
+/// A Lightspeed connection. Token values are never shown, only their expiry times.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Integration)]
+pub struct IntegrationView<'a> {
+    company_id: &'a str,
+    #[schema(value_type = doc::Product)]
+    product: PosProduct,
+    #[schema(required)]
+    name: Option<&'a str>,
+    #[schema(required)]
+    domain_prefix: Option<&'a str>,
+    #[schema(inline)]
+    status: IntegrationStatus,
+    #[schema(schema_with = doc::time_or_null, required)]
+    access_token_expires_at: Option<String>,
+    #[schema(schema_with = doc::time_or_null, required)]
+    refresh_token_expires_at: Option<String>,
+    #[schema(schema_with = doc::time_or_null, required)]
+    last_refresh_at: Option<&'a str>,
+    #[schema(schema_with = doc::time_or_null, required)]
+    connected_at: Option<&'a str>,
+    #[schema(schema_with = doc::time_or_null, required)]
+    reauthorized_at: Option<&'a str>,
+    #[schema(required)]
+    last_error: Option<&'a str>,
+    /// X-Series webhook subscriptions registered at connection (empty for K-Series)
+    #[schema(inline)]
+    webhooks: &'a [Subscription],
+    #[schema(schema_with = doc::time)]
+    created_at: &'a str,
+    #[schema(schema_with = doc::time)]
+    updated_at: &'a str,
 }
 
-fn started(started: &Started) -> Value {
-    json!({
-        "authorize_url": started.authorize_url,
-        "state_expires_at": epoch_text(Some(started.state_expires_at)),
-        "integration": view(&started.integration),
-    })
+pub fn view(integration: &Integration) -> IntegrationView<'_> {
+    IntegrationView {
+        company_id: &integration.company_id,
+        product: integration.product,
+        name: integration.name.as_deref(),
+        domain_prefix: integration.domain_prefix.as_deref(),
+        status: integration.status,
+        access_token_expires_at: epoch_text(integration.access_expires_at),
+        refresh_token_expires_at: epoch_text(integration.refresh_expires_at),
+        last_refresh_at: integration.last_refresh_at.as_deref(),
+        connected_at: integration.connected_at.as_deref(),
+        reauthorized_at: integration.reauthorized_at.as_deref(),
+        last_error: integration.last_error.as_deref(),
+        webhooks: &integration.webhooks,
+        created_at: &integration.created_at,
+        updated_at: &integration.updated_at,
+    }
+}
+
+/// Send the user to authorize_url; the OAuth state expires at state_expires_at.
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizationStarted<'a> {
+    #[schema(schema_with = doc::uri)]
+    authorize_url: &'a str,
+    #[schema(schema_with = doc::time, required)]
+    state_expires_at: Option<String>,
+    integration: IntegrationView<'a>,
+}
+
+fn started(started: &Started) -> AuthorizationStarted<'_> {
+    AuthorizationStarted {
+        authorize_url: &started.authorize_url,
+        state_expires_at: epoch_text(Some(started.state_expires_at)),
+        integration: view(&started.integration),
+    }
 }
 
 pub async fn connect(

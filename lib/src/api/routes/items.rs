@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use super::{flag, PageQuery};
 use crate::api::envelope;
 use crate::api::extract::Json;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
@@ -43,13 +45,22 @@ fn item_view(item: &PosItem, mapping: Option<&Mapping>) -> Value {
 }
 
 /// The item list's filters.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemFilters {
+    /// true/false
     #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<doc::Flag>)]
     pub mapped: Option<bool>,
+    /// true/false
     #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<doc::Flag>)]
     pub active: Option<bool>,
+    /// Only items sold at this location
+    #[param(value_type = Option<doc::Text>)]
     pub location_id: Option<String>,
+    /// k_series or x_series
+    #[param(value_type = Option<doc::Product>)]
     pub product: Option<String>,
 }
 
@@ -145,5 +156,5 @@ pub async fn delete_mapping(
 ) -> Result<Response<Body>, AppError> {
     let product = PosProduct::parse(product)?;
     setup::delete(deps, company_id, product, item_id).await?;
-    Ok(envelope::json(200, &json!({"deleted": true})))
+    Ok(envelope::json(200, &super::DELETED))
 }

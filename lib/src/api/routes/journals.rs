@@ -2,10 +2,12 @@
 //! with its lines and ERP move, and a re-post through the journal queue.
 
 use lambda_http::{Body, Response};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::IntoParams;
 
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
@@ -44,11 +46,20 @@ fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveDate, AppErr
 
 /// `from` and `to` (required, at most a year apart), `location_id` (optional: every
 /// location otherwise), `status` (optional). Every revision is listed, oldest first.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JournalFilters {
+    /// First business date
+    #[param(value_type = doc::BusinessDate, required = true)]
     pub from: Option<String>,
+    /// Last business date
+    #[param(value_type = doc::BusinessDate, required = true)]
     pub to: Option<String>,
+    /// One location (all otherwise)
+    #[param(value_type = Option<doc::PathId>)]
     pub location_id: Option<String>,
+    /// Only journals in this status
+    #[param(value_type = Option<doc::JournalStatusFilter>)]
     pub status: Option<String>,
 }
 
@@ -113,10 +124,13 @@ pub async fn get(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Bod
     Ok(envelope::json(200, &view(&journal)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = JournalRepostInput)]
 pub struct RepostInput {
+    #[schema(value_type = doc::PathId)]
     location_id: String,
+    #[schema(value_type = doc::BusinessDate)]
     business_date: String,
 }
 
@@ -146,8 +160,23 @@ pub async fn repost(
     deps.queue.send(QueueName::Journal, job.message(0)?).await?;
     Ok(envelope::json(
         202,
-        &json!({ "queued": true, "request_uuid": job.request_uuid, "location_id": job.location_id, "business_date": job.business_date }),
+        &JournalQueued {
+            queued: true,
+            request_uuid: job.request_uuid,
+            location_id: job.location_id,
+            business_date: job.business_date,
+        },
     ))
+}
+
+/// The answer of a repost: the queued request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JournalQueued {
+    #[schema(schema_with = doc::always_true)]
+    queued: bool,
+    request_uuid: String,
+    location_id: String,
+    business_date: String,
 }
 
 #[cfg(test)]

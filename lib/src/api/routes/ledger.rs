@@ -2,15 +2,18 @@
 //! transfer log, or sales line), and `GET /ledger/{id}` with the lines that fed the entry.
 
 use lambda_http::{Body, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use super::PageQuery;
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
+use crate::ledger::entry::LedgerEntry;
+use crate::ledger::query::SourceLine;
 use crate::ledger::query::{self, parse_date, Selection};
 
 /// The lower bound of an open date range (dates are 4-digit years in keys).
@@ -26,15 +29,32 @@ fn valid_id(field: &str, value: String) -> Result<String, AppError> {
 
 /// The selection (exactly one of the ids, or a sales line with its location and date),
 /// and the date range.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
+    /// First business date (YYYY-MM-DD), inclusive.
+    #[param(value_type = Option<doc::BusinessDate>)]
     pub from: Option<String>,
+    /// Last business date (YYYY-MM-DD), inclusive.
+    #[param(value_type = Option<doc::BusinessDate>)]
     pub to: Option<String>,
+    /// With sales_line: the business date (YYYY-MM-DD).
+    #[param(value_type = Option<doc::BusinessDate>)]
     pub date: Option<String>,
+    /// {sale_id}/{line_id}: entries a sales line fed (needs location_id and date).
+    #[param(value_type = Option<doc::SalesLine>)]
     pub sales_line: Option<String>,
+    /// With sales_line.
+    #[param(value_type = Option<doc::Text>)]
     pub location_id: Option<String>,
+    /// Entries of a storage unit, by date.
+    #[param(value_type = Option<doc::QueryId>)]
     pub storage_unit_id: Option<String>,
+    /// Entries of an ingredient across storage units, by date.
+    #[param(value_type = Option<doc::QueryId>)]
     pub ingredient_id: Option<String>,
+    /// Entries one transfer attempt created.
+    #[param(value_type = Option<doc::QueryId>)]
     pub transfer_log_id: Option<String>,
 }
 
@@ -120,6 +140,16 @@ pub async fn get(
     .await?;
     Ok(envelope::json(
         200,
-        &json!({ "entry": entry, "source_lines": lines }),
+        &LedgerEntryDetail {
+            entry,
+            source_lines: lines,
+        },
     ))
+}
+
+/// A ledger entry with the sales lines that fed it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LedgerEntryDetail {
+    entry: LedgerEntry,
+    source_lines: Vec<SourceLine>,
 }

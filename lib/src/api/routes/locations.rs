@@ -4,9 +4,11 @@
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use super::{flag, PageQuery};
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
@@ -18,10 +20,12 @@ use crate::location::setup::{self, DaySettings};
 use crate::store::attr;
 use crate::transfer::log as transfer_log;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
+    /// A storage unit of this company
     #[serde(default)]
+    #[schema(value_type = String, required, min_length = 1)]
     storage_unit_id: Option<String>,
 }
 
@@ -35,14 +39,23 @@ pub fn view(location: &Location) -> Value {
 }
 
 /// The location list's filters.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocationFilters {
+    /// true/false
     #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<doc::Flag>)]
     pub activated: Option<bool>,
+    /// true/false
     #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<doc::Flag>)]
     pub auto_issue: Option<bool>,
+    /// true/false: no longer listed by Lightspeed
     #[serde(default, deserialize_with = "flag")]
+    #[param(value_type = Option<doc::Flag>)]
     pub missing: Option<bool>,
+    /// A storage unit id, or `none`
+    #[param(value_type = Option<doc::Text>)]
     pub storage_unit_id: Option<String>,
 }
 

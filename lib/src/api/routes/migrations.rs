@@ -1,8 +1,7 @@
 //! A location's 90-day migrations: start (or re-run), list, read with its days, cancel.
 
 use lambda_http::{Body, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::{partition_page, PageQuery};
 use crate::api::envelope;
@@ -11,12 +10,16 @@ use crate::deps::Deps;
 use crate::error::AppError;
 use crate::handlers::now;
 use crate::migration::job;
+use crate::migration::job::MigrationDay;
 use crate::migration::{start, MigrationJob};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MigrationInput)]
 pub struct StartInput {
+    /// Re-run every day with force refresh (posting only deltas) instead of skipping done days.
     #[serde(default)]
+    #[schema(default = false)]
     rerun: bool,
 }
 
@@ -61,7 +64,14 @@ pub async fn get(
         .await?
         .ok_or_else(|| start::not_found(job_id))?;
     let days = start::days(deps.store.as_ref(), job_id).await?;
-    Ok(envelope::json(200, &json!({"job": job, "days": days})))
+    Ok(envelope::json(200, &MigrationDetail { job, days }))
+}
+
+/// A migration job with its days.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MigrationDetail {
+    job: MigrationJob,
+    days: Vec<MigrationDay>,
 }
 
 pub async fn cancel(

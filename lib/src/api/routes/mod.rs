@@ -17,8 +17,10 @@ pub mod transfers;
 use lambda_http::{Body, Response};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::IntoParams;
 
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
 use crate::connection::source::CatalogSource;
 use crate::connection::PosProduct;
@@ -27,10 +29,15 @@ use crate::error::AppError;
 use crate::store::{attr, from_item, ItemStore, Query};
 
 /// `?limit=` and `?cursor=` of a plain list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page size, 1–100 (default 50).
     #[serde(default)]
+    #[param(value_type = Option<Limit>)]
     pub limit: Limit,
+    /// Opaque cursor from the previous page's next_cursor.
+    #[param(value_type = Option<doc::Cursor>)]
     pub cursor: Option<String>,
 }
 
@@ -85,10 +92,21 @@ pub async fn partition_page<T: DeserializeOwned + Serialize>(
     ))
 }
 
+/// `{"deleted": true}`: the answer of a removal.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MappingDeleted)]
+pub struct Deleted {
+    #[schema(schema_with = doc::always_true)]
+    deleted: bool,
+}
+
+pub const DELETED: Deleted = Deleted { deleted: true };
+
 /// A sync request body: `{"product": "k_series" | "x_series"}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncInput {
+    #[schema(value_type = doc::Product)]
     product: String,
 }
 

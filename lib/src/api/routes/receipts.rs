@@ -1,11 +1,12 @@
 //! Stock receipts of an ingredient.
 
 use lambda_http::{Body, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use super::{partition_page, PageQuery};
 use crate::api::envelope;
 use crate::api::extract::{IdempotencyKey, Json};
+use crate::api::openapi::schemas as doc;
 use crate::catalog::ingredient::IngredientView;
 use crate::catalog::receipt::{self, Receipt, ReceiptInput};
 use crate::catalog::{records, Ingredient};
@@ -33,8 +34,19 @@ pub async fn create(
     .await?;
     Ok(envelope::json(
         if replayed { 200 } else { 201 },
-        &json!({ "receipt": receipt, "ingredient": IngredientView::from(&ingredient) }),
+        &ReceiptCreated {
+            receipt,
+            ingredient: IngredientView::from(&ingredient),
+        },
     ))
+}
+
+/// The receipt and the ingredient with its new totals.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReceiptCreated<'a> {
+    receipt: Receipt,
+    #[schema(value_type = doc::Ingredient)]
+    ingredient: IngredientView<'a>,
 }
 
 pub async fn list(

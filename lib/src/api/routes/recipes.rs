@@ -4,9 +4,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use crate::api::envelope;
 use crate::api::extract::{IdempotencyKey, Json};
+use crate::api::openapi::schemas as doc;
 use crate::catalog::recipe::{self, Recipe, RecipeInput, RecipePatch};
 use crate::catalog::records::{self, CatalogRecord};
 use crate::deps::Deps;
@@ -64,8 +66,11 @@ pub async fn delete_ingredient(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExplosionQuery {
+    /// Quantity sold, an exact decimal greater than zero (default 1).
+    #[param(value_type = Option<doc::QuantityInput>)]
     pub quantity: Option<String>,
 }
 

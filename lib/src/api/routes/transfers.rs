@@ -2,10 +2,11 @@
 //! run now and answer with the result, or `"async": true` to queue it.
 
 use lambda_http::{Body, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::api::envelope;
+use crate::api::openapi::schemas as doc;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::handlers::now;
@@ -13,14 +14,30 @@ use crate::queue::{OutboundMessage, QueueName};
 use crate::transfer::run::{run, Outcome, TransferContext};
 use crate::transfer::{TransferLog, TransferRequest};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ManualTransferInput)]
 pub struct ManualTransfer {
+    /// Business date YYYY-MM-DD (missing: date_required; malformed: invalid_date_format).
     #[serde(default)]
+    #[schema(value_type = String, required, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     date: Option<String>,
+    /// Re-fetch from Lightspeed and post reversal/correction entries for what changed; false reuses the cached sales.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     force_refresh: bool,
+    /// Queue the transfer instead of running it now (202 with the request uuid).
     #[serde(default, rename = "async")]
+    #[schema(default = false)]
+    queued: bool,
+}
+
+/// The answer of an `"async": true` manual transfer: the queued request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TransferQueued {
+    request_uuid: String,
+    log_id: String,
+    #[schema(schema_with = doc::always_true)]
     queued: bool,
 }
 
@@ -88,7 +105,11 @@ pub async fn start(
             .await?;
         return Ok(envelope::json(
             202,
-            &json!({"request_uuid": transfer.request_uuid, "log_id": TransferLog::id_for(&transfer), "queued": true}),
+            &TransferQueued {
+                log_id: TransferLog::id_for(&transfer),
+                request_uuid: transfer.request_uuid,
+                queued: true,
+            },
         ));
     }
     let ctx = TransferContext {
