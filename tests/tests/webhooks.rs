@@ -191,10 +191,10 @@ async fn bad_signatures_sizes_and_forms_are_refused_and_nothing_is_queued() {
         .all(|m| m["dedupe_key"] == "sale.update:0f6e2a77-5b1c-4a53-9c11-8d2f3b4a5c6d:7"));
 }
 
-#[tokio::test]
-async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
-    let (env, company, domain) = x_company("wh-sale").await;
-    let api = env.client(&company);
+/// Items synced and all mapped to one ingredient (1 unit each), a storage unit linked to the
+/// first outlet, the outlet activated; its id, zone and storage unit.
+async fn activated_outlet(env: &TestEnv, company: &str) -> (String, chrono_tz::Tz, String) {
+    let api = env.client(company);
     let base = format!("/v1/companies/{company}");
     for path in ["locations/sync", "items/sync"] {
         let (status, body) = api
@@ -246,25 +246,9 @@ async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
         )
         .await
         .unwrap();
-    // A closed sale of the first outlet, as the simulator's store holds it.
-    let (outlet, tz, sale_id, version, closed_at) = {
-        let now = env.sim().state().clock.now();
+    let (outlet, tz) = {
         let store = env.sim().state().x();
-        let outlet = store.outlets[0].clone();
-        let (sale, revision) = store
-            .sales
-            .iter()
-            .filter(|s| s.outlet_id == outlet.id && s.return_for.is_none())
-            .filter_map(|s| s.current(now).map(|r| (s, r)))
-            .find(|(_, r)| state_of(r.status).0 == "closed")
-            .expect("a closed sale");
-        (
-            outlet.id.clone(),
-            outlet.tz,
-            sale.id.clone(),
-            revision.version.unwrap(),
-            revision.at,
-        )
+        (store.outlets[0].id.clone(), store.outlets[0].tz)
     };
     let link = json!({"storage_unit_id": unit["id"]})
         .to_string()
@@ -289,6 +273,28 @@ async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
         .unwrap();
     assert_eq!(status, 201, "{activated}");
 
+    (outlet, tz, unit["id"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
+    let (env, company, domain) = x_company("wh-sale").await;
+    let api = env.client(&company);
+    let base = format!("/v1/companies/{company}");
+    let (outlet, tz, _unit) = activated_outlet(&env, &company).await;
+    // A closed sale of the first outlet, as the simulator's store holds it.
+    let (sale_id, version, closed_at) = {
+        let now = env.sim().state().clock.now();
+        let store = env.sim().state().x();
+        let (sale, revision) = store
+            .sales
+            .iter()
+            .filter(|s| s.outlet_id == outlet && s.return_for.is_none())
+            .filter_map(|s| s.current(now).map(|r| (s, r)))
+            .find(|(_, r)| state_of(r.status).0 == "closed")
+            .expect("a closed sale");
+        (sale.id.clone(), revision.version.unwrap(), revision.at)
+    };
     let payload = json!({"id": sale_id, "version": version, "outlet_id": outlet});
     let body = form("sale.update", &domain, &payload);
     for _ in 0..2 {
@@ -446,4 +452,137 @@ async fn a_register_closure_is_stored_once_and_listed_for_its_outlet() {
     assert_eq!(closures[0]["register_id"], register.as_str());
     assert_eq!(closures[0]["outlet_id"], outlet.as_str());
     assert!(closures[0]["closed_at"].is_string(), "{page}");
+}
+
+/// Σ quantity sold at `outlet` in its business day `date` (every item maps to one unit of the
+/// one ingredient), straight from the simulator's store: closed sales only, returns negative.
+fn sold_in_day(
+    env: &TestEnv,
+    outlet: &str,
+    tz: chrono_tz::Tz,
+    date: &str,
+) -> rust_decimal::Decimal {
+    use tillbridge::location::business_day::window;
+    let day = window(DayMode::Local { tz, cutoff_hour: 4 }, date.parse().unwrap());
+    let now = env.sim().state().clock.now();
+    let store = env.sim().state().x();
+    let mut total = rust_decimal::Decimal::ZERO;
+    for sale in store.sales.iter().filter(|s| s.outlet_id == outlet) {
+        let Some(current) = sale.current(now) else {
+            continue;
+        };
+        if state_of(current.status).0 == "closed" && day.contains(current.at) {
+            total += sale
+                .lines
+                .iter()
+                .map(|l| l.quantity)
+                .sum::<rust_decimal::Decimal>();
+        }
+    }
+    total
+}
+
+async fn ledger_sum(env: &TestEnv, company: &str, unit: &str, date: &str) -> rust_decimal::Decimal {
+    let (entries, _) = env
+        .client(company)
+        .list_all(
+            &format!("/v1/companies/{company}/ledger?storage_unit_id={unit}&from={date}&to={date}"),
+            100,
+        )
+        .await
+        .unwrap();
+    entries
+        .iter()
+        .map(|e| tillbridge_tests::fixture::decimal(&e["quantity"]))
+        .sum()
+}
+
+#[tokio::test]
+async fn the_feed_backstop_catches_a_void_whose_webhook_never_arrived() {
+    let (env, company, _domain) = x_company("wh-backstop").await;
+    let (outlet, tz, unit) = activated_outlet(&env, &company).await;
+    let (sale_id, date) = {
+        let now = env.sim().state().clock.now();
+        let store = env.sim().state().x();
+        let (sale, revision) = store
+            .sales
+            .iter()
+            .rev()
+            .filter(|s| s.outlet_id == outlet && s.return_for.is_none())
+            .filter_map(|s| s.current(now).map(|r| (s, r)))
+            .find(|(_, r)| state_of(r.status).0 == "closed")
+            .expect("a closed sale");
+        let day = business_date(DayMode::Local { tz, cutoff_hour: 4 }, revision.at);
+        (sale.id.clone(), day.to_string())
+    };
+    // The day as it stands, transferred.
+    let (status, result) = env
+        .client(&company)
+        .post(
+            &format!("/v1/companies/{company}/locations/{outlet}/transfers"),
+            &json!({"date": date}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{result}");
+    let before = sold_in_day(&env, &outlet, tz, &date);
+    assert_eq!(ledger_sum(&env, &company, &unit, &date).await, before);
+
+    let deps = env.deps("daily-fanout").await;
+    let poll = || async {
+        tillbridge::webhook::backstop::poll(
+            deps.store.as_ref(),
+            deps.queue.as_ref(),
+            &deps.lightspeed,
+            &company,
+            &chrono::Utc::now().to_rfc3339(),
+        )
+        .await
+        .unwrap()
+    };
+    let first = poll().await;
+    assert!(first.initialized && first.pages > 1, "{first:?}");
+    assert!(
+        first.days_queued.is_empty(),
+        "the first poll only finds the top"
+    );
+    let idle = poll().await;
+    assert_eq!(
+        (idle.requests, idle.sales),
+        (1, 0),
+        "an idle hour costs one request"
+    );
+    assert!(idle.days_queued.is_empty());
+    drain(&env, "TransferQueue").await;
+
+    // Voided after close; its webhook goes to the sales-events queue, which nobody works
+    // here: dropped.
+    env.sim_control(
+        reqwest::Method::POST,
+        &format!("/_sim/x/sales/{sale_id}/void"),
+        None,
+    )
+    .await;
+    let caught = poll().await;
+    assert_eq!(
+        caught.days_queued,
+        vec![(outlet.clone(), date.clone())],
+        "{caught:?}"
+    );
+    assert!(caught.after > idle.after);
+    let requests: Vec<Value> = drain(&env, "TransferQueue")
+        .await
+        .into_iter()
+        .filter(|r| r["company_id"] == company.as_str())
+        .collect();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["business_date"], date.as_str());
+    assert_eq!(requests[0]["force_refresh"], true);
+    work(&env, &requests[0]).await;
+    let after = sold_in_day(&env, &outlet, tz, &date);
+    assert_ne!(after, before, "the void changed what the day sold");
+    assert_eq!(ledger_sum(&env, &company, &unit, &date).await, after);
+    let quiet = poll().await;
+    assert!(quiet.days_queued.is_empty(), "{quiet:?}");
 }

@@ -85,6 +85,27 @@ pub async fn companies_of_domain(
     Ok(companies)
 }
 
+/// Pattern 6 (gsi1 `INTEG`): the companies with an active connection of `product` (the
+/// X-Series feed backstop polls each).
+pub async fn of_product(
+    store: &dyn ItemStore,
+    product: PosProduct,
+) -> Result<Vec<String>, StoreError> {
+    let query = Query::partition("INTEG")
+        .on(crate::store::Index::Gsi1)
+        .begins_with(format!("{product}#"))
+        .limit(100);
+    let items = crate::store::query_all(store, query).await?;
+    let mut companies = Vec::new();
+    for item in items {
+        let integration: Integration = from_item(item)?;
+        if integration.status == IntegrationStatus::Active {
+            companies.push(integration.company_id);
+        }
+    }
+    Ok(companies)
+}
+
 fn to_stored(integration: &Integration) -> Result<Item, StoreError> {
     let mut item = to_item(
         integration,

@@ -1,6 +1,7 @@
 //! daily-fanout: the hourly schedule's target. The run is anchored on the event's scheduled
 //! `time`, not the clock, so a retried or late invocation plans the same requests (with the
-//! same ids) as the on-time one would have.
+//! same ids) as the on-time one would have. It then polls each X-Series store's sales feed
+//! from its cursor (the webhook backstop).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
@@ -32,6 +33,16 @@ pub async fn handle(
                     summary = %serde_json::to_string(&summary).unwrap_or_default(),
                     "fan-out done"
                 );
+                // The X-Series feed backstop: sales no webhook brought.
+                let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let store = deps.store.as_ref();
+                crate::webhook::backstop::poll_all(
+                    store,
+                    deps.queue.as_ref(),
+                    &deps.lightspeed,
+                    &at,
+                )
+                .await?;
                 Ok(())
             }
             Err(err) => {
