@@ -621,7 +621,7 @@ fn csv_import(rows: usize) -> serde_json::Value {
             1 + (n / 3) % 28,
             10 + n % 12,
             n % 60,
-            n % 3,
+            (n / 3) % 3,
             n % 500,
             n % 500,
             quantity * 4,
