@@ -6,7 +6,9 @@ use serde::Serialize;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
 use crate::store::occ::{self, Plan};
-use crate::store::{from_item, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write};
+use crate::store::{
+    from_item, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write,
+};
 
 /// A catalogue object stored under its company's partition.
 pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
@@ -17,7 +19,9 @@ pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
     type Input: Send + Serialize;
     type Patch: Send;
 
-    fn key(company_id: &str, id: &str) -> Key;
+    fn key(company_id: &str, id: &str) -> Key {
+        keys::catalog(company_id, Self::SORT_PREFIX, id)
+    }
     /// Builds a validated new record.
     fn create(
         company_id: &str,

@@ -233,19 +233,11 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
 }
 
 fn company_mapping() -> AccountMapping {
-    AccountMapping {
-        payment_methods: BTreeMap::from([
-            ("CASH".into(), "101501".into()),
-            ("CARD".into(), "101401".into()),
-        ]),
-        tax_codes: BTreeMap::from([("VAT20".into(), "251000".into())]),
-        accounting_groups: BTreeMap::from([("Food".into(), "400000".into())]),
-        discount: Some("400900".into()),
-        service_charge: Some("400100".into()),
-        tips: Some("201000".into()),
-        rounding: Some("642000".into()),
-        ..Default::default()
-    }
+    let mut mapping = mapping::fixtures::company();
+    mapping
+        .payment_methods
+        .insert("CARD".into(), "101401".into());
+    mapping
 }
 
 impl World {
