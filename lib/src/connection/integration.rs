@@ -7,8 +7,8 @@ use super::product::PosProduct;
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
 use crate::store::{
-    attr, from_item, get_as, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
-    Write,
+    attr, from_item, get_as, keys, query_as, to_item, Condition, Item, ItemStore, Key, Query,
+    StoreError, Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,13 +55,7 @@ pub async fn list(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Integra
     let query = Query::partition(keys::company(company_id))
         .begins_with("INTEG#")
         .limit(10);
-    store
-        .query(&query)
-        .await?
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect()
+    query_as(store, &query).await
 }
 
 /// Pattern 6 (gsi1 `INTEG`): the companies whose X-Series connection has this domain prefix
