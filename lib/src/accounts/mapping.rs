@@ -277,13 +277,11 @@ pub async fn put(
                 updated_at: now.to_string(),
                 version: version + 1,
             };
-            let condition = if version == 0 {
-                Condition::NotExists
-            } else {
-                Condition::VersionIs(version)
-            };
             let item = crate::store::to_item(&record, &key)?;
-            Ok(Plan::one(Write::Put(item, condition), record))
+            Ok(Plan::one(
+                Write::Put(item, Condition::replacing(version)),
+                record,
+            ))
         },
     )
     .await

@@ -46,6 +46,29 @@ pub struct Integration {
     pub version: u64,
 }
 
+impl Integration {
+    /// A new integration in `Pending`: no tokens, no webhooks, nothing refreshed yet.
+    pub fn pending(company_id: &str, product: PosProduct, now: &str) -> Self {
+        Self {
+            company_id: company_id.to_string(),
+            product,
+            name: None,
+            domain_prefix: None,
+            status: IntegrationStatus::Pending,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            last_refresh_at: None,
+            connected_at: None,
+            reauthorized_at: None,
+            last_error: None,
+            webhooks: Vec::new(),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            version: 1,
+        }
+    }
+}
+
 pub fn key(company_id: &str, product: PosProduct) -> Key {
     Key::new(keys::company(company_id), format!("INTEG#{product}"))
 }

@@ -179,11 +179,7 @@ pub async fn get(
 
 /// Writes a record under the version it was read at (created when new).
 pub async fn save(store: &dyn ItemStore, record: &mut JournalRecord) -> Result<(), AppError> {
-    let condition = if record.version == 0 {
-        Condition::NotExists
-    } else {
-        Condition::VersionIs(record.version)
-    };
+    let condition = Condition::replacing(record.version);
     record.version += 1;
     let item = record.to_item()?;
     match store.put(item, condition).await {

@@ -91,6 +91,17 @@ pub enum Condition {
     AbsentOrExpiredBefore(i64),
 }
 
+impl Condition {
+    /// Replaces the item read at `version`, or creates it when nothing was read (version 0).
+    pub fn replacing(version: u64) -> Self {
+        if version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(version)
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum SortKeyCondition {
     BeginsWith(String),
