@@ -26,6 +26,31 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+/// The trimmed value of `name`, unless it is absent or blank.
+pub fn optional_var<'a>(vars: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// The whole number in `name` (`None` when absent or blank), refused unless `valid`;
+/// `expected` says what it must be, e.g. "a whole number from 1 to 10".
+pub fn whole_number_var(
+    vars: &HashMap<String, String>,
+    name: &'static str,
+    valid: impl Fn(u32) -> bool,
+    expected: &str,
+) -> Result<Option<u32>, ConfigError> {
+    let Some(raw) = optional_var(vars, name) else {
+        return Ok(None);
+    };
+    match raw.parse::<u32>() {
+        Ok(n) if valid(n) => Ok(Some(n)),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!("`{raw}` is not {expected}"),
+        }),
+    }
+}
+
 /// The queue URLs every function may send to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueUrls {
@@ -75,7 +100,7 @@ impl Config {
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
         let mut missing = Vec::new();
         let mut required = |name: &'static str| -> String {
-            match vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            match optional_var(&vars, name) {
                 Some(v) => v.to_string(),
                 None => {
                     missing.push(name);
@@ -95,11 +120,7 @@ impl Config {
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing.join(", ")));
         }
-        let optional = |name: &str| {
-            vars.get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let optional = |name: &str| optional_var(&vars, name).map(str::to_string);
         let endpoints = Endpoints {
             dynamodb: optional(env::DYNAMODB_ENDPOINT),
             sqs: optional(env::SQS_ENDPOINT),

@@ -15,6 +15,9 @@ use tillbridge::location::business_day::{window, DayMode};
 use tillbridge::sales::canonical::totals;
 use tillbridge::sales::kseries::to_canonical;
 
+mod common;
+use common::get_json;
+
 fn dec(value: &Value) -> Decimal {
     match value {
         Value::String(s) => s.parse().unwrap(),
@@ -49,16 +52,7 @@ async fn check_day(config: SimConfig, location_index: usize, date: &str, page_si
             "{}/f/v2/business-location/{location_id}/sales",
             sim.base_url()
         );
-        let body: Value = http
-            .get(&url)
-            .query(&query)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = get_json(http.get(&url).query(&query).bearer_auth(&token)).await;
         for sale in body["sales"].as_array().unwrap() {
             sales.push(to_canonical(sale).unwrap());
         }
@@ -67,19 +61,15 @@ async fn check_day(config: SimConfig, location_index: usize, date: &str, page_si
             None => break,
         }
     }
-    let truth: Value = http
-        .get(format!("{}/_sim/ground-truth", sim.base_url()))
-        .query(&[
-            ("locationId", location_id.to_string()),
-            ("date", date.to_string()),
-            ("cutoffHour", "4".into()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let truth = get_json(
+        http.get(format!("{}/_sim/ground-truth", sim.base_url()))
+            .query(&[
+                ("locationId", location_id.to_string()),
+                ("date", date.to_string()),
+                ("cutoffHour", "4".into()),
+            ]),
+    )
+    .await;
     let got = totals(&sales).unwrap();
     assert!(got.sale_count > 0, "a trading day");
     assert_eq!(

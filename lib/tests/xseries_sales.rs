@@ -22,6 +22,9 @@ use tillbridge::location::business_day::{window, DayMode, Window};
 use tillbridge::sales::canonical::{totals, CanonicalSale, SaleKind};
 use tillbridge::sales::xseries::{day_sales, next_after, page_query, to_canonical, SALES_PATH};
 
+mod common;
+use common::get_json;
+
 /// What the generated store says about one outlet's day.
 #[derive(Debug, Default, PartialEq)]
 struct Expected {
@@ -287,14 +290,8 @@ async fn legacy_register_sale_payloads_add_up_the_same() {
     let http = reqwest::Client::new();
     let mut sales = Vec::new();
     for id in candidates {
-        let legacy: Value = http
-            .get(format!("{}/_sim/x/sales/{id}/legacy", sim.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let legacy =
+            get_json(http.get(format!("{}/_sim/x/sales/{id}/legacy", sim.base_url()))).await;
         let sale = to_canonical(&legacy).unwrap();
         if day.contains(sale.closed_at) {
             sales.push(sale);

@@ -277,13 +277,11 @@ pub async fn put(
                 updated_at: now.to_string(),
                 version: version + 1,
             };
-            let condition = if version == 0 {
-                Condition::NotExists
-            } else {
-                Condition::VersionIs(version)
-            };
             let item = crate::store::to_item(&record, &key)?;
-            Ok(Plan::one(Write::Put(item, condition), record))
+            Ok(Plan::one(
+                Write::Put(item, Condition::replacing(version)),
+                record,
+            ))
         },
     )
     .await
@@ -330,11 +328,13 @@ pub async fn setup_for(
     Ok(resolve(&company.mapping, over.as_ref().map(|o| &o.mapping)))
 }
 
+/// Account mappings as tests write them.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn company() -> AccountMapping {
+    /// A company document naming every fixed account, with cash as its one payment method.
+    pub fn company() -> AccountMapping {
         AccountMapping {
             payment_methods: BTreeMap::from([("CASH".into(), "101501".into())]),
             tax_codes: BTreeMap::from([("VAT20".into(), "251000".into())]),
@@ -346,6 +346,12 @@ mod tests {
             ..Default::default()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::company;
+    use super::*;
 
     #[test]
     fn a_location_override_wins_entry_by_entry() {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
-use crate::store::{from_item, to_item, Condition, ItemStore, Key, Query, Write};
+use crate::store::{from_item, query_page_as, to_item, Condition, ItemStore, Key, Query, Write};
 
 /// Stable alert codes.
 pub mod code {
@@ -174,13 +174,7 @@ pub async fn list(
         .start_after(start_after);
     // Newest resolutions first; open alerts in code order.
     query.forward = status == AlertStatus::Open;
-    let page = store.query(&query).await?;
-    let alerts = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<Vec<Alert>, _>>()?;
-    Ok((alerts, page.last_key))
+    Ok(query_page_as(store, &query).await?)
 }
 
 pub fn list_partition(company_id: &str) -> String {

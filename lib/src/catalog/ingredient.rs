@@ -9,7 +9,7 @@ use super::validate;
 use crate::api::openapi::schemas as doc;
 use crate::error::{AppError, ErrorCode};
 use crate::money::{Money, Quantity};
-use crate::store::{keys, Key};
+use crate::store::keys;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ingredient {
@@ -191,10 +191,6 @@ impl CatalogRecord for Ingredient {
     const NOT_FOUND: ErrorCode = ErrorCode::IngredientNotFound;
     type Input = IngredientInput;
     type Patch = IngredientPatch;
-
-    fn key(company_id: &str, id: &str) -> Key {
-        keys::ingredient(company_id, id)
-    }
 
     fn create(
         company_id: &str,

@@ -36,10 +36,7 @@ const _: () = assert!(2 + 2 * MAX_REFERENCE_CHANGES <= 100);
 const USERS_NAMED: u32 = 10;
 
 pub fn key(company_id: &str, recipe_id: &str) -> Key {
-    Key::new(
-        keys::company(company_id),
-        format!("{SORT_PREFIX}{recipe_id}"),
-    )
+    keys::catalog(company_id, SORT_PREFIX, recipe_id)
 }
 
 /// The per-company item every save adding a recipe → recipe edge rewrites (cycle guard).
@@ -214,10 +211,6 @@ impl CatalogRecord for Recipe {
     const NOT_FOUND: ErrorCode = ErrorCode::RecipeNotFound;
     type Input = RecipeInput;
     type Patch = RecipePatch;
-
-    fn key(company_id: &str, id: &str) -> Key {
-        key(company_id, id)
-    }
 
     /// Validation only; [`create`] writes the record with its references.
     fn create(

@@ -6,7 +6,10 @@ use serde::Serialize;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
 use crate::store::occ::{self, Plan};
-use crate::store::{from_item, to_item, Condition, Item, ItemStore, Key, Query, StoreError, Write};
+use crate::store::{
+    from_item, keys, query_page_as, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
+    Write,
+};
 
 /// A catalogue object stored under its company's partition.
 pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
@@ -17,7 +20,9 @@ pub trait CatalogRecord: Serialize + DeserializeOwned + Clone + Send + Sync {
     type Input: Send + Serialize;
     type Patch: Send;
 
-    fn key(company_id: &str, id: &str) -> Key;
+    fn key(company_id: &str, id: &str) -> Key {
+        keys::catalog(company_id, Self::SORT_PREFIX, id)
+    }
     /// Builds a validated new record.
     fn create(
         company_id: &str,
@@ -145,23 +150,12 @@ pub async fn list<T: CatalogRecord>(
     limit: u32,
     start_after: Option<Item>,
 ) -> Result<ListPage<T>, AppError> {
-    let page = store
-        .query(
-            &Query::partition(partition::<T>(company_id))
-                .begins_with(T::SORT_PREFIX)
-                .limit(limit)
-                .start_after(start_after),
-        )
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<Vec<T>, _>>()?;
-    Ok(ListPage {
-        items,
-        last_key: page.last_key,
-    })
+    let query = Query::partition(partition::<T>(company_id))
+        .begins_with(T::SORT_PREFIX)
+        .limit(limit)
+        .start_after(start_after);
+    let (items, last_key) = query_page_as(store, &query).await?;
+    Ok(ListPage { items, last_key })
 }
 
 /// Read-modify-write with a `version` condition, retried a few times, so two concurrent

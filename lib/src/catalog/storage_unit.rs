@@ -7,7 +7,7 @@ use super::records::CatalogRecord;
 use super::validate;
 use crate::api::openapi::schemas as doc;
 use crate::error::{AppError, ErrorCode};
-use crate::store::{keys, Key};
+use crate::store::keys;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StorageUnit {
@@ -74,10 +74,6 @@ impl CatalogRecord for StorageUnit {
     const NOT_FOUND: ErrorCode = ErrorCode::StorageUnitNotFound;
     type Input = StorageUnitInput;
     type Patch = StorageUnitPatch;
-
-    fn key(company_id: &str, id: &str) -> Key {
-        keys::storage_unit(company_id, id)
-    }
 
     fn create(
         company_id: &str,

@@ -150,21 +150,9 @@ async fn pending_integration(
         )),
         (None, false) => {
             let record = Integration {
-                company_id: company_id.to_string(),
-                product,
                 name: name.map(str::to_string),
                 domain_prefix: domain_prefix.map(str::to_string),
-                status: IntegrationStatus::Pending,
-                access_expires_at: None,
-                refresh_expires_at: None,
-                last_refresh_at: None,
-                connected_at: None,
-                reauthorized_at: None,
-                last_error: None,
-                webhooks: Vec::new(),
-                created_at: now.to_string(),
-                updated_at: now.to_string(),
-                version: 1,
+                ..Integration::pending(company_id, product, now)
             };
             match integration::create(store, &record).await {
                 Ok(()) => Ok(record),

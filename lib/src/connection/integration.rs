@@ -7,8 +7,8 @@ use super::product::PosProduct;
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
 use crate::store::{
-    attr, from_item, get_as, keys, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
-    Write,
+    attr, from_item, get_as, keys, query_as, to_item, Condition, Item, ItemStore, Key, Query,
+    StoreError, Write,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -46,6 +46,29 @@ pub struct Integration {
     pub version: u64,
 }
 
+impl Integration {
+    /// A new integration in `Pending`: no tokens, no webhooks, nothing refreshed yet.
+    pub fn pending(company_id: &str, product: PosProduct, now: &str) -> Self {
+        Self {
+            company_id: company_id.to_string(),
+            product,
+            name: None,
+            domain_prefix: None,
+            status: IntegrationStatus::Pending,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            last_refresh_at: None,
+            connected_at: None,
+            reauthorized_at: None,
+            last_error: None,
+            webhooks: Vec::new(),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            version: 1,
+        }
+    }
+}
+
 pub fn key(company_id: &str, product: PosProduct) -> Key {
     Key::new(keys::company(company_id), format!("INTEG#{product}"))
 }
@@ -55,13 +78,7 @@ pub async fn list(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Integra
     let query = Query::partition(keys::company(company_id))
         .begins_with("INTEG#")
         .limit(10);
-    store
-        .query(&query)
-        .await?
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect()
+    query_as(store, &query).await
 }
 
 /// Pattern 6 (gsi1 `INTEG`): the companies whose X-Series connection has this domain prefix

@@ -125,12 +125,10 @@ impl OdooClient {
 
     async fn default_company(&self) -> Result<i64, ErpError> {
         let users = self
-            .call(
+            .search_read(
                 "res.users",
-                Call::SearchRead {
-                    domain: json!([["login", "=", self.login]]),
-                    fields: json!(["company_id"]),
-                },
+                json!([["login", "=", self.login]]),
+                json!(["company_id"]),
                 false,
             )
             .await?;
@@ -244,14 +242,33 @@ impl OdooClient {
         }
     }
 
+    /// `search_read` on `model`: the `fields` of the records matching `domain`.
+    async fn search_read(
+        &self,
+        model: &str,
+        domain: Value,
+        fields: Value,
+        in_company: bool,
+    ) -> Result<Value, ErpError> {
+        self.call(model, Call::SearchRead { domain, fields }, in_company)
+            .await
+    }
+
+    /// Calls `method` on one journal entry (in the company), ignoring its answer.
+    async fn on_move(&self, method: &'static str, id: i64) -> Result<(), ErpError> {
+        let call = Call::OnRecords {
+            method,
+            ids: vec![id],
+        };
+        self.call("account.move", call, true).await.map(|_| ())
+    }
+
     async fn currency_id(&self, code: &str) -> Result<i64, ErpError> {
         let found = self
-            .call(
+            .search_read(
                 "res.currency",
-                Call::SearchRead {
-                    domain: json!([["name", "=", code]]),
-                    fields: json!(["id"]),
-                },
+                json!([["name", "=", code]]),
+                json!(["id"]),
                 false,
             )
             .await?;
@@ -267,12 +284,10 @@ impl OdooClient {
             return Ok(*id);
         }
         let found = self
-            .call(
+            .search_read(
                 "account.journal",
-                Call::SearchRead {
-                    domain: json!([["code", "=", code], ["company_id", "=", self.company_id]]),
-                    fields: json!(["id"]),
-                },
+                json!([["code", "=", code], ["company_id", "=", self.company_id]]),
+                json!(["id"]),
                 true,
             )
             .await?;
@@ -296,12 +311,10 @@ impl OdooClient {
             .collect();
         if !missing.is_empty() {
             let found = self
-                .call(
+                .search_read(
                     "account.account",
-                    Call::SearchRead {
-                        domain: json!([["code", "in", missing]]),
-                        fields: json!(["id", "code", "deprecated"]),
-                    },
+                    json!([["code", "in", missing]]),
+                    json!(["id", "code", "deprecated"]),
                     true,
                 )
                 .await?;
@@ -458,17 +471,15 @@ impl Erp for OdooClient {
     async fn find(&self, journal: &str, reference: &str) -> Result<Vec<StoredMove>, ErpError> {
         let journal_id = self.journal_id(journal).await?;
         let found = self
-            .call(
+            .search_read(
                 "account.move",
-                Call::SearchRead {
-                    domain: json!([
-                        ["ref", "=", reference],
-                        ["journal_id", "=", journal_id],
-                        ["company_id", "=", self.company_id],
-                        ["state", "!=", "cancel"]
-                    ]),
-                    fields: json!(["id", "state", "date", "name", "line_ids"]),
-                },
+                json!([
+                    ["ref", "=", reference],
+                    ["journal_id", "=", journal_id],
+                    ["company_id", "=", self.company_id],
+                    ["state", "!=", "cancel"]
+                ]),
+                json!(["id", "state", "date", "name", "line_ids"]),
                 true,
             )
             .await?;
@@ -503,29 +514,11 @@ impl Erp for OdooClient {
     }
 
     async fn post(&self, id: i64) -> Result<(), ErpError> {
-        self.call(
-            "account.move",
-            Call::OnRecords {
-                method: "action_post",
-                ids: vec![id],
-            },
-            true,
-        )
-        .await
-        .map(|_| ())
+        self.on_move("action_post", id).await
     }
 
     async fn delete_draft(&self, id: i64) -> Result<(), ErpError> {
-        self.call(
-            "account.move",
-            Call::OnRecords {
-                method: "unlink",
-                ids: vec![id],
-            },
-            true,
-        )
-        .await
-        .map(|_| ())
+        self.on_move("unlink", id).await
     }
 
     async fn read(&self, id: i64) -> Result<StoredMove, ErpError> {
@@ -567,16 +560,14 @@ impl Erp for OdooClient {
     async fn rate(&self, currency: &str, date: &str) -> Result<Decimal, ErpError> {
         let currency_id = self.currency_id(currency).await?;
         let rows = self
-            .call(
+            .search_read(
                 "res.currency.rate",
-                Call::SearchRead {
-                    domain: json!([
-                        ["currency_id", "=", currency_id],
-                        ["company_id", "=", self.company_id],
-                        ["name", "<=", date]
-                    ]),
-                    fields: json!(["name", "rate"]),
-                },
+                json!([
+                    ["currency_id", "=", currency_id],
+                    ["company_id", "=", self.company_id],
+                    ["name", "<=", date]
+                ]),
+                json!(["name", "rate"]),
                 true,
             )
             .await?;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 
-use crate::config::ConfigError;
+use crate::config::{whole_number_var, ConfigError};
 
 pub mod env {
     /// How many days before a just-closed day are re-checked (SPEC C6, default 3).
@@ -37,24 +37,16 @@ impl FanoutSettings {
     /// A bad value fails the function at init rather than silently re-checking a different
     /// number of days.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let mut settings = Self::default();
-        if let Some(raw) = vars
-            .get(env::RECHECK_DAYS)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-        {
-            settings.recheck_days = raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= MAX_RECHECK_DAYS)
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: env::RECHECK_DAYS,
-                    reason: format!(
-                        "`{raw}` is not a whole number of days from 0 to {MAX_RECHECK_DAYS}"
-                    ),
-                })?;
-        }
-        Ok(settings)
+        let recheck_days = whole_number_var(
+            vars,
+            env::RECHECK_DAYS,
+            |n| n <= MAX_RECHECK_DAYS,
+            &format!("a whole number of days from 0 to {MAX_RECHECK_DAYS}"),
+        )?;
+        Ok(Self {
+            recheck_days: recheck_days.unwrap_or(DEFAULT_RECHECK_DAYS),
+            ..Self::default()
+        })
     }
 }
 

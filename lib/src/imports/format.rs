@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, ErrorCode};
-use crate::store::{self, from_item, keys, Condition, ItemStore, Key, Query, StoreError};
+use crate::store::occ::Plan;
+use crate::store::{self, from_item, keys, Condition, ItemStore, Key, Query, StoreError, Write};
 
 pub const SORT_PREFIX: &str = "CSVMAP#";
 /// Longest column reference, name and format text accepted.
@@ -293,14 +294,9 @@ pub async fn put(
                 updated_at: now.to_string(),
                 version: previous.as_ref().map_or(1, |p| p.version + 1),
             };
-            let condition = previous
-                .as_ref()
-                .map_or(Condition::NotExists, |p| Condition::VersionIs(p.version));
+            let condition = Condition::replacing(previous.as_ref().map_or(0, |p| p.version));
             let item = store::to_item(&mapping, &key(company_id, mapping_id))?;
-            Ok(crate::store::occ::Plan::one(
-                crate::store::Write::Put(item, condition),
-                mapping,
-            ))
+            Ok(Plan::one(Write::Put(item, condition), mapping))
         },
     )
     .await

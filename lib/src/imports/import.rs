@@ -362,13 +362,7 @@ async fn send_transfers(
             force_refresh: true,
             requested_at: now.to_string(),
         };
-        messages.push(OutboundMessage {
-            body: serde_json::to_string(&transfer)
-                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
-            delay_seconds: 0,
-            correlation_id: transfer.request_uuid.clone(),
-            group: None,
-        });
+        messages.push(OutboundMessage::json(&transfer, &transfer.request_uuid)?);
     }
     let count = messages.len();
     queue.send_all(QueueName::Transfer, messages).await?;

@@ -704,47 +704,41 @@ mod tests {
             .starts_with("name-"));
     }
 
+    /// The sale of a one-row file sold at `date`: when it closed (RFC 3339) and its
+    /// business day.
+    fn sold_at(f: &CsvFormat, date: &str) -> (String, String) {
+        let text = format!("{HEADER}{date},soho,BURG,Burger,1,10.00,2.00,Card\n");
+        let sale = &run(f, text.as_bytes()).unwrap().sales[0];
+        (
+            sale.sale.closed_at.to_rfc3339(),
+            sale.business_date.to_string(),
+        )
+    }
+
     #[test]
     fn a_date_alone_is_the_middle_of_its_business_day() {
-        let text = format!("{HEADER}2026-11-30,soho,BURG,Burger,1,10.00,2.00,Card\n");
-        let parsed = run(&format(serde_json::json!({})), text.as_bytes()).unwrap();
-        let sale = &parsed.sales[0];
-        assert_eq!(sale.business_date.to_string(), "2026-11-30");
+        let (closed_at, business_date) = sold_at(&format(serde_json::json!({})), "2026-11-30");
+        assert_eq!(business_date, "2026-11-30");
         // London in winter is UTC+0: the day runs 05:00 to 05:00 next day, middle 17:00.
-        assert_eq!(
-            sale.sale.closed_at.to_rfc3339(),
-            "2026-11-30T17:00:00+00:00"
-        );
+        assert_eq!(closed_at, "2026-11-30T17:00:00+00:00");
     }
 
     #[test]
     fn local_times_follow_the_location_zone_and_cutoff() {
         let f = format(serde_json::json!({"date_format": "%d/%m/%Y %H:%M"}));
         // 01:30 local on 1 July (BST, UTC+1) is before the 05:00 cutoff: business day 30 June.
-        let text = format!("{HEADER}01/07/2026 01:30,soho,BURG,Burger,1,10.00,2.00,Card\n");
-        let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
-        assert_eq!(
-            sale.sale.closed_at.to_rfc3339(),
-            "2026-07-01T00:30:00+00:00"
-        );
-        assert_eq!(sale.business_date.to_string(), "2026-06-30");
+        let (closed_at, business_date) = sold_at(&f, "01/07/2026 01:30");
+        assert_eq!(closed_at, "2026-07-01T00:30:00+00:00");
+        assert_eq!(business_date, "2026-06-30");
         // A fixed zone overrides the location's; an offset in the value overrides both.
         let f = format(
             serde_json::json!({"date_format": "%d/%m/%Y %H:%M", "timezone": "Pacific/Auckland"}),
         );
-        let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
-        assert_eq!(
-            sale.sale.closed_at.to_rfc3339(),
-            "2026-06-30T13:30:00+00:00"
-        );
+        let (closed_at, _) = sold_at(&f, "01/07/2026 01:30");
+        assert_eq!(closed_at, "2026-06-30T13:30:00+00:00");
         let f = format(serde_json::json!({"date_format": "%Y-%m-%dT%H:%M:%S%:z"}));
-        let text =
-            format!("{HEADER}2026-07-01T09:00:00+02:00,soho,BURG,Burger,1,10.00,2.00,Card\n");
-        let sale = &run(&f, text.as_bytes()).unwrap().sales[0];
-        assert_eq!(
-            sale.sale.closed_at.to_rfc3339(),
-            "2026-07-01T07:00:00+00:00"
-        );
+        let (closed_at, _) = sold_at(&f, "2026-07-01T09:00:00+02:00");
+        assert_eq!(closed_at, "2026-07-01T07:00:00+00:00");
     }
 
     #[test]
@@ -778,6 +772,15 @@ mod tests {
         assert!(rows[0].2.contains("thousands"), "{}", rows[0].2);
     }
 
+    fn by_receipt<'a>(parsed: &'a ParsedFile, receipt: &str) -> &'a CanonicalSale {
+        &parsed
+            .sales
+            .iter()
+            .find(|s| s.sale.receipt.as_deref() == Some(receipt))
+            .unwrap()
+            .sale
+    }
+
     #[test]
     fn rows_with_a_sale_id_are_one_sale_with_payments_by_method() {
         let mut f = format(serde_json::json!({}));
@@ -789,12 +792,7 @@ mod tests {
             2026-11-30,soho,BURG,Burger,-1,-10.00,-2.00,Card,R2\n";
         let parsed = run(&f, text.as_bytes()).unwrap();
         assert_eq!(parsed.sales.len(), 2);
-        let r1 = &parsed
-            .sales
-            .iter()
-            .find(|s| s.sale.receipt.as_deref() == Some("R1"))
-            .unwrap()
-            .sale;
+        let r1 = by_receipt(&parsed, "R1");
         assert_eq!(r1.sale_id, "R1@2026-11-30");
         assert_eq!(r1.kind, SaleKind::Sale);
         assert_eq!(r1.lines.len(), 3);
@@ -802,12 +800,7 @@ mod tests {
         assert_eq!(card.amount, Money("27.60".parse().unwrap()));
         let cash = r1.payments.iter().find(|p| p.method == "Cash").unwrap();
         assert_eq!(cash.amount, Money("2.40".parse().unwrap()));
-        let r2 = &parsed
-            .sales
-            .iter()
-            .find(|s| s.sale.receipt.as_deref() == Some("R2"))
-            .unwrap()
-            .sale;
+        let r2 = by_receipt(&parsed, "R2");
         assert_eq!(r2.kind, SaleKind::Refund);
         assert_eq!(r2.payments[0].amount, Money("-12.00".parse().unwrap()));
     }

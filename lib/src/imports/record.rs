@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{AppError, ErrorCode};
 use crate::money::{Money, Quantity};
-use crate::store::{from_item, keys, Condition, ItemStore, Key, Query, StoreError};
+use crate::store::{get_as, keys, Condition, ItemStore, Key, Query, StoreError};
 
 pub const SORT_PREFIX: &str = "IMPORT#";
 
@@ -95,11 +95,7 @@ pub async fn find(
     company_id: &str,
     import_id: &str,
 ) -> Result<Option<ImportRecord>, StoreError> {
-    store
-        .get(&key(company_id, import_id))
-        .await?
-        .map(from_item)
-        .transpose()
+    get_as(store, &key(company_id, import_id)).await
 }
 
 pub async fn get(

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connection::PosProduct;
 use crate::money::Money;
-use crate::store::{
-    attr, from_item, keys, query_all, to_item, Item, ItemStore, Key, Query, StoreError,
-};
+use crate::store::{attr, keys, query_all_as, to_item, Item, ItemStore, Key, Query, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PosItem {
@@ -50,11 +48,7 @@ pub async fn product_items(
     let query = Query::partition(partition(company_id))
         .begins_with(format!("ITEM#{product}#"))
         .limit(500);
-    query_all(store, query)
-        .await?
-        .into_iter()
-        .map(from_item)
-        .collect()
+    query_all_as(store, query).await
 }
 
 pub fn sort_key(product: PosProduct, item_id: &str) -> String {

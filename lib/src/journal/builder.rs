@@ -146,11 +146,7 @@ pub fn build(
         Money::checked_sum(lines.iter().map(|l| l.credit)).ok_or(BuildError::OutOfRange)?;
     let difference = debit.checked_sub(credit).ok_or(BuildError::OutOfRange)?;
     if !difference.is_zero() {
-        let (debit, credit) = if difference.is_negative() {
-            (-difference, Money::ZERO)
-        } else {
-            (Money::ZERO, difference)
-        };
+        let (debit, credit) = balancing(difference);
         lines.push(JournalLine {
             account: accounts.rounding.clone(),
             label: "Rounding and differences".into(),
@@ -164,6 +160,15 @@ pub fn build(
         difference,
         difference_above_threshold: difference.value().abs() > threshold.value().abs(),
     })
+}
+
+/// The debit and credit of the line that balances `difference` (debits minus credits).
+pub(crate) fn balancing(difference: Money) -> (Money, Money) {
+    if difference.is_negative() {
+        (-difference, Money::ZERO)
+    } else {
+        (Money::ZERO, difference)
+    }
 }
 
 fn round(value: Decimal, minor_units: u32) -> Decimal {

@@ -8,7 +8,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::builder::Journal;
+use super::builder::{balancing, Journal};
 use crate::erp::MoveLine;
 use crate::money::{Money, OutOfRange};
 
@@ -58,11 +58,7 @@ pub fn to_company_currency(
         .checked_sub(sum(|l| l.credit)?)
         .ok_or_else(|| OutOfRange::computing("the converted totals"))?;
     if !difference.is_zero() {
-        let (debit, credit) = if difference.is_negative() {
-            (-difference, Money::ZERO)
-        } else {
-            (Money::ZERO, difference)
-        };
+        let (debit, credit) = balancing(difference);
         lines.push(MoveLine {
             account: rounding_account.to_string(),
             label: CURRENCY_ROUNDING_LABEL.into(),

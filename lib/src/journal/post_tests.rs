@@ -233,19 +233,11 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
 }
 
 fn company_mapping() -> AccountMapping {
-    AccountMapping {
-        payment_methods: BTreeMap::from([
-            ("CASH".into(), "101501".into()),
-            ("CARD".into(), "101401".into()),
-        ]),
-        tax_codes: BTreeMap::from([("VAT20".into(), "251000".into())]),
-        accounting_groups: BTreeMap::from([("Food".into(), "400000".into())]),
-        discount: Some("400900".into()),
-        service_charge: Some("400100".into()),
-        tips: Some("201000".into()),
-        rounding: Some("642000".into()),
-        ..Default::default()
-    }
+    let mut mapping = mapping::fixtures::company();
+    mapping
+        .payment_methods
+        .insert("CARD".into(), "101401".into());
+    mapping
 }
 
 impl World {
@@ -348,6 +340,34 @@ impl World {
         open.into_iter()
             .find(|a| a.code == code.as_str() && a.subject == format!("{LOCATION}:{DATE}"))
     }
+
+    /// The day's open alert `code` names each of `words`.
+    async fn assert_alert_names(&self, code: ErrorCode, words: &[&str]) {
+        let alert = self.open_alert(code).await.expect("alert");
+        for word in words {
+            assert!(alert.message.contains(word), "{}", alert.message);
+        }
+    }
+
+    /// The day has no open alert `code`.
+    async fn assert_no_alert(&self, code: ErrorCode) {
+        assert!(self.open_alert(code).await.is_none(), "{}", code.as_str());
+    }
+}
+
+/// The line of `account` in a move.
+fn line_of<'a>(stored: &'a StoredMove, account: &str) -> &'a MoveLine {
+    stored.lines.iter().find(|l| l.account == account).unwrap()
+}
+
+/// [`balances`] of the cash, card, food revenue and VAT accounts, in cents.
+fn cash_card_food_vat(cents: [i64; 4]) -> BTreeMap<String, Decimal> {
+    let accounts = ["101501", "101401", "400000", "251000"];
+    accounts
+        .into_iter()
+        .zip(cents)
+        .map(|(account, cents)| (account.to_string(), Decimal::new(cents, 2)))
+        .collect()
 }
 
 /// Net debit minus credit per account over the ERP's posted moves.
@@ -381,13 +401,10 @@ async fn a_day_posts_once_balanced_and_a_redelivery_changes_nothing() {
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].0, "tillbridge:loc-1:2026-11-30:1");
     // Cash 12.00 and card 30.60 in; 35.50 revenue and 7.10 VAT out.
-    let expected = BTreeMap::from([
-        ("101501".to_string(), Decimal::new(1200, 2)),
-        ("101401".to_string(), Decimal::new(3060, 2)),
-        ("400000".to_string(), Decimal::new(-3550, 2)),
-        ("251000".to_string(), Decimal::new(-710, 2)),
-    ]);
-    assert_eq!(balances(&posted), expected);
+    assert_eq!(
+        balances(&posted),
+        cash_card_food_vat([1200, 3060, -3550, -710])
+    );
     assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
 }
 
@@ -411,20 +428,15 @@ async fn an_automatic_balancing_line_is_refused_and_alerted() {
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::OutOfBalance)]);
     assert!(world.erp.posted().is_empty(), "never posted");
-    let alert = world
-        .open_alert(ErrorCode::JournalOutOfBalance)
-        .await
-        .expect("alert");
-    assert!(alert.message.contains("101402"), "{}", alert.message);
+    world
+        .assert_alert_names(ErrorCode::JournalOutOfBalance, &["101402"])
+        .await;
     // Once the ERP stops adding it, a re-post replaces the draft and posts; the alert goes.
     world.erp.books().balancing_line = false;
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
     assert_eq!(world.erp.books().moves.len(), 1);
-    assert!(world
-        .open_alert(ErrorCode::JournalOutOfBalance)
-        .await
-        .is_none());
+    world.assert_no_alert(ErrorCode::JournalOutOfBalance).await;
 }
 
 #[tokio::test]
@@ -433,11 +445,9 @@ async fn a_lock_date_that_moves_the_date_is_reported() {
     world.erp.books().lock_date = Some("2026-11-30".into());
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::DateMoved)]);
-    let alert = world
-        .open_alert(ErrorCode::JournalDateMoved)
-        .await
-        .expect("alert");
-    assert!(alert.message.contains("2026-12-01"), "{}", alert.message);
+    world
+        .assert_alert_names(ErrorCode::JournalDateMoved, &["2026-12-01"])
+        .await;
 }
 
 #[tokio::test]
@@ -463,13 +473,10 @@ async fn a_changed_day_is_reversed_and_replaced_and_the_books_hold_the_new_truth
             "tillbridge:loc-1:2026-11-30:2"
         ]
     );
-    let expected = BTreeMap::from([
-        ("101501".to_string(), Decimal::new(1200, 2)),
-        ("101401".to_string(), Decimal::new(600, 2)),
-        ("400000".to_string(), Decimal::new(-1500, 2)),
-        ("251000".to_string(), Decimal::new(-300, 2)),
-    ]);
-    assert_eq!(balances(&posted), expected);
+    assert_eq!(
+        balances(&posted),
+        cash_card_food_vat([1200, 600, -1500, -300])
+    );
     assert!(matches!(world.post(false).await.unwrap(), Outcome::Unchanged(r) if r.revision == 2));
 }
 
@@ -482,11 +489,9 @@ async fn an_unmapped_payment_method_blocks_the_day_until_it_is_mapped() {
         world.erp.books().calls.is_empty(),
         "nothing sent to the ERP"
     );
-    let alert = world
-        .open_alert(ErrorCode::PaymentMethodUnmapped)
-        .await
-        .expect("alert");
-    assert!(alert.message.contains("AMEX"), "{}", alert.message);
+    world
+        .assert_alert_names(ErrorCode::PaymentMethodUnmapped, &["AMEX"])
+        .await;
     let mut fixed = company_mapping();
     fixed.payment_methods.insert("AMEX".into(), "101402".into());
     mapping::put(&world.store, COMPANY, None, fixed, NOW)
@@ -494,10 +499,9 @@ async fn an_unmapped_payment_method_blocks_the_day_until_it_is_mapped() {
         .unwrap();
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
-    assert!(world
-        .open_alert(ErrorCode::PaymentMethodUnmapped)
-        .await
-        .is_none());
+    world
+        .assert_no_alert(ErrorCode::PaymentMethodUnmapped)
+        .await;
 }
 
 #[tokio::test]
@@ -506,15 +510,9 @@ async fn another_currency_than_the_erp_company_is_refused() {
     world.erp.books().currency = "USD".into();
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::Blocked)]);
-    let alert = world
-        .open_alert(ErrorCode::CurrencyMismatch)
-        .await
-        .expect("alert");
-    assert!(
-        alert.message.contains("GBP") && alert.message.contains("USD"),
-        "{}",
-        alert.message
-    );
+    world
+        .assert_alert_names(ErrorCode::CurrencyMismatch, &["GBP", "USD"])
+        .await;
     assert!(world.erp.books().moves.is_empty());
 }
 
@@ -535,10 +533,7 @@ async fn an_unavailable_erp_is_retried_then_recorded_as_exhausted() {
     // The ERP is back: the next run posts and resolves the alert.
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
-    assert!(world
-        .open_alert(ErrorCode::MaxRetriesExhausted)
-        .await
-        .is_none());
+    world.assert_no_alert(ErrorCode::MaxRetriesExhausted).await;
     assert_eq!(world.erp.posted().len(), 1);
 }
 
@@ -557,20 +552,10 @@ async fn a_foreign_currency_converts_at_the_erp_rate_when_configured() {
     // £12.00 cash at 1.27 USD per GBP… in this ERP the company currency is USD and the
     // rate is GBP per USD, so 12.00 / 1.27 = 9.4488 → 9.45, 10.00 / 1.27 → 7.87,
     // 2.00 / 1.27 → 1.57; 9.45 against 9.44 leaves one cent on the rounding account.
-    let cash = posted[0]
-        .1
-        .lines
-        .iter()
-        .find(|l| l.account == "101501")
-        .unwrap();
+    let cash = line_of(&posted[0].1, "101501");
     assert_eq!(cash.debit, cents(945));
     assert_eq!(cash.amount_currency, Some(cents(1200)));
-    let rounding = posted[0]
-        .1
-        .lines
-        .iter()
-        .find(|l| l.account == "642000")
-        .unwrap();
+    let rounding = line_of(&posted[0].1, "642000");
     assert_eq!(rounding.credit, cents(1));
     assert_eq!(balances(&posted).values().sum::<Decimal>(), Decimal::ZERO);
     // A late sale: the reversal mirrors the converted amounts exactly.
@@ -581,11 +566,7 @@ async fn a_foreign_currency_converts_at_the_erp_rate_when_configured() {
     let posted = world.erp.posted();
     assert_eq!(posted.len(), 3);
     let reversal = &posted[1].1;
-    let cash = reversal
-        .lines
-        .iter()
-        .find(|l| l.account == "101501")
-        .unwrap();
+    let cash = line_of(reversal, "101501");
     assert_eq!(
         (cash.credit, cash.amount_currency),
         (cents(945), Some(cents(-1200)))
@@ -600,16 +581,13 @@ async fn a_rounding_line_above_the_threshold_is_posted_and_alerted() {
     let world = World::new(vec![over]).await;
     world.post(false).await.unwrap();
     assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
-    let alert = world
-        .open_alert(ErrorCode::RoundingAboveThreshold)
-        .await
-        .expect("alert");
-    assert!(alert.message.contains("2.00"), "{}", alert.message);
+    world
+        .assert_alert_names(ErrorCode::RoundingAboveThreshold, &["2.00"])
+        .await;
     // Within the threshold once the sale is corrected: the alert resolves.
     world.set_sales(vec![sale("s1", 1000, "CASH")]).await;
     world.post(false).await.unwrap();
-    assert!(world
-        .open_alert(ErrorCode::RoundingAboveThreshold)
-        .await
-        .is_none());
+    world
+        .assert_no_alert(ErrorCode::RoundingAboveThreshold)
+        .await;
 }

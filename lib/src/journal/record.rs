@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::builder::JournalLine;
 use crate::error::{AppError, ErrorCode};
 use crate::money::Money;
-use crate::store::{from_item, query_all, to_item, Condition, Item, ItemStore, Key, Query};
+use crate::store::{from_item, query_all_as, to_item, Condition, Item, ItemStore, Key, Query};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,8 +128,7 @@ pub async fn revisions(
     let query = Query::partition(partition(company_id, location_id))
         .begins_with(format!("{date}#R"))
         .limit(100);
-    let items = query_all(store, query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+    Ok(query_all_as(store, query).await?)
 }
 
 /// Pattern 25: a location's journals with dates in `from..=to`, by date and revision.
@@ -143,8 +142,7 @@ pub async fn in_range(
     let query = Query::partition(partition(company_id, location_id))
         .between(format!("{from}#"), format!("{to}#~"))
         .limit(500);
-    let items = query_all(store, query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+    Ok(query_all_as(store, query).await?)
 }
 
 /// Pattern 25: the newest revision of the newest day, if any.
@@ -181,11 +179,7 @@ pub async fn get(
 
 /// Writes a record under the version it was read at (created when new).
 pub async fn save(store: &dyn ItemStore, record: &mut JournalRecord) -> Result<(), AppError> {
-    let condition = if record.version == 0 {
-        Condition::NotExists
-    } else {
-        Condition::VersionIs(record.version)
-    };
+    let condition = Condition::replacing(record.version);
     record.version += 1;
     let item = record.to_item()?;
     match store.put(item, condition).await {

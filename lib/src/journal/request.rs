@@ -45,11 +45,8 @@ impl JournalRequest {
 
     pub fn message(&self, delay_seconds: u32) -> Result<OutboundMessage, AppError> {
         Ok(OutboundMessage {
-            body: serde_json::to_string(self)
-                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
             delay_seconds,
-            correlation_id: self.request_uuid.clone(),
-            group: None,
+            ..OutboundMessage::json(self, &self.request_uuid)?
         })
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::config::optional_var;
 use crate::connection::PosProduct;
 use crate::error::{AppError, ErrorCode};
 
@@ -55,11 +56,7 @@ impl LightspeedSettings {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| default.to_string())
         };
-        let optional = |name: &str| {
-            vars.get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let optional = |name: &str| optional_var(vars, name).map(str::to_string);
         Self {
             k_auth_version: if get(env::K_AUTH_VERSION, "v2").eq_ignore_ascii_case("v1") {
                 KAuthVersion::V1

@@ -8,8 +8,8 @@ use crate::connection::PosProduct;
 use crate::error::{AppError, ErrorCode};
 use crate::store::occ::{self, Plan};
 use crate::store::{
-    attr, from_item, keys, query_all, to_item, Condition, Item, ItemStore, Key, Query, StoreError,
-    Write,
+    attr, from_item, keys, query_all_as, to_item, Condition, Item, ItemStore, Key, Query,
+    StoreError, Write,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,8 +174,7 @@ pub async fn list_all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Loc
     let query = Query::partition(partition(company_id))
         .begins_with(keys::LOCATION_PREFIX)
         .limit(200);
-    let items = query_all(store, query).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+    Ok(query_all_as(store, query).await?)
 }
 
 /// Read-modify-write with a version condition; `change` may refuse with an error.

@@ -183,21 +183,9 @@ pub(crate) mod tests {
 
     pub(crate) async fn connected(store: &MemoryStore, company_id: &str, product: PosProduct) {
         let integration = Integration {
-            company_id: company_id.into(),
-            product,
-            name: None,
             domain_prefix: Some("shop".into()),
             status: IntegrationStatus::Active,
-            access_expires_at: None,
-            refresh_expires_at: None,
-            last_refresh_at: None,
-            connected_at: None,
-            reauthorized_at: None,
-            last_error: None,
-            webhooks: Vec::new(),
-            created_at: "t0".into(),
-            updated_at: "t0".into(),
-            version: 1,
+            ..Integration::pending(company_id, product, "t0")
         };
         integration::create(store, &integration).await.unwrap();
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::connection::PosProduct;
 use crate::error::AppError;
 use crate::money::Quantity;
-use crate::store::{from_item, get_as, keys, query_all, ItemStore, Key, Query};
+use crate::store::{get_as, keys, query_all_as, ItemStore, Key, Query};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +78,5 @@ pub async fn find(
 }
 
 pub async fn all(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Mapping>, AppError> {
-    let items = query_all(store, Query::partition(partition(company_id)).limit(500)).await?;
-    Ok(items.into_iter().map(from_item).collect::<Result<_, _>>()?)
+    Ok(query_all_as(store, Query::partition(partition(company_id)).limit(500)).await?)
 }

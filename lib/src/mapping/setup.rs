@@ -133,10 +133,7 @@ pub async fn put(
             id: &referrer_id,
             name: &item.name,
         };
-        let condition = match &existing {
-            Some(old) => Condition::VersionIs(old.version),
-            None => Condition::NotExists,
-        };
+        let condition = Condition::replacing(existing.as_ref().map_or(0, |old| old.version));
         let mut writes = vec![Write::Put(crate::store::to_item(&mapping, key)?, condition)];
         match &existing {
             Some(old) if old.target() == new_target => {}

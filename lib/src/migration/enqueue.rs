@@ -42,21 +42,18 @@ fn day_message(
             ),
         )
     })?;
-    let body = serde_json::to_string(&DayMessage {
+    let body = DayMessage {
         job_id: job.job_id.clone(),
         company_id: job.company_id.clone(),
         location_id: job.location_id.clone(),
         date: date.to_string(),
-    })
-    .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
+    };
     Ok(OutboundMessage {
-        body,
-        delay_seconds: 0,
-        correlation_id: job.request_uuid.clone(),
         group: Some(MessageGroup {
             group_id: settings.group_id(&job.company_id, day),
             deduplication_id: format!("{}.{date}.v{version}", job.job_id),
         }),
+        ..OutboundMessage::json(&body, &job.request_uuid)?
     })
 }
 

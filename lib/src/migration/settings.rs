@@ -4,12 +4,13 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::config::ConfigError;
+use crate::config::{whole_number_var, ConfigError};
 
 pub mod env {
     pub const LANES_PER_INTEGRATION: &str = "MIGRATION_LANES_PER_INTEGRATION";
 }
 
+pub const DEFAULT_LANES: u32 = 2;
 /// More lanes than this would only queue up behind Lightspeed's rate limit.
 pub const MAX_LANES: u32 = 10;
 
@@ -24,29 +25,22 @@ pub struct MigrationSettings {
 impl Default for MigrationSettings {
     fn default() -> Self {
         Self {
-            lanes_per_integration: 2,
+            lanes_per_integration: DEFAULT_LANES,
         }
     }
 }
 
 impl MigrationSettings {
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let mut settings = Self::default();
-        if let Some(raw) = vars
-            .get(env::LANES_PER_INTEGRATION)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-        {
-            settings.lanes_per_integration = raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=MAX_LANES).contains(n))
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: env::LANES_PER_INTEGRATION,
-                    reason: format!("`{raw}` is not a whole number from 1 to {MAX_LANES}"),
-                })?;
-        }
-        Ok(settings)
+        let lanes = whole_number_var(
+            vars,
+            env::LANES_PER_INTEGRATION,
+            |n| (1..=MAX_LANES).contains(&n),
+            &format!("a whole number from 1 to {MAX_LANES}"),
+        )?;
+        Ok(Self {
+            lanes_per_integration: lanes.unwrap_or(DEFAULT_LANES),
+        })
     }
 
     /// The message group of a day: consecutive dates take turns over the lanes, and a day

@@ -12,7 +12,7 @@ use super::update::update_job;
 use crate::error::{AppError, ErrorCode};
 use crate::location::business_day::business_date;
 use crate::store::{
-    from_item, get_as, query_all, to_item, Condition, Index, ItemStore, Query, SortKeyCondition,
+    get_as, query_all, query_all_as, to_item, Condition, Index, ItemStore, Query, SortKeyCondition,
     StoreError, Write,
 };
 use crate::transfer::cache;
@@ -225,12 +225,6 @@ pub fn not_found(job_id: &str) -> AppError {
 
 /// Days of a job, oldest first.
 pub async fn days(store: &dyn ItemStore, job_id: &str) -> Result<Vec<MigrationDay>, AppError> {
-    Ok(query_all(
-        store,
-        Query::partition(super::job::days_partition(job_id)).limit(100),
-    )
-    .await?
-    .into_iter()
-    .map(from_item)
-    .collect::<Result<_, _>>()?)
+    let query = Query::partition(super::job::days_partition(job_id)).limit(100);
+    Ok(query_all_as(store, query).await?)
 }

@@ -5,6 +5,8 @@ pub mod sqs;
 
 use async_trait::async_trait;
 
+use crate::error::{AppError, ErrorCode};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueueName {
     Transfer,
@@ -40,6 +42,19 @@ pub struct OutboundMessage {
     pub correlation_id: String,
     /// Set for FIFO queues only (which ignore `delay_seconds`).
     pub group: Option<MessageGroup>,
+}
+
+impl OutboundMessage {
+    /// `body` as JSON, for a standard queue, without delay, carrying `correlation_id`.
+    pub fn json(body: &impl serde::Serialize, correlation_id: &str) -> Result<Self, AppError> {
+        Ok(Self {
+            body: serde_json::to_string(body)
+                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
+            delay_seconds: 0,
+            correlation_id: correlation_id.to_string(),
+            group: None,
+        })
+    }
 }
 
 /// A FIFO queue delivers one message of a group at a time, in order: the number of groups a

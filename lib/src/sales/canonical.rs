@@ -128,3 +128,19 @@ pub fn totals(sales: &[CanonicalSale]) -> Option<DayTotals> {
     }
     Some(out)
 }
+
+/// Assertions the POS mappers' tests share.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// `sale` is a refund of one unit of its first line, linked to `original`, with
+    /// `gross` (negative) on that line and its first payment.
+    pub fn assert_refund_of_one(sale: &CanonicalSale, original: &str, gross: &str) {
+        assert_eq!(sale.kind, SaleKind::Refund);
+        assert_eq!(sale.original_sale_id.as_deref(), Some(original));
+        assert_eq!(sale.lines[0].quantity, "-1".parse().unwrap());
+        assert_eq!(sale.lines[0].gross, gross.parse().unwrap());
+        assert_eq!(sale.payments[0].amount, gross.parse().unwrap());
+    }
+}

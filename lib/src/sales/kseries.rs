@@ -190,6 +190,7 @@ pub async fn fetch_day(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sales::canonical::fixtures::assert_refund_of_one;
     use serde_json::json;
 
     fn refund(sign: &str) -> Value {
@@ -207,11 +208,7 @@ mod tests {
     fn refunds_are_negative_and_linked_whatever_the_wire_sign() {
         for sign in ["", "-"] {
             let sale = to_canonical(&refund(sign)).unwrap();
-            assert_eq!(sale.kind, SaleKind::Refund);
-            assert_eq!(sale.original_sale_id.as_deref(), Some("A1"));
-            assert_eq!(sale.lines[0].quantity, "-1".parse().unwrap());
-            assert_eq!(sale.lines[0].gross, "-14.50".parse().unwrap());
-            assert_eq!(sale.payments[0].amount, "-14.50".parse().unwrap());
+            assert_refund_of_one(&sale, "A1", "-14.50");
         }
     }
 

@@ -351,6 +351,7 @@ pub async fn fetch_day(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sales::canonical::fixtures::assert_refund_of_one;
     use serde_json::json;
 
     fn closed_sale() -> Value {
@@ -396,11 +397,7 @@ mod tests {
                 "is_return": true, "price": 15.65217, "total_price": sign * 15, "total_tax": sign * 2}]);
             sale["payments"][0]["amount"] = json!(sign * 17);
             let sale = to_canonical(&sale).unwrap();
-            assert_eq!(sale.kind, SaleKind::Refund);
-            assert_eq!(sale.original_sale_id.as_deref(), Some("s1"));
-            assert_eq!(sale.lines[0].quantity, "-1".parse().unwrap());
-            assert_eq!(sale.lines[0].gross, "-17".parse().unwrap());
-            assert_eq!(sale.payments[0].amount, "-17".parse().unwrap());
+            assert_refund_of_one(&sale, "s1", "-17");
         }
     }
 

@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
@@ -69,6 +72,56 @@ fn condition_expr(condition: Condition) -> ConditionExpr {
 
 fn some_if_any<K, V>(map: HashMap<K, V>) -> Option<HashMap<K, V>> {
     (!map.is_empty()).then_some(map)
+}
+
+/// The builders of a conditional write (`PutItem`, `DeleteItem` and their transaction
+/// forms): the SDK gives them the same three setters but no common trait.
+trait Conditional: Sized {
+    fn set_condition(self, expression: Option<String>, names: Names, values: Values) -> Self;
+
+    fn with_condition(self, condition: Condition) -> Self {
+        let cond = condition_expr(condition);
+        self.set_condition(
+            cond.expression,
+            some_if_any(cond.names),
+            some_if_any(cond.values),
+        )
+    }
+}
+
+type Names = Option<HashMap<String, String>>;
+type Values = Option<HashMap<String, AttributeValue>>;
+
+impl Conditional for PutItemFluentBuilder {
+    fn set_condition(self, expression: Option<String>, names: Names, values: Values) -> Self {
+        self.set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+    }
+}
+
+impl Conditional for DeleteItemFluentBuilder {
+    fn set_condition(self, expression: Option<String>, names: Names, values: Values) -> Self {
+        self.set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+    }
+}
+
+impl Conditional for PutBuilder {
+    fn set_condition(self, expression: Option<String>, names: Names, values: Values) -> Self {
+        self.set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+    }
+}
+
+impl Conditional for DeleteBuilder {
+    fn set_condition(self, expression: Option<String>, names: Names, values: Values) -> Self {
+        self.set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+    }
 }
 
 fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
@@ -163,14 +216,11 @@ impl ItemStore for DynamoDbStore {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        let cond = condition_expr(condition);
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_attributes(&item)?))
-            .set_condition_expression(cond.expression)
-            .set_expression_attribute_names(some_if_any(cond.names))
-            .set_expression_attribute_values(some_if_any(cond.values))
+            .with_condition(condition)
             .send()
             .await
             .map_err(classify)?;
@@ -178,14 +228,11 @@ impl ItemStore for DynamoDbStore {
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        let cond = condition_expr(condition);
         self.client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_map(key)))
-            .set_condition_expression(cond.expression)
-            .set_expression_attribute_names(some_if_any(cond.names))
-            .set_expression_attribute_values(some_if_any(cond.values))
+            .with_condition(condition)
             .send()
             .await
             .map_err(classify)?;
@@ -248,25 +295,19 @@ impl ItemStore for DynamoDbStore {
         for write in writes {
             let item = match write {
                 Write::Put(item, condition) => {
-                    let cond = condition_expr(condition);
                     let put = Put::builder()
                         .table_name(&self.table)
                         .set_item(Some(to_attributes(&item)?))
-                        .set_condition_expression(cond.expression)
-                        .set_expression_attribute_names(some_if_any(cond.names))
-                        .set_expression_attribute_values(some_if_any(cond.values))
+                        .with_condition(condition)
                         .build()
                         .map_err(|e| StoreError::Rejected(e.to_string()))?;
                     TransactWriteItem::builder().put(put).build()
                 }
                 Write::Delete(key, condition) => {
-                    let cond = condition_expr(condition);
                     let delete = Delete::builder()
                         .table_name(&self.table)
                         .set_key(Some(key_map(&key)))
-                        .set_condition_expression(cond.expression)
-                        .set_expression_attribute_names(some_if_any(cond.names))
-                        .set_expression_attribute_values(some_if_any(cond.values))
+                        .with_condition(condition)
                         .build()
                         .map_err(|e| StoreError::Rejected(e.to_string()))?;
                     TransactWriteItem::builder().delete(delete).build()

@@ -10,18 +10,17 @@ pub fn company(company_id: &str) -> String {
 pub const STORAGE_UNIT_PREFIX: &str = "SU#";
 pub const INGREDIENT_PREFIX: &str = "ING#";
 
+/// A catalogue object: its company's partition, its kind's sort prefix and its id.
+pub fn catalog(company_id: &str, sort_prefix: &str, id: &str) -> Key {
+    Key::new(company(company_id), format!("{sort_prefix}{id}"))
+}
+
 pub fn storage_unit(company_id: &str, storage_unit_id: &str) -> Key {
-    Key::new(
-        company(company_id),
-        format!("{STORAGE_UNIT_PREFIX}{storage_unit_id}"),
-    )
+    catalog(company_id, STORAGE_UNIT_PREFIX, storage_unit_id)
 }
 
 pub fn ingredient(company_id: &str, ingredient_id: &str) -> Key {
-    Key::new(
-        company(company_id),
-        format!("{INGREDIENT_PREFIX}{ingredient_id}"),
-    )
+    catalog(company_id, INGREDIENT_PREFIX, ingredient_id)
 }
 
 pub const LOCATION_PREFIX: &str = "LOC#";

@@ -91,6 +91,17 @@ pub enum Condition {
     AbsentOrExpiredBefore(i64),
 }
 
+impl Condition {
+    /// Replaces the item read at `version`, or creates it when nothing was read (version 0).
+    pub fn replacing(version: u64) -> Self {
+        if version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(version)
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum SortKeyCondition {
     BeginsWith(String),
@@ -194,6 +205,40 @@ pub async fn query_all(store: &dyn ItemStore, query: Query) -> Result<Vec<Item>,
             None => return Ok(out),
         }
     }
+}
+
+/// One page of a query read as `T`s, with the key to continue after.
+pub async fn query_page_as<T: serde::de::DeserializeOwned>(
+    store: &dyn ItemStore,
+    query: &Query,
+) -> Result<(Vec<T>, Option<Item>), StoreError> {
+    let page = store.query(query).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((items, page.last_key))
+}
+
+/// One page of a query read as `T`s.
+pub async fn query_as<T: serde::de::DeserializeOwned>(
+    store: &dyn ItemStore,
+    query: &Query,
+) -> Result<Vec<T>, StoreError> {
+    Ok(query_page_as(store, query).await?.0)
+}
+
+/// [`query_all`] read as `T`s.
+pub async fn query_all_as<T: serde::de::DeserializeOwned>(
+    store: &dyn ItemStore,
+    query: Query,
+) -> Result<Vec<T>, StoreError> {
+    query_all(store, query)
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
 }
 
 /// Serialises a domain record and adds its key attributes.

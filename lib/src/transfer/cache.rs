@@ -179,11 +179,7 @@ pub async fn save_state(store: &dyn ItemStore, state: &DayState) -> Result<(), S
         days_index(&state.company_id, &state.location_id).into(),
     );
     item.insert(attr::GSI1SK.into(), state.business_date.clone().into());
-    let condition = if state.version == 0 {
-        Condition::NotExists
-    } else {
-        Condition::VersionIs(state.version)
-    };
+    let condition = Condition::replacing(state.version);
     store.put(item, condition).await
 }
 

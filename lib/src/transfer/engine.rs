@@ -26,7 +26,9 @@ use crate::location::business_day::window;
 use crate::location::Location;
 use crate::mapping::matching::{MappedItem, MappingIndex};
 use crate::sales::FetchedDay;
-use crate::store::{from_item, keys, query_all, Condition, ItemStore, Query, StoreError};
+use crate::store::{
+    from_item, keys, query_all, query_all_as, Condition, ItemStore, Query, StoreError,
+};
 
 /// Why an attempt did not post.
 #[derive(Debug)]
@@ -331,16 +333,10 @@ async fn posted_entries(
     storage_unit_id: &str,
     date: &str,
 ) -> Result<Vec<LedgerEntry>, Failure> {
-    Ok(query_all(
-        store,
-        Query::partition(entry::partition(job.company_id, storage_unit_id))
-            .begins_with(entry::day_prefix(date, job.location_id))
-            .limit(500),
-    )
-    .await?
-    .into_iter()
-    .map(from_item)
-    .collect::<Result<_, _>>()?)
+    let query = Query::partition(entry::partition(job.company_id, storage_unit_id))
+        .begins_with(entry::day_prefix(date, job.location_id))
+        .limit(500);
+    Ok(query_all_as(store, query).await?)
 }
 
 /// What the API response summary says of where the sales came from.

@@ -62,11 +62,7 @@ pub async fn record(store: &dyn ItemStore, log: &TransferLog) -> Result<(), AppE
         next.last_run_at = Some(log.finished_at.clone());
         next.last_status = Some(log.status);
         next.version = current.version + 1;
-        let condition = if current.version == 0 {
-            Condition::NotExists
-        } else {
-            Condition::VersionIs(current.version)
-        };
+        let condition = Condition::replacing(current.version);
         Ok(Plan::one(Write::Put(to_item(&next, key)?, condition), ()))
     })
     .await

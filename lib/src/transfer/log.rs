@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::request::TransferRequest;
 use super::stats::TransferStats;
 use crate::api::openapi::schemas as doc;
-use crate::store::{
-    attr, from_item, keys, to_item, Index, Item, ItemStore, Key, Query, StoreError,
-};
+use crate::store::{attr, keys, query_as, to_item, Index, Item, ItemStore, Key, Query, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -86,13 +84,7 @@ pub async fn recent_failures(
         .on(Index::Gsi1)
         .limit(limit);
     query.forward = false;
-    store
-        .query(&query)
-        .await?
-        .items
-        .into_iter()
-        .map(from_item)
-        .collect()
+    query_as(store, &query).await
 }
 
 impl TransferLog {

@@ -211,11 +211,8 @@ async fn record_lightspeed_failure(
                 .send(
                     QueueName::Transfer,
                     OutboundMessage {
-                        body: serde_json::to_string(&next)
-                            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
                         delay_seconds: u32::try_from(delay.as_secs()).unwrap_or(u32::MAX),
-                        correlation_id: request.request_uuid.clone(),
-                        group: None,
+                        ..OutboundMessage::json(&next, &request.request_uuid)?
                     },
                 )
                 .await?;

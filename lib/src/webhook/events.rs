@@ -136,13 +136,7 @@ async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handl
             .closed_at
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
-    let message = OutboundMessage {
-        body: serde_json::to_string(&request)
-            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
-        delay_seconds: 0,
-        correlation_id: event.request_uuid.clone(),
-        group: None,
-    };
+    let message = OutboundMessage::json(&request, &event.request_uuid)?;
     ctx.queue.send(QueueName::Transfer, message).await?;
     Ok(Handled::TransferQueued {
         location_id: location.location_id,

@@ -187,13 +187,7 @@ pub async fn receive(
     let mut dedupe_key = String::new();
     for company_id in &companies {
         let event = event(&delivery, company_id, &prefix, now);
-        let message = OutboundMessage {
-            body: serde_json::to_string(&event)
-                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
-            delay_seconds: 0,
-            correlation_id: event.request_uuid.clone(),
-            group: None,
-        };
+        let message = OutboundMessage::json(&event, &event.request_uuid)?;
         queue.send(QueueName::SalesEvents, message).await?;
         tracing::info!(company_id, dedupe_key = %event.dedupe_key, "webhook queued");
         dedupe_key = event.dedupe_key;
