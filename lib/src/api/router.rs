@@ -36,7 +36,7 @@ use super::openapi::{
 };
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
-    accounts, alerts, catalog, closures, imports, integrations, items, journals, ledger, locations,
+    accounts, alerts, catalog, imports, integrations, items, journals, ledger, locations,
     migrations, receipts, recipes, transfer_logs, transfers,
 };
 use crate::accounts::mapping::AccountMapping;
@@ -56,7 +56,9 @@ use crate::items::sync as item_sync;
 use crate::location::setup::{DaySettings, NewCsvLocation};
 use crate::location::sync as location_sync;
 use crate::mapping::setup::MappingInput;
+use crate::migration::job::{self, MigrationJob};
 use crate::telemetry::{correlation_span, sanitize_correlation_id};
+use crate::webhook::closures::{self, RegisterClosure};
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
@@ -797,7 +799,8 @@ async fn register_closures_list(
     Path(p): Path<Id>,
     Query(q): Query<PageQuery>,
 ) -> Reply {
-    reply(closures::list(&deps, q, &s.company_id, &p.id).await)
+    let scope = (s.company_id.as_str(), p.id.as_str());
+    reply(routes::location_page::<RegisterClosure>(&deps, &q, scope, closures::list_query).await)
 }
 #[utoipa::path(
     get, path = "/v1/companies/{company_id}/locations/{id}/transfer-logs", tag = "transfers",
@@ -873,7 +876,8 @@ async fn migrations_list(
     Path(p): Path<Id>,
     Query(q): Query<PageQuery>,
 ) -> Reply {
-    reply(migrations::list(&deps, q, &s.company_id, &p.id).await)
+    let scope = (s.company_id.as_str(), p.id.as_str());
+    reply(routes::location_page::<MigrationJob>(&deps, &q, scope, job::jobs_query).await)
 }
 #[utoipa::path(
     get, path = "/v1/companies/{company_id}/locations/{id}/migrations/{job_id}", tag = "migrations",

@@ -3,7 +3,6 @@
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{partition_page, PageQuery};
 use crate::api::envelope;
 use crate::api::extract::Json;
 use crate::deps::Deps;
@@ -41,17 +40,6 @@ pub async fn create(
     )
     .await?;
     Ok(envelope::json(201, &job))
-}
-
-pub async fn list(
-    deps: &Deps,
-    page: PageQuery,
-    company_id: &str,
-    location_id: &str,
-) -> Result<Response<Body>, AppError> {
-    crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
-    let query = job::jobs_query(company_id, location_id);
-    partition_page::<MigrationJob>(deps.store.as_ref(), &page, query).await
 }
 
 pub async fn get(

@@ -1,7 +1,6 @@
 pub mod accounts;
 pub mod alerts;
 pub mod catalog;
-pub mod closures;
 pub mod imports;
 pub mod integrations;
 pub mod items;
@@ -69,6 +68,18 @@ pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, 
             "must be `true` or `false`, not `{other}`"
         ))),
     }
+}
+
+/// A page of one of a location's lists (`query` names its partition by company and
+/// location): an unknown location is `location_not_found`, not an empty page.
+pub async fn location_page<T: DeserializeOwned + Serialize>(
+    deps: &Deps,
+    page: &PageQuery,
+    (company_id, location_id): (&str, &str),
+    query: fn(&str, &str) -> Query,
+) -> Result<Response<Body>, AppError> {
+    crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
+    partition_page::<T>(deps.store.as_ref(), page, query(company_id, location_id)).await
 }
 
 /// One page of a table partition's records as `{items, next_cursor}`: the request's `limit`
