@@ -81,25 +81,37 @@ pub async fn list(store: &dyn ItemStore, company_id: &str) -> Result<Vec<Integra
     query_as(store, &query).await
 }
 
-/// Pattern 6 (gsi1 `INTEG`): the companies whose X-Series connection has this domain prefix
-/// (how a webhook finds its companies; a store connected to two companies feeds both).
+/// The gsi2 partition of the X-Series connections of one store (domain prefix).
+fn domain_partition(domain_prefix: &str) -> String {
+    format!("XDOMAIN#{domain_prefix}")
+}
+
+/// Pattern 6 (gsi2 `XDOMAIN#{prefix}`): the companies whose X-Series connection has this
+/// domain prefix (how a webhook finds its companies; a store connected to two companies
+/// feeds both) — one query whatever the number of connections. Records written before the
+/// index existed are found by the slower walk of every X-Series connection (gsi1 `INTEG`)
+/// until their next update indexes them.
 pub async fn companies_of_domain(
     store: &dyn ItemStore,
     domain_prefix: &str,
 ) -> Result<Vec<String>, StoreError> {
+    let query = Query::partition(domain_partition(domain_prefix))
+        .on(crate::store::Index::Gsi2)
+        .limit(100);
+    let indexed: Vec<Integration> = crate::store::query_all_as(store, query).await?;
+    if !indexed.is_empty() {
+        return Ok(indexed.into_iter().map(|i| i.company_id).collect());
+    }
     let query = Query::partition("INTEG")
         .on(crate::store::Index::Gsi1)
         .begins_with(format!("{}#", PosProduct::XSeries))
         .limit(100);
-    let items = crate::store::query_all(store, query).await?;
-    let mut companies = Vec::new();
-    for item in items {
-        let integration: Integration = from_item(item)?;
-        if integration.domain_prefix.as_deref() == Some(domain_prefix) {
-            companies.push(integration.company_id);
-        }
-    }
-    Ok(companies)
+    let all: Vec<Integration> = crate::store::query_all_as(store, query).await?;
+    Ok(all
+        .into_iter()
+        .filter(|i| i.domain_prefix.as_deref() == Some(domain_prefix))
+        .map(|i| i.company_id)
+        .collect())
 }
 
 /// Pattern 6 (gsi1 `INTEG`): the companies with an active connection of `product` (the
@@ -133,6 +145,13 @@ fn to_stored(integration: &Integration) -> Result<Item, StoreError> {
         attr::GSI1SK.into(),
         format!("{}#{}", integration.product, integration.company_id).into(),
     );
+    if let (PosProduct::XSeries, Some(prefix)) = (integration.product, &integration.domain_prefix) {
+        item.insert(attr::GSI2PK.into(), domain_partition(prefix).into());
+        item.insert(
+            attr::GSI2SK.into(),
+            keys::company(&integration.company_id).into(),
+        );
+    }
     Ok(item)
 }
 
@@ -212,4 +231,38 @@ where
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    fn store_of(company_id: &str, prefix: &str) -> Integration {
+        let mut integration = Integration::pending(company_id, PosProduct::XSeries, "t0");
+        integration.domain_prefix = Some(prefix.into());
+        integration
+    }
+
+    #[tokio::test]
+    async fn a_store_finds_its_companies_by_index_and_older_records_by_the_walk() {
+        let store = MemoryStore::default();
+        for (company, prefix) in [("a", "shop"), ("b", "shop"), ("c", "other")] {
+            create(&store, &store_of(company, prefix)).await.unwrap();
+        }
+        let mut found = companies_of_domain(&store, "shop").await.unwrap();
+        found.sort();
+        assert_eq!(found, ["a", "b"]);
+        // A record written before the domain index: no gsi2 attributes.
+        let old = store_of("d", "legacy");
+        let mut item = to_item(&old, &key("d", PosProduct::XSeries)).unwrap();
+        item.insert(attr::GSI1PK.into(), "INTEG".into());
+        item.insert(attr::GSI1SK.into(), "x_series#d".into());
+        store.put(item, Condition::None).await.unwrap();
+        assert_eq!(companies_of_domain(&store, "legacy").await.unwrap(), ["d"]);
+        assert!(companies_of_domain(&store, "nobody")
+            .await
+            .unwrap()
+            .is_empty());
+    }
 }
