@@ -51,6 +51,31 @@ pub fn whole_number_var(
     }
 }
 
+/// A whole-number setting: its environment variable, its default and the range it must
+/// fall in (a bad value fails the function at init rather than silently running another
+/// way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumberSetting {
+    pub var: &'static str,
+    pub default: u32,
+    pub min: u32,
+    pub max: u32,
+}
+
+impl WholeNumberSetting {
+    /// The value in `vars`, or the default when absent or blank.
+    pub fn read(&self, vars: &HashMap<String, String>) -> Result<u32, ConfigError> {
+        let expected = format!("a whole number from {} to {}", self.min, self.max);
+        let value = whole_number_var(
+            vars,
+            self.var,
+            |n| (self.min..=self.max).contains(&n),
+            &expected,
+        )?;
+        Ok(value.unwrap_or(self.default))
+    }
+}
+
 /// The queue URLs every function may send to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueUrls {

@@ -7,7 +7,7 @@ use crate::config::{Config, ConfigError};
 use crate::connection::source::{CatalogSource, LightspeedCatalog};
 use crate::erp::connection::ErpConnector;
 use crate::erp::odoo_client::OdooConnector;
-use crate::lightspeed::LightspeedClient;
+use crate::lightspeed::{LightspeedClient, LightspeedParts};
 use crate::queue::{sqs::SqsQueue, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
 use crate::store::{dynamodb::DynamoDbStore, ItemStore};
@@ -70,14 +70,14 @@ impl Deps {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        let lightspeed = Arc::new(LightspeedClient::new(
-            http.clone(),
-            config.lightspeed.clone(),
-            store.clone(),
-            secrets.clone(),
-            config.secret_prefix.clone(),
-            config.app_secret_id.clone(),
-        ));
+        let lightspeed = Arc::new(LightspeedClient::new(LightspeedParts {
+            http: http.clone(),
+            settings: config.lightspeed.clone(),
+            store: store.clone(),
+            vault: secrets.clone(),
+            secret_prefix: config.secret_prefix.clone(),
+            app_secret_id: config.app_secret_id.clone(),
+        }));
         let sales: Arc<dyn SalesSource> = Arc::new(LightspeedSales {
             client: lightspeed.clone(),
             store: store.clone(),

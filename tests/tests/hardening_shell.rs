@@ -499,14 +499,7 @@ async fn a_rotated_refresh_token_survives_a_failed_vault_write() {
         deps.secrets.clone(),
         vec![secret.clone()],
     ));
-    let worker = tillbridge::lightspeed::LightspeedClient::new(
-        deps.http.clone(),
-        deps.config.lightspeed.clone(),
-        deps.store.clone(),
-        flaky.clone(),
-        deps.config.secret_prefix.clone(),
-        deps.config.app_secret_id.clone(),
-    );
+    let worker = client_with_vault(&deps, flaky.clone());
     worker
         .get_json(&connection, "/f/data/businesses", &[])
         .await
@@ -587,14 +580,7 @@ async fn a_rotated_pair_no_secret_takes_is_kept_in_use_and_saved_once_the_vault_
         deps.secrets.clone(),
         vec![secret.clone(), vault::pending_secret_id(&secret)],
     ));
-    let worker = tillbridge::lightspeed::LightspeedClient::new(
-        deps.http.clone(),
-        deps.config.lightspeed.clone(),
-        deps.store.clone(),
-        flaky.clone(),
-        deps.config.secret_prefix.clone(),
-        deps.config.app_secret_id.clone(),
-    );
+    let worker = client_with_vault(&deps, flaky.clone());
     for _ in 0..2 {
         worker
             .get_json(&connection, "/f/data/businesses", &[])
@@ -656,4 +642,19 @@ async fn a_rotated_pair_no_secret_takes_is_kept_in_use_and_saved_once_the_vault_
             .any(|a| a["code"] == "token_refresh_failed"),
         "resolved once saved: {alerts}"
     );
+}
+
+/// The deployment's Lightspeed client, but reading and writing tokens through `vault`.
+fn client_with_vault(
+    deps: &tillbridge::deps::Deps,
+    vault: Arc<dyn tillbridge::secrets::SecretVault>,
+) -> tillbridge::lightspeed::LightspeedClient {
+    tillbridge::lightspeed::LightspeedClient::new(tillbridge::lightspeed::LightspeedParts {
+        http: deps.http.clone(),
+        settings: deps.config.lightspeed.clone(),
+        store: deps.store.clone(),
+        vault,
+        secret_prefix: deps.config.secret_prefix.clone(),
+        app_secret_id: deps.config.app_secret_id.clone(),
+    })
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::mapping::{self, AccountMapping};
-use crate::connection::source::{CatalogSource, FinanceList};
+use crate::connection::source::{FinanceList, SyncScope};
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
 use crate::location::record;
@@ -112,23 +112,17 @@ fn merge(
 }
 
 /// Reads the product's payment methods and tax codes from Lightspeed and records them.
-pub async fn sync(
-    store: &dyn ItemStore,
-    source: &dyn CatalogSource,
-    company_id: &str,
-    product: PosProduct,
-    now: &str,
-) -> Result<PosCodes, AppError> {
-    let connection = integration::connection(store, company_id, product).await?;
-    let locations: Vec<String> = record::list_all(store, company_id)
+pub async fn sync(scope: SyncScope<'_>) -> Result<PosCodes, AppError> {
+    let connection = integration::connection(scope.store, scope.company_id, scope.product).await?;
+    let locations: Vec<String> = record::list_all(scope.store, scope.company_id)
         .await?
         .into_iter()
-        .filter(|l| l.product == product && !l.missing_upstream)
+        .filter(|l| l.product == scope.product && !l.missing_upstream)
         .map(|l| l.location_id)
         .collect();
     let mut methods = BTreeMap::new();
     let mut taxes = BTreeMap::new();
-    match product {
+    match scope.product {
         PosProduct::KSeries => {
             for location_id in &locations {
                 let id = location_id.as_str();
@@ -139,7 +133,7 @@ pub async fn sync(
                     ),
                     (FinanceList::KTaxRates { location_id: id }, &mut taxes),
                 ] {
-                    let body = source.finance(&connection, list).await?;
+                    let body = scope.source.finance(&connection, list).await?;
                     merge(into, parse(&body, list)?, id);
                 }
             }
@@ -149,7 +143,7 @@ pub async fn sync(
                 (FinanceList::XPaymentTypes, &mut methods),
                 (FinanceList::XTaxes, &mut taxes),
             ] {
-                let body = source.finance(&connection, list).await?;
+                let body = scope.source.finance(&connection, list).await?;
                 // Retailer-wide: every outlet offers them.
                 for location in &locations {
                     merge(into, parse(&body, list)?, location);
@@ -160,14 +154,14 @@ pub async fn sync(
         PosProduct::Csv => {}
     }
     let codes = PosCodes {
-        company_id: company_id.to_string(),
-        product: product.to_string(),
+        company_id: scope.company_id.to_string(),
+        product: scope.product.to_string(),
         payment_methods: methods.into_values().collect(),
         tax_codes: taxes.into_values().collect(),
-        synced_at: now.to_string(),
+        synced_at: scope.now.to_string(),
     };
-    let item = to_item(&codes, &key(company_id, product))?;
-    store.put(item, Condition::None).await?;
+    let item = to_item(&codes, &key(scope.company_id, scope.product))?;
+    scope.store.put(item, Condition::None).await?;
     Ok(codes)
 }
 

@@ -88,11 +88,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Scope {
 /// Typed path parameters (after [`Scope`] has bounded them), refusing with the envelope.
 pub struct Path<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for Path<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
@@ -147,11 +143,7 @@ async fn read_body(request: Request) -> Result<(Option<String>, axum::body::Byte
 /// a value's own deserializer says what is wrong, e.g. "must be `true` or `false`".
 pub struct Query<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {

@@ -33,6 +33,12 @@ pub fn reply<T: Serialize>(items: Vec<T>, next_cursor: Option<String>) -> Respon
     super::envelope::json(200, &PageBody { items, next_cursor })
 }
 
+/// `200` with one page of `items`, the next page starting after `last_key` (the store's
+/// last evaluated key), if there is one.
+pub fn reply_after<T: Serialize>(items: Vec<T>, last_key: Option<&Item>) -> Response<Body> {
+    reply(items, encode_cursor(last_key))
+}
+
 pub fn encode_cursor(last_key: Option<&Item>) -> Option<String> {
     last_key.map(|key| URL_SAFE_NO_PAD.encode(Value::Object(key.clone()).to_string()))
 }

@@ -34,6 +34,7 @@ use super::openapi::{
     self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
     Refused, Unprocessable, UpstreamFailed,
 };
+use super::routes::items::ItemPath;
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
     accounts, alerts, catalog, imports, integrations, items, journals, ledger, locations,
@@ -458,11 +459,6 @@ struct Job {
 #[derive(serde::Deserialize)]
 struct Product {
     product: String,
-}
-#[derive(serde::Deserialize)]
-struct ItemPath {
-    product: String,
-    item_id: String,
 }
 
 fn reply(result: Result<lambda_http::Response<lambda_http::Body>, AppError>) -> Reply {
@@ -967,7 +963,7 @@ async fn items_sync(State(deps): Shared, s: Scope, Json(b): Json<SyncInput>) -> 
     responses((status = 200, description = "The item with its mapping", body = doc::Item), Refused),
 )]
 async fn item_get(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
-    reply(items::get(&deps, &s.company_id, &p.product, &p.item_id).await)
+    reply(items::get(&deps, &s.company_id, &p).await)
 }
 #[utoipa::path(
     put, path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping", tag = "items",
@@ -985,7 +981,7 @@ async fn item_mapping_put(
     Path(p): Path<ItemPath>,
     b: Result<Json<MappingInput>, AppError>,
 ) -> Reply {
-    reply(items::put_mapping(&deps, b, &s.company_id, &p.product, &p.item_id).await)
+    reply(items::put_mapping(&deps, b, &s.company_id, &p).await)
 }
 #[utoipa::path(
     delete, path = "/v1/companies/{company_id}/items/{product}/{item_id}/mapping", tag = "items",
@@ -997,7 +993,7 @@ async fn item_mapping_put(
     ),
 )]
 async fn item_mapping_delete(State(deps): Shared, s: Scope, Path(p): Path<ItemPath>) -> Reply {
-    reply(items::delete_mapping(&deps, &s.company_id, &p.product, &p.item_id).await)
+    reply(items::delete_mapping(&deps, &s.company_id, &p).await)
 }
 #[utoipa::path(
     get, path = "/v1/companies/{company_id}/integrations", tag = "connection",

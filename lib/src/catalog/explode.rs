@@ -100,14 +100,11 @@ fn exact_add(a: Decimal, b: Decimal) -> Option<Decimal> {
 
 /// Explodes `quantity` of `recipe_id` into ingredient quantities. `lines_of` returns a
 /// recipe's lines, or `None` when it does not exist.
-pub fn explode<'a, F>(
+pub fn explode<'a>(
     recipe_id: &str,
     quantity: Quantity,
-    lines_of: F,
-) -> Result<BTreeMap<String, Quantity>, ExplodeError>
-where
-    F: Fn(&str) -> Option<&'a [Line]>,
-{
+    lines_of: impl Fn(&str) -> Option<&'a [Line]>,
+) -> Result<BTreeMap<String, Quantity>, ExplodeError> {
     Ok(explode_exact(recipe_id, quantity, lines_of)?
         .into_iter()
         .map(|(id, q)| {
@@ -124,14 +121,11 @@ where
 
 /// Like [`explode`] but unrounded, for callers that sum many explosions and round once
 /// (the transfer engine rounds each ledger entry, not each sales line).
-pub fn explode_exact<'a, F>(
+pub fn explode_exact<'a>(
     recipe_id: &str,
     quantity: Quantity,
-    lines_of: F,
-) -> Result<BTreeMap<String, Decimal>, ExplodeError>
-where
-    F: Fn(&str) -> Option<&'a [Line]>,
-{
+    lines_of: impl Fn(&str) -> Option<&'a [Line]>,
+) -> Result<BTreeMap<String, Decimal>, ExplodeError> {
     explode_fractions(recipe_id, quantity, lines_of)?
         .into_iter()
         .map(|(id, fractions)| match fractions_value(&fractions) {
@@ -143,14 +137,11 @@ where
 
 /// Like [`explode_exact`] but with every quantity kept as [`Fractions`]. Every product and
 /// sum is checked: quantities from outside can be as large as the range allows.
-pub fn explode_fractions<'a, F>(
+pub fn explode_fractions<'a>(
     recipe_id: &str,
     quantity: Quantity,
-    lines_of: F,
-) -> Result<BTreeMap<String, Fractions>, ExplodeError>
-where
-    F: Fn(&str) -> Option<&'a [Line]>,
-{
+    lines_of: impl Fn(&str) -> Option<&'a [Line]>,
+) -> Result<BTreeMap<String, Fractions>, ExplodeError> {
     enum Step {
         /// A recipe entered with the numerator and denominator of its multiplier.
         Enter(String, Decimal, Decimal),
@@ -210,10 +201,10 @@ where
 }
 
 /// The first cycle reachable from `recipe_id`, if any (save-time check).
-pub fn find_cycle<'a, F>(recipe_id: &str, lines_of: F) -> Option<Vec<String>>
-where
-    F: Fn(&str) -> Option<&'a [Line]>,
-{
+pub fn find_cycle<'a>(
+    recipe_id: &str,
+    lines_of: impl Fn(&str) -> Option<&'a [Line]>,
+) -> Option<Vec<String>> {
     match explode(recipe_id, Quantity(Decimal::ONE), lines_of) {
         Err(ExplodeError::Cycle(cycle)) => Some(cycle),
         _ => None,

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::PosProduct;
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::{LightspeedClient, LightspeedError};
+use crate::store::ItemStore;
 
 /// One page of a connection's items.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,17 @@ pub enum FinanceList<'a> {
     XPaymentTypes,
     /// X-Series taxes (retailer-wide).
     XTaxes,
+}
+
+/// What one catalogue sync (locations, items or finance codes) works on: a company's
+/// connection to one product, read through the port and recorded in the store.
+#[derive(Clone, Copy)]
+pub struct SyncScope<'a> {
+    pub store: &'a dyn ItemStore,
+    pub source: &'a dyn CatalogSource,
+    pub company_id: &'a str,
+    pub product: PosProduct,
+    pub now: &'a str,
 }
 
 #[async_trait]
@@ -140,6 +152,24 @@ pub struct MemoryCatalog {
     /// Finance lists by `FinanceList` debug text (e.g. `XTaxes`).
     pub finance: std::collections::HashMap<String, Value>,
     pub requests: std::sync::atomic::AtomicUsize,
+}
+
+impl MemoryCatalog {
+    /// A sync of company `acme` reading this catalogue.
+    pub fn scope<'a>(
+        &'a self,
+        store: &'a dyn ItemStore,
+        product: PosProduct,
+        now: &'a str,
+    ) -> SyncScope<'a> {
+        SyncScope {
+            store,
+            source: self,
+            company_id: "acme",
+            product,
+            now,
+        }
+    }
 }
 
 #[async_trait]

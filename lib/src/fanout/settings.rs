@@ -4,16 +4,16 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 
-use crate::config::{whole_number_var, ConfigError};
+use crate::config::{ConfigError, WholeNumberSetting};
 
-pub mod env {
-    /// How many days before a just-closed day are re-checked (SPEC C6, default 3).
-    pub const RECHECK_DAYS: &str = "RECHECK_DAYS";
-}
-
-pub const DEFAULT_RECHECK_DAYS: u32 = 3;
-/// Each re-check is a Lightspeed fetch per location, so the knob is bounded.
-pub const MAX_RECHECK_DAYS: u32 = 31;
+/// How many days before a just-closed day are re-checked (SPEC C6). Each re-check is a
+/// Lightspeed fetch per location, so the knob is bounded.
+pub const RECHECK_DAYS: WholeNumberSetting = WholeNumberSetting {
+    var: "RECHECK_DAYS",
+    default: 3,
+    min: 0,
+    max: 31,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FanoutSettings {
@@ -27,24 +27,16 @@ pub struct FanoutSettings {
 impl Default for FanoutSettings {
     fn default() -> Self {
         Self {
-            recheck_days: DEFAULT_RECHECK_DAYS,
+            recheck_days: RECHECK_DAYS.default,
             look_back: Duration::hours(1),
         }
     }
 }
 
 impl FanoutSettings {
-    /// A bad value fails the function at init rather than silently re-checking a different
-    /// number of days.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let recheck_days = whole_number_var(
-            vars,
-            env::RECHECK_DAYS,
-            |n| n <= MAX_RECHECK_DAYS,
-            &format!("a whole number of days from 0 to {MAX_RECHECK_DAYS}"),
-        )?;
         Ok(Self {
-            recheck_days: recheck_days.unwrap_or(DEFAULT_RECHECK_DAYS),
+            recheck_days: RECHECK_DAYS.read(vars)?,
             ..Self::default()
         })
     }
@@ -56,7 +48,7 @@ mod tests {
 
     fn vars(value: Option<&str>) -> HashMap<String, String> {
         value
-            .map(|v| (env::RECHECK_DAYS.to_string(), v.to_string()))
+            .map(|v| (RECHECK_DAYS.var.to_string(), v.to_string()))
             .into_iter()
             .collect()
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::record::{product_items, PosItem};
 use super::wire::{k_series_item, k_series_page, x_series_product, UpstreamItem};
 use crate::alerts;
-use crate::connection::source::{CatalogSource, ItemPage};
+use crate::connection::source::{ItemPage, SyncScope};
 use crate::connection::{integration, PosProduct};
 use crate::error::AppError;
 use crate::location;
@@ -38,12 +38,16 @@ pub struct ItemSyncSummary {
 
 /// Upstream items with the locations that sell them.
 async fn fetch(
-    store: &dyn ItemStore,
-    source: &dyn CatalogSource,
-    company_id: &str,
-    product: PosProduct,
+    scope: SyncScope<'_>,
     summary: &mut ItemSyncSummary,
 ) -> Result<BTreeMap<String, (UpstreamItem, BTreeSet<String>)>, AppError> {
+    let SyncScope {
+        store,
+        source,
+        company_id,
+        product,
+        ..
+    } = scope;
     let connection = integration::connection(store, company_id, product).await?;
     let mut found: BTreeMap<String, (UpstreamItem, BTreeSet<String>)> = BTreeMap::new();
     match product {
@@ -191,37 +195,32 @@ impl SyncContext<'_> {
     }
 }
 
-pub async fn sync(
-    store: &dyn ItemStore,
-    source: &dyn CatalogSource,
-    company_id: &str,
-    product: PosProduct,
-    now: &str,
-) -> Result<ItemSyncSummary, AppError> {
+pub async fn sync(scope: SyncScope<'_>) -> Result<ItemSyncSummary, AppError> {
     let mut summary = ItemSyncSummary::default();
-    let upstream = fetch(store, source, company_id, product, &mut summary).await?;
+    let upstream = fetch(scope, &mut summary).await?;
     summary.seen = upstream.len();
-    let stored: HashMap<String, PosItem> = product_items(store, company_id, product)
+    let stored: HashMap<String, PosItem> =
+        product_items(scope.store, scope.company_id, scope.product)
+            .await?
+            .into_iter()
+            .map(|i| (i.item_id.clone(), i))
+            .collect();
+    let mappings: HashMap<String, Mapping> = mapping::all(scope.store, scope.company_id)
         .await?
         .into_iter()
-        .map(|i| (i.item_id.clone(), i))
-        .collect();
-    let mappings: HashMap<String, Mapping> = mapping::all(store, company_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.product == product)
+        .filter(|m| m.product == scope.product)
         .map(|m| (m.item_id.clone(), m))
         .collect();
     let ctx = SyncContext {
-        store,
-        company_id,
-        now,
+        store: scope.store,
+        company_id: scope.company_id,
+        now: scope.now,
         mappings: &mappings,
     };
     for (item_id, (seen, location_ids)) in &upstream {
         let next = PosItem {
-            company_id: company_id.to_string(),
-            product,
+            company_id: scope.company_id.to_string(),
+            product: scope.product,
             item_id: item_id.clone(),
             name: seen.name.clone(),
             sku: seen.sku.clone(),
@@ -231,9 +230,9 @@ pub async fn sync(
             deleted_upstream: false,
             location_ids: location_ids.iter().cloned().collect(),
             accounting_group: seen.accounting_group.clone(),
-            last_synced_at: now.to_string(),
-            created_at: now.to_string(),
-            updated_at: now.to_string(),
+            last_synced_at: scope.now.to_string(),
+            created_at: scope.now.to_string(),
+            updated_at: scope.now.to_string(),
             version: 1,
         };
         ctx.upsert(next, stored.get(item_id), &mut summary).await?;
@@ -244,16 +243,25 @@ pub async fn sync(
     {
         let mut gone = previous.clone();
         gone.deleted_upstream = true;
-        gone.last_synced_at = now.to_string();
-        gone.updated_at = now.to_string();
+        gone.last_synced_at = scope.now.to_string();
+        gone.updated_at = scope.now.to_string();
         gone.version += 1;
-        store
+        scope
+            .store
             .put(gone.to_item()?, Condition::VersionIs(previous.version))
             .await?;
         summary.deleted_upstream += 1;
         if mappings.contains_key(item_id) {
             let message = format!("mapped item `{item_id}` (\"{}\") was deleted in Lightspeed; its mapping no longer matches any item", previous.name);
-            alerts::raise(store, company_id, ORPHANED_MAPPING, item_id, &message, now).await?;
+            alerts::raise(
+                scope.store,
+                scope.company_id,
+                ORPHANED_MAPPING,
+                item_id,
+                &message,
+                scope.now,
+            )
+            .await?;
             summary.orphaned_alerts += 1;
         }
     }
@@ -284,9 +292,15 @@ mod tests {
             json!({"_embedded": {"businessList": [{"businessName": "G", "currencyCode": "GBP",
                 "businessLocations": [{"blID": 1, "blName": "Soho"}, {"blID": 2, "blName": "Leeds"}]}]}}),
         );
-        location::sync::sync(store, catalog, "acme", PosProduct::KSeries, "t0")
-            .await
-            .unwrap();
+        location::sync::sync(SyncScope {
+            store,
+            source: catalog,
+            company_id: "acme",
+            product: PosProduct::KSeries,
+            now: "t0",
+        })
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -297,7 +311,7 @@ mod tests {
         // Location 1 sells 0..150 (two pages); location 2 sells 100..160 (one page).
         catalog.k_items.insert("1".into(), k_items(0..150));
         catalog.k_items.insert("2".into(), k_items(100..160));
-        let summary = sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+        let summary = sync(catalog.scope(&store, PosProduct::KSeries, "t1"))
             .await
             .unwrap();
         assert_eq!(
@@ -311,7 +325,7 @@ mod tests {
         let shared = items.iter().find(|i| i.item_id == "120").unwrap();
         assert_eq!(shared.location_ids, ["1", "2"]);
 
-        let again = sync(&store, &catalog, "acme", PosProduct::KSeries, "t2")
+        let again = sync(catalog.scope(&store, PosProduct::KSeries, "t2"))
             .await
             .unwrap();
         assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 160));
@@ -347,7 +361,7 @@ mod tests {
                 .collect(),
             ..MemoryCatalog::default()
         };
-        let first = sync(&store, &catalog, "acme", PosProduct::XSeries, "t1")
+        let first = sync(catalog.scope(&store, PosProduct::XSeries, "t1"))
             .await
             .unwrap();
         assert_eq!((first.created, first.requests), (3, 2));
@@ -366,7 +380,7 @@ mod tests {
             (40, json!({"id": "p1", "name": "Apple Pie", "sku": "P1"})),
             (30, json!({"id": "p3", "name": "Pie 3", "sku": "P3"})),
         ];
-        let second = sync(&store, &catalog, "acme", PosProduct::XSeries, "t2")
+        let second = sync(catalog.scope(&store, PosProduct::XSeries, "t2"))
             .await
             .unwrap();
         assert_eq!(

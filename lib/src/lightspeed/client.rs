@@ -31,48 +31,43 @@ pub struct Connection {
     pub domain_prefix: Option<String>,
 }
 
+/// What a client is built from: its HTTP client and settings, where tokens are stored, and
+/// which secrets hold them and the app's keys.
+pub struct LightspeedParts {
+    pub http: Client,
+    pub settings: LightspeedSettings,
+    pub store: Arc<dyn ItemStore>,
+    pub vault: Arc<dyn SecretVault>,
+    pub secret_prefix: String,
+    pub app_secret_id: String,
+}
+
 pub struct LightspeedClient {
-    http: Client,
-    settings: LightspeedSettings,
-    store: Arc<dyn ItemStore>,
-    vault: Arc<dyn SecretVault>,
-    secret_prefix: String,
-    app_secret_id: String,
+    parts: LightspeedParts,
     keys: OnceCell<AppKeys>,
     tokens: Mutex<HashMap<String, TokenSet>>,
 }
 
 impl LightspeedClient {
-    pub fn new(
-        http: Client,
-        settings: LightspeedSettings,
-        store: Arc<dyn ItemStore>,
-        vault: Arc<dyn SecretVault>,
-        secret_prefix: String,
-        app_secret_id: String,
-    ) -> Self {
+    pub fn new(parts: LightspeedParts) -> Self {
         Self {
-            http,
-            settings,
-            store,
-            vault,
-            secret_prefix,
-            app_secret_id,
+            parts,
             keys: OnceCell::new(),
             tokens: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn settings(&self) -> &LightspeedSettings {
-        &self.settings
+        &self.parts.settings
     }
 
     async fn keys(&self) -> Result<&AppKeys, LightspeedError> {
         self.keys
             .get_or_try_init(|| async {
                 let text = self
+                    .parts
                     .vault
-                    .get(&self.app_secret_id)
+                    .get(&self.parts.app_secret_id)
                     .await
                     .map_err(|e| LightspeedError::RefreshFailed(format!("app secret: {e}")))?;
                 AppKeys::parse(&text).map_err(|e| LightspeedError::NotConnected(e.message))
@@ -94,7 +89,7 @@ impl LightspeedClient {
 
     fn secret(&self, connection: &Connection) -> String {
         vault::secret_id(
-            &self.secret_prefix,
+            &self.parts.secret_prefix,
             &connection.company_id,
             connection.product,
         )
@@ -111,7 +106,7 @@ impl LightspeedClient {
                     let now =
                         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
                     if let Err(err) = crate::alerts::resolve(
-                        self.store.as_ref(),
+                        self.parts.store.as_ref(),
                         &connection.company_id,
                         crate::alerts::code::TOKEN_REFRESH_FAILED,
                         connection.product.as_str(),
@@ -125,7 +120,7 @@ impl LightspeedClient {
             }
             return Ok(tokens);
         }
-        let tokens = vault::read(self.vault.as_ref(), &secret)
+        let tokens = vault::read(self.parts.vault.as_ref(), &secret)
             .await
             .map_err(|e| LightspeedError::RefreshFailed(format!("token vault: {e}")))?
             .ok_or_else(|| {
@@ -140,7 +135,7 @@ impl LightspeedClient {
 
     /// One attempt to put a rotated pair that only this process holds into the vault.
     async fn save_unsaved(&self, secret: &str, tokens: &TokenSet) -> bool {
-        match vault::save_unsaved(self.vault.as_ref(), secret, tokens).await {
+        match vault::save_unsaved(self.parts.vault.as_ref(), secret, tokens).await {
             Ok(true) => {
                 tracing::info!("rotated tokens held in memory are saved in the vault");
                 true
@@ -163,12 +158,12 @@ impl LightspeedClient {
     ) -> Result<TokenSet, LightspeedError> {
         let keys = self.keys().await?;
         let ctx = RefreshContext {
-            http: &self.http,
-            settings: &self.settings,
+            http: &self.parts.http,
+            settings: &self.parts.settings,
             keys,
-            store: self.store.as_ref(),
-            vault: self.vault.as_ref(),
-            secret_prefix: &self.secret_prefix,
+            store: self.parts.store.as_ref(),
+            vault: self.parts.vault.as_ref(),
+            secret_prefix: &self.parts.secret_prefix,
         };
         let result = refresh(
             &ctx,
@@ -264,14 +259,16 @@ impl LightspeedClient {
         let path = call.path;
         let method = &call.method;
         let base = self
+            .parts
             .settings
             .api_base(connection.product, connection.domain_prefix.as_deref());
         let mut request = self
+            .parts
             .http
             .request(method.clone(), format!("{base}{path}"))
             .query(call.query)
             .bearer_auth(tokens.access_token.expose_secret())
-            .timeout(self.settings.request_timeout);
+            .timeout(self.parts.settings.request_timeout);
         if let Some(body) = call.body {
             request = request.json(body);
         }

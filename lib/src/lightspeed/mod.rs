@@ -9,6 +9,6 @@ pub mod refresh;
 pub mod settings;
 pub mod vault;
 
-pub use client::LightspeedClient;
+pub use client::{LightspeedClient, LightspeedParts};
 pub use error::LightspeedError;
 pub use settings::{AppKeys, LightspeedSettings};

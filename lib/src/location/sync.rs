@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::record::{self, apply_upstream, new_location, Location, UpstreamLocation};
-use crate::connection::source::CatalogSource;
+use crate::connection::source::SyncScope;
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
-use crate::store::{Condition, ItemStore, StoreError};
+use crate::store::{Condition, StoreError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[schema(as = LocationSyncSummary)]
@@ -81,25 +81,19 @@ pub fn x_series_locations(body: &Value) -> Result<Vec<UpstreamLocation>, AppErro
 }
 
 /// Fetches the product's locations from the catalogue source and records them.
-pub async fn sync(
-    store: &dyn ItemStore,
-    source: &dyn CatalogSource,
-    company_id: &str,
-    product: PosProduct,
-    now: &str,
-) -> Result<SyncSummary, AppError> {
-    let connection = integration::connection(store, company_id, product).await?;
-    let body = source.locations(&connection).await?;
-    let upstream = match product {
+pub async fn sync(scope: SyncScope<'_>) -> Result<SyncSummary, AppError> {
+    let connection = integration::connection(scope.store, scope.company_id, scope.product).await?;
+    let body = scope.source.locations(&connection).await?;
+    let upstream = match scope.product {
         PosProduct::KSeries => k_series_locations(&body)?,
         PosProduct::XSeries => x_series_locations(&body)?,
         // CSV locations are created through the admin API; `connection` refused it above.
         PosProduct::Csv => return Ok(SyncSummary::default()),
     };
-    let existing: Vec<Location> = record::list_all(store, company_id)
+    let existing: Vec<Location> = record::list_all(scope.store, scope.company_id)
         .await?
         .into_iter()
-        .filter(|l| l.product == product)
+        .filter(|l| l.product == scope.product)
         .collect();
     let mut summary = SyncSummary {
         seen: upstream.len(),
@@ -108,8 +102,12 @@ pub async fn sync(
     for seen in &upstream {
         match existing.iter().find(|l| l.location_id == seen.location_id) {
             None => {
-                let location = new_location(company_id, product, seen, now);
-                match store.put(location.to_item()?, Condition::NotExists).await {
+                let location = new_location(scope.company_id, scope.product, seen, scope.now);
+                match scope
+                    .store
+                    .put(location.to_item()?, Condition::NotExists)
+                    .await
+                {
                     Ok(()) => summary.created += 1,
                     // Created by a concurrent sync: it carries the same facts.
                     Err(StoreError::ConditionFailed) => summary.unchanged += 1,
@@ -118,10 +116,16 @@ pub async fn sync(
             }
             Some(_) => {
                 let mut changed = false;
-                record::update(store, company_id, &seen.location_id, now, |l| {
-                    changed = apply_upstream(l, seen, now);
-                    Ok(())
-                })
+                record::update(
+                    scope.store,
+                    scope.company_id,
+                    &seen.location_id,
+                    scope.now,
+                    |l| {
+                        changed = apply_upstream(l, seen, scope.now);
+                        Ok(())
+                    },
+                )
                 .await?;
                 if changed {
                     summary.updated += 1;
@@ -135,10 +139,16 @@ pub async fn sync(
         .iter()
         .filter(|l| !upstream.iter().any(|u| u.location_id == l.location_id))
     {
-        record::update(store, company_id, &gone.location_id, now, |l| {
-            l.missing_upstream = true;
-            Ok(())
-        })
+        record::update(
+            scope.store,
+            scope.company_id,
+            &gone.location_id,
+            scope.now,
+            |l| {
+                l.missing_upstream = true;
+                Ok(())
+            },
+        )
         .await?;
         summary.missing_upstream += 1;
     }
@@ -205,7 +215,7 @@ pub(crate) mod tests {
             PosProduct::XSeries,
             outlets(&[("o1", "Harbour"), ("o2", "Quay")]),
         );
-        let first = sync(&store, &catalog, "acme", PosProduct::XSeries, "t1")
+        let first = sync(catalog.scope(&store, PosProduct::XSeries, "t1"))
             .await
             .unwrap();
         assert_eq!((first.seen, first.created, first.updated), (2, 2, 0));
@@ -213,7 +223,7 @@ pub(crate) mod tests {
         catalog
             .locations
             .insert(PosProduct::XSeries, outlets(&[("o1", "Harbour Side")]));
-        let second = sync(&store, &catalog, "acme", PosProduct::XSeries, "t2")
+        let second = sync(catalog.scope(&store, PosProduct::XSeries, "t2"))
             .await
             .unwrap();
         assert_eq!(
@@ -233,7 +243,7 @@ pub(crate) mod tests {
         let o2 = all.iter().find(|l| l.location_id == "o2").unwrap();
         assert!(o2.missing_upstream);
 
-        let third = sync(&store, &catalog, "acme", PosProduct::XSeries, "t3")
+        let third = sync(catalog.scope(&store, PosProduct::XSeries, "t3"))
             .await
             .unwrap();
         assert_eq!((third.updated, third.unchanged), (0, 1));
@@ -248,11 +258,11 @@ pub(crate) mod tests {
             json!({"_embedded": {"businessList": [{"businessName": "G", "currencyCode": "GBP",
                 "businessLocations": [{"blID": 1, "blName": "Soho", "timezone": "Europe/London"}]}]}}),
         );
-        assert!(sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+        assert!(sync(catalog.scope(&store, PosProduct::KSeries, "t1"))
             .await
             .is_err());
         connected(&store, "acme", PosProduct::KSeries).await;
-        let summary = sync(&store, &catalog, "acme", PosProduct::KSeries, "t1")
+        let summary = sync(catalog.scope(&store, PosProduct::KSeries, "t1"))
             .await
             .unwrap();
         assert_eq!(summary.created, 1);

@@ -4,15 +4,16 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::config::{whole_number_var, ConfigError};
+use crate::config::{ConfigError, WholeNumberSetting};
 
-pub mod env {
-    pub const LANES_PER_INTEGRATION: &str = "MIGRATION_LANES_PER_INTEGRATION";
-}
-
-pub const DEFAULT_LANES: u32 = 2;
-/// More lanes than this would only queue up behind Lightspeed's rate limit.
-pub const MAX_LANES: u32 = 10;
+/// Days of one integration worked on at once; more lanes than the maximum would only queue
+/// up behind Lightspeed's rate limit.
+pub const LANES_PER_INTEGRATION: WholeNumberSetting = WholeNumberSetting {
+    var: "MIGRATION_LANES_PER_INTEGRATION",
+    default: 2,
+    min: 1,
+    max: 10,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationSettings {
@@ -25,21 +26,15 @@ pub struct MigrationSettings {
 impl Default for MigrationSettings {
     fn default() -> Self {
         Self {
-            lanes_per_integration: DEFAULT_LANES,
+            lanes_per_integration: LANES_PER_INTEGRATION.default,
         }
     }
 }
 
 impl MigrationSettings {
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let lanes = whole_number_var(
-            vars,
-            env::LANES_PER_INTEGRATION,
-            |n| (1..=MAX_LANES).contains(&n),
-            &format!("a whole number from 1 to {MAX_LANES}"),
-        )?;
         Ok(Self {
-            lanes_per_integration: lanes.unwrap_or(DEFAULT_LANES),
+            lanes_per_integration: LANES_PER_INTEGRATION.read(vars)?,
         })
     }
 
@@ -59,7 +54,7 @@ mod tests {
     use super::*;
 
     fn vars(value: &str) -> HashMap<String, String> {
-        [(env::LANES_PER_INTEGRATION.to_string(), value.to_string())].into()
+        [(LANES_PER_INTEGRATION.var.to_string(), value.to_string())].into()
     }
 
     #[test]
@@ -79,7 +74,7 @@ mod tests {
         for bad in ["0", "11", "two", "-1", "1.5"] {
             let err = MigrationSettings::from_vars(&vars(bad)).unwrap_err();
             assert!(
-                matches!(&err, ConfigError::Invalid { name, .. } if *name == env::LANES_PER_INTEGRATION),
+                matches!(&err, ConfigError::Invalid { name, .. } if *name == LANES_PER_INTEGRATION.var),
                 "{bad}: {err}"
             );
         }

@@ -13,7 +13,7 @@
 use uuid::Uuid;
 
 use super::receipt::SalesEvent;
-use crate::connection::source::CatalogSource;
+use crate::connection::source::{CatalogSource, SyncScope};
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::LightspeedClient;
@@ -59,13 +59,13 @@ pub async fn process(
     match event.event_type.as_str() {
         "sale.update" => sale_update(ctx, event).await,
         "product.update" => {
-            crate::items::sync::sync(
-                ctx.store,
-                ctx.catalog,
-                &event.company_id,
-                PosProduct::XSeries,
+            crate::items::sync::sync(SyncScope {
+                store: ctx.store,
+                source: ctx.catalog,
+                company_id: &event.company_id,
+                product: PosProduct::XSeries,
                 now,
-            )
+            })
             .await?;
             Ok(Handled::ItemsSynced)
         }

@@ -40,17 +40,11 @@ pub async fn list(
     };
     let partition = alerts::list_partition(company_id);
     let cursor = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &partition)?;
-    let (items, last_key) = alerts::list(
-        deps.store.as_ref(),
-        company_id,
-        status,
-        page.limit.0,
-        cursor,
-    )
-    .await?;
-    Ok(pagination::reply(
+    let store = deps.store.as_ref();
+    let (items, last_key) = alerts::list(store, company_id, status, page.limit.0, cursor).await?;
+    Ok(pagination::reply_after(
         items.iter().map(alerts::view).collect(),
-        pagination::encode_cursor(last_key.as_ref()),
+        last_key.as_ref(),
     ))
 }
 

@@ -21,14 +21,8 @@ pub async fn create<T>(
 where
     T: CatalogRecord,
 {
-    let result = records::create::<T>(
-        deps.store.as_ref(),
-        company_id,
-        input,
-        key.as_deref(),
-        &now(),
-    )
-    .await?;
+    let store = deps.store.as_ref();
+    let result = records::create::<T>(store, company_id, input, key.as_deref(), &now()).await?;
     Ok(created(result))
 }
 
@@ -55,9 +49,9 @@ pub async fn list<T: CatalogRecord>(
     let partition = records::partition::<T>(company_id);
     let cursor = pagination::decode_cursor(page.cursor.as_deref(), attr::PK, &partition)?;
     let page = records::list::<T>(deps.store.as_ref(), company_id, page.limit.0, cursor).await?;
-    Ok(pagination::reply(
+    Ok(pagination::reply_after(
         page.items.iter().map(CatalogRecord::view).collect(),
-        pagination::encode_cursor(page.last_key.as_ref()),
+        page.last_key.as_ref(),
     ))
 }
 

@@ -123,13 +123,25 @@ pub async fn list(
     Ok(pagination::reply(out, next_cursor))
 }
 
+/// `…/items/{product}/{item_id}`: one item of one product.
+#[derive(Deserialize)]
+pub struct ItemPath {
+    product: String,
+    item_id: String,
+}
+
+impl ItemPath {
+    fn product(&self) -> Result<PosProduct, AppError> {
+        PosProduct::parse(&self.product)
+    }
+}
+
 pub async fn get(
     deps: &Deps,
     company_id: &str,
-    product: &str,
-    item_id: &str,
+    path: &ItemPath,
 ) -> Result<Response<Body>, AppError> {
-    let product = PosProduct::parse(product)?;
+    let (product, item_id) = (path.product()?, path.item_id.as_str());
     let item = setup::item(deps, company_id, product, item_id).await?;
     let mapping = mapping::find(deps.store.as_ref(), company_id, product, item_id).await?;
     Ok(envelope::json(200, &item_view(&item, mapping.as_ref())))
@@ -139,22 +151,19 @@ pub async fn put_mapping(
     deps: &Deps,
     input: Result<Json<MappingInput>, AppError>,
     company_id: &str,
-    product: &str,
-    item_id: &str,
+    path: &ItemPath,
 ) -> Result<Response<Body>, AppError> {
-    let product = PosProduct::parse(product)?;
+    let product = path.product()?;
     let Json(input) = input?;
-    let mapping = setup::put(deps, company_id, product, item_id, input, &now()).await?;
+    let mapping = setup::put(deps, company_id, product, &path.item_id, input, &now()).await?;
     Ok(envelope::json(200, &mapping_view(&mapping)))
 }
 
 pub async fn delete_mapping(
     deps: &Deps,
     company_id: &str,
-    product: &str,
-    item_id: &str,
+    path: &ItemPath,
 ) -> Result<Response<Body>, AppError> {
-    let product = PosProduct::parse(product)?;
-    setup::delete(deps, company_id, product, item_id).await?;
+    setup::delete(deps, company_id, path.product()?, &path.item_id).await?;
     Ok(envelope::json(200, &super::DELETED))
 }

@@ -109,18 +109,9 @@ pub async fn list(
     };
     let (q, cursor_attr) = selection.query(company_id);
     let cursor = pagination::decode_cursor(page.cursor.as_deref(), cursor_attr, &q.pk)?;
-    let (entries, page) = query::list(
-        deps.store.as_ref(),
-        company_id,
-        selection,
-        page.limit.0,
-        cursor,
-    )
-    .await?;
-    Ok(pagination::reply(
-        entries,
-        pagination::encode_cursor(page.last_key.as_ref()),
-    ))
+    let store = deps.store.as_ref();
+    let (entries, page) = query::list(store, company_id, selection, page.limit.0, cursor).await?;
+    Ok(pagination::reply_after(entries, page.last_key.as_ref()))
 }
 
 pub async fn get(

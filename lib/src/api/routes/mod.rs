@@ -21,7 +21,7 @@ use utoipa::IntoParams;
 use crate::api::envelope;
 use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
-use crate::connection::source::CatalogSource;
+use crate::connection::source::SyncScope;
 use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::AppError;
@@ -97,10 +97,7 @@ pub async fn partition_page<T: DeserializeOwned + Serialize>(
         .into_iter()
         .map(from_item)
         .collect::<Result<Vec<T>, _>>()?;
-    Ok(pagination::reply(
-        items,
-        pagination::encode_cursor(page.last_key.as_ref()),
-    ))
+    Ok(pagination::reply_after(items, page.last_key.as_ref()))
 }
 
 /// `{"deleted": true}`: the answer of a removal.
@@ -134,20 +131,19 @@ pub async fn synced<'a, R, Fut>(
     company_id: &'a str,
     now: &'a str,
     input: SyncInput,
-    sync: impl FnOnce(&'a dyn ItemStore, &'a dyn CatalogSource, &'a str, PosProduct, &'a str) -> Fut,
+    sync: impl FnOnce(SyncScope<'a>) -> Fut,
 ) -> Result<Response<Body>, AppError>
 where
     R: Serialize,
     Fut: std::future::Future<Output = Result<R, AppError>>,
 {
-    let product = input.product()?;
-    let summary = sync(
-        deps.store.as_ref(),
-        deps.catalog.as_ref(),
+    let summary = sync(SyncScope {
+        store: deps.store.as_ref(),
+        source: deps.catalog.as_ref(),
         company_id,
-        product,
+        product: input.product()?,
         now,
-    )
+    })
     .await?;
     Ok(envelope::json(200, &summary))
 }

@@ -28,14 +28,8 @@ pub async fn create(
     key: IdempotencyKey,
     company_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let created = recipe::create(
-        deps.store.as_ref(),
-        company_id,
-        input,
-        key.as_deref(),
-        &now(),
-    )
-    .await?;
+    let store = deps.store.as_ref();
+    let created = recipe::create(store, company_id, input, key.as_deref(), &now()).await?;
     Ok(super::catalog::created(created))
 }
 
