@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::format;
+use super::format::{self, CsvFormat};
 use super::items;
-use super::parse::{self, FileError, ImportedSale, LocationFacts, ParseInput, RowError};
+use super::parse::{
+    self, FileError, ImportedSale, LocationFacts, ParseInput, ParsedFile, RowError,
+};
 use super::record::{self, ImportRecord, ImportSummary, ImportedDay, ImportedItem};
 use super::sales;
 use crate::connection::PosProduct;
@@ -114,6 +116,7 @@ pub fn import_id(digest: &str) -> String {
     format!("imp-{}", &digest[..40.min(digest.len())])
 }
 
+/// Imports one file (or, on a dry run, says what it would import).
 pub async fn import(
     store: &dyn ItemStore,
     queue: &dyn MessageQueue,
@@ -132,26 +135,10 @@ pub async fn import(
     let now = request
         .now
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    if let Some(mut existing) = record::find(store, request.company_id, &import_id).await? {
-        with_current_mappings(store, &mut existing).await?;
-        if request.dry_run {
-            return Ok(Outcome::AlreadyImported(existing));
-        }
-        // A retried upload whose transfers were not all queued queues them now.
-        let existing = queue_transfers(store, queue, existing, &now).await?;
-        return Ok(Outcome::AlreadyImported(existing));
+    if let Some(existing) = record::find(store, request.company_id, &import_id).await? {
+        return imported_before(store, queue, existing, request.dry_run, &now).await;
     }
-    let locations = location_facts(store, request.company_id).await?;
-    let parsed = parse::parse(
-        request.file,
-        &ParseInput {
-            format: &mapping.format,
-            locations: &locations,
-            digest: &digest,
-            now: request.now,
-        },
-    )
-    .map_err(refused)?;
+    let parsed = read(store, request, &mapping.format, &digest).await?;
     let summary = summarise(store, request.company_id, parsed.rows, &parsed.sales).await?;
     if summary.days.len() > DAYS_MAX {
         return Err(AppError::new(
@@ -163,8 +150,8 @@ pub async fn import(
         )
         .into());
     }
-    let mut import = ImportRecord {
-        import_id: import_id.clone(),
+    let import = ImportRecord {
+        import_id,
         company_id: request.company_id.to_string(),
         mapping_id: request.mapping_id.to_string(),
         file_sha256: digest,
@@ -179,21 +166,72 @@ pub async fn import(
     if request.dry_run {
         return Ok(Outcome::DryRun(import));
     }
-    items::record(store, request.company_id, &parsed.sales, &now).await?;
-    sales::write(store, request.company_id, &import_id, &parsed.sales).await?;
+    commit(store, queue, import, &parsed.sales, &now).await
+}
+
+/// A file imported before: its record with today's mapping state. Nothing is written
+/// again, except that a real retry queues any transfers the first upload did not.
+async fn imported_before(
+    store: &dyn ItemStore,
+    queue: &dyn MessageQueue,
+    mut existing: ImportRecord,
+    dry_run: bool,
+    now: &str,
+) -> Result<Outcome, Refusal> {
+    with_current_mappings(store, &mut existing).await?;
+    if dry_run {
+        return Ok(Outcome::AlreadyImported(existing));
+    }
+    // A retried upload whose transfers were not all queued queues them now.
+    let existing = queue_transfers(store, queue, existing, now).await?;
+    Ok(Outcome::AlreadyImported(existing))
+}
+
+/// The file read against its mapping and the company's locations.
+async fn read(
+    store: &dyn ItemStore,
+    request: &ImportRequest<'_>,
+    format: &CsvFormat,
+    digest: &str,
+) -> Result<ParsedFile, Refusal> {
+    let locations = location_facts(store, request.company_id).await?;
+    parse::parse(
+        request.file,
+        &ParseInput {
+            format,
+            locations: &locations,
+            digest,
+            now: request.now,
+        },
+    )
+    .map_err(refused)
+}
+
+/// Writes the items and sales, then the record (the commit point: a concurrent upload of
+/// the same file commits once), then queues the transfers.
+async fn commit(
+    store: &dyn ItemStore,
+    queue: &dyn MessageQueue,
+    mut import: ImportRecord,
+    imported: &[ImportedSale],
+    now: &str,
+) -> Result<Outcome, Refusal> {
+    let company_id = import.company_id.as_str();
+    items::record(store, company_id, imported, now).await?;
+    sales::write(store, company_id, &import.import_id, imported).await?;
     import.status = record::COMMITTED.into();
     if !record::commit(store, &import).await? {
         // The same file, committed by a concurrent upload.
-        let existing = record::get(store, request.company_id, &import_id).await?;
+        let existing = record::get(store, &import.company_id, &import.import_id).await?;
         return Ok(Outcome::AlreadyImported(existing));
     }
     tracing::info!(
-        import_id,
+        import_id = import.import_id.as_str(),
         rows = import.summary.rows,
         days = import.summary.days.len(),
         "CSV import committed"
     );
-    let import = queue_transfers(store, queue, import, &now).await?;
+    let import = queue_transfers(store, queue, import, now).await?;
     Ok(Outcome::Imported(import))
 }
 
@@ -254,7 +292,6 @@ async fn summarise(
     rows: usize,
     imported: &[ImportedSale],
 ) -> Result<ImportSummary, AppError> {
-    let mut days: BTreeMap<(String, String), ImportedDay> = BTreeMap::new();
     let mut summary = ImportSummary {
         rows,
         ..ImportSummary::default()
@@ -265,6 +302,32 @@ async fn summarise(
             _ => summary.sales += 1,
         }
         summary.lines += sale.sale.lines.len();
+    }
+    summary.days = days_of(imported);
+    let mapped = csv_mapped_items(store, company_id).await?;
+    let named = items::items_of(imported);
+    summary.items_total = named.len();
+    for (item_id, (name, sku, _)) in named {
+        let is_mapped = mapped.contains(&item_id);
+        if !is_mapped {
+            summary.unmapped_items += 1;
+        }
+        if summary.items.len() < record::ITEMS_LISTED {
+            summary.items.push(ImportedItem {
+                item_id,
+                name,
+                sku,
+                mapped: is_mapped,
+            });
+        }
+    }
+    Ok(summary)
+}
+
+/// The sales' totals per location-day, in (location, date) order.
+fn days_of(imported: &[ImportedSale]) -> Vec<ImportedDay> {
+    let mut days: BTreeMap<(String, String), ImportedDay> = BTreeMap::new();
+    for sale in imported {
         let date = sale.business_date.to_string();
         let day = days
             .entry((sale.location_id.clone(), date.clone()))
@@ -289,25 +352,7 @@ async fn summarise(
             day.tax = day.tax.checked_add(line.tax).unwrap_or(day.tax);
         }
     }
-    summary.days = days.into_values().collect();
-    let mapped = csv_mapped_items(store, company_id).await?;
-    let named = items::items_of(imported);
-    summary.items_total = named.len();
-    for (item_id, (name, sku, _)) in named {
-        let is_mapped = mapped.contains(&item_id);
-        if !is_mapped {
-            summary.unmapped_items += 1;
-        }
-        if summary.items.len() < record::ITEMS_LISTED {
-            summary.items.push(ImportedItem {
-                item_id,
-                name,
-                sku,
-                mapped: is_mapped,
-            });
-        }
-    }
-    Ok(summary)
+    days.into_values().collect()
 }
 
 /// Queues a forced transfer of each location-day (deterministic request ids: a repeat

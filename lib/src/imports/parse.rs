@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::format::{column_number, CsvFormat};
+use super::format::{column_number, Columns, CsvFormat};
 use crate::connection::PosProduct;
 use crate::location::business_day::{business_date, window, DayMode};
 use crate::mapping::matching::LineItemRef;
@@ -161,27 +161,17 @@ pub fn parse(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFile, FileErr
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let header = if input.format.header_row {
-        match records.next() {
-            Some(Ok(header)) => Some(header),
-            Some(Err(err)) => return Err(FileError::Shape(format!("the header row: {err}"))),
-            None => return Err(FileError::Shape("the file is empty".into())),
-        }
-    } else {
-        None
-    };
+    let header = read_header(&mut records, input.format)?;
     let positions = Positions::of(input.format, header.as_ref())?;
-    let width = header.as_ref().map(csv::StringRecord::len);
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut error_count = 0;
     let first_row = if header.is_some() { 2 } else { 1 };
+    let width = header.as_ref().map(csv::StringRecord::len);
+    let mut checked = Checked::default();
     for (index, record) in records.enumerate() {
         if index >= ROWS_MAX {
             return Err(FileError::TooManyRows);
         }
         let row = first_row + index as u64;
-        let result = match record {
+        checked.add(match record {
             Ok(record) => check_record(&record, row, width, &positions, input),
             Err(err) => Err(vec![RowError {
                 row,
@@ -189,19 +179,13 @@ pub fn parse(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFile, FileErr
                 column: None,
                 reason: format!("unreadable record: {err}"),
             }]),
-        };
-        match result {
-            Ok(parsed) => rows.push(parsed),
-            Err(found) => {
-                error_count += found.len();
-                errors.extend(
-                    found
-                        .into_iter()
-                        .take(ERRORS_LISTED - errors.len().min(ERRORS_LISTED)),
-                );
-            }
-        }
+        });
     }
+    let Checked {
+        rows,
+        mut errors,
+        mut error_count,
+    } = checked;
     if error_count == 0 && rows.is_empty() {
         return Err(FileError::Shape("the file has no data rows".into()));
     }
@@ -217,6 +201,43 @@ pub fn parse(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFile, FileErr
     Ok(ParsedFile { rows: count, sales })
 }
 
+/// The header row, when the mapping says the file has one.
+fn read_header(
+    records: &mut impl Iterator<Item = csv::Result<csv::StringRecord>>,
+    format: &CsvFormat,
+) -> Result<Option<csv::StringRecord>, FileError> {
+    if !format.header_row {
+        return Ok(None);
+    }
+    match records.next() {
+        Some(Ok(header)) => Ok(Some(header)),
+        Some(Err(err)) => Err(FileError::Shape(format!("the header row: {err}"))),
+        None => Err(FileError::Shape("the file is empty".into())),
+    }
+}
+
+/// The rows checked so far: the good ones, the first [`ERRORS_LISTED`] problems, and how
+/// many problems in all.
+#[derive(Default)]
+struct Checked {
+    rows: Vec<Row>,
+    errors: Vec<RowError>,
+    error_count: usize,
+}
+
+impl Checked {
+    fn add(&mut self, result: Result<Row, Vec<RowError>>) {
+        match result {
+            Ok(parsed) => self.rows.push(parsed),
+            Err(found) => {
+                self.error_count += found.len();
+                let room = ERRORS_LISTED - self.errors.len().min(ERRORS_LISTED);
+                self.errors.extend(found.into_iter().take(room));
+            }
+        }
+    }
+}
+
 /// One field's problem.
 fn problem(row: u64, line: u64, column: &str, reason: String) -> RowError {
     RowError {
@@ -227,6 +248,8 @@ fn problem(row: u64, line: u64, column: &str, reason: String) -> RowError {
     }
 }
 
+/// Checks one record: its shape first (a broken record says nothing reliable about its
+/// fields), then every field, so a bad row lists all of its problems at once.
 fn check_record(
     record: &csv::StringRecord,
     row: u64,
@@ -234,202 +257,276 @@ fn check_record(
     positions: &Positions,
     input: &ParseInput<'_>,
 ) -> Result<Row, Vec<RowError>> {
-    let line = record.position().map_or(0, csv::Position::line);
-    if let Some(width) = width.filter(|w| *w != record.len()) {
-        return Err(vec![RowError {
-            row,
-            line,
-            column: None,
-            reason: format!(
-                "has {} fields where the header has {width} (a missing delimiter or an unbalanced quote?)",
-                record.len()
-            ),
-        }]);
+    let mut check = RecordCheck {
+        record,
+        row,
+        line: record.position().map_or(0, csv::Position::line),
+        positions,
+        input,
+        errors: Vec::new(),
+    };
+    if let Some(error) = check.field_count(width).or_else(|| check.field_length()) {
+        return Err(vec![error]);
     }
-    if let Some(long) = record.iter().position(|f| f.chars().count() > FIELD_MAX) {
-        return Err(vec![RowError {
-            row,
-            line,
-            column: Some(format!("#{}", long + 1)),
-            reason: format!("field is longer than {FIELD_MAX} characters (an unbalanced quote?)"),
-        }]);
-    }
-    let mut errors = Vec::new();
-    let columns = &input.format.columns;
-    let field = |name: &'static str| -> Option<&str> {
-        positions
-            .0
-            .get(name)
-            .map(|p| record.get(*p).unwrap_or("").trim())
-    };
-    let mut fail = |name: &str, reason: String| {
-        let column = match name {
-            "date" => columns.date.as_str(),
-            "time" => columns.time.as_deref().unwrap_or("time"),
-            "location" => columns.location.as_str(),
-            "quantity" => columns.quantity.as_str(),
-            "net" => columns.net.as_str(),
-            "tax" => columns.tax.as_str(),
-            "payment_method" => columns.payment_method.as_str(),
-            "item" => columns
-                .item_code
-                .as_deref()
-                .or(columns.item_name.as_deref())
-                .unwrap_or("item"),
-            _ => name,
-        };
-        errors.push(problem(row, line, column, reason));
-    };
-    let location_id = field("location").unwrap_or_default().to_string();
-    let location = match input.locations.get(&location_id) {
-        None if location_id.is_empty() => {
-            fail("location", "is empty".into());
-            None
-        }
-        None => {
-            fail("location", format!("`{location_id}` is not a location of this company; create it with POST /v1/companies/{{company}}/locations"));
-            None
-        }
-        Some(facts) if facts.product != PosProduct::Csv => {
-            fail("location", format!("`{location_id}` is a {} location; CSV sales go to CSV locations (create one with POST /v1/companies/{{company}}/locations)", facts.product));
-            None
-        }
-        Some(facts) if !facts.storage_unit_linked => {
-            fail("location", format!("`{location_id}` has no storage unit; link one (PUT …/locations/{location_id}/storage-unit) before importing"));
-            None
-        }
-        Some(facts) => Some(facts),
-    };
+    let location = check.location();
+    // Net and tax may have the currency's minor units (two places without a currency).
     let minor = location
         .and_then(|l| l.currency.as_deref())
         .map_or(2, money::minor_units);
-    let decimal = |name: &str, text: &str, max: Decimal, scale: u32| {
-        read_decimal(text, &input.format.decimal_separator).and_then(|value| {
-            money::check_bounds(name, value, max, scale).map_err(|e| e.0.replace('`', ""))
-        })
-    };
-    let quantity = decimal(
-        "quantity",
-        field("quantity").unwrap_or_default(),
-        bounds::QUANTITY_MAX,
-        bounds::SCALE_MAX,
-    );
-    let net = decimal(
-        "net",
-        field("net").unwrap_or_default(),
-        bounds::MONEY_MAX,
-        minor,
-    );
-    let tax = decimal(
-        "tax",
-        field("tax").unwrap_or_default(),
-        bounds::MONEY_MAX,
-        minor,
-    );
-    let mut keep = |name: &str, value: Result<Decimal, String>| match value {
-        Ok(v) => Some(v),
-        Err(reason) => {
-            fail(name, reason);
-            None
-        }
-    };
-    let quantity = keep("quantity", quantity);
-    let net = keep("net", net);
-    let tax = keep("tax", tax);
-    if quantity.is_some_and(|q| q.is_zero()) {
-        fail("quantity", "is zero; a sold line has a quantity".into());
-    }
-    if let (Some(q), Some(n)) = (quantity, net) {
-        if !n.is_zero() && q.is_sign_negative() != n.is_sign_negative() {
-            fail(
-                "net",
-                format!(
-                    "{n} has the opposite sign of the quantity {q} (a refund is negative in both)"
-                ),
-            );
-        }
-    }
-    if let (Some(n), Some(t)) = (net, tax) {
-        if !n.is_zero() && !t.is_zero() && n.is_sign_negative() != t.is_sign_negative() {
-            fail(
-                "tax",
-                format!("{t} has the opposite sign of the net amount {n}"),
-            );
-        }
-    }
-    let code = field("item_code").filter(|c| !c.is_empty());
-    let name = field("item_name").filter(|c| !c.is_empty());
-    if code.is_none() && name.is_none() {
-        fail("item", "the item code and name are both empty".into());
-    }
-    let method = field("payment_method").unwrap_or_default().to_string();
-    if method.is_empty() {
-        fail("payment_method", "is empty".into());
-    }
-    let closed_at = location.and_then(|facts| {
-        match read_time(
-            input,
-            field("date").unwrap_or_default(),
-            field("time"),
-            facts.mode,
-        ) {
-            Ok(at) if at > input.now => {
-                fail("date", format!("{at} is in the future"));
-                None
-            }
-            Ok(at) if at.date_naive() < FIRST_DATE => {
-                fail("date", format!("{at} is before {FIRST_DATE}"));
-                None
-            }
-            Ok(at) => Some((at, facts.mode)),
-            Err((name, reason)) => {
-                fail(name, reason);
-                None
-            }
-        }
-    });
-    let (Some((closed_at, mode)), Some(quantity), Some(net), Some(tax), true) =
-        (closed_at, quantity, net, tax, errors.is_empty())
+    let amounts = check.amounts(minor);
+    let item = check.item();
+    let method = check.payment_method();
+    // The sale time needs the location's day mode: no location, no time check.
+    let closed_at =
+        location.and_then(|facts| check.sale_time(facts.mode).map(|at| (at, facts.mode)));
+    let (Some((closed_at, mode)), Some(amounts), true) =
+        (closed_at, amounts, check.errors.is_empty())
     else {
-        return Err(errors);
+        return Err(check.errors);
     };
-    let Some(gross) = net.checked_add(tax) else {
-        return Err(vec![problem(
-            row,
-            line,
-            &columns.tax,
-            "net + tax is beyond the exact range".into(),
-        )]);
-    };
-    let code = code.map(str::to_string);
-    let name = name.map(str::to_string);
-    let text = |name: &'static str| field(name).filter(|v| !v.is_empty()).map(str::to_string);
-    Ok(Row {
-        row,
-        location_id,
-        closed_at,
-        business_date: business_date(mode, closed_at),
-        sale_id: text("sale_id"),
-        line_id: text("line_id"),
-        line: CanonicalLine {
-            line_id: String::new(),
-            parent_line_id: None,
-            item: LineItemRef {
-                item_id: Some(super::items::item_id(code.as_deref(), name.as_deref())),
-                sku: code.clone(),
-                name: name.or(code).unwrap_or_default(),
+    check.into_row(closed_at, mode, &amounts, item, method)
+}
+
+/// A line's amounts, each read and bounded.
+struct Amounts {
+    quantity: Decimal,
+    net: Decimal,
+    tax: Decimal,
+}
+
+/// The item's code and name as the row gives them (empty ones absent).
+type ItemNames<'r> = (Option<&'r str>, Option<&'r str>);
+
+/// One record under check: where it is, what it is read against, and its problems so far.
+struct RecordCheck<'r> {
+    record: &'r csv::StringRecord,
+    row: u64,
+    line: u64,
+    positions: &'r Positions,
+    input: &'r ParseInput<'r>,
+    errors: Vec<RowError>,
+}
+
+impl<'r> RecordCheck<'r> {
+    /// A mapped field, trimmed (absent when the mapping does not name it).
+    fn field(&self, name: &'static str) -> Option<&'r str> {
+        self.positions
+            .0
+            .get(name)
+            .map(|p| self.record.get(*p).unwrap_or("").trim())
+    }
+
+    /// An optional text field: absent when unmapped or empty.
+    fn text(&self, name: &'static str) -> Option<String> {
+        self.field(name)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    /// Notes a problem with a field, named by the column the file calls it.
+    fn fail(&mut self, name: &str, reason: String) {
+        let column = column_of(&self.input.format.columns, name);
+        self.errors
+            .push(problem(self.row, self.line, column, reason));
+    }
+
+    /// A record with another number of fields than the header.
+    fn field_count(&self, width: Option<usize>) -> Option<RowError> {
+        let width = width.filter(|w| *w != self.record.len())?;
+        Some(RowError {
+            row: self.row,
+            line: self.line,
+            column: None,
+            reason: format!(
+                "has {} fields where the header has {width} (a missing delimiter or an unbalanced quote?)",
+                self.record.len()
+            ),
+        })
+    }
+
+    /// The first field longer than [`FIELD_MAX`].
+    fn field_length(&self) -> Option<RowError> {
+        let long = self
+            .record
+            .iter()
+            .position(|f| f.chars().count() > FIELD_MAX)?;
+        Some(RowError {
+            row: self.row,
+            line: self.line,
+            column: Some(format!("#{}", long + 1)),
+            reason: format!("field is longer than {FIELD_MAX} characters (an unbalanced quote?)"),
+        })
+    }
+
+    /// The row's location, when it is a CSV location of the company with a storage unit.
+    fn location(&mut self) -> Option<&'r LocationFacts> {
+        let id = self.field("location").unwrap_or_default();
+        let reason = match self.input.locations.get(id) {
+            None if id.is_empty() => "is empty".to_string(),
+            None => format!("`{id}` is not a location of this company; create it with POST /v1/companies/{{company}}/locations"),
+            Some(facts) if facts.product != PosProduct::Csv => format!("`{id}` is a {} location; CSV sales go to CSV locations (create one with POST /v1/companies/{{company}}/locations)", facts.product),
+            Some(facts) if !facts.storage_unit_linked => format!("`{id}` has no storage unit; link one (PUT …/locations/{id}/storage-unit) before importing"),
+            Some(facts) => return Some(facts),
+        };
+        self.fail("location", reason);
+        None
+    }
+
+    /// Quantity, net and tax, each read and bounded, then their signs checked; absent
+    /// when any of them is unreadable.
+    fn amounts(&mut self, minor: u32) -> Option<Amounts> {
+        let quantity = self.decimal("quantity", bounds::QUANTITY_MAX, bounds::SCALE_MAX);
+        let net = self.decimal("net", bounds::MONEY_MAX, minor);
+        let tax = self.decimal("tax", bounds::MONEY_MAX, minor);
+        self.signs(quantity, net, tax);
+        Some(Amounts {
+            quantity: quantity?,
+            net: net?,
+            tax: tax?,
+        })
+    }
+
+    /// One amount: a decimal in the mapping's notation, within `max` and `scale`.
+    fn decimal(&mut self, name: &'static str, max: Decimal, scale: u32) -> Option<Decimal> {
+        let text = self.field(name).unwrap_or_default();
+        let read = read_decimal(text, &self.input.format.decimal_separator).and_then(|value| {
+            money::check_bounds(name, value, max, scale).map_err(|e| e.0.replace('`', ""))
+        });
+        match read {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                self.fail(name, reason);
+                None
+            }
+        }
+    }
+
+    /// A sold line has a quantity, and a refund is negative throughout: the net follows
+    /// the quantity's sign, the tax the net's (zero amounts have no sign to disagree).
+    fn signs(&mut self, quantity: Option<Decimal>, net: Option<Decimal>, tax: Option<Decimal>) {
+        if quantity.is_some_and(|q| q.is_zero()) {
+            self.fail("quantity", "is zero; a sold line has a quantity".into());
+        }
+        if let (Some(q), Some(n)) = (quantity, net) {
+            if !n.is_zero() && q.is_sign_negative() != n.is_sign_negative() {
+                self.fail(
+                    "net",
+                    format!(
+                        "{n} has the opposite sign of the quantity {q} (a refund is negative in both)"
+                    ),
+                );
+            }
+        }
+        if let (Some(n), Some(t)) = (net, tax) {
+            if !n.is_zero() && !t.is_zero() && n.is_sign_negative() != t.is_sign_negative() {
+                self.fail(
+                    "tax",
+                    format!("{t} has the opposite sign of the net amount {n}"),
+                );
+            }
+        }
+    }
+
+    /// The item's code and name: either will do, not neither.
+    fn item(&mut self) -> ItemNames<'r> {
+        let code = self.field("item_code").filter(|c| !c.is_empty());
+        let name = self.field("item_name").filter(|c| !c.is_empty());
+        if code.is_none() && name.is_none() {
+            self.fail("item", "the item code and name are both empty".into());
+        }
+        (code, name)
+    }
+
+    fn payment_method(&mut self) -> String {
+        let method = self.field("payment_method").unwrap_or_default().to_string();
+        if method.is_empty() {
+            self.fail("payment_method", "is empty".into());
+        }
+        method
+    }
+
+    /// When the sale closed, in the location's day mode: not in the future, not before
+    /// [`FIRST_DATE`].
+    fn sale_time(&mut self, mode: DayMode) -> Option<DateTime<Utc>> {
+        let date = self.field("date").unwrap_or_default();
+        let (name, reason) = match read_time(self.input, date, self.field("time"), mode) {
+            Ok(at) if at > self.input.now => ("date", format!("{at} is in the future")),
+            Ok(at) if at.date_naive() < FIRST_DATE => {
+                ("date", format!("{at} is before {FIRST_DATE}"))
+            }
+            Ok(at) => return Some(at),
+            Err(found) => found,
+        };
+        self.fail(name, reason);
+        None
+    }
+
+    /// The checked row. Its gross is net + tax, which alone can still overflow.
+    fn into_row(
+        self,
+        closed_at: DateTime<Utc>,
+        mode: DayMode,
+        amounts: &Amounts,
+        (code, name): ItemNames<'r>,
+        method: String,
+    ) -> Result<Row, Vec<RowError>> {
+        let Some(gross) = amounts.net.checked_add(amounts.tax) else {
+            return Err(vec![problem(
+                self.row,
+                self.line,
+                &self.input.format.columns.tax,
+                "net + tax is beyond the exact range".into(),
+            )]);
+        };
+        let code = code.map(str::to_string);
+        let name = name.map(str::to_string);
+        Ok(Row {
+            row: self.row,
+            location_id: self.field("location").unwrap_or_default().to_string(),
+            closed_at,
+            business_date: business_date(mode, closed_at),
+            sale_id: self.text("sale_id"),
+            line_id: self.text("line_id"),
+            line: CanonicalLine {
+                line_id: String::new(),
+                parent_line_id: None,
+                item: LineItemRef {
+                    item_id: Some(super::items::item_id(code.as_deref(), name.as_deref())),
+                    sku: code.clone(),
+                    name: name.or(code).unwrap_or_default(),
+                },
+                quantity: Quantity(amounts.quantity),
+                net: Money(amounts.net),
+                gross: Money(gross),
+                tax: Money(amounts.tax),
+                discount: Money::ZERO,
+                service_charge: Money::ZERO,
+                tax_code: self.text("tax_code"),
+                accounting_group: self.text("accounting_group"),
             },
-            quantity: Quantity(quantity),
-            net: Money(net),
-            gross: Money(gross),
-            tax: Money(tax),
-            discount: Money::ZERO,
-            service_charge: Money::ZERO,
-            tax_code: text("tax_code"),
-            accounting_group: text("accounting_group"),
-        },
-        method,
-    })
+            method,
+        })
+    }
+}
+
+/// The file's name for a field, as row errors give it (the item is named by its code
+/// column, else its name column).
+fn column_of<'c>(columns: &'c Columns, name: &'c str) -> &'c str {
+    match name {
+        "date" => columns.date.as_str(),
+        "time" => columns.time.as_deref().unwrap_or("time"),
+        "location" => columns.location.as_str(),
+        "quantity" => columns.quantity.as_str(),
+        "net" => columns.net.as_str(),
+        "tax" => columns.tax.as_str(),
+        "payment_method" => columns.payment_method.as_str(),
+        "item" => columns
+            .item_code
+            .as_deref()
+            .or(columns.item_name.as_deref())
+            .unwrap_or("item"),
+        _ => name,
+    }
 }
 
 /// A decimal as the file writes it: an optional minus, digits and one decimal separator.
@@ -461,23 +558,7 @@ fn read_time(
         return Err(("date", "is empty".into()));
     }
     let naive = if let Some(time) = time {
-        let day = NaiveDate::parse_from_str(date, &format.date_format).map_err(|_| {
-            (
-                "date",
-                format!(
-                    "`{date}` does not match the date format `{}`",
-                    format.date_format
-                ),
-            )
-        })?;
-        let time_format = format.time_format.as_deref().unwrap_or("%H:%M:%S");
-        let at = NaiveTime::parse_from_str(time, time_format).map_err(|_| {
-            (
-                "time",
-                format!("`{time}` does not match the time format `{time_format}`"),
-            )
-        })?;
-        day.and_time(at)
+        read_date_and_time(format, date, time)?
     } else if let Ok(at) = DateTime::parse_from_str(date, &format.date_format) {
         return Ok(at.with_timezone(&Utc));
     } else if let Ok(at) = NaiveDateTime::parse_from_str(date, &format.date_format) {
@@ -489,13 +570,7 @@ fn read_time(
         let half = (day_window.end - day_window.start) / 2;
         return Ok(day_window.start + half);
     } else {
-        return Err((
-            "date",
-            format!(
-                "`{date}` does not match the date format `{}`",
-                format.date_format
-            ),
-        ));
+        return Err(("date", date_mismatch(format, date)));
     };
     let zone = match format.timezone.as_str() {
         "location" => match mode {
@@ -515,6 +590,31 @@ fn read_time(
         })
 }
 
+/// A local date-time from separate date and time columns.
+fn read_date_and_time(
+    format: &CsvFormat,
+    date: &str,
+    time: &str,
+) -> Result<NaiveDateTime, (&'static str, String)> {
+    let day = NaiveDate::parse_from_str(date, &format.date_format)
+        .map_err(|_| ("date", date_mismatch(format, date)))?;
+    let time_format = format.time_format.as_deref().unwrap_or("%H:%M:%S");
+    let at = NaiveTime::parse_from_str(time, time_format).map_err(|_| {
+        (
+            "time",
+            format!("`{time}` does not match the time format `{time_format}`"),
+        )
+    })?;
+    Ok(day.and_time(at))
+}
+
+fn date_mismatch(format: &CsvFormat, date: &str) -> String {
+    format!(
+        "`{date}` does not match the date format `{}`",
+        format.date_format
+    )
+}
+
 /// Rows to sales: by (location, local day, sale id) when the file has sale ids, else one
 /// sale per row. Ids are deterministic: the file's own sale id, or the file digest and
 /// row number, so the same file always yields the same sales.
@@ -524,6 +624,7 @@ fn group(
     errors: &mut Vec<RowError>,
     error_count: &mut usize,
 ) -> Vec<ImportedSale> {
+    // Each sale with the line ids it holds so far.
     let mut sales: BTreeMap<(String, NaiveDate, String), (ImportedSale, Vec<String>)> =
         BTreeMap::new();
     let short = &digest[..digest.len().min(16)];
@@ -537,26 +638,9 @@ fn group(
             .clone()
             .unwrap_or_else(|| format!("r{}", row.row));
         let key = (row.location_id.clone(), row.business_date, sale_key.clone());
-        let (imported, line_ids) = sales.entry(key).or_insert_with(|| {
-            (
-                ImportedSale {
-                    location_id: row.location_id.clone(),
-                    business_date: row.business_date,
-                    first_row: row.row,
-                    sale: CanonicalSale {
-                        sale_id: sale_key,
-                        receipt: row.sale_id.clone(),
-                        kind: SaleKind::Sale,
-                        closed_at: row.closed_at,
-                        original_sale_id: None,
-                        currency: None,
-                        lines: Vec::new(),
-                        payments: Vec::new(),
-                    },
-                },
-                Vec::new(),
-            )
-        });
+        let (imported, line_ids) = sales
+            .entry(key)
+            .or_insert_with(|| (new_sale(&row, sale_key), Vec::new()));
         if line_ids.contains(&line_id) {
             *error_count += 1;
             if errors.len() < ERRORS_LISTED {
@@ -573,38 +657,65 @@ fn group(
             continue;
         }
         line_ids.push(line_id.clone());
-        let sale = &mut imported.sale;
-        sale.closed_at = sale.closed_at.max(row.closed_at);
-        let gross = row.line.gross;
-        sale.lines.push(CanonicalLine {
-            line_id,
-            ..row.line
-        });
-        match sale.payments.iter_mut().find(|p| p.method == row.method) {
-            // Bounded: at most ROWS_MAX rows of at most MONEY_MAX each, far inside the
-            // decimal range, so the sum cannot overflow.
-            Some(payment) => {
-                payment.amount = payment.amount.checked_add(gross).unwrap_or(payment.amount)
-            }
-            None => sale.payments.push(CanonicalPayment {
-                method: row.method,
-                description: None,
-                amount: gross,
-                tip: Money::ZERO,
-                rounding: Money::ZERO,
-            }),
-        }
+        add_line(&mut imported.sale, row, line_id);
     }
     sales
         .into_values()
-        .map(|(mut imported, _)| {
-            let total = Money::checked_sum(imported.sale.lines.iter().map(|l| l.gross));
-            if total.is_some_and(Money::is_negative) {
-                imported.sale.kind = SaleKind::Refund;
-            }
-            imported
-        })
+        .map(|(imported, _)| with_kind(imported))
         .collect()
+}
+
+/// An empty sale, opened by its first row.
+fn new_sale(row: &Row, sale_id: String) -> ImportedSale {
+    ImportedSale {
+        location_id: row.location_id.clone(),
+        business_date: row.business_date,
+        first_row: row.row,
+        sale: CanonicalSale {
+            sale_id,
+            receipt: row.sale_id.clone(),
+            kind: SaleKind::Sale,
+            closed_at: row.closed_at,
+            original_sale_id: None,
+            currency: None,
+            lines: Vec::new(),
+            payments: Vec::new(),
+        },
+    }
+}
+
+/// A row's line joins its sale, and its gross the payment of its method; the sale closes
+/// at its latest row.
+fn add_line(sale: &mut CanonicalSale, row: Row, line_id: String) {
+    sale.closed_at = sale.closed_at.max(row.closed_at);
+    let gross = row.line.gross;
+    sale.lines.push(CanonicalLine {
+        line_id,
+        ..row.line
+    });
+    match sale.payments.iter_mut().find(|p| p.method == row.method) {
+        // Bounded: at most ROWS_MAX rows of at most MONEY_MAX each, far inside the
+        // decimal range, so the sum cannot overflow.
+        Some(payment) => {
+            payment.amount = payment.amount.checked_add(gross).unwrap_or(payment.amount)
+        }
+        None => sale.payments.push(CanonicalPayment {
+            method: row.method,
+            description: None,
+            amount: gross,
+            tip: Money::ZERO,
+            rounding: Money::ZERO,
+        }),
+    }
+}
+
+/// A sale whose lines sum below zero is a refund.
+fn with_kind(mut imported: ImportedSale) -> ImportedSale {
+    let total = Money::checked_sum(imported.sale.lines.iter().map(|l| l.gross));
+    if total.is_some_and(Money::is_negative) {
+        imported.sale.kind = SaleKind::Refund;
+    }
+    imported
 }
 
 #[cfg(test)]
