@@ -1,19 +1,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers panic by design
 
 //! X-Series sales fetched from the simulator over HTTP (the whole `/api/2.0/sales` version
-//! feed, paged and filtered exactly as `xseries::fetch_day` does), mapped to canonical sales,
+//! feed, paged as `xseries_mirror` reads it and filtered by outlet and day), mapped to canonical sales,
 //! add up to totals computed from the simulator's generated store.
 //!
 //! The simulator's `/_sim/ground-truth` covers K-Series locations only (it takes an integer
 //! `locationId`), so the expected totals are computed here from `sim.state().x()` — the
-//! generated sales and revisions, never their wire form: a sale counts on the day its current
-//! revision closed it, returns (`return_for`) are refunds, voided and still-pending sales do
-//! not count.
+//! generated sales and revisions, never their wire form: a sale counts on the day its goods
+//! left (`XSale::stock_moved_at`: an on-account sale when made, others when closed), returns
+//! (`return_for`) are refunds, voided sales and open laybys do not count.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lightspeed_sim::data::retail::state_of;
 use lightspeed_sim::tokens::Realm;
 use lightspeed_sim::{RunningSimulator, SimConfig, Simulator};
 use rust_decimal::Decimal;
@@ -56,12 +55,13 @@ fn expected(sim: &RunningSimulator, outlet_id: &str, day: &Window) -> Expected {
     };
     let mut e = Expected::default();
     for sale in store.sales.iter().filter(|s| s.outlet_id == outlet_id) {
+        if !sale.stock_moved_at(now).is_some_and(|at| day.contains(at)) {
+            continue;
+        }
         let Some(current) = sale.current(now) else {
             continue;
         };
-        if state_of(current.status).0 != "closed" || !day.contains(current.at) {
-            continue;
-        }
+        let mut gross = Decimal::ZERO;
         e.sale_ids.push(sale.id.clone());
         match sale.return_for {
             Some(_) => e.refund_count += 1,
@@ -72,6 +72,7 @@ fn expected(sim: &RunningSimulator, outlet_id: &str, day: &Window) -> Expected {
             e.net += line.price * line.quantity;
             e.tax += line.tax * line.quantity;
             e.gross += (line.price + line.tax) * line.quantity;
+            gross += (line.price + line.tax) * line.quantity;
             *e.by_product.entry(line.product_id.clone()).or_default() += line.quantity;
             *e.by_sku.entry(sku(&line.product_id)).or_default() += line.quantity;
         }
@@ -82,6 +83,18 @@ fn expected(sim: &RunningSimulator, outlet_id: &str, day: &Window) -> Expected {
                 .or_default();
             method.0 += 1;
             method.1 += payment.amount;
+        }
+        // An open on-account sale's goods left unpaid: what is owed, in cents, is taken on
+        // account.
+        if current.status == "ONACCOUNT" {
+            let paid: Decimal = current.payments.iter().map(|p| p.amount).sum();
+            let owed = (gross - paid)
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            if owed > Decimal::ZERO {
+                let method = e.payments.entry("On account".into()).or_default();
+                method.0 += 1;
+                method.1 += owed;
+            }
         }
     }
     e.sale_ids.sort();
@@ -131,7 +144,7 @@ struct Fetched {
     requests: u32,
 }
 
-/// The loop of `fetch_day`, over reqwest with a simulator token.
+/// The whole feed read for one outlet's day, over reqwest with a simulator token.
 async fn fetch(sim: &RunningSimulator, outlet_id: &str, day: &Window) -> Fetched {
     let token = sim.issue_token(Realm::X, &["sales:read"]).access_token;
     let http = reqwest::Client::new();
@@ -230,8 +243,8 @@ async fn britomart_day_with_other_seed_matches_too() {
     paid_in_full(&sales);
 }
 
-/// A layby or on-account sale counts on the day its final payment closes it, not the day it
-/// was opened; a sale voided later leaves the day it was closed on.
+/// A layby counts on the day its final payment closes it, not the day it was opened; a sale
+/// voided later leaves the day it was closed on.
 #[tokio::test]
 async fn laybys_count_when_closed_and_voids_leave_the_day() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
@@ -253,7 +266,7 @@ async fn laybys_count_when_closed_and_voids_leave_the_day() {
             .sales
             .iter()
             .filter(|s| s.outlet_id == outlet_id && s.revisions.len() == 2)
-            .filter(|s| s.revisions[1].status.ends_with("_CLOSED"))
+            .filter(|s| s.revisions[1].status == "LAYBY_CLOSED")
             .filter_map(|s| s.current(now).map(|r| (s.sale_date, r.at)))
             .filter(|(opened, closed)| opened < closed && *closed <= now)
             .map(|(_, closed): (DateTime<Utc>, DateTime<Utc>)| closed)

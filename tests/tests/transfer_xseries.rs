@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use lightspeed_sim::data::retail::state_of;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tillbridge::location::business_day::{window, DayMode};
@@ -110,10 +109,8 @@ async fn an_outlet_day_posts_what_the_store_sold() {
         let now = env.sim().state().clock.now();
         let store = env.sim().state().x();
         for sale in store.sales.iter().filter(|s| s.outlet_id == outlet_id) {
-            let Some(current) = sale.current(now) else {
-                continue;
-            };
-            if state_of(current.status).0 != "closed" || !day.contains(current.at) {
+            // When the goods left: on-account sales when made, others when closed.
+            if !sale.stock_moved_at(now).is_some_and(|at| day.contains(at)) {
                 continue;
             }
             sales += 1;

@@ -13,6 +13,7 @@ use crate::connection::source::{FinanceList, SyncScope};
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
 use crate::location::record;
+use crate::sales::xseries::ON_ACCOUNT;
 use crate::store::{from_item, to_item, Condition, ItemStore, Key};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +149,12 @@ pub async fn sync(scope: SyncScope<'_>) -> Result<PosCodes, AppError> {
                 for location in &locations {
                     merge(into, parse(&body, list)?, location);
                 }
+            }
+            // What on-account sales still owe is taken by a method of its own, mapped to the
+            // receivable.
+            let owed = || vec![(ON_ACCOUNT.to_string(), ON_ACCOUNT.to_string(), None)];
+            for location in &locations {
+                merge(&mut methods, owed(), location);
             }
         }
         // A CSV file names its own payment methods; there is no list to read.

@@ -5,6 +5,7 @@ pub mod canonical;
 pub mod fetch;
 pub mod kseries;
 pub mod xseries;
+pub mod xseries_mirror;
 
 pub use canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, DayTotals, SaleKind};
 pub use fetch::FetchedDay;

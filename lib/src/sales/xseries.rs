@@ -1,11 +1,15 @@
-//! X-Series sales → canonical sales (pure), and the fetch of one outlet's business day.
+//! X-Series sales → canonical sales (pure), and the paging of the sales feed
+//! (`xseries_mirror` reads it).
 //!
 //! Two wire shapes are read: API 2.0 sales (`line_items`, `payments`, `status` + `state`, what
 //! `/api/2.0/sales` serves) and the API 1.0 `register_sale` (`register_sale_products`,
 //! `register_sale_payments`, legacy status only, zone-less timestamps; what `sale.update`
 //! webhooks deliver). Money arrives as JSON numbers and is read through its exact text, never
-//! as a float. Only completed (`closed`) sales count: a layby or on-account sale is `Other`
-//! until it closes, and a voided sale is a `Void`.
+//! as a float. Completed (`closed`) sales count, dated when they were paid in full; an
+//! on-account sale counts from when it was made, paid or not, because its goods left then
+//! (reference §2.2), and what is still owed is taken by the [`ON_ACCOUNT`] method, which
+//! finance maps to its receivable. A layby or other pending sale is `Other` until it closes,
+//! and a voided sale is a `Void`.
 
 use crate::lightspeed::json::text;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -13,15 +17,15 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
-use super::fetch::{get_page, FetchedDay};
-use crate::lightspeed::client::Connection;
-use crate::lightspeed::{LightspeedClient, LightspeedError};
 use crate::location::business_day::Window;
 use crate::mapping::matching::LineItemRef;
 use crate::money::{parse_decimal, Money, Quantity};
 
 /// The sales change feed: paged by the global `version`, no date filter (reference §2.2).
 pub const SALES_PATH: &str = "/api/2.0/sales";
+/// The payment method that takes what an on-account sale still owes (mapped to the
+/// receivable in the account mapping).
+pub const ON_ACCOUNT: &str = "On account";
 /// The documented 0.x maximum; 2.0 accepts more, but nothing documents how much.
 pub const PAGE_SIZE: u32 = 200;
 
@@ -119,12 +123,22 @@ fn is_return(line: &Value) -> Option<bool> {
     line["is_return"].as_bool()
 }
 
+/// An on-account sale (legacy `ONACCOUNT…` status or the 2.0 `onaccount` attribute), open
+/// or closed.
+fn on_account(sale: &Value, status: &str) -> bool {
+    status.starts_with("ONACCOUNT")
+        || sale["attributes"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("onaccount")))
+}
+
 fn kind(sale: &Value, status: &str) -> SaleKind {
     let state = state(sale, status);
     if state == "voided" || !sale["deleted_at"].is_null() {
         return SaleKind::Void;
     }
-    if state != "closed" {
+    // Goods on account have left the shelf even while unpaid.
+    if state != "closed" && !(state == "pending" && on_account(sale, status)) {
         return SaleKind::Other(if status.is_empty() {
             state
         } else {
@@ -140,10 +154,16 @@ fn kind(sale: &Value, status: &str) -> SaleKind {
     }
 }
 
-/// When the sale was completed: for a closed sale its last payment (a layby or on-account
-/// sale closes with its final payment, days after `sale_date`; `updated_at` moves on any
-/// later edit); otherwise, and for unpaid closed sales, when it last changed.
-fn completed_at(sale: &Value, kind: &SaleKind) -> Option<DateTime<Utc>> {
+/// When the sale's stock left: for an on-account sale when it was made (`sale_date`); for
+/// another closed sale its last payment (a layby closes with its final payment, days after
+/// `sale_date`; `updated_at` moves on any later edit); otherwise, and for unpaid closed
+/// sales, when it last changed.
+fn completed_at(sale: &Value, kind: &SaleKind, on_account: bool) -> Option<DateTime<Utc>> {
+    if on_account && matches!(kind, SaleKind::Sale | SaleKind::Refund) {
+        if let Some(made) = timestamp(&sale["sale_date"]) {
+            return Some(made);
+        }
+    }
     let last_payment = || {
         payments_of(sale)
             .filter_map(|p| timestamp(&p["payment_date"]).or_else(|| timestamp(&p["date"])))
@@ -237,6 +257,40 @@ fn canonical_payment(
     })
 }
 
+/// What an on-account sale still owes (its lines' gross less its payments), as a payment
+/// by [`ON_ACCOUNT`]; nothing once it is paid.
+fn still_owed(
+    sale_id: &str,
+    lines: &[CanonicalLine],
+    payments: &[CanonicalPayment],
+) -> Result<Option<CanonicalPayment>, WireError> {
+    let out_of_range = || WireError {
+        sale: sale_id.to_string(),
+        problem: "the sale's total is beyond the exact decimal range".into(),
+    };
+    let gross = lines
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.gross.0))
+        .ok_or_else(out_of_range)?;
+    let paid = payments
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount.0))
+        .ok_or_else(out_of_range)?;
+    // Lines carry up to 5 decimals and payments cents: what is owed is counted in cents, so
+    // a sale paid in full owes nothing.
+    let owed = gross
+        .checked_sub(paid)
+        .ok_or_else(out_of_range)?
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    Ok((owed > Decimal::ZERO).then(|| CanonicalPayment {
+        method: ON_ACCOUNT.into(),
+        description: None,
+        amount: Money(owed),
+        tip: Money::ZERO,
+        rounding: Money::ZERO,
+    }))
+}
+
 /// One sale (2.0 or 1.0 shape) in canonical form; refunds negative whatever the wire sign.
 pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
     let sale_id = text(&sale["id"]).ok_or_else(|| WireError {
@@ -248,7 +302,8 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         .unwrap_or_default()
         .to_ascii_uppercase();
     let kind = kind(sale, &status);
-    let closed_at = completed_at(sale, &kind).ok_or_else(|| WireError {
+    let on_account = on_account(sale, &status);
+    let closed_at = completed_at(sale, &kind, on_account).ok_or_else(|| WireError {
         sale: sale_id.clone(),
         problem: "no parsable `payment_date`, `updated_at` or `sale_date`".into(),
     })?;
@@ -256,9 +311,12 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         .iter()
         .map(|line| canonical_line(line, &sale_id, &kind))
         .collect::<Result<Vec<_>, _>>()?;
-    let payments = payments_of(sale)
+    let mut payments = payments_of(sale)
         .map(|payment| canonical_payment(payment, &sale_id, &kind))
         .collect::<Result<Vec<_>, _>>()?;
+    if on_account && kind == SaleKind::Sale {
+        payments.extend(still_owed(&sale_id, &lines, &payments)?);
+    }
     Ok(CanonicalSale {
         original_sale_id: if kind == SaleKind::Refund {
             text(&sale["return_for"]).filter(|id| *id != sale_id)
@@ -312,42 +370,6 @@ pub fn day_sales(
     Ok(out)
 }
 
-/// Every sale of `outlet_id` completed in [window.start, window.end). `/api/2.0/sales` is the
-/// only sales endpoint the simulator serves and the only one the reference rates High; it has
-/// no date filter, so the whole feed is walked from the start (each sale appears once, at its
-/// current revision) and filtered here.
-pub async fn fetch_day(
-    client: &LightspeedClient,
-    connection: &Connection,
-    outlet_id: &str,
-    window: &Window,
-) -> Result<FetchedDay, LightspeedError> {
-    let mut day = FetchedDay::default();
-    let mut after = 0;
-    loop {
-        let query = page_query(after);
-        let page = get_page(client, connection, SALES_PATH, &query, &mut day.requests).await?;
-        day.pages += 1;
-        if !page["data"].is_array() {
-            // Same treatment as a garbled body: transient, retried by the caller.
-            return Err(LightspeedError::Retryable {
-                status: None,
-                retry_after: None,
-                message: format!("GET {SALES_PATH}: the page has no `data` array"),
-            });
-        }
-        let sales = day_sales(&page, outlet_id, window).map_err(|e| LightspeedError::Api {
-            status: None,
-            message: e.to_string(),
-        })?;
-        day.sales.extend(sales);
-        match next_after(&page, after) {
-            Some(next) => after = next,
-            None => return Ok(day),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +390,74 @@ mod tests {
             "payments": [{"id": "y1", "name": "Cash", "amount": 36, "payment_date": "2026-02-20T01:00:00+00:00",
                           "type": {"config_id": "pt1", "name": "Cash"}, "deleted_at": null}]
         })
+    }
+
+    /// `closed_sale` made at 01:00 on the 20th, as an on-account sale at `status`, with the
+    /// payments given (`(amount, date)`).
+    fn on_account_sale(status: &str, payments: &[(i64, &str)]) -> Value {
+        let mut sale = closed_sale();
+        sale["status"] = json!(status);
+        sale["state"] = json!(if status.ends_with("CLOSED") {
+            "closed"
+        } else {
+            "pending"
+        });
+        sale["attributes"] = json!(["onaccount"]);
+        sale["updated_at"] = json!("2026-02-27T09:00:00+00:00");
+        sale["payments"] = json!(payments
+            .iter()
+            .map(
+                |(amount, date)| json!({"id": date, "amount": amount, "payment_date": date,
+                "type": {"config_id": "pt1", "name": "Cash"}, "deleted_at": null})
+            )
+            .collect::<Vec<_>>());
+        sale
+    }
+
+    #[test]
+    fn on_account_sales_consume_when_made_and_owe_through_the_receivable() {
+        // Open, nothing paid: the goods left on the 20th; the whole gross is owed.
+        let open = to_canonical(&on_account_sale("ONACCOUNT", &[])).unwrap();
+        assert_eq!(open.kind, SaleKind::Sale);
+        assert_eq!(open.closed_at.to_rfc3339(), "2026-02-20T01:00:00+00:00");
+        assert_eq!(open.payments.len(), 1);
+        assert_eq!(open.payments[0].method, ON_ACCOUNT);
+        // 31.30434 + 4.69566 + 0.00001 = 36.00001, owed in cents.
+        assert_eq!(open.payments[0].amount, Money("36.00".parse().unwrap()));
+
+        // Part paid: the rest is owed.
+        let part = to_canonical(&on_account_sale(
+            "ONACCOUNT",
+            &[(10, "2026-02-22T10:00:00+00:00")],
+        ))
+        .unwrap();
+        let owed: Vec<_> = part
+            .payments
+            .iter()
+            .map(|p| (p.method.as_str(), p.amount))
+            .collect();
+        assert_eq!(
+            owed,
+            [
+                ("Cash", Money("10".parse().unwrap())),
+                (ON_ACCOUNT, Money("26.00".parse().unwrap()))
+            ]
+        );
+
+        // Closed a week later: still dated when made, nothing owed.
+        let closed = to_canonical(&on_account_sale(
+            "ONACCOUNT_CLOSED",
+            &[(36, "2026-02-27T08:00:00+00:00")],
+        ))
+        .unwrap();
+        assert_eq!(closed.kind, SaleKind::Sale);
+        assert_eq!(closed.closed_at.to_rfc3339(), "2026-02-20T01:00:00+00:00");
+        assert!(closed.payments.iter().all(|p| p.method != ON_ACCOUNT));
+
+        // The 2.0 attribute alone (no legacy status) says the same.
+        let mut attribute_only = on_account_sale("ONACCOUNT", &[]);
+        attribute_only["status"] = json!("");
+        assert_eq!(to_canonical(&attribute_only).unwrap(), open);
     }
 
     #[test]

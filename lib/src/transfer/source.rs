@@ -1,5 +1,6 @@
 //! Where a transfer gets a day's sales: the port the engine sees, and its Lightspeed adapter
-//! (K-Series Financial API per business location, X-Series sales per outlet).
+//! (K-Series Financial API per business location, X-Series sales per outlet from the
+//! store's mirrored feed).
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use crate::lightspeed::client::Connection;
 use crate::lightspeed::{LightspeedClient, LightspeedError};
 use crate::location::business_day::Window;
 use crate::location::Location;
-use crate::sales::{kseries, xseries, FetchedDay};
+use crate::sales::{kseries, xseries_mirror, FetchedDay};
 use crate::store::ItemStore;
 
 #[async_trait]
@@ -51,7 +52,15 @@ impl SalesSource for LightspeedSales {
                 kseries::fetch_day(&self.client, &connection, &location.location_id, window).await
             }
             PosProduct::XSeries => {
-                xseries::fetch_day(&self.client, &connection, &location.location_id, window).await
+                let store = self.store.as_ref();
+                xseries_mirror::fetch_day(
+                    store,
+                    &self.client,
+                    &connection,
+                    &location.location_id,
+                    window,
+                )
+                .await
             }
             // The engine reads imported sales itself (`imports::sales`).
             PosProduct::Csv => Err(LightspeedError::NotConnected(

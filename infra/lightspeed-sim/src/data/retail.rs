@@ -121,6 +121,19 @@ impl XSale {
             .find(|r| r.at <= now && r.version.is_some())
     }
 
+    /// When the sale's goods left the shelf, as seen at `now` (None while they have not, or
+    /// after a void returned them). Per the reference's status table an on-account sale
+    /// reduces inventory when it is made, paid or not; a layby when it closes; any other
+    /// sale when it closes.
+    pub fn stock_moved_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let current = self.current(now)?;
+        match current.status {
+            "ONACCOUNT" | "ONACCOUNT_CLOSED" => Some(self.sale_date),
+            status if state_of(status).0 == "closed" => Some(current.at),
+            _ => None,
+        }
+    }
+
     pub fn total_price(&self) -> Decimal {
         self.lines.iter().map(|l| l.quantity * l.price).sum()
     }
