@@ -82,6 +82,49 @@ async fn drain_count(env: &TestEnv, logical_id: &str, company: &str, count: usiz
     out
 }
 
+/// Every message on the queue now, `company`'s kept: the queue is shared with every other
+/// company connected to the simulator's store (a delivery is queued once per company).
+async fn drain_all(env: &TestEnv, logical_id: &str, company: &str) -> Vec<Value> {
+    let sqs = env.sqs().await;
+    let url = env.queue_url(logical_id);
+    let mut out = Vec::new();
+    let mut empty = 0;
+    while empty < 2 {
+        let received = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = received.messages.unwrap_or_default();
+        empty = if messages.is_empty() { empty + 1 } else { 0 };
+        let mut batch = Vec::new();
+        for (n, message) in messages.iter().enumerate() {
+            let body: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+            if body["company_id"] == company {
+                out.push(body);
+            }
+            batch.push(
+                aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(n.to_string())
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .build()
+                    .unwrap(),
+            );
+        }
+        if !batch.is_empty() {
+            sqs.delete_message_batch()
+                .queue_url(&url)
+                .set_entries(Some(batch))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    out
+}
+
 /// The sales-events messages of `company` once the simulator's delivery has arrived.
 async fn delivered_events(env: &TestEnv, company: &str) -> Vec<Value> {
     tillbridge_tests::eventually(
@@ -101,6 +144,12 @@ async fn delivered_events(env: &TestEnv, company: &str) -> Vec<Value> {
 
 /// The transfer-worker handler on one message body, as its event source would call it.
 async fn work(env: &TestEnv, body: &Value) {
+    assert!(try_work(env, body).await, "the message was worked");
+}
+
+/// [`work`], saying whether the handler finished the message (`false`: it asked for a
+/// redelivery).
+async fn try_work(env: &TestEnv, body: &Value) -> bool {
     let path = tillbridge_local::paths::root().join("events/transfer-worker.json");
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     event["Records"][0]["body"] = json!(body.to_string());
@@ -110,7 +159,7 @@ async fn work(env: &TestEnv, body: &Value) {
     let response = tillbridge_local::host::functions::queue("transfer-worker", &deps, event)
         .await
         .unwrap();
-    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    response.batch_item_failures.is_empty()
 }
 
 async fn x_company(prefix: &str) -> (TestEnv, String, String) {
@@ -608,4 +657,94 @@ async fn the_feed_backstop_catches_a_void_whose_webhook_never_arrived() {
     assert_eq!(ledger_sum(&env, &company, &unit, &date).await, after);
     let quiet = poll().await;
     assert!(quiet.days_queued.is_empty(), "{quiet:?}");
+}
+
+/// Every sale of one outlet day delivered three times in a scrambled order, 30 % of the
+/// sales never delivered at all, and the two copies of each transfer the deliveries ask for
+/// worked at the same time: the day's ledger equals the store's own count, once.
+#[tokio::test]
+async fn repeated_scrambled_and_dropped_deliveries_post_the_day_exactly_once() {
+    let (env, company, domain) = x_company("wh-flood").await;
+    let (outlet, tz, unit) = activated_outlet(&env, &company).await;
+    let mode = DayMode::Local { tz, cutoff_hour: 4 };
+    // The busiest recent day of the outlet, from the simulator's store.
+    let (date, sales) = {
+        let now = env.sim().state().clock.now();
+        let store = env.sim().state().x();
+        let mut by_day: std::collections::BTreeMap<String, Vec<(String, u64)>> =
+            std::collections::BTreeMap::new();
+        for sale in store.sales.iter().filter(|s| s.outlet_id == outlet) {
+            if let (Some(at), Some(current)) = (sale.stock_moved_at(now), sale.current(now)) {
+                by_day
+                    .entry(business_date(mode, at).to_string())
+                    .or_default()
+                    .push((sale.id.clone(), current.version.unwrap()));
+            }
+        }
+        by_day
+            .into_iter()
+            .rev()
+            .take(10)
+            .max_by_key(|(_, sales)| sales.len())
+            .expect("a trading day")
+    };
+    assert!(sales.len() >= 10, "{date}: {} sales", sales.len());
+    // Of the day's first 14 sales, 30 % dropped (those whose position is 0, 1 or 2 mod 10;
+    // the day's transfers must find them anyway); the rest delivered three times, the copies
+    // spread through the batch and the batch reversed.
+    let kept: Vec<&(String, u64)> = sales
+        .iter()
+        .take(14)
+        .enumerate()
+        .filter(|(n, _)| n % 10 >= 3)
+        .map(|(_, s)| s)
+        .collect();
+    let mut deliveries: Vec<&(String, u64)> = (0..3).flat_map(|_| kept.iter().copied()).collect();
+    deliveries.reverse();
+    deliveries.rotate_left(kept.len() / 2);
+    for (id, version) in &deliveries {
+        let payload = json!({"id": id, "version": version, "outlet_id": outlet});
+        let body = form("sale.update", &domain, &payload);
+        let (status, reply) = deliver(&env, body.clone(), Some(signed(&body))).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let events = drain_all(&env, "SalesEventsQueue", &company).await;
+    assert_eq!(events.len(), deliveries.len(), "each delivery queued");
+    for event in &events {
+        work(&env, event).await;
+    }
+    let requests = drain_all(&env, "TransferQueue", &company).await;
+    assert_eq!(
+        requests.len(),
+        deliveries.len(),
+        "each event asked for its day"
+    );
+    assert!(requests.iter().all(|r| r["business_date"] == date.as_str()));
+    // Two workers on each request at once; one that finds the other at work asks for a
+    // redelivery, which then finds the attempt logged.
+    for request in &requests {
+        let (first, second) = tokio::join!(try_work(&env, request), try_work(&env, request));
+        for finished in [first, second] {
+            if !finished {
+                work(&env, request).await;
+            }
+        }
+    }
+    assert_eq!(
+        ledger_sum(&env, &company, &unit, &date).await,
+        sold_in_day(&env, &outlet, tz, &date),
+        "{date}"
+    );
+    // Nothing is left to post: a re-check changes nothing.
+    let (status, again) = env
+        .client(&company)
+        .post(
+            &format!("/v1/companies/{company}/locations/{outlet}/transfers"),
+            &json!({"date": date}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["stats"]["ledger_entries_created"], 0, "{again}");
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::{ok, step, Demo};
-use crate::admin_client::{AdminClient, Reply};
+use crate::admin_client::Reply;
 use crate::Error;
 
 /// What the summary reports of the connection.
@@ -16,7 +16,7 @@ pub struct Connected {
 pub async fn connect_and_sync(demo: &Demo) -> Result<Connected, Error> {
     let (api, company) = (&demo.api, &demo.company);
     step("Connect the simulated restaurant group through the OAuth redirect flow (K-Series, V2 auth server)");
-    let outcome = connect(api, company, &demo.host.base_url).await?;
+    let outcome = connect(demo, "k_series", "Demo restaurant group").await?;
     println!("    {outcome}");
     let (_, integration) = api.get(&format!("{company}/integrations/k_series")).await?;
     println!(
@@ -62,10 +62,11 @@ pub async fn connect_and_sync(demo: &Demo) -> Result<Connected, Error> {
     })
 }
 
-/// Starts a connection (or reauthorizes an existing one) and follows the browser's
-/// redirects: tillbridge → Lightspeed consent → oauth-callback → result page.
-async fn connect(api: &AdminClient, company: &str, host: &str) -> Result<String, Error> {
-    let body = json!({"product": "k_series", "name": "Demo restaurant group"});
+/// Starts a connection to `product` (or reauthorizes an existing one) and follows the
+/// browser's redirects: tillbridge → Lightspeed consent → oauth-callback → result page.
+pub async fn connect(demo: &Demo, product: &str, name: &str) -> Result<String, Error> {
+    let (api, company, host) = (&demo.api, &demo.company, &demo.host.base_url);
+    let body = json!({"product": product, "name": name});
     let (status, started): Reply = api
         .post(&format!("{company}/integrations"), &body, None)
         .await?;
@@ -73,7 +74,7 @@ async fn connect(api: &AdminClient, company: &str, host: &str) -> Result<String,
         201 => started,
         // Already connected by an earlier run: reauthorize, which keeps all setup.
         409 => {
-            let path = format!("{company}/integrations/k_series/reauthorize");
+            let path = format!("{company}/integrations/{product}/reauthorize");
             let (status, body) = api.request(reqwest::Method::POST, &path, None, &[]).await?;
             ok("reauthorize", status, &body)?;
             body

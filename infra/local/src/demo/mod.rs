@@ -1,8 +1,8 @@
 //! The README's main job on the local stack, one module per step: bring the stack up, set
 //! up a demo company's catalogue through the admin API, connect and map the simulated
-//! group, run the 90-day migrations, transfer each location's last closed business day
-//! through the worker queue, import a CSV site's sales, post the journals, and print what
-//! happened.
+//! restaurant group and retail store, run the 90-day migrations, transfer each location's
+//! last closed business day through the worker queue, receive a trading day of the store's
+//! sales by webhook, import a CSV site's sales, post the journals, and print what happened.
 
 mod catalogue;
 mod connection;
@@ -10,6 +10,7 @@ mod csv_import;
 mod journals;
 mod migration;
 mod setup;
+mod store;
 mod summary;
 mod transfers;
 
@@ -45,8 +46,8 @@ pub struct Demo {
     pub api: AdminClient,
     /// `/v1/companies/{DEMO_COMPANY}`.
     pub company: String,
-    /// Kept for as long as the demo runs (dropping it stops the simulator).
-    _simulator: lightspeed_sim::RunningSimulator,
+    /// Lightspeed (kept for as long as the demo runs: dropping it stops the simulator).
+    pub simulator: lightspeed_sim::RunningSimulator,
     /// The ERP the journals post to.
     pub odoo: odoo_sim::RunningOdoo,
 }
@@ -58,16 +59,23 @@ pub async fn run() -> Result<(), Error> {
     let connected = connection::connect_and_sync(&demo).await?;
     journals::connect_and_map(&demo, &connected.locations).await?;
     let setup = setup::map_and_activate(&demo, &connected.locations).await?;
-    migration::follow(&demo, &connected.locations).await?;
+    let store = store::connect_and_activate(&demo).await?;
+    let migrating = [connected.locations.as_slice(), store.outlets.as_slice()].concat();
+    migration::follow(&demo, &migrating).await?;
+    store::migration_requests(&demo, &store).await?;
     let transfers = transfers::last_closed_days(&demo, &connected.locations).await?;
+    let webhooks = store::webhooks(&demo, &store).await?;
     let csv = csv_import::import_market_stall(&demo).await?;
+    // The store's webhook day is ahead of the restaurants' (its clock moved on).
     let today = chrono::Utc::now().date_naive();
-    let from = today - chrono::Days::new(100);
-    let journals = journals::follow(&demo, &from.to_string(), &today.to_string()).await?;
+    let (from, to) = (today - chrono::Days::new(100), today + chrono::Days::new(2));
+    let journals = journals::follow(&demo, &from.to_string(), &to.to_string()).await?;
     let results = summary::Results {
         catalogue,
         connected,
         setup,
+        store,
+        webhooks,
         transfers,
         csv,
         journals,
@@ -116,7 +124,7 @@ async fn start() -> Result<Demo, Error> {
         host,
         api,
         company: format!("/v1/companies/{DEMO_COMPANY}"),
-        _simulator: sim,
+        simulator: sim,
         odoo,
     })
 }

@@ -90,49 +90,61 @@ async fn create_recipes(demo: &Demo) -> Result<(), Error> {
 
 /// Each site deducts from its own storage unit, paired in the order of `STORAGE_UNITS`.
 async fn link_and_activate(demo: &Demo, locations: &[Value]) -> Result<usize, Error> {
-    let (api, company) = (&demo.api, &demo.company);
-    let (units, _) = api
-        .list_all(&format!("{company}/storage-units"), 100)
+    let (units, _) = demo
+        .api
+        .list_all(&format!("{}/storage-units", demo.company), 100)
         .await?;
     let mut activated = 0;
     for (location, (unit_name, _)) in locations.iter().zip(STORAGE_UNITS) {
         let Some(unit) = units.iter().find(|u| u["name"] == unit_name) else {
             return Err(format!("storage unit {unit_name} is missing").into());
         };
-        let id = location["location_id"].as_str().unwrap_or_default();
-        let body = json!({"storage_unit_id": unit["id"]})
-            .to_string()
-            .into_bytes();
-        let (status, linked) = api
-            .request(
-                reqwest::Method::PUT,
-                &format!("{company}/locations/{id}/storage-unit"),
-                Some(("application/json", body)),
-                &[],
-            )
-            .await?;
-        ok(&format!("link {id}"), status, &linked)?;
-        let (status, result) = api
-            .request(
-                reqwest::Method::POST,
-                &format!("{company}/locations/{id}/activate"),
-                None,
-                &[],
-            )
-            .await?;
-        ok(&format!("activate {id}"), status, &result)?;
+        link_and_activate_one(demo, location, unit).await?;
         activated += 1;
-        println!(
-            "    {:<28} → {:<16} activated {}{}",
-            location["name"].as_str().unwrap_or("?"),
-            unit["name"].as_str().unwrap_or("?"),
-            result["location"]["activated_at"].as_str().unwrap_or("?"),
-            if result["migration_requested"] == true {
-                ", migration requested"
-            } else {
-                ""
-            }
-        );
     }
     Ok(activated)
+}
+
+/// Links `location` to storage unit `unit` and activates it (which requests its 90-day
+/// migration).
+pub async fn link_and_activate_one(
+    demo: &Demo,
+    location: &Value,
+    unit: &Value,
+) -> Result<(), Error> {
+    let (api, company) = (&demo.api, &demo.company);
+    let id = location["location_id"].as_str().unwrap_or_default();
+    let body = json!({"storage_unit_id": unit["id"]})
+        .to_string()
+        .into_bytes();
+    let (status, linked) = api
+        .request(
+            reqwest::Method::PUT,
+            &format!("{company}/locations/{id}/storage-unit"),
+            Some(("application/json", body)),
+            &[],
+        )
+        .await?;
+    ok(&format!("link {id}"), status, &linked)?;
+    let (status, result) = api
+        .request(
+            reqwest::Method::POST,
+            &format!("{company}/locations/{id}/activate"),
+            None,
+            &[],
+        )
+        .await?;
+    ok(&format!("activate {id}"), status, &result)?;
+    println!(
+        "    {:<28} → {:<24} activated {}{}",
+        location["name"].as_str().unwrap_or("?"),
+        unit["name"].as_str().unwrap_or("?"),
+        result["location"]["activated_at"].as_str().unwrap_or("?"),
+        if result["migration_requested"] == true {
+            ", migration requested"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }

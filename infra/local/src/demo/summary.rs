@@ -7,6 +7,7 @@ use super::connection::Connected;
 use super::csv_import::{CsvImport, LOCATION as CSV_LOCATION};
 use super::journals::Journals;
 use super::setup::Setup;
+use super::store::{Store, Webhooks};
 use super::transfers::Transfers;
 use super::{step, Demo, DEMO_COMPANY};
 use crate::Error;
@@ -16,6 +17,8 @@ pub struct Results {
     pub catalogue: Catalogue,
     pub connected: Connected,
     pub setup: Setup,
+    pub store: Store,
+    pub webhooks: Webhooks,
     pub transfers: Transfers,
     pub csv: CsvImport,
     pub journals: Journals,
@@ -26,6 +29,8 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         catalogue,
         connected,
         setup,
+        store,
+        webhooks,
         transfers,
         csv,
         journals,
@@ -78,6 +83,17 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         "    transfers          {} of {} locations transferred their last closed day; {} ledger entries those days",
         transfers.transferred, transfers.requested, transfers.entries
     );
+    println!(
+        "    retail store       X-Series, {} outlets migrated from its mirrored feed; {} webhooks answered 200",
+        store.outlets.len(),
+        webhooks.delivered
+    );
+    for (outlet, date, sold, issued) in &webhooks.days {
+        println!(
+            "    {:<18} {outlet} {date}: the store sold {sold}, the ledger issued {issued}",
+            ""
+        );
+    }
     println!(
         "    CSV import         {CSV_LOCATION}: {} rows → {} sales and {} refund(s) on {}{}; {} ledger entries; unmapped: {}",
         csv.rows,
