@@ -460,6 +460,9 @@ impl tillbridge::secrets::SecretVault for VaultFailingOn {
         }
         self.inner.put(id, value).await
     }
+    async fn delete(&self, id: &str) -> Result<(), tillbridge::secrets::SecretError> {
+        self.inner.delete(id).await
+    }
 }
 
 #[tokio::test]

@@ -403,6 +403,10 @@ async fn real_responses_match_the_documented_schemas() {
         Some(json!({"product": "x_series", "name": "Shop", "domain_prefix": "conformance"})),
     )
     .await;
+    let (status, _) = c
+        .call("DELETE", &format!("{base}/integrations/x_series"), None)
+        .await;
+    assert_eq!(status, 200, "a started connection disconnected");
     c.call("GET", &format!("{base}/integrations"), None).await;
 
     // Items and mappings.

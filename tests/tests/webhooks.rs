@@ -748,3 +748,102 @@ async fn repeated_scrambled_and_dropped_deliveries_post_the_day_exactly_once() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["stats"]["ledger_entries_created"], 0, "{again}");
 }
+
+/// Disconnecting removes this deployment's subscriptions from the store and deletes the
+/// tokens (Lightspeed calls are refused until someone reauthorizes); deliveries that still
+/// arrive are ignored, nothing queued; reauthorizing subscribes again. (A private table: other
+/// tests' companies connected to the same store would share the subscriptions.)
+#[tokio::test]
+async fn disconnecting_unsubscribes_and_deletes_the_tokens_until_reauthorized() {
+    let env = TestEnv::with_lightspeed_private_table(
+        tillbridge_local::lightspeed::sim_config(),
+        tillbridge::lightspeed::settings::KAuthVersion::V2,
+    )
+    .await;
+    let company = env.connect("wh-disconnect", "x_series").await;
+    let api = env.client(&company);
+    let path = format!("/v1/companies/{company}/integrations/x_series");
+    let url = format!("{}/webhooks/lightspeed", env.host.base_url);
+    let ours = |env: &TestEnv| {
+        env.sim()
+            .state()
+            .webhooks
+            .list()
+            .into_iter()
+            .filter(|s| s.url == url)
+            .count()
+    };
+    assert_eq!(ours(&env), 3, "subscribed at connection");
+
+    let (status, disconnected) = api
+        .request(reqwest::Method::DELETE, &path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{disconnected}");
+    assert_eq!(disconnected["status"], "disconnected");
+    let removed: Vec<&str> = disconnected["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, ["removed", "removed", "removed"], "{disconnected}");
+    assert_eq!(ours(&env), 0, "the store no longer delivers here");
+    let domain = disconnected["domain_prefix"].as_str().unwrap().to_string();
+    let secret = tillbridge::lightspeed::vault::secret_id(
+        &env.deps("admin-api").await.config.secret_prefix,
+        &company,
+        tillbridge::connection::PosProduct::XSeries,
+    );
+    assert!(
+        env.deps("admin-api")
+            .await
+            .secrets
+            .get(&secret)
+            .await
+            .is_err(),
+        "the tokens are deleted"
+    );
+    // Nothing calls Lightspeed for the company now.
+    let (status, refused) = api
+        .post(
+            &format!("/v1/companies/{company}/items/sync"),
+            &json!({"product": "x_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!((400..500).contains(&status), "{status} {refused}");
+    // A late delivery is ignored, not queued.
+    let body = form(
+        "sale.update",
+        &domain,
+        &json!({"id": "late-sale", "version": 1}),
+    );
+    let (status, reply) = deliver(&env, body.clone(), Some(signed(&body))).await;
+    assert_eq!(
+        (status, reply["status"].as_str()),
+        (200, Some("ignored")),
+        "{reply}"
+    );
+    // Disconnecting again changes nothing.
+    let (status, again) = api
+        .request(reqwest::Method::DELETE, &path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!((status, &again["status"]), (200, &json!("disconnected")));
+    assert_eq!(ours(&env), 0);
+
+    // Reauthorizing connects and subscribes again.
+    let params = env
+        .authorize(&company, &format!("{path}/reauthorize"), None)
+        .await;
+    assert_eq!(
+        tillbridge_tests::param(&params, "outcome"),
+        Some("connected"),
+        "{params:?}"
+    );
+    assert_eq!(ours(&env), 3, "subscribed again");
+    let (_, integration) = api.get(&path).await.unwrap();
+    assert_eq!(integration["status"], "active", "{integration}");
+}

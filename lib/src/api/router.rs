@@ -173,7 +173,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
         ),
         (
             "/v1/companies/{company_id}/integrations/{product}",
-            get(integration_get),
+            get(integration_get).delete(integration_disconnect),
         ),
         (
             "/v1/companies/{company_id}/integrations/{product}/reauthorize",
@@ -1028,6 +1028,15 @@ async fn integrations_connect(State(deps): Shared, s: Scope, Json(b): Json<Conne
 )]
 async fn integration_get(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
     reply(integrations::get(&deps, &s.company_id, &p.product).await)
+}
+#[utoipa::path(
+    delete, path = "/v1/companies/{company_id}/integrations/{product}", tag = "connection",
+    summary = "Disconnect: this deployment's webhook subscriptions removed, tokens deleted; setup and history kept (reauthorize to connect again)",
+    params(Company, ("product" = doc::Product, Path, description = "k_series or x_series")),
+    responses((status = 200, description = "The integration, disconnected", body = doc::Integration), Refused),
+)]
+async fn integration_disconnect(State(deps): Shared, s: Scope, Path(p): Path<Product>) -> Reply {
+    reply(integrations::disconnect(&deps, &s.company_id, &p.product).await)
 }
 #[utoipa::path(
     post, path = "/v1/companies/{company_id}/integrations/{product}/reauthorize", tag = "connection",

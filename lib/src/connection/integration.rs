@@ -86,21 +86,21 @@ fn domain_partition(domain_prefix: &str) -> String {
     format!("XDOMAIN#{domain_prefix}")
 }
 
-/// Pattern 6 (gsi2 `XDOMAIN#{prefix}`): the companies whose X-Series connection has this
-/// domain prefix (how a webhook finds its companies; a store connected to two companies
-/// feeds both) — one query whatever the number of connections. Records written before the
-/// index existed are found by the slower walk of every X-Series connection (gsi1 `INTEG`)
-/// until their next update indexes them.
-pub async fn companies_of_domain(
+/// Pattern 6 (gsi2 `XDOMAIN#{prefix}`): the X-Series connections, whatever their status,
+/// with this domain prefix (how a webhook finds its companies; a store connected to two
+/// companies feeds both) — one query whatever the number of connections. Records written
+/// before the index existed are found by the slower walk of every X-Series connection (gsi1
+/// `INTEG`) until their next update indexes them.
+pub async fn of_domain(
     store: &dyn ItemStore,
     domain_prefix: &str,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<Integration>, StoreError> {
     let query = Query::partition(domain_partition(domain_prefix))
         .on(crate::store::Index::Gsi2)
         .limit(100);
     let indexed: Vec<Integration> = crate::store::query_all_as(store, query).await?;
     if !indexed.is_empty() {
-        return Ok(indexed.into_iter().map(|i| i.company_id).collect());
+        return Ok(indexed);
     }
     let query = Query::partition("INTEG")
         .on(crate::store::Index::Gsi1)
@@ -110,7 +110,6 @@ pub async fn companies_of_domain(
     Ok(all
         .into_iter()
         .filter(|i| i.domain_prefix.as_deref() == Some(domain_prefix))
-        .map(|i| i.company_id)
         .collect())
 }
 
@@ -250,7 +249,10 @@ mod tests {
         for (company, prefix) in [("a", "shop"), ("b", "shop"), ("c", "other")] {
             create(&store, &store_of(company, prefix)).await.unwrap();
         }
-        let mut found = companies_of_domain(&store, "shop").await.unwrap();
+        let ids = |found: Vec<Integration>| -> Vec<String> {
+            found.into_iter().map(|i| i.company_id).collect()
+        };
+        let mut found = ids(of_domain(&store, "shop").await.unwrap());
         found.sort();
         assert_eq!(found, ["a", "b"]);
         // A record written before the domain index: no gsi2 attributes.
@@ -259,10 +261,7 @@ mod tests {
         item.insert(attr::GSI1PK.into(), "INTEG".into());
         item.insert(attr::GSI1SK.into(), "x_series#d".into());
         store.put(item, Condition::None).await.unwrap();
-        assert_eq!(companies_of_domain(&store, "legacy").await.unwrap(), ["d"]);
-        assert!(companies_of_domain(&store, "nobody")
-            .await
-            .unwrap()
-            .is_empty());
+        assert_eq!(ids(of_domain(&store, "legacy").await.unwrap()), ["d"]);
+        assert!(of_domain(&store, "nobody").await.unwrap().is_empty());
     }
 }

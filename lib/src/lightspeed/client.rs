@@ -223,6 +223,26 @@ impl LightspeedClient {
         .await
     }
 
+    /// DELETE `path`; an empty answer (`204`) is `null`.
+    pub async fn delete(
+        &self,
+        connection: &Connection,
+        path: &str,
+    ) -> Result<Value, LightspeedError> {
+        let call = Call {
+            method: Method::DELETE,
+            path,
+            query: &[],
+            body: None,
+        };
+        self.call(connection, &call).await
+    }
+
+    /// Forgets the tokens held for `connection` (after they were revoked).
+    pub async fn forget(&self, connection: &Connection) {
+        self.tokens.lock().await.remove(&self.secret(connection));
+    }
+
     /// One call with a valid token: refreshed first when about to expire, and once more
     /// after a 401.
     async fn call(
@@ -312,6 +332,7 @@ impl LightspeedClient {
                 status: Some(s.as_u16()),
                 message: format!("{method} {path} answered {s}: {}", excerpt()),
             }),
+            _ if body.is_empty() => Ok(Sent::Done(Value::Null)),
             // A truncated or garbled body is treated as a transient fault and retried.
             _ => serde_json::from_slice(&body).map(Sent::Done).map_err(|e| {
                 LightspeedError::Retryable {

@@ -30,4 +30,13 @@ impl SecretVault for MemoryVault {
         map.insert(id.into(), value.into());
         Ok(())
     }
+
+    async fn delete(&self, id: &str) -> Result<(), SecretError> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| SecretError::Unavailable("poisoned".into()))?;
+        map.remove(id);
+        Ok(())
+    }
 }

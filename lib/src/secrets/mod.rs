@@ -20,4 +20,6 @@ pub trait SecretVault: Send + Sync {
     async fn get(&self, id: &str) -> Result<String, SecretError>;
     /// Creates the secret or stores a new version of it.
     async fn put(&self, id: &str, value: &str) -> Result<(), SecretError>;
+    /// Deletes the secret at once (no recovery window); an absent one is already deleted.
+    async fn delete(&self, id: &str) -> Result<(), SecretError>;
 }

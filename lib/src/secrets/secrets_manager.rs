@@ -79,4 +79,21 @@ impl SecretVault for SecretsManagerVault {
             },
         }
     }
+
+    async fn delete(&self, id: &str) -> Result<(), SecretError> {
+        match self
+            .client
+            .delete_secret()
+            .secret_id(id)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => match classify(id, err) {
+                SecretError::NotFound(_) => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::signature::{self, SignatureError};
-use crate::connection::integration;
+use crate::connection::integration::{self, IntegrationStatus};
 use crate::error::{AppError, ErrorCode};
 use crate::queue::{MessageQueue, OutboundMessage, QueueName};
 use crate::store::ItemStore;
@@ -180,7 +180,18 @@ pub async fn receive(
     let Some(prefix) = delivery.domain_prefix.clone() else {
         return Ok(ignored("unknown_retailer", &delivery.kind));
     };
-    let companies = integration::companies_of_domain(store, &prefix).await?;
+    // A disconnected (or not yet connected) company's deliveries have nothing to call with.
+    let companies: Vec<String> = integration::of_domain(store, &prefix)
+        .await?
+        .into_iter()
+        .filter(|i| {
+            matches!(
+                i.status,
+                IntegrationStatus::Active | IntegrationStatus::RefreshFailed
+            )
+        })
+        .map(|i| i.company_id)
+        .collect();
     if companies.is_empty() {
         return Ok(ignored("unknown_retailer", &delivery.kind));
     }

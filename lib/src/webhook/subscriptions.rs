@@ -1,7 +1,8 @@
 //! Webhook subscriptions of an X-Series store (SPEC C8): registered through the API when
 //! the store is connected or reauthorized, for every type tillbridge acts on. An existing
 //! subscription (409 "already exists") counts as registered; a refusal is recorded on the
-//! integration, shown in its status, and does not undo the connection.
+//! integration, shown in its status, and does not undo the connection. Disconnecting removes
+//! them again.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -58,6 +59,57 @@ pub async fn subscribe(
         });
     }
     out
+}
+
+/// Removes this deployment's subscriptions (those delivering to `url`) from the store, each
+/// reported `removed` or `failed` with the reason (one request to list, one per removal).
+pub async fn unsubscribe(
+    client: &LightspeedClient,
+    connection: &Connection,
+    url: &str,
+) -> Vec<Subscription> {
+    let listed = match client.get_json(connection, "/api/2.0/webhooks", &[]).await {
+        Ok(listed) => listed,
+        Err(err) => {
+            tracing::warn!(error = %err, "webhook subscriptions could not be listed");
+            return HANDLED.iter().map(|kind| failed(kind, &err)).collect();
+        }
+    };
+    let ours = listed["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|w| w["url"].as_str() == Some(url));
+    let mut out = Vec::new();
+    for webhook in ours {
+        let kind = webhook["type"].as_str().unwrap_or("?");
+        let Some(id) = webhook["id"].as_str() else {
+            continue;
+        };
+        let path = format!("/api/2.0/webhooks/{id}");
+        out.push(match client.delete(connection, &path).await {
+            // Already gone is removed.
+            Ok(_)
+            | Err(LightspeedError::Api {
+                status: Some(404), ..
+            }) => Subscription {
+                kind: kind.to_string(),
+                status: "removed".into(),
+                error: None,
+            },
+            Err(err) => failed(kind, &err),
+        });
+    }
+    out
+}
+
+fn failed(kind: &str, err: &LightspeedError) -> Subscription {
+    tracing::warn!(kind, error = %err, "webhook subscription not removed");
+    Subscription {
+        kind: kind.to_string(),
+        status: "failed".into(),
+        error: Some(err.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ use super::router::{self, CORRELATION_HEADER};
         router::integrations_list,
         router::integrations_connect,
         router::integration_get,
+        router::integration_disconnect,
         router::integration_reauthorize,
         router::items_list,
         router::items_sync,

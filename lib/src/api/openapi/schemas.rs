@@ -182,7 +182,7 @@ pub fn always_true() -> utoipa::openapi::Object {
 
 /// A webhook subscription's state.
 pub fn subscription_status() -> utoipa::openapi::Object {
-    one_of_strings(&["active", "failed"]).build()
+    one_of_strings(&["active", "removed", "failed"]).build()
 }
 
 /// Named schemas built from their keywords: `Name => builder,` (an [`ObjectBuilder`]).

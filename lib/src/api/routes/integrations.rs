@@ -137,6 +137,18 @@ pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Respons
     Ok(envelope::json(200, &view(&integration)))
 }
 
+/// Disconnects the product: subscriptions removed, tokens deleted, status `disconnected`.
+pub async fn disconnect(
+    deps: &Deps,
+    company_id: &str,
+    product: &str,
+) -> Result<Response<Body>, AppError> {
+    let product = PosProduct::parse_lightspeed(product)?;
+    let integration =
+        crate::connection::disconnect::disconnect(deps, company_id, product, &now()).await?;
+    Ok(envelope::json(200, &view(&integration)))
+}
+
 /// At most one integration per product, so one page holds them all.
 pub async fn list(deps: &Deps, company_id: &str) -> Result<Response<Body>, AppError> {
     let items = integration::list(deps.store.as_ref(), company_id).await?;
