@@ -121,21 +121,24 @@ pub async fn fetch_day(
     })
 }
 
-/// The mirrored sales of `outlet_id` in `window`, in time order (pure read).
+/// Pattern 34: the mirrored sales of `outlet_id` in `window`. `between` is inclusive:
+/// `{end}#` sorts after every sale at the start of the window and before every sale at its
+/// (exclusive) end.
+pub fn day_query(company_id: &str, outlet_id: &str, window: &Window) -> Query {
+    let (from, to) = (instant(window.start), instant(window.end));
+    Query::partition(outlet_partition(company_id, outlet_id))
+        .between(format!("{from}#"), format!("{to}#"))
+        .limit(1000)
+}
+
+/// The mirrored sales of `outlet_id` in `window`, in time order.
 pub async fn day(
     store: &dyn ItemStore,
     company_id: &str,
     outlet_id: &str,
     window: &Window,
 ) -> Result<Vec<CanonicalSale>, AppError> {
-    // `between` is inclusive: `{end}#` sorts after every sale at the start of the window and
-    // before every sale at its (exclusive) end.
-    let query = Query::partition(outlet_partition(company_id, outlet_id))
-        .between(
-            format!("{}#", instant(window.start)),
-            format!("{}#", instant(window.end)),
-        )
-        .limit(1000);
+    let query = day_query(company_id, outlet_id, window);
     let mirrored: Vec<MirroredSale> = query_all_as(store, query).await?;
     Ok(mirrored.into_iter().map(|m| m.sale).collect())
 }
@@ -356,6 +359,10 @@ mod tests {
         })
     }
 
+    async fn mirror(store: &MemoryStore, wire: &Value, first_walk: bool) {
+        mirror_sale(store, "acme", wire, first_walk).await.unwrap();
+    }
+
     fn window(start: &str, end: &str) -> Window {
         Window {
             start: start.parse().unwrap(),
@@ -381,9 +388,7 @@ mod tests {
             ("last", "2026-02-20T23:59:59Z"),
             ("after", "2026-02-21T00:00:00Z"),
         ] {
-            mirror_sale(&store, "acme", &wire(id, 1, "CLOSED", at), true)
-                .await
-                .unwrap();
+            mirror(&store, &wire(id, 1, "CLOSED", at), true).await;
         }
         // The window is [start, end): a sale at its end belongs to the next day.
         assert_eq!(
@@ -398,45 +403,33 @@ mod tests {
         let at = "2026-02-20T10:00:00Z";
         let (from, to) = ("2026-02-20T00:00:00Z", "2026-02-21T00:00:00Z");
         // Parked first: nothing moved yet.
-        mirror_sale(&store, "acme", &wire("s1", 1, "SAVED", at), true)
-            .await
-            .unwrap();
+        mirror(&store, &wire("s1", 1, "SAVED", at), true).await;
         assert!(ids(&store, from, to).await.is_empty());
-        mirror_sale(&store, "acme", &wire("s1", 2, "CLOSED", at), false)
-            .await
-            .unwrap();
+        mirror(&store, &wire("s1", 2, "CLOSED", at), false).await;
         assert_eq!(ids(&store, from, to).await, ["s1"]);
         // A redelivered older version changes nothing, even read as a first walk.
-        mirror_sale(&store, "acme", &wire("s1", 1, "SAVED", at), true)
-            .await
-            .unwrap();
+        mirror(&store, &wire("s1", 1, "SAVED", at), true).await;
         assert_eq!(ids(&store, from, to).await, ["s1"]);
         // Voided: it leaves the day.
-        mirror_sale(&store, "acme", &wire("s1", 3, "VOIDED", at), false)
-            .await
-            .unwrap();
+        mirror(&store, &wire("s1", 3, "VOIDED", at), false).await;
         assert!(ids(&store, from, to).await.is_empty());
     }
 
     #[tokio::test]
     async fn a_sale_whose_time_moves_leaves_no_copy_behind() {
         let store = MemoryStore::new();
-        mirror_sale(
+        mirror(
             &store,
-            "acme",
             &wire("s1", 1, "CLOSED", "2026-02-20T10:00:00Z"),
             true,
         )
-        .await
-        .unwrap();
-        mirror_sale(
+        .await;
+        mirror(
             &store,
-            "acme",
             &wire("s1", 2, "CLOSED", "2026-02-22T10:00:00Z"),
             false,
         )
-        .await
-        .unwrap();
+        .await;
         assert!(ids(&store, "2026-02-20T00:00:00Z", "2026-02-21T00:00:00Z")
             .await
             .is_empty());

@@ -81,19 +81,16 @@ impl SecretVault for SecretsManagerVault {
     }
 
     async fn delete(&self, id: &str) -> Result<(), SecretError> {
-        match self
+        let deleted = self
             .client
             .delete_secret()
             .secret_id(id)
             .force_delete_without_recovery(true)
             .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => match classify(id, err) {
-                SecretError::NotFound(_) => Ok(()),
-                other => Err(other),
-            },
+            .await;
+        match deleted.map_err(|e| classify(id, e)) {
+            Ok(_) | Err(SecretError::NotFound(_)) => Ok(()),
+            Err(other) => Err(other),
         }
     }
 }

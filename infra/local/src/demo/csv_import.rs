@@ -154,16 +154,7 @@ pub async fn import_market_stall(demo: &Demo) -> Result<CsvImport, Error> {
 async fn wait_for_ledger(demo: &Demo, unit: &str, date: &str) -> Result<usize, Error> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (entries, _) = demo
-            .api
-            .list_all(
-                &format!(
-                    "{}/ledger?storage_unit_id={unit}&from={date}&to={date}",
-                    demo.company
-                ),
-                100,
-            )
-            .await?;
+        let entries = super::ledger_of(demo, unit, date).await?;
         let stall = entries
             .iter()
             .filter(|e| e["location_id"] == LOCATION)

@@ -39,6 +39,15 @@ fn ok(what: &str, status: u16, body: &Value) -> Result<(), Error> {
     }
 }
 
+/// The ledger entries of storage unit `unit` on business date `date`.
+async fn ledger_of(demo: &Demo, unit: &str, date: &str) -> Result<Vec<Value>, Error> {
+    let path = format!(
+        "{}/ledger?storage_unit_id={unit}&from={date}&to={date}",
+        demo.company
+    );
+    Ok(demo.api.list_all(&path, 100).await?.0)
+}
+
 /// What every step works with.
 pub struct Demo {
     pub stack: LocalStack,

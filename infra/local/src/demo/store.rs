@@ -80,18 +80,21 @@ pub async fn connect_and_activate(demo: &Demo) -> Result<Store, Error> {
 
 /// `POST …/{what}/sync` for the store, then every record of that list.
 async fn sync(demo: &Demo, what: &str) -> Result<Vec<Value>, Error> {
-    let company = &demo.company;
-    let (status, synced) = demo
+    sync_from_store(demo, what).await?;
+    let (all, _) = demo
         .api
-        .post(
-            &format!("{company}/{what}/sync"),
-            &json!({"product": "x_series"}),
-            None,
-        )
+        .list_all(&format!("{}/{what}", demo.company), 100)
         .await?;
-    ok(&format!("{what} sync"), status, &synced)?;
-    let (all, _) = demo.api.list_all(&format!("{company}/{what}"), 100).await?;
     Ok(all)
+}
+
+/// `POST …/{what}/sync` of the store's product; its summary.
+async fn sync_from_store(demo: &Demo, what: &str) -> Result<Value, Error> {
+    let path = format!("{}/{what}/sync", demo.company);
+    let body = json!({"product": "x_series"});
+    let (status, synced) = demo.api.post(&path, &body, None).await?;
+    ok(&format!("{what} sync"), status, &synced)?;
+    Ok(synced)
 }
 
 /// Every product still sold becomes a stock item (`RTL-{sku}`, each) and is mapped to it.
@@ -135,15 +138,7 @@ async fn map_accounts(demo: &Demo, outlets: &[Value]) -> Result<(), Error> {
     let file = crate::paths::root().join("infra/local/demo/accounts.json");
     let sample: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
     let accounts = &sample["x_series_outlets"];
-    let (status, synced) = demo
-        .api
-        .post(
-            &format!("{company}/account-mappings/sync"),
-            &json!({"product": "x_series"}),
-            None,
-        )
-        .await?;
-    ok("POS code sync", status, &synced)?;
+    let synced = sync_from_store(demo, "account-mappings").await?;
     let taxes: serde_json::Map<String, Value> = synced["tax_codes"]
         .as_array()
         .into_iter()
@@ -305,16 +300,7 @@ async fn compare_day(
         .get(&format!("{}/locations/{id}", demo.company))
         .await?;
     let unit = location["storage_unit"]["id"].as_str().unwrap_or_default();
-    let (entries, _) = demo
-        .api
-        .list_all(
-            &format!(
-                "{}/ledger?storage_unit_id={unit}&from={date}&to={date}",
-                demo.company
-            ),
-            100,
-        )
-        .await?;
+    let entries = super::ledger_of(demo, unit, &date.to_string()).await?;
     let issued: rust_decimal::Decimal = entries
         .iter()
         .filter_map(|e| match &e["quantity"] {

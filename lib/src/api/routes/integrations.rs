@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::api::envelope;
 use crate::api::openapi::schemas as doc;
 use crate::api::pagination;
+use crate::connection::disconnect;
 use crate::connection::flow::{self, ConnectInput, Started};
 use crate::connection::integration::{self, Integration, IntegrationStatus};
 use crate::connection::PosProduct;
@@ -112,11 +113,7 @@ pub async fn connect(
     Ok(envelope::json(201, &started(&result)))
 }
 
-pub async fn reauthorize(
-    deps: &Deps,
-    company_id: &str,
-    product: &str,
-) -> Result<Response<Body>, AppError> {
+pub async fn reauthorize(deps: &Deps, company_id: &str, product: &str) -> super::Answer {
     let product = PosProduct::parse_lightspeed(product)?;
     let result = flow::start(
         deps,
@@ -138,15 +135,10 @@ pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Respons
 }
 
 /// Disconnects the product: subscriptions removed, tokens deleted, status `disconnected`.
-pub async fn disconnect(
-    deps: &Deps,
-    company_id: &str,
-    product: &str,
-) -> Result<Response<Body>, AppError> {
+pub async fn disconnect(deps: &Deps, company_id: &str, product: &str) -> super::Answer {
     let product = PosProduct::parse_lightspeed(product)?;
-    let integration =
-        crate::connection::disconnect::disconnect(deps, company_id, product, &now()).await?;
-    Ok(envelope::json(200, &view(&integration)))
+    disconnect::disconnect(deps, company_id, product, &now()).await?;
+    get(deps, company_id, product.as_str()).await
 }
 
 /// At most one integration per product, so one page holds them all.

@@ -27,6 +27,9 @@ use crate::deps::Deps;
 use crate::error::AppError;
 use crate::store::{attr, from_item, ItemStore, Query};
 
+/// What a route answers: a response, or the error its envelope reports.
+pub type Answer = Result<Response<Body>, AppError>;
+
 /// `?limit=` and `?cursor=` of a plain list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
