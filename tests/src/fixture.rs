@@ -470,3 +470,88 @@ impl TransferFixture {
             .unwrap()
     }
 }
+
+/// Items synced and all mapped to one ingredient (1 unit each), a storage unit linked to the
+/// first outlet, the outlet activated; its id, zone and storage unit.
+pub async fn activated_outlet(env: &TestEnv, company: &str) -> (String, chrono_tz::Tz, String) {
+    let api = env.client(company);
+    let base = format!("/v1/companies/{company}");
+    for path in ["locations/sync", "items/sync"] {
+        let (status, body) = api
+            .post(
+                &format!("{base}/{path}"),
+                &json!({"product": "x_series"}),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (_, ingredient) = api
+        .post(
+            &format!("{base}/ingredients"),
+            &json!({"name": "Stock", "unit": "pcs"}),
+            None,
+        )
+        .await
+        .unwrap();
+    let (items, _) = api
+        .list_all(&format!("{base}/items?product=x_series"), 100)
+        .await
+        .unwrap();
+    for item in &items {
+        let body = json!({"ingredient_id": ingredient["id"], "quantity": "1"})
+            .to_string()
+            .into_bytes();
+        let path = format!(
+            "{base}/items/x_series/{}/mapping",
+            item["item_id"].as_str().unwrap()
+        );
+        let (status, reply) = api
+            .request(
+                reqwest::Method::PUT,
+                &path,
+                Some(("application/json", body)),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert!(status == 200 || status == 201, "{reply}");
+    }
+    let (_, unit) = api
+        .post(
+            &format!("{base}/storage-units"),
+            &json!({"name": "Shop", "code": "SHOP"}),
+            None,
+        )
+        .await
+        .unwrap();
+    let (outlet, tz) = {
+        let store = env.sim().state().x();
+        (store.outlets[0].id.clone(), store.outlets[0].tz)
+    };
+    let link = json!({"storage_unit_id": unit["id"]})
+        .to_string()
+        .into_bytes();
+    let (status, _) = api
+        .request(
+            reqwest::Method::PUT,
+            &format!("{base}/locations/{outlet}/storage-unit"),
+            Some(("application/json", link)),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (status, activated) = api
+        .post(
+            &format!("{base}/locations/{outlet}/activate"),
+            &json!({}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{activated}");
+
+    (outlet, tz, unit["id"].as_str().unwrap().to_string())
+}

@@ -22,11 +22,15 @@ pub enum RateDecision {
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Every API request counted since start, limited or not (benchmarks read it).
+    total: std::sync::atomic::AtomicU64,
 }
 
 impl RateLimiter {
     /// Counts a request for `app` unless the window is full.
     pub fn hit(&self, app: &str, limit: usize) -> RateDecision {
+        self.total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let now = Instant::now();
         let mut g = match self.hits.lock() {
             Ok(g) => g,
@@ -49,6 +53,11 @@ impl RateLimiter {
             limit,
             remaining: limit - q.len(),
         }
+    }
+
+    /// API requests seen since start.
+    pub fn total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn reset(&self) {
