@@ -759,3 +759,70 @@ async fn disconnecting_unsubscribes_and_deletes_the_tokens_until_reauthorized() 
     let (_, integration) = api.get(&path).await.unwrap();
     assert_eq!(integration["status"], "active", "{integration}");
 }
+
+/// A mapped product renamed and another deleted in the store reach the catalogue by
+/// `product.update` webhooks (the simulator's own signed deliveries): the rename and the
+/// orphaned mapping are raised as alerts naming each item.
+#[tokio::test]
+async fn product_webhooks_raise_the_rename_and_orphan_alerts() {
+    let (env, company, _domain) = x_company("wh-products").await;
+    activated_outlet(&env, &company).await;
+    let api = env.client(&company);
+    let (items, _) = api
+        .list_all(
+            &format!("/v1/companies/{company}/items?product=x_series"),
+            100,
+        )
+        .await
+        .unwrap();
+    let mapped: Vec<&str> = items
+        .iter()
+        .filter(|i| i["deleted_upstream"] != true && !i["mapped_to"].is_null())
+        .map(|i| i["item_id"].as_str().unwrap())
+        .collect();
+    let (renamed, deleted) = (mapped[0], mapped[1]);
+    for (method, id, body) in [
+        (
+            reqwest::Method::PATCH,
+            renamed,
+            Some(json!({"name": "Renamed Mug"})),
+        ),
+        (reqwest::Method::DELETE, deleted, None),
+    ] {
+        let fired = env
+            .sim_control(method, &format!("/_sim/x/products/{id}"), body)
+            .await;
+        assert_eq!(fired["webhooksQueued"], 1, "{fired}");
+    }
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        events.extend(delivered_events(&env, &company).await);
+    }
+    assert!(events.iter().all(|e| e["event_type"] == "product.update"));
+    for event in &events {
+        work(&env, event).await;
+    }
+    let (_, alerts) = api
+        .get(&format!("/v1/companies/{company}/alerts?status=open"))
+        .await
+        .unwrap();
+    let open: Vec<(String, String)> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["code"].as_str().unwrap().to_string(),
+                a["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        open.contains(&("mapped_item_renamed".into(), renamed.into())),
+        "{open:?}"
+    );
+    assert!(
+        open.contains(&("orphaned_mapping".into(), deleted.into())),
+        "{open:?}"
+    );
+}
