@@ -826,3 +826,51 @@ async fn product_webhooks_raise_the_rename_and_orphan_alerts() {
         "{open:?}"
     );
 }
+
+/// A vault whose deletes fail as an outage would.
+struct DeletesFail(std::sync::Arc<dyn tillbridge::secrets::SecretVault>);
+
+#[async_trait::async_trait]
+impl tillbridge::secrets::SecretVault for DeletesFail {
+    async fn get(&self, id: &str) -> Result<String, tillbridge::secrets::SecretError> {
+        self.0.get(id).await
+    }
+    async fn put(&self, id: &str, value: &str) -> Result<(), tillbridge::secrets::SecretError> {
+        self.0.put(id, value).await
+    }
+    async fn delete(&self, _: &str) -> Result<(), tillbridge::secrets::SecretError> {
+        Err(tillbridge::secrets::SecretError::Unavailable(
+            "injected outage".into(),
+        ))
+    }
+}
+
+/// When the tokens cannot be deleted the disconnect stops with `secrets_unavailable` and
+/// marks nothing, so repeating it later finishes the job.
+#[tokio::test]
+async fn a_disconnect_whose_tokens_cannot_be_deleted_changes_nothing_and_can_be_repeated() {
+    let (env, company, _domain) = x_company("wh-disconnect-fails").await;
+    let mut deps = env.deps("admin-api").await;
+    deps.secrets = std::sync::Arc::new(DeletesFail(deps.secrets.clone()));
+    let product = tillbridge::connection::PosProduct::XSeries;
+    let err = tillbridge::connection::disconnect::disconnect(&deps, &company, product, "t1")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code,
+        tillbridge::error::ErrorCode::SecretsUnavailable,
+        "{err:?}"
+    );
+    let path = format!("/v1/companies/{company}/integrations/x_series");
+    let (_, integration) = env.client(&company).get(&path).await.unwrap();
+    assert_eq!(integration["status"], "active", "{integration}");
+    let (status, disconnected) = env
+        .client(&company)
+        .request(reqwest::Method::DELETE, &path, None, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, &disconnected["status"]),
+        (200, &json!("disconnected"))
+    );
+}
