@@ -31,37 +31,15 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Receives and deletes every message on `queue` (not timed).
 async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str) -> usize {
-    let mut drained = 0;
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return drained;
-        }
-        for message in messages {
-            drained += 1;
-            sqs.delete_message()
-                .queue_url(queue)
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    drain_bodies(sqs, queue, None).await.len()
 }
 
-/// Every message on `queue` now, `company`'s bodies kept (the queue is shared with every
-/// other company connected to the store).
+/// Every message on `queue` now, deleted; the bodies of `company`'s kept (the queue is shared
+/// with every other company connected to the store), or all without one.
 async fn drain_bodies(
     sqs: &aws_sdk_sqs::Client,
     queue: &str,
-    company: &str,
+    company: Option<&str>,
 ) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     loop {
@@ -79,7 +57,7 @@ async fn drain_bodies(
         for message in messages {
             let body: serde_json::Value =
                 serde_json::from_str(message.body().unwrap_or_default()).unwrap_or_default();
-            if body["company_id"] == company {
+            if company.is_none_or(|c| body["company_id"] == c) {
                 out.push(body);
             }
             sqs.delete_message()
@@ -170,10 +148,10 @@ async fn cost(wanted: usize) {
                 .await
                 .unwrap();
             assert_eq!(response.status().as_u16(), 200);
-            for event in drain_bodies(sqs, events_queue, company).await {
+            for event in drain_bodies(sqs, events_queue, Some(company)).await {
                 work(deps, &event).await;
             }
-            for request in drain_bodies(sqs, transfer_queue, company).await {
+            for request in drain_bodies(sqs, transfer_queue, Some(company)).await {
                 work(deps, &request).await;
             }
         }
