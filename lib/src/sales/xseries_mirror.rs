@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::canonical::{CanonicalSale, SaleKind};
 use super::fetch::{get_page, FetchedDay};
 use super::xseries::{next_after, page_query, to_canonical, SALES_PATH};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::{LightspeedClient, LightspeedError};
 use crate::location::business_day::Window;
@@ -229,14 +229,10 @@ pub async fn mirror_sale(
         tracing::warn!(sale = %wire["id"], "feed sale without outlet or version skipped by the mirror");
         return Ok(());
     };
-    let sale = match to_canonical(wire) {
-        Ok(sale) => sale,
-        Err(err) => {
-            // Its day's transfer cannot see it either: say so where the operator looks.
-            tracing::warn!(error = %err, "feed sale the mirror cannot read skipped");
-            return Ok(());
-        }
-    };
+    // An unreadable sale stops the catch-up here (the cursor stays before its page), so the
+    // store's transfers fail naming it and are retried, rather than posting days without it.
+    let sale = to_canonical(wire)
+        .map_err(|err| AppError::new(ErrorCode::LightspeedApiError, err.to_string()))?;
     let key = index_key(company_id, &sale.sale_id);
     let mut assume_absent = first_walk;
     occ::update(
@@ -413,6 +409,19 @@ mod tests {
         // Voided: it leaves the day.
         mirror(&store, &wire("s1", 3, "VOIDED", at), false).await;
         assert!(ids(&store, from, to).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_sale_is_an_error_naming_it_not_a_silent_gap() {
+        let store = MemoryStore::new();
+        let mut bad = wire("s9", 1, "CLOSED", "2026-02-20T10:00:00Z");
+        bad["line_items"][0]["total_tax"] = json!("lots");
+        let err = mirror_sale(&store, "acme", &bad, true).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::LightspeedApiError);
+        assert!(
+            err.message.contains("s9") && err.message.contains("total_tax"),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
