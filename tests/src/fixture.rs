@@ -555,3 +555,17 @@ pub async fn activated_outlet(env: &TestEnv, company: &str) -> (String, chrono_t
 
     (outlet, tz, unit["id"].as_str().unwrap().to_string())
 }
+
+/// A fresh company connected to the simulator's X-Series store through the redirect flow:
+/// the environment, the company and the store's domain prefix.
+pub async fn connected_store(prefix: &str) -> (TestEnv, String, String) {
+    let (env, company) = TestEnv::connected(prefix, "x_series").await;
+    let (status, integration) = env
+        .client(&company)
+        .get(&format!("/v1/companies/{company}/integrations/x_series"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{integration}");
+    let domain = integration["domain_prefix"].as_str().unwrap().to_string();
+    (env, company, domain)
+}

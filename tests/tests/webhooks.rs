@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tillbridge::aws_lambda_events::event::sqs::SqsEvent;
 use tillbridge::location::business_day::{business_date, DayMode};
 use tillbridge_local::lightspeed::X_CLIENT_SECRET;
-use tillbridge_tests::fixture::activated_outlet;
+use tillbridge_tests::fixture::{activated_outlet, connected_store};
 use tillbridge_tests::TestEnv;
 
 fn form(kind: &str, domain_prefix: &str, payload: &Value) -> Vec<u8> {
@@ -163,21 +163,9 @@ async fn try_work(env: &TestEnv, body: &Value) -> bool {
     response.batch_item_failures.is_empty()
 }
 
-async fn x_company(prefix: &str) -> (TestEnv, String, String) {
-    let (env, company) = TestEnv::connected(prefix, "x_series").await;
-    let (status, integration) = env
-        .client(&company)
-        .get(&format!("/v1/companies/{company}/integrations/x_series"))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{integration}");
-    let domain = integration["domain_prefix"].as_str().unwrap().to_string();
-    (env, company, domain)
-}
-
 #[tokio::test]
 async fn bad_signatures_sizes_and_forms_are_refused_and_nothing_is_queued() {
-    let (env, _company, domain) = x_company("wh-refuse").await;
+    let (env, _company, domain) = connected_store("wh-refuse").await;
     let payload = json!({"id": "0f6e2a77-5b1c-4a53-9c11-8d2f3b4a5c6d", "version": 7});
     let body = form("sale.update", &domain, &payload);
     let good = signed(&body);
@@ -266,7 +254,7 @@ async fn bad_signatures_sizes_and_forms_are_refused_and_nothing_is_queued() {
 
 #[tokio::test]
 async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
-    let (env, company, domain) = x_company("wh-sale").await;
+    let (env, company, domain) = connected_store("wh-sale").await;
     let api = env.client(&company);
     let base = format!("/v1/companies/{company}");
     let (outlet, tz, _unit) = activated_outlet(&env, &company).await;
@@ -325,9 +313,9 @@ async fn a_completed_sale_webhook_transfers_its_outlet_day_once() {
     recheck_posts_nothing(&env, &company, &outlet, &day).await;
 }
 
-/// A manual transfer of the outlet's day: it answers 200 and posts no entry.
-async fn recheck_posts_nothing(env: &TestEnv, company: &str, outlet: &str, date: &str) {
-    let (status, again) = env
+/// A manual transfer of the outlet's day, answered 200: its result.
+async fn transfer_day(env: &TestEnv, company: &str, outlet: &str, date: &str) -> Value {
+    let (status, result) = env
         .client(company)
         .post(
             &format!("/v1/companies/{company}/locations/{outlet}/transfers"),
@@ -336,13 +324,19 @@ async fn recheck_posts_nothing(env: &TestEnv, company: &str, outlet: &str, date:
         )
         .await
         .unwrap();
-    assert_eq!(status, 200, "{again}");
+    assert_eq!(status, 200, "{result}");
+    result
+}
+
+/// A manual transfer of the outlet's day posts no entry.
+async fn recheck_posts_nothing(env: &TestEnv, company: &str, outlet: &str, date: &str) {
+    let again = transfer_day(env, company, outlet, date).await;
     assert_eq!(again["stats"]["ledger_entries_created"], 0, "{again}");
 }
 
 #[tokio::test]
 async fn connecting_subscribes_and_the_simulators_signed_deliveries_are_queued() {
-    let (env, company, _domain) = x_company("wh-subscribe").await;
+    let (env, company, _domain) = connected_store("wh-subscribe").await;
     let (_, integration) = env
         .client(&company)
         .get(&format!("/v1/companies/{company}/integrations/x_series"))
@@ -410,7 +404,7 @@ async fn connecting_subscribes_and_the_simulators_signed_deliveries_are_queued()
 
 #[tokio::test]
 async fn a_register_closure_is_stored_once_and_listed_for_its_outlet() {
-    let (env, company, _domain) = x_company("wh-closure").await;
+    let (env, company, _domain) = connected_store("wh-closure").await;
     let api = env.client(&company);
     let base = format!("/v1/companies/{company}");
     let (status, _) = api
@@ -496,7 +490,7 @@ async fn ledger_sum(env: &TestEnv, company: &str, unit: &str, date: &str) -> rus
 
 #[tokio::test]
 async fn the_feed_backstop_catches_a_void_whose_webhook_never_arrived() {
-    let (env, company, _domain) = x_company("wh-backstop").await;
+    let (env, company, _domain) = connected_store("wh-backstop").await;
     let (outlet, tz, unit) = activated_outlet(&env, &company).await;
     let (sale_id, date) = {
         let now = env.sim().state().clock.now();
@@ -514,16 +508,7 @@ async fn the_feed_backstop_catches_a_void_whose_webhook_never_arrived() {
         (sale.id.clone(), day.to_string())
     };
     // The day as it stands, transferred.
-    let (status, result) = env
-        .client(&company)
-        .post(
-            &format!("/v1/companies/{company}/locations/{outlet}/transfers"),
-            &json!({"date": date}),
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{result}");
+    transfer_day(&env, &company, &outlet, &date).await;
     let before = sold_in_day(&env, &outlet, tz, &date);
     assert_eq!(ledger_sum(&env, &company, &unit, &date).await, before);
 
@@ -586,7 +571,7 @@ async fn the_feed_backstop_catches_a_void_whose_webhook_never_arrived() {
 /// worked at the same time: the day's ledger equals the store's own count, once.
 #[tokio::test]
 async fn repeated_scrambled_and_dropped_deliveries_post_the_day_exactly_once() {
-    let (env, company, domain) = x_company("wh-flood").await;
+    let (env, company, domain) = connected_store("wh-flood").await;
     let (outlet, tz, unit) = activated_outlet(&env, &company).await;
     let mode = DayMode::Local { tz, cutoff_hour: 4 };
     // The busiest recent day of the outlet, from the simulator's store.
@@ -765,7 +750,7 @@ async fn disconnecting_unsubscribes_and_deletes_the_tokens_until_reauthorized() 
 /// orphaned mapping are raised as alerts naming each item.
 #[tokio::test]
 async fn product_webhooks_raise_the_rename_and_orphan_alerts() {
-    let (env, company, _domain) = x_company("wh-products").await;
+    let (env, company, _domain) = connected_store("wh-products").await;
     activated_outlet(&env, &company).await;
     let api = env.client(&company);
     let (items, _) = api
@@ -849,7 +834,7 @@ impl tillbridge::secrets::SecretVault for DeletesFail {
 /// marks nothing, so repeating it later finishes the job.
 #[tokio::test]
 async fn a_disconnect_whose_tokens_cannot_be_deleted_changes_nothing_and_can_be_repeated() {
-    let (env, company, _domain) = x_company("wh-disconnect-fails").await;
+    let (env, company, _domain) = connected_store("wh-disconnect-fails").await;
     let mut deps = env.deps("admin-api").await;
     deps.secrets = std::sync::Arc::new(DeletesFail(deps.secrets.clone()));
     let product = tillbridge::connection::PosProduct::XSeries;

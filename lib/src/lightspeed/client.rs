@@ -332,7 +332,8 @@ impl LightspeedClient {
                 status: Some(s.as_u16()),
                 message: format!("{method} {path} answered {s}: {}", excerpt()),
             }),
-            _ if body.is_empty() => Ok(Sent::Done(Value::Null)),
+            // Only a 204 is an empty answer; an empty 200 is a truncated body, retried below.
+            StatusCode::NO_CONTENT => Ok(Sent::Done(Value::Null)),
             // A truncated or garbled body is treated as a transient fault and retried.
             _ => serde_json::from_slice(&body).map(Sent::Done).map_err(|e| {
                 LightspeedError::Retryable {

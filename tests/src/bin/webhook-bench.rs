@@ -22,7 +22,6 @@ use lightspeed_sim::data::retail::state_of;
 use serde_json::json;
 use tillbridge_local::lightspeed::X_CLIENT_SECRET;
 use tillbridge_tests::counting_store::CountingStore;
-use tillbridge_tests::TestEnv;
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -89,13 +88,7 @@ async fn work(deps: &tillbridge::Deps, body: &serde_json::Value) {
 /// day's transfer through the sales mirror), with the Lightspeed requests (counted by the
 /// simulator) and the worker's DynamoDB requests and write units per sale.
 async fn cost(wanted: usize) {
-    let (env, company) = TestEnv::connected("bench-cost", "x_series").await;
-    let (_, integration) = env
-        .client(&company)
-        .get(&format!("/v1/companies/{company}/integrations/x_series"))
-        .await
-        .unwrap();
-    let domain = integration["domain_prefix"].as_str().unwrap().to_string();
+    let (env, company, domain) = tillbridge_tests::fixture::connected_store("bench-cost").await;
     let (outlet, _, _) = tillbridge_tests::fixture::activated_outlet(&env, &company).await;
     let mut deps = env.deps("transfer-worker").await;
     let counting = std::sync::Arc::new(CountingStore::new(deps.store.clone()));
@@ -223,13 +216,7 @@ async fn main() {
         return cost(wanted).await;
     }
     let deliveries: usize = first.and_then(|n| n.parse().ok()).unwrap_or(2_000);
-    let (env, company) = TestEnv::connected("bench-wh", "x_series").await;
-    let (_, integration) = env
-        .client(&company)
-        .get(&format!("/v1/companies/{company}/integrations/x_series"))
-        .await
-        .unwrap();
-    let domain = integration["domain_prefix"].as_str().unwrap().to_string();
+    let (env, _, domain) = tillbridge_tests::fixture::connected_store("bench-wh").await;
     let sales: Vec<(String, u64)> = {
         let now = env.sim().state().clock.now();
         let store = env.sim().state().x();

@@ -137,8 +137,8 @@ pub async fn get(deps: &Deps, company_id: &str, product: &str) -> Result<Respons
 /// Disconnects the product: subscriptions removed, tokens deleted, status `disconnected`.
 pub async fn disconnect(deps: &Deps, company_id: &str, product: &str) -> super::Answer {
     let product = PosProduct::parse_lightspeed(product)?;
-    disconnect::disconnect(deps, company_id, product, &now()).await?;
-    get(deps, company_id, product.as_str()).await
+    let integration = disconnect::disconnect(deps, company_id, product, &now()).await?;
+    Ok(envelope::json(200, &view(&integration)))
 }
 
 /// At most one integration per product, so one page holds them all.
