@@ -85,6 +85,13 @@ pub enum ErrorCode {
     /// The ERP dated the move otherwise (a lock date).
     JournalDateMoved,
     JournalNotFound,
+    // reconciliation (SPEC C10): exceptions reported and alerted, never a request's answer
+    /// Lightspeed's figures for a day differ from the ledger's cached copy.
+    UnreconciledSales,
+    /// A day with sales has no standing journal, or the ERP no longer holds it posted.
+    JournalMissing,
+    /// A line sold at a location is mapped to nothing.
+    UnmappedItem,
     /// No ERP connection is configured for the company.
     ErpNotConfigured,
     /// The ERP refused the credentials.
@@ -176,6 +183,9 @@ impl ErrorCode {
             JournalOutOfBalance => "journal_out_of_balance",
             JournalDateMoved => "journal_date_moved",
             JournalNotFound => "journal_not_found",
+            UnreconciledSales => "unreconciled_sales",
+            JournalMissing => "journal_missing",
+            UnmappedItem => "unmapped_item",
             ErpNotConfigured => "erp_not_configured",
             ErpAuthFailed => "erp_auth_failed",
             ErpRejected => "erp_rejected",
@@ -215,6 +225,7 @@ impl ErrorCode {
             | RevenueUnmapped
             | ErpNotConfigured => 422,
             RoundingAboveThreshold | JournalOutOfBalance | JournalDateMoved => 409,
+            UnreconciledSales | JournalMissing | UnmappedItem => 409,
             JournalNotFound => 404,
             ErpAuthFailed => 424,
             ErpRejected | ErpUnavailable => 502,

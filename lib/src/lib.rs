@@ -25,6 +25,7 @@ pub mod migration;
 pub mod money;
 pub mod queue;
 pub mod random;
+pub mod reconcile;
 pub mod sales;
 pub mod secrets;
 pub mod store;

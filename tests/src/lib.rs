@@ -10,6 +10,7 @@ use tillbridge::lightspeed::settings::KAuthVersion;
 pub use tillbridge_local::admin_client::AdminClient;
 use tillbridge_local::{ensure_up, HostOptions, LocalHost, LocalStack};
 
+pub mod books;
 pub mod counting_store;
 pub mod failing_store;
 pub mod fixture;

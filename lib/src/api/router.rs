@@ -38,7 +38,7 @@ use super::routes::items::ItemPath;
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
     accounts, alerts, catalog, imports, integrations, items, journals, ledger, locations,
-    migrations, receipts, recipes, transfer_logs, transfers,
+    migrations, receipts, recipes, reconciliation, transfer_logs, transfers,
 };
 use crate::accounts::mapping::AccountMapping;
 use crate::accounts::pos_codes;
@@ -201,6 +201,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
             post(journals_repost),
         ),
         ("/v1/companies/{company_id}/journals/{id}", get(journal_get)),
+        (
+            "/v1/companies/{company_id}/reconciliation",
+            get(reconciliation_list).post(reconciliation_run),
+        ),
+        ("/v1/companies/{company_id}/kpis", get(kpis_get)),
         (
             "/v1/companies/{company_id}/imports",
             get(imports_list).post(imports_upload),
@@ -1222,6 +1227,51 @@ async fn journals_repost(
 )]
 async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(journals::get(&deps, &s.company_id, &p.id).await)
+}
+
+// Reconciliation and KPIs.
+
+#[utoipa::path(
+    post, path = "/v1/companies/{company_id}/reconciliation", tag = "reconciliation",
+    summary = "Reconcile a business date or a range (at most 31 days) now: Lightspeed, the ledger and the ERP, per location",
+    params(Company),
+    request_body = doc::ReconciliationInput,
+    responses((status = 200, description = "Every day's report and the company's standing exceptions", body = doc::CompanyRun), Refused, NotJson),
+)]
+async fn reconciliation_run(
+    State(deps): Shared,
+    s: Scope,
+    Json(b): Json<reconciliation::RunInput>,
+) -> Reply {
+    reply(reconciliation::run(&deps, b, &s.company_id).await)
+}
+
+#[utoipa::path(
+    get, path = "/v1/companies/{company_id}/reconciliation", tag = "reconciliation",
+    summary = "Stored reconciliation reports with dates in from..=to (at most 366 days), by location and date",
+    params(Company, reconciliation::ReportFilters),
+    responses((status = 200, description = "The reports", body = doc::DayReportPage), Refused),
+)]
+async fn reconciliation_list(
+    State(deps): Shared,
+    s: Scope,
+    Query(q): Query<reconciliation::ReportFilters>,
+) -> Reply {
+    reply(reconciliation::list(&deps, q, &s.company_id).await)
+}
+
+#[utoipa::path(
+    get, path = "/v1/companies/{company_id}/kpis", tag = "reconciliation",
+    summary = "Reconciliation KPIs over from..=to: days reconciled, unreconciled sales, inventory variance, open alerts, time to resolution",
+    params(Company, reconciliation::KpiRange),
+    responses((status = 200, description = "The KPIs", body = doc::Kpis), Refused),
+)]
+async fn kpis_get(
+    State(deps): Shared,
+    s: Scope,
+    Query(q): Query<reconciliation::KpiRange>,
+) -> Reply {
+    reply(reconciliation::kpis(&deps, q, &s.company_id).await)
 }
 
 // CSV imports: column mappings, uploads, CSV locations.

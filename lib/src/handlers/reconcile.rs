@@ -1,5 +1,6 @@
-//! reconcile: the scheduled recovery path. Today it runs the migration maintenance (stuck
-//! jobs, failed days); reconciliation of POS, ledger and ERP joins it with C10.
+//! reconcile: the daily schedule's recovery and checking path: the migration maintenance
+//! (stuck jobs, failed days), then the reconciliation of every automatically transferred
+//! location's last closed business day (SPEC C10).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
@@ -32,6 +33,17 @@ pub async fn handle(
             days_requeued = summary.days_requeued,
             jobs_reopened = summary.jobs_reopened,
             "migration maintenance done"
+        );
+        let summary = crate::reconcile::run::last_closed_days(deps, now)
+            .await
+            .inspect_err(|err| {
+                tracing::error!(code = %err.code, message = %err.message, "reconciliation failed");
+            })?;
+        tracing::info!(
+            reconciled = summary.reconciled,
+            with_exceptions = summary.exceptions,
+            pending = summary.pending,
+            "reconciliation of the last closed days done"
         );
         Ok(())
     })

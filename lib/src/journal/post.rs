@@ -208,16 +208,34 @@ async fn post_under_lease(
         &request.business_date,
     )
     .await?;
-    let latest = revisions.last();
+    let mut latest = revisions.last().cloned();
     // At most one revision is posted and not reversed: the one the ERP's books hold now.
-    let in_books = revisions.iter().rev().find(|r| posted(r)).cloned();
-    let mut next = next_record(request, &built, latest, now)?;
+    let mut in_books = revisions.iter().rev().find(|r| posted(r)).cloned();
     if let Some(held) = &in_books {
         let same = built.journal.as_ref().is_ok_and(|j| j.lines == held.lines);
-        if same {
+        if same && !(request.verify_in_erp && gone_from_erp(ctx, request, &built, held).await?) {
             return Ok(Outcome::Unchanged(Box::new(held.clone())));
         }
+        if same {
+            // Deleted in the ERP: the same revision is posted again under its reference.
+            let mut gone = held.clone();
+            gone.status = JournalStatus::Failed;
+            gone.error = Some(JournalError {
+                code: ErrorCode::JournalMissing.as_str().into(),
+                message: format!(
+                    "the ERP no longer held move {}; posted again",
+                    gone.erp
+                        .move_id
+                        .map(|id| id.to_string())
+                        .unwrap_or_default()
+                ),
+            });
+            record::save(ctx.store, &mut gone).await?;
+            latest = Some(gone);
+            in_books = None;
+        }
     }
+    let mut next = next_record(request, &built, latest.as_ref(), now)?;
     let (Some(setup), Ok(journal)) = (&built.setup, &built.journal) else {
         // Blocked: nothing goes to the ERP; a posted revision stays as it is.
         return record_outcome(ctx.store, next).await;
@@ -250,6 +268,25 @@ async fn post_under_lease(
         }
         Err(err) => settle_erp_failure(ctx.store, next, err, last_attempt).await,
     }
+}
+
+/// Whether the ERP no longer holds `held` posted (an ERP that cannot be read is not proof).
+async fn gone_from_erp(
+    ctx: &PostContext<'_>,
+    request: &JournalRequest,
+    built: &Built,
+    held: &JournalRecord,
+) -> Result<bool, AppError> {
+    let Some(setup) = &built.setup else {
+        return Ok(false);
+    };
+    let Ok(erp) = open_erp(ctx, request, setup).await else {
+        return Ok(false);
+    };
+    Ok(match erp.find(&held.journal, &held.reference).await {
+        Ok(found) => !found.iter().any(|m| m.state == MoveState::Posted),
+        Err(_) => false,
+    })
 }
 
 fn posted(record: &JournalRecord) -> bool {

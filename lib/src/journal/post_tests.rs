@@ -320,6 +320,7 @@ impl World {
             business_date: DATE.into(),
             attempt: 1,
             requested_at: NOW.into(),
+            verify_in_erp: false,
         };
         post_day(&ctx, &request, last_attempt, NOW).await
     }

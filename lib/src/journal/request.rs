@@ -17,6 +17,10 @@ pub struct JournalRequest {
     #[serde(default = "first_attempt")]
     pub attempt: u32,
     pub requested_at: String,
+    /// Read the posted move back even when the day is unchanged, and post it again if the
+    /// ERP no longer holds it (an admin's re-post after `journal_missing`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verify_in_erp: bool,
 }
 
 fn first_attempt() -> u32 {
@@ -78,6 +82,7 @@ pub async fn after_transfer(
         business_date: business_date.to_string(),
         attempt: 1,
         requested_at: now.to_string(),
+        verify_in_erp: false,
     };
     queue.send(QueueName::Journal, request.message(0)?).await?;
     Ok(true)

@@ -187,6 +187,55 @@ pub async fn fetch_day(
     }
 }
 
+/// Lightspeed's own view of one business day (`sales-daily`): its sales, where Lightspeed
+/// says the next day starts (its day cutoff), and whether the day is complete.
+pub struct DailySales {
+    pub day: FetchedDay,
+    pub next_start: Option<DateTime<Utc>>,
+    pub complete: bool,
+}
+
+/// `GET /f/v2/business-location/{id}/sales-daily?date=` (one request, reference §1.9): what
+/// reconciliation compares the cached copy with, read apart from the transfer's paging.
+pub async fn fetch_daily(
+    client: &LightspeedClient,
+    connection: &Connection,
+    business_location_id: &str,
+    date: chrono::NaiveDate,
+) -> Result<DailySales, LightspeedError> {
+    let path = format!("/f/v2/business-location/{business_location_id}/sales-daily");
+    let query = [
+        ("date", date.to_string()),
+        ("include", "payments".to_string()),
+    ];
+    let mut day = FetchedDay::default();
+    let body = get_page(client, connection, &path, &query, &mut day.requests).await?;
+    day.pages = 1;
+    let sales = body["sales"]
+        .as_array()
+        .ok_or_else(|| LightspeedError::Retryable {
+            status: None,
+            retry_after: None,
+            message: format!("GET {path}: the answer has no `sales` array"),
+        })?;
+    for sale in sales {
+        day.sales
+            .push(to_canonical(sale).map_err(|err| LightspeedError::Api {
+                status: None,
+                message: err.to_string(),
+            })?);
+    }
+    let next_start = body["nextStartOfDayAsIso8601"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    Ok(DailySales {
+        day,
+        next_start,
+        complete: body["dataComplete"].as_bool() == Some(true),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

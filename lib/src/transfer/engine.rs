@@ -146,7 +146,14 @@ impl Engine<'_> {
         } = self.day_sales(job, location, &state).await?;
         let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
         name_lines_from_catalogue(&mut day.sales, &items);
-        let posted = posted_entries(self.store, job, storage_unit_id, &date).await?;
+        let posted = posted_entries(
+            self.store,
+            job.company_id,
+            job.location_id,
+            storage_unit_id,
+            &date,
+        )
+        .await?;
         let same_unit = state.storage_unit_id.as_deref() == Some(storage_unit_id);
         let had_cache = previous_lines.is_some();
         let prior = match (previous_lines, same_unit) {
@@ -327,14 +334,16 @@ struct Written<'a> {
 }
 
 /// The entries already posted for this storage unit, location and day.
-async fn posted_entries(
+/// The ledger entries already posted for a location-day in a storage unit.
+pub(crate) async fn posted_entries(
     store: &dyn ItemStore,
-    job: &Job<'_>,
+    company_id: &str,
+    location_id: &str,
     storage_unit_id: &str,
     date: &str,
 ) -> Result<Vec<LedgerEntry>, Failure> {
-    let query = Query::partition(entry::partition(job.company_id, storage_unit_id))
-        .begins_with(entry::day_prefix(date, job.location_id))
+    let query = Query::partition(entry::partition(company_id, storage_unit_id))
+        .begins_with(entry::day_prefix(date, location_id))
         .limit(500);
     Ok(query_all_as(store, query).await?)
 }
@@ -355,7 +364,7 @@ fn api_summary(day: &CachedDay, used_cache: bool) -> ApiResponseSummary {
 
 /// X-Series sale lines name only the product id; the synced item gives its name and SKU
 /// (so matching by code or name, and the "missing name" rule, see what the POS shows).
-fn name_lines_from_catalogue(
+pub(crate) fn name_lines_from_catalogue(
     sales: &mut [crate::sales::CanonicalSale],
     items: &HashMap<String, PosItem>,
 ) {

@@ -24,6 +24,7 @@ pub use crate::api::routes::ledger::LedgerEntryDetail;
 pub use crate::api::routes::locations::LinkInput;
 pub use crate::api::routes::migrations::{MigrationDetail, StartInput as MigrationInput};
 pub use crate::api::routes::receipts::ReceiptCreated;
+pub use crate::api::routes::reconciliation::{Kpis, RunInput as ReconciliationInput, Unreconciled};
 pub use crate::api::routes::transfers::ManualTransfer as ManualTransferInput;
 pub use crate::api::routes::transfers::TransferQueued;
 pub use crate::api::routes::Deleted as MappingDeleted;
@@ -40,6 +41,9 @@ pub use crate::ledger::query::SourceLine;
 pub use crate::location::setup::DaySettings as LocationSettings;
 pub use crate::location::sync::SyncSummary as LocationSyncSummary;
 pub use crate::migration::job::{MigrationDay, MigrationJob};
+pub use crate::reconcile::compare::Difference;
+pub use crate::reconcile::report::{DayReport, DayStatus, Exception, JournalCheck};
+pub use crate::reconcile::run::{CompanyRun, RunSummary};
 pub use crate::transfer::log::{RetryScheduled, TransferLog};
 pub use crate::webhook::closures::RegisterClosure;
 
@@ -252,6 +256,7 @@ keyword_schemas! {
     Product => one_of_strings(&["k_series", "x_series", "csv"])
         .description(Some("Where the sales come from: Lightspeed Restaurant K-Series, Retail X-Series, or CSV imports (`csv`: locations created through the admin API, never connected or synced)")),
     AlertStatusFilter => one_of_strings(&["open", "resolved"]).default(Some("open".into())),
+    DayStatusFilter => one_of_strings(&["reconciled", "exceptions", "pending"]),
     JournalStatusFilter => one_of_strings(&[
         "pending",
         "posted",
@@ -422,6 +427,7 @@ page_schemas! {
     MigrationJobPage => (MigrationJob, "One page of migration jobs, newest first"),
     LedgerPage => (LedgerEntry, "One page of ledger entries (sales_line queries answer in one page)"),
     JournalPage => (Journal, "One page of journals"),
+    DayReportPage => (DayReport, "One page of reconciliation reports, by location and date"),
     RegisterClosurePage => (RegisterClosure, "One page of register closures, newest first"),
 }
 

@@ -29,7 +29,7 @@ pub fn view(journal: &JournalRecord) -> Value {
     value
 }
 
-fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveDate, AppError> {
+pub(super) fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveDate, AppError> {
     let raw = raw.ok_or_else(|| {
         AppError::new(
             ErrorCode::DateRequired,
@@ -135,7 +135,8 @@ pub struct RepostInput {
 }
 
 /// Queues the day's journal again (after a mapping fix, an ERP correction or a lock date
-/// change); posting decides what, if anything, changes. `202` with the request id.
+/// change); posting decides what, if anything, changes, and reads an unchanged posted move
+/// back so one deleted in the ERP is posted again. `202` with the request id.
 pub async fn repost(
     deps: &Deps,
     input: RepostInput,
@@ -149,6 +150,7 @@ pub async fn repost(
         business_date: input.business_date,
         attempt: 1,
         requested_at: now(),
+        verify_in_erp: true,
     };
     job.check().map_err(|err| {
         if err.code == ErrorCode::InvalidMessage {

@@ -10,6 +10,7 @@ pub mod locations;
 pub mod migrations;
 pub mod receipts;
 pub mod recipes;
+pub mod reconciliation;
 pub mod transfer_logs;
 pub mod transfers;
 

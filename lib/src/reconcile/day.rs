@@ -1,0 +1,395 @@
+//! Reconciling one location and business date: Lightspeed's own figures against the cached
+//! sales, the ledger against what the mappings imply, and the journal against the ERP.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::compare;
+use super::erp_readback::{ErpReader, Held};
+use super::report::{DayReport, DayStatus, Exception, JournalCheck};
+use crate::connection::PosProduct;
+use crate::error::{AppError, ErrorCode};
+use crate::journal::record::{self as journal_record, JournalRecord, JournalStatus};
+use crate::ledger::derive::{derive, DayInput, Derived, Prior};
+use crate::lightspeed::client::Connection;
+use crate::lightspeed::LightspeedClient;
+use crate::location::business_day::{self, Window};
+use crate::location::Location;
+use crate::money::Quantity;
+use crate::sales::canonical::totals;
+use crate::sales::{kseries, CanonicalSale};
+use crate::store::ItemStore;
+use crate::transfer::cache::{self, CachedDay, DayState};
+use crate::transfer::engine::{self, Failure};
+use crate::transfer::source::SalesSource;
+
+/// The codes a day's reconciliation decides itself (raised when found, resolved when a
+/// later run of the day finds them gone). Journal errors recorded by the poster are
+/// reported too, but the poster raises and resolves their alerts.
+pub const DAY_CODES: [ErrorCode; 3] = [
+    ErrorCode::UnreconciledSales,
+    ErrorCode::JournalMissing,
+    ErrorCode::JournalOutOfBalance,
+];
+
+pub struct DayContext<'a> {
+    pub store: &'a dyn ItemStore,
+    pub lightspeed: &'a LightspeedClient,
+    pub sales: &'a dyn SalesSource,
+    pub erp: ErpReader<'a>,
+    /// Whether the company posts journals (an ERP is connected).
+    pub journals_expected: bool,
+}
+
+/// The alert subject of a location-day (the same the journal poster uses).
+pub fn subject(location_id: &str, date: &str) -> String {
+    format!("{location_id}:{date}")
+}
+
+/// Lightspeed's sales for the day, or why they cannot be read now.
+enum PosDay {
+    Figures {
+        sales: Vec<CanonicalSale>,
+        basis: &'static str,
+    },
+    Pending(String),
+}
+
+fn failure(err: Failure) -> AppError {
+    match err {
+        Failure::Final(err) | Failure::Infrastructure(err) => err,
+        Failure::Lightspeed(err) => AppError::new(ErrorCode::LightspeedApiError, err.to_string()),
+    }
+}
+
+async fn pos_day(
+    ctx: &DayContext<'_>,
+    location: &Location,
+    date: NaiveDate,
+    window: &Window,
+) -> Result<PosDay, AppError> {
+    let unavailable = |err: crate::lightspeed::LightspeedError| {
+        PosDay::Pending(format!("Lightspeed could not be read: {err}"))
+    };
+    match location.product {
+        PosProduct::KSeries => {
+            let connection = Connection {
+                company_id: location.company_id.clone(),
+                product: location.product,
+                domain_prefix: None,
+            };
+            let daily = match kseries::fetch_daily(
+                ctx.lightspeed,
+                &connection,
+                &location.location_id,
+                date,
+            )
+            .await
+            {
+                Ok(daily) => daily,
+                Err(err) => return Ok(unavailable(err)),
+            };
+            if !daily.complete {
+                return Ok(PosDay::Pending(
+                    "Lightspeed says the day's data is not complete yet".into(),
+                ));
+            }
+            // Lightspeed's day and ours agree when its next day starts where ours ends;
+            // otherwise (another cutoff configured here) its sales are read for our window.
+            if daily.next_start == Some(window.end) {
+                let sales = daily.day.sales;
+                return Ok(PosDay::Figures {
+                    sales: sales
+                        .into_iter()
+                        .filter(|s| window.contains(s.closed_at))
+                        .collect(),
+                    basis: "sales_daily",
+                });
+            }
+            match ctx.sales.fetch_day(location, window).await {
+                Ok(day) => Ok(PosDay::Figures {
+                    sales: day.sales,
+                    basis: "sales",
+                }),
+                Err(err) => Ok(unavailable(err)),
+            }
+        }
+        PosProduct::XSeries => match ctx.sales.fetch_day(location, window).await {
+            Ok(day) => Ok(PosDay::Figures {
+                sales: day.sales,
+                basis: "sales_feed",
+            }),
+            Err(err) => Ok(unavailable(err)),
+        },
+        PosProduct::Csv => Ok(PosDay::Figures {
+            sales: crate::imports::sales::day(
+                ctx.store,
+                &location.company_id,
+                &location.location_id,
+                window,
+            )
+            .await?,
+            basis: "import",
+        }),
+    }
+}
+
+/// What a transfer run now would post: the cached sales derived again under today's
+/// mappings against the entries already in the ledger.
+async fn replay_ledger(
+    store: &dyn ItemStore,
+    location: &Location,
+    state: &DayState,
+    cached: &CachedDay,
+    now: &str,
+) -> Result<Option<Derived>, AppError> {
+    let Some(storage_unit_id) = state.storage_unit_id.as_deref() else {
+        return Ok(None);
+    };
+    let (company, location_id, date) = (
+        location.company_id.as_str(),
+        location.location_id.as_str(),
+        state.business_date.as_str(),
+    );
+    let (catalogue, items) = engine::load_catalogue(store, company, location)
+        .await
+        .map_err(failure)?;
+    let mut sales = cached.sales.clone();
+    engine::name_lines_from_catalogue(&mut sales, &items);
+    let posted = engine::posted_entries(store, company, location_id, storage_unit_id, date)
+        .await
+        .map_err(failure)?;
+    let prior = Prior {
+        lines: cached.lines.clone(),
+        revisions: state.revisions.clone(),
+    };
+    Ok(Some(derive(&DayInput {
+        company_id: company,
+        storage_unit_id,
+        location_id,
+        business_date: date,
+        sales: &sales,
+        catalogue: &catalogue,
+        posted: &posted,
+        prior: &prior,
+        transfer_log_id: "reconciliation",
+        request_uuid: "reconciliation",
+        now,
+    })))
+}
+
+/// Ingredient → quantity still to issue (what the mappings imply less what was issued).
+fn variance(derived: &Derived) -> BTreeMap<String, Quantity> {
+    let mut out: BTreeMap<String, Quantity> = BTreeMap::new();
+    for entry in &derived.new_entries {
+        let sum = out.entry(entry.ingredient_id.clone()).or_default();
+        *sum = sum.checked_add(entry.quantity).unwrap_or(*sum);
+    }
+    out.retain(|_, q| !q.is_zero());
+    out
+}
+
+fn exception(code: ErrorCode, subject: String, message: String) -> Exception {
+    Exception {
+        code: code.as_str().to_string(),
+        subject,
+        message,
+        differences: Vec::new(),
+    }
+}
+
+/// Reconciles one location-day; the caller stores the report and settles the alerts.
+pub async fn reconcile_day(
+    ctx: &mut DayContext<'_>,
+    location: &Location,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<DayReport, AppError> {
+    let window = business_day::window(location.day_mode(), date);
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let date_text = date.to_string();
+    let day_subject = subject(&location.location_id, &date_text);
+    let mut report = DayReport {
+        company_id: location.company_id.clone(),
+        location_id: location.location_id.clone(),
+        business_date: date_text.clone(),
+        status: DayStatus::Pending,
+        pending_reason: None,
+        basis: String::new(),
+        pos_sales: 0,
+        cached_sales: 0,
+        ledger_variance: BTreeMap::new(),
+        journal: None,
+        exceptions: Vec::new(),
+        checked_at: at.clone(),
+    };
+    if now < window.end {
+        report.pending_reason = Some(format!("the business day ends at {}", window.end));
+        return Ok(report);
+    }
+    let store = ctx.store;
+    let state = cache::load_state(
+        store,
+        &location.company_id,
+        &location.location_id,
+        &date_text,
+    )
+    .await?;
+    let cached = match &state {
+        Some(state) => cache::load(store, state).await?,
+        None => None,
+    };
+    let cached_sales: &[CanonicalSale] = cached.as_ref().map_or(&[], |c| c.sales.as_slice());
+    let out_of_range = |e: crate::money::OutOfRange| AppError::from(e);
+    let ours = totals(cached_sales)
+        .ok_or_else(|| crate::money::OutOfRange::computing("the cached day's totals"))
+        .map_err(out_of_range)?;
+    report.cached_sales = (ours.sale_count + ours.refund_count) as u64;
+
+    // 1. Lightspeed against the cached copy.
+    match pos_day(ctx, location, date, &window).await? {
+        PosDay::Pending(reason) => report.pending_reason = Some(reason),
+        PosDay::Figures { sales, basis } => {
+            report.basis = basis.to_string();
+            let pos = totals(&sales)
+                .ok_or_else(|| crate::money::OutOfRange::computing("Lightspeed's day totals"))
+                .map_err(out_of_range)?;
+            report.pos_sales = (pos.sale_count + pos.refund_count) as u64;
+            let differences = compare::differences(&pos, &ours).map_err(out_of_range)?;
+            if !differences.is_empty() {
+                let figures: Vec<String> = differences
+                    .iter()
+                    .take(4)
+                    .map(|d| {
+                        format!(
+                            "{} {} (Lightspeed {}, cached {})",
+                            d.figure, d.difference, d.pos, d.cached
+                        )
+                    })
+                    .collect();
+                let mut found = exception(
+                    ErrorCode::UnreconciledSales,
+                    day_subject.clone(),
+                    format!(
+                        "{} on {date_text}: Lightspeed's sales differ from the ledger's copy: {}; transfer the day again to take them in",
+                        location.name,
+                        figures.join(", ")
+                    ),
+                );
+                found.differences = differences;
+                report.exceptions.push(found);
+            }
+        }
+    }
+
+    // 2. The ledger against what today's mappings imply of the cached sales.
+    if let (Some(state), Some(cached)) = (&state, &cached) {
+        if let Some(derived) = replay_ledger(store, location, state, cached, &at).await? {
+            report.ledger_variance = variance(&derived);
+            for (name, quantity) in derived.stats.unmapped_ranked() {
+                let name: String = name.chars().take(200).collect();
+                report.exceptions.push(exception(
+                    ErrorCode::UnmappedItem,
+                    name.clone(),
+                    format!(
+                        "`{name}` sold {quantity} at {} on {date_text} and is mapped to nothing; map it, then transfer the day again",
+                        location.name
+                    ),
+                ));
+            }
+        }
+    }
+
+    // 3. The journal against the ERP.
+    if ctx.journals_expected && report.cached_sales > 0 {
+        check_journal(ctx, location, &date_text, &day_subject, &mut report).await?;
+    }
+
+    report.status = if !report.exceptions.is_empty() {
+        DayStatus::Exceptions
+    } else if report.pending_reason.is_some() {
+        DayStatus::Pending
+    } else {
+        DayStatus::Reconciled
+    };
+    Ok(report)
+}
+
+/// The latest journal revision that stands (reversed ones were replaced).
+fn standing(revisions: Vec<JournalRecord>) -> Option<JournalRecord> {
+    revisions
+        .into_iter()
+        .rev()
+        .find(|r| r.status != JournalStatus::Reversed)
+}
+
+async fn check_journal(
+    ctx: &mut DayContext<'_>,
+    location: &Location,
+    date: &str,
+    day_subject: &str,
+    report: &mut DayReport,
+) -> Result<(), AppError> {
+    let revisions =
+        journal_record::revisions(ctx.store, &location.company_id, &location.location_id, date)
+            .await?;
+    let Some(record) = standing(revisions) else {
+        report.exceptions.push(exception(
+            ErrorCode::JournalMissing,
+            day_subject.to_string(),
+            format!(
+                "{} on {date} has {} sales in the ledger but no journal; post it with POST /journals/repost",
+                location.name, report.cached_sales
+            ),
+        ));
+        return Ok(());
+    };
+    report.journal = Some(JournalCheck {
+        reference: record.reference.clone(),
+        status: serde_json::to_value(record.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        erp_move_id: record.erp.move_id,
+    });
+    match record.status {
+        JournalStatus::Posted | JournalStatus::DateMoved => {}
+        JournalStatus::Pending => {
+            report.pending_reason = Some(format!("journal {} is being posted", record.reference));
+            return Ok(());
+        }
+        _ => {
+            if let Some(error) = &record.error {
+                report.exceptions.push(Exception {
+                    code: error.code.clone(),
+                    subject: day_subject.to_string(),
+                    message: error.message.clone(),
+                    differences: Vec::new(),
+                });
+            }
+            return Ok(());
+        }
+    }
+    match ctx.erp.check(&record).await {
+        Ok(Held::Matches) => {}
+        Ok(Held::Missing) => report.exceptions.push(exception(
+            ErrorCode::JournalMissing,
+            day_subject.to_string(),
+            format!(
+                "journal {} (ERP move {}) is no longer posted in the ERP; post it again with POST /journals/repost",
+                record.reference,
+                record.erp.move_id.map(|id| id.to_string()).unwrap_or_else(|| "?".into())
+            ),
+        )),
+        Ok(Held::Differs(what)) => report.exceptions.push(exception(
+            ErrorCode::JournalOutOfBalance,
+            day_subject.to_string(),
+            format!("journal {} in the ERP differs from what was posted: {what}", record.reference),
+        )),
+        Err(err) => {
+            report.pending_reason = Some(format!("the ERP could not be read back: {}", err.message));
+        }
+    }
+    Ok(())
+}
