@@ -228,6 +228,7 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
             amount: cents(net + tax),
             tip: Money::ZERO,
             rounding: Money::ZERO,
+            paid_at: None,
         }],
     }
 }
