@@ -4,11 +4,12 @@
 //! simulator's own signer and the app's client secret.
 
 use lightspeed_sim::data::retail::state_of;
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use tillbridge::aws_lambda_events::event::sqs::SqsEvent;
 use tillbridge::location::business_day::{business_date, DayMode};
 use tillbridge_local::lightspeed::X_CLIENT_SECRET;
-use tillbridge_tests::fixture::{activated_outlet, connected_store};
+use tillbridge_tests::fixture::{activated_outlet, connected_store, decimal};
 use tillbridge_tests::TestEnv;
 
 fn form(kind: &str, domain_prefix: &str, payload: &Value) -> Vec<u8> {
@@ -858,4 +859,265 @@ async fn a_disconnect_whose_tokens_cannot_be_deleted_changes_nothing_and_can_be_
         (status, &disconnected["status"]),
         (200, &json!("disconnected"))
     );
+}
+
+/// The Odoo simulator connected as the company's ERP, every account mapped, the outlet's X-Series
+/// payment types (`On account` to the receivable, 121000) and synced taxes posting to the NZD
+/// company. The running ERP, and the journal-poster's deps.
+async fn books_for_outlet(
+    env: &TestEnv,
+    company: &str,
+    outlet: &str,
+) -> (odoo_sim::RunningOdoo, tillbridge::Deps) {
+    let api = env.client(company);
+    let base = format!("/v1/companies/{company}");
+    let odoo = odoo_sim::RunningOdoo::start(odoo_sim::OdooConfig::default())
+        .await
+        .unwrap();
+    let put = |path: String, body: Value| {
+        let api = &api;
+        async move {
+            let (status, reply) = api.put(&path, &body).await.unwrap();
+            assert_eq!(status, 200, "PUT {path}: {reply}");
+        }
+    };
+    put(
+        format!("{base}/account-mappings/erp"),
+        json!({"url": odoo.base_url(), "database": odoo.db(), "login": odoo.login(),
+               "api_key": odoo.api_key(), "transport": "json_rpc"}),
+    )
+    .await;
+    put(
+        format!("{base}/account-mappings"),
+        json!({"payment_methods": {}, "tax_codes": {}, "accounting_groups": {},
+               "default_revenue": "400000", "discount": "401000", "service_charge": "403000",
+               "tips": "215000", "rounding": "643000", "refunds": "402000",
+               "erp_company_id": 1, "journal": "POSS", "rounding_threshold": "1.00"}),
+    )
+    .await;
+    let (status, synced) = api
+        .post(
+            &format!("{base}/account-mappings/sync"),
+            &json!({"product": "x_series"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{synced}");
+    let taxes: serde_json::Map<String, Value> = synced["tax_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["code"].as_str().unwrap().to_string(), json!("251000")))
+        .collect();
+    put(
+        format!("{base}/account-mappings/locations/{outlet}"),
+        json!({"payment_methods": {"Cash": CASH_ACCOUNT, "Credit Card": "101405",
+                   "EFTPOS": "101405", "Gift Card": "216000", "On account": RECEIVABLE},
+               "tax_codes": taxes, "erp_company_id": 2}),
+    )
+    .await;
+    (odoo, env.deps("journal-poster").await)
+}
+
+const CASH_ACCOUNT: &str = "101501";
+const RECEIVABLE: &str = "121000";
+
+/// One delivery of a day's journal message to the real journal-poster handler.
+async fn post_journal(deps: &tillbridge::Deps, company: &str, outlet: &str, date: &str) {
+    let path = tillbridge_local::paths::root().join("events/journal-poster.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let body = json!({"request_uuid": uuid::Uuid::new_v4().to_string(),
+        "company_id": company, "location_id": outlet, "business_date": date,
+        "attempt": 1, "requested_at": chrono::Utc::now().to_rfc3339()});
+    event["Records"][0]["body"] = json!(body.to_string());
+    event["Records"][0]["messageId"] = json!(uuid::Uuid::new_v4().to_string());
+    let event: SqsEvent = serde_json::from_value(event).unwrap();
+    let response = tillbridge_local::host::functions::queue("journal-poster", deps, event)
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+}
+
+/// A journal revision of the outlet's day: (status, body).
+async fn journal(env: &TestEnv, company: &str, outlet: &str, date: &str, rev: u32) -> (u16, Value) {
+    env.client(company)
+        .get(&format!(
+            "/v1/companies/{company}/journals/{outlet}:{date}:{rev}"
+        ))
+        .await
+        .unwrap()
+}
+
+/// Σ debit and Σ credit of a journal's lines on `account` whose label `pick` selects.
+fn sides(journal: &Value, account: &str, pick: impl Fn(&str) -> bool) -> (Decimal, Decimal) {
+    let mut out = (Decimal::ZERO, Decimal::ZERO);
+    for line in journal["lines"].as_array().unwrap() {
+        if line["account"] == account && pick(line["label"].as_str().unwrap_or_default()) {
+            out.0 += decimal(&line["debit"]);
+            out.1 += decimal(&line["credit"]);
+        }
+    }
+    out
+}
+
+/// What the simulator's store says, independently of tillbridge, of one outlet day's
+/// on-account money as of its clock: (owed at the day's end by the on-account sales made
+/// in it, paid in it by `method` for on-account sales made on earlier days).
+fn on_account_truth(
+    env: &TestEnv,
+    outlet: &str,
+    mode: DayMode,
+    date: &str,
+    method: &str,
+) -> (Decimal, Decimal) {
+    let day = tillbridge::location::business_day::window(mode, date.parse().unwrap());
+    let now = env.sim().state().clock.now();
+    let store = env.sim().state().x();
+    let (mut owed, mut settled) = (Decimal::ZERO, Decimal::ZERO);
+    for sale in store.sales.iter().filter(|s| s.outlet_id == outlet) {
+        let Some(current) = sale.current(now) else {
+            continue;
+        };
+        if !current.status.starts_with("ONACCOUNT") {
+            continue;
+        }
+        let total = (sale.total_price() + sale.total_tax())
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        if day.contains(sale.sale_date) {
+            let paid: Decimal = current
+                .payments
+                .iter()
+                .filter(|p| p.date < day.end)
+                .map(|p| p.amount)
+                .sum();
+            owed += total - paid;
+        } else if sale.sale_date < day.start {
+            settled += current
+                .payments
+                .iter()
+                .filter(|p| day.contains(p.date) && p.payment_type.name == method)
+                .map(|p| p.amount)
+                .sum::<Decimal>();
+        }
+    }
+    (owed, settled)
+}
+
+/// An on-account sale made on an earlier day and paid in cash today: its day's journal books
+/// the receivable and stays posted as it was; the payment's day debits cash and credits the
+/// receivable by what was paid; the goods leave the ledger on the sale's day only. Every
+/// expectation is the simulator's own data.
+#[tokio::test]
+async fn an_on_account_sale_paid_days_later_settles_on_the_payment_day_and_leaves_its_day_posted() {
+    let (env, company, _domain) = connected_store("wh-onaccount").await;
+    let (outlet, tz, unit) = activated_outlet(&env, &company).await;
+    let mode = DayMode::Local { tz, cutoff_hour: 4 };
+    let (_odoo, poster) = books_for_outlet(&env, &company, &outlet).await;
+    // An open on-account sale of the outlet made on an earlier business day, the latest.
+    let now = env.sim().state().clock.now();
+    let today = business_date(mode, now).to_string();
+    let (sale_id, sale_day) = {
+        let store = env.sim().state().x();
+        let (sale, _) = store
+            .sales
+            .iter()
+            .filter(|s| s.outlet_id == outlet)
+            .filter_map(|s| s.current(now).map(|r| (s, r)))
+            .filter(|(s, r)| {
+                r.status == "ONACCOUNT" && business_date(mode, s.sale_date).to_string() < today
+            })
+            .max_by_key(|(s, _)| s.sale_date)
+            .expect("an open on-account sale");
+        assert_eq!(sale.stock_moved_at(now), Some(sale.sale_date));
+        let day = business_date(mode, sale.sale_date).to_string();
+        (sale.id.clone(), day)
+    };
+
+    // The sale's day, transferred and posted before the customer pays.
+    transfer_day(&env, &company, &outlet, &sale_day).await;
+    post_journal(&poster, &company, &outlet, &sale_day).await;
+    let (status, first) = journal(&env, &company, &outlet, &sale_day, 1).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "posted", "{first}");
+    let (owed, _) = on_account_truth(&env, &outlet, mode, &sale_day, "Cash");
+    assert!(owed > Decimal::ZERO);
+    assert_eq!(
+        sides(&first, RECEIVABLE, |l| l.starts_with("Takings")),
+        (owed, Decimal::ZERO),
+        "the receivable holds what the day's on-account sales owed: {first}"
+    );
+    assert_eq!(
+        ledger_sum(&env, &company, &unit, &sale_day).await,
+        sold_in_day(&env, &outlet, tz, &sale_day)
+    );
+
+    // Paid in cash today; the simulator delivers the sale's webhook.
+    let (_, settled_before) = on_account_truth(&env, &outlet, mode, &today, "Cash");
+    let paid = env
+        .sim_control(
+            reqwest::Method::POST,
+            &format!("/_sim/x/sales/{sale_id}/pay"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(paid["status"], "ONACCOUNT_CLOSED", "{paid}");
+    let amount = decimal(&paid["amount"]);
+    let (_, settled) = on_account_truth(&env, &outlet, mode, &today, "Cash");
+    assert_eq!(settled, settled_before + amount);
+    let events = delivered_events(&env, &company).await;
+    for event in &events {
+        work(&env, event).await;
+    }
+    // The webhook transfers both days the sale touches.
+    let requests = drain_count(&env, "TransferQueue", &company, 2).await;
+    let mut days: Vec<&str> = requests
+        .iter()
+        .map(|r| r["business_date"].as_str().unwrap())
+        .collect();
+    days.sort();
+    days.dedup();
+    assert_eq!(days, [sale_day.as_str(), today.as_str()], "{requests:?}");
+    for request in &requests {
+        work(&env, request).await;
+    }
+    for day in [&sale_day, &today] {
+        post_journal(&poster, &company, &outlet, day).await;
+    }
+
+    // The sale's day is not rewritten: revision 1 stays posted, no reversal, no revision 2.
+    let (_, again) = journal(&env, &company, &outlet, &sale_day, 1).await;
+    assert_eq!(again["status"], "posted", "{again}");
+    assert_eq!(again["lines"], first["lines"]);
+    let (status, _) = journal(&env, &company, &outlet, &sale_day, 2).await;
+    assert_eq!(status, 404, "the sale's day has no second revision");
+
+    // The payment's day settles: cash debited, the receivable credited, by what was paid.
+    let (status, payment_day) = journal(&env, &company, &outlet, &today, 1).await;
+    assert_eq!(status, 200, "{payment_day}");
+    assert_eq!(payment_day["status"], "posted", "{payment_day}");
+    assert_eq!(
+        sides(&payment_day, CASH_ACCOUNT, |l| l.starts_with("Settlements")),
+        (settled, Decimal::ZERO),
+        "{payment_day}"
+    );
+    assert_eq!(
+        sides(&payment_day, RECEIVABLE, |l| l.starts_with("Settlements")),
+        (Decimal::ZERO, settled),
+        "{payment_day}"
+    );
+    assert!(settled >= amount && amount > Decimal::ZERO);
+    assert_eq!(
+        decimal(&payment_day["total_debit"]),
+        decimal(&payment_day["total_credit"])
+    );
+    // The goods left on the sale's day only: each day's ledger is what the store says left
+    // the shelf in it.
+    for day in [&sale_day, &today] {
+        assert_eq!(
+            ledger_sum(&env, &company, &unit, day).await,
+            sold_in_day(&env, &outlet, tz, day),
+            "{day}"
+        );
+    }
 }

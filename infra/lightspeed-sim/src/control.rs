@@ -42,6 +42,7 @@ pub fn router() -> Router<Arc<AppState>> {
             patch(x_product_patch).delete(x_product_delete),
         )
         .route("/_sim/x/sales/{id}/void", post(x_void))
+        .route("/_sim/x/sales/{id}/pay", post(x_pay))
         .route("/_sim/x/webhooks/fire", post(x_fire))
         .route("/_sim/x/registers/{id}/close", post(x_register_close))
         .route("/_sim/x/webhooks/attempts", get(x_attempts))
@@ -465,6 +466,64 @@ async fn x_void(
     json(
         StatusCode::OK,
         &j!({ "id": id, "status": "VOIDED", "webhooksQueued": queued }),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PayBody {
+    /// Decimal text; default: what the sale still owes.
+    amount: Option<String>,
+    /// A payment type's name; default: the first (Cash).
+    payment_type: Option<String>,
+}
+
+/// Pays an open on-account sale now (fires `sale.update`).
+async fn x_pay(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+    b: Bytes,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return bad("invalid path parameter");
+    };
+    let req: PayBody = if b.is_empty() {
+        PayBody::default()
+    } else {
+        match body(&b) {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+    let amount = match req.amount.as_deref().map(str::parse::<Decimal>) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(_)) => return bad("amount must be a decimal"),
+    };
+    let now = s.clock.now();
+    let (payload, status, paid) = {
+        let mut x = s.x();
+        let si = match x.pay_on_account(&id, amount, req.payment_type.as_deref(), now, s.cfg.seed) {
+            Ok(si) => si,
+            Err(why) => return bad(why),
+        };
+        let sale = &x.sales[si];
+        let Some(rev) = sale.current(now) else {
+            return not_found("sale not visible");
+        };
+        let paid = rev.payments.last().map(|p| p.amount).unwrap_or_default();
+        (
+            serde_json::to_string(&wire::legacy_sale(&x, sale, rev)).unwrap_or_default(),
+            rev.status,
+            paid,
+        )
+    };
+    let queued = s
+        .webhooks
+        .emit("sale.update", &s.cfg.x_domain_prefix, &payload);
+    json(
+        StatusCode::OK,
+        &j!({ "id": id, "status": status, "amount": paid.to_string(), "paidAt": iso_millis(now), "webhooksQueued": queued }),
     )
 }
 

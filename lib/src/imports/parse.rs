@@ -705,6 +705,7 @@ fn add_line(sale: &mut CanonicalSale, row: Row, line_id: String) {
             amount: gross,
             tip: Money::ZERO,
             rounding: Money::ZERO,
+            paid_at: None,
         }),
     }
 }

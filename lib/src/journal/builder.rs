@@ -12,6 +12,13 @@
 //! * Refunds are negative in canonical form: they are summed apart from sales, so each
 //!   shows as its own line on the opposite side (revenue of refunds to the refund account
 //!   when one is mapped).
+//! * The journal of a business day says only what was known by the day's end, and books
+//!   each payment on the day it was paid (`payment.paid_at`; none means when the sale
+//!   closed). A sale closed in the day books what was paid by the day's end to its methods
+//!   and the rest to the [`ON_ACCOUNT`] method (the receivable), so a later payment does not
+//!   rewrite a closed day. A payment made in the day for a sale closed on an earlier day is
+//!   a settlement: the method's account is debited and the receivable credited, and the
+//!   sale's lines are not booked again.
 //!
 //! Each aggregate is rounded once, half-even to the minor unit. Whatever the rounded
 //! debits and credits then differ by (cash rounding, the POS's own rounding) goes to one
@@ -23,7 +30,9 @@ use std::collections::BTreeMap;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use crate::location::business_day::Window;
 use crate::money::Money;
+use crate::sales::xseries::ON_ACCOUNT;
 use crate::sales::{CanonicalSale, SaleKind};
 
 /// Where each kind of figure is booked, for one location (company accounts with the
@@ -97,23 +106,32 @@ enum Figure {
     ServiceCharge,
     Tips,
     Payment(String),
+    /// Paid in the day by this method for a sale closed on an earlier day.
+    Settlement(String),
+    /// What those settlements took off the receivable ([`ON_ACCOUNT`]'s account).
+    Settled,
 }
 
 impl Figure {
     fn natural_debit(&self) -> bool {
-        matches!(self, Figure::Discount(_) | Figure::Payment(_))
+        matches!(
+            self,
+            Figure::Discount(_) | Figure::Payment(_) | Figure::Settlement(_)
+        )
     }
 }
 
-/// Builds the day's journal. `minor_units`: the currency's decimals; `threshold`: the
-/// largest rounding line accepted without a report.
+/// Builds the journal of the business day `day` from the sales it holds (those closed in
+/// it, and those closed earlier with a payment made in it). `minor_units`: the currency's
+/// decimals; `threshold`: the largest rounding line accepted without a report.
 pub fn build(
     sales: &[CanonicalSale],
+    day: &Window,
     accounts: &AccountMap,
     minor_units: u32,
     threshold: Money,
 ) -> Result<Journal, BuildError> {
-    let sums = sum_figures(sales).ok_or(BuildError::OutOfRange)?;
+    let sums = sum_figures(sales, day).ok_or(BuildError::OutOfRange)?;
     check_mapped(&sums, accounts)?;
     let mut lines = Vec::new();
     for ((refund, figure), amount) in &sums {
@@ -176,7 +194,7 @@ fn round(value: Decimal, minor_units: u32) -> Decimal {
 }
 
 /// Every figure of the day, signed, summed per (refund?, figure); `None` beyond the range.
-fn sum_figures(sales: &[CanonicalSale]) -> Option<BTreeMap<(bool, Figure), Decimal>> {
+fn sum_figures(sales: &[CanonicalSale], day: &Window) -> Option<BTreeMap<(bool, Figure), Decimal>> {
     let mut sums: BTreeMap<(bool, Figure), Decimal> = BTreeMap::new();
     let mut add = |key: (bool, Figure), amount: Decimal| -> Option<()> {
         if !amount.is_zero() {
@@ -191,6 +209,23 @@ fn sum_figures(sales: &[CanonicalSale]) -> Option<BTreeMap<(bool, Figure), Decim
             SaleKind::Refund => true,
             _ => continue,
         };
+        if sale.closed_at < day.start {
+            // Closed on an earlier day: only what was paid in this one.
+            for payment in &sale.payments {
+                let paid_here = payment.paid_at.is_some_and(|at| day.contains(at));
+                if !paid_here || payment.method == ON_ACCOUNT {
+                    continue;
+                }
+                let taken = payment.amount.value().checked_add(payment.tip.value())?;
+                add((refund, Figure::Settlement(payment.method.clone())), taken)?;
+                add((refund, Figure::Settled), taken)?;
+            }
+            continue;
+        }
+        if sale.closed_at >= day.end {
+            // Closed on a later day (a deposit): that day books it.
+            continue;
+        }
         for line in &sale.lines {
             let gross_revenue = line.net.value().checked_add(line.discount.value())?;
             let revenue = Figure::Revenue(line.accounting_group.clone(), line.tax_code.clone());
@@ -207,9 +242,16 @@ fn sum_figures(sales: &[CanonicalSale]) -> Option<BTreeMap<(bool, Figure), Decim
             add((refund, Figure::ServiceCharge), line.service_charge.value())?;
         }
         for payment in &sale.payments {
-            // Lightspeed states the tip apart from the amount; the method took both.
+            // Lightspeed states the tip apart from the amount; the method took both. Paid
+            // after the day's end: still owed at its end, so on account.
             let taken = payment.amount.value().checked_add(payment.tip.value())?;
-            add((refund, Figure::Payment(payment.method.clone())), taken)?;
+            let paid_later = payment.paid_at.is_some_and(|at| at >= day.end);
+            let method = if paid_later {
+                ON_ACCOUNT
+            } else {
+                payment.method.as_str()
+            };
+            add((refund, Figure::Payment(method.to_string())), taken)?;
             add((refund, Figure::Tips), payment.tip.value())?;
         }
     }
@@ -227,8 +269,13 @@ fn check_mapped(
     let mut groups = Vec::new();
     for (_, figure) in sums.keys() {
         match figure {
-            Figure::Payment(method) if !accounts.payment.contains_key(method) => {
+            Figure::Payment(method) | Figure::Settlement(method)
+                if !accounts.payment.contains_key(method) =>
+            {
                 methods.push(method.clone())
+            }
+            Figure::Settled if !accounts.payment.contains_key(ON_ACCOUNT) => {
+                methods.push(ON_ACCOUNT.to_string())
             }
             Figure::Tax(code) => match code {
                 Some(code) if accounts.tax.contains_key(code) => {}
@@ -297,6 +344,18 @@ fn account_and_label(figure: &Figure, refund: bool, accounts: &AccountMap) -> (S
             accounts.payment.get(method).cloned().unwrap_or_default(),
             format!("Takings {method}"),
         ),
+        Figure::Settlement(method) => (
+            accounts.payment.get(method).cloned().unwrap_or_default(),
+            format!("Settlements {method}: earlier days' sales on account paid"),
+        ),
+        Figure::Settled => (
+            accounts
+                .payment
+                .get(ON_ACCOUNT)
+                .cloned()
+                .unwrap_or_default(),
+            format!("Settlements {ON_ACCOUNT}: earlier days' sales paid off"),
+        ),
     };
     (account, format!("{prefix}{label}"))
 }
@@ -363,6 +422,7 @@ mod tests {
             amount: cents(amount),
             tip: cents(tip),
             rounding: Money::ZERO,
+            paid_at: None,
         }
     }
 
@@ -380,6 +440,20 @@ mod tests {
             currency: Some("GBP".into()),
             lines,
             payments,
+        }
+    }
+
+    /// The business day the sales of [`sale`] close in: [epoch, epoch + 1 day).
+    fn today() -> Window {
+        day_at(0)
+    }
+
+    /// The business day `n` days after [`today`].
+    fn day_at(n: i64) -> Window {
+        let start = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(n);
+        Window {
+            start,
+            end: start + chrono::Duration::days(1),
         }
     }
 
@@ -407,7 +481,7 @@ mod tests {
                 vec![payment("CASH", -600, 0)],
             ),
         ];
-        let journal = build(&day, &accounts(), 2, cents(5)).unwrap();
+        let journal = build(&day, &today(), &accounts(), 2, cents(5)).unwrap();
         assert_eq!(journal.total_debit(), journal.total_credit());
         assert_eq!(
             side(&journal, "4000"),
@@ -440,10 +514,10 @@ mod tests {
             vec![line("food", "ZERO", 998, 0, 0)],
             vec![payment("CASH", 1000, 0)],
         )];
-        let journal = build(&day, &accounts(), 2, cents(5)).unwrap();
+        let journal = build(&day, &today(), &accounts(), 2, cents(5)).unwrap();
         assert_eq!(side(&journal, "6990"), (Money::ZERO, cents(2)));
         assert!(!journal.difference_above_threshold);
-        let journal = build(&day, &accounts(), 2, cents(1)).unwrap();
+        let journal = build(&day, &today(), &accounts(), 2, cents(1)).unwrap();
         assert!(journal.difference_above_threshold);
     }
 
@@ -455,16 +529,181 @@ mod tests {
             vec![payment("VOUCHER", 105, 0), payment("GIFT", 0, 0)],
         )];
         assert_eq!(
-            build(&day, &accounts(), 2, cents(5)),
+            build(&day, &today(), &accounts(), 2, cents(5)),
             Err(BuildError::PaymentMethodUnmapped(vec!["VOUCHER".into()])),
             "a zero payment needs no account"
         );
         let mut mapped = accounts();
         mapped.payment.insert("VOUCHER".into(), "1200".into());
         assert_eq!(
-            build(&day, &mapped, 2, cents(5)),
+            build(&day, &today(), &mapped, 2, cents(5)),
             Err(BuildError::TaxUnmapped(vec!["VAT5".into()]))
         );
+    }
+
+    /// Accounts with the receivable mapped.
+    fn with_receivable() -> AccountMap {
+        let mut accounts = accounts();
+        accounts.payment.insert(ON_ACCOUNT.into(), "1200".into());
+        accounts
+    }
+
+    /// `closed_sale` of £20.00 food (+ £4.00 VAT) closed on day 0 at noon, on account:
+    /// the payments given, then what is still owed (as the X-Series mapper adds it).
+    fn on_account(payments: &[(&str, i64, Option<i64>)]) -> CanonicalSale {
+        let noon = chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(12);
+        let mut out: Vec<CanonicalPayment> = payments
+            .iter()
+            .map(|(method, amount, day)| CanonicalPayment {
+                paid_at: day.map(|d| noon + chrono::Duration::days(d)),
+                ..payment(method, *amount, 0)
+            })
+            .collect();
+        let paid: i64 = payments.iter().map(|(_, amount, _)| amount).sum();
+        if paid < 2400 {
+            out.push(payment(ON_ACCOUNT, 2400 - paid, 0));
+        }
+        CanonicalSale {
+            closed_at: noon,
+            ..sale(
+                SaleKind::Sale,
+                vec![line("food", "VAT20", 2000, 400, 0)],
+                out,
+            )
+        }
+    }
+
+    #[test]
+    fn an_on_account_sale_books_the_receivable_on_its_day_whenever_it_is_paid() {
+        // Unpaid at the end of its day: the whole sale is owed. Paid in cash on day 3:
+        // the sale's day reads the same, payment or not.
+        let unpaid = build(
+            &[on_account(&[])],
+            &today(),
+            &with_receivable(),
+            2,
+            cents(5),
+        );
+        let paid_later = build(
+            &[on_account(&[("CASH", 2400, Some(3))])],
+            &today(),
+            &with_receivable(),
+            2,
+            cents(5),
+        );
+        let journal = unpaid.unwrap();
+        assert_eq!(
+            paid_later.unwrap(),
+            journal,
+            "a later payment leaves the day alone"
+        );
+        assert_eq!(side(&journal, "1200"), (cents(2400), Money::ZERO));
+        assert_eq!(side(&journal, "1000"), (Money::ZERO, Money::ZERO));
+        assert_eq!(side(&journal, "4000"), (Money::ZERO, cents(2000)));
+        assert_eq!(side(&journal, "2200"), (Money::ZERO, cents(400)));
+        assert_eq!(journal.total_debit(), journal.total_credit());
+        assert_eq!(journal.difference, Money::ZERO);
+    }
+
+    #[test]
+    fn the_payment_day_settles_the_receivable_and_books_no_sale() {
+        let sales = [on_account(&[("CASH", 2400, Some(3))])];
+        let journal = build(&sales, &day_at(3), &with_receivable(), 2, cents(5)).unwrap();
+        assert_eq!(side(&journal, "1000"), (cents(2400), Money::ZERO));
+        assert_eq!(side(&journal, "1200"), (Money::ZERO, cents(2400)));
+        assert_eq!(journal.lines.len(), 2, "{:?}", journal.lines);
+        assert!(journal
+            .lines
+            .iter()
+            .all(|l| l.label.starts_with("Settlements")));
+        assert_eq!(journal.total_debit(), journal.total_credit());
+        assert_eq!(journal.difference, Money::ZERO);
+        // Days between, and the sale's own day for the payment, settle nothing; a day
+        // before the sale closed books nothing of it.
+        for day in [day_at(1), day_at(2), day_at(4), day_at(-1)] {
+            let journal = build(&sales, &day, &with_receivable(), 2, cents(5)).unwrap();
+            assert!(journal.lines.is_empty(), "{day:?}: {:?}", journal.lines);
+        }
+        // The receivable must be mapped for a settlement too.
+        assert_eq!(
+            build(&sales, &day_at(3), &accounts(), 2, cents(5)),
+            Err(BuildError::PaymentMethodUnmapped(vec![ON_ACCOUNT.into()]))
+        );
+    }
+
+    #[test]
+    fn a_part_paid_on_the_sale_day_and_the_rest_later_books_each_where_it_was_paid() {
+        // £5.00 card at the till, £10.00 cash on day 2, £9.00 still owed.
+        let sales = [on_account(&[
+            ("CARD", 500, Some(0)),
+            ("CASH", 1000, Some(2)),
+        ])];
+        let sale_day = build(&sales, &today(), &with_receivable(), 2, cents(5)).unwrap();
+        assert_eq!(side(&sale_day, "1100"), (cents(500), Money::ZERO));
+        assert_eq!(
+            side(&sale_day, "1200"),
+            (cents(1900), Money::ZERO),
+            "owed at the day's end: £9.00 still owed + £10.00 paid later"
+        );
+        assert_eq!(side(&sale_day, "1000"), (Money::ZERO, Money::ZERO));
+        assert_eq!(sale_day.total_debit(), sale_day.total_credit());
+        let paid_day = build(&sales, &day_at(2), &with_receivable(), 2, cents(5)).unwrap();
+        assert_eq!(side(&paid_day, "1000"), (cents(1000), Money::ZERO));
+        assert_eq!(side(&paid_day, "1200"), (Money::ZERO, cents(1000)));
+        // Across the days the receivable holds what is still owed.
+        let (debit, _) = side(&sale_day, "1200");
+        let (_, credit) = side(&paid_day, "1200");
+        assert_eq!(debit.checked_sub(credit), Some(cents(900)));
+    }
+
+    #[test]
+    fn a_sale_voided_after_a_later_payment_leaves_neither_day_anything() {
+        // A void deletes the payments and moves no stock or money: re-built, the sale's day
+        // and the payment's day both drop it (the days are re-posted as reversals).
+        let mut voided = on_account(&[("CASH", 2400, Some(3))]);
+        voided.kind = SaleKind::Void;
+        voided.payments.clear();
+        for day in [today(), day_at(3)] {
+            let journal = build(
+                std::slice::from_ref(&voided),
+                &day,
+                &with_receivable(),
+                2,
+                cents(5),
+            )
+            .unwrap();
+            assert!(journal.lines.is_empty(), "{day:?}: {:?}", journal.lines);
+        }
+        // Even as the mapper keeps it, with a payment still listed, a void books nothing.
+        let mut listed = on_account(&[("CASH", 2400, Some(3))]);
+        listed.kind = SaleKind::Void;
+        let journal = build(&[listed], &day_at(3), &with_receivable(), 2, cents(5)).unwrap();
+        assert!(journal.lines.is_empty());
+    }
+
+    #[test]
+    fn a_refund_paid_back_later_settles_with_the_opposite_signs() {
+        // A refund on account (negative), the money given back in cash on day 1.
+        let mut refund = on_account(&[]);
+        refund.kind = SaleKind::Refund;
+        refund.lines = vec![line("food", "VAT20", -2000, -400, 0)];
+        refund.payments = vec![CanonicalPayment {
+            paid_at: Some(refund.closed_at + chrono::Duration::days(1)),
+            ..payment("CASH", -2400, 0)
+        }];
+        let sale_day = build(
+            std::slice::from_ref(&refund),
+            &today(),
+            &with_receivable(),
+            2,
+            cents(5),
+        )
+        .unwrap();
+        assert_eq!(side(&sale_day, "1200"), (Money::ZERO, cents(2400)));
+        let paid_day = build(&[refund], &day_at(1), &with_receivable(), 2, cents(5)).unwrap();
+        assert_eq!(side(&paid_day, "1000"), (Money::ZERO, cents(2400)));
+        assert_eq!(side(&paid_day, "1200"), (cents(2400), Money::ZERO));
+        assert_eq!(paid_day.total_debit(), paid_day.total_credit());
     }
 
     proptest! {
@@ -504,7 +743,7 @@ mod tests {
                 let amount = sign * (paid - tip);
                 day.push(sale(kind, canonical, vec![payment(methods[*method], amount, sign * tip)]));
             }
-            let journal = build(&day, &accounts(), 2, cents(1_000_000)).unwrap();
+            let journal = build(&day, &today(), &accounts(), 2, cents(1_000_000)).unwrap();
             prop_assert_eq!(journal.total_debit(), journal.total_credit());
             for (code, want) in want_tax {
                 let account = &accounts().tax[code];

@@ -26,6 +26,7 @@ use crate::alerts;
 use crate::erp::connection::{self as erp_connection, ErpConnector};
 use crate::erp::{self, Erp, ErpError, Mismatch, Move, MoveLine, MoveState, StoredMove};
 use crate::error::{AppError, ErrorCode};
+use crate::location::business_day;
 use crate::location::record as location_record;
 use crate::money::{minor_units, Money};
 use crate::sales::CanonicalSale;
@@ -144,6 +145,7 @@ async fn build_day(
     let Some(day) = cache::load(store, &state).await? else {
         return Ok(None);
     };
+    let cached_window = day.window();
     let sales: Vec<CanonicalSale> = day.sales.into_iter().filter(|s| s.counts()).collect();
     if sales.is_empty() {
         return Ok(None);
@@ -166,13 +168,31 @@ async fn build_day(
         }
         Err(err) => return Err(err),
     };
+    let window = match cached_window {
+        Some(window) => window,
+        None => {
+            let date = crate::ids::strict_date(date).ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidDateFormat,
+                    format!("`{date}` is not a date"),
+                )
+            })?;
+            business_day::window(place.day_mode(), date)
+        }
+    };
     let journal = builder::build(
         &sales,
+        &window,
         &setup.accounts,
         minor_units(&currency),
         setup.rounding_threshold,
     )
     .map_err(build_error);
+    if journal.as_ref().is_ok_and(|j| j.lines.is_empty()) {
+        // Sales that book nothing on this day (a payment by the receivable itself, zero
+        // amounts): no move to post.
+        return Ok(None);
+    }
     Ok(Some(Built {
         sales_count: sales.len(),
         currency,

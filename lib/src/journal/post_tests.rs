@@ -202,7 +202,8 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
         sale_id: id.into(),
         receipt: None,
         kind: SaleKind::Sale,
-        closed_at: chrono::DateTime::UNIX_EPOCH,
+        // Noon of DATE in London: inside the day's window.
+        closed_at: "2026-11-30T12:00:00Z".parse().unwrap(),
         original_sale_id: None,
         currency: Some("GBP".into()),
         lines: vec![CanonicalLine {
@@ -228,6 +229,7 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
             amount: cents(net + tax),
             tip: Money::ZERO,
             rounding: Money::ZERO,
+            paid_at: None,
         }],
     }
 }

@@ -135,6 +135,23 @@ async fn pos_day(
     }
 }
 
+fn closed_in(window: &Window, sales: &[CanonicalSale]) -> Vec<CanonicalSale> {
+    sales
+        .iter()
+        .filter(|s| window.contains(s.closed_at))
+        .cloned()
+        .collect()
+}
+
+fn state_date(state: &DayState) -> Result<NaiveDate, AppError> {
+    crate::ids::strict_date(&state.business_date).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidDateFormat,
+            format!("day state with date `{}`", state.business_date),
+        )
+    })
+}
+
 /// What a transfer run now would post: the cached sales derived again under today's
 /// mappings against the entries already in the ledger.
 async fn replay_ledger(
@@ -155,7 +172,8 @@ async fn replay_ledger(
     let (catalogue, items) = engine::load_catalogue(store, company, location)
         .await
         .map_err(failure)?;
-    let mut sales = cached.sales.clone();
+    let window = business_day::window(location.day_mode(), state_date(state)?);
+    let mut sales = closed_in(&window, &cached.sales);
     engine::name_lines_from_catalogue(&mut sales, &items);
     let posted = engine::posted_entries(store, company, location_id, storage_unit_id, date)
         .await
@@ -240,9 +258,11 @@ pub async fn reconcile_day(
         Some(state) => cache::load(store, state).await?,
         None => None,
     };
-    let cached_sales: &[CanonicalSale] = cached.as_ref().map_or(&[], |c| c.sales.as_slice());
+    // Only sales closed in the day count; a day's cache and the X-Series mirror also hold
+    // earlier days' on-account sales paid in it (settlements, for the journal).
+    let cached_sales = closed_in(&window, cached.as_ref().map_or(&[], |c| c.sales.as_slice()));
     let out_of_range = |e: crate::money::OutOfRange| AppError::from(e);
-    let ours = totals(cached_sales)
+    let ours = totals(&cached_sales)
         .ok_or_else(|| crate::money::OutOfRange::computing("the cached day's totals"))
         .map_err(out_of_range)?;
     report.cached_sales = (ours.sale_count + ours.refund_count) as u64;
@@ -252,7 +272,7 @@ pub async fn reconcile_day(
         PosDay::Pending(reason) => report.pending_reason = Some(reason),
         PosDay::Figures { sales, basis } => {
             report.basis = basis.to_string();
-            let pos = totals(&sales)
+            let pos = totals(&closed_in(&window, &sales))
                 .ok_or_else(|| crate::money::OutOfRange::computing("Lightspeed's day totals"))
                 .map_err(out_of_range)?;
             report.pos_sales = (pos.sale_count + pos.refund_count) as u64;

@@ -46,6 +46,11 @@ pub struct CanonicalPayment {
     pub amount: Money,
     pub tip: Money,
     pub rounding: Money,
+    /// When the money was taken, where the POS says so and it may differ from the sale's
+    /// own time (X-Series on-account sales are paid days later). `None`: paid when the
+    /// sale closed (K-Series, CSV, what was still owed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +71,20 @@ impl CanonicalSale {
     /// Sales and refunds move stock and money; voids and other accounts do not.
     pub fn counts(&self) -> bool {
         matches!(self.kind, SaleKind::Sale | SaleKind::Refund)
+    }
+
+    /// The distinct instants, after the sale closed, at which some of it was paid
+    /// (an on-account sale settled later), in time order.
+    pub fn later_payment_times(&self) -> Vec<DateTime<Utc>> {
+        let mut times: Vec<DateTime<Utc>> = self
+            .payments
+            .iter()
+            .filter_map(|p| p.paid_at)
+            .filter(|at| *at > self.closed_at)
+            .collect();
+        times.sort();
+        times.dedup();
+        times
     }
 }
 

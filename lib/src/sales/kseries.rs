@@ -118,6 +118,7 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
             amount: Money(signed(field("netAmountWithTax")?)),
             tip: Money(signed(field("tip")?)),
             rounding: Money(field("roundingAmount")?),
+            paid_at: None,
         });
     }
     Ok(CanonicalSale {

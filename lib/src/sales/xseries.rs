@@ -254,6 +254,7 @@ fn canonical_payment(
         }),
         tip: Money::ZERO,
         rounding: Money::ZERO,
+        paid_at: timestamp(&payment["payment_date"]).or_else(|| timestamp(&payment["date"])),
     })
 }
 
@@ -288,6 +289,7 @@ fn still_owed(
         amount: Money(owed),
         tip: Money::ZERO,
         rounding: Money::ZERO,
+        paid_at: None,
     }))
 }
 
@@ -442,6 +444,16 @@ mod tests {
                 ("Cash", Money("10".parse().unwrap())),
                 (ON_ACCOUNT, Money("26.00".parse().unwrap()))
             ]
+        );
+        // Each payment says when it was made; what is owed has not been paid.
+        assert_eq!(
+            part.payments[0].paid_at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-02-22T10:00:00+00:00")
+        );
+        assert_eq!(part.payments[1].paid_at, None);
+        assert_eq!(
+            part.later_payment_times(),
+            ["2026-02-22T10:00:00Z".parse::<DateTime<Utc>>().unwrap()]
         );
 
         // Closed a week later: still dated when made, nothing owed.

@@ -2,9 +2,12 @@
 //! business day read from it walks the store's whole feed: 22 pages a day for the demo store,
 //! 1,980 for one outlet's 90-day migration. Instead the feed is read once, from a version
 //! cursor, into the table:
-//! * pattern 34, per outlet one item per sale that moved stock, sorted by when it did;
-//! * pattern 35, per sale one index item saying where it stands (so a sale that is voided or
-//!   moves leaves no stale copy) and which feed version it came from;
+//! * pattern 34, per outlet one item per sale that moved stock, sorted by when it did, and
+//!   one more copy at each later instant it was paid (an on-account sale settled days
+//!   later), so the days of its payments find it too;
+//! * pattern 35, per sale one index item saying where it stands, copies included (so a sale
+//!   that is voided, moves or is paid differently leaves no stale copy), and which feed
+//!   version it came from;
 //! * pattern 36, per store the cursor: the feed's `version.max` read so far.
 //!
 //! A day is then a catch-up (only versions newer than the cursor: one page when little
@@ -33,6 +36,9 @@ use crate::store::{
 pub const MAX_PAGES: u32 = 500;
 /// Sales of one page written at once.
 const WRITERS: usize = 16;
+/// Most later payment instants one sale is mirrored at: with its own item, the deletes of
+/// the copies it replaces and its index, one transaction stays within DynamoDB's 100 items.
+pub const MAX_PAYMENT_COPIES: usize = 40;
 
 /// Pattern 34: an outlet's mirrored sales.
 pub fn outlet_partition(company_id: &str, outlet_id: &str) -> String {
@@ -72,6 +78,10 @@ struct SaleIndex {
     sale_id: String,
     /// The mirrored item's key, while the sale stands as a sale or refund.
     at: Option<(String, String)>,
+    /// The keys of its copies at later payment instants (none before payments were
+    /// mirrored).
+    #[serde(default)]
+    paid_at: Vec<(String, String)>,
     feed_version: u64,
     version: u64,
 }
@@ -131,7 +141,8 @@ pub fn day_query(company_id: &str, outlet_id: &str, window: &Window) -> Query {
         .limit(1000)
 }
 
-/// The mirrored sales of `outlet_id` in `window`, in time order.
+/// The mirrored sales of `outlet_id` that moved stock or were paid in `window`, each once
+/// (the newest copy read), in time order of the first copy.
 pub async fn day(
     store: &dyn ItemStore,
     company_id: &str,
@@ -140,7 +151,53 @@ pub async fn day(
 ) -> Result<Vec<CanonicalSale>, AppError> {
     let query = day_query(company_id, outlet_id, window);
     let mirrored: Vec<MirroredSale> = query_all_as(store, query).await?;
-    Ok(mirrored.into_iter().map(|m| m.sale).collect())
+    let mut out: Vec<MirroredSale> = Vec::with_capacity(mirrored.len());
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for copy in mirrored {
+        match seen.get(&copy.sale.sale_id) {
+            Some(&n) => {
+                if copy.feed_version > out[n].feed_version {
+                    out[n] = copy;
+                }
+            }
+            None => {
+                seen.insert(copy.sale.sale_id.clone(), out.len());
+                out.push(copy);
+            }
+        }
+    }
+    Ok(out.into_iter().map(|m| m.sale).collect())
+}
+
+/// The instants at which the mirror holds `sale_id` at `outlet_id` now (when it moved stock
+/// and its later payments), so a change to the sale can revisit the days it stood in.
+pub async fn mirrored_times(
+    store: &dyn ItemStore,
+    company_id: &str,
+    outlet_id: &str,
+    sale_id: &str,
+) -> Result<Vec<DateTime<Utc>>, AppError> {
+    let index: Option<SaleIndex> = store
+        .get(&index_key(company_id, sale_id))
+        .await?
+        .map(from_item)
+        .transpose()?;
+    let Some(index) = index else {
+        return Ok(Vec::new());
+    };
+    let partition = outlet_partition(company_id, outlet_id);
+    Ok(index
+        .at
+        .into_iter()
+        .chain(index.paid_at)
+        .filter(|(pk, _)| *pk == partition)
+        .filter_map(|(_, sk)| {
+            let instant = sk.split('#').next()?;
+            DateTime::parse_from_rfc3339(instant)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+        .collect())
 }
 
 /// Reads the store's feed from the mirror's cursor to its top (at most [`MAX_PAGES`]),
@@ -266,32 +323,54 @@ fn plan(
         return Ok(Plan::Keep(()));
     }
     let stands = matches!(sale.kind, SaleKind::Sale | SaleKind::Refund);
-    let at = stands.then(|| {
-        (
-            outlet_partition(company_id, outlet_id),
-            sort_key(sale.closed_at, &sale.sale_id),
-        )
-    });
+    let partition = || outlet_partition(company_id, outlet_id);
+    let at = stands.then(|| (partition(), sort_key(sale.closed_at, &sale.sale_id)));
+    let paid_at: Vec<(String, String)> = if stands {
+        sale.later_payment_times()
+            .into_iter()
+            .map(|t| (partition(), sort_key(t, &sale.sale_id)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if paid_at.len() > MAX_PAYMENT_COPIES {
+        return Err(AppError::new(
+            ErrorCode::LightspeedApiError,
+            format!(
+                "X-Series sale {}: paid at {} different times after it was made; the mirror keeps at most {MAX_PAYMENT_COPIES}",
+                sale.sale_id,
+                paid_at.len()
+            ),
+        ));
+    }
     let next = SaleIndex {
         company_id: company_id.to_string(),
         sale_id: sale.sale_id.clone(),
         at: at.clone(),
+        paid_at: paid_at.clone(),
         feed_version,
         version: index.version + 1,
     };
+    let new_keys: Vec<(String, String)> = at.into_iter().chain(paid_at).collect();
     // The index goes last: a reader that sees it (and so keeps what it holds) must find the
-    // mirrored item written, even where a transaction's writes land one by one.
-    let mut writes = Vec::with_capacity(3);
-    if let Some((pk, sk)) = index.at.filter(|old| Some(old) != at.as_ref()) {
+    // mirrored items written, even where a transaction's writes land one by one. Copies the
+    // new version no longer has (voided, moved, a payment removed) are deleted.
+    let mut writes = Vec::with_capacity(new_keys.len() + index.paid_at.len() + 2);
+    for (pk, sk) in index
+        .at
+        .into_iter()
+        .chain(index.paid_at)
+        .filter(|old| !new_keys.contains(old))
+    {
         writes.push(Write::Delete(Key::new(pk, sk), Condition::None));
     }
-    if let Some((pk, sk)) = at {
-        let mirrored = MirroredSale {
-            company_id: company_id.to_string(),
-            outlet_id: outlet_id.to_string(),
-            feed_version,
-            sale: sale.clone(),
-        };
+    let mirrored = MirroredSale {
+        company_id: company_id.to_string(),
+        outlet_id: outlet_id.to_string(),
+        feed_version,
+        sale: sale.clone(),
+    };
+    for (pk, sk) in new_keys {
         writes.push(Write::Put(
             to_item(&mirrored, &Key::new(pk, sk))?,
             Condition::None,
@@ -422,6 +501,73 @@ mod tests {
             err.message.contains("s9") && err.message.contains("total_tax"),
             "{err:?}"
         );
+    }
+
+    /// An on-account sale of `o1` made at 10:00 on the 20th, with the payments given
+    /// (`(amount, date)`); closed once they cover its 11.50.
+    fn on_account(version: u64, status: &str, payments: &[(&str, &str)]) -> Value {
+        let mut sale = wire("oa", version, status, "2026-02-20T10:00:00Z");
+        sale["state"] = json!(match status {
+            "VOIDED" => "voided",
+            "ONACCOUNT_CLOSED" => "closed",
+            _ => "pending",
+        });
+        sale["attributes"] = json!(["onaccount"]);
+        sale["payments"] = json!(payments
+            .iter()
+            .map(
+                |(amount, at)| json!({"id": at, "amount": amount.parse::<f64>().unwrap(),
+                "payment_date": at, "type": {"name": "Cash"}})
+            )
+            .collect::<Vec<_>>());
+        sale
+    }
+
+    #[tokio::test]
+    async fn an_on_account_sale_is_found_on_each_day_it_was_paid_once_and_never_stale() {
+        let store = MemoryStore::new();
+        let made = ("2026-02-20T00:00:00Z", "2026-02-21T00:00:00Z");
+        let paid = ("2026-02-23T00:00:00Z", "2026-02-24T00:00:00Z");
+        let other = ("2026-02-25T00:00:00Z", "2026-02-26T00:00:00Z");
+        mirror(&store, &on_account(1, "ONACCOUNT", &[]), true).await;
+        assert_eq!(ids(&store, made.0, made.1).await, ["oa"]);
+        assert!(ids(&store, paid.0, paid.1).await.is_empty());
+        // Paid in two parts on the 23rd: the day holds the sale once.
+        let two = [
+            ("5", "2026-02-23T09:00:00Z"),
+            ("6.5", "2026-02-23T15:00:00Z"),
+        ];
+        mirror(&store, &on_account(2, "ONACCOUNT_CLOSED", &two), false).await;
+        assert_eq!(ids(&store, made.0, made.1).await, ["oa"]);
+        assert_eq!(ids(&store, paid.0, paid.1).await, ["oa"]);
+        let found = day(&store, "acme", "o1", &window(paid.0, paid.1))
+            .await
+            .unwrap();
+        assert_eq!(found[0].payments.len(), 2, "the newest copy: {found:?}");
+        // The payment moved to the 25th: the 23rd no longer holds it.
+        let moved = [("11.5", "2026-02-25T09:00:00Z")];
+        mirror(&store, &on_account(3, "ONACCOUNT_CLOSED", &moved), false).await;
+        assert!(ids(&store, paid.0, paid.1).await.is_empty());
+        assert_eq!(ids(&store, other.0, other.1).await, ["oa"]);
+        assert_eq!(
+            mirrored_times(&store, "acme", "o1", "oa").await.unwrap(),
+            [
+                "2026-02-20T10:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-02-25T09:00:00Z".parse().unwrap()
+            ]
+        );
+        // Voided: no day holds it, and nothing is left in its partition.
+        mirror(&store, &on_account(4, "VOIDED", &[]), false).await;
+        for (from, to) in [made, paid, other] {
+            assert!(ids(&store, from, to).await.is_empty());
+        }
+        assert!(ids(&store, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
+            .await
+            .is_empty());
+        assert!(mirrored_times(&store, "acme", "o1", "oa")
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::derive::LineState;
+use crate::location::business_day::Window;
 use crate::sales::CanonicalSale;
 use crate::store::{attr, get_as, to_item, Condition, ItemStore, Key, StoreError};
 
@@ -73,6 +74,21 @@ pub struct CachedDay {
     pub sales: Vec<CanonicalSale>,
     /// Line key → what it feeds and the entries it fed.
     pub lines: HashMap<String, LineState>,
+}
+
+impl CachedDay {
+    /// The business-day window the sales were read for (`None` if the text is not RFC 3339).
+    pub fn window(&self) -> Option<Window> {
+        let parse = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        Some(Window {
+            start: parse(&self.window_start)?,
+            end: parse(&self.window_end)?,
+        })
+    }
 }
 
 fn malformed(what: impl std::fmt::Display) -> StoreError {

@@ -6,6 +6,7 @@
 //! deterministic key, (3) the day state, which makes the generation current. A retry reads
 //! the ledger again, so entries written before a crash are posted, not repeated.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, SecondsFormat};
@@ -25,7 +26,7 @@ use crate::lightspeed::LightspeedError;
 use crate::location::business_day::window;
 use crate::location::Location;
 use crate::mapping::matching::{MappedItem, MappingIndex};
-use crate::sales::FetchedDay;
+use crate::sales::{CanonicalSale, FetchedDay};
 use crate::store::{
     from_item, keys, query_all, query_all_as, Condition, ItemStore, Query, StoreError,
 };
@@ -146,6 +147,23 @@ impl Engine<'_> {
         } = self.day_sales(job, location, &state).await?;
         let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
         name_lines_from_catalogue(&mut day.sales, &items);
+        // Only the sales closed in the day move its stock; the others it holds are earlier
+        // days' sales paid in it (settlements, for its journal).
+        let day_window = day
+            .window()
+            .unwrap_or_else(|| window(location.day_mode(), job.date));
+        let consumed: Cow<'_, [CanonicalSale]> =
+            if day.sales.iter().all(|s| day_window.contains(s.closed_at)) {
+                Cow::Borrowed(&day.sales)
+            } else {
+                Cow::Owned(
+                    day.sales
+                        .iter()
+                        .filter(|s| day_window.contains(s.closed_at))
+                        .cloned()
+                        .collect(),
+                )
+            };
         let posted = posted_entries(
             self.store,
             job.company_id,
@@ -168,7 +186,7 @@ impl Engine<'_> {
             storage_unit_id,
             location_id: job.location_id,
             business_date: &date,
-            sales: &day.sales,
+            sales: &consumed,
             catalogue: &catalogue,
             posted: &posted,
             prior: &prior,
@@ -178,6 +196,8 @@ impl Engine<'_> {
         });
         let api = api_summary(&day, used_cache);
         let no_data = day.sales.is_empty();
+        let sales_count = consumed.iter().filter(|s| s.counts()).count();
+        drop(consumed);
         // A re-check that fetched exactly what is cached rewrites nothing but the state.
         let sales_changed = !used_cache && previous_sales.as_ref() != Some(&day.sales);
         let cache_changed = sales_changed
@@ -190,6 +210,7 @@ impl Engine<'_> {
             day: CachedDay { lines, ..day },
             cache_changed,
             storage_unit_id,
+            sales_count,
         };
         self.write(job, written, &derived).await?;
         let created = derived.new_entries.len();
@@ -274,6 +295,7 @@ impl Engine<'_> {
             day,
             cache_changed,
             storage_unit_id,
+            sales_count,
         } = written;
         let mut next = state.clone();
         if cache_changed {
@@ -281,7 +303,7 @@ impl Engine<'_> {
             next.chunks = cache::write_generation(self.store, state, generation, &day).await?;
             next.generation = generation;
             next.fetched_at = Some(day.fetched_at.clone());
-            next.sales_count = day.sales.iter().filter(|s| s.counts()).count();
+            next.sales_count = sales_count;
             next.lines_count = day.sales.iter().map(|s| s.lines.len()).sum();
         }
         for new in &derived.new_entries {
@@ -331,6 +353,8 @@ struct Written<'a> {
     day: CachedDay,
     cache_changed: bool,
     storage_unit_id: &'a str,
+    /// Sales and refunds closed in the day.
+    sales_count: usize,
 }
 
 /// The entries already posted for this storage unit, location and day.

@@ -67,9 +67,10 @@ fn lightspeed_error(err: crate::lightspeed::LightspeedError) -> AppError {
     AppError::new(code, err.to_string())
 }
 
-/// The outlet business days a feed page touches at activated outlets (pure). A sale that is
-/// not completed (layby, on account, open) touches none; one the wire cannot read is
-/// skipped with a warning (its day's transfer reports it).
+/// The outlet business days a feed page touches at activated outlets (pure): the day each
+/// sale closed in and the days of its later payments. A sale that is not completed (layby,
+/// open) touches none; one the wire cannot read is skipped with a warning (its day's
+/// transfer reports it).
 pub fn touched_days(
     page: &serde_json::Value,
     outlets: &HashMap<String, Location>,
@@ -93,8 +94,16 @@ pub fn touched_days(
         if matches!(canonical.kind, SaleKind::Other(_)) {
             continue;
         }
-        let date = business_day::business_date(location.day_mode(), canonical.closed_at);
+        let mode = location.day_mode();
+        let date = business_day::business_date(mode, canonical.closed_at);
         days.insert((location.location_id.clone(), date.to_string()));
+        // The days of its later payments (an on-account sale settled then).
+        if canonical.counts() {
+            for paid in canonical.later_payment_times() {
+                let date = business_day::business_date(mode, paid);
+                days.insert((location.location_id.clone(), date.to_string()));
+            }
+        }
     }
     days
 }
@@ -286,7 +295,14 @@ mod tests {
             sale("s5", "o2", "CLOSED", "closed", "2026-11-21T01:00:00+00:00"),
             sale("s6", "elsewhere", "CLOSED", "closed", "2026-11-21T01:00:00+00:00"),
             {"id": "s7", "outlet_id": "o1", "status": "CLOSED", "state": "closed",
-             "line_items": [{"quantity": "many"}]}
+             "line_items": [{"quantity": "many"}]},
+            // Made on account on the 24th (NZ), paid on the 27th: both days.
+            {"id": "s8", "outlet_id": "o1", "status": "ONACCOUNT_CLOSED", "state": "closed",
+             "attributes": ["onaccount"], "sale_date": "2026-11-24T01:00:00+00:00",
+             "updated_at": "2026-11-27T01:00:00+00:00",
+             "line_items": [{"id": "l1", "product_id": "p1", "quantity": 1, "total_price": 10, "total_tax": 1.5}],
+             "payments": [{"id": "y1", "amount": 11.5, "payment_date": "2026-11-27T01:00:00+00:00",
+                           "type": {"name": "Cash"}}]}
         ], "version": {"min": 1, "max": 9}});
         let days: Vec<(String, String)> = touched_days(&page, &outlets).into_iter().collect();
         assert_eq!(
@@ -295,6 +311,8 @@ mod tests {
                 ("o1".to_string(), "2026-11-20".to_string()),
                 ("o1".to_string(), "2026-11-21".to_string()),
                 ("o1".to_string(), "2026-11-22".to_string()),
+                ("o1".to_string(), "2026-11-24".to_string()),
+                ("o1".to_string(), "2026-11-27".to_string()),
             ]
         );
     }

@@ -1,14 +1,19 @@
 //! The sales-events worker's part (SPEC C8): what one queued webhook does.
 //!
 //! * `sale.update`: the payload was a hint; the sale is re-fetched (one request), and a
-//!   completed sale of an activated outlet queues a force-refresh transfer of the outlet's
-//!   business day that holds it. The transfer engine makes the ledger equal the day's sales
-//!   (first delivery posts, repeats change nothing, voids and returns reverse) and queues the
-//!   day's journal. The request id comes from the delivery's type, sale and version, so a
-//!   redelivered webhook is the same transfer attempt and is logged once. (The engine still
-//!   re-reads the outlet's day; a per-sale path is the next step.)
+//!   completed sale of an activated outlet queues a force-refresh transfer of each of the
+//!   outlet's business days it touches: the day that holds it, the days of its later
+//!   payments (an on-account sale paid days later: that day's journal books the
+//!   settlement), and the days the mirror held it in before (a void or change leaves none
+//!   of them stale). The transfer engine makes the ledger equal the day's sales (first
+//!   delivery posts, repeats change nothing, voids and returns reverse) and queues the
+//!   day's journal. The request ids come from the delivery's type, sale and version (and
+//!   the day), so a redelivered webhook is the same transfer attempts and is logged once.
+//!   (The engine still re-reads the outlet's day; a per-sale path is the next step.)
 //! * `product.update`: the connection's items are synced, which raises rename and orphan alerts.
 //! * `register_closure.create`: the closure is stored per outlet (see [`super::closures`]).
+
+use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
@@ -20,7 +25,7 @@ use crate::lightspeed::LightspeedClient;
 use crate::location::business_day;
 use crate::location::record as location_record;
 use crate::queue::{MessageQueue, OutboundMessage, QueueName};
-use crate::sales::{xseries, SaleKind};
+use crate::sales::{xseries, xseries_mirror, SaleKind};
 use crate::store::ItemStore;
 use crate::transfer::TransferRequest;
 
@@ -37,10 +42,10 @@ pub struct EventContext<'a> {
 /// What an event led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
-    /// A transfer of this location and business date was queued.
+    /// A transfer of each of these business dates of this location was queued.
     TransferQueued {
         location_id: String,
-        business_date: String,
+        business_dates: Vec<String>,
     },
     ItemsSynced,
     /// A register closure was stored (`new: false` for a redelivery).
@@ -122,24 +127,55 @@ async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handl
     if matches!(canonical.kind, SaleKind::Other(_)) {
         return Ok(Handled::Skipped("the sale is not completed".into()));
     }
-    let date = business_day::business_date(location.day_mode(), canonical.closed_at);
-    let request = TransferRequest {
-        request_uuid: Uuid::new_v5(&NAMESPACE, event.dedupe_key.as_bytes()).to_string(),
-        company_id: event.company_id.clone(),
-        location_id: location.location_id.clone(),
-        business_date: Some(date.to_string()),
-        attempt: 1,
-        force_refresh: true,
-        // With the id, part of the transfer log's key: from the sale, so a redelivery is
-        // the same attempt.
-        requested_at: canonical
-            .closed_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    };
-    let message = OutboundMessage::json(&request, &event.request_uuid)?;
-    ctx.queue.send(QueueName::Transfer, message).await?;
+    let before = xseries_mirror::mirrored_times(
+        ctx.store,
+        &event.company_id,
+        &location.location_id,
+        &canonical.sale_id,
+    )
+    .await?;
+    let mode = location.day_mode();
+    let sale_day = business_day::business_date(mode, canonical.closed_at);
+    let mut days = BTreeSet::from([sale_day]);
+    if canonical.counts() {
+        days.extend(
+            canonical
+                .later_payment_times()
+                .into_iter()
+                .map(|t| business_day::business_date(mode, t)),
+        );
+    }
+    days.extend(
+        before
+            .into_iter()
+            .map(|t| business_day::business_date(mode, t)),
+    );
+    let mut messages = Vec::with_capacity(days.len());
+    for date in &days {
+        // The sale's own day keeps the delivery's id; the others add their date.
+        let name = if *date == sale_day {
+            event.dedupe_key.clone()
+        } else {
+            format!("{}:{date}", event.dedupe_key)
+        };
+        let request = TransferRequest {
+            request_uuid: Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string(),
+            company_id: event.company_id.clone(),
+            location_id: location.location_id.clone(),
+            business_date: Some(date.to_string()),
+            attempt: 1,
+            force_refresh: true,
+            // With the id, part of the transfer log's key: from the sale, so a redelivery
+            // is the same attempt.
+            requested_at: canonical
+                .closed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        };
+        messages.push(OutboundMessage::json(&request, &event.request_uuid)?);
+    }
+    ctx.queue.send_all(QueueName::Transfer, messages).await?;
     Ok(Handled::TransferQueued {
         location_id: location.location_id,
-        business_date: date.to_string(),
+        business_dates: days.iter().map(ToString::to_string).collect(),
     })
 }

@@ -656,6 +656,70 @@ impl XStore {
         Some(si)
     }
 
+    /// Pays an open on-account sale now: `amount` (default: what it still owes) by the
+    /// payment type named `method` (default: the first, cash). Fully paid, it becomes
+    /// `ONACCOUNT_CLOSED`; revisions scheduled after now are dropped, as a till would.
+    /// Returns the sale index, or why it cannot be paid.
+    pub fn pay_on_account(
+        &mut self,
+        id: &str,
+        amount: Option<Decimal>,
+        method: Option<&str>,
+        now: DateTime<Utc>,
+        seed: u64,
+    ) -> Result<usize, &'static str> {
+        let si = self
+            .sales
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or("unknown sale")?;
+        let sale = &self.sales[si];
+        let current = sale.current(now).ok_or("sale not visible")?;
+        if current.status != "ONACCOUNT" {
+            return Err("not an open on-account sale");
+        }
+        let total = round(sale.total_price() + sale.total_tax(), 2);
+        let paid: Decimal = current.payments.iter().map(|p| p.amount).sum();
+        let owed = total - paid;
+        let amount = amount.unwrap_or(owed);
+        if amount <= Decimal::ZERO || amount > owed {
+            return Err("the amount must be above zero and at most what is owed");
+        }
+        let payment_type = match method {
+            Some(name) => self
+                .payment_types
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or("unknown payment type")?,
+            None => self.payment_types.first().ok_or("no payment types")?,
+        }
+        .clone();
+        let mut payments = current.payments.clone();
+        let register_id = sale.register_id.clone();
+        let mut rng = Rng::new(mix(&[seed, label("x-pay"), self.next_version]));
+        payments.push(XPayment {
+            id: step_id(&mut rng),
+            payment_type,
+            register_id,
+            amount,
+            date: now,
+        });
+        let v = self.bump(&mut rng);
+        let s = &mut self.sales[si];
+        s.revisions.retain(|r| r.at <= now && r.version.is_some());
+        s.revisions.push(XRevision {
+            at: now,
+            status: if amount == owed {
+                "ONACCOUNT_CLOSED"
+            } else {
+                "ONACCOUNT"
+            },
+            payments,
+            version: Some(v),
+        });
+        Ok(si)
+    }
+
     /// Applies a product change now and gives it a new version.
     pub fn touch_product(&mut self, idx: usize, now: DateTime<Utc>, seed: u64) {
         let mut rng = Rng::new(mix(&[seed, label("x-product"), self.next_version]));
