@@ -33,6 +33,7 @@ pub async fn handle(
             jobs_reopened = summary.jobs_reopened,
             "migration maintenance done"
         );
+        crate::dead_letters::run_check(deps, now).await;
         Ok(())
     })
     .await
