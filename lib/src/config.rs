@@ -9,6 +9,12 @@ pub mod env {
     pub const MIGRATION_QUEUE_URL: &str = "MIGRATION_QUEUE_URL";
     pub const SALES_EVENTS_QUEUE_URL: &str = "SALES_EVENTS_QUEUE_URL";
     pub const JOURNAL_QUEUE_URL: &str = "JOURNAL_QUEUE_URL";
+    /// The dead-letter queues (read by the admin API's `/v1/dead-letters` and the
+    /// reconcile schedule's check); a function without them sees no dead letters.
+    pub const TRANSFER_DLQ_URL: &str = "TRANSFER_DLQ_URL";
+    pub const MIGRATION_DLQ_URL: &str = "MIGRATION_DLQ_URL";
+    pub const SALES_EVENTS_DLQ_URL: &str = "SALES_EVENTS_DLQ_URL";
+    pub const JOURNAL_DLQ_URL: &str = "JOURNAL_DLQ_URL";
     pub const SECRET_PREFIX: &str = "SECRET_PREFIX";
     pub const APP_SECRET_ID: &str = "APP_SECRET_ID";
     /// Local runs only: DynamoDB Local / moto endpoints. Unset in AWS.
@@ -85,6 +91,27 @@ pub struct QueueUrls {
     pub journal: String,
 }
 
+/// The dead-letter queue of each source queue, where configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeadLetterUrls {
+    pub transfer: Option<String>,
+    pub migration: Option<String>,
+    pub sales_events: Option<String>,
+    pub journal: Option<String>,
+}
+
+impl DeadLetterUrls {
+    pub fn from_vars(vars: &HashMap<String, String>) -> Self {
+        let optional = |name: &str| optional_var(vars, name).map(str::to_string);
+        Self {
+            transfer: optional(env::TRANSFER_DLQ_URL),
+            migration: optional(env::MIGRATION_DLQ_URL),
+            sales_events: optional(env::SALES_EVENTS_DLQ_URL),
+            journal: optional(env::JOURNAL_DLQ_URL),
+        }
+    }
+}
+
 /// Optional endpoint overrides for running against DynamoDB Local and moto.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
@@ -104,6 +131,7 @@ impl Endpoints {
 pub struct Config {
     pub table_name: String,
     pub queues: QueueUrls,
+    pub dead_letters: DeadLetterUrls,
     /// Prefix of the per-integration token secrets (`<prefix>/integration/<id>`).
     pub secret_prefix: String,
     /// Secret holding the app's own keys (OAuth client secrets, state-signing key).
@@ -168,6 +196,7 @@ impl Config {
         Ok(Self {
             table_name,
             queues,
+            dead_letters: DeadLetterUrls::from_vars(&vars),
             secret_prefix,
             app_secret_id,
             region: optional(env::AWS_REGION),

@@ -8,7 +8,8 @@ use crate::connection::source::{CatalogSource, LightspeedCatalog};
 use crate::erp::connection::ErpConnector;
 use crate::erp::odoo_client::OdooConnector;
 use crate::lightspeed::{LightspeedClient, LightspeedParts};
-use crate::queue::{sqs::SqsQueue, MessageQueue};
+use crate::queue::sqs::{SqsDeadLetters, SqsQueue};
+use crate::queue::{DeadLetterQueues, MessageQueue};
 use crate::secrets::{secrets_manager::SecretsManagerVault, SecretVault};
 use crate::store::{dynamodb::DynamoDbStore, ItemStore};
 use crate::transfer::run::TransferContext;
@@ -19,6 +20,8 @@ pub struct Deps {
     pub config: Config,
     pub store: Arc<dyn ItemStore>,
     pub queue: Arc<dyn MessageQueue>,
+    /// The source queues' dead-letter queues (listed and replayed by operators).
+    pub dead_letters: Arc<dyn DeadLetterQueues>,
     pub secrets: Arc<dyn SecretVault>,
     /// One HTTP client (connection pool) for Lightspeed and the ERP.
     pub http: reqwest::Client,
@@ -91,6 +94,10 @@ impl Deps {
             catalog,
             erp,
             store,
+            dead_letters: Arc::new(SqsDeadLetters::new(
+                clients.sqs.clone(),
+                config.dead_letters.clone(),
+            )),
             queue: Arc::new(SqsQueue::new(clients.sqs, config.queues.clone())),
             secrets,
             http,

@@ -20,6 +20,11 @@ pub enum ErrorCode {
     PayloadTooLarge,
     Unauthenticated,
     UnauthorizedCompanyAccess,
+    /// The route is for operators (a token with the `role: operator` claim).
+    OperatorScopeRequired,
+    // dead letters
+    /// No dead-lettered message with this id.
+    DeadLetterNotFound,
     // alerts
     AlertNotFound,
     // catalogue
@@ -139,6 +144,8 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             Unauthenticated => "unauthenticated",
             UnauthorizedCompanyAccess => "unauthorized_company_access",
+            OperatorScopeRequired => "operator_scope_required",
+            DeadLetterNotFound => "dead_letter_not_found",
             AlertNotFound => "alert_not_found",
             StorageUnitNotFound => "storage_unit_not_found",
             StorageUnitCompanyMismatch => "storage_unit_company_mismatch",
@@ -241,11 +248,11 @@ impl ErrorCode {
             | StorageUnitCompanyMismatch => 422,
             Unauthenticated | WebhookSignatureInvalid => 401,
             WebhookMalformed => 400,
-            UnauthorizedCompanyAccess => 403,
+            UnauthorizedCompanyAccess | OperatorScopeRequired => 403,
             RouteNotFound | AlertNotFound | IntegrationNotFound | StorageUnitNotFound
             | IngredientNotFound | RecipeNotFound | LocationNotFound | ItemNotFound
             | MappingNotFound | LedgerEntryNotFound | MigrationNotFound | CsvMappingNotFound
-            | ImportNotFound => 404,
+            | ImportNotFound | DeadLetterNotFound => 404,
             CsvInvalid | CsvRowsInvalid | CsvEncodingUnsupported => 422,
             LocationExists => 409,
             MethodNotAllowed => 405,

@@ -174,6 +174,13 @@ impl TestEnv {
                 "SalesEventsQueue",
                 tillbridge::config::env::SALES_EVENTS_QUEUE_URL,
             ),
+            ("TransferDLQ", tillbridge::config::env::TRANSFER_DLQ_URL),
+            ("MigrationDLQ", tillbridge::config::env::MIGRATION_DLQ_URL),
+            ("JournalDLQ", tillbridge::config::env::JOURNAL_DLQ_URL),
+            (
+                "SalesEventsDLQ",
+                tillbridge::config::env::SALES_EVENTS_DLQ_URL,
+            ),
         ]
         .into_iter()
         .map(|(id, var)| (var.to_string(), queues[id].url.clone()));
@@ -201,6 +208,11 @@ impl TestEnv {
     /// A client authenticated as an admin of `company_id`.
     pub fn client(&self, company_id: &str) -> AdminClient {
         AdminClient::new(&self.host.base_url, self.host.token(company_id))
+    }
+
+    /// A client with an operator token (`role: operator`, no company).
+    pub fn operator(&self) -> AdminClient {
+        AdminClient::new(&self.host.base_url, self.host.operator_token())
     }
 
     pub fn anonymous(&self) -> AdminClient {

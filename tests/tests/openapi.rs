@@ -886,6 +886,35 @@ async fn real_responses_match_the_documented_schemas() {
     assert_eq!(status, 401);
     c.failures.append(&mut anonymous.failures);
 
+    // Dead letters: an operator's token; a company token is refused.
+    let mut operator = Conformance::new(env.operator());
+    let (status, _) = operator.call("GET", "/v1/dead-letters", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = operator
+        .call("GET", "/v1/dead-letters?queue=journal&limit=5", None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = operator
+        .call("POST", "/v1/dead-letters", Some(json!({"all": true})))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = operator
+        .call(
+            "POST",
+            "/v1/dead-letters",
+            Some(json!({"message_id": "none-such"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = operator
+        .call("POST", "/v1/dead-letters", Some(json!({})))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = c.call("GET", "/v1/dead-letters", None).await;
+    assert_eq!(status, 403);
+    c.covered.extend(std::mem::take(&mut operator.covered));
+    c.failures.append(&mut operator.failures);
+
     let documented: BTreeSet<(String, String)> = c.doc["paths"]
         .as_object()
         .unwrap()

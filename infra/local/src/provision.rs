@@ -64,6 +64,7 @@ impl Clients {
                 sales_events: String::new(),
                 journal: String::new(),
             },
+            dead_letters: Default::default(),
             secret_prefix: String::new(),
             app_secret_id: String::new(),
             region: Some(LOCAL_REGION.into()),

@@ -16,7 +16,11 @@ struct Claims {
     iss: String,
     aud: String,
     sub: String,
-    company_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    company_id: Option<String>,
+    /// `operator` for the operator routes (`/v1/dead-letters`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
     iat: i64,
     exp: i64,
 }
@@ -34,17 +38,38 @@ impl TokenKey {
 
     /// A token for `company_id`, valid for `ttl_seconds`.
     pub fn mint(&self, company_id: &str, ttl_seconds: i64) -> String {
+        self.sign(&Claims {
+            sub: format!("local-admin@{company_id}"),
+            company_id: Some(company_id.into()),
+            ..self.claims(ttl_seconds)
+        })
+    }
+
+    /// An operator's token (`role: operator`, no company), valid for `ttl_seconds`.
+    pub fn mint_operator(&self, subject: &str, ttl_seconds: i64) -> String {
+        self.sign(&Claims {
+            sub: subject.into(),
+            role: Some(tillbridge::api::auth::OPERATOR_ROLE.into()),
+            ..self.claims(ttl_seconds)
+        })
+    }
+
+    fn claims(&self, ttl_seconds: i64) -> Claims {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
+        Claims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
-            sub: format!("local-admin@{company_id}"),
-            company_id: company_id.into(),
+            sub: String::new(),
+            company_id: None,
+            role: None,
             iat: now,
             exp: now + ttl_seconds,
-        };
+        }
+    }
+
+    fn sign(&self, claims: &Claims) -> String {
         EncodingKey::from_secret(&self.0)
-            .and_then(|key| encode(&Header::new(Algorithm::HS256), &claims, &key))
+            .and_then(|key| encode(&Header::new(Algorithm::HS256), claims, &key))
             .unwrap_or_default()
     }
 
@@ -83,6 +108,9 @@ mod tests {
         let key = TokenKey::random();
         let claims = key.verify(&key.mint("acme", 60)).unwrap();
         assert_eq!(claims["company_id"], "acme");
+        let operator = key.verify(&key.mint_operator("ops@local", 60)).unwrap();
+        assert_eq!(operator["role"], "operator");
+        assert!(!operator.contains_key("company_id"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use http_body_util::LengthLimitError;
 use lambda_http::RequestExt;
 use serde::de::DeserializeOwned;
 
-use super::auth::Caller;
+use super::auth::{Caller, Operator};
 use super::bounds;
 use crate::error::{AppError, ErrorCode};
 use crate::ids;
@@ -20,6 +20,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
         Caller::from_request(&*parts)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Operator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        Operator::from_request(&*parts)
     }
 }
 

@@ -24,7 +24,7 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use super::auth::Caller;
+use super::auth::{Caller, Operator};
 use super::envelope;
 use super::extract::{
     company_of, raw_path_params, too_large, IdempotencyKey, Json, Path, Query, Scope,
@@ -37,8 +37,8 @@ use super::openapi::{
 use super::routes::items::ItemPath;
 use super::routes::{self, PageQuery, SyncInput};
 use super::routes::{
-    accounts, alerts, catalog, imports, integrations, items, journals, ledger, locations,
-    migrations, receipts, recipes, reconciliation, transfer_logs, transfers,
+    accounts, alerts, catalog, dead_letters, imports, integrations, items, journals, ledger,
+    locations, migrations, receipts, recipes, reconciliation, transfer_logs, transfers,
 };
 use crate::accounts::mapping::AccountMapping;
 use crate::accounts::pos_codes;
@@ -227,6 +227,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<Arc<Deps>>)> {
         ),
         ("/v1/companies/{company_id}/alerts", get(alerts_list)),
         (
+            "/v1/dead-letters",
+            get(dead_letters_list).post(dead_letters_replay),
+        ),
+        (
             "/v1/companies/{company_id}/alerts/{id}/acknowledge",
             post(alert_acknowledge),
         ),
@@ -397,7 +401,9 @@ async fn shell(mut request: Request, next: Next) -> Response {
 /// No route: `401` for an unauthenticated caller, else `404`.
 async fn route_not_found(request: Request) -> AppError {
     if let Err(err) = Caller::from_request(&request) {
-        return err;
+        if Operator::from_request(&request).is_err() {
+            return err;
+        }
     }
     AppError::new(
         ErrorCode::RouteNotFound,
@@ -406,28 +412,52 @@ async fn route_not_found(request: Request) -> AppError {
 }
 
 /// A served path, an unserved method: the caller and the company are checked first (so a
-/// foreign company's path is `403` whatever the method), then `405`.
+/// foreign company's path is `403` whatever the method), then `405`. The operator paths
+/// and the document are `401` without a token, else `405`.
 async fn method_not_allowed(request: Request) -> AppError {
     let (parts, _) = request.into_parts();
+    let method = parts
+        .extensions
+        .get::<OriginalMethod>()
+        .map_or_else(|| parts.method.clone(), |m| m.0.clone());
+    let not_allowed = || {
+        AppError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{method} is not allowed on `{}`", parts.uri.path()),
+        )
+    };
+    let params = raw_path_params(&parts);
+    if !params.iter().any(|(name, _)| name == "company_id") {
+        return match (Caller::from_request(&parts), Operator::from_request(&parts)) {
+            (Err(err), Err(_)) if err.code == ErrorCode::Unauthenticated => err,
+            _ => not_allowed(),
+        };
+    }
     let caller = match Caller::from_request(&parts) {
         Ok(caller) => caller,
         Err(err) => return err,
     };
-    match company_of(&caller, &raw_path_params(&parts)) {
+    match company_of(&caller, &params) {
         Err(err) => err,
-        Ok(None) => AppError::new(
-            ErrorCode::MethodNotAllowed,
-            "only GET is allowed on the OpenAPI document",
-        ),
-        Ok(Some(_)) => {
-            let method = parts
-                .extensions
-                .get::<OriginalMethod>()
-                .map_or_else(|| parts.method.clone(), |m| m.0.clone());
-            AppError::new(
-                ErrorCode::MethodNotAllowed,
-                format!("{method} is not allowed on `{}`", parts.uri.path()),
-            )
+        Ok(_) => not_allowed(),
+    }
+}
+
+/// Any genuine token: a company's or an operator's (the document is for both).
+struct AnyCaller;
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AnyCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, AppError> {
+        match Caller::from_request(&*parts) {
+            Ok(_) => Ok(AnyCaller),
+            Err(err) => Operator::from_request(&*parts)
+                .map(|_| AnyCaller)
+                .map_err(|_| err),
         }
     }
 }
@@ -440,7 +470,7 @@ async fn method_not_allowed(request: Request) -> AppError {
         (status = 401, response = Error401),
     ),
 )]
-async fn openapi(_caller: Caller) -> Response {
+async fn openapi(_caller: AnyCaller) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -1077,6 +1107,50 @@ async fn alerts_list(
 )]
 async fn alert_acknowledge(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply {
     reply(alerts::acknowledge(&deps, &s.company_id, &p.id).await)
+}
+
+// Dead letters (operators).
+
+#[utoipa::path(
+    get, path = "/v1/dead-letters", tag = "operations",
+    summary = "Each dead-letter queue's messages (operators): kind, company, location and date, the first failure reason, attempts and sent time. Listing hands every message back; nothing is consumed",
+    params(dead_letters::DeadLetterFilters),
+    responses(
+        (status = 200, description = "The dead-letter queues", body = doc::DeadLetterList),
+        (status = 400, response = Error400),
+        (status = 401, response = Error401),
+        (status = 403, description = "The token is not an operator's (operator_scope_required)", body = doc::Error),
+        (status = 503, response = Error503),
+    ),
+)]
+async fn dead_letters_list(
+    State(deps): Shared,
+    operator: Operator,
+    Query(q): Query<dead_letters::DeadLetterFilters>,
+) -> Reply {
+    reply(dead_letters::list(&deps, &operator, q).await)
+}
+
+#[utoipa::path(
+    post, path = "/v1/dead-letters", tag = "operations",
+    summary = "Replay dead letters to their source queues (operators): one by message_id, a filter (queue, company_id, kind) or all. Each is deleted only after its copy was sent; work that already succeeded changes nothing",
+    request_body = doc::DeadLetterReplayInput,
+    responses(
+        (status = 200, description = "What was sent back", body = doc::DeadLetterReplayResult),
+        (status = 400, response = Error400),
+        (status = 401, response = Error401),
+        (status = 403, description = "The token is not an operator's (operator_scope_required)", body = doc::Error),
+        (status = 404, response = openapi::Error404),
+        (status = 415, response = Error415),
+        (status = 503, response = Error503),
+    ),
+)]
+async fn dead_letters_replay(
+    State(deps): Shared,
+    operator: Operator,
+    Json(input): Json<crate::dead_letters::DeadLetterReplayInput>,
+) -> Reply {
+    reply(dead_letters::replay(&deps, &operator, input).await)
 }
 
 // Account mappings, the ERP connection and journals.

@@ -46,7 +46,16 @@ async fn post_one(deps: &Deps, request: &JournalRequest) -> Result<(), AppError>
             tracing::info!(journal = %record.reference, "journal already in the ERP as the sales say");
             Ok(())
         }
-        Ok(Outcome::Recorded(_)) => Ok(()),
+        Ok(Outcome::Recorded(record)) => {
+            let status = serde_json::to_value(&record.status).unwrap_or_default();
+            crate::metrics::journal_posting(
+                status.as_str().unwrap_or("unknown"),
+                &request.company_id,
+                &request.location_id,
+                &request.business_date,
+            );
+            Ok(())
+        }
         Err(err) if err.code == ErrorCode::ErpUnavailable => retry_later(deps, request, err).await,
         Err(err) => Err(err),
     }
@@ -59,6 +68,7 @@ async fn retry_later(deps: &Deps, request: &JournalRequest, err: AppError) -> Re
         .transfer
         .delay_after(request.attempt, None)
         .unwrap_or_default();
+    crate::metrics::retry(FUNCTION.0, err.code.as_str(), &request.request_uuid);
     tracing::warn!(attempt = request.attempt, delay_s = delay.as_secs(), error = %err, "ERP unavailable; retrying the journal later");
     let next = JournalRequest {
         attempt: request.attempt.saturating_add(1),

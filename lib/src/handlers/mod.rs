@@ -50,11 +50,37 @@ where
         function,
         now,
     };
-    let response = process_batch(function, event.payload, concurrency, |record| {
-        work(consumer, record)
+    let store = deps.store.as_ref();
+    let work = &work;
+    let response = process_batch(function, event.payload, concurrency, |record| async move {
+        let failed = record.clone();
+        let outcome = work(consumer, record).await;
+        if let RecordOutcome::Retry(err) = &outcome {
+            note_failure(store, function, &failed, err).await;
+        }
+        outcome
     })
     .await?;
     Ok(response)
+}
+
+/// A record that goes back to its queue: a retry metric, and its failure recorded by
+/// message id so that, should it end in the dead-letter queue, operators see why
+/// ([`crate::dead_letters::failures`]). Recording is best effort: the record is retried
+/// either way.
+async fn note_failure(
+    store: &dyn crate::store::ItemStore,
+    function: &'static str,
+    record: &SqsMessage,
+    err: &crate::error::AppError,
+) {
+    let message_id = record.message_id.as_deref().unwrap_or_default();
+    crate::metrics::retry(function, err.code.as_str(), message_id);
+    if let Err(record_err) =
+        crate::dead_letters::failures::record(store, function, record, err, &now()).await
+    {
+        tracing::warn!(message_id, code = %record_err.code, error = %record_err.message, "failure reason not recorded");
+    }
 }
 
 /// A scheduled handler: `work` on the run's anchor time ([`schedule_time`]) and the event's

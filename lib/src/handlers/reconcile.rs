@@ -1,6 +1,7 @@
-//! reconcile: the daily schedule's recovery and checking path: the migration maintenance
-//! (stuck jobs, failed days), then the reconciliation of every automatically transferred
-//! location's last closed business day (SPEC C10).
+//! reconcile: the schedule's recovery and checking path: the migration maintenance (stuck
+//! jobs, failed days), the dead-letter check (`dlq_not_empty`, DLQ depth), then the
+//! reconciliation of every automatically transferred location's last closed business day
+//! (SPEC C10).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::LambdaEvent;
@@ -34,6 +35,8 @@ pub async fn handle(
             jobs_reopened = summary.jobs_reopened,
             "migration maintenance done"
         );
+        // Dead letters first: the reconciliation lists a `dlq_not_empty` it raises.
+        crate::dead_letters::run_check(deps, now).await;
         let summary = crate::reconcile::run::last_closed_days(deps, now)
             .await
             .inspect_err(|err| {

@@ -105,3 +105,73 @@ pub trait MessageQueue: Send + Sync {
 
 /// Message attribute that carries the correlation id across queues.
 pub const CORRELATION_ATTRIBUTE: &str = "correlation_id";
+
+/// A message received from a dead-letter queue: hidden from other readers until it is
+/// released, deleted, or its hold runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The id it had on its source queue (SQS keeps it when it dead-letters a message).
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    /// `ApproximateReceiveCount`: deliveries from the source queue and the dead-letter
+    /// queue together (listing it counts too).
+    pub receive_count: u32,
+    /// When it was first sent (`SentTimestamp`), RFC 3339.
+    pub sent_at: Option<String>,
+    pub correlation_id: Option<String>,
+    /// FIFO queues only.
+    pub group_id: Option<String>,
+}
+
+/// The dead-letter queues of the four source queues: what `/v1/dead-letters` and the
+/// reconcile schedule read, hand back and remove.
+#[async_trait]
+pub trait DeadLetterQueues: Send + Sync {
+    /// The source queues whose dead-letter queue is configured.
+    fn configured(&self) -> Vec<QueueName>;
+
+    /// Messages held (visible and in flight), as SQS approximates it.
+    async fn depth(&self, queue: QueueName) -> Result<u64, QueueError>;
+
+    /// Up to 10 messages, hidden for `hold` (a FIFO queue gives no more of a group while
+    /// some of it is hidden).
+    async fn receive(
+        &self,
+        queue: QueueName,
+        hold: std::time::Duration,
+    ) -> Result<Vec<DeadLetter>, QueueError>;
+
+    /// Makes received messages visible again at once.
+    async fn release(&self, queue: QueueName, receipt_handles: &[String])
+        -> Result<(), QueueError>;
+
+    /// Removes a received message for good.
+    async fn delete(&self, queue: QueueName, receipt_handle: &str) -> Result<(), QueueError>;
+}
+
+/// No dead-letter queues (a function that was not given their URLs).
+pub struct NoDeadLetters;
+
+#[async_trait]
+impl DeadLetterQueues for NoDeadLetters {
+    fn configured(&self) -> Vec<QueueName> {
+        Vec::new()
+    }
+    async fn depth(&self, _: QueueName) -> Result<u64, QueueError> {
+        Ok(0)
+    }
+    async fn receive(
+        &self,
+        _: QueueName,
+        _: std::time::Duration,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
+        Ok(Vec::new())
+    }
+    async fn release(&self, _: QueueName, _: &[String]) -> Result<(), QueueError> {
+        Ok(())
+    }
+    async fn delete(&self, _: QueueName, _: &str) -> Result<(), QueueError> {
+        Ok(())
+    }
+}

@@ -143,6 +143,7 @@ mod tests {
                 amount: m(gross),
                 tip: Money::ZERO,
                 rounding: Money::ZERO,
+                paid_at: None,
             }],
         }
     }

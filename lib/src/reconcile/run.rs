@@ -132,6 +132,12 @@ pub async fn run_company(
             .await?;
             settle_alerts(deps, &found, previous.as_ref(), &at).await?;
             report::save(store, &found).await?;
+            crate::metrics::reconciliation_exceptions(
+                found.exceptions.len(),
+                company_id,
+                &found.location_id,
+                &found.business_date,
+            );
             match found.status {
                 DayStatus::Reconciled => run.summary.reconciled += 1,
                 DayStatus::Exceptions => run.summary.exceptions += 1,

@@ -60,6 +60,7 @@ pub async fn run(
     now: &str,
 ) -> Result<Outcome, AppError> {
     request.check_ids()?;
+    let started = std::time::Instant::now();
     let log_id = TransferLog::id_for(request);
     if let Some(item) = ctx.store.get(&TransferLog::key_for(request)).await? {
         // A redelivery after the log was written: the journal message may not have been
@@ -113,6 +114,7 @@ pub async fn run(
         Err(StoreError::ConditionFailed) => return Ok(Outcome::AlreadyLogged(log_id)),
         Err(err) => return Err(err.into()),
     }
+    crate::metrics::transfer(&log, started.elapsed());
     location_stats::record(ctx.store, &log).await?;
     queue_journal(ctx, &log, now).await?;
     settle_retry_alert(ctx.store, request, &log, exhausted, now).await?;

@@ -29,7 +29,18 @@ async fn main() -> std::process::ExitCode {
                     .append(true)
                     .open(&log)?;
                 tillbridge::telemetry::init_with_writer(std::sync::Mutex::new(file));
-                println!("function logs: {}", log.display());
+                // Metrics (embedded metric format) go beside them, not into the summary.
+                let metrics = tillbridge_local::paths::local_dir()
+                    .join("logs")
+                    .join("metrics.log");
+                let metrics_file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&metrics)?;
+                tillbridge::metrics::set_sink(std::sync::Arc::new(
+                    tillbridge::metrics::WriterSink(std::sync::Mutex::new(metrics_file)),
+                ));
+                println!("function logs: {}, metrics: {}", log.display(), metrics.display());
                 demo::run().await
             }
             "up" => {
@@ -88,6 +99,10 @@ async fn main() -> std::process::ExitCode {
                     "admin token for company `{}`: {}",
                     demo::DEMO_COMPANY,
                     host.token(demo::DEMO_COMPANY)
+                );
+                println!(
+                    "operator token (/v1/dead-letters): {}",
+                    host.operator_token()
                 );
                 tokio::signal::ctrl_c().await?;
                 Ok(())

@@ -124,6 +124,11 @@ impl LocalHost {
     pub fn token(&self, company_id: &str) -> String {
         self.key.mint(company_id, 3600)
     }
+
+    /// A bearer token for the operator routes (`/v1/dead-letters`).
+    pub fn operator_token(&self) -> String {
+        self.key.mint_operator("local-operator", 3600)
+    }
 }
 
 impl Drop for LocalHost {

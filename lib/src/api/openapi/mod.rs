@@ -96,6 +96,8 @@ use super::router::{self, CORRELATION_HEADER};
         router::imports_list,
         router::import_get,
         router::import_transfer_again,
+        router::dead_letters_list,
+        router::dead_letters_replay,
     ),
     components(
         schemas(
@@ -203,6 +205,14 @@ use super::router::{self, CORRELATION_HEADER};
             schemas::JournalCheck,
             schemas::Kpis,
             schemas::Unreconciled,
+            schemas::DeadLetterQueueName,
+            schemas::DeadLetterKind,
+            schemas::DeadLetterView,
+            schemas::DeadLetterQueueView,
+            schemas::DeadLetterList,
+            schemas::DeadLetterReplayInput,
+            schemas::DeadLetterReplayed,
+            schemas::DeadLetterReplayResult,
         ),
         responses(
             Error400,
@@ -388,7 +398,7 @@ impl Modify for Shell {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "A token whose company_id claim names the caller's company.",
+                        "A token whose company_id claim names the caller's company; the operator routes (/v1/dead-letters) take a token with the claim role: operator instead.",
                     ))
                     .build(),
             ),

@@ -34,6 +34,10 @@ pub use crate::catalog::receipt::{Receipt, ReceiptInput};
 pub use crate::catalog::recipe::{Recipe, RecipeInput, RecipePatch};
 pub use crate::catalog::storage_unit::{StorageUnit, StorageUnitInput, StorageUnitPatch};
 pub use crate::connection::flow::ConnectInput;
+pub use crate::dead_letters::{
+    DeadLetterList, DeadLetterQueueView, DeadLetterReplayInput, DeadLetterReplayResult,
+    DeadLetterReplayed, DeadLetterView,
+};
 pub use crate::erp::connection::{ConnectionInput as ErpConnectionInput, ErpConnection};
 pub use crate::items::sync::ItemSyncSummary;
 pub use crate::ledger::entry::LedgerEntry;
@@ -255,6 +259,9 @@ keyword_schemas! {
     BusinessDate => business_date(),
     Product => one_of_strings(&["k_series", "x_series", "csv"])
         .description(Some("Where the sales come from: Lightspeed Restaurant K-Series, Retail X-Series, or CSV imports (`csv`: locations created through the admin API, never connected or synced)")),
+    DeadLetterQueueName => one_of_strings(&["transfer", "migration", "sales-events", "journal"])
+        .description(Some("A source queue (its dead-letter queue is `<name>-dlq`)")),
+    DeadLetterKind => one_of_strings(&["transfer", "migration_day", "sales_event", "journal"]),
     AlertStatusFilter => one_of_strings(&["open", "resolved"]).default(Some("open".into())),
     DayStatusFilter => one_of_strings(&["reconciled", "exceptions", "pending"]),
     JournalStatusFilter => one_of_strings(&[

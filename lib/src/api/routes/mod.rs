@@ -1,6 +1,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod catalog;
+pub mod dead_letters;
 pub mod imports;
 pub mod integrations;
 pub mod items;
