@@ -688,6 +688,22 @@ async fn real_responses_match_the_documented_schemas() {
         Some(json!({"location_id": location, "business_date": day})),
     )
     .await;
+    // Reconciliation of the posted day (its report carries exceptions: one SKU in five is
+    // unmapped here), the stored reports and the KPIs.
+    c.call(
+        "POST",
+        &format!("{base}/reconciliation"),
+        Some(json!({"from": day, "location_id": location})),
+    )
+    .await;
+    c.call(
+        "GET",
+        &format!("{base}/reconciliation?from={day}&to={day}&status=exceptions"),
+        None,
+    )
+    .await;
+    c.call("GET", &format!("{base}/kpis?from={day}&to={day}"), None)
+        .await;
     c.call("GET", &format!("{base}/locations/{location}"), None)
         .await;
     c.call(
