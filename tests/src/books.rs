@@ -187,4 +187,26 @@ impl Books {
             .into_iter()
             .find(|a| a["code"] == code && a["subject"] == format!("{location}:{date}"))
     }
+
+    /// Maps every item the fixture left unmapped (one SKU in five) to the cola ingredient, so
+    /// a day's ledger has nothing left to flag.
+    pub async fn map_every_item(&self) {
+        let api = self.api();
+        let (items, _) = api
+            .list_all(&self.path("items?product=k_series&mapped=false"), 100)
+            .await
+            .unwrap();
+        let cola = self.fixture.ingredients[6].clone();
+        for item in items {
+            let path = self.path(&format!(
+                "items/k_series/{}/mapping",
+                item["item_id"].as_str().unwrap()
+            ));
+            let (status, reply) = api
+                .put(&path, &json!({"ingredient_id": cola, "quantity": "1"}))
+                .await
+                .unwrap();
+            assert!(status == 200 || status == 201, "{reply}");
+        }
+    }
 }

@@ -285,6 +285,25 @@ async fn a_dead_lettered_transfer_is_listed_alerted_replayed_once_and_resolved()
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["subject"], "transfer-dlq");
     assert_eq!(open[0]["count"], 2);
+    // A reconciliation run lists it among the company's standing exceptions.
+    let (status, run) = env
+        .client(&company)
+        .post(
+            &format!("/v1/companies/{company}/reconciliation"),
+            &json!({"from": "2026-02-09", "location_id": location}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{run}");
+    assert!(
+        run["company_exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "dlq_not_empty" && e["subject"] == "transfer-dlq"),
+        "{run}"
+    );
     assert!(metrics
         .records()
         .iter()

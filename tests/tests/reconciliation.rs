@@ -12,28 +12,6 @@ use tillbridge_tests::books::{company_mapping, Books};
 use tillbridge_tests::fixture::{decimal, TransferFixture};
 use tillbridge_tests::TestEnv;
 
-/// Maps every item the fixture left unmapped (one SKU in five) to the cola ingredient, so
-/// a day's ledger has nothing left to flag.
-async fn map_everything(books: &Books) {
-    let api = books.api();
-    let (items, _) = api
-        .list_all(&books.path("items?product=k_series&mapped=false"), 100)
-        .await
-        .unwrap();
-    let cola = books.fixture.ingredients[6].clone();
-    for item in items {
-        let path = books.path(&format!(
-            "items/k_series/{}/mapping",
-            item["item_id"].as_str().unwrap()
-        ));
-        let (status, reply) = api
-            .put(&path, &json!({"ingredient_id": cola, "quantity": "1"}))
-            .await
-            .unwrap();
-        assert!(status == 200 || status == 201, "{reply}");
-    }
-}
-
 async fn reconcile(books: &Books, location: &str, from: &str, to: &str) -> Value {
     let body = json!({"from": from, "to": to, "location_id": location});
     let (status, run) = books
@@ -119,7 +97,7 @@ async fn open_alerts(books: &Books, code: &str) -> Vec<String> {
 #[tokio::test]
 async fn late_and_edited_sales_are_named_counted_and_resolve_on_the_next_run() {
     let books = Books::new("recon-sales").await;
-    map_everything(&books).await;
+    books.map_every_item().await;
     let location = books.fixture.locations.keys().next().unwrap().clone();
     let dates = days("2026-02-02", 10);
     for day in &dates {
@@ -296,7 +274,7 @@ async fn late_and_edited_sales_are_named_counted_and_resolve_on_the_next_run() {
 #[tokio::test]
 async fn journal_exceptions_are_found_in_the_erp_and_resolve_when_fixed() {
     let books = Books::new("recon-books").await;
-    map_everything(&books).await;
+    books.map_every_item().await;
     let location = books.fixture.locations.keys().next().unwrap().clone();
     let dates = days("2026-02-12", 4);
     for day in &dates {
@@ -525,7 +503,7 @@ async fn unmapped_renamed_and_deleted_items_are_reported() {
     assert_eq!(status, 200, "{synced}");
 
     // Fixed: everything mapped, the day transferred again.
-    map_everything(&books).await;
+    books.map_every_item().await;
     books.transfer(&location, day).await;
     books.deliver(&location, day, 1).await;
     let run = reconcile(&books, &location, day, day).await;
@@ -614,6 +592,20 @@ async fn the_schedule_reconciles_the_last_closed_day_and_an_open_day_is_pending(
         "{found}"
     );
 
+    // Two hours on, the activation's migration (no worker runs it here) is stuck: the
+    // schedule's maintenance alerts it and every reconciliation lists it for the company.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let event = json!({"version": "0", "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": "Scheduled Event", "source": "aws.scheduler", "account": "123456789012",
+        "time": later, "region": "eu-west-1", "resources": [], "detail": {}});
+    tillbridge_local::host::functions::scheduled(
+        "reconcile",
+        &deps,
+        serde_json::from_value(event).unwrap(),
+    )
+    .await
+    .unwrap();
+
     let today = chrono::Utc::now().date_naive().to_string();
     let body = json!({"from": today, "location_id": location});
     let (status, run) = api
@@ -622,6 +614,17 @@ async fn the_schedule_reconciles_the_last_closed_day_and_an_open_day_is_pending(
         .unwrap();
     assert_eq!(status, 200, "{run}");
     assert_eq!(report(&run, &today)["status"], "pending", "{run}");
+    let stuck: Vec<&Value> = run["company_exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["code"] == "stuck_migration")
+        .collect();
+    assert_eq!(stuck.len(), 1, "{run}");
+    assert!(stuck[0]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{location}:")));
     let (status, refused) = api
         .post(
             &format!("{base}/reconciliation"),

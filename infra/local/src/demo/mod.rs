@@ -9,6 +9,7 @@ mod connection;
 mod csv_import;
 mod journals;
 mod migration;
+mod reconciliation;
 mod setup;
 mod store;
 mod summary;
@@ -79,6 +80,7 @@ pub async fn run() -> Result<(), Error> {
     let today = chrono::Utc::now().date_naive();
     let (from, to) = (today - chrono::Days::new(100), today + chrono::Days::new(2));
     let journals = journals::follow(&demo, &from.to_string(), &to.to_string()).await?;
+    let reconciliation = reconciliation::every_location(&demo, &csv).await?;
     let results = summary::Results {
         catalogue,
         connected,
@@ -88,6 +90,7 @@ pub async fn run() -> Result<(), Error> {
         transfers,
         csv,
         journals,
+        reconciliation,
     };
     summary::print(&demo, &results, started).await
 }

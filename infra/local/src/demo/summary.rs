@@ -6,6 +6,7 @@ use super::catalogue::Catalogue;
 use super::connection::Connected;
 use super::csv_import::{CsvImport, LOCATION as CSV_LOCATION};
 use super::journals::Journals;
+use super::reconciliation::Reconciliation;
 use super::setup::Setup;
 use super::store::{Store, Webhooks};
 use super::transfers::Transfers;
@@ -22,6 +23,7 @@ pub struct Results {
     pub transfers: Transfers,
     pub csv: CsvImport,
     pub journals: Journals,
+    pub reconciliation: Reconciliation,
 }
 
 pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(), Error> {
@@ -34,6 +36,7 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         transfers,
         csv,
         journals,
+        reconciliation,
     } = results;
     step("Summary");
     println!("    company            {DEMO_COMPANY}");
@@ -118,6 +121,36 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         },
         journals.moves_in_erp
     );
+    println!(
+        "    reconciliation     location                     business day  status       exceptions"
+    );
+    for row in &reconciliation.rows {
+        println!(
+            "    {:<18} {:<28} {:<13} {:<12} {}",
+            "",
+            row.name,
+            row.date,
+            row.status,
+            if row.exceptions.is_empty() {
+                "none".to_string()
+            } else {
+                row.exceptions.join(", ")
+            }
+        );
+    }
+    if let Some(seeded) = &reconciliation.seeded {
+        println!(
+            "    seeded exception   {} {}: {} → {}",
+            seeded.name,
+            seeded.date,
+            seeded.exception.split(':').next().unwrap_or("?"),
+            if seeded.resolved {
+                "fixed by transferring the day again; resolved"
+            } else {
+                "still open"
+            }
+        );
+    }
     println!(
         "    elapsed            {:.1} s",
         started.elapsed().as_secs_f64()
