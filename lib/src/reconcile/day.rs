@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::compare;
+use super::compare::{self, Difference};
 use super::erp_readback::{ErpReader, Held};
 use super::report::{DayReport, DayStatus, Exception, JournalCheck};
 use crate::connection::PosProduct;
@@ -16,9 +16,9 @@ use crate::lightspeed::client::Connection;
 use crate::lightspeed::LightspeedClient;
 use crate::location::business_day::{self, Window};
 use crate::location::Location;
-use crate::money::Quantity;
+use crate::money::{OutOfRange, Quantity};
 use crate::sales::canonical::totals;
-use crate::sales::{kseries, CanonicalSale};
+use crate::sales::{kseries, CanonicalSale, DayTotals};
 use crate::store::ItemStore;
 use crate::transfer::cache::{self, CachedDay, DayState};
 use crate::transfer::engine::{self, Failure};
@@ -208,6 +208,56 @@ fn variance(derived: &Derived) -> BTreeMap<String, Quantity> {
     out
 }
 
+/// Sales and refunds.
+fn counted(totals: &DayTotals) -> u64 {
+    u64::try_from(totals.sale_count + totals.refund_count).unwrap_or(u64::MAX)
+}
+
+fn unreconciled(location: &Location, date: &str, differences: Vec<Difference>) -> Exception {
+    let figures: Vec<String> = differences
+        .iter()
+        .take(4)
+        .map(|d| {
+            format!(
+                "{} {} (Lightspeed {}, cached {})",
+                d.figure, d.difference, d.pos, d.cached
+            )
+        })
+        .collect();
+    let mut found = exception(
+        ErrorCode::UnreconciledSales,
+        subject(&location.location_id, date),
+        format!(
+            "{} on {date}: Lightspeed's sales differ from the ledger's copy: {}; transfer the day again to take them in",
+            location.name,
+            figures.join(", ")
+        ),
+    );
+    found.differences = differences;
+    found
+}
+
+/// One `unmapped_item` per POS name sold and mapped to nothing, largest quantity first.
+fn unmapped(location: &Location, date: &str, derived: &Derived) -> Vec<Exception> {
+    derived
+        .stats
+        .unmapped_ranked()
+        .into_iter()
+        .map(|(name, quantity)| {
+            // POS names are outside text: bound the alert key.
+            let name: String = name.chars().take(200).collect();
+            exception(
+                ErrorCode::UnmappedItem,
+                name.clone(),
+                format!(
+                    "`{name}` sold {quantity} at {} on {date} and is mapped to nothing; map it, then transfer the day again",
+                    location.name
+                ),
+            )
+        })
+        .collect()
+}
+
 fn exception(code: ErrorCode, subject: String, message: String) -> Exception {
     Exception {
         code: code.as_str().to_string(),
@@ -261,66 +311,34 @@ pub async fn reconcile_day(
     // Only sales closed in the day count; a day's cache and the X-Series mirror also hold
     // earlier days' on-account sales paid in it (settlements, for the journal).
     let cached_sales = closed_in(&window, cached.as_ref().map_or(&[], |c| c.sales.as_slice()));
-    let out_of_range = |e: crate::money::OutOfRange| AppError::from(e);
-    let ours = totals(&cached_sales)
-        .ok_or_else(|| crate::money::OutOfRange::computing("the cached day's totals"))
-        .map_err(out_of_range)?;
-    report.cached_sales = (ours.sale_count + ours.refund_count) as u64;
-
+    let ours =
+        totals(&cached_sales).ok_or_else(|| OutOfRange::computing("the cached day's totals"))?;
+    report.cached_sales = counted(&ours);
     // 1. Lightspeed against the cached copy.
     match pos_day(ctx, location, date, &window).await? {
         PosDay::Pending(reason) => report.pending_reason = Some(reason),
         PosDay::Figures { sales, basis } => {
             report.basis = basis.to_string();
             let pos = totals(&closed_in(&window, &sales))
-                .ok_or_else(|| crate::money::OutOfRange::computing("Lightspeed's day totals"))
-                .map_err(out_of_range)?;
-            report.pos_sales = (pos.sale_count + pos.refund_count) as u64;
-            let differences = compare::differences(&pos, &ours).map_err(out_of_range)?;
+                .ok_or_else(|| OutOfRange::computing("Lightspeed's day totals"))?;
+            report.pos_sales = counted(&pos);
+            let differences = compare::differences(&pos, &ours)?;
             if !differences.is_empty() {
-                let figures: Vec<String> = differences
-                    .iter()
-                    .take(4)
-                    .map(|d| {
-                        format!(
-                            "{} {} (Lightspeed {}, cached {})",
-                            d.figure, d.difference, d.pos, d.cached
-                        )
-                    })
-                    .collect();
-                let mut found = exception(
-                    ErrorCode::UnreconciledSales,
-                    day_subject.clone(),
-                    format!(
-                        "{} on {date_text}: Lightspeed's sales differ from the ledger's copy: {}; transfer the day again to take them in",
-                        location.name,
-                        figures.join(", ")
-                    ),
-                );
-                found.differences = differences;
-                report.exceptions.push(found);
+                report
+                    .exceptions
+                    .push(unreconciled(location, &date_text, differences));
             }
         }
     }
-
     // 2. The ledger against what today's mappings imply of the cached sales.
     if let (Some(state), Some(cached)) = (&state, &cached) {
         if let Some(derived) = replay_ledger(store, location, state, cached, &at).await? {
             report.ledger_variance = variance(&derived);
-            for (name, quantity) in derived.stats.unmapped_ranked() {
-                let name: String = name.chars().take(200).collect();
-                report.exceptions.push(exception(
-                    ErrorCode::UnmappedItem,
-                    name.clone(),
-                    format!(
-                        "`{name}` sold {quantity} at {} on {date_text} and is mapped to nothing; map it, then transfer the day again",
-                        location.name
-                    ),
-                ));
-            }
+            report
+                .exceptions
+                .extend(unmapped(location, &date_text, &derived));
         }
     }
-
     // 3. The journal against the ERP.
     if ctx.journals_expected && report.cached_sales > 0 {
         check_journal(ctx, location, &date_text, &day_subject, &mut report).await?;

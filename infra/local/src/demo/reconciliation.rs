@@ -47,19 +47,32 @@ async fn reconcile(demo: &Demo, location_id: &str, date: &str) -> Result<Value, 
     Ok(run["reports"][0].clone())
 }
 
+/// The report's exception codes with how many subjects each names (`unmapped_item ×12`).
 fn exception_codes(report: &Value) -> Vec<String> {
+    let mut counted: std::collections::BTreeMap<String, usize> = Default::default();
+    for exception in report["exceptions"].as_array().into_iter().flatten() {
+        *counted
+            .entry(exception["code"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    counted
+        .into_iter()
+        .map(|(code, n)| {
+            if n == 1 {
+                code
+            } else {
+                format!("{code} ×{n}")
+            }
+        })
+        .collect()
+}
+
+fn has_code(report: &Value, code: &str) -> bool {
     report["exceptions"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|e| {
-            format!(
-                "{} ({})",
-                e["code"].as_str().unwrap_or("?"),
-                e["subject"].as_str().unwrap_or("?")
-            )
-        })
-        .collect()
+        .any(|e| e["code"] == code)
 }
 
 pub async fn every_location(demo: &Demo, csv: &CsvImport) -> Result<Reconciliation, Error> {
@@ -85,8 +98,17 @@ pub async fn every_location(demo: &Demo, csv: &CsvImport) -> Result<Reconciliati
             exceptions: exception_codes(&report),
         };
         println!(
-            "    {:<28} {} {:<11} Lightspeed {} sales, ledger copy {}",
-            row.name, row.date, row.status, report["pos_sales"], report["cached_sales"]
+            "    {:<28} {} {:<11} Lightspeed {} sales, ledger copy {}; {}",
+            row.name,
+            row.date,
+            row.status,
+            report["pos_sales"],
+            report["cached_sales"],
+            if row.exceptions.is_empty() {
+                "no exception".to_string()
+            } else {
+                row.exceptions.join(", ")
+            }
         );
         if first_restaurant.is_none() && location["product"] == "k_series" {
             first_restaurant = Some((id.to_string(), rows.len()));
@@ -116,17 +138,20 @@ async fn seed_and_resolve(demo: &Demo, location_id: &str, row: &mut Row) -> Resu
         return Err(format!("seeding a late sale: {}", late.status()).into());
     }
     let report = reconcile(demo, location_id, &row.date).await?;
-    let exception = &report["exceptions"][0];
+    let exception = report["exceptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["code"] == "unreconciled_sales")
+        .cloned()
+        .ok_or_else(|| format!("the late sale was not reported: {report}"))?;
     let shown = format!(
         "{} ({}): {}",
         exception["code"].as_str().unwrap_or("?"),
         exception["subject"].as_str().unwrap_or("?"),
         exception["message"].as_str().unwrap_or("?")
     );
-    println!(
-        "    status {}: {shown}",
-        report["status"].as_str().unwrap_or("?")
-    );
+    println!("    {shown}");
     println!("    the fix: transfer the day again (the ledger takes the sale in, the journal is reversed and re-posted), then reconcile");
     let posted = latest_journal(demo, location_id, &row.date).await?;
     let before = posted["revision"].as_u64().unwrap_or(0);
@@ -138,16 +163,26 @@ async fn seed_and_resolve(demo: &Demo, location_id: &str, row: &mut Row) -> Resu
     ok("transfer again", status, &result)?;
     wait_for_journal(demo, location_id, &row.date, before).await?;
     let again = reconcile(demo, location_id, &row.date).await?;
-    let resolved = again["status"] == "reconciled";
+    let (alerts, _) = demo
+        .api
+        .list_all(&format!("{}/alerts?status=open", demo.company), 100)
+        .await?;
+    let still_open = alerts
+        .iter()
+        .any(|a| a["code"] == "unreconciled_sales" && a["subject"] == exception["subject"]);
+    let resolved = !has_code(&again, "unreconciled_sales") && !still_open;
     println!(
-        "    reconciled again: {} (Lightspeed {} sales, ledger copy {}); the alert is {}",
-        again["status"].as_str().unwrap_or("?"),
+        "    reconciled again: Lightspeed {} sales, ledger copy {}; `unreconciled_sales` {}",
         again["pos_sales"],
         again["cached_sales"],
-        if resolved { "resolved" } else { "still open" }
+        if resolved {
+            "gone and its alert resolved"
+        } else {
+            "still there"
+        }
     );
     if !resolved {
-        return Err(format!("the seeded day did not reconcile once fixed: {again}").into());
+        return Err(format!("the seeded discrepancy did not resolve once fixed: {again}").into());
     }
     row.status = again["status"].as_str().unwrap_or("?").to_string();
     row.exceptions = exception_codes(&again);

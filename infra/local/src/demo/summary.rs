@@ -58,21 +58,19 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         "    setup              {} item mappings, {} locations linked and activated",
         setup.mapped, setup.activated
     );
-    let (_, alerts) = demo
+    let (alerts, _) = demo
         .api
-        .get(&format!("{}/alerts?status=open", demo.company))
+        .list_all(&format!("{}/alerts?status=open", demo.company), 100)
         .await?;
-    let open: Vec<String> = alerts["items"]
-        .as_array()
+    let mut by_code: std::collections::BTreeMap<String, usize> = Default::default();
+    for alert in &alerts {
+        *by_code
+            .entry(alert["code"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    let open: Vec<String> = by_code
         .into_iter()
-        .flatten()
-        .map(|a| {
-            format!(
-                "{} ({})",
-                a["code"].as_str().unwrap_or("?"),
-                a["subject"].as_str().unwrap_or("?")
-            )
-        })
+        .map(|(code, n)| format!("{code} ×{n}"))
         .collect();
     println!(
         "    open alerts        {}",
