@@ -18,6 +18,7 @@ use crate::location::business_day::{self, Window};
 use crate::location::Location;
 use crate::money::{OutOfRange, Quantity};
 use crate::sales::canonical::totals;
+use crate::sales::xseries::ON_ACCOUNT;
 use crate::sales::{kseries, CanonicalSale, DayTotals};
 use crate::store::ItemStore;
 use crate::transfer::cache::{self, CachedDay, DayState};
@@ -135,11 +136,22 @@ async fn pos_day(
     }
 }
 
+/// The sales closed in the day as they stood at its end: a payment made later (an
+/// on-account sale settled on another day) was still owed then, so it counts as
+/// [`ON_ACCOUNT`] — as the day's journal books it — and a later payment changes nothing.
 fn closed_in(window: &Window, sales: &[CanonicalSale]) -> Vec<CanonicalSale> {
     sales
         .iter()
         .filter(|s| window.contains(s.closed_at))
-        .cloned()
+        .map(|sale| {
+            let mut sale = sale.clone();
+            for payment in &mut sale.payments {
+                if payment.paid_at.is_some_and(|at| at >= window.end) {
+                    payment.method = ON_ACCOUNT.to_string();
+                }
+            }
+            sale
+        })
         .collect()
 }
 
@@ -430,4 +442,78 @@ async fn check_journal(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::business_day::DayMode;
+    use crate::mapping::matching::LineItemRef;
+    use crate::money::Money;
+    use crate::sales::canonical::totals;
+    use crate::sales::{CanonicalLine, CanonicalPayment, SaleKind};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn payment(method: &str, amount: &str, paid_at: Option<&str>) -> CanonicalPayment {
+        CanonicalPayment {
+            method: method.into(),
+            description: None,
+            amount: amount.parse().unwrap(),
+            tip: Money::ZERO,
+            rounding: Money::ZERO,
+            paid_at: paid_at.map(at),
+        }
+    }
+
+    fn on_account_sale(payments: Vec<CanonicalPayment>) -> CanonicalSale {
+        CanonicalSale {
+            sale_id: "s1".into(),
+            receipt: None,
+            kind: SaleKind::Sale,
+            closed_at: at("2026-11-30T12:00:00Z"),
+            original_sale_id: None,
+            currency: Some("NZD".into()),
+            lines: vec![CanonicalLine {
+                line_id: "l1".into(),
+                parent_line_id: None,
+                item: LineItemRef::default(),
+                quantity: "1".parse().unwrap(),
+                net: "20.00".parse().unwrap(),
+                gross: "23.00".parse().unwrap(),
+                tax: "3.00".parse().unwrap(),
+                discount: Money::ZERO,
+                service_charge: Money::ZERO,
+                tax_code: None,
+                accounting_group: None,
+            }],
+            payments,
+        }
+    }
+
+    /// Copied when the day was transferred (all owed), read again after the customer paid
+    /// on a later day, and a sale closed the next day: the day's figures do not differ.
+    #[test]
+    fn a_later_payment_does_not_change_the_day_it_was_owed_on() {
+        let window = business_day::window(DayMode::Utc, "2026-11-30".parse().unwrap());
+        let cached = vec![on_account_sale(vec![
+            payment("Cash", "3.00", Some("2026-11-30T12:00:00Z")),
+            payment(ON_ACCOUNT, "20.00", None),
+        ])];
+        let mut now = vec![on_account_sale(vec![
+            payment("Cash", "3.00", Some("2026-11-30T12:00:00Z")),
+            payment("Cash", "20.00", Some("2026-12-03T09:00:00Z")),
+        ])];
+        let mut tomorrow = on_account_sale(vec![payment("Cash", "23.00", None)]);
+        tomorrow.closed_at = at("2026-12-01T09:00:00Z");
+        now.push(tomorrow);
+        let (cached, now) = (closed_in(&window, &cached), closed_in(&window, &now));
+        assert_eq!(now.len(), 1);
+        let (ours, pos) = (totals(&cached).unwrap(), totals(&now).unwrap());
+        assert!(compare::differences(&pos, &ours).unwrap().is_empty());
+        assert_eq!(pos.payments[ON_ACCOUNT].amount, "20.00".parse().unwrap());
+        assert_eq!(pos.payments["Cash"].amount, "3.00".parse().unwrap());
+    }
 }

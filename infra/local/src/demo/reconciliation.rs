@@ -25,6 +25,7 @@ pub struct Row {
 pub struct Seeded {
     pub name: String,
     pub date: String,
+    /// `code (subject)`.
     pub exception: String,
     pub resolved: bool,
 }
@@ -110,6 +111,15 @@ pub async fn every_location(demo: &Demo, csv: &CsvImport) -> Result<Reconciliati
                 row.exceptions.join(", ")
             }
         );
+        for found in report["exceptions"].as_array().into_iter().flatten() {
+            if found["code"] == "unreconciled_sales" {
+                println!(
+                    "    {:<28} {}",
+                    "",
+                    found["message"].as_str().unwrap_or("?")
+                );
+            }
+        }
         if first_restaurant.is_none() && location["product"] == "k_series" {
             first_restaurant = Some((id.to_string(), rows.len()));
         }
@@ -189,7 +199,11 @@ async fn seed_and_resolve(demo: &Demo, location_id: &str, row: &mut Row) -> Resu
     Ok(Seeded {
         name: row.name.clone(),
         date: row.date.clone(),
-        exception: shown,
+        exception: format!(
+            "{} ({})",
+            exception["code"].as_str().unwrap_or("?"),
+            exception["subject"].as_str().unwrap_or("?")
+        ),
         resolved,
     })
 }

@@ -141,7 +141,7 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
             "    seeded exception   {} {}: {} → {}",
             seeded.name,
             seeded.date,
-            seeded.exception.split(':').next().unwrap_or("?"),
+            seeded.exception,
             if seeded.resolved {
                 "fixed by transferring the day again; resolved"
             } else {
