@@ -141,4 +141,20 @@ async fn an_outlet_day_posts_what_the_store_sold() {
     }
     expected.retain(|_, v| !v.is_zero());
     assert_eq!(actual, expected, "{result}");
+
+    // Reconciled against the store's feed (read afresh through the mirror, whose lines
+    // carry only product ids) with nothing to report.
+    let (status, run) = api
+        .post(
+            &format!("{base}/reconciliation"),
+            &json!({"from": date, "location_id": outlet_id}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{run}");
+    let report = &run["reports"][0];
+    assert_eq!(report["basis"], "sales_feed", "{report}");
+    assert_eq!(report["pos_sales"], sales, "{report}");
+    assert_eq!(report["status"], "reconciled", "{report}");
 }

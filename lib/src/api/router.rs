@@ -1310,7 +1310,7 @@ async fn journal_get(State(deps): Shared, s: Scope, Path(p): Path<Id>) -> Reply 
     summary = "Reconcile a business date or a range (at most 31 days) now: Lightspeed, the ledger and the ERP, per location",
     params(Company),
     request_body = doc::ReconciliationInput,
-    responses((status = 200, description = "Every day's report and the company's standing exceptions", body = doc::CompanyRun), Refused, NotJson),
+    responses((status = 200, description = "Every day's report and the company's standing exceptions", body = doc::CompanyRun), Refused, NotJson, Unprocessable),
 )]
 async fn reconciliation_run(
     State(deps): Shared,
@@ -1338,7 +1338,7 @@ async fn reconciliation_list(
     get, path = "/v1/companies/{company_id}/kpis", tag = "reconciliation",
     summary = "Reconciliation KPIs over from..=to: days reconciled, unreconciled sales, inventory variance, open alerts, time to resolution",
     params(Company, reconciliation::KpiRange),
-    responses((status = 200, description = "The KPIs", body = doc::Kpis), Refused),
+    responses((status = 200, description = "The KPIs", body = doc::Kpis), Refused, Unprocessable),
 )]
 async fn kpis_get(
     State(deps): Shared,

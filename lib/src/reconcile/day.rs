@@ -1,7 +1,7 @@
 //! Reconciling one location and business date: Lightspeed's own figures against the cached
 //! sales, the ledger against what the mappings imply, and the journal against the ERP.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -10,6 +10,7 @@ use super::erp_readback::{ErpReader, Held};
 use super::report::{DayReport, DayStatus, Exception, JournalCheck};
 use crate::connection::PosProduct;
 use crate::error::{AppError, ErrorCode};
+use crate::items::record::{product_items, PosItem};
 use crate::journal::record::{self as journal_record, JournalRecord, JournalStatus};
 use crate::ledger::derive::{derive, DayInput, Derived, Prior};
 use crate::lightspeed::client::Connection;
@@ -322,7 +323,16 @@ pub async fn reconcile_day(
     };
     // Only sales closed in the day count; a day's cache and the X-Series mirror also hold
     // earlier days' on-account sales paid in it (settlements, for the journal).
-    let cached_sales = closed_in(&window, cached.as_ref().map_or(&[], |c| c.sales.as_slice()));
+    // Both sides name their lines from the catalogue, as the transfer did before caching
+    // (X-Series lines carry only the product id on the wire).
+    let items: HashMap<String, PosItem> =
+        product_items(store, &location.company_id, location.product)
+            .await?
+            .into_iter()
+            .map(|item| (item.item_id.clone(), item))
+            .collect();
+    let mut cached_sales = closed_in(&window, cached.as_ref().map_or(&[], |c| c.sales.as_slice()));
+    engine::name_lines_from_catalogue(&mut cached_sales, &items);
     let ours =
         totals(&cached_sales).ok_or_else(|| OutOfRange::computing("the cached day's totals"))?;
     report.cached_sales = counted(&ours);
@@ -331,8 +341,10 @@ pub async fn reconcile_day(
         PosDay::Pending(reason) => report.pending_reason = Some(reason),
         PosDay::Figures { sales, basis } => {
             report.basis = basis.to_string();
-            let pos = totals(&closed_in(&window, &sales))
-                .ok_or_else(|| OutOfRange::computing("Lightspeed's day totals"))?;
+            let mut sales = closed_in(&window, &sales);
+            engine::name_lines_from_catalogue(&mut sales, &items);
+            let pos =
+                totals(&sales).ok_or_else(|| OutOfRange::computing("Lightspeed's day totals"))?;
             report.pos_sales = counted(&pos);
             let differences = compare::differences(&pos, &ours)?;
             if !differences.is_empty() {

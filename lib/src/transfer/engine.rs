@@ -357,7 +357,6 @@ struct Written<'a> {
     sales_count: usize,
 }
 
-/// The entries already posted for this storage unit, location and day.
 /// The ledger entries already posted for a location-day in a storage unit.
 pub(crate) async fn posted_entries(
     store: &dyn ItemStore,
