@@ -38,14 +38,14 @@ pub fn sim_config() -> SimConfig {
     }
 }
 
-/// [`sim_config`] with the simulator's clock at today 12:00 UTC and `days` days of history,
+/// [`sim_config`] with the simulator's clock at now and `days` days of history,
 /// so "yesterday" and "the last 90 days" have sales.
 pub fn sim_config_until_today(days: u32) -> SimConfig {
     SimConfig {
-        now: chrono::Utc::now()
-            .date_naive()
-            .and_hms_opt(12, 0, 0)
-            .map(|t| t.and_utc())
+        // The tills' clock is the wall clock (to the second): every business day the
+        // functions see as closed is closed for the simulated tills too, so no day is
+        // transferred while its sales are still coming in.
+        now: chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0)
             .unwrap_or_else(chrono::Utc::now),
         days,
         ..sim_config()

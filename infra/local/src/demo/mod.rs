@@ -106,7 +106,7 @@ async fn start() -> Result<Demo, Error> {
     for (id, queue) in &stack.resources.queues {
         println!("    queue     {id:<18} {}", queue.url);
     }
-    step("Lightspeed: the simulator (K-Series restaurant group, X-Series store), clock at today 12:00 UTC");
+    step("Lightspeed: the simulator (K-Series restaurant group, X-Series store), clock at now");
     let sim_config =
         crate::lightspeed::sim_config_until_today(crate::lightspeed::sim_config().days);
     let sim = crate::lightspeed::start_simulator(sim_config).await?;
