@@ -4,6 +4,8 @@
 //! `entry` is the stored record and its keys; `query` serves the admin API.
 
 pub mod derive;
+#[cfg(test)]
+mod derive_reference;
 pub mod entry;
 pub mod query;
 

@@ -3,7 +3,7 @@
 //! baseline product's only method. A SKU or name shared by two mapped items is ambiguous
 //! and never guessed.
 
-use std::collections::HashMap;
+use crate::fast_hash::FxHashMap;
 
 /// What a sales line tells us about the item sold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -37,27 +37,27 @@ enum Slot {
 
 pub struct MappingIndex<T> {
     items: Vec<MappedItem<T>>,
-    by_id: HashMap<String, usize>,
-    by_code: HashMap<String, Slot>,
-    by_name: HashMap<String, Slot>,
+    by_id: FxHashMap<String, usize>,
+    by_code: FxHashMap<String, Slot>,
+    by_name: FxHashMap<String, Slot>,
 }
 
-fn normalise(text: &str) -> Option<String> {
+fn normalise(text: &str) -> Option<&str> {
     let trimmed = text.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_string())
+    (!trimmed.is_empty()).then_some(trimmed)
 }
 
-fn insert(map: &mut HashMap<String, Slot>, key: String, index: usize) {
-    map.entry(key)
+fn insert(map: &mut FxHashMap<String, Slot>, key: &str, index: usize) {
+    map.entry(key.to_string())
         .and_modify(|slot| *slot = Slot::Ambiguous)
         .or_insert(Slot::One(index));
 }
 
 impl<T> MappingIndex<T> {
     pub fn new(items: Vec<MappedItem<T>>) -> Self {
-        let mut by_id = HashMap::new();
-        let mut by_code = HashMap::new();
-        let mut by_name = HashMap::new();
+        let mut by_id = FxHashMap::default();
+        let mut by_code = FxHashMap::default();
+        let mut by_name = FxHashMap::default();
         for (index, item) in items.iter().enumerate() {
             by_id.insert(item.item_id.clone(), index);
             if let Some(code) = item.code.as_deref().and_then(normalise) {
@@ -77,20 +77,39 @@ impl<T> MappingIndex<T> {
 
     /// The mapping for a line, and how it was found.
     pub fn find(&self, line: &LineItemRef) -> Option<(&MappedItem<T>, MatchedBy)> {
-        if let Some(index) = line.item_id.as_ref().and_then(|id| self.by_id.get(id)) {
-            return Some((&self.items[*index], MatchedBy::ItemId));
+        let (index, by) = self.find_index(line)?;
+        Some((self.items.get(index)?, by))
+    }
+
+    /// Like [`Self::find`], but the position of the mapped item (see [`Self::get`]), so a
+    /// caller can keep what it works out per item in a plain vector.
+    pub fn find_index(&self, line: &LineItemRef) -> Option<(usize, MatchedBy)> {
+        if let Some(index) = line.item_id.as_deref().and_then(|id| self.by_id.get(id)) {
+            return Some((*index, MatchedBy::ItemId));
         }
-        let unique = |map: &HashMap<String, Slot>, key: Option<String>| match key
-            .and_then(|k| map.get(&k))
-        {
-            Some(Slot::One(index)) => Some(*index),
-            _ => None,
-        };
+        let unique =
+            |map: &FxHashMap<String, Slot>, key: Option<&str>| match key.and_then(|k| map.get(k)) {
+                Some(Slot::One(index)) => Some(*index),
+                _ => None,
+            };
         if let Some(index) = unique(&self.by_code, line.sku.as_deref().and_then(normalise)) {
-            return Some((&self.items[index], MatchedBy::Code));
+            return Some((index, MatchedBy::Code));
         }
-        unique(&self.by_name, normalise(&line.name))
-            .map(|index| (&self.items[index], MatchedBy::Name))
+        unique(&self.by_name, normalise(&line.name)).map(|index| (index, MatchedBy::Name))
+    }
+
+    /// The mapped item at `index` (from [`Self::find_index`]).
+    pub fn get(&self, index: usize) -> Option<&MappedItem<T>> {
+        self.items.get(index)
+    }
+
+    /// How many mapped items the index holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 }
 
