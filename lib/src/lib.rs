@@ -13,7 +13,6 @@ pub mod deps;
 pub mod erp;
 pub mod error;
 pub mod fanout;
-pub(crate) mod fast_hash;
 pub mod handlers;
 pub mod ids;
 pub mod imports;

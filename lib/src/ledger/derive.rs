@@ -15,11 +15,11 @@ use super::entry::{
     entry_id, group, EntryReason, EntryType, LedgerEntry, Stream, MONEY_DECIMALS, QUANTITY_DECIMALS,
 };
 use crate::catalog::explode::{explode_fractions, fractions_value, ExplodeError, Fractions, Line};
-use crate::fast_hash::FxHashMap;
 use crate::mapping::matching::MappingIndex;
 use crate::mapping::record::{Mapping, TargetKind};
 use crate::money::{Money, Quantity};
 use crate::sales::{CanonicalLine, CanonicalSale, SaleKind};
+use rustc_hash::FxHashMap;
 
 /// What the derivation needs of the company's catalogue.
 pub struct Catalogue {

@@ -3,7 +3,7 @@
 //! baseline product's only method. A SKU or name shared by two mapped items is ambiguous
 //! and never guessed.
 
-use crate::fast_hash::FxHashMap;
+use rustc_hash::FxHashMap;
 
 /// What a sales line tells us about the item sold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
