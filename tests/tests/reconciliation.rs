@@ -280,8 +280,8 @@ async fn journal_exceptions_are_found_in_the_erp_and_resolve_when_fixed() {
     for day in &dates {
         books.transfer(&location, day).await;
     }
-    // The first two days are posted; the last two are posted below, into a seeded fault.
-    for day in &dates[..2] {
+    // The first three days are posted; the last one is posted below, into a seeded fault.
+    for day in &dates[..3] {
         books.deliver(&location, day, 1).await;
     }
     let (deleted, tampered, unmapped, balancing) = (&dates[0], &dates[1], &dates[2], &dates[3]);
@@ -322,7 +322,7 @@ async fn journal_exceptions_are_found_in_the_erp_and_resolve_when_fixed() {
             json!({"debit": (decimal(&line["debit"]) + Decimal::ONE).to_string()}),
         )
         .await;
-    // A payment method left unmapped: the day's journal is blocked.
+    // A payment method left unmapped: the posted day's next revision is blocked.
     let mut mapping = company_mapping();
     mapping["payment_methods"]
         .as_object_mut()
@@ -415,6 +415,15 @@ async fn journal_exceptions_are_found_in_the_erp_and_resolve_when_fixed() {
     ] {
         assert!(open_alerts(&books, code).await.is_empty(), "{code}");
     }
+    // The blocked revision never reached the books and is no longer needed.
+    assert_eq!(
+        books.journal(&location, unmapped, 2).await["status"],
+        "superseded"
+    );
+    assert_eq!(
+        books.journal(&location, unmapped, 1).await["status"],
+        "posted"
+    );
     let reposted = books.journal(&location, deleted, 1).await;
     assert_eq!(reposted["status"], "posted");
     assert_ne!(reposted["erp"]["move_id"].as_i64(), Some(move_id));

@@ -234,6 +234,7 @@ async fn post_under_lease(
     if let Some(held) = &in_books {
         let same = built.journal.as_ref().is_ok_and(|j| j.lines == held.lines);
         if same && !(request.verify_in_erp && gone_from_erp(ctx, request, &built, held).await?) {
+            retire_unposted(ctx.store, latest.as_ref(), held).await?;
             return Ok(Outcome::Unchanged(Box::new(held.clone())));
         }
         if same {
@@ -290,6 +291,24 @@ async fn post_under_lease(
     }
 }
 
+/// A newer revision that never reached the books (blocked by a mapping since fixed, refused)
+/// is superseded once the day's lines are again what the posted revision holds.
+async fn retire_unposted(
+    store: &dyn ItemStore,
+    latest: Option<&JournalRecord>,
+    held: &JournalRecord,
+) -> Result<(), AppError> {
+    let Some(latest) = latest.filter(|l| l.revision > held.revision) else {
+        return Ok(());
+    };
+    if posted(latest) || latest.status == JournalStatus::Reversed {
+        return Ok(());
+    }
+    let mut retired = latest.clone();
+    retired.status = JournalStatus::Superseded;
+    record::save(store, &mut retired).await
+}
+
 /// Whether the ERP no longer holds `held` posted (an ERP that cannot be read is not proof).
 async fn gone_from_erp(
     ctx: &PostContext<'_>,
@@ -325,7 +344,13 @@ fn next_record(
     now: &str,
 ) -> Result<JournalRecord, AppError> {
     let (revision, version, created_at, attempts) = match latest {
-        Some(l) if !posted(l) && l.status != JournalStatus::Reversed => {
+        Some(l)
+            if !posted(l)
+                && !matches!(
+                    l.status,
+                    JournalStatus::Reversed | JournalStatus::Superseded
+                ) =>
+        {
             (l.revision, l.version, l.created_at.clone(), l.attempts)
         }
         Some(l) => (l.revision + 1, 0, now.to_string(), 0),

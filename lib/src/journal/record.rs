@@ -25,6 +25,9 @@ pub enum JournalStatus {
     Failed,
     /// Replaced by a later revision; its move was reversed in the ERP.
     Reversed,
+    /// Never reached the books (blocked, refused, out of balance) and no longer needed: the
+    /// day's lines went back to what an earlier posted revision holds.
+    Superseded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

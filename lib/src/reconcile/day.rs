@@ -378,12 +378,14 @@ pub async fn reconcile_day(
     Ok(report)
 }
 
-/// The latest journal revision that stands (reversed ones were replaced).
+/// The latest journal revision that stands (reversed and superseded ones were replaced).
 fn standing(revisions: Vec<JournalRecord>) -> Option<JournalRecord> {
-    revisions
-        .into_iter()
-        .rev()
-        .find(|r| r.status != JournalStatus::Reversed)
+    revisions.into_iter().rev().find(|r| {
+        !matches!(
+            r.status,
+            JournalStatus::Reversed | JournalStatus::Superseded
+        )
+    })
 }
 
 async fn check_journal(

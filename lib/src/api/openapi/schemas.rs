@@ -272,6 +272,7 @@ keyword_schemas! {
         "date_moved",
         "failed",
         "reversed",
+        "superseded",
     ]),
     CurrencyCode => string()
         .pattern(Some("^[A-Z]{3}$"))

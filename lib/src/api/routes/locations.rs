@@ -209,7 +209,10 @@ fn journal_summary(journal: &JournalRecord) -> Value {
 fn journal_health(journal: &JournalRecord) -> Option<Value> {
     let fine = matches!(
         journal.status,
-        JournalStatus::Posted | JournalStatus::Pending | JournalStatus::Reversed
+        JournalStatus::Posted
+            | JournalStatus::Pending
+            | JournalStatus::Reversed
+            | JournalStatus::Superseded
     );
     let why = journal
         .error
