@@ -177,6 +177,25 @@ pub async fn list(
     Ok(query_page_as(store, &query).await?)
 }
 
+/// Every page of a company's open or resolved alerts, up to `most` (newest resolutions first).
+pub async fn list_all(
+    store: &dyn ItemStore,
+    company_id: &str,
+    status: AlertStatus,
+    most: usize,
+) -> Result<Vec<Alert>, AppError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = list(store, company_id, status, 100, after).await?;
+        out.extend(page);
+        match next {
+            Some(next) if out.len() < most => after = Some(next),
+            _ => return Ok(out),
+        }
+    }
+}
+
 pub fn list_partition(company_id: &str) -> String {
     partition(company_id)
 }

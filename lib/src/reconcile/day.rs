@@ -2,6 +2,7 @@
 //! sales, the ledger against what the mappings imply, and the journal against the ERP.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -10,9 +11,9 @@ use super::erp_readback::{ErpReader, Held};
 use super::report::{DayReport, DayStatus, Exception, JournalCheck};
 use crate::connection::PosProduct;
 use crate::error::{AppError, ErrorCode};
-use crate::items::record::{product_items, PosItem};
+use crate::items::record::PosItem;
 use crate::journal::record::{self as journal_record, JournalRecord, JournalStatus};
-use crate::ledger::derive::{derive, DayInput, Derived, Prior};
+use crate::ledger::derive::{derive, Catalogue, DayInput, Derived, Prior};
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::LightspeedClient;
 use crate::location::business_day::{self, Window};
@@ -42,6 +43,26 @@ pub struct DayContext<'a> {
     pub erp: ErpReader<'a>,
     /// Whether the company posts journals (an ERP is connected).
     pub journals_expected: bool,
+    /// Each location's catalogue, read once per run: every day of the run derives under it.
+    pub catalogues: HashMap<String, Arc<LoadedCatalogue>>,
+}
+
+/// What the derivation needs of the catalogue, and the location's items by id.
+pub type LoadedCatalogue = (Catalogue, HashMap<String, PosItem>);
+
+impl DayContext<'_> {
+    async fn catalogue(&mut self, location: &Location) -> Result<Arc<LoadedCatalogue>, AppError> {
+        if let Some(found) = self.catalogues.get(&location.location_id) {
+            return Ok(found.clone());
+        }
+        let loaded = engine::load_catalogue(self.store, &location.company_id, location)
+            .await
+            .map_err(failure)?;
+        let loaded = Arc::new(loaded);
+        self.catalogues
+            .insert(location.location_id.clone(), loaded.clone());
+        Ok(loaded)
+    }
 }
 
 /// The alert subject of a location-day (the same the journal poster uses).
@@ -169,6 +190,7 @@ fn state_date(state: &DayState) -> Result<NaiveDate, AppError> {
 /// mappings against the entries already in the ledger.
 async fn replay_ledger(
     store: &dyn ItemStore,
+    (catalogue, items): &LoadedCatalogue,
     location: &Location,
     state: &DayState,
     cached: &CachedDay,
@@ -182,12 +204,9 @@ async fn replay_ledger(
         location.location_id.as_str(),
         state.business_date.as_str(),
     );
-    let (catalogue, items) = engine::load_catalogue(store, company, location)
-        .await
-        .map_err(failure)?;
     let window = business_day::window(location.day_mode(), state_date(state)?);
     let mut sales = closed_in(&window, &cached.sales);
-    engine::name_lines_from_catalogue(&mut sales, &items);
+    engine::name_lines_from_catalogue(&mut sales, items);
     let posted = engine::posted_entries(store, company, location_id, storage_unit_id, date)
         .await
         .map_err(failure)?;
@@ -201,7 +220,7 @@ async fn replay_ledger(
         location_id,
         business_date: date,
         sales: &sales,
-        catalogue: &catalogue,
+        catalogue,
         posted: &posted,
         prior: &prior,
         transfer_log_id: "reconciliation",
@@ -325,14 +344,10 @@ pub async fn reconcile_day(
     // earlier days' on-account sales paid in it (settlements, for the journal).
     // Both sides name their lines from the catalogue, as the transfer did before caching
     // (X-Series lines carry only the product id on the wire).
-    let items: HashMap<String, PosItem> =
-        product_items(store, &location.company_id, location.product)
-            .await?
-            .into_iter()
-            .map(|item| (item.item_id.clone(), item))
-            .collect();
+    let catalogue = ctx.catalogue(location).await?;
+    let items = &catalogue.1;
     let mut cached_sales = closed_in(&window, cached.as_ref().map_or(&[], |c| c.sales.as_slice()));
-    engine::name_lines_from_catalogue(&mut cached_sales, &items);
+    engine::name_lines_from_catalogue(&mut cached_sales, items);
     let ours =
         totals(&cached_sales).ok_or_else(|| OutOfRange::computing("the cached day's totals"))?;
     report.cached_sales = counted(&ours);
@@ -342,7 +357,7 @@ pub async fn reconcile_day(
         PosDay::Figures { sales, basis } => {
             report.basis = basis.to_string();
             let mut sales = closed_in(&window, &sales);
-            engine::name_lines_from_catalogue(&mut sales, &items);
+            engine::name_lines_from_catalogue(&mut sales, items);
             let pos =
                 totals(&sales).ok_or_else(|| OutOfRange::computing("Lightspeed's day totals"))?;
             report.pos_sales = counted(&pos);
@@ -356,7 +371,9 @@ pub async fn reconcile_day(
     }
     // 2. The ledger against what today's mappings imply of the cached sales.
     if let (Some(state), Some(cached)) = (&state, &cached) {
-        if let Some(derived) = replay_ledger(store, location, state, cached, &at).await? {
+        if let Some(derived) =
+            replay_ledger(store, &catalogue, location, state, cached, &at).await?
+        {
             report.ledger_variance = variance(&derived);
             report
                 .exceptions

@@ -52,26 +52,6 @@ pub fn reconciles(location: &Location) -> bool {
     location.storage_unit_id.is_some() && !location.missing_upstream
 }
 
-async fn open_alerts(deps: &Deps, company_id: &str) -> Result<Vec<Alert>, AppError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let (page, next) = alerts::list(
-            deps.store.as_ref(),
-            company_id,
-            AlertStatus::Open,
-            100,
-            after,
-        )
-        .await?;
-        out.extend(page);
-        match next {
-            Some(next) => after = Some(next),
-            None => return Ok(out),
-        }
-    }
-}
-
 fn as_exception(alert: &Alert) -> Exception {
     Exception {
         code: alert.code.clone(),
@@ -105,9 +85,10 @@ pub async fn run_company(
             &deps.config.secret_prefix,
         ),
         journals_expected,
+        catalogues: Default::default(),
     };
     let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let open = open_alerts(deps, company_id).await?;
+    let open = alerts::list_all(store, company_id, AlertStatus::Open, usize::MAX).await?;
     let mut run = CompanyRun {
         company_id: company_id.to_string(),
         summary: RunSummary::default(),

@@ -278,16 +278,7 @@ pub async fn kpis(deps: &Deps, q: KpiRange, company_id: &str) -> Result<Response
     }
     let store = deps.store.as_ref();
     for status in [AlertStatus::Open, AlertStatus::Resolved] {
-        let mut after = None;
-        let mut seen = Vec::new();
-        loop {
-            let (page, next) = alerts::list(store, company_id, status, 100, after).await?;
-            seen.extend(page);
-            match next {
-                Some(next) if seen.len() < MAX_RESOLVED => after = Some(next),
-                _ => break,
-            }
-        }
+        let seen = alerts::list_all(store, company_id, status, MAX_RESOLVED).await?;
         if status == AlertStatus::Open {
             for alert in &seen {
                 *kpis.open_alerts.entry(alert.code.clone()).or_default() += 1;
