@@ -44,6 +44,23 @@ pub(super) fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveD
     })
 }
 
+/// `from..=to` is a range of at most `most` days.
+pub(super) fn date_range(
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    most: i64,
+) -> Result<(), AppError> {
+    if from > to {
+        return Err(AppError::validation("`from` is after `to`"));
+    }
+    if (to - from).num_days() >= most {
+        return Err(AppError::validation(format!(
+            "the range may cover at most {most} days"
+        )));
+    }
+    Ok(())
+}
+
 /// `from` and `to` (required, at most a year apart), `location_id` (optional: every
 /// location otherwise), `status` (optional). Every revision is listed, oldest first.
 #[derive(Deserialize, IntoParams)]
@@ -70,14 +87,7 @@ pub async fn list(
 ) -> Result<Response<Body>, AppError> {
     let from = date_param("from", filters.from.as_deref())?;
     let to = date_param("to", filters.to.as_deref())?;
-    if from > to {
-        return Err(AppError::validation("`from` is after `to`"));
-    }
-    if (to - from).num_days() >= MAX_RANGE_DAYS {
-        return Err(AppError::validation(format!(
-            "the range may cover at most {MAX_RANGE_DAYS} days"
-        )));
-    }
+    date_range(from, to, MAX_RANGE_DAYS)?;
     let status = filters.status;
     let store = deps.store.as_ref();
     let locations = match filters.location_id {

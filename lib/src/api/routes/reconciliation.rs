@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use lambda_http::{Body, Response};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::journals::date_param;
+use super::journals::{date_param, date_range};
 use crate::alerts::{self, AlertStatus};
 use crate::api::envelope;
 use crate::api::openapi::schemas as doc;
@@ -40,18 +39,6 @@ pub struct RunInput {
     location_id: Option<String>,
 }
 
-fn range(from: NaiveDate, to: NaiveDate, most: i64) -> Result<(), AppError> {
-    if from > to {
-        return Err(AppError::validation("`from` is after `to`"));
-    }
-    if (to - from).num_days() >= most {
-        return Err(AppError::validation(format!(
-            "the range may cover at most {most} days"
-        )));
-    }
-    Ok(())
-}
-
 async fn locations(
     deps: &Deps,
     company_id: &str,
@@ -79,7 +66,7 @@ pub async fn run(
         Some(to) => date_param("to", Some(to))?,
         None => from,
     };
-    range(from, to, MAX_DAYS)?;
+    date_range(from, to, MAX_DAYS)?;
     let locations = locations(deps, company_id, input.location_id.as_deref()).await?;
     if let Some(location) = locations.iter().find(|l| !run::reconciles(l)) {
         return Err(AppError::new(
@@ -121,7 +108,7 @@ async fn stored(
 ) -> Result<Vec<DayReport>, AppError> {
     let from = date_param("from", from)?;
     let to = date_param("to", to)?;
-    range(from, to, MAX_LIST_DAYS)?;
+    date_range(from, to, MAX_LIST_DAYS)?;
     let store = deps.store.as_ref();
     let mut out = Vec::new();
     for location in locations(deps, company_id, location_id).await? {
