@@ -6,6 +6,8 @@
 //! makes repeated and concurrent transfers safe.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasher as _;
+use std::sync::Arc;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -19,7 +21,7 @@ use crate::mapping::matching::MappingIndex;
 use crate::mapping::record::{Mapping, TargetKind};
 use crate::money::{Money, Quantity};
 use crate::sales::{CanonicalLine, CanonicalSale, SaleKind};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 /// What the derivation needs of the company's catalogue.
 pub struct Catalogue {
@@ -44,17 +46,45 @@ pub struct Contribution {
 }
 
 /// What the ledger knows about one sales line: what it feeds and the entries it fed.
+/// Lines of the same item, quantity and stream feed the same, so a day's lines share
+/// these lists instead of each holding a copy (cheap to clone, small in memory).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineState {
-    pub contributions: Vec<Contribution>,
-    pub entries: Vec<String>,
+    #[serde(with = "shared_list")]
+    pub contributions: Arc<[Contribution]>,
+    #[serde(with = "shared_list")]
+    pub entries: Arc<[String]>,
 }
+
+/// A shared list as a plain JSON array.
+mod shared_list {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        list: &Arc<[T]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        list[..].serialize(serializer)
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<[T]>, D::Error> {
+        Vec::<T>::deserialize(deserializer).map(Arc::from)
+    }
+}
+
+/// Line key → state. Fx-hashed: a day holds tens of thousands of keys, and SipHash was a
+/// fifth of the derivation's time.
+pub type LineStates = FxHashMap<String, LineState>;
 
 /// The previous completed run of the same day and storage unit.
 #[derive(Debug, Clone, Default)]
 pub struct Prior {
     /// Line key → state, as the previous run left it.
-    pub lines: HashMap<String, LineState>,
+    pub lines: LineStates,
     /// Group → number of revisions posted when the previous run completed.
     pub revisions: BTreeMap<String, u32>,
 }
@@ -123,7 +153,7 @@ impl DerivedStats {
 pub struct Derived {
     pub new_entries: Vec<LedgerEntry>,
     /// Line key → state after this run (lines that feed or fed something).
-    pub lines: HashMap<String, LineState>,
+    pub lines: LineStates,
     /// Group → revisions posted once the new entries are written.
     pub revisions: BTreeMap<String, u32>,
     pub stats: DerivedStats,
@@ -518,9 +548,16 @@ fn keys_are_unique(sales: &[CanonicalSale]) -> bool {
         }
         let lines = &sale.lines;
         if lines.len() <= 16 {
+            // Pairs compared by hash first: a string comparison per pair cost more.
+            let mut hashes = [0u64; 16];
             for (n, line) in lines.iter().enumerate() {
-                if lines[n + 1..].iter().any(|l| l.line_id == line.line_id) {
+                let hash = FxBuildHasher.hash_one(line.line_id.as_str());
+                let seen = hashes.get(..n).unwrap_or_default();
+                if seen.contains(&hash) && lines[..n].iter().any(|l| l.line_id == line.line_id) {
                     return false;
+                }
+                if let Some(slot) = hashes.get_mut(n) {
+                    *slot = hash;
                 }
             }
         } else {
@@ -559,7 +596,7 @@ impl Ingredients {
 /// One sales line as the day sees it now.
 struct CurrentLine {
     key: String,
-    contributions: Vec<Contribution>,
+    contributions: Arc<[Contribution]>,
     /// The target and stream its contributions come from, when it feeds something: lines
     /// of the same shape touch the same groups.
     shape: Option<(u32, Stream)>,
@@ -582,6 +619,10 @@ struct Wanted<'a> {
     /// range. The stored form keeps the scale, which the contributions carry.
     amount_index: FxHashMap<(usize, [u8; 16]), Option<u32>>,
     amounts: Vec<ItemAmounts>,
+    /// By `amounts` index × 2 + stream: the contributions every such line shares.
+    contributions: Vec<Option<Arc<[Contribution]>>>,
+    /// What a line that feeds nothing holds.
+    nothing: Arc<[Contribution]>,
     current: Vec<CurrentLine>,
     scratch: Vec<(usize, Decimal, Decimal)>,
 }
@@ -599,6 +640,8 @@ impl<'a> Wanted<'a> {
             item_target: vec![None; catalogue.mappings.len()],
             amount_index: FxHashMap::default(),
             amounts: Vec::new(),
+            contributions: Vec::new(),
+            nothing: Arc::from([]),
             current: Vec::new(),
             scratch: Vec::new(),
         }
@@ -630,7 +673,7 @@ impl<'a> Wanted<'a> {
                     *self.stats.skipped.entry(reason).or_insert(0) += 1;
                     self.current.push(CurrentLine {
                         key,
-                        contributions: Vec::new(),
+                        contributions: self.nothing.clone(),
                         shape: None,
                     });
                 }
@@ -739,7 +782,7 @@ impl<'a> Wanted<'a> {
         sale: &CanonicalSale,
         line: &CanonicalLine,
         stream: Stream,
-    ) -> Result<(Vec<Contribution>, u32), SkipReason> {
+    ) -> Result<(Arc<[Contribution]>, u32), SkipReason> {
         let quantity = line.quantity.value();
         let name = line.item.name.trim();
         check_line(name, quantity, stream)?;
@@ -769,9 +812,8 @@ impl<'a> Wanted<'a> {
         }
         // Every figure here may come from outside: checked, and a line that leaves the
         // range is skipped with an exception while the rest of the day goes on.
-        let amounts = self
-            .amounts_of(item, mapping, target, quantity)
-            .and_then(|index| self.amounts.get(index as usize));
+        let index = self.amounts_of(item, mapping, target, quantity);
+        let amounts = index.and_then(|index| self.amounts.get(index as usize));
         let added = amounts.is_some_and(|amounts| {
             add_line(
                 &mut self.groups,
@@ -780,35 +822,48 @@ impl<'a> Wanted<'a> {
                 &mut self.scratch,
             )
         });
-        let (Some(amounts), true) = (amounts, added) else {
+        let (Some(index), Some(amounts), true) = (index, amounts, added) else {
             self.exceptions.insert(format!("value_out_of_range:{name}"));
             return Err(SkipReason::ValueOutOfRange);
         };
         if let Some(target) = self.targets.get_mut(amounts.target as usize) {
             target.lines += 1;
         }
-        let mut contributions = Vec::with_capacity(amounts.ingredients.len());
-        for a in &amounts.ingredients {
-            if let Some(original) = &sale.original_sale_id {
+        if let Some(original) = &sale.original_sale_id {
+            for a in &amounts.ingredients {
                 if let Some(Some(group)) = self.groups.get_mut(group_index(a.ingredient, stream)) {
                     if !group.original_sales.contains(original) {
                         group.original_sales.insert(original.clone());
                     }
                 }
             }
-            contributions.push(Contribution {
-                ingredient_id: self
-                    .ingredients
-                    .names
-                    .get(a.ingredient as usize)
-                    .cloned()
-                    .unwrap_or_default(),
-                stream,
-                quantity: Quantity(a.amount),
-            });
         }
-        self.stats.deductions += contributions.len();
-        Ok((contributions, target))
+        self.stats.deductions += amounts.ingredients.len();
+        // Laid out like the groups: (amounts, stream) pairs.
+        let slot = group_index(index, stream);
+        if self.contributions.len() <= slot {
+            self.contributions.resize(slot + 1, None);
+        }
+        let names = &self.ingredients.names;
+        let shared = self.contributions.get_mut(slot).map(|shared| {
+            shared
+                .get_or_insert_with(|| {
+                    amounts
+                        .ingredients
+                        .iter()
+                        .map(|a| Contribution {
+                            ingredient_id: names
+                                .get(a.ingredient as usize)
+                                .cloned()
+                                .unwrap_or_default(),
+                            stream,
+                            quantity: Quantity(a.amount),
+                        })
+                        .collect()
+                })
+                .clone()
+        });
+        Ok((shared.unwrap_or_else(|| self.nothing.clone()), target))
     }
 }
 
@@ -983,13 +1038,16 @@ fn entry(
     }
 }
 
+/// The entries every new line of one shape feeds, and how many such lines there are.
+type FedByShape = (Arc<[String]>, u32);
+
 /// Attribution: which entries each line fed, and how many lines fed each new entry.
 fn attribute(
     input: &DayInput,
     current: Vec<CurrentLine>,
     new_entries: &mut [LedgerEntry],
     stats: &mut DerivedStats,
-) -> HashMap<String, LineState> {
+) -> LineStates {
     let mut by_group: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
     for entry in input.posted.iter().chain(new_entries.iter()) {
         by_group
@@ -1003,8 +1061,8 @@ fn attribute(
     let mut fed_by_entry: HashMap<String, u32> = HashMap::new();
     // A line new to the ledger feeds what every new line of its shape feeds: worked out
     // once per shape, with the number of such lines.
-    let mut by_shape: FxHashMap<(u32, Stream), (Vec<String>, u32)> = FxHashMap::default();
-    let mut lines: HashMap<String, LineState> = HashMap::with_capacity(current.len());
+    let mut by_shape: FxHashMap<(u32, Stream), FedByShape> = FxHashMap::default();
+    let mut lines = LineStates::with_capacity_and_hasher(current.len(), Default::default());
     for CurrentLine {
         key,
         contributions,
@@ -1035,9 +1093,12 @@ fn attribute(
         stats.lines_processed += 1;
         let entries = match (before, shape) {
             (None, Some(shape)) => {
-                let (entries, count) = by_shape
-                    .entry(shape)
-                    .or_insert_with(|| (fed_entries(input, None, &contributions, &by_group), 0));
+                let (entries, count) = by_shape.entry(shape).or_insert_with(|| {
+                    (
+                        fed_entries(input, None, &contributions, &by_group).into(),
+                        0,
+                    )
+                });
                 *count += 1;
                 entries.clone()
             }
@@ -1046,7 +1107,7 @@ fn attribute(
                 for id in &entries {
                     *fed_by_entry.entry(id.clone()).or_insert(0) += 1;
                 }
-                entries
+                entries.into()
             }
         };
         lines.insert(
@@ -1058,8 +1119,8 @@ fn attribute(
         );
     }
     for (entries, count) in by_shape.into_values() {
-        for id in entries {
-            *fed_by_entry.entry(id).or_insert(0) += count;
+        for id in entries.iter() {
+            *fed_by_entry.entry(id.clone()).or_insert(0) += count;
         }
     }
     for entry in new_entries {
@@ -1076,10 +1137,10 @@ fn fed_entries(
     contributions: &[Contribution],
     by_group: &BTreeMap<String, Vec<(u32, String)>>,
 ) -> Vec<String> {
-    let mut entries: Vec<String> = before.map(|b| b.entries.clone()).unwrap_or_default();
+    let mut entries: Vec<String> = before.map(|b| b.entries.to_vec()).unwrap_or_default();
     let touched: BTreeSet<String> = contributions
         .iter()
-        .chain(before.map(|b| b.contributions.as_slice()).unwrap_or(&[]))
+        .chain(before.map(|b| &b.contributions[..]).unwrap_or(&[]))
         .map(|c| group(&c.ingredient_id, c.stream))
         .collect();
     for group_key in touched {
@@ -1344,8 +1405,8 @@ mod tests {
             ["recipe_not_found:r-missing", "unmapped_pos_name:espresso"]
         );
         assert_eq!(
-            d.lines["s1/1"].entries,
-            vec![
+            d.lines["s1/1"].entries[..],
+            [
                 "su:loc:2026-03-01:flour:S0".to_string(),
                 "su:loc:2026-03-01:tomato:S0".to_string()
             ]

@@ -517,7 +517,7 @@ fn attribute(
     current: Vec<(String, Vec<Contribution>)>,
     new_entries: &mut [LedgerEntry],
     stats: &mut DerivedStats,
-) -> HashMap<String, LineState> {
+) -> super::derive::LineStates {
     let mut by_group: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
     for entry in input.posted.iter().chain(new_entries.iter()) {
         by_group
@@ -529,12 +529,12 @@ fn attribute(
         entries.sort();
     }
     let mut fed_by_entry: HashMap<String, u32> = HashMap::new();
-    let mut lines: HashMap<String, LineState> = HashMap::with_capacity(current.len());
+    let mut lines = super::derive::LineStates::default();
     for (key, contributions) in current {
         let before = input.prior.lines.get(&key);
         // Seen by the last completed run with the same contributions: already accounted for
         // (even when its ingredient netted to zero that day and no entry names it).
-        if before.is_some_and(|b| b.contributions == contributions) {
+        if before.is_some_and(|b| b.contributions[..] == contributions[..]) {
             // A line skipped for another reason keeps the history of what it once fed.
             if !contributions.is_empty() {
                 *stats.skipped.entry(SkipReason::AlreadyPosted).or_insert(0) += 1;
@@ -556,8 +556,8 @@ fn attribute(
         lines.insert(
             key,
             LineState {
-                contributions,
-                entries,
+                contributions: contributions.into(),
+                entries: entries.into(),
             },
         );
     }
@@ -575,10 +575,10 @@ fn fed_entries(
     contributions: &[Contribution],
     by_group: &BTreeMap<String, Vec<(u32, String)>>,
 ) -> Vec<String> {
-    let mut entries: Vec<String> = before.map(|b| b.entries.clone()).unwrap_or_default();
+    let mut entries: Vec<String> = before.map(|b| b.entries.to_vec()).unwrap_or_default();
     let touched: BTreeSet<String> = contributions
         .iter()
-        .chain(before.map(|b| b.contributions.as_slice()).unwrap_or(&[]))
+        .chain(before.map(|b| &b.contributions[..]).unwrap_or(&[]))
         .map(|c| group(&c.ingredient_id, c.stream))
         .collect();
     for group_key in touched {

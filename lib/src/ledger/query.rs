@@ -176,7 +176,7 @@ pub async fn lines_of_day(
                         .then(|| Quantity::checked_sum(fed))
                         .flatten()
                 }),
-                entries: lstate.entries.clone(),
+                entries: lstate.entries.to_vec(),
             });
         }
     }

@@ -8,13 +8,12 @@
 //! A new generation is written beside the old one and becomes current only when the state
 //! item says so, so a crash mid-write never leaves a half-written cache in use.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write as _};
+use std::collections::BTreeMap;
+use std::io::Read;
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::derive::LineState;
+use crate::ledger::derive::LineStates;
 use crate::location::business_day::Window;
 use crate::sales::CanonicalSale;
 use crate::store::{attr, get_as, to_item, Condition, ItemStore, Key, StoreError};
@@ -73,7 +72,7 @@ pub struct CachedDay {
     pub requests: u32,
     pub sales: Vec<CanonicalSale>,
     /// Line key → what it feeds and the entries it fed.
-    pub lines: HashMap<String, LineState>,
+    pub lines: LineStates,
 }
 
 impl CachedDay {
@@ -96,28 +95,95 @@ fn malformed(what: impl std::fmt::Display) -> StoreError {
 }
 
 /// Deflated, base64 JSON, cut into chunks (the day cache, and imported sales).
+/// Serialised straight through deflate and base64 into the chunks, so the day's JSON is
+/// never held whole (a 50,000-line day's is tens of megabytes).
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<String>, StoreError> {
-    let json = serde_json::to_vec(value).map_err(malformed)?;
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(&json).map_err(malformed)?;
-    let packed = encoder.finish().map_err(malformed)?;
-    let text = base64::engine::general_purpose::STANDARD.encode(packed);
-    Ok(text
-        .as_bytes()
-        .chunks(CHUNK_CHARS)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect())
+    let sink = ChunkSink::default();
+    let text = base64::write::EncoderWriter::new(sink, &base64::engine::general_purpose::STANDARD);
+    let packed = flate2::write::DeflateEncoder::new(text, flate2::Compression::fast());
+    let mut json = std::io::BufWriter::with_capacity(64 * 1024, packed);
+    serde_json::to_writer(&mut json, value).map_err(malformed)?;
+    let packed = json.into_inner().map_err(|e| malformed(e.error()))?;
+    let mut text = packed.finish().map_err(malformed)?;
+    let sink = text.finish().map_err(malformed)?;
+    Ok(sink.finish())
 }
 
+/// Read back the same way: chunk text → base64 → inflate → JSON, streamed.
 pub fn decode<T: serde::de::DeserializeOwned>(chunks: &[String]) -> Result<T, StoreError> {
-    let packed = base64::engine::general_purpose::STANDARD
-        .decode(chunks.concat())
-        .map_err(malformed)?;
-    let mut json = Vec::new();
-    flate2::read::DeflateDecoder::new(packed.as_slice())
-        .read_to_end(&mut json)
-        .map_err(malformed)?;
-    serde_json::from_slice(&json).map_err(malformed)
+    let text = ChunksReader {
+        chunks,
+        chunk: 0,
+        offset: 0,
+    };
+    let packed = base64::read::DecoderReader::new(text, &base64::engine::general_purpose::STANDARD);
+    let json =
+        std::io::BufReader::with_capacity(64 * 1024, flate2::read::DeflateDecoder::new(packed));
+    serde_json::from_reader(json).map_err(malformed)
+}
+
+/// Base64 text cut into chunks of [`CHUNK_CHARS`] as it is written.
+#[derive(Default)]
+struct ChunkSink {
+    chunks: Vec<String>,
+    current: String,
+}
+
+impl ChunkSink {
+    fn finish(mut self) -> Vec<String> {
+        if !self.current.is_empty() {
+            self.chunks.push(self.current);
+        }
+        self.chunks
+    }
+}
+
+impl std::io::Write for ChunkSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = std::str::from_utf8(buf)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut rest = text;
+        while !rest.is_empty() {
+            let room = CHUNK_CHARS - self.current.len();
+            // Base64 is ASCII, so any byte offset is a character boundary.
+            let (head, tail) = rest.split_at(room.min(rest.len()));
+            self.current.push_str(head);
+            if self.current.len() == CHUNK_CHARS {
+                self.chunks.push(std::mem::take(&mut self.current));
+            }
+            rest = tail;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The chunks' text read as one stream.
+struct ChunksReader<'a> {
+    chunks: &'a [String],
+    chunk: usize,
+    offset: usize,
+}
+
+impl Read for ChunksReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some(chunk) = self.chunks.get(self.chunk) {
+            let rest = chunk.as_bytes().get(self.offset..).unwrap_or_default();
+            if rest.is_empty() {
+                self.chunk += 1;
+                self.offset = 0;
+                continue;
+            }
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.offset += n;
+            return Ok(n);
+        }
+        Ok(0)
+    }
 }
 
 pub async fn load_state(
@@ -225,6 +291,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn chunks_written_whole_by_earlier_versions_still_decode() {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let day = CachedDay {
+            fetched_at: "2026-03-01T05:00:00Z".into(),
+            window_start: "2026-03-01T05:00:00Z".into(),
+            ..CachedDay::default()
+        };
+        // The format as it was written before encoding streamed: one JSON buffer,
+        // deflated, base64, cut every CHUNK_CHARS characters.
+        let json = serde_json::to_vec(&day).unwrap();
+        let mut deflate =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        deflate.write_all(&json).unwrap();
+        let text = base64::engine::general_purpose::STANDARD.encode(deflate.finish().unwrap());
+        let chunks: Vec<String> = text
+            .as_bytes()
+            .chunks(7)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        assert!(chunks.len() > 1);
+        assert_eq!(decode::<CachedDay>(&chunks).unwrap(), day);
+        assert_eq!(decode::<CachedDay>(&encode(&day).unwrap()).unwrap(), day);
+    }
+
+    #[test]
     fn large_days_split_into_chunks_and_come_back_whole() {
         let mut day = CachedDay {
             fetched_at: "2026-03-01T05:00:00Z".into(),
@@ -234,9 +326,9 @@ mod tests {
         for i in 0..40_000u32 {
             day.lines.insert(
                 format!("{:x}/{i}", i.wrapping_mul(2_654_435_761)),
-                LineState {
-                    contributions: Vec::new(),
-                    entries: vec![format!("su:l:2026-03-01:{}:S0", i.wrapping_mul(40_503))],
+                crate::ledger::derive::LineState {
+                    contributions: Default::default(),
+                    entries: [format!("su:l:2026-03-01:{}:S0", i.wrapping_mul(40_503))].into(),
                 },
             );
         }

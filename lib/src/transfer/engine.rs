@@ -274,7 +274,7 @@ impl Engine<'_> {
                 pages: fetched.pages,
                 requests: fetched.requests,
                 sales: fetched.sales,
-                lines: HashMap::new(),
+                lines: Default::default(),
             },
             used_cache: false,
             previous_lines,
@@ -343,7 +343,7 @@ impl Engine<'_> {
 struct DaySales {
     day: CachedDay,
     used_cache: bool,
-    previous_lines: Option<HashMap<String, crate::ledger::derive::LineState>>,
+    previous_lines: Option<crate::ledger::derive::LineStates>,
     previous_sales: Option<Vec<crate::sales::CanonicalSale>>,
 }
 
