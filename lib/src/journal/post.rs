@@ -5,6 +5,8 @@
 //! * the same lines already posted → nothing to do;
 //! * a posted revision with other lines (a late or edited sale) → its move is reversed in
 //!   the ERP and the next revision posted;
+//! * a posted revision, and the day now books nothing (its sales voided, or the sale a
+//!   settlement paid voided) → its move is reversed and no revision stands;
 //! * otherwise the revision is (re)posted: search the ERP by reference before creating
 //!   (a crash between create and post, or a redelivery, finds its own move), create a
 //!   draft, read it back and compare, post, read back again (a lock date moves the date).
@@ -64,7 +66,8 @@ pub struct PostContext<'a> {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// No sales were transferred for the day: nothing to post.
+    /// Nothing to post: no sales were transferred for the day, or they book nothing and
+    /// no move of the day is in the books.
     NoSales,
     /// The latest revision already says what the sales say.
     Unchanged(Box<JournalRecord>),
@@ -106,8 +109,10 @@ pub async fn post_day(
             )
         })?;
     let result = async {
-        let Some(built) = build_day(ctx.store, request).await? else {
-            return Ok((Outcome::NoSales, None));
+        let built = match build_day(ctx.store, request).await? {
+            Day::Untransferred => return Ok((Outcome::NoSales, None)),
+            Day::BooksNothing => return Ok((withdraw(ctx, request, now).await?, None)),
+            Day::Built(built) => *built,
         };
         let threshold = built.setup.as_ref().map(|s| s.rounding_threshold);
         let outcome = post_under_lease(ctx, request, built, last_attempt, now).await?;
@@ -130,25 +135,32 @@ struct Built {
     journal: Result<Journal, AppError>,
 }
 
-async fn build_day(
-    store: &dyn ItemStore,
-    request: &JournalRequest,
-) -> Result<Option<Built>, AppError> {
+/// What the transferred day amounts to for its journal.
+enum Day {
+    /// No transfer has cached the day.
+    Untransferred,
+    /// Transferred, but nothing to book: no sale or refund closed in it (all voided), or
+    /// sales that book nothing (a payment by the receivable itself, zero amounts).
+    BooksNothing,
+    Built(Box<Built>),
+}
+
+async fn build_day(store: &dyn ItemStore, request: &JournalRequest) -> Result<Day, AppError> {
     let (company, location, date) = (
         &request.company_id,
         &request.location_id,
         &request.business_date,
     );
     let Some(state) = cache::load_state(store, company, location, date).await? else {
-        return Ok(None);
+        return Ok(Day::Untransferred);
     };
     let Some(day) = cache::load(store, &state).await? else {
-        return Ok(None);
+        return Ok(Day::Untransferred);
     };
     let cached_window = day.window();
     let sales: Vec<CanonicalSale> = day.sales.into_iter().filter(|s| s.counts()).collect();
     if sales.is_empty() {
-        return Ok(None);
+        return Ok(Day::BooksNothing);
     }
     let place = location_record::get(store, company, location).await?;
     let currency = place
@@ -159,12 +171,12 @@ async fn build_day(
     let setup = match account_mapping::setup_for(store, company, location).await {
         Ok(setup) => setup,
         Err(err) if err.code == ErrorCode::AccountMappingMissing => {
-            return Ok(Some(Built {
+            return Ok(Day::Built(Box::new(Built {
                 sales_count: sales.len(),
                 currency,
                 setup: None,
                 journal: Err(err),
-            }))
+            })))
         }
         Err(err) => return Err(err),
     };
@@ -189,16 +201,14 @@ async fn build_day(
     )
     .map_err(build_error);
     if journal.as_ref().is_ok_and(|j| j.lines.is_empty()) {
-        // Sales that book nothing on this day (a payment by the receivable itself, zero
-        // amounts): no move to post.
-        return Ok(None);
+        return Ok(Day::BooksNothing);
     }
-    Ok(Some(Built {
+    Ok(Day::Built(Box::new(Built {
         sales_count: sales.len(),
         currency,
         setup: Some(setup),
         journal,
-    }))
+    })))
 }
 
 fn build_error(err: BuildError) -> AppError {
@@ -289,6 +299,52 @@ async fn post_under_lease(
         }
         Err(err) => settle_erp_failure(ctx.store, next, err, last_attempt).await,
     }
+}
+
+/// A day that books nothing now (its sales voided after posting, or the sale a settlement
+/// paid voided) must not keep a move in the books: the revision the ERP holds is reversed,
+/// and no revision stands for the day any more. Nothing in the books: nothing to do.
+async fn withdraw(
+    ctx: &PostContext<'_>,
+    request: &JournalRequest,
+    now: &str,
+) -> Result<Outcome, AppError> {
+    let revisions = record::revisions(
+        ctx.store,
+        &request.company_id,
+        &request.location_id,
+        &request.business_date,
+    )
+    .await?;
+    let Some(held) = revisions.into_iter().rev().find(posted) else {
+        return Ok(Outcome::NoSales);
+    };
+    let setup =
+        account_mapping::setup_for(ctx.store, &request.company_id, &request.location_id).await?;
+    let erp = open_erp(ctx, request, &setup)
+        .await
+        .map_err(ErpFailure::into_app_error)?;
+    let reference = held.reference.clone();
+    reverse(ctx.store, erp.as_ref(), &setup, held, now)
+        .await
+        .map_err(ErpFailure::into_app_error)?;
+    tracing::info!(journal = %reference, "the day books nothing now; its move was reversed");
+    let reversed = record::revisions(
+        ctx.store,
+        &request.company_id,
+        &request.location_id,
+        &request.business_date,
+    )
+    .await?
+    .into_iter()
+    .find(|r| r.reference == reference)
+    .ok_or_else(|| {
+        AppError::new(
+            ErrorCode::Internal,
+            format!("journal {reference} was reversed but its record is gone"),
+        )
+    })?;
+    Ok(Outcome::Recorded(Box::new(reversed)))
 }
 
 /// A newer revision that never reached the books (blocked by a mapping since fixed, refused)
@@ -511,6 +567,22 @@ struct Held {
 enum ErpFailure {
     Erp(ErpError),
     App(AppError),
+}
+
+impl ErpFailure {
+    /// As an error the worker returns: an unavailable ERP is tried again.
+    fn into_app_error(self) -> AppError {
+        match self {
+            ErpFailure::App(err) => err,
+            ErpFailure::Erp(ErpError::Unavailable(why)) => {
+                AppError::new(ErrorCode::ErpUnavailable, why)
+            }
+            ErpFailure::Erp(ErpError::AccessDenied(why)) => {
+                AppError::new(ErrorCode::ErpAuthFailed, why)
+            }
+            ErpFailure::Erp(ErpError::Rejected(why)) => AppError::new(ErrorCode::ErpRejected, why),
+        }
+    }
 }
 
 impl From<ErpError> for ErpFailure {

@@ -484,6 +484,64 @@ async fn a_changed_day_is_reversed_and_replaced_and_the_books_hold_the_new_truth
 }
 
 #[tokio::test]
+async fn a_day_whose_sales_are_all_voided_after_posting_is_reversed_out_of_the_books() {
+    let world = World::new(vec![sale("s1", 1000, "CASH")]).await;
+    world.post(false).await.unwrap();
+    let mut voided = sale("s1", 1000, "CASH");
+    voided.kind = SaleKind::Void;
+    world.set_sales(vec![voided.clone()]).await;
+    let outcome = world.post(false).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Recorded(r) if r.revision == 1 && r.status == JournalStatus::Reversed),
+        "{outcome:?}"
+    );
+    assert_eq!(world.status().await, vec![(1, JournalStatus::Reversed)]);
+    let posted = world.erp.posted();
+    let refs: Vec<&str> = posted.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        refs,
+        [
+            "tillbridge:loc-1:2026-11-30:1",
+            "tillbridge:loc-1:2026-11-30:1:reversal"
+        ]
+    );
+    // The books net to nothing on every account.
+    assert!(
+        balances(&posted).values().all(Decimal::is_zero),
+        "{:?}",
+        balances(&posted)
+    );
+    // Again: nothing in the books, nothing to do.
+    assert_eq!(world.post(false).await.unwrap(), Outcome::NoSales);
+    assert_eq!(world.erp.posted().len(), 2);
+    // The sale comes back (the void undone by a re-sale): a new revision is posted.
+    world.set_sales(vec![sale("s1", 1000, "CASH")]).await;
+    world.post(false).await.unwrap();
+    assert_eq!(
+        world.status().await,
+        vec![(1, JournalStatus::Reversed), (2, JournalStatus::Posted)]
+    );
+    let mut expected = cash_card_food_vat([1200, 0, -1000, -200]);
+    expected.retain(|_, amount| !amount.is_zero());
+    assert_eq!(balances(&world.erp.posted()), expected);
+}
+
+#[tokio::test]
+async fn a_day_that_books_nothing_with_the_erp_down_is_tried_again_and_keeps_its_move() {
+    let world = World::new(vec![sale("s1", 1000, "CASH")]).await;
+    world.post(false).await.unwrap();
+    let mut voided = sale("s1", 1000, "CASH");
+    voided.kind = SaleKind::Void;
+    world.set_sales(vec![voided]).await;
+    world.erp.books().unavailable.insert("create", 1);
+    let err = world.post(false).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ErpUnavailable);
+    assert_eq!(world.status().await, vec![(1, JournalStatus::Posted)]);
+    world.post(false).await.unwrap();
+    assert_eq!(world.status().await, vec![(1, JournalStatus::Reversed)]);
+}
+
+#[tokio::test]
 async fn an_unmapped_payment_method_blocks_the_day_until_it_is_mapped() {
     let world = World::new(vec![sale("s1", 1000, "AMEX")]).await;
     world.post(false).await.unwrap();
