@@ -109,7 +109,7 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<String>, StoreError> {
     Ok(sink.finish())
 }
 
-/// Read back the same way: chunk text → base64 → inflate → JSON, streamed.
+/// Read back the same way: chunk text → base64 → inflate → JSON.
 pub fn decode<T: serde::de::DeserializeOwned>(chunks: &[String]) -> Result<T, StoreError> {
     let text = ChunksReader {
         chunks,
@@ -117,9 +117,14 @@ pub fn decode<T: serde::de::DeserializeOwned>(chunks: &[String]) -> Result<T, St
         offset: 0,
     };
     let packed = base64::read::DecoderReader::new(text, &base64::engine::general_purpose::STANDARD);
-    let json =
-        std::io::BufReader::with_capacity(64 * 1024, flate2::read::DeflateDecoder::new(packed));
-    serde_json::from_reader(json).map_err(malformed)
+    // Inflated whole, then parsed: `from_reader` parses a byte at a time through the
+    // stream and took twice as long. The JSON is freed before the transfer holds the most
+    // (the day fetched again, derived, encoded), so the peak does not grow.
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(packed)
+        .read_to_end(&mut json)
+        .map_err(malformed)?;
+    serde_json::from_slice(&json).map_err(malformed)
 }
 
 /// Base64 text cut into chunks of [`CHUNK_CHARS`] as it is written.
