@@ -704,8 +704,7 @@ async fn table(dir: &std::path::Path) -> serde_json::Value {
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
     let functions = binaries
         .as_ref()
-        .and_then(|b| b.get("functions"))
-        .and_then(serde_json::Value::as_array)
+        .and_then(|b| b.as_array().or_else(|| b.get("functions")?.as_array()))
         .cloned()
         .unwrap_or_default();
     let largest = |field: &str| {
@@ -840,7 +839,11 @@ async fn table(dir: &std::path::Path) -> serde_json::Value {
 #[tokio::main]
 async fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "all".into());
-    let dir = tillbridge_local::paths::root().join("target/bench");
+    let root = tillbridge_local::paths::root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map_or_else(|| root.join("target"), |dir| root.join(dir));
+    let dir = target.join("bench");
     let _ = std::fs::create_dir_all(&dir);
     if mode == "table" {
         let table = table(&dir).await;
