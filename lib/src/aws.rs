@@ -2,6 +2,7 @@
 //! endpoint overrides of [`Config`].
 
 use aws_config::BehaviorVersion;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::config::Config;
 
@@ -12,7 +13,12 @@ pub struct AwsClients {
 }
 
 pub async fn clients(config: &Config) -> AwsClients {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // The SDK clients' HTTPS client: hyper and rustls on ring, trusting the system's roots
+    // (what the SDK's default client does, on aws-lc-rs). Connections open on first use.
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
     if let Some(region) = &config.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }

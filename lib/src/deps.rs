@@ -67,6 +67,9 @@ impl Deps {
             config.table_name.clone(),
         ));
         let secrets: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(clients.secrets));
+        // reqwest's rustls has no crypto of its own here (see lib/Cargo.toml): ring, as the
+        // SDK clients use. Err only when one is installed already (a test, the local host).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // Redirects are never followed: an OAuth or API redirect is an answer to read.
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))

@@ -2,7 +2,9 @@
 //! because handlers run inside [`correlation_span`].
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the JSON subscriber once per process. Level from `AWS_LAMBDA_LOG_LEVEL`,
 /// else `RUST_LOG`, else `info`.
@@ -10,25 +12,38 @@ pub fn init() {
     init_with_writer(std::io::stdout);
 }
 
+/// What to log: `AWS_LAMBDA_LOG_LEVEL` (a level), else `RUST_LOG`, else `info`. Both take a
+/// level (`debug`) or `target=level` pairs (`info,tillbridge::journal=debug`), as
+/// [`Targets`] reads them: no span or field filters (the functions carry no regex engine).
+/// A value that does not parse is passed over as if unset.
+pub fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> Targets {
+    let parse = |value: &str| value.trim().to_lowercase().parse::<Targets>().ok();
+    lambda_level
+        .and_then(parse)
+        .or_else(|| rust_log.and_then(parse))
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
 /// As [`init`], writing to `writer` (the local host sends function logs to a file).
 pub fn init_with_writer<W>(writer: W)
 where
     W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .and_then(|level| EnvFilter::try_new(level.to_lowercase()).ok())
-        .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
-    // try_init: a second call (tests, the local host) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let filter = log_filter(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    );
+    let json = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(false)
         .flatten_event(true)
         .with_target(false)
-        .with_writer(writer)
+        .with_writer(writer);
+    // try_init: a second call (tests, the local host) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(json)
+        .with(filter)
         .try_init();
 }
 
@@ -71,6 +86,21 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_level_from_lambda_then_rust_log_then_info() {
+        use tracing::Level;
+        let f = log_filter(Some("DEBUG"), Some("warn"));
+        assert!(f.would_enable("tillbridge::journal", &Level::DEBUG));
+        assert!(!f.would_enable("tillbridge::journal", &Level::TRACE));
+        let f = log_filter(None, Some("warn,tillbridge::journal=debug"));
+        assert!(f.would_enable("tillbridge::journal", &Level::DEBUG));
+        assert!(!f.would_enable("tillbridge::store", &Level::INFO));
+        // An unreadable value is passed over.
+        let f = log_filter(Some("tillbridge=loud"), Some("a=b=c"));
+        assert!(f.would_enable("tillbridge", &Level::INFO));
+        assert!(!f.would_enable("tillbridge", &Level::DEBUG));
+    }
 
     #[test]
     fn correlation_ids_from_outside_are_checked() {
