@@ -231,13 +231,7 @@ async fn post_under_lease(
     last_attempt: bool,
     now: &str,
 ) -> Result<Outcome, AppError> {
-    let revisions = record::revisions(
-        ctx.store,
-        &request.company_id,
-        &request.location_id,
-        &request.business_date,
-    )
-    .await?;
+    let revisions = day_revisions(ctx.store, request).await?;
     let mut latest = revisions.last().cloned();
     // At most one revision is posted and not reversed: the one the ERP's books hold now.
     let mut in_books = revisions.iter().rev().find(|r| posted(r)).cloned();
@@ -309,13 +303,7 @@ async fn withdraw(
     request: &JournalRequest,
     now: &str,
 ) -> Result<Outcome, AppError> {
-    let revisions = record::revisions(
-        ctx.store,
-        &request.company_id,
-        &request.location_id,
-        &request.business_date,
-    )
-    .await?;
+    let revisions = day_revisions(ctx.store, request).await?;
     let Some(held) = revisions.into_iter().rev().find(posted) else {
         return Ok(Outcome::NoSales);
     };
@@ -324,26 +312,10 @@ async fn withdraw(
     let erp = open_erp(ctx, request, &setup)
         .await
         .map_err(ErpFailure::into_app_error)?;
-    let reference = held.reference.clone();
-    reverse(ctx.store, erp.as_ref(), &setup, held, now)
+    let reversed = reverse(ctx.store, erp.as_ref(), &setup, held, now)
         .await
         .map_err(ErpFailure::into_app_error)?;
-    tracing::info!(journal = %reference, "the day books nothing now; its move was reversed");
-    let reversed = record::revisions(
-        ctx.store,
-        &request.company_id,
-        &request.location_id,
-        &request.business_date,
-    )
-    .await?
-    .into_iter()
-    .find(|r| r.reference == reference)
-    .ok_or_else(|| {
-        AppError::new(
-            ErrorCode::Internal,
-            format!("journal {reference} was reversed but its record is gone"),
-        )
-    })?;
+    tracing::info!(journal = %reversed.reference, "the day books nothing now; its move was reversed");
     Ok(Outcome::Recorded(Box::new(reversed)))
 }
 
@@ -674,7 +646,7 @@ async fn reverse(
     setup: &PostingSetup,
     mut latest: JournalRecord,
     now: &str,
-) -> Result<(), ErpFailure> {
+) -> Result<JournalRecord, ErpFailure> {
     // What was sent, rebuilt exactly (the same lines, the same rate), sides swapped.
     let journal = Journal {
         lines: latest.lines.clone(),
@@ -704,7 +676,22 @@ async fn reverse(
     latest.updated_at = now.to_string();
     record::save(store, &mut latest)
         .await
-        .map_err(ErpFailure::App)
+        .map_err(ErpFailure::App)?;
+    Ok(latest)
+}
+
+/// The day's journal revisions, oldest first.
+async fn day_revisions(
+    store: &dyn ItemStore,
+    request: &JournalRequest,
+) -> Result<Vec<JournalRecord>, AppError> {
+    record::revisions(
+        store,
+        &request.company_id,
+        &request.location_id,
+        &request.business_date,
+    )
+    .await
 }
 
 fn reversed_line(line: &MoveLine) -> MoveLine {
