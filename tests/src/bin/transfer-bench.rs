@@ -734,7 +734,8 @@ async fn table(dir: &std::path::Path) -> serde_json::Value {
         figure(&day, &path)
     };
     let per = |value: Option<f64>, lines: Option<f64>| Some(value? / lines?.max(1.0));
-    let mb = 1024.0 * 1024.0;
+    // Decimal megabytes, as build-lambdas.sh checks the 8 MB budget (8,000,000 bytes).
+    let mb = 1_000_000.0;
     let rows = vec![
         at_least(
             "Engine, 10,000-line day",
