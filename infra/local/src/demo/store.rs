@@ -197,6 +197,7 @@ pub async fn migration_requests(demo: &Demo, store: &Store) -> Result<(), Error>
 pub async fn webhooks(demo: &Demo, store: &Store) -> Result<Webhooks, Error> {
     step("A trading day by webhook: the simulator's clock moves on 17 hours; each sale it completes is delivered signed to /webhooks/lightspeed, queued, and its outlet's day transferred");
     let sim = &demo.simulator;
+    let before = sim.state().clock.now();
     let http = reqwest::Client::new();
     let moved: Value = http
         .post(format!("{}/_sim/clock", sim.base_url()))
@@ -221,7 +222,7 @@ pub async fn webhooks(demo: &Demo, store: &Store) -> Result<Webhooks, Error> {
     );
     let mut days = Vec::new();
     for outlet in &store.outlets {
-        days.push(compare_day(demo, outlet).await?);
+        days.extend(compare_days(demo, outlet, before).await?);
     }
     Ok(Webhooks { delivered, days })
 }
@@ -274,15 +275,33 @@ async fn settle(demo: &Demo, started: Instant) -> Result<(), Error> {
     Ok(())
 }
 
-/// The outlet's business day now being traded: what the simulator's store sold (its own
+/// Each of the outlet's business days the clock moved through (one or two, as the 17 hours
+/// fall against its time zone and cutoff): what the simulator's store sold (its own
 /// records) against what the ledger issued.
+async fn compare_days(
+    demo: &Demo,
+    outlet: &Value,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(String, String, String, String)>, Error> {
+    let mode = super::transfers::day_mode(outlet);
+    let now = demo.simulator.state().clock.now();
+    let mut date = tillbridge::location::business_day::business_date(mode, before);
+    let last = tillbridge::location::business_day::business_date(mode, now);
+    let mut days = Vec::new();
+    while date <= last {
+        days.push(compare_day(demo, outlet, date).await?);
+        date = date.succ_opt().ok_or("the calendar ended")?;
+    }
+    Ok(days)
+}
+
 async fn compare_day(
     demo: &Demo,
     outlet: &Value,
+    date: chrono::NaiveDate,
 ) -> Result<(String, String, String, String), Error> {
     let mode = super::transfers::day_mode(outlet);
     let now = demo.simulator.state().clock.now();
-    let date = tillbridge::location::business_day::business_date(mode, now);
     let window = tillbridge::location::business_day::window(mode, date);
     let id = outlet["location_id"].as_str().unwrap_or_default();
     let sold: rust_decimal::Decimal = {
