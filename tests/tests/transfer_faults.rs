@@ -171,15 +171,23 @@ async fn a_permanent_5xx_ends_in_max_retries_exhausted_after_three_retries() {
     }
     assert_eq!(logs[3]["error"]["code"], "max_retries_exhausted");
     assert_eq!(logs[3]["status"], "failed");
-    let alerts = fixture.alerts().await;
-    let alert = alerts
-        .iter()
-        .find(|a| a["code"] == "max_retries_exhausted")
-        .cloned();
+    // The worker raises the alert after it writes the last log: wait for it too.
+    let alert = eventually(
+        "the max_retries_exhausted alert",
+        Duration::from_secs(30),
+        || async {
+            fixture
+                .alerts()
+                .await
+                .into_iter()
+                .find(|a| a["code"] == "max_retries_exhausted")
+        },
+    )
+    .await;
     assert_eq!(
-        alert.as_ref().map(|a| a["subject"].clone()),
-        Some(json!(format!("{location}:2026-02-16"))),
-        "{alerts:?}"
+        alert["subject"],
+        json!(format!("{location}:2026-02-16")),
+        "{alert:?}"
     );
     assert!(fixture
         .ledger_entries(&location, "2026-02-16")
