@@ -1,7 +1,15 @@
 //! Builds the AWS SDK clients once per execution environment, honouring the local
 //! endpoint overrides of [`Config`].
+//!
+//! The clients are configured directly rather than through `aws_config::defaults().load()`:
+//! in Lambda the credentials and the region are always in the environment (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`), and the loader's default chain
+//! (profile files, SSO, STS web identity, ECS, IMDS) is code every function binary would carry
+//! and never run. Each service config's defaults (retry, timeouts, sleep, identity cache) are
+//! the SDK's own, from the behaviour version.
 
-use aws_config::BehaviorVersion;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::config::Config;
@@ -12,47 +20,56 @@ pub struct AwsClients {
     pub secrets: aws_sdk_secretsmanager::Client,
 }
 
-pub async fn clients(config: &Config) -> AwsClients {
+/// Region for a local run that names none: DynamoDB Local and moto accept any.
+const LOCAL_REGION: &str = "us-east-1";
+
+pub fn clients(config: &Config) -> AwsClients {
     // The SDK clients' HTTPS client: hyper and rustls on ring, trusting the system's roots
     // (what the SDK's default client does, on aws-lc-rs). Connections open on first use.
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
-    if let Some(region) = &config.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    if config.endpoints.is_local() {
-        // DynamoDB Local and moto accept any credentials; never pick up a real profile.
-        loader = loader
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "tillbridge-local",
-            ))
-            .region(aws_config::Region::new(
-                config
-                    .region
-                    .clone()
-                    .unwrap_or_else(|| "us-east-1".to_string()),
-            ));
-    }
-    let shared = loader.load().await;
+    let local = config.endpoints.is_local();
+    let credentials = if local {
+        // DynamoDB Local and moto accept any credentials; never pick up real ones.
+        SharedCredentialsProvider::new(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "tillbridge-local",
+        ))
+    } else {
+        SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
+    };
+    let region = match &config.region {
+        Some(region) => Some(Region::new(region.clone())),
+        None if local => Some(Region::new(LOCAL_REGION)),
+        None => None,
+    };
 
-    let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared);
-    if let Some(url) = &config.endpoints.dynamodb {
-        dynamodb = dynamodb.endpoint_url(url);
-    }
-    let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
-    if let Some(url) = &config.endpoints.sqs {
-        sqs = sqs.endpoint_url(url);
-    }
-    let mut secrets = aws_sdk_secretsmanager::config::Builder::from(&shared);
-    if let Some(url) = &config.endpoints.secrets {
-        secrets = secrets.endpoint_url(url);
-    }
+    // The `set_*` setters take `Option`s (and `&mut self`), so an unset region or endpoint
+    // stays the SDK's default.
+    let mut dynamodb = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(https.clone())
+        .credentials_provider(credentials.clone());
+    dynamodb
+        .set_region(region.clone())
+        .set_endpoint_url(config.endpoints.dynamodb.clone());
+    let mut sqs = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(https.clone())
+        .credentials_provider(credentials.clone());
+    sqs.set_region(region.clone())
+        .set_endpoint_url(config.endpoints.sqs.clone());
+    let mut secrets = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(https)
+        .credentials_provider(credentials);
+    secrets
+        .set_region(region)
+        .set_endpoint_url(config.endpoints.secrets.clone());
     AwsClients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
         sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),

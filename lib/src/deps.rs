@@ -61,7 +61,7 @@ impl Deps {
     }
 
     pub async fn from_config(config: Config) -> Self {
-        let clients = aws::clients(&config).await;
+        let clients = aws::clients(&config);
         let store: Arc<dyn ItemStore> = Arc::new(DynamoDbStore::new(
             clients.dynamodb,
             config.table_name.clone(),

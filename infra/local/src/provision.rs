@@ -78,7 +78,7 @@ impl Clients {
             fanout: Default::default(),
             migration: Default::default(),
         };
-        let clients = tillbridge::aws::clients(&config).await;
+        let clients = tillbridge::aws::clients(&config);
         Self {
             dynamodb: clients.dynamodb,
             sqs: clients.sqs,
