@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::entry::{
     entry_id, group, EntryReason, EntryType, LedgerEntry, Stream, MONEY_DECIMALS, QUANTITY_DECIMALS,
@@ -76,9 +77,80 @@ mod shared_list {
     }
 }
 
-/// Line key → state. Fx-hashed: a day holds tens of thousands of keys, and SipHash was a
-/// fifth of the derivation's time.
+/// Line key → state, for looking lines up (a run's [`Prior`]). Fx-hashed: a day holds tens
+/// of thousands of keys, and SipHash was a fifth of the derivation's time.
 pub type LineStates = FxHashMap<String, LineState>;
+
+/// A day's line states as a derivation makes them: in the order it met the lines, each key
+/// once. A list, because the derivation only appends (inserting into a map was a sixth of
+/// its time); stored as the same JSON object (key → state) a map would be, and turned into
+/// [`LineStates`] once, by the next run that looks lines up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineList(pub Vec<(String, LineState)>);
+
+impl LineList {
+    pub fn into_states(self) -> LineStates {
+        self.0.into_iter().collect()
+    }
+
+    pub fn to_states(&self) -> LineStates {
+        self.0.iter().cloned().collect()
+    }
+
+    /// One line's state, found by walking the list: for a few lookups.
+    pub fn get(&self, key: &str) -> Option<&LineState> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, state)| state)
+    }
+
+    /// Key → state, borrowed: for looking up many lines once.
+    pub fn index(&self) -> FxHashMap<&str, &LineState> {
+        self.0
+            .iter()
+            .map(|(key, state)| (key.as_str(), state))
+            .collect()
+    }
+
+    /// Whether `states` holds exactly these lines (in any order).
+    pub fn same_as(&self, states: &LineStates) -> bool {
+        self.0.len() == states.len()
+            && self
+                .0
+                .iter()
+                .all(|(key, state)| states.get(key) == Some(state))
+    }
+}
+
+impl Serialize for LineList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, state)| (key, state)))
+    }
+}
+
+impl<'de> Deserialize<'de> for LineList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = LineList;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of line key → line state")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LineList, A::Error> {
+                // The hint comes from the input: bounded, the list grows past it if need be.
+                let mut lines = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+                while let Some(entry) = map.next_entry()? {
+                    lines.push(entry);
+                }
+                Ok(LineList(lines))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
 
 /// The previous completed run of the same day and storage unit.
 #[derive(Debug, Clone, Default)]
@@ -153,7 +225,7 @@ impl DerivedStats {
 pub struct Derived {
     pub new_entries: Vec<LedgerEntry>,
     /// Line key → state after this run (lines that feed or fed something).
-    pub lines: LineStates,
+    pub lines: LineList,
     /// Group → revisions posted once the new entries are written.
     pub revisions: BTreeMap<String, u32>,
     pub stats: DerivedStats,
@@ -1047,7 +1119,7 @@ fn attribute(
     current: Vec<CurrentLine>,
     new_entries: &mut [LedgerEntry],
     stats: &mut DerivedStats,
-) -> LineStates {
+) -> LineList {
     let mut by_group: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
     for entry in input.posted.iter().chain(new_entries.iter()) {
         by_group
@@ -1062,7 +1134,7 @@ fn attribute(
     // A line new to the ledger feeds what every new line of its shape feeds: worked out
     // once per shape, with the number of such lines.
     let mut by_shape: FxHashMap<(u32, Stream), FedByShape> = FxHashMap::default();
-    let mut lines = LineStates::with_capacity_and_hasher(current.len(), Default::default());
+    let mut lines = Vec::with_capacity(current.len());
     for CurrentLine {
         key,
         contributions,
@@ -1082,7 +1154,7 @@ fn attribute(
                 *stats.skipped.entry(SkipReason::AlreadyPosted).or_insert(0) += 1;
             }
             if let Some(before) = before {
-                lines.insert(key, before.clone());
+                lines.push((key, before.clone()));
             }
             continue;
         }
@@ -1110,13 +1182,13 @@ fn attribute(
                 entries.into()
             }
         };
-        lines.insert(
+        lines.push((
             key,
             LineState {
                 contributions,
                 entries,
             },
-        );
+        ));
     }
     for (entries, count) in by_shape.into_values() {
         for id in entries.iter() {
@@ -1126,7 +1198,7 @@ fn attribute(
     for entry in new_entries {
         entry.source_lines = fed_by_entry.get(&entry.entry_id).copied().unwrap_or(0);
     }
-    lines
+    LineList(lines)
 }
 
 /// The entries a changed line fed: what it fed before plus the postings of its groups since
@@ -1220,7 +1292,7 @@ mod tests {
     /// What a later run of the day knows of `derived`.
     fn prior_of(derived: &Derived) -> Prior {
         Prior {
-            lines: derived.lines.clone(),
+            lines: derived.lines.to_states(),
             revisions: derived.revisions.clone(),
         }
     }
@@ -1405,7 +1477,7 @@ mod tests {
             ["recipe_not_found:r-missing", "unmapped_pos_name:espresso"]
         );
         assert_eq!(
-            d.lines["s1/1"].entries[..],
+            d.lines.get("s1/1").unwrap().entries[..],
             [
                 "su:loc:2026-03-01:flour:S0".to_string(),
                 "su:loc:2026-03-01:tomato:S0".to_string()
@@ -1458,8 +1530,18 @@ mod tests {
         );
         assert_eq!(flour.unit_cost.value(), Decimal::new(85, 2));
         // The voided line now lists the correction it caused; the late line feeds it too.
-        assert!(second.lines["s1/1"].entries.contains(&flour.entry_id));
-        assert!(second.lines["s9/1"].entries.contains(&flour.entry_id));
+        assert!(second
+            .lines
+            .get("s1/1")
+            .unwrap()
+            .entries
+            .contains(&flour.entry_id));
+        assert!(second
+            .lines
+            .get("s9/1")
+            .unwrap()
+            .entries
+            .contains(&flour.entry_id));
         // Back to nothing: values reverse exactly, to the cent.
         let third = run(&[], &all, &prior_of(&second));
         let everything: Vec<LedgerEntry> = all.iter().chain(&third.new_entries).cloned().collect();
@@ -1992,7 +2074,13 @@ mod differential {
 
     /// Everything a derivation returns, in a stable order; `Debug` shows decimal scales.
     fn shown(derived: &Derived) -> String {
-        let lines: BTreeMap<&String, &LineState> = derived.lines.iter().collect();
+        let lines: BTreeMap<&String, &LineState> = derived
+            .lines
+            .0
+            .iter()
+            .map(|(key, state)| (key, state))
+            .collect();
+        assert_eq!(lines.len(), derived.lines.0.len(), "a line key twice");
         format!(
             "{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:?}",
             derived.new_entries,
@@ -2028,7 +2116,7 @@ mod differential {
                 "first run",
             );
             let prior = Prior {
-                lines: first.lines.clone(),
+                lines: first.lines.to_states(),
                 revisions: first.revisions.clone(),
             };
             // The same day again, then a changed day on top of what the first run posted.
@@ -2051,7 +2139,7 @@ mod differential {
                 .cloned()
                 .collect();
             let prior = Prior {
-                lines: second.lines.clone(),
+                lines: second.lines.to_states(),
                 revisions: second.revisions.clone(),
             };
             both(&input(&catalogue, &[], &posted, &prior), seed, "emptied");

@@ -145,11 +145,12 @@ pub async fn lines_of_day(
     let Some(day) = cache::load(store, &state).await? else {
         return Ok(Vec::new());
     };
+    let lines = day.lines.index();
     let mut out = Vec::new();
     for sale in &day.sales {
         for line in &sale.lines {
             let key = line_key(&sale.sale_id, &line.line_id);
-            let Some(lstate) = day.lines.get(&key) else {
+            let Some(lstate) = lines.get(key.as_str()) else {
                 continue;
             };
             if !matches(&key, &lstate.entries) {

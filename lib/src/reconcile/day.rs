@@ -211,7 +211,7 @@ async fn replay_ledger(
         .await
         .map_err(failure)?;
     let prior = Prior {
-        lines: cached.lines.clone(),
+        lines: cached.lines.to_states(),
         revisions: state.revisions.clone(),
     };
     Ok(Some(derive(&DayInput {

@@ -13,7 +13,7 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::derive::LineStates;
+use crate::ledger::derive::LineList;
 use crate::location::business_day::Window;
 use crate::sales::CanonicalSale;
 use crate::store::{attr, get_as, to_item, Condition, ItemStore, Key, StoreError};
@@ -72,7 +72,7 @@ pub struct CachedDay {
     pub requests: u32,
     pub sales: Vec<CanonicalSale>,
     /// Line key → what it feeds and the entries it fed.
-    pub lines: LineStates,
+    pub lines: LineList,
 }
 
 impl CachedDay {
@@ -329,13 +329,13 @@ mod tests {
         };
         // Incompressible-ish keys make the payload span several chunks.
         for i in 0..40_000u32 {
-            day.lines.insert(
+            day.lines.0.push((
                 format!("{:x}/{i}", i.wrapping_mul(2_654_435_761)),
                 crate::ledger::derive::LineState {
                     contributions: Default::default(),
                     entries: [format!("su:l:2026-03-01:{}:S0", i.wrapping_mul(40_503))].into(),
                 },
-            );
+            ));
         }
         let chunks = encode(&day).unwrap();
         assert!(chunks.len() > 1, "{} chunk(s)", chunks.len());

@@ -176,7 +176,7 @@ impl Engine<'_> {
         let had_cache = previous_lines.is_some();
         let prior = match (previous_lines, same_unit) {
             (Some(lines), true) => Prior {
-                lines,
+                lines: lines.into_states(),
                 revisions: state.revisions.clone(),
             },
             _ => Prior::default(),
@@ -203,7 +203,7 @@ impl Engine<'_> {
         let cache_changed = sales_changed
             || !derived.new_entries.is_empty()
             || !had_cache
-            || prior.lines != derived.lines;
+            || !derived.lines.same_as(&prior.lines);
         let lines = std::mem::take(&mut derived.lines);
         let written = Written {
             state: &state,
@@ -343,7 +343,7 @@ impl Engine<'_> {
 struct DaySales {
     day: CachedDay,
     used_cache: bool,
-    previous_lines: Option<crate::ledger::derive::LineStates>,
+    previous_lines: Option<crate::ledger::derive::LineList>,
     previous_sales: Option<Vec<crate::sales::CanonicalSale>>,
 }
 

@@ -534,7 +534,7 @@ fn memory() -> serde_json::Value {
 
     let cached: CachedDay = decode(&chunks).unwrap();
     let prior = Prior {
-        lines: cached.lines,
+        lines: cached.lines.into_states(),
         revisions: first.revisions,
     };
     let sales = fetched_in_pages(lines);
