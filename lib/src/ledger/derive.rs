@@ -1498,6 +1498,25 @@ mod tests {
     }
 
     #[test]
+    fn line_states_are_stored_as_the_object_a_map_was_and_read_back_in_order() {
+        let lines = run(&day(), &[], &Prior::default()).lines;
+        assert!(lines.0.len() >= 2, "{lines:?}");
+        // Caches written before the list hold the map's JSON: the same object either way.
+        let as_map: BTreeMap<String, LineState> = lines.0.iter().cloned().collect();
+        let stored = serde_json::to_value(&lines).unwrap();
+        assert_eq!(stored, serde_json::to_value(&as_map).unwrap());
+        let from_map: LineList =
+            serde_json::from_str(&serde_json::to_string(&as_map).unwrap()).unwrap();
+        assert_eq!(from_map.into_states(), lines.to_states());
+        // Our own text comes back as the same list, in the same order (a `Value` would
+        // sort the keys; the cache writes text).
+        let back: LineList = serde_json::from_str(&serde_json::to_string(&lines).unwrap()).unwrap();
+        assert_eq!(back, lines);
+        // Not an object: refused, not read as an empty day.
+        assert!(serde_json::from_str::<LineList>("[]").is_err());
+    }
+
+    #[test]
     fn late_sales_and_voids_post_corrections_that_net_out() {
         let first = run(&day(), &[], &Prior::default());
         let prior = prior_of(&first);
