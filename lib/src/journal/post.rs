@@ -713,22 +713,21 @@ async fn settle_erp_failure(
     last_attempt: bool,
 ) -> Result<Outcome, AppError> {
     let error = match failure {
-        ErpFailure::App(err) if err.code.is_retryable() && !last_attempt => return Err(err),
-        ErpFailure::App(err) => err,
-        ErpFailure::Erp(ErpError::Unavailable(why)) if !last_attempt => {
-            return Err(AppError::new(ErrorCode::ErpUnavailable, why))
-        }
-        ErpFailure::Erp(ErpError::Unavailable(why)) => AppError::new(
+        ErpFailure::Erp(ErpError::Unavailable(why)) if last_attempt => AppError::new(
             ErrorCode::MaxRetriesExhausted,
             format!(
                 "the ERP did not answer after {} attempts: {why}",
                 next.attempts
             ),
         ),
-        ErpFailure::Erp(ErpError::AccessDenied(why)) => {
-            AppError::new(ErrorCode::ErpAuthFailed, why)
+        failure => {
+            let error = failure.into_app_error();
+            // An unavailable ERP or store before the last attempt: tried again.
+            if error.code.is_retryable() && !last_attempt {
+                return Err(error);
+            }
+            error
         }
-        ErpFailure::Erp(ErpError::Rejected(why)) => AppError::new(ErrorCode::ErpRejected, why),
     };
     next.status = match error.code {
         ErrorCode::CurrencyMismatch => JournalStatus::Blocked,

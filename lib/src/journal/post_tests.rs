@@ -196,6 +196,14 @@ fn cents(c: i64) -> Money {
 }
 
 /// One sale: `net` food at 20 % VAT paid by `method`.
+/// [`sale`], voided after it closed.
+fn voided(id: &str, net: i64, method: &str) -> CanonicalSale {
+    CanonicalSale {
+        kind: SaleKind::Void,
+        ..sale(id, net, method)
+    }
+}
+
 fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
     let tax = net / 5;
     CanonicalSale {
@@ -487,9 +495,7 @@ async fn a_changed_day_is_reversed_and_replaced_and_the_books_hold_the_new_truth
 async fn a_day_whose_sales_are_all_voided_after_posting_is_reversed_out_of_the_books() {
     let world = World::new(vec![sale("s1", 1000, "CASH")]).await;
     world.post(false).await.unwrap();
-    let mut voided = sale("s1", 1000, "CASH");
-    voided.kind = SaleKind::Void;
-    world.set_sales(vec![voided.clone()]).await;
+    world.set_sales(vec![voided("s1", 1000, "CASH")]).await;
     let outcome = world.post(false).await.unwrap();
     assert!(
         matches!(&outcome, Outcome::Recorded(r) if r.revision == 1 && r.status == JournalStatus::Reversed),
@@ -530,9 +536,7 @@ async fn a_day_whose_sales_are_all_voided_after_posting_is_reversed_out_of_the_b
 async fn a_day_that_books_nothing_with_the_erp_down_is_tried_again_and_keeps_its_move() {
     let world = World::new(vec![sale("s1", 1000, "CASH")]).await;
     world.post(false).await.unwrap();
-    let mut voided = sale("s1", 1000, "CASH");
-    voided.kind = SaleKind::Void;
-    world.set_sales(vec![voided]).await;
+    world.set_sales(vec![voided("s1", 1000, "CASH")]).await;
     world.erp.books().unavailable.insert("create", 1);
     let err = world.post(false).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::ErpUnavailable);

@@ -1549,18 +1549,10 @@ mod tests {
         );
         assert_eq!(flour.unit_cost.value(), Decimal::new(85, 2));
         // The voided line now lists the correction it caused; the late line feeds it too.
-        assert!(second
-            .lines
-            .get("s1/1")
-            .unwrap()
-            .entries
-            .contains(&flour.entry_id));
-        assert!(second
-            .lines
-            .get("s9/1")
-            .unwrap()
-            .entries
-            .contains(&flour.entry_id));
+        for key in ["s1/1", "s9/1"] {
+            let fed = &second.lines.get(key).unwrap().entries;
+            assert!(fed.contains(&flour.entry_id), "{key}: {fed:?}");
+        }
         // Back to nothing: values reverse exactly, to the cent.
         let third = run(&[], &all, &prior_of(&second));
         let everything: Vec<LedgerEntry> = all.iter().chain(&third.new_entries).cloned().collect();

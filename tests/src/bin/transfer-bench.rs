@@ -639,14 +639,19 @@ struct Row {
     ratio: Option<f64>,
 }
 
+/// A measured figure with its unit, or why there is none.
+fn shown(measured: Option<f64>, unit: &str) -> String {
+    measured.map_or("not measured".into(), |m| {
+        format!("{} {unit}", group_digits(m))
+    })
+}
+
 /// A figure that must reach at least `target`.
 fn at_least(figure: &'static str, unit: &str, target: f64, measured: Option<f64>) -> Row {
     Row {
         figure,
         target: format!("≥ {} {unit}", group_digits(target)),
-        measured: measured.map_or("not measured".into(), |m| {
-            format!("{} {unit}", group_digits(m))
-        }),
+        measured: shown(measured, unit),
         ratio: measured.map(|m| m / target),
     }
 }
@@ -656,9 +661,7 @@ fn at_most(figure: &'static str, unit: &str, target: f64, measured: Option<f64>)
     Row {
         figure,
         target: format!("≤ {} {unit}", group_digits(target)),
-        measured: measured.map_or("not measured".into(), |m| {
-            format!("{} {unit}", group_digits(m))
-        }),
+        measured: shown(measured, unit),
         ratio: measured.map(|m| if m == 0.0 { f64::INFINITY } else { target / m }),
     }
 }
