@@ -1,11 +1,12 @@
 //! An [`ItemStore`] that counts what passes through it (requests by kind and DynamoDB write
-//! units: 1 per KB of an item written, twice that inside a transaction), for benchmarks.
+//! units: 1 per KB of an item written, twice that inside a transaction), for benchmarks, and
+//! keeps the keys written, for tests of what a piece of work writes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tillbridge::store::{Condition, Item, ItemStore, Key, Page, Query, StoreError, Write};
+use tillbridge::store::{attr, Condition, Item, ItemStore, Key, Page, Query, StoreError, Write};
 
 /// Counts requests and estimates write units the way DynamoDB bills them (1 KB per unit,
 /// transactions twice).
@@ -17,12 +18,23 @@ pub struct CountingStore {
     queries: AtomicU64,
     transacts: AtomicU64,
     write_units: AtomicU64,
+    written: Mutex<Vec<Key>>,
 }
 
 fn units(item: &Item) -> u64 {
     (serde_json::to_vec(item).map(|v| v.len()).unwrap_or(0) as u64)
         .div_ceil(1024)
         .max(1)
+}
+
+fn key_of(item: &Item) -> Key {
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    Key::new(text(attr::PK), text(attr::SK))
 }
 
 impl CountingStore {
@@ -35,6 +47,7 @@ impl CountingStore {
             queries: 0.into(),
             transacts: 0.into(),
             write_units: 0.into(),
+            written: Mutex::default(),
         }
     }
     pub fn figures(&self) -> [(&'static str, u64); 6] {
@@ -47,7 +60,19 @@ impl CountingStore {
             ("write units", self.write_units.load(Ordering::SeqCst)),
         ]
     }
+    /// The keys put or deleted since the last [`Self::reset`], in order.
+    pub fn written(&self) -> Vec<Key> {
+        self.written.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+    fn record(&self, key: Key) {
+        if let Ok(mut written) = self.written.lock() {
+            written.push(key);
+        }
+    }
     pub fn reset(&self) {
+        if let Ok(mut written) = self.written.lock() {
+            written.clear();
+        }
         for counter in [
             &self.gets,
             &self.puts,
@@ -70,11 +95,13 @@ impl ItemStore for CountingStore {
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.puts.fetch_add(1, Ordering::SeqCst);
         self.write_units.fetch_add(units(&item), Ordering::SeqCst);
+        self.record(key_of(&item));
         self.inner.put(item, condition).await
     }
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         self.deletes.fetch_add(1, Ordering::SeqCst);
         self.write_units.fetch_add(1, Ordering::SeqCst);
+        self.record(key.clone());
         self.inner.delete(key, condition).await
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
@@ -91,6 +118,12 @@ impl ItemStore for CountingStore {
             })
             .sum();
         self.write_units.fetch_add(2 * wcu, Ordering::SeqCst);
+        for write in &writes {
+            self.record(match write {
+                Write::Put(item, _) => key_of(item),
+                Write::Delete(key, _) => key.clone(),
+            });
+        }
         self.inner.transact(writes).await
     }
 }

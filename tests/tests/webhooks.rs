@@ -152,13 +152,17 @@ async fn work(env: &TestEnv, body: &Value) {
 /// [`work`], saying whether the handler finished the message (`false`: it asked for a
 /// redelivery).
 async fn try_work(env: &TestEnv, body: &Value) -> bool {
+    try_work_with(&env.deps("transfer-worker").await, body).await
+}
+
+/// [`try_work`] with the given deps.
+async fn try_work_with(deps: &tillbridge::Deps, body: &Value) -> bool {
     let path = tillbridge_local::paths::root().join("events/transfer-worker.json");
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     event["Records"][0]["body"] = json!(body.to_string());
     event["Records"][0]["messageId"] = json!(uuid::Uuid::new_v4().to_string());
     let event: SqsEvent = serde_json::from_value(event).unwrap();
-    let deps = env.deps("transfer-worker").await;
-    let response = tillbridge_local::host::functions::queue("transfer-worker", &deps, event)
+    let response = tillbridge_local::host::functions::queue("transfer-worker", deps, event)
         .await
         .unwrap();
     response.batch_item_failures.is_empty()
@@ -1120,4 +1124,123 @@ async fn an_on_account_sale_paid_days_later_settles_on_the_payment_day_and_leave
             "{day}"
         );
     }
+}
+
+/// A sale voided after its day was transferred: its webhook's transfer writes a patch of
+/// that sale into the day's cache, the day state and the ledger's corrections, and nothing
+/// of the day's other sales (a webhook costs the lines of its sale, not its day).
+#[tokio::test]
+async fn a_voided_sales_webhook_writes_that_sale_not_its_whole_day() {
+    use tillbridge::transfer::cache::{self, DayState};
+    use tillbridge_tests::counting_store::CountingStore;
+
+    let (env, company, _domain) = connected_store("wh-persale").await;
+    let (outlet, tz, unit) = activated_outlet(&env, &company).await;
+    let (sale_id, date) = {
+        let now = env.sim().state().clock.now();
+        let store = env.sim().state().x();
+        let (sale, _) = store
+            .sales
+            .iter()
+            .rev()
+            .filter(|s| s.outlet_id == outlet && s.return_for.is_none())
+            .filter_map(|s| s.current(now).map(|r| (s, r)))
+            .find(|(_, r)| state_of(r.status).0 == "closed")
+            .expect("a closed sale");
+        let moved = sale.stock_moved_at(now).expect("a closed sale moved stock");
+        let day = business_date(DayMode::Local { tz, cutoff_hour: 4 }, moved);
+        (sale.id.clone(), day.to_string())
+    };
+    transfer_day(&env, &company, &outlet, &date).await;
+    drain_all(&env, "SalesEventsQueue", &company).await;
+    let mut deps = env.deps("transfer-worker").await;
+    let counting = std::sync::Arc::new(CountingStore::new(deps.store.clone()));
+    deps.store = counting.clone();
+    deps.sales = std::sync::Arc::new(tillbridge::transfer::source::LightspeedSales {
+        client: deps.lightspeed.clone(),
+        store: counting.clone(),
+    });
+    let store = deps.store.as_ref();
+    let (c, o, d) = (company.as_str(), outlet.as_str(), date.as_str());
+    let state = |store| async move {
+        cache::load_state(store, c, o, d)
+            .await
+            .unwrap()
+            .expect("the day was transferred")
+    };
+    let before: DayState = state(store).await;
+    let cached_before = cache::load(store, &before).await.unwrap().unwrap();
+    assert!(
+        cached_before.sales.len() > 1,
+        "a day of one sale proves nothing here"
+    );
+    assert_eq!(before.patches, 0);
+
+    env.sim_control(
+        reqwest::Method::POST,
+        &format!("/_sim/x/sales/{sale_id}/void"),
+        None,
+    )
+    .await;
+    for event in delivered_events(&env, &company).await {
+        work_with(&deps, &event).await;
+    }
+    let requests = drain_all(&env, "TransferQueue", &company).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["business_date"], date.as_str());
+    counting.reset();
+    work_with(&deps, &requests[0]).await;
+
+    let sold = sold_in_day(&env, &outlet, tz, &date);
+    assert_eq!(ledger_sum(&env, &company, &unit, &date).await, sold);
+    let after = state(store).await;
+    assert_eq!(after.generation, before.generation, "no new generation");
+    assert_eq!(after.patches, 1);
+    let day_partition = cache::partition(&company, &outlet, &date);
+    let day_writes: Vec<String> = counting
+        .written()
+        .into_iter()
+        .filter(|k| k.pk == day_partition)
+        .map(|k| k.sk)
+        .filter(|sk| !sk.starts_with("LEASE"))
+        .collect();
+    let patch = format!(
+        "PATCH#{:06}#{:012}#{sale_id}",
+        before.generation,
+        before.version + 1
+    );
+    assert_eq!(day_writes, [patch, "STATE".to_string()]);
+    // The day as cached now: without the voided sale (the mirror no longer places it in a
+    // day), every other sale as it was.
+    let cached_after = cache::load(store, &after).await.unwrap().unwrap();
+    let others: Vec<_> = cached_before
+        .sales
+        .iter()
+        .filter(|s| s.sale_id != sale_id)
+        .collect();
+    assert_eq!(others.len(), cached_before.sales.len() - 1);
+    assert_eq!(cached_after.sales.iter().collect::<Vec<_>>(), others);
+    // Its lines went with it.
+    let lines_of = |day: &cache::CachedDay| {
+        let prefix = format!("{sale_id}/");
+        day.lines
+            .0
+            .iter()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .count()
+    };
+    assert!(lines_of(&cached_before) > 0);
+    assert_eq!(lines_of(&cached_after), 0);
+    assert_eq!(
+        cached_after.lines.0.len(),
+        cached_before.lines.0.len() - lines_of(&cached_before)
+    );
+    // A re-check of the patched day posts nothing and writes no patch.
+    recheck_posts_nothing(&env, &company, &outlet, &date).await;
+    assert_eq!(state(store).await.patches, 1);
+}
+
+/// [`work`] with the given deps.
+async fn work_with(deps: &tillbridge::Deps, body: &Value) {
+    assert!(try_work_with(deps, body).await, "the message was worked");
 }

@@ -6,7 +6,9 @@
 //! into ≤ 350 KB chunks `SALES#{generation}#{n}`. Thousands of lines cost a handful of
 //! writes, and "which sale caused this movement" is answered from the cached line.
 //! A new generation is written beside the old one and becomes current only when the state
-//! item says so, so a crash mid-write never leaves a half-written cache in use.
+//! item says so, so a crash mid-write never leaves a half-written cache in use. A run that
+//! changes only a few sales patches the current generation per sale instead (see
+//! [`super::patches`]).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -58,6 +60,10 @@ pub struct DayState {
     pub lines_count: usize,
     pub last_run_at: Option<String>,
     pub last_log_id: Option<String>,
+    /// Sale patches written on the current generation (a sale patched twice counts twice);
+    /// 0: the generation is read alone.
+    #[serde(default)]
+    pub patches: u32,
     #[serde(default)]
     pub version: u64,
 }
@@ -200,7 +206,7 @@ pub async fn load_state(
     get_as(store, &state_key(company_id, location_id, date)).await
 }
 
-/// The current generation's cache, if any.
+/// The current generation's cache with its current patches, if any.
 pub async fn load(
     store: &dyn ItemStore,
     state: &DayState,
@@ -228,7 +234,15 @@ pub async fn load(
             None => return Err(malformed(format!("chunk {n} has no data"))),
         }
     }
-    decode(&chunks).map(Some)
+    let mut day: CachedDay = decode(&chunks)?;
+    drop(chunks);
+    if state.patches > 0 {
+        super::patches::apply(&mut day, super::patches::current(store, state).await?);
+        if let Some(fetched_at) = &state.fetched_at {
+            day.fetched_at.clone_from(fetched_at);
+        }
+    }
+    Ok(Some(day))
 }
 
 /// Writes `day` as generation `generation` (not yet current); returns its chunk count.

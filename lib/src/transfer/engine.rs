@@ -13,6 +13,7 @@ use chrono::{NaiveDate, SecondsFormat};
 
 use super::cache::{self, CachedDay, DayState};
 use super::lease;
+use super::patches;
 use super::settings::TransferSettings;
 use super::source::SalesSource;
 use super::stats::{ApiResponseSummary, TransferStats};
@@ -205,10 +206,21 @@ impl Engine<'_> {
             || !had_cache
             || !derived.lines.same_as(&prior.lines);
         let lines = std::mem::take(&mut derived.lines);
+        // The sales (and their lines) this run changed in the cached day, when it can be
+        // patched sale by sale: the same storage unit's attribution, plain sale ids.
+        let max = patches::limit(day.sales.len()).saturating_sub(state.patches as usize);
+        let patches = match (cache_changed && had_cache && same_unit, &previous_sales) {
+            (false, _) => None,
+            (true, before) => {
+                let before = before.as_deref().unwrap_or(&day.sales);
+                patches::diff(before, &prior.lines, &day.sales, &lines, max)
+            }
+        };
         let written = Written {
             state: &state,
             day: CachedDay { lines, ..day },
             cache_changed,
+            patches,
             storage_unit_id,
             sales_count,
         };
@@ -294,14 +306,34 @@ impl Engine<'_> {
             state,
             day,
             cache_changed,
+            patches,
             storage_unit_id,
             sales_count,
         } = written;
         let mut next = state.clone();
+        // A few sales changed: patches on the current generation; else a new generation.
+        let patches = match patches {
+            Some(p) => patches::encode(&p)?,
+            None => None,
+        };
+        let mut superseded = Vec::new();
+        let mut new_generation = false;
         if cache_changed {
-            let generation = state.generation + 1;
-            next.chunks = cache::write_generation(self.store, state, generation, &day).await?;
-            next.generation = generation;
+            match &patches {
+                Some(encoded) => {
+                    superseded = patches::write(self.store, state, encoded).await?;
+                    let written = u32::try_from(encoded.len()).unwrap_or(u32::MAX);
+                    next.patches = state.patches.saturating_add(written);
+                }
+                None => {
+                    let generation = state.generation + 1;
+                    next.chunks =
+                        cache::write_generation(self.store, state, generation, &day).await?;
+                    next.generation = generation;
+                    next.patches = 0;
+                    new_generation = true;
+                }
+            }
             next.fetched_at = Some(day.fetched_at.clone());
             next.sales_count = sales_count;
             next.lines_count = day.sales.iter().map(|s| s.lines.len()).sum();
@@ -332,9 +364,13 @@ impl Engine<'_> {
             }
             Err(err) => return Err(err.into()),
         }
-        if cache_changed && state.generation > 0 {
+        if new_generation && state.generation > 0 {
             cache::drop_generation(self.store, state, state.generation, state.chunks).await;
+            if state.patches > 0 {
+                patches::drop_generation(self.store, state, state.generation).await;
+            }
         }
+        patches::drop_superseded(self.store, &superseded).await;
         Ok(())
     }
 }
@@ -352,6 +388,8 @@ struct Written<'a> {
     state: &'a DayState,
     day: CachedDay,
     cache_changed: bool,
+    /// The changed sales, when the cached day can be patched (see [`patches`]).
+    patches: Option<Vec<patches::SalePatch>>,
     storage_unit_id: &'a str,
     /// Sales and refunds closed in the day.
     sales_count: usize,

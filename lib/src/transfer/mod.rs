@@ -2,13 +2,14 @@
 //! that turns a day's sales into ledger entries, and the log of every attempt.
 //!
 //! `run` is the use case (log, retry, alert); `engine` does the work under the location-day
-//! `lease`; `cache` keeps the day's sales and state; `source` fetches sales.
+//! `lease`; `cache` keeps the day's sales and state, `patches` changes it sale by sale; `source` fetches sales.
 
 pub mod cache;
 pub mod engine;
 pub mod lease;
 pub mod location_stats;
 pub mod log;
+pub mod patches;
 pub mod request;
 pub mod run;
 pub mod settings;
