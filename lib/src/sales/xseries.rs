@@ -119,6 +119,11 @@ fn payments_of(sale: &Value) -> impl Iterator<Item = &Value> {
         .filter(|p| p["deleted_at"].is_null())
 }
 
+/// When a payment was taken (2.0 `payment_date`, 1.0 `date`).
+fn payment_time(payment: &Value) -> Option<DateTime<Utc>> {
+    timestamp(&payment["payment_date"]).or_else(|| timestamp(&payment["date"]))
+}
+
 fn is_return(line: &Value) -> Option<bool> {
     line["is_return"].as_bool()
 }
@@ -164,11 +169,7 @@ fn completed_at(sale: &Value, kind: &SaleKind, on_account: bool) -> Option<DateT
             return Some(made);
         }
     }
-    let last_payment = || {
-        payments_of(sale)
-            .filter_map(|p| timestamp(&p["payment_date"]).or_else(|| timestamp(&p["date"])))
-            .max()
-    };
+    let last_payment = || payments_of(sale).filter_map(payment_time).max();
     matches!(kind, SaleKind::Sale | SaleKind::Refund)
         .then(last_payment)
         .flatten()
@@ -254,7 +255,7 @@ fn canonical_payment(
         }),
         tip: Money::ZERO,
         rounding: Money::ZERO,
-        paid_at: timestamp(&payment["payment_date"]).or_else(|| timestamp(&payment["date"])),
+        paid_at: payment_time(payment),
     })
 }
 
@@ -333,6 +334,19 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         lines,
         payments,
     })
+}
+
+/// Every instant at which a sale may have stood in an outlet's days: when it was made and
+/// when each payment was taken (its stock left at one of them, its later payments settled
+/// at the others). What a void must revisit, whatever the mirror holds of the sale by then.
+pub fn standing_times(sale: &Value) -> Vec<DateTime<Utc>> {
+    let mut times: Vec<DateTime<Utc>> = std::iter::once(timestamp(&sale["sale_date"]))
+        .chain(payments_of(sale).map(payment_time))
+        .flatten()
+        .collect();
+    times.sort();
+    times.dedup();
+    times
 }
 
 /// The query for the page after `after`.
@@ -414,6 +428,32 @@ mod tests {
             )
             .collect::<Vec<_>>());
         sale
+    }
+
+    #[test]
+    fn a_sale_stood_when_it_was_made_and_at_each_payment() {
+        let sale = on_account_sale(
+            "VOIDED",
+            &[
+                (10, "2026-02-22T10:00:00+00:00"),
+                (5, "2026-02-25T08:00:00+00:00"),
+                (1, "2026-02-22T10:00:00+00:00"),
+            ],
+        );
+        let times: Vec<String> = standing_times(&sale)
+            .iter()
+            .map(|t| t.to_rfc3339())
+            .collect();
+        assert_eq!(
+            times,
+            [
+                "2026-02-20T01:00:00+00:00",
+                "2026-02-22T10:00:00+00:00",
+                "2026-02-25T08:00:00+00:00"
+            ]
+        );
+        // Nothing parsable: nothing to revisit.
+        assert!(standing_times(&json!({"id": "s1", "sale_date": "soon"})).is_empty());
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!   completed sale of an activated outlet queues a force-refresh transfer of each of the
 //!   outlet's business days it touches: the day that holds it, the days of its later
 //!   payments (an on-account sale paid days later: that day's journal books the
-//!   settlement), and the days the mirror held it in before (a void or change leaves none
-//!   of them stale). The transfer engine makes the ledger equal the day's sales (first
+//!   settlement), the days the mirror held it in before (a void or change leaves none
+//!   of them stale), and for a void every day it may have stood in (when it was made and
+//!   paid), also once the mirror has dropped it. The transfer engine makes the ledger equal the day's sales (first
 //!   delivery posts, repeats change nothing, voids and returns reverse) and queues the
 //!   day's journal. The request ids come from the delivery's type, sale and version (and
 //!   the day), so a redelivered webhook is the same transfer attempts and is logged once.
@@ -145,9 +146,16 @@ async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handl
                 .map(|t| business_day::business_date(mode, t)),
         );
     }
+    // The days the mirror held it in (while it lags behind this version), and for a void
+    // every day it may have stood in, so its consumption and settlements are reversed
+    // even when the mirror has already dropped it.
+    let voided = (canonical.kind == SaleKind::Void)
+        .then(|| xseries::standing_times(sale))
+        .unwrap_or_default();
     days.extend(
         before
             .into_iter()
+            .chain(voided)
             .map(|t| business_day::business_date(mode, t)),
     );
     let mut messages = Vec::with_capacity(days.len());
