@@ -663,6 +663,7 @@ async fn real_responses_match_the_documented_schemas() {
         attempt: 1,
         requested_at: "2026-11-22T01:00:00.000Z".into(),
         verify_in_erp: false,
+        closure_id: None,
     };
     let poster = env.deps("journal-poster").await;
     let ctx = tillbridge::journal::post::PostContext {

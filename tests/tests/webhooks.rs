@@ -916,8 +916,8 @@ async fn books_for_outlet(
         .collect();
     put(
         format!("{base}/account-mappings/locations/{outlet}"),
-        json!({"payment_methods": {"Cash": CASH_ACCOUNT, "Credit Card": "101405",
-                   "EFTPOS": "101405", "Gift Card": "216000", "On account": RECEIVABLE},
+        json!({"payment_methods": {"Cash": CASH_ACCOUNT, "Credit Card": CARD_ACCOUNT,
+                   "EFTPOS": CARD_ACCOUNT, "Gift Card": "216000", "On account": RECEIVABLE},
                "tax_codes": taxes, "erp_company_id": 2}),
     )
     .await;
@@ -925,22 +925,18 @@ async fn books_for_outlet(
 }
 
 const CASH_ACCOUNT: &str = "101501";
+/// Where `books_for_outlet` maps card payments (`Credit Card`, `EFTPOS`).
+const CARD_ACCOUNT: &str = "101405";
+/// The payment methods booked to [`CASH_ACCOUNT`] and [`CARD_ACCOUNT`].
+const PAID_IN_HAND: [&str; 3] = ["Cash", "Credit Card", "EFTPOS"];
 const RECEIVABLE: &str = "121000";
 
 /// One delivery of a day's journal message to the real journal-poster handler.
 async fn post_journal(deps: &tillbridge::Deps, company: &str, outlet: &str, date: &str) {
-    let path = tillbridge_local::paths::root().join("events/journal-poster.json");
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let body = json!({"request_uuid": uuid::Uuid::new_v4().to_string(),
         "company_id": company, "location_id": outlet, "business_date": date,
         "attempt": 1, "requested_at": chrono::Utc::now().to_rfc3339()});
-    event["Records"][0]["body"] = json!(body.to_string());
-    event["Records"][0]["messageId"] = json!(uuid::Uuid::new_v4().to_string());
-    let event: SqsEvent = serde_json::from_value(event).unwrap();
-    let response = tillbridge_local::host::functions::queue("journal-poster", deps, event)
-        .await
-        .unwrap();
-    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    work_journal(deps, &body).await;
 }
 
 /// A journal revision of the outlet's day: (status, body).
@@ -1277,4 +1273,184 @@ async fn a_voided_sales_webhook_writes_that_sale_not_its_whole_day() {
 /// [`work`] with the given deps.
 async fn work_with(deps: &tillbridge::Deps, body: &Value) {
     assert!(try_work_with(deps, body).await, "the message was worked");
+}
+
+/// An outlet set to journal per register closure: closing a register posts one journal of
+/// the sales rung up on that register while it was open (its cash takings are the
+/// simulator's own), dated the day it closed in and referenced by the closure; the day
+/// itself gets no journal, and reconciliation checks the closure's journal.
+#[tokio::test]
+async fn an_outlet_journalling_per_register_closure_posts_each_closure_once() {
+    let (env, company, _domain) = connected_store("wh-closure-jrnl").await;
+    let (outlet, tz, _unit) = activated_outlet(&env, &company).await;
+    let mode = DayMode::Local { tz, cutoff_hour: 4 };
+    let (_odoo, poster) = books_for_outlet(&env, &company, &outlet).await;
+    let api = env.client(&company);
+    let base = format!("/v1/companies/{company}");
+    let (status, location) = api
+        .patch(
+            &format!("{base}/locations/{outlet}"),
+            &json!({"journal_per": "register_closure"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{location}");
+    assert_eq!(location["journal_per"], "register_closure");
+    // A K-Series style value is refused, naming the field.
+    let (status, refused) = api
+        .patch(
+            &format!("{base}/locations/{outlet}"),
+            &json!({"journal_per": "shift"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("journal_per"), "{refused}");
+
+    // The register of the outlet with the most sales in the 12 hours before the clock, and
+    // what they took in cash and by card then.
+    let now = env.sim().state().clock.now();
+    let window = tillbridge::location::business_day::Window {
+        start: now - chrono::Duration::hours(12),
+        end: now + chrono::Duration::seconds(1),
+    };
+    let (register, taken) = {
+        let store = env.sim().state().x();
+        // Register → (sales, taken in cash and by card).
+        let mut by_register: std::collections::BTreeMap<String, (usize, Decimal)> =
+            Default::default();
+        for sale in store.sales.iter().filter(|s| s.outlet_id == outlet) {
+            let Some(current) = sale.current(now) else {
+                continue;
+            };
+            let moved = sale.stock_moved_at(now).filter(|at| window.contains(*at));
+            if moved.is_none() || current.status == "VOIDED" {
+                continue;
+            }
+            let entry = by_register.entry(sale.register_id.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += current
+                .payments
+                .iter()
+                .filter(|p| PAID_IN_HAND.contains(&p.payment_type.name.as_str()))
+                .filter(|p| window.contains(p.date))
+                .map(|p| p.amount)
+                .sum::<Decimal>();
+        }
+        let (register, (sales, taken)) = by_register
+            .into_iter()
+            .max_by_key(|(_, (n, _))| *n)
+            .expect("sales in the last 12 hours");
+        assert!(
+            sales > 0 && taken > Decimal::ZERO,
+            "{sales} sales, {taken} taken"
+        );
+        (register, taken)
+    };
+    drain_all(&env, "SalesEventsQueue", &company).await;
+    drain_all(&env, "JournalQueue", &company).await;
+    env.sim_control(
+        reqwest::Method::POST,
+        &format!("/_sim/x/registers/{register}/close"),
+        None,
+    )
+    .await;
+    let events = delivered_events(&env, &company).await;
+    assert_eq!(events[0]["event_type"], "register_closure.create");
+    let closure_id = events[0]["object_id"].as_str().unwrap().to_string();
+    work(&env, &events[0]).await;
+    let requests = drain_all(&env, "JournalQueue", &company).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let today = business_date(mode, now).to_string();
+    assert_eq!(requests[0]["closure_id"], closure_id.as_str());
+    assert_eq!(requests[0]["business_date"], today.as_str());
+    work_journal(&poster, &requests[0]).await;
+    // Delivered again: the same closure's journal, unchanged.
+    work(&env, &events[0]).await;
+    for request in drain_all(&env, "JournalQueue", &company).await {
+        work_journal(&poster, &request).await;
+    }
+
+    let period = format!("{today}~{closure_id}");
+    let (status, first) = journal(&env, &company, &outlet, &period, 1).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "posted", "{first}");
+    assert_eq!(
+        first["reference"],
+        format!("tillbridge:{outlet}:{period}:1").as_str()
+    );
+    let takings = |account| sides(&first, account, |l| l.starts_with("Takings"));
+    let (cash, card) = (takings(CASH_ACCOUNT), takings(CARD_ACCOUNT));
+    assert_eq!(
+        (cash.0 + card.0, cash.1 + card.1),
+        (taken, Decimal::ZERO),
+        "the closure's cash and card takings are the register's: {first}"
+    );
+    assert_eq!(
+        decimal(&first["total_debit"]),
+        decimal(&first["total_credit"])
+    );
+    let (status, _) = journal(&env, &company, &outlet, &period, 2).await;
+    assert_eq!(
+        status, 404,
+        "a redelivered closure posts no second revision"
+    );
+    // Once the day has closed, its transfer queues the closure's journal again (unchanged),
+    // never a journal of the whole day, and reconciliation checks the closure's journal.
+    let day_end = tillbridge::location::business_day::window(mode, today.parse().unwrap()).end;
+    env.sim_control(
+        reqwest::Method::POST,
+        "/_sim/clock",
+        Some(json!({"set": (day_end + chrono::Duration::hours(1)).to_rfc3339()})),
+    )
+    .await;
+    drain_all(&env, "SalesEventsQueue", &company).await;
+    transfer_day(&env, &company, &outlet, &today).await;
+    let requests = drain_all(&env, "JournalQueue", &company).await;
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["closure_id"] == closure_id.as_str()),
+        "{requests:?}"
+    );
+    for request in &requests {
+        work_journal(&poster, request).await;
+    }
+    let (status, _) = journal(&env, &company, &outlet, &period, 2).await;
+    assert_eq!(status, 404, "the closure's sales did not change");
+    let (status, _) = journal(&env, &company, &outlet, &today, 1).await;
+    assert_eq!(status, 404, "no journal of the whole day");
+    let (status, run) = api
+        .post(
+            &format!("{base}/reconciliation"),
+            &json!({"from": today, "to": today, "location_id": outlet}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{run}");
+    let report = &run["reports"][0];
+    assert_eq!(report["business_date"], today.as_str(), "{run}");
+    assert_eq!(report["journal"]["reference"], first["reference"], "{run}");
+    assert!(
+        !report["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "journal_missing"),
+        "{run}"
+    );
+}
+
+/// One journal-queue message worked by the real journal-poster handler.
+async fn work_journal(deps: &tillbridge::Deps, body: &Value) {
+    let path = tillbridge_local::paths::root().join("events/journal-poster.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["Records"][0]["body"] = json!(body.to_string());
+    event["Records"][0]["messageId"] = json!(uuid::Uuid::new_v4().to_string());
+    let event: SqsEvent = serde_json::from_value(event).unwrap();
+    let response = tillbridge_local::host::functions::queue("journal-poster", deps, event)
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
 }

@@ -680,6 +680,7 @@ fn new_sale(row: &Row, sale_id: String) -> ImportedSale {
             currency: None,
             lines: Vec::new(),
             payments: Vec::new(),
+            register_id: None,
         },
     }
 }

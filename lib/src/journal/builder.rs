@@ -440,6 +440,7 @@ mod tests {
             currency: Some("GBP".into()),
             lines,
             payments,
+            register_id: None,
         }
     }
 

@@ -36,6 +36,7 @@ use crate::secrets::SecretVault;
 use crate::store::lease::Lease;
 use crate::store::{ItemStore, Key};
 use crate::transfer::cache;
+use crate::webhook::closures;
 
 /// Long enough for a slow ERP's four calls; a crashed poster's lease lapses after it.
 const LEASE_HOLD: Duration = Duration::from_secs(180);
@@ -77,7 +78,7 @@ pub enum Outcome {
 
 /// The day's subject in alerts.
 fn subject(request: &JournalRequest) -> String {
-    format!("{}:{}", request.location_id, request.business_date)
+    format!("{}:{}", request.location_id, request.period())
 }
 
 /// Posts the request's day. `last_attempt`: an unavailable ERP is recorded as
@@ -95,7 +96,10 @@ pub async fn post_day(
             &request.location_id,
             &request.business_date,
         ),
-        "JOURNAL_LEASE",
+        match &request.closure_id {
+            Some(closure) => format!("JOURNAL_LEASE#{closure}"),
+            None => "JOURNAL_LEASE".into(),
+        },
     );
     let lease = Lease::acquire(ctx.store, key, LEASE_HOLD, LEASE_WAIT)
         .await?
@@ -145,20 +149,61 @@ enum Day {
     Built(Box<Built>),
 }
 
+/// The period's sales and the window they were read for (`None`: not known yet): a day's
+/// from its transfer's cache, a register closure's from the outlet's sales mirror.
+async fn period_sales(
+    store: &dyn ItemStore,
+    request: &JournalRequest,
+) -> Result<Option<(Vec<CanonicalSale>, Option<business_day::Window>)>, AppError> {
+    let (company, location, date) = (
+        &request.company_id,
+        &request.location_id,
+        &request.business_date,
+    );
+    if let Some(closure_id) = &request.closure_id {
+        let Some(closure) = closures::find(store, company, location, closure_id, date).await?
+        else {
+            tracing::warn!(
+                closure_id,
+                "no register closure recorded under this id and date"
+            );
+            return Ok(None);
+        };
+        let window = closure.window().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::LightspeedApiError,
+                format!(
+                    "register closure {closure_id} has no readable open and close time; its journal cannot be built"
+                ),
+            )
+        })?;
+        let sales = crate::sales::xseries_mirror::day(store, company, location, &window)
+            .await?
+            .into_iter()
+            .filter(|s| s.register_id.as_deref() == Some(closure.register_id.as_str()))
+            .collect();
+        return Ok(Some((sales, Some(window))));
+    }
+    let Some(state) = cache::load_state(store, company, location, date).await? else {
+        return Ok(None);
+    };
+    let Some(day) = cache::load(store, &state).await? else {
+        return Ok(None);
+    };
+    let window = day.window();
+    Ok(Some((day.sales, window)))
+}
+
 async fn build_day(store: &dyn ItemStore, request: &JournalRequest) -> Result<Day, AppError> {
     let (company, location, date) = (
         &request.company_id,
         &request.location_id,
         &request.business_date,
     );
-    let Some(state) = cache::load_state(store, company, location, date).await? else {
+    let Some((sales, cached_window)) = period_sales(store, request).await? else {
         return Ok(Day::Untransferred);
     };
-    let Some(day) = cache::load(store, &state).await? else {
-        return Ok(Day::Untransferred);
-    };
-    let cached_window = day.window();
-    let sales: Vec<CanonicalSale> = day.sales.into_iter().filter(|s| s.counts()).collect();
+    let sales: Vec<CanonicalSale> = sales.into_iter().filter(|s| s.counts()).collect();
     if sales.is_empty() {
         return Ok(Day::BooksNothing);
     }
@@ -403,8 +448,9 @@ fn next_record(
         company_id: request.company_id.clone(),
         location_id: request.location_id.clone(),
         business_date: request.business_date.clone(),
+        closure_id: request.closure_id.clone(),
         revision,
-        reference: erp::reference(&request.location_id, &request.business_date, revision),
+        reference: erp::reference(&request.location_id, &request.period(), revision),
         status: if error.is_some() {
             JournalStatus::Blocked
         } else {
@@ -689,7 +735,7 @@ async fn day_revisions(
         store,
         &request.company_id,
         &request.location_id,
-        &request.business_date,
+        &request.period(),
     )
     .await
 }

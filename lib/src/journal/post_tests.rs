@@ -239,6 +239,7 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
             rounding: Money::ZERO,
             paid_at: None,
         }],
+        register_id: None,
     }
 }
 
@@ -331,6 +332,7 @@ impl World {
             attempt: 1,
             requested_at: NOW.into(),
             verify_in_erp: false,
+            closure_id: None,
         };
         post_day(&ctx, &request, last_attempt, NOW).await
     }

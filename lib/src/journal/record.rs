@@ -1,5 +1,7 @@
-//! A day's journal as tillbridge keeps it (pattern 25): one record per (location, date,
-//! revision) with the lines sent, what the ERP holds, and the status finance reads.
+//! A journal as tillbridge keeps it (pattern 25): one record per (location, period,
+//! revision) with the lines sent, what the ERP holds, and the status finance reads. The
+//! period is a business day, or one register closure of an X-Series outlet that journals
+//! per closure.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,8 +60,11 @@ pub struct JournalRecord {
     pub company_id: String,
     pub location_id: String,
     pub business_date: String,
+    /// Set for the journal of one register closure (closed in `business_date`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure_id: Option<String>,
     pub revision: u32,
-    /// `tillbridge:<location>:<date>:<revision>`.
+    /// `tillbridge:<location>:<period>:<revision>`.
     pub reference: String,
     pub status: JournalStatus,
     pub currency: String,
@@ -91,10 +96,28 @@ pub fn partition(company_id: &str, location_id: &str) -> String {
     format!("LOC#{company_id}#{location_id}#JRNL")
 }
 
-pub fn key(company_id: &str, location_id: &str, date: &str, revision: u32) -> Key {
+/// A journal's period as keys, ids and ERP references name it: the business date, or
+/// `{date}~{closure}` for a register closure's journal.
+pub fn period(date: &str, closure_id: Option<&str>) -> String {
+    match closure_id {
+        Some(closure) => format!("{date}~{closure}"),
+        None => date.to_string(),
+    }
+}
+
+/// The sort-key prefix of a period's revisions: `{date}#R` for a day, `{date}#C{closure}#R`
+/// for a closure, so both sort by date and a day's own revisions stay apart.
+fn revisions_prefix(period: &str) -> String {
+    match period.split_once('~') {
+        Some((date, closure)) => format!("{date}#C{closure}#R"),
+        None => format!("{period}#R"),
+    }
+}
+
+pub fn key(company_id: &str, location_id: &str, period: &str, revision: u32) -> Key {
     Key::new(
         partition(company_id, location_id),
-        format!("{date}#R{revision:04}"),
+        format!("{}{revision:04}", revisions_prefix(period)),
     )
 }
 
@@ -103,33 +126,34 @@ impl JournalRecord {
         key(
             &self.company_id,
             &self.location_id,
-            &self.business_date,
+            &self.period(),
             self.revision,
         )
+    }
+
+    pub fn period(&self) -> String {
+        period(&self.business_date, self.closure_id.as_deref())
     }
 
     pub fn to_item(&self) -> Result<Item, AppError> {
         Ok(to_item(self, &self.key())?)
     }
 
-    /// Journal ids in the API: `<location>:<date>:<revision>`.
+    /// Journal ids in the API: `<location>:<period>:<revision>`.
     pub fn id(&self) -> String {
-        format!(
-            "{}:{}:{}",
-            self.location_id, self.business_date, self.revision
-        )
+        format!("{}:{}:{}", self.location_id, self.period(), self.revision)
     }
 }
 
-/// Pattern 25: every revision of a location-day, oldest first.
+/// Pattern 25: every revision of a location's period (a day, or a closure), oldest first.
 pub async fn revisions(
     store: &dyn ItemStore,
     company_id: &str,
     location_id: &str,
-    date: &str,
+    period: &str,
 ) -> Result<Vec<JournalRecord>, AppError> {
     let query = Query::partition(partition(company_id, location_id))
-        .begins_with(format!("{date}#R"))
+        .begins_with(revisions_prefix(period))
         .limit(100);
     Ok(query_all_as(store, query).await?)
 }
@@ -165,17 +189,17 @@ pub async fn get(
     store: &dyn ItemStore,
     company_id: &str,
     location_id: &str,
-    date: &str,
+    period: &str,
     revision: u32,
 ) -> Result<JournalRecord, AppError> {
     match store
-        .get(&key(company_id, location_id, date, revision))
+        .get(&key(company_id, location_id, period, revision))
         .await?
     {
         Some(item) => Ok(from_item(item)?),
         None => Err(AppError::new(
             ErrorCode::JournalNotFound,
-            format!("no journal revision {revision} for location `{location_id}` on {date}"),
+            format!("no journal revision {revision} for location `{location_id}` on {period}"),
         )),
     }
 }
@@ -190,6 +214,29 @@ pub async fn save(store: &dyn ItemStore, record: &mut JournalRecord) -> Result<(
         Err(err) => {
             record.version -= 1;
             Err(err.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closures_revisions_sort_within_its_day_apart_from_the_days_own() {
+        let day = key("c", "loc", "2026-03-01", 2);
+        let closure = key("c", "loc", &period("2026-03-01", Some("k1")), 1);
+        assert_eq!(day.sk, "2026-03-01#R0002");
+        assert_eq!(closure.sk, "2026-03-01#Ck1#R0001");
+        assert_eq!(day.pk, closure.pk);
+        // A day's revisions are not a closure's, and the reverse.
+        assert!(day.sk.starts_with(&revisions_prefix("2026-03-01")));
+        assert!(!closure.sk.starts_with(&revisions_prefix("2026-03-01")));
+        assert!(closure.sk.starts_with(&revisions_prefix("2026-03-01~k1")));
+        assert!(!day.sk.starts_with(&revisions_prefix("2026-03-01~k1")));
+        // Both fall in the day's range (`in_range`).
+        for sk in [&day.sk, &closure.sk] {
+            assert!(sk.as_str() >= "2026-03-01#" && sk.as_str() <= "2026-03-01#~");
         }
     }
 }

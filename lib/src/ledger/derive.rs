@@ -1374,6 +1374,7 @@ mod tests {
             currency: None,
             lines,
             payments: Vec::new(),
+            register_id: None,
         }
     }
 
@@ -2037,6 +2038,7 @@ mod differential {
                     currency: None,
                     lines,
                     payments: Vec::new(),
+                    register_id: None,
                 }
             })
             .collect()
@@ -2201,6 +2203,7 @@ mod differential {
             currency: None,
             lines: vec![big.clone(), small, big],
             payments: Vec::new(),
+            register_id: None,
         });
         let d = both(
             &input(&catalogue, &sales, &[], &Prior::default()),

@@ -30,12 +30,27 @@ pub struct Location {
     pub day_mode: String,
     pub activated_at: Option<String>,
     pub auto_issue: bool,
+    /// What one journal covers: the business day, or (X-Series) each register closure.
+    #[serde(default)]
+    pub journal_per: JournalPeriod,
     /// Kept, never deleted, when a sync no longer sees it upstream.
     pub missing_upstream: bool,
     pub last_synced_at: String,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+}
+
+/// What one journal of a location covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalPeriod {
+    /// One journal per business day (every POS).
+    #[default]
+    BusinessDay,
+    /// One journal per X-Series register closure: the sales rung up on that register
+    /// between its opening and its closing, posted when it closes.
+    RegisterClosure,
 }
 
 impl Location {
@@ -115,6 +130,7 @@ pub fn new_location(
         day_mode: "local".to_string(),
         activated_at: None,
         auto_issue: true,
+        journal_per: JournalPeriod::BusinessDay,
         missing_upstream: false,
         last_synced_at: now.to_string(),
         created_at: now.to_string(),

@@ -3,10 +3,11 @@
 
 use serde::Deserialize;
 
-use super::record::{self, Location};
+use super::record::{self, JournalPeriod, Location};
 use crate::api::openapi::schemas as doc;
 use crate::catalog::storage_unit::{owner_index, StorageUnit};
 use crate::catalog::{records, CatalogRecord};
+use crate::connection::PosProduct;
 use crate::deps::Deps;
 use crate::error::{AppError, ErrorCode};
 use crate::store::{Index, Query};
@@ -104,6 +105,11 @@ pub struct DaySettings {
     #[serde(default)]
     #[schema(value_type = bool)]
     pub auto_issue: Option<bool>,
+    /// `business_day` (one journal per business day) or `register_closure` (X-Series: one
+    /// journal per register closure, posted when the register closes).
+    #[serde(default)]
+    #[schema(schema_with = doc::journal_per)]
+    pub journal_per: Option<String>,
 }
 
 /// Checks settings (pure).
@@ -112,11 +118,13 @@ pub fn validate(settings: &DaySettings) -> Result<(), AppError> {
         && settings.day_cutoff_hour.is_none()
         && settings.day_mode.is_none()
         && settings.auto_issue.is_none()
+        && settings.journal_per.is_none()
     {
         return Err(AppError::validation(
-            "nothing to update: send `timezone`, `day_cutoff_hour`, `day_mode` or `auto_issue`",
+            "nothing to update: send `timezone`, `day_cutoff_hour`, `day_mode`, `auto_issue` or `journal_per`",
         ));
     }
+    journal_period(settings)?;
     if let Some(tz) = &settings.timezone {
         if tz.parse::<chrono_tz::Tz>().is_err() {
             return Err(AppError::validation(format!(
@@ -137,6 +145,18 @@ pub fn validate(settings: &DaySettings) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The journal period asked for, if any (pure).
+fn journal_period(settings: &DaySettings) -> Result<Option<JournalPeriod>, AppError> {
+    match settings.journal_per.as_deref() {
+        None => Ok(None),
+        Some("business_day") => Ok(Some(JournalPeriod::BusinessDay)),
+        Some("register_closure") => Ok(Some(JournalPeriod::RegisterClosure)),
+        Some(other) => Err(AppError::validation(format!(
+            "`journal_per` must be `business_day` or `register_closure`, got `{other}`"
+        ))),
+    }
+}
+
 pub async fn configure(
     deps: &Deps,
     company_id: &str,
@@ -145,7 +165,18 @@ pub async fn configure(
     now: &str,
 ) -> Result<Location, AppError> {
     validate(&settings)?;
+    let journal_per = journal_period(&settings)?;
     record::update(deps.store.as_ref(), company_id, location_id, now, |l| {
+        if let Some(period) = journal_per {
+            if period == JournalPeriod::RegisterClosure && l.product != PosProduct::XSeries {
+                return Err(AppError::validation(format!(
+                    "`journal_per: register_closure` needs an X-Series outlet; location \"{}\" is {}",
+                    l.name,
+                    l.product.as_str()
+                )));
+            }
+            l.journal_per = period;
+        }
         if let Some(tz) = &settings.timezone {
             l.timezone = tz.clone();
         }
@@ -222,6 +253,7 @@ pub async fn create_csv(
             day_cutoff_hour: input.day_cutoff_hour,
             day_mode: None,
             auto_issue: None,
+            journal_per: None,
         })?;
     }
     let upstream = record::UpstreamLocation {

@@ -145,6 +145,7 @@ mod tests {
                 rounding: Money::ZERO,
                 paid_at: None,
             }],
+            register_id: None,
         }
     }
 

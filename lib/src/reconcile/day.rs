@@ -17,6 +17,7 @@ use crate::ledger::derive::{derive, Catalogue, DayInput, Derived, Prior};
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::LightspeedClient;
 use crate::location::business_day::{self, Window};
+use crate::location::record::JournalPeriod;
 use crate::location::Location;
 use crate::money::{OutOfRange, Quantity};
 use crate::sales::canonical::totals;
@@ -405,6 +406,8 @@ fn standing(revisions: Vec<JournalRecord>) -> Option<JournalRecord> {
     })
 }
 
+/// The day's journal, or for an outlet that journals per register closure the journal of
+/// each closure that closed in the day (none closed yet: pending, not missing).
 async fn check_journal(
     ctx: &mut DayContext<'_>,
     location: &Location,
@@ -412,15 +415,60 @@ async fn check_journal(
     day_subject: &str,
     report: &mut DayReport,
 ) -> Result<(), AppError> {
-    let revisions =
-        journal_record::revisions(ctx.store, &location.company_id, &location.location_id, date)
-            .await?;
+    if location.journal_per != JournalPeriod::RegisterClosure {
+        return check_period(ctx, location, date, date, day_subject, report).await;
+    }
+    let Some(day) = crate::ids::strict_date(date) else {
+        return Ok(());
+    };
+    let window = crate::location::business_day::window(location.day_mode(), day);
+    let closures = crate::webhook::closures::closed_in(
+        ctx.store,
+        &location.company_id,
+        &location.location_id,
+        &window,
+    )
+    .await?;
+    if closures.is_empty() {
+        report.pending_reason = Some(format!(
+            "{} journals per register closure and no register has closed in {date} yet",
+            location.name
+        ));
+        return Ok(());
+    }
+    for closure in closures {
+        let period = journal_record::period(date, Some(&closure.closure_id));
+        check_period(ctx, location, &period, date, day_subject, report).await?;
+    }
+    Ok(())
+}
+
+/// One journal period's standing revision, as posted and as the ERP holds it.
+async fn check_period(
+    ctx: &mut DayContext<'_>,
+    location: &Location,
+    period: &str,
+    date: &str,
+    day_subject: &str,
+    report: &mut DayReport,
+) -> Result<(), AppError> {
+    let revisions = journal_record::revisions(
+        ctx.store,
+        &location.company_id,
+        &location.location_id,
+        period,
+    )
+    .await?;
     let Some(record) = standing(revisions) else {
+        let what = match period.split_once('~') {
+            Some((_, closure)) => format!("no journal of register closure {closure}"),
+            None => "no journal".to_string(),
+        };
         report.exceptions.push(exception(
             ErrorCode::JournalMissing,
             day_subject.to_string(),
             format!(
-                "{} on {date} has {} sales in the ledger but no journal; post it with POST /journals/repost",
+                "{} on {date} has {} sales in the ledger but {what}; post it with POST /journals/repost",
                 location.name, report.cached_sales
             ),
         ));
@@ -521,6 +569,7 @@ mod tests {
                 accounting_group: None,
             }],
             payments,
+            register_id: None,
         }
     }
 

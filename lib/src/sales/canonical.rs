@@ -65,6 +65,9 @@ pub struct CanonicalSale {
     pub currency: Option<String>,
     pub lines: Vec<CanonicalLine>,
     pub payments: Vec<CanonicalPayment>,
+    /// The register it was rung up on (X-Series), for journals per register closure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_id: Option<String>,
 }
 
 impl CanonicalSale {

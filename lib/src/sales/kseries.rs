@@ -132,6 +132,7 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
             .map(str::to_string),
         lines,
         payments,
+        register_id: None,
     })
 }
 

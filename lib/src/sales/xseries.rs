@@ -333,6 +333,7 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         closed_at,
         lines,
         payments,
+        register_id: text(&sale["register_id"]),
     })
 }
 

@@ -45,6 +45,7 @@ fn sale(id: &str, kind: SaleKind, quantities: &[i64]) -> CanonicalSale {
             .map(|(n, q)| line(&format!("l{n}"), *q))
             .collect(),
         payments: Vec::new(),
+        register_id: None,
     }
 }
 

@@ -58,7 +58,8 @@ pub struct Polled {
     pub after: u64,
 }
 
-fn lightspeed_error(err: crate::lightspeed::LightspeedError) -> AppError {
+/// A Lightspeed failure as the webhook workers report it: retried while it is unavailable.
+pub(super) fn lightspeed_error(err: crate::lightspeed::LightspeedError) -> AppError {
     let code = if err.is_retryable() {
         ErrorCode::LightspeedUnavailable
     } else {

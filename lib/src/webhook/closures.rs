@@ -1,12 +1,14 @@
-//! X-Series register closures (`register_closure.create`), kept per outlet so journals can
-//! post per closure once configured, and listed in the admin API.
+//! X-Series register closures (`register_closure.create`), kept per outlet (pattern 31) and
+//! listed in the admin API. An outlet that journals per register closure posts one journal
+//! per closure: the sales rung up on that register between its opening and closing.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::receipt::SalesEvent;
 use crate::error::AppError;
-use crate::store::{to_item, Condition, ItemStore, Key, Query, StoreError};
+use crate::location::business_day::Window;
+use crate::store::{query_all_as, to_item, Condition, ItemStore, Key, Query, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegisterClosure {
@@ -76,4 +78,118 @@ pub fn list_query(company_id: &str, outlet_id: &str) -> Query {
     let mut query = Query::partition(partition(company_id, outlet_id));
     query.forward = false;
     query
+}
+
+/// X-Series closure times (`YYYY-MM-DD HH:MM:SS`, UTC).
+const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::NaiveDateTime::parse_from_str(text.trim(), TIME_FORMAT)
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+fn time_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format(TIME_FORMAT).to_string()
+}
+
+impl RegisterClosure {
+    /// When the register was open: from its opening to its closing second, inclusive.
+    pub fn window(&self) -> Option<Window> {
+        let start = parse_time(self.opened_at.as_deref()?)?;
+        let closed = parse_time(self.closed_at.as_deref()?)?;
+        let end = closed.checked_add_signed(chrono::Duration::seconds(1))?;
+        (start < end).then_some(Window { start, end })
+    }
+
+    /// When it closed, if readable.
+    pub fn closed(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        parse_time(self.closed_at.as_deref()?)
+    }
+}
+
+/// Pattern 31: the closure `closure_id` of an outlet that closed in business day `date`
+/// (its UTC close date is within a day before and two after, whatever the time zone and
+/// cutoff).
+pub async fn find(
+    store: &dyn ItemStore,
+    company_id: &str,
+    outlet_id: &str,
+    closure_id: &str,
+    date: &str,
+) -> Result<Option<RegisterClosure>, AppError> {
+    let Some(day) = crate::ids::strict_date(date) else {
+        return Ok(None);
+    };
+    let from = day - chrono::Days::new(1);
+    let to = day + chrono::Days::new(3);
+    let query = Query::partition(partition(company_id, outlet_id))
+        .between(from.to_string(), to.to_string())
+        .limit(200);
+    let closures: Vec<RegisterClosure> = query_all_as(store, query).await?;
+    Ok(closures.into_iter().find(|c| c.closure_id == closure_id))
+}
+
+/// Pattern 31: an outlet's closures that closed within `window`, oldest first.
+pub async fn closed_in(
+    store: &dyn ItemStore,
+    company_id: &str,
+    outlet_id: &str,
+    window: &Window,
+) -> Result<Vec<RegisterClosure>, AppError> {
+    // `{end}` sorts before any closure at the (exclusive) end: its text is followed by `#`.
+    let query = Query::partition(partition(company_id, outlet_id))
+        .between(time_text(window.start), time_text(window.end))
+        .limit(200);
+    let closures: Vec<RegisterClosure> = query_all_as(store, query).await?;
+    Ok(closures
+        .into_iter()
+        .filter(|c| c.closed().is_some_and(|t| window.contains(t)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closure(opened: Option<&str>, closed: Option<&str>) -> RegisterClosure {
+        RegisterClosure {
+            company_id: "c".into(),
+            closure_id: "k1".into(),
+            outlet_id: "o1".into(),
+            register_id: "r1".into(),
+            open_sequence: Some(7),
+            opened_at: opened.map(str::to_string),
+            closed_at: closed.map(str::to_string),
+            received_at: "2026-03-02T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_closure_covers_its_opening_to_its_closing_second() {
+        let window = closure(Some("2026-03-01 08:00:00"), Some("2026-03-01 20:30:00"))
+            .window()
+            .unwrap();
+        let at = |t: &str| parse_time(t).unwrap();
+        assert!(window.contains(at("2026-03-01 08:00:00")));
+        assert!(window.contains(at("2026-03-01 20:30:00")));
+        assert!(!window.contains(at("2026-03-01 07:59:59")));
+        assert!(!window.contains(at("2026-03-01 20:30:01")));
+    }
+
+    #[test]
+    fn a_closure_without_readable_times_has_no_window() {
+        for (opened, closed) in [
+            (None, Some("2026-03-01 20:30:00")),
+            (Some("2026-03-01 08:00:00"), None),
+            (Some("yesterday"), Some("2026-03-01 20:30:00")),
+            // Closed before it opened.
+            (Some("2026-03-02 08:00:00"), Some("2026-03-01 20:30:00")),
+        ] {
+            assert!(
+                closure(opened, closed).window().is_none(),
+                "{opened:?} {closed:?}"
+            );
+        }
+    }
 }

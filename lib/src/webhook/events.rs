@@ -12,19 +12,22 @@
 //!   the day), so a redelivered webhook is the same transfer attempts and is logged once.
 //!   (The engine still re-reads the outlet's day; a per-sale path is the next step.)
 //! * `product.update`: the connection's items are synced, which raises rename and orphan alerts.
-//! * `register_closure.create`: the closure is stored per outlet (see [`super::closures`]).
+//! * `register_closure.create`: the closure is stored per outlet (see [`super::closures`]),
+//!   and when the outlet journals per register closure, the mirror is caught up and the
+//!   closure's journal queued.
 
 use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
+use super::backstop::lightspeed_error;
 use super::receipt::SalesEvent;
 use crate::connection::source::{CatalogSource, SyncScope};
 use crate::connection::{integration, PosProduct};
 use crate::error::{AppError, ErrorCode};
 use crate::lightspeed::LightspeedClient;
 use crate::location::business_day;
-use crate::location::record as location_record;
+use crate::location::record::{self as location_record, JournalPeriod};
 use crate::queue::{MessageQueue, OutboundMessage, QueueName};
 use crate::sales::{xseries, xseries_mirror, SaleKind};
 use crate::store::ItemStore;
@@ -49,9 +52,11 @@ pub enum Handled {
         business_dates: Vec<String>,
     },
     ItemsSynced,
-    /// A register closure was stored (`new: false` for a redelivery).
+    /// A register closure was stored (`new: false` for a redelivery), and its journal
+    /// queued when its outlet journals per register closure.
     ClosureRecorded {
         new: bool,
+        journal_queued: bool,
     },
     /// Nothing to do, and why.
     Skipped(String),
@@ -78,7 +83,13 @@ pub async fn process(
         "register_closure.create" => match super::closures::from_event(event) {
             Some(closure) => {
                 let new = super::closures::record(ctx.store, &closure).await?;
-                Ok(Handled::ClosureRecorded { new })
+                // Queued again on a redelivery: a crash after the record must not lose the
+                // journal, and posting the same closure twice changes nothing.
+                let journal_queued = closure_journal(ctx, event, &closure, now).await?;
+                Ok(Handled::ClosureRecorded {
+                    new,
+                    journal_queued,
+                })
             }
             None => Ok(Handled::Skipped(
                 "the closure names no register or outlet".into(),
@@ -86,6 +97,40 @@ pub async fn process(
         },
         other => Ok(Handled::Skipped(format!("`{other}` is not handled"))),
     }
+}
+
+/// Queues a closure's journal when its outlet journals per register closure, after
+/// bringing the sales mirror up to the top of the feed (one request when little changed),
+/// so the journal reads every sale rung up before the register closed.
+async fn closure_journal(
+    ctx: &EventContext<'_>,
+    event: &SalesEvent,
+    closure: &super::closures::RegisterClosure,
+    now: &str,
+) -> Result<bool, AppError> {
+    let location =
+        match location_record::get(ctx.store, &event.company_id, &closure.outlet_id).await {
+            Ok(location) => location,
+            Err(err) if err.code == ErrorCode::LocationNotFound => return Ok(false),
+            Err(err) => return Err(err),
+        };
+    if location.journal_per != JournalPeriod::RegisterClosure || !location.is_active() {
+        return Ok(false);
+    }
+    let connection =
+        integration::connection(ctx.store, &event.company_id, PosProduct::XSeries).await?;
+    xseries_mirror::catch_up(ctx.store, ctx.lightspeed, &connection)
+        .await
+        .map_err(lightspeed_error)?;
+    crate::journal::request::after_closure(
+        ctx.store,
+        ctx.queue,
+        &location,
+        closure,
+        &event.request_uuid,
+        now,
+    )
+    .await
 }
 
 async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handled, AppError> {
@@ -96,14 +141,7 @@ async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handl
         .lightspeed
         .get_json(&connection, &path, &[])
         .await
-        .map_err(|e| {
-            let code = if e.is_retryable() {
-                ErrorCode::LightspeedUnavailable
-            } else {
-                ErrorCode::LightspeedApiError
-            };
-            AppError::new(code, e.to_string())
-        })?;
+        .map_err(lightspeed_error)?;
     let sale = body.get("data").unwrap_or(&body);
     let Some(outlet) = sale["outlet_id"]
         .as_str()
@@ -149,9 +187,11 @@ async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handl
     // The days the mirror held it in (while it lags behind this version), and for a void
     // every day it may have stood in, so its consumption and settlements are reversed
     // even when the mirror has already dropped it.
-    let voided = (canonical.kind == SaleKind::Void)
-        .then(|| xseries::standing_times(sale))
-        .unwrap_or_default();
+    let voided = if canonical.kind == SaleKind::Void {
+        xseries::standing_times(sale)
+    } else {
+        Vec::new()
+    };
     days.extend(
         before
             .into_iter()

@@ -173,6 +173,7 @@ fn synthetic_sales(lines: usize) -> impl Iterator<Item = CanonicalSale> {
             currency: Some("GBP".into()),
             lines: sale_lines,
             payments: Vec::new(),
+            register_id: None,
         }
     })
 }

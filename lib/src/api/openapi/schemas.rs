@@ -153,6 +153,11 @@ pub fn day_mode() -> utoipa::openapi::Object {
     one_of_strings(&["local", "utc"]).build()
 }
 
+/// What one journal of a location covers.
+pub fn journal_per() -> utoipa::openapi::Object {
+    one_of_strings(&["business_day", "register_closure"]).build()
+}
+
 /// A business date.
 pub fn date() -> utoipa::openapi::Object {
     business_date().build()

@@ -115,22 +115,32 @@ pub async fn list(
     Ok(pagination::reply(items, None))
 }
 
-/// `{location_id}:{date}:{revision}` → the parts.
+/// `{location_id}:{period}:{revision}` → the parts; a period is a business date, or
+/// `{date}~{closure_id}` for a register closure's journal.
 fn parse_id(id: &str) -> Option<(&str, &str, u32)> {
     let (rest, revision) = id.rsplit_once(':')?;
-    let (location, date) = rest.rsplit_once(':')?;
+    let (location, period) = rest.rsplit_once(':')?;
+    let (date, closure) = match period.split_once('~') {
+        Some((date, closure)) => (date, Some(closure)),
+        None => (period, None),
+    };
     crate::ids::strict_date(date)?;
-    Some((location, date, revision.parse().ok()?))
+    if closure.is_some_and(|c| !crate::ids::is_valid_id(c)) {
+        return None;
+    }
+    Some((location, period, revision.parse().ok()?))
 }
 
 pub async fn get(deps: &Deps, company_id: &str, id: &str) -> Result<Response<Body>, AppError> {
-    let (location, date, revision) = parse_id(id).ok_or_else(|| {
+    let (location, period, revision) = parse_id(id).ok_or_else(|| {
         AppError::new(
             ErrorCode::JournalNotFound,
-            format!("`{id}` is not a journal id (`<location_id>:<YYYY-MM-DD>:<revision>`)"),
+            format!(
+                "`{id}` is not a journal id (`<location_id>:<YYYY-MM-DD>[~<closure_id>]:<revision>`)"
+            ),
         )
     })?;
-    let journal = record::get(deps.store.as_ref(), company_id, location, date, revision).await?;
+    let journal = record::get(deps.store.as_ref(), company_id, location, period, revision).await?;
     Ok(envelope::json(200, &view(&journal)))
 }
 
@@ -161,6 +171,7 @@ pub async fn repost(
         attempt: 1,
         requested_at: now(),
         verify_in_erp: true,
+        closure_id: None,
     };
     job.check().map_err(|err| {
         if err.code == ErrorCode::InvalidMessage {
@@ -202,6 +213,11 @@ mod tests {
             Some(("loc-1", "2026-11-30", 2))
         );
         assert_eq!(parse_id("a:b:2026-11-30:1"), Some(("a:b", "2026-11-30", 1)));
+        assert_eq!(
+            parse_id("loc-1:2026-11-30~c-9:3"),
+            Some(("loc-1", "2026-11-30~c-9", 3))
+        );
+        assert_eq!(parse_id("loc-1:2026-11-30~c/9:3"), None);
         assert_eq!(parse_id("loc-1:2026-13-30:2"), None);
         assert_eq!(parse_id("loc-1:2026-11-30:x"), None);
         assert_eq!(parse_id("nothing"), None);

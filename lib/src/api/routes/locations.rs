@@ -172,6 +172,7 @@ pub async fn get(
                 "day_cutoff_hour": location.day_cutoff_hour,
                 "day_mode": location.day_mode,
                 "auto_issue": location.auto_issue,
+                "journal_per": location.journal_per,
             },
             "stats": {
                 "catalog_items": catalog_items,
