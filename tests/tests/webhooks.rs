@@ -1390,10 +1390,25 @@ async fn an_outlet_journalling_per_register_closure_posts_each_closure_once() {
         decimal(&first["total_debit"]),
         decimal(&first["total_credit"])
     );
+    // A re-post from the admin API reads the posted move back: still there, unchanged.
+    let (status, queued) = api
+        .post(
+            &format!("{base}/journals/repost"),
+            &json!({"location_id": outlet, "business_date": today, "closure_id": closure_id}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 202, "{queued}");
+    let reposts = drain_all(&env, "JournalQueue", &company).await;
+    assert_eq!(reposts.len(), 1, "{reposts:?}");
+    assert_eq!(reposts[0]["closure_id"], closure_id.as_str());
+    assert_eq!(reposts[0]["verify_in_erp"], true);
+    work_journal(&poster, &reposts[0]).await;
     let (status, _) = journal(&env, &company, &outlet, &period, 2).await;
     assert_eq!(
         status, 404,
-        "a redelivered closure posts no second revision"
+        "a redelivered closure and a re-post post no second revision"
     );
     // Once the day has closed, its transfer queues the closure's journal again (unchanged),
     // never a journal of the whole day, and reconciliation checks the closure's journal.

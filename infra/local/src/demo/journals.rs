@@ -14,6 +14,8 @@ use crate::Error;
 pub struct Journals {
     pub by_status: BTreeMap<String, usize>,
     pub moves_in_erp: usize,
+    /// Journals of one register closure (an outlet that journals per closure).
+    pub per_closure: usize,
 }
 
 /// A PUT that must succeed; its answer.
@@ -115,8 +117,12 @@ pub async fn follow(demo: &Demo, from: &str, to: &str) -> Result<Journals, Error
             .entry(journal["status"].as_str().unwrap_or("?").to_string())
             .or_default() += 1;
     }
+    let per_closure = journals
+        .iter()
+        .filter(|j| j["closure_id"].is_string())
+        .count();
     println!(
-        "    {} journals in {:.1} s: {by_status:?}",
+        "    {} journals in {:.1} s ({per_closure} of them per register closure): {by_status:?}",
         journals.len(),
         started.elapsed().as_secs_f64()
     );
@@ -134,6 +140,7 @@ pub async fn follow(demo: &Demo, from: &str, to: &str) -> Result<Journals, Error
     Ok(Journals {
         by_status,
         moves_in_erp,
+        per_closure,
     })
 }
 

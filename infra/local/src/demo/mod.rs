@@ -2,7 +2,8 @@
 //! up a demo company's catalogue through the admin API, connect and map the simulated
 //! restaurant group and retail store, run the 90-day migrations, transfer each location's
 //! last closed business day through the worker queue, receive a trading day of the store's
-//! sales by webhook, import a CSV site's sales, post the journals, and print what happened.
+//! sales by webhook (one outlet journalling per register closure, its registers closed at the
+//! end), import a CSV site's sales, post the journals, and print what happened.
 
 mod catalogue;
 mod connection;
@@ -74,7 +75,12 @@ pub async fn run() -> Result<(), Error> {
     migration::follow(&demo, &migrating).await?;
     store::migration_requests(&demo, &store).await?;
     let transfers = transfers::last_closed_days(&demo, &connected.locations).await?;
+    let closure_outlet = store::journal_per_closure(&demo, &store).await?;
     let webhooks = store::webhooks(&demo, &store).await?;
+    let closures = match &closure_outlet {
+        Some(outlet) => Some(store::close_registers(&demo, outlet).await?),
+        None => None,
+    };
     let csv = csv_import::import_market_stall(&demo).await?;
     // The store's webhook day is ahead of the restaurants' (its clock moved on).
     let today = chrono::Utc::now().date_naive();
@@ -87,6 +93,7 @@ pub async fn run() -> Result<(), Error> {
         setup,
         store,
         webhooks,
+        closures,
         transfers,
         csv,
         journals,

@@ -23,6 +23,12 @@ pub struct Webhooks {
     pub days: Vec<(String, String, String, String)>,
 }
 
+/// The outlet that journals per register closure, and its registers closed.
+pub struct Closures {
+    pub outlet: String,
+    pub closed: usize,
+}
+
 /// Longest the demo waits for webhooks to be delivered and worked.
 const DEADLINE: Duration = Duration::from_secs(300);
 
@@ -232,9 +238,7 @@ async fn delivered(demo: &Demo, fired: usize, started: Instant) -> Result<usize,
     let url = format!("{}/_sim/x/webhooks/attempts", demo.simulator.base_url());
     loop {
         let attempts: Value = reqwest::get(&url).await?.json().await?;
-        let answered = attempts
-            .as_array()
-            .map_or(0, |a| a.iter().filter(|a| a["status"] == 200).count());
+        let answered = answered(&attempts);
         if answered >= fired || started.elapsed() > DEADLINE {
             return Ok(answered);
         }
@@ -345,4 +349,74 @@ async fn compare_day(
         sold.normalize().to_string(),
         issued.normalize().to_string(),
     ))
+}
+
+/// The store's first outlet journals per register closure from here on: set before its
+/// trading day, so none of the day's sales is in a day journal as well.
+pub async fn journal_per_closure(demo: &Demo, store: &Store) -> Result<Option<String>, Error> {
+    let Some(outlet) = store.outlets.first() else {
+        return Ok(None);
+    };
+    let id = outlet["location_id"].as_str().unwrap_or_default();
+    step(&format!(
+        "{}: journals per register closure (PATCH journal_per: register_closure)",
+        outlet["name"].as_str().unwrap_or(id)
+    ));
+    let (status, body) = demo
+        .api
+        .patch(
+            &format!("{}/locations/{id}", demo.company),
+            &json!({"journal_per": "register_closure"}),
+        )
+        .await?;
+    ok("journal per register closure", status, &body)?;
+    Ok(Some(id.to_string()))
+}
+
+/// Closes each register of the outlet at the end of its trading day: the simulator sends
+/// `register_closure.create`, and each closure's journal is queued (posted by the journal
+/// step) with the sales rung up on that register while it was open.
+pub async fn close_registers(demo: &Demo, outlet: &str) -> Result<Closures, Error> {
+    step("Register closures: each register of that outlet closes; its webhook queues the journal of the register's sales while it was open");
+    let registers: Vec<String> = {
+        let store = demo.simulator.state().x();
+        store
+            .registers
+            .iter()
+            .filter(|r| r.outlet_id == outlet)
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let http = reqwest::Client::new();
+    let url = format!("{}/_sim/x/webhooks/attempts", demo.simulator.base_url());
+    let answered_before = answered(&reqwest::get(&url).await?.json().await?);
+    for register in &registers {
+        let response = http
+            .post(format!(
+                "{}/_sim/x/registers/{register}/close",
+                demo.simulator.base_url()
+            ))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        ok("register closure", status, &response.json().await?)?;
+    }
+    let started = Instant::now();
+    let delivered = delivered(demo, answered_before + registers.len(), started).await?;
+    settle(demo, started).await?;
+    println!(
+        "    {} registers closed, {} closure deliveries answered 200",
+        registers.len(),
+        delivered.saturating_sub(answered_before)
+    );
+    Ok(Closures {
+        outlet: outlet.to_string(),
+        closed: registers.len(),
+    })
+}
+
+fn answered(attempts: &Value) -> usize {
+    attempts
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|a| a["status"] == 200).count())
 }

@@ -8,7 +8,7 @@ use super::csv_import::{CsvImport, LOCATION as CSV_LOCATION};
 use super::journals::Journals;
 use super::reconciliation::Reconciliation;
 use super::setup::Setup;
-use super::store::{Store, Webhooks};
+use super::store::{Closures, Store, Webhooks};
 use super::transfers::Transfers;
 use super::{step, Demo, DEMO_COMPANY};
 use crate::Error;
@@ -20,6 +20,7 @@ pub struct Results {
     pub setup: Setup,
     pub store: Store,
     pub webhooks: Webhooks,
+    pub closures: Option<Closures>,
     pub transfers: Transfers,
     pub csv: CsvImport,
     pub journals: Journals,
@@ -33,6 +34,7 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         setup,
         store,
         webhooks,
+        closures,
         transfers,
         csv,
         journals,
@@ -93,6 +95,15 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
         println!(
             "    {:<18} {outlet} {date}: the store sold {sold}, the ledger issued {issued}",
             ""
+        );
+    }
+    if let Some(closures) = closures {
+        println!(
+            "    {:<18} outlet {} journals per register closure: {} registers closed, {} closure journals",
+            "",
+            closures.outlet,
+            closures.closed,
+            journals.per_closure
         );
     }
     println!(

@@ -152,9 +152,14 @@ pub struct RepostInput {
     location_id: String,
     #[schema(value_type = doc::BusinessDate)]
     business_date: String,
+    /// A register closure's journal (its outlet journals per register closure) instead of
+    /// the day's.
+    #[serde(default)]
+    #[schema(value_type = Option<doc::PathId>)]
+    closure_id: Option<String>,
 }
 
-/// Queues the day's journal again (after a mapping fix, an ERP correction or a lock date
+/// Queues the day's (or a register closure's) journal again (after a mapping fix, an ERP correction or a lock date
 /// change); posting decides what, if anything, changes, and reads an unchanged posted move
 /// back so one deleted in the ERP is posted again. `202` with the request id.
 pub async fn repost(
@@ -171,7 +176,7 @@ pub async fn repost(
         attempt: 1,
         requested_at: now(),
         verify_in_erp: true,
-        closure_id: None,
+        closure_id: input.closure_id,
     };
     job.check().map_err(|err| {
         if err.code == ErrorCode::InvalidMessage {
