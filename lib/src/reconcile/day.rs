@@ -430,6 +430,13 @@ async fn check_journal(
     )
     .await?;
     if closures.is_empty() {
+        // A day journalled whole before the outlet moved to closures keeps its day journal.
+        let day_journal =
+            journal_record::revisions(ctx.store, &location.company_id, &location.location_id, date)
+                .await?;
+        if standing(day_journal).is_some() {
+            return check_period(ctx, location, date, date, day_subject, report).await;
+        }
         report.pending_reason = Some(format!(
             "{} journals per register closure and no register has closed in {date} yet",
             location.name

@@ -23,7 +23,13 @@ pub struct Webhooks {
     pub days: Vec<(String, String, String, String)>,
 }
 
-/// The outlet that journals per register closure, and its registers closed.
+/// An outlet by id and name.
+pub struct Outlet {
+    pub id: String,
+    pub name: String,
+}
+
+/// The outlet that journals per register closure (its name), and its registers closed.
 pub struct Closures {
     pub outlet: String,
     pub closed: usize,
@@ -353,7 +359,7 @@ async fn compare_day(
 
 /// The store's first outlet journals per register closure from here on: set before its
 /// trading day, so none of the day's sales is in a day journal as well.
-pub async fn journal_per_closure(demo: &Demo, store: &Store) -> Result<Option<String>, Error> {
+pub async fn journal_per_closure(demo: &Demo, store: &Store) -> Result<Option<Outlet>, Error> {
     let Some(outlet) = store.outlets.first() else {
         return Ok(None);
     };
@@ -370,20 +376,23 @@ pub async fn journal_per_closure(demo: &Demo, store: &Store) -> Result<Option<St
         )
         .await?;
     ok("journal per register closure", status, &body)?;
-    Ok(Some(id.to_string()))
+    Ok(Some(Outlet {
+        id: id.to_string(),
+        name: outlet["name"].as_str().unwrap_or(id).to_string(),
+    }))
 }
 
 /// Closes each register of the outlet at the end of its trading day: the simulator sends
 /// `register_closure.create`, and each closure's journal is queued (posted by the journal
 /// step) with the sales rung up on that register while it was open.
-pub async fn close_registers(demo: &Demo, outlet: &str) -> Result<Closures, Error> {
+pub async fn close_registers(demo: &Demo, outlet: &Outlet) -> Result<Closures, Error> {
     step("Register closures: each register of that outlet closes; its webhook queues the journal of the register's sales while it was open");
     let registers: Vec<String> = {
         let store = demo.simulator.state().x();
         store
             .registers
             .iter()
-            .filter(|r| r.outlet_id == outlet)
+            .filter(|r| r.outlet_id == outlet.id)
             .map(|r| r.id.clone())
             .collect()
     };
@@ -410,7 +419,7 @@ pub async fn close_registers(demo: &Demo, outlet: &str) -> Result<Closures, Erro
         delivered.saturating_sub(answered_before)
     );
     Ok(Closures {
-        outlet: outlet.to_string(),
+        outlet: outlet.name.clone(),
         closed: registers.len(),
     })
 }

@@ -99,11 +99,8 @@ pub async fn print(demo: &Demo, results: &Results, started: Instant) -> Result<(
     }
     if let Some(closures) = closures {
         println!(
-            "    {:<18} outlet {} journals per register closure: {} registers closed, {} closure journals",
-            "",
-            closures.outlet,
-            closures.closed,
-            journals.per_closure
+            "    {:<18} {} journals per register closure: {} registers closed, {} closure journals",
+            "", closures.outlet, closures.closed, journals.per_closure
         );
     }
     println!(
