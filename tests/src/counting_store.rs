@@ -37,6 +37,17 @@ fn key_of(item: &Item) -> Key {
     Key::new(text(attr::PK), text(attr::SK))
 }
 
+/// `deps` with their store (and the sales source's store) counted: the deps and the counter.
+pub fn counting_deps(mut deps: tillbridge::Deps) -> (tillbridge::Deps, Arc<CountingStore>) {
+    let counting = Arc::new(CountingStore::new(deps.store.clone()));
+    deps.store = counting.clone();
+    deps.sales = Arc::new(tillbridge::transfer::source::LightspeedSales {
+        client: deps.lightspeed.clone(),
+        store: counting.clone(),
+    });
+    (deps, counting)
+}
+
 impl CountingStore {
     pub fn new(inner: Arc<dyn ItemStore>) -> Self {
         Self {

@@ -478,6 +478,37 @@ fn sold_in_day(
     total
 }
 
+/// Checks that `requests` transfer exactly `days` (in order), then works each.
+async fn work_days(env: &TestEnv, requests: &[Value], days: &[&str]) {
+    let mut asked: Vec<&str> = requests
+        .iter()
+        .map(|r| r["business_date"].as_str().unwrap())
+        .collect();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked, days, "{requests:?}");
+    for request in requests {
+        work(env, request).await;
+    }
+}
+
+/// The outlet's latest closed sale (not a return) and the business day its stock left in.
+fn latest_closed_sale(env: &TestEnv, outlet: &str, tz: chrono_tz::Tz) -> (String, String) {
+    let now = env.sim().state().clock.now();
+    let store = env.sim().state().x();
+    let (sale, _) = store
+        .sales
+        .iter()
+        .rev()
+        .filter(|s| s.outlet_id == outlet && s.return_for.is_none())
+        .filter_map(|s| s.current(now).map(|r| (s, r)))
+        .find(|(_, r)| state_of(r.status).0 == "closed")
+        .expect("a closed sale");
+    let moved = sale.stock_moved_at(now).expect("a closed sale moved stock");
+    let day = business_date(DayMode::Local { tz, cutoff_hour: 4 }, moved);
+    (sale.id.clone(), day.to_string())
+}
+
 async fn ledger_sum(env: &TestEnv, company: &str, unit: &str, date: &str) -> rust_decimal::Decimal {
     let (entries, _) = env
         .client(company)
@@ -497,21 +528,7 @@ async fn ledger_sum(env: &TestEnv, company: &str, unit: &str, date: &str) -> rus
 async fn the_feed_backstop_catches_a_void_whose_webhook_never_arrived() {
     let (env, company, _domain) = connected_store("wh-backstop").await;
     let (outlet, tz, unit) = activated_outlet(&env, &company).await;
-    let (sale_id, date) = {
-        let now = env.sim().state().clock.now();
-        let store = env.sim().state().x();
-        let (sale, _) = store
-            .sales
-            .iter()
-            .rev()
-            .filter(|s| s.outlet_id == outlet && s.return_for.is_none())
-            .filter_map(|s| s.current(now).map(|r| (s, r)))
-            .find(|(_, r)| state_of(r.status).0 == "closed")
-            .expect("a closed sale");
-        let moved = sale.stock_moved_at(now).expect("a closed sale moved stock");
-        let day = business_date(DayMode::Local { tz, cutoff_hour: 4 }, moved);
-        (sale.id.clone(), day.to_string())
-    };
+    let (sale_id, date) = latest_closed_sale(&env, &outlet, tz);
     // The day as it stands, transferred.
     transfer_day(&env, &company, &outlet, &date).await;
     let before = sold_in_day(&env, &outlet, tz, &date);
@@ -1071,16 +1088,7 @@ async fn an_on_account_sale_paid_days_later_settles_on_the_payment_day_and_leave
     }
     // The webhook transfers both days the sale touches.
     let requests = drain_count(&env, "TransferQueue", &company, 2).await;
-    let mut days: Vec<&str> = requests
-        .iter()
-        .map(|r| r["business_date"].as_str().unwrap())
-        .collect();
-    days.sort();
-    days.dedup();
-    assert_eq!(days, [sale_day.as_str(), today.as_str()], "{requests:?}");
-    for request in &requests {
-        work(&env, request).await;
-    }
+    work_days(&env, &requests, &[&sale_day, &today]).await;
     for day in [&sale_day, &today] {
         post_journal(&poster, &company, &outlet, day).await;
     }
@@ -1136,16 +1144,7 @@ async fn an_on_account_sale_paid_days_later_settles_on_the_payment_day_and_leave
         work(&env, event).await;
     }
     let requests = drain_all(&env, "TransferQueue", &company).await;
-    let mut days: Vec<&str> = requests
-        .iter()
-        .map(|r| r["business_date"].as_str().unwrap())
-        .collect();
-    days.sort();
-    days.dedup();
-    assert_eq!(days, [sale_day.as_str(), today.as_str()], "{requests:?}");
-    for request in &requests {
-        work(&env, request).await;
-    }
+    work_days(&env, &requests, &[&sale_day, &today]).await;
     assert_ne!(sold_in_day(&env, &outlet, tz, &sale_day), sold_before_void);
     for day in [&sale_day, &today] {
         assert_eq!(
@@ -1162,34 +1161,14 @@ async fn an_on_account_sale_paid_days_later_settles_on_the_payment_day_and_leave
 #[tokio::test]
 async fn a_voided_sales_webhook_writes_that_sale_not_its_whole_day() {
     use tillbridge::transfer::cache::{self, DayState};
-    use tillbridge_tests::counting_store::CountingStore;
+    use tillbridge_tests::counting_store::counting_deps;
 
     let (env, company, _domain) = connected_store("wh-persale").await;
     let (outlet, tz, unit) = activated_outlet(&env, &company).await;
-    let (sale_id, date) = {
-        let now = env.sim().state().clock.now();
-        let store = env.sim().state().x();
-        let (sale, _) = store
-            .sales
-            .iter()
-            .rev()
-            .filter(|s| s.outlet_id == outlet && s.return_for.is_none())
-            .filter_map(|s| s.current(now).map(|r| (s, r)))
-            .find(|(_, r)| state_of(r.status).0 == "closed")
-            .expect("a closed sale");
-        let moved = sale.stock_moved_at(now).expect("a closed sale moved stock");
-        let day = business_date(DayMode::Local { tz, cutoff_hour: 4 }, moved);
-        (sale.id.clone(), day.to_string())
-    };
+    let (sale_id, date) = latest_closed_sale(&env, &outlet, tz);
     transfer_day(&env, &company, &outlet, &date).await;
     drain_all(&env, "SalesEventsQueue", &company).await;
-    let mut deps = env.deps("transfer-worker").await;
-    let counting = std::sync::Arc::new(CountingStore::new(deps.store.clone()));
-    deps.store = counting.clone();
-    deps.sales = std::sync::Arc::new(tillbridge::transfer::source::LightspeedSales {
-        client: deps.lightspeed.clone(),
-        store: counting.clone(),
-    });
+    let (deps, counting) = counting_deps(env.deps("transfer-worker").await);
     let store = deps.store.as_ref();
     let (c, o, d) = (company.as_str(), outlet.as_str(), date.as_str());
     let state = |store| async move {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use lightspeed_sim::data::retail::state_of;
 use serde_json::json;
 use tillbridge_local::lightspeed::X_CLIENT_SECRET;
-use tillbridge_tests::counting_store::CountingStore;
+use tillbridge_tests::counting_store::counting_deps;
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -90,13 +90,7 @@ async fn work(deps: &tillbridge::Deps, body: &serde_json::Value) {
 async fn cost(wanted: usize) {
     let (env, company, domain) = tillbridge_tests::fixture::connected_store("bench-cost").await;
     let (outlet, _, _) = tillbridge_tests::fixture::activated_outlet(&env, &company).await;
-    let mut deps = env.deps("transfer-worker").await;
-    let counting = std::sync::Arc::new(CountingStore::new(deps.store.clone()));
-    deps.store = counting.clone();
-    deps.sales = std::sync::Arc::new(tillbridge::transfer::source::LightspeedSales {
-        client: deps.lightspeed.clone(),
-        store: counting.clone(),
-    });
+    let (deps, counting) = counting_deps(env.deps("transfer-worker").await);
     let mut sales: Vec<(chrono::DateTime<chrono::Utc>, String, u64)> = {
         let now = env.sim().state().clock.now();
         let store = env.sim().state().x();
