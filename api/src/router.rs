@@ -17,6 +17,27 @@ use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use tillbridge::accounts::mapping::AccountMapping;
+use tillbridge::accounts::pos_codes;
+use tillbridge::api::envelope;
+use tillbridge::catalog::receipt::ReceiptInput;
+use tillbridge::catalog::recipe::{RecipeInput, RecipePatch};
+use tillbridge::catalog::records::CatalogRecord;
+use tillbridge::catalog::{Ingredient, Recipe, StorageUnit};
+use tillbridge::connection::flow::ConnectInput;
+use tillbridge::deps::Deps;
+use tillbridge::erp::connection::ConnectionInput;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::handlers::now;
+use tillbridge::imports::format::{ColumnMapping, CsvFormat};
+use tillbridge::imports::record::ImportRecord;
+use tillbridge::items::sync as item_sync;
+use tillbridge::location::setup::{DaySettings, NewCsvLocation};
+use tillbridge::location::sync as location_sync;
+use tillbridge::mapping::setup::MappingInput;
+use tillbridge::migration::job::{self, MigrationJob};
+use tillbridge::telemetry::{correlation_span, sanitize_correlation_id};
+use tillbridge::webhook::closures::{self, RegisterClosure};
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
@@ -24,42 +45,21 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use super::auth::{Caller, Operator};
-use super::envelope;
-use super::extract::{
+use crate::auth::{Caller, Operator};
+use crate::extract::{
     company_of, raw_path_params, too_large, IdempotencyKey, Json, Path, Query, Scope,
 };
-use super::openapi::schemas as doc;
-use super::openapi::{
+use crate::openapi::schemas as doc;
+use crate::openapi::{
     self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
     Refused, Unprocessable, UpstreamFailed,
 };
-use super::routes::items::ItemPath;
-use super::routes::{self, PageQuery, SyncInput};
-use super::routes::{
+use crate::routes::items::ItemPath;
+use crate::routes::{self, PageQuery, SyncInput};
+use crate::routes::{
     accounts, alerts, catalog, dead_letters, imports, integrations, items, journals, ledger,
     locations, migrations, receipts, recipes, reconciliation, transfer_logs, transfers,
 };
-use crate::accounts::mapping::AccountMapping;
-use crate::accounts::pos_codes;
-use crate::catalog::receipt::ReceiptInput;
-use crate::catalog::recipe::{RecipeInput, RecipePatch};
-use crate::catalog::records::CatalogRecord;
-use crate::catalog::{Ingredient, Recipe, StorageUnit};
-use crate::connection::flow::ConnectInput;
-use crate::deps::Deps;
-use crate::erp::connection::ConnectionInput;
-use crate::error::{AppError, ErrorCode};
-use crate::handlers::now;
-use crate::imports::format::{ColumnMapping, CsvFormat};
-use crate::imports::record::ImportRecord;
-use crate::items::sync as item_sync;
-use crate::location::setup::{DaySettings, NewCsvLocation};
-use crate::location::sync as location_sync;
-use crate::mapping::setup::MappingInput;
-use crate::migration::job::{self, MigrationJob};
-use crate::telemetry::{correlation_span, sanitize_correlation_id};
-use crate::webhook::closures::{self, RegisterClosure};
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
@@ -68,8 +68,9 @@ pub const MAX_BODY: usize = 6 * 1024 * 1024;
 
 /// The committed OpenAPI document of this API, served as is: a unit test holds it equal to
 /// the one utoipa generates ([`openapi::document`]), so the function binary carries the
-/// text, not the code that builds it.
-pub const OPENAPI: &str = include_str!("../../openapi/admin-api.json");
+/// text, not the code that builds it. It stays in `lib/openapi/`, beside the schemas it is
+/// built from.
+pub const OPENAPI: &str = include_str!("../../lib/openapi/admin-api.json");
 
 type Shared = State<Arc<Deps>>;
 type Reply = Result<Response, AppError>;
@@ -344,7 +345,7 @@ impl MakeRequestId for MakeCorrelationId {
             _ => None,
         };
         let id = sanitize_correlation_id(from_gateway)
-            .unwrap_or_else(|| crate::random::uuid().to_string());
+            .unwrap_or_else(|| tillbridge::random::uuid().to_string());
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }
@@ -1150,7 +1151,7 @@ async fn dead_letters_list(
 async fn dead_letters_replay(
     State(deps): Shared,
     operator: Operator,
-    Json(input): Json<crate::dead_letters::DeadLetterReplayInput>,
+    Json(input): Json<tillbridge::dead_letters::DeadLetterReplayInput>,
 ) -> Reply {
     reply(dead_letters::replay(&deps, &operator, input).await)
 }
