@@ -7,7 +7,8 @@
 //! correlation id and the HEAD / 405 / 413 details ([`shell`]); the body size limit.
 //! Every refusal is the error envelope; nothing a caller sends makes this a Lambda error.
 
-use std::sync::Arc;
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -15,6 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
+use flate2::read::DeflateDecoder;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use tillbridge::accounts::mapping::AccountMapping;
@@ -66,11 +68,28 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 /// API Gateway's payload limit for Lambda integrations.
 pub const MAX_BODY: usize = 6 * 1024 * 1024;
 
-/// The committed OpenAPI document of this API, served as is: a unit test holds it equal to
-/// the one utoipa generates ([`openapi::document`]), so the function binary carries the
-/// text, not the code that builds it. It stays in `lib/openapi/`, beside the schemas it is
-/// built from.
-pub const OPENAPI: &str = include_str!("../../lib/openapi/admin-api.json");
+/// The committed OpenAPI document of this API (`lib/openapi/admin-api.json`, beside the
+/// schemas it is built from), minified and deflated by the build script. A unit test holds
+/// it equal to the one utoipa generates ([`openapi::document`]), so the function binary
+/// carries the text, not the code that builds it.
+const OPENAPI_DEFLATED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/admin-api.json.deflate"));
+
+/// The OpenAPI document as served, inflated on its first request rather than at start
+/// (init time counts); `None` if the embedded bytes do not inflate.
+pub fn openapi_json() -> Option<&'static str> {
+    static TEXT: OnceLock<Option<String>> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = String::new();
+        match DeflateDecoder::new(OPENAPI_DEFLATED).read_to_string(&mut text) {
+            Ok(_) => Some(text),
+            Err(err) => {
+                tracing::error!(error = %err, "the embedded OpenAPI document does not inflate");
+                None
+            }
+        }
+    })
+    .as_deref()
+}
 
 type Shared = State<Arc<Deps>>;
 type Reply = Result<Response, AppError>;
@@ -473,15 +492,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AnyCaller {
         (status = 401, response = Error401),
     ),
 )]
-async fn openapi(_caller: AnyCaller) -> Response {
-    (
+async fn openapi(_caller: AnyCaller) -> Reply {
+    let text = openapi_json()
+        .ok_or_else(|| AppError::new(ErrorCode::Internal, "the OpenAPI document is unavailable"))?;
+    Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        OPENAPI,
+        text,
     )
-        .into_response()
+        .into_response())
 }
 
 // Path parameters besides the company (which [`Scope`] carries).
