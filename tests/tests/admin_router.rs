@@ -39,7 +39,7 @@ async fn refusals_of_the_router_are_envelopes_decided_before_any_store_call() {
     let company = unique_company("router");
     let units = format!("/v1/companies/{company}/storage-units");
     let call = |method: &str, path: &str, claim: &str, body: Option<String>| {
-        tillbridge::api::handle(
+        tillbridge_api::handle(
             &deps,
             gateway_request(method, path, claim, body, "corr-r-1"),
         )
@@ -105,7 +105,7 @@ async fn a_malformed_correlation_id_is_replaced_by_the_gateway_request_id() {
     let path = format!("/v1/companies/{company}/nowhere");
     for sent in ["has space", "", &"x".repeat(101)] {
         let response =
-            tillbridge::api::handle(&deps, gateway_request("GET", &path, &company, None, sent))
+            tillbridge_api::handle(&deps, gateway_request("GET", &path, &company, None, sent))
                 .await
                 .unwrap();
         assert_eq!(header(&response, "x-correlation-id"), "gw-request-1");

@@ -251,7 +251,7 @@ async fn hostile_inputs_get_a_4xx_envelope() {
     let ingredient_id = ingredient["id"].as_str().unwrap().to_string();
 
     let mut failures: Vec<String> = Vec::new();
-    let doc: Value = serde_json::from_str(tillbridge::api::openapi::document()).unwrap();
+    let doc: Value = serde_json::from_str(tillbridge_api::openapi::document()).unwrap();
     let hostile_ids = [
         "a".repeat(201),
         "a".repeat(1_100),

@@ -154,7 +154,7 @@ async fn server_errors_show_only_code_message_and_correlation_id() {
     // The real DynamoDB adapter failing in the SDK (nothing listens on the endpoint).
     let deps = env.deps_with_unreachable_store("admin-api").await;
     for (method, body) in [("GET", None), ("POST", Some(json!({"name": "Bar"})))] {
-        let response = tillbridge::api::handle(
+        let response = tillbridge_api::handle(
             &deps,
             gateway_request(
                 method,
@@ -176,7 +176,7 @@ async fn server_errors_show_only_code_message_and_correlation_id() {
         deps.store.clone(),
         1,
     ));
-    let response = tillbridge::api::handle(
+    let response = tillbridge_api::handle(
         &deps,
         gateway_request(
             "POST",

@@ -24,7 +24,7 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
 
     let (status, served_doc) = api.get("/v1/openapi.json").await.unwrap();
     assert_eq!(status, 200);
-    let committed: Value = serde_json::from_str(tillbridge::api::openapi::document()).unwrap();
+    let committed: Value = serde_json::from_str(tillbridge_api::openapi::document()).unwrap();
     assert_eq!(
         served_doc, committed,
         "the API serves the generated document"
@@ -47,7 +47,7 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
         .collect();
 
     let mut served = BTreeSet::new();
-    for template in tillbridge::api::router::route_paths() {
+    for template in tillbridge_api::router::route_paths() {
         for method in METHODS {
             let http = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, body) = api
@@ -84,7 +84,7 @@ async fn every_company_route_refuses_another_companys_token() {
     let env = TestEnv::http().await;
     let owner = unique_company("owner");
     let intruder = env.client(&unique_company("intruder"));
-    let committed: Value = serde_json::from_str(tillbridge::api::openapi::document()).unwrap();
+    let committed: Value = serde_json::from_str(tillbridge_api::openapi::document()).unwrap();
     let mut checked = 0;
     for (path, operations) in committed["paths"].as_object().unwrap() {
         if !path.contains("{company_id}") {
@@ -132,7 +132,7 @@ struct Conformance {
 impl Conformance {
     fn new(api: tillbridge_tests::AdminClient) -> Self {
         Self {
-            doc: serde_json::from_str(tillbridge::api::openapi::document()).unwrap(),
+            doc: serde_json::from_str(tillbridge_api::openapi::document()).unwrap(),
             api,
             covered: BTreeSet::new(),
             failures: Vec::new(),

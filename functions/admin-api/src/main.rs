@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use tillbridge::lambda_http::run;
-use tillbridge::{api, telemetry, Deps};
+use tillbridge::{telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), tillbridge::lambda_runtime::Error> {
     telemetry::init();
     let deps = Deps::from_env().await?;
-    run(api::router(Arc::new(deps))).await
+    run(tillbridge_api::router(Arc::new(deps))).await
 }

@@ -49,7 +49,7 @@ impl TokenKey {
     pub fn mint_operator(&self, subject: &str, ttl_seconds: i64) -> String {
         self.sign(&Claims {
             sub: subject.into(),
-            role: Some(tillbridge::api::auth::OPERATOR_ROLE.into()),
+            role: Some(tillbridge_api::auth::OPERATOR_ROLE.into()),
             ..self.claims(ttl_seconds)
         })
     }

@@ -29,7 +29,8 @@ pub async fn with_correlation<F: std::future::Future>(
     CORRELATION.scope(correlation_id, work).await
 }
 
-pub(crate) fn current_correlation() -> String {
+/// The correlation id of the request being answered (empty outside one).
+pub fn current_correlation() -> String {
     CORRELATION.try_with(Clone::clone).unwrap_or_default()
 }
 

@@ -1,13 +1,6 @@
-//! The admin API (SPEC C11): request parsing, the error envelope, the router and routes.
+//! What the domain shares with the admin API (SPEC C11): the error envelope, which the other
+//! HTTP functions answer with too, and the OpenAPI schemas the domain types name. The router
+//! and routes are the `tillbridge-api` crate.
 
-pub mod auth;
-pub mod body;
-pub mod bounds;
 pub mod envelope;
-pub mod extract;
 pub mod openapi;
-pub mod pagination;
-pub mod router;
-pub mod routes;
-
-pub use router::{handle, router, AdminApi};

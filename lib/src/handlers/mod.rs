@@ -1,5 +1,6 @@
-//! One handler per Lambda function. Each parses its event, calls one use case and maps
-//! errors; the function crates' `main` only builds [`crate::Deps`] and runs these.
+//! One handler per Lambda function (the admin API's is `tillbridge-api`'s router). Each
+//! parses its event, calls one use case and maps errors; the function crates' `main` only
+//! builds [`crate::Deps`] and runs these.
 
 pub mod daily_fanout;
 pub mod journal_poster;
@@ -9,8 +10,6 @@ pub mod pending;
 pub mod reconcile;
 pub mod transfer_worker;
 pub mod webhook;
-
-pub use crate::api::handle as admin_api;
 
 use std::future::Future;
 

@@ -110,7 +110,7 @@ async fn main() -> std::process::ExitCode {
             "down" => stack::down(),
             "openapi" => {
                 let path = tillbridge_local::paths::root().join("lib/openapi/admin-api.json");
-                std::fs::write(&path, tillbridge::api::openapi::document())?;
+                std::fs::write(&path, tillbridge_api::openapi::document())?;
                 println!("wrote {}", path.display());
                 Ok(())
             }

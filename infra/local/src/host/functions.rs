@@ -22,7 +22,7 @@ pub async fn http(
     request: Request,
 ) -> Result<Response<Body>, InvokeError> {
     match binary {
-        ADMIN_API => handlers::admin_api(deps, request).await,
+        ADMIN_API => tillbridge_api::handle(deps, request).await,
         "oauth-callback" => handlers::oauth_callback::handle(deps, request).await,
         "webhook" => handlers::webhook::handle(deps, request).await,
         other => Err(format!("{other} is not an HTTP function").into()),

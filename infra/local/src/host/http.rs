@@ -20,7 +20,7 @@ use tracing::warn;
 use super::routes::RouteTable;
 use super::{functions, FunctionDeps};
 use crate::token::TokenKey;
-use tillbridge::api::AdminApi;
+use tillbridge_api::AdminApi;
 
 /// API Gateway's payload limit for Lambda integrations.
 const MAX_BODY: usize = 6 * 1024 * 1024;
@@ -103,7 +103,7 @@ fn unauthenticated(correlation: Option<&String>) -> hyper::Response<Full<Bytes>>
     if let Ok(value) = hyper::header::HeaderValue::from_str(&correlation) {
         response
             .headers_mut()
-            .insert(tillbridge::api::router::CORRELATION_HEADER, value);
+            .insert(tillbridge_api::router::CORRELATION_HEADER, value);
     }
     response
 }
@@ -141,7 +141,7 @@ async fn respond(
         match token.and_then(|t| shared.key.verify(t)) {
             Some(claims) => Some(claims),
             None => {
-                return unauthenticated(headers.get(tillbridge::api::router::CORRELATION_HEADER))
+                return unauthenticated(headers.get(tillbridge_api::router::CORRELATION_HEADER))
             }
         }
     } else {

@@ -15,20 +15,9 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{SchemaType, Type};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 
-/// The request and response types, under their names in the document.
+/// The domain's request and response types, under their names in the document (the
+/// routes' own are added by `tillbridge_api::openapi::schemas`).
 pub use crate::alerts::Alert;
-pub use crate::api::routes::integrations::{AuthorizationStarted, IntegrationView as Integration};
-pub use crate::api::routes::journals::JournalQueued;
-pub use crate::api::routes::journals::RepostInput as JournalRepostInput;
-pub use crate::api::routes::ledger::LedgerEntryDetail;
-pub use crate::api::routes::locations::LinkInput;
-pub use crate::api::routes::migrations::{MigrationDetail, StartInput as MigrationInput};
-pub use crate::api::routes::receipts::ReceiptCreated;
-pub use crate::api::routes::reconciliation::{Kpis, RunInput as ReconciliationInput, Unreconciled};
-pub use crate::api::routes::transfers::ManualTransfer as ManualTransferInput;
-pub use crate::api::routes::transfers::TransferQueued;
-pub use crate::api::routes::Deleted as MappingDeleted;
-pub use crate::api::routes::SyncInput;
 pub use crate::catalog::ingredient::{IngredientInput, IngredientPatch};
 pub use crate::catalog::receipt::{Receipt, ReceiptInput};
 pub use crate::catalog::recipe::{Recipe, RecipeInput, RecipePatch};
@@ -349,24 +338,6 @@ any_of_schemas! {
     TransferFailure => ["Error", "TransferResult"],
 }
 
-/// `?limit=`: the page size.
-impl utoipa::PartialSchema for crate::api::routes::Limit {
-    fn schema() -> RefOr<Schema> {
-        let limit = ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .minimum(Some(1))
-            .maximum(Some(crate::api::pagination::MAX_LIMIT))
-            .default(Some(crate::api::pagination::DEFAULT_LIMIT.into()));
-        RefOr::T(Schema::Object(limit.build()))
-    }
-}
-
-impl utoipa::ToSchema for crate::api::routes::Limit {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Limit")
-    }
-}
-
 /// Amounts and quantities are sent as exact decimals.
 macro_rules! decimal_schema {
     ($($ty:ty),*) => {$(
@@ -386,7 +357,7 @@ macro_rules! decimal_schema {
 
 decimal_schema!(crate::money::Money, crate::money::Quantity);
 
-/// The `{items, next_cursor}` body of a list ([`crate::api::pagination::PageBody`]), one
+/// The `{items, next_cursor}` body of a list (`tillbridge_api::pagination::PageBody`), one
 /// named schema per item type: `Name => (Item, "description"),`.
 macro_rules! page_schemas {
     ($($name:ident => ($item:ty, $description:literal),)*) => {$(

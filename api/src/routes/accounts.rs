@@ -3,15 +3,14 @@
 
 use lambda_http::{Body, Response};
 use serde_json::json;
-
-use crate::accounts::mapping::{self, AccountMapping};
-use crate::accounts::pos_codes;
-use crate::api::envelope;
-use crate::deps::Deps;
-use crate::erp::connection::{self, ConnectionInput};
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::location::record as location_record;
+use tillbridge::accounts::mapping::{self, AccountMapping};
+use tillbridge::accounts::pos_codes;
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::erp::connection::{self, ConnectionInput};
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::location::record as location_record;
 
 /// Everything finance needs to see on one page: the documents, the synced codes and the
 /// ones no mapping covers yet, and the ERP connection (never its key).

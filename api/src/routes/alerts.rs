@@ -2,17 +2,17 @@
 
 use lambda_http::{Body, Response};
 use serde::Deserialize;
+use tillbridge::alerts::{self, AlertStatus};
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::store::attr;
 use utoipa::IntoParams;
 
 use super::PageQuery;
-use crate::alerts::{self, AlertStatus};
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::store::attr;
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 /// `?status=open|resolved` (open by default), on top of the page.
 #[derive(Deserialize, IntoParams)]

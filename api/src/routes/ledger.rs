@@ -3,18 +3,18 @@
 
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::ids;
+use tillbridge::ledger::entry::LedgerEntry;
+use tillbridge::ledger::query::SourceLine;
+use tillbridge::ledger::query::{self, parse_date, Selection};
 use utoipa::IntoParams;
 
 use super::PageQuery;
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::deps::Deps;
-use crate::error::{AppError, ErrorCode};
-use crate::ids;
-use crate::ledger::entry::LedgerEntry;
-use crate::ledger::query::SourceLine;
-use crate::ledger::query::{self, parse_date, Selection};
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 /// The lower bound of an open date range (dates are 4-digit years in keys).
 const EARLIEST: Option<chrono::NaiveDate> = chrono::NaiveDate::from_ymd_opt(1, 1, 1);

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
-
-use crate::error::{AppError, ErrorCode};
+use tillbridge::error::{AppError, ErrorCode};
 
 /// The JWT claim that names the caller's company.
 pub const COMPANY_CLAIM: &str = "company_id";

@@ -2,15 +2,15 @@
 
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::migration::job;
+use tillbridge::migration::job::MigrationDay;
+use tillbridge::migration::{start, MigrationJob};
 
-use crate::api::envelope;
-use crate::api::extract::Json;
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::migration::job;
-use crate::migration::job::MigrationDay;
-use crate::migration::{start, MigrationJob};
+use crate::extract::Json;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +35,7 @@ pub async fn create(
         company_id,
         location_id,
         input.rerun,
-        &crate::random::uuid().to_string(),
+        &tillbridge::random::uuid().to_string(),
         chrono::Utc::now(),
     )
     .await?;

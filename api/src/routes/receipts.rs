@@ -2,17 +2,17 @@
 
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use tillbridge::api::envelope;
+use tillbridge::catalog::ingredient::IngredientView;
+use tillbridge::catalog::receipt::{self, Receipt, ReceiptInput};
+use tillbridge::catalog::{records, Ingredient};
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
 
 use super::{partition_page, PageQuery};
-use crate::api::envelope;
-use crate::api::extract::{IdempotencyKey, Json};
-use crate::api::openapi::schemas as doc;
-use crate::catalog::ingredient::IngredientView;
-use crate::catalog::receipt::{self, Receipt, ReceiptInput};
-use crate::catalog::{records, Ingredient};
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
+use crate::extract::{IdempotencyKey, Json};
+use crate::openapi::schemas as doc;
 
 pub async fn create(
     deps: &Deps,

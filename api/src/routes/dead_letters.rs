@@ -3,25 +3,25 @@
 
 use lambda_http::{Body, Response};
 use serde::Deserialize;
+use tillbridge::api::envelope;
+use tillbridge::dead_letters::{self, DeadLetterReplayInput};
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::ids;
 use utoipa::IntoParams;
 
 use super::Limit;
-use crate::api::auth::Operator;
-use crate::api::envelope;
-use crate::dead_letters::{self, DeadLetterReplayInput};
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::ids;
+use crate::auth::Operator;
 
 /// `?queue=&company_id=&limit=` of the listing.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeadLetterFilters {
     /// Only this source queue: transfer, migration, sales-events or journal
-    #[param(value_type = Option<crate::api::openapi::schemas::DeadLetterQueueName>)]
+    #[param(value_type = Option<crate::openapi::schemas::DeadLetterQueueName>)]
     pub queue: Option<String>,
     /// Only messages naming this company
-    #[param(value_type = Option<crate::api::openapi::schemas::QueryId>)]
+    #[param(value_type = Option<crate::openapi::schemas::QueryId>)]
     pub company_id: Option<String>,
     /// Messages shown per queue, 1–100 (default 50)
     #[serde(default)]

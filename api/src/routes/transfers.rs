@@ -4,15 +4,15 @@
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::handlers::now;
+use tillbridge::queue::{OutboundMessage, QueueName};
+use tillbridge::transfer::run::{run, Outcome, TransferContext};
+use tillbridge::transfer::{TransferLog, TransferRequest};
 
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::deps::Deps;
-use crate::error::{AppError, ErrorCode};
-use crate::handlers::now;
-use crate::queue::{OutboundMessage, QueueName};
-use crate::transfer::run::{run, Outcome, TransferContext};
-use crate::transfer::{TransferLog, TransferRequest};
+use crate::openapi::schemas as doc;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +80,7 @@ pub async fn start(
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
     let transfer = TransferRequest {
-        request_uuid: crate::random::uuid().to_string(),
+        request_uuid: tillbridge::random::uuid().to_string(),
         company_id: company_id.to_string(),
         location_id: location_id.to_string(),
         business_date: input.date,
@@ -89,7 +89,7 @@ pub async fn start(
         requested_at: now(),
     };
     transfer.business_date()?;
-    crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
+    tillbridge::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
     if input.queued {
         deps.queue
             .send(

@@ -1,12 +1,12 @@
 //! A location's transfer logs, newest business date first.
 
 use lambda_http::{Body, Response};
+use tillbridge::deps::Deps;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::ids;
+use tillbridge::transfer::TransferLog;
 
 use super::{partition_page, PageQuery};
-use crate::deps::Deps;
-use crate::error::{AppError, ErrorCode};
-use crate::ids;
-use crate::transfer::TransferLog;
 
 pub async fn list(
     deps: &Deps,
@@ -20,6 +20,6 @@ pub async fn list(
             "location id is malformed",
         ));
     }
-    let query = crate::transfer::log::list_query(company_id, location_id);
+    let query = tillbridge::transfer::log::list_query(company_id, location_id);
     partition_page::<TransferLog>(deps.store.as_ref(), &page, query).await
 }

@@ -1,16 +1,16 @@
 //! Company-scoped create / list / get / update of catalogue objects.
 
 use lambda_http::{Body, Response};
+use tillbridge::api::envelope;
+use tillbridge::catalog::records::{self, CatalogRecord, Created};
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::store::attr;
 
 use super::PageQuery;
-use crate::api::envelope;
-use crate::api::extract::{IdempotencyKey, Json};
-use crate::api::pagination;
-use crate::catalog::records::{self, CatalogRecord, Created};
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::store::attr;
+use crate::extract::{IdempotencyKey, Json};
+use crate::pagination;
 
 pub async fn create<T>(
     deps: &Deps,

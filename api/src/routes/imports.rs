@@ -6,18 +6,18 @@ use axum::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::handlers::now;
+use tillbridge::imports::format::{self, ColumnMapping, CsvFormat};
+use tillbridge::imports::import::{self, ImportRequest, Outcome, Refusal};
+use tillbridge::imports::parse::RowError;
+use tillbridge::imports::record::{self, ImportRecord};
+use tillbridge::location::setup::{self, NewCsvLocation};
 use utoipa::ToSchema;
 
 use super::{flag, partition_page, PageQuery};
-use crate::api::envelope;
-use crate::deps::Deps;
-use crate::error::{AppError, ErrorCode};
-use crate::handlers::now;
-use crate::imports::format::{self, ColumnMapping, CsvFormat};
-use crate::imports::import::{self, ImportRequest, Outcome, Refusal};
-use crate::imports::parse::RowError;
-use crate::imports::record::{self, ImportRecord};
-use crate::location::setup::{self, NewCsvLocation};
 
 /// An uploaded file: the raw body of a `text/csv` request.
 pub struct CsvFile(pub axum::body::Bytes);
@@ -41,7 +41,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvFile {
         }
         let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
             .await
-            .map_err(crate::api::extract::body_error)?;
+            .map_err(crate::extract::body_error)?;
         Ok(CsvFile(bytes))
     }
 }

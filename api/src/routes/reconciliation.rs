@@ -6,20 +6,20 @@ use std::collections::BTreeMap;
 use lambda_http::{Body, Response};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
+use tillbridge::alerts::{self, AlertStatus};
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::location::record as location_record;
+use tillbridge::location::Location;
+use tillbridge::money::{Money, Quantity};
+use tillbridge::reconcile::report::{self, DayReport, DayStatus};
+use tillbridge::reconcile::run::{self, MAX_DAYS};
 use utoipa::IntoParams;
 
 use super::journals::{date_param, date_range};
-use crate::alerts::{self, AlertStatus};
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::deps::Deps;
-use crate::error::{AppError, ErrorCode};
-use crate::location::record as location_record;
-use crate::location::Location;
-use crate::money::{Money, Quantity};
-use crate::reconcile::report::{self, DayReport, DayStatus};
-use crate::reconcile::run::{self, MAX_DAYS};
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 /// The widest range listed or counted at once (a year of days per location).
 const MAX_LIST_DAYS: i64 = 366;

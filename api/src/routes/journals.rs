@@ -4,18 +4,18 @@
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tillbridge::api::envelope;
+use tillbridge::deps::Deps;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::handlers::now;
+use tillbridge::journal::record::{self, JournalRecord};
+use tillbridge::journal::request::JournalRequest;
+use tillbridge::location::record as location_record;
+use tillbridge::queue::QueueName;
 use utoipa::IntoParams;
 
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::deps::Deps;
-use crate::error::{AppError, ErrorCode};
-use crate::handlers::now;
-use crate::journal::record::{self, JournalRecord};
-use crate::journal::request::JournalRequest;
-use crate::location::record as location_record;
-use crate::queue::QueueName;
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 /// The widest date range one list answers (a year of days per location).
 const MAX_RANGE_DAYS: i64 = 366;
@@ -36,7 +36,7 @@ pub(super) fn date_param(name: &str, raw: Option<&str>) -> Result<chrono::NaiveD
             format!("`{name}` is required (YYYY-MM-DD)"),
         )
     })?;
-    crate::ids::strict_date(raw).ok_or_else(|| {
+    tillbridge::ids::strict_date(raw).ok_or_else(|| {
         AppError::new(
             ErrorCode::InvalidDateFormat,
             format!("`{name}` must be a calendar date as YYYY-MM-DD, got `{raw}`"),
@@ -124,8 +124,8 @@ fn parse_id(id: &str) -> Option<(&str, &str, u32)> {
         Some((date, closure)) => (date, Some(closure)),
         None => (period, None),
     };
-    crate::ids::strict_date(date)?;
-    if closure.is_some_and(|c| !crate::ids::is_valid_id(c)) {
+    tillbridge::ids::strict_date(date)?;
+    if closure.is_some_and(|c| !tillbridge::ids::is_valid_id(c)) {
         return None;
     }
     Some((location, period, revision.parse().ok()?))
@@ -169,7 +169,7 @@ pub async fn repost(
 ) -> Result<Response<Body>, AppError> {
     location_record::get(deps.store.as_ref(), company_id, &input.location_id).await?;
     let job = JournalRequest {
-        request_uuid: crate::random::uuid().to_string(),
+        request_uuid: tillbridge::random::uuid().to_string(),
         company_id: company_id.to_string(),
         location_id: input.location_id,
         business_date: input.business_date,

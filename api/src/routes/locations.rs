@@ -4,21 +4,21 @@
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tillbridge::api::envelope;
+use tillbridge::connection::PosProduct;
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::journal::record::{JournalRecord, JournalStatus};
+use tillbridge::location::record::{self, Location};
+use tillbridge::location::setup::{self, DaySettings};
+use tillbridge::store::attr;
+use tillbridge::transfer::log as transfer_log;
 use utoipa::IntoParams;
 
 use super::{flag, PageQuery};
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::connection::PosProduct;
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::journal::record::{JournalRecord, JournalStatus};
-use crate::location::record::{self, Location};
-use crate::location::setup::{self, DaySettings};
-use crate::store::attr;
-use crate::transfer::log as transfer_log;
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -144,8 +144,9 @@ pub async fn get(
         }));
     }
     let lifetime =
-        crate::transfer::location_stats::get(deps.store.as_ref(), company_id, location_id).await?;
-    let recent = crate::transfer::location_stats::recent(
+        tillbridge::transfer::location_stats::get(deps.store.as_ref(), company_id, location_id)
+            .await?;
+    let recent = tillbridge::transfer::location_stats::recent(
         deps.store.as_ref(),
         company_id,
         location_id,
@@ -153,7 +154,7 @@ pub async fn get(
     )
     .await?;
     let journal =
-        crate::journal::record::latest(deps.store.as_ref(), company_id, location_id).await?;
+        tillbridge::journal::record::latest(deps.store.as_ref(), company_id, location_id).await?;
     health.extend(journal.as_ref().and_then(journal_health));
     if !lifetime.last_unmapped.is_empty() {
         health.push(json!({
@@ -231,17 +232,17 @@ fn journal_health(journal: &JournalRecord) -> Option<Value> {
 /// mapping.
 async fn catalog_mapped(
     deps: &Deps,
-    location: &crate::location::Location,
+    location: &tillbridge::location::Location,
 ) -> Result<(usize, usize), AppError> {
     let store = deps.store.as_ref();
     let mapped: std::collections::HashSet<(PosProduct, String)> =
-        crate::mapping::record::all(store, &location.company_id)
+        tillbridge::mapping::record::all(store, &location.company_id)
             .await?
             .into_iter()
             .map(|m| (m.product, m.item_id))
             .collect();
-    let sold_here: Vec<crate::items::PosItem> =
-        crate::items::record::product_items(store, &location.company_id, location.product)
+    let sold_here: Vec<tillbridge::items::PosItem> =
+        tillbridge::items::record::product_items(store, &location.company_id, location.product)
             .await?
             .into_iter()
             .filter(|i| !i.deleted_upstream && i.location_ids.contains(&location.location_id))
@@ -294,7 +295,7 @@ pub async fn activate(
     company_id: &str,
     location_id: &str,
 ) -> Result<Response<Body>, AppError> {
-    let request_uuid = crate::random::uuid().to_string();
+    let request_uuid = tillbridge::random::uuid().to_string();
     let (location, newly) =
         setup::activate(deps, company_id, location_id, &request_uuid, &now()).await?;
     Ok(envelope::json(

@@ -18,16 +18,16 @@ pub mod transfers;
 use lambda_http::{Body, Response};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
+use tillbridge::api::envelope;
+use tillbridge::connection::source::SyncScope;
+use tillbridge::connection::PosProduct;
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::store::{attr, from_item, ItemStore, Query};
 use utoipa::IntoParams;
 
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::connection::source::SyncScope;
-use crate::connection::PosProduct;
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::store::{attr, from_item, ItemStore, Query};
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 /// What a route answers: a response, or the error its envelope reports.
 pub type Answer = Result<Response<Body>, AppError>;
@@ -83,7 +83,7 @@ pub async fn location_page<T: DeserializeOwned + Serialize>(
     (company_id, location_id): (&str, &str),
     query: fn(&str, &str) -> Query,
 ) -> Result<Response<Body>, AppError> {
-    crate::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
+    tillbridge::location::record::get(deps.store.as_ref(), company_id, location_id).await?;
     partition_page::<T>(deps.store.as_ref(), page, query(company_id, location_id)).await
 }
 

@@ -7,7 +7,8 @@
 //! correlation id and the HEAD / 405 / 413 details ([`shell`]); the body size limit.
 //! Every refusal is the error envelope; nothing a caller sends makes this a Lambda error.
 
-use std::sync::Arc;
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -15,8 +16,30 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
+use flate2::read::DeflateDecoder;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use tillbridge::accounts::mapping::AccountMapping;
+use tillbridge::accounts::pos_codes;
+use tillbridge::api::envelope;
+use tillbridge::catalog::receipt::ReceiptInput;
+use tillbridge::catalog::recipe::{RecipeInput, RecipePatch};
+use tillbridge::catalog::records::CatalogRecord;
+use tillbridge::catalog::{Ingredient, Recipe, StorageUnit};
+use tillbridge::connection::flow::ConnectInput;
+use tillbridge::deps::Deps;
+use tillbridge::erp::connection::ConnectionInput;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::handlers::now;
+use tillbridge::imports::format::{ColumnMapping, CsvFormat};
+use tillbridge::imports::record::ImportRecord;
+use tillbridge::items::sync as item_sync;
+use tillbridge::location::setup::{DaySettings, NewCsvLocation};
+use tillbridge::location::sync as location_sync;
+use tillbridge::mapping::setup::MappingInput;
+use tillbridge::migration::job::{self, MigrationJob};
+use tillbridge::telemetry::{correlation_span, sanitize_correlation_id};
+use tillbridge::webhook::closures::{self, RegisterClosure};
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
@@ -24,52 +47,49 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use super::auth::{Caller, Operator};
-use super::envelope;
-use super::extract::{
+use crate::auth::{Caller, Operator};
+use crate::extract::{
     company_of, raw_path_params, too_large, IdempotencyKey, Json, Path, Query, Scope,
 };
-use super::openapi::schemas as doc;
-use super::openapi::{
+use crate::openapi::schemas as doc;
+use crate::openapi::{
     self, Company, Conflict, Error400, Error401, Error403, Error409, Error415, Error503, NotJson,
     Refused, Unprocessable, UpstreamFailed,
 };
-use super::routes::items::ItemPath;
-use super::routes::{self, PageQuery, SyncInput};
-use super::routes::{
+use crate::routes::items::ItemPath;
+use crate::routes::{self, PageQuery, SyncInput};
+use crate::routes::{
     accounts, alerts, catalog, dead_letters, imports, integrations, items, journals, ledger,
     locations, migrations, receipts, recipes, reconciliation, transfer_logs, transfers,
 };
-use crate::accounts::mapping::AccountMapping;
-use crate::accounts::pos_codes;
-use crate::catalog::receipt::ReceiptInput;
-use crate::catalog::recipe::{RecipeInput, RecipePatch};
-use crate::catalog::records::CatalogRecord;
-use crate::catalog::{Ingredient, Recipe, StorageUnit};
-use crate::connection::flow::ConnectInput;
-use crate::deps::Deps;
-use crate::erp::connection::ConnectionInput;
-use crate::error::{AppError, ErrorCode};
-use crate::handlers::now;
-use crate::imports::format::{ColumnMapping, CsvFormat};
-use crate::imports::record::ImportRecord;
-use crate::items::sync as item_sync;
-use crate::location::setup::{DaySettings, NewCsvLocation};
-use crate::location::sync as location_sync;
-use crate::mapping::setup::MappingInput;
-use crate::migration::job::{self, MigrationJob};
-use crate::telemetry::{correlation_span, sanitize_correlation_id};
-use crate::webhook::closures::{self, RegisterClosure};
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// API Gateway's payload limit for Lambda integrations.
 pub const MAX_BODY: usize = 6 * 1024 * 1024;
 
-/// The committed OpenAPI document of this API, served as is: a unit test holds it equal to
-/// the one utoipa generates ([`openapi::document`]), so the function binary carries the
-/// text, not the code that builds it.
-pub const OPENAPI: &str = include_str!("../../openapi/admin-api.json");
+/// The committed OpenAPI document of this API (`lib/openapi/admin-api.json`, beside the
+/// schemas it is built from), minified and deflated by the build script. A unit test holds
+/// it equal to the one utoipa generates ([`openapi::document`]), so the function binary
+/// carries the text, not the code that builds it.
+const OPENAPI_DEFLATED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/admin-api.json.deflate"));
+
+/// The OpenAPI document as served, inflated on its first request rather than at start
+/// (init time counts); `None` if the embedded bytes do not inflate.
+pub fn openapi_json() -> Option<&'static str> {
+    static TEXT: OnceLock<Option<String>> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = String::new();
+        match DeflateDecoder::new(OPENAPI_DEFLATED).read_to_string(&mut text) {
+            Ok(_) => Some(text),
+            Err(err) => {
+                tracing::error!(error = %err, "the embedded OpenAPI document does not inflate");
+                None
+            }
+        }
+    })
+    .as_deref()
+}
 
 type Shared = State<Arc<Deps>>;
 type Reply = Result<Response, AppError>;
@@ -344,7 +364,7 @@ impl MakeRequestId for MakeCorrelationId {
             _ => None,
         };
         let id = sanitize_correlation_id(from_gateway)
-            .unwrap_or_else(|| crate::random::uuid().to_string());
+            .unwrap_or_else(|| tillbridge::random::uuid().to_string());
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }
@@ -472,15 +492,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AnyCaller {
         (status = 401, response = Error401),
     ),
 )]
-async fn openapi(_caller: AnyCaller) -> Response {
-    (
+async fn openapi(_caller: AnyCaller) -> Reply {
+    let text = openapi_json()
+        .ok_or_else(|| AppError::new(ErrorCode::Internal, "the OpenAPI document is unavailable"))?;
+    Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        OPENAPI,
+        text,
     )
-        .into_response()
+        .into_response())
 }
 
 // Path parameters besides the company (which [`Scope`] carries).
@@ -1150,7 +1172,7 @@ async fn dead_letters_list(
 async fn dead_letters_replay(
     State(deps): Shared,
     operator: Operator,
-    Json(input): Json<crate::dead_letters::DeadLetterReplayInput>,
+    Json(input): Json<tillbridge::dead_letters::DeadLetterReplayInput>,
 ) -> Reply {
     reply(dead_letters::replay(&deps, &operator, input).await)
 }

@@ -4,17 +4,17 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::json;
+use tillbridge::api::envelope;
+use tillbridge::catalog::recipe::{self, Recipe, RecipeInput, RecipePatch};
+use tillbridge::catalog::records::{self, CatalogRecord};
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::money::Quantity;
 use utoipa::IntoParams;
 
-use crate::api::envelope;
-use crate::api::extract::{IdempotencyKey, Json};
-use crate::api::openapi::schemas as doc;
-use crate::catalog::recipe::{self, Recipe, RecipeInput, RecipePatch};
-use crate::catalog::records::{self, CatalogRecord};
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::money::Quantity;
+use crate::extract::{IdempotencyKey, Json};
+use crate::openapi::schemas as doc;
 
 fn no_content() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
@@ -88,11 +88,11 @@ pub async fn explosion(
             "`quantity` must be greater than zero (got {quantity})"
         )));
     }
-    crate::money::check_bounds(
+    tillbridge::money::check_bounds(
         "quantity",
         quantity.value(),
-        crate::money::bounds::QUANTITY_MAX,
-        crate::money::bounds::SCALE_MAX,
+        tillbridge::money::bounds::QUANTITY_MAX,
+        tillbridge::money::bounds::SCALE_MAX,
     )?;
     let ingredients = recipe::explosion(deps.store.as_ref(), company_id, id, quantity).await?;
     Ok(envelope::json(

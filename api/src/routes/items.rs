@@ -6,21 +6,21 @@ use std::collections::HashMap;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tillbridge::api::envelope;
+use tillbridge::connection::PosProduct;
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::items::record::{self, PosItem};
+use tillbridge::mapping::record::{self as mapping, Mapping};
+use tillbridge::mapping::setup::{self, MappingInput};
+use tillbridge::store::{attr, from_item};
 use utoipa::IntoParams;
 
 use super::{flag, PageQuery};
-use crate::api::envelope;
-use crate::api::extract::Json;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::connection::PosProduct;
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::items::record::{self, PosItem};
-use crate::mapping::record::{self as mapping, Mapping};
-use crate::mapping::setup::{self, MappingInput};
-use crate::store::{attr, from_item};
+use crate::extract::Json;
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 fn mapping_view(mapping: &Mapping) -> Value {
     json!({

@@ -13,8 +13,7 @@
 //! limits (2,048 bytes partition, 1,024 sort) these keep well clear of.
 
 use serde_json::Value;
-
-use crate::error::AppError;
+use tillbridge::error::AppError;
 
 pub const ID_MAX: usize = 200;
 pub const TEXT_MAX: usize = 1_000;

@@ -3,19 +3,19 @@
 
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use tillbridge::api::envelope;
+use tillbridge::connection::disconnect;
+use tillbridge::connection::flow::{self, ConnectInput, Started};
+use tillbridge::connection::integration::{self, Integration, IntegrationStatus};
+use tillbridge::connection::PosProduct;
+use tillbridge::deps::Deps;
+use tillbridge::error::AppError;
+use tillbridge::handlers::now;
+use tillbridge::webhook::subscriptions::Subscription;
 use utoipa::ToSchema;
 
-use crate::api::envelope;
-use crate::api::openapi::schemas as doc;
-use crate::api::pagination;
-use crate::connection::disconnect;
-use crate::connection::flow::{self, ConnectInput, Started};
-use crate::connection::integration::{self, Integration, IntegrationStatus};
-use crate::connection::PosProduct;
-use crate::deps::Deps;
-use crate::error::AppError;
-use crate::handlers::now;
-use crate::webhook::subscriptions::Subscription;
+use crate::openapi::schemas as doc;
+use crate::pagination;
 
 fn epoch_text(epoch: Option<i64>) -> Option<String> {
     epoch

@@ -9,11 +9,11 @@ use axum::http::request::Parts;
 use http_body_util::LengthLimitError;
 use lambda_http::RequestExt;
 use serde::de::DeserializeOwned;
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::ids;
 
-use super::auth::{Caller, Operator};
-use super::bounds;
-use crate::error::{AppError, ErrorCode};
-use crate::ids;
+use crate::auth::{Caller, Operator};
+use crate::bounds;
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = AppError;
@@ -107,7 +107,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
-/// A typed JSON body, read as [`super::body::parse`] reads it (content type, JSON, bounds,
+/// A typed JSON body, read as [`crate::body::parse`] reads it (content type, JSON, bounds,
 /// shape). Take `Result<Json<T>, AppError>` where a route checks something else first.
 pub struct Json<T>(pub T);
 
@@ -116,7 +116,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 
     async fn from_request(request: Request, _: &S) -> Result<Self, AppError> {
         let (content_type, bytes) = read_body(request).await?;
-        super::body::parse(content_type.as_deref(), &bytes).map(Json)
+        crate::body::parse(content_type.as_deref(), &bytes).map(Json)
     }
 }
 
@@ -129,7 +129,7 @@ impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for Json<T> {
         if bytes.is_empty() {
             return Ok(None);
         }
-        super::body::parse(content_type.as_deref(), &bytes).map(|v| Some(Json(v)))
+        crate::body::parse(content_type.as_deref(), &bytes).map(|v| Some(Json(v)))
     }
 }
 
@@ -245,11 +245,11 @@ pub(crate) fn body_error(err: axum::Error) -> AppError {
     AppError::new(ErrorCode::InvalidJson, "the body could not be read")
 }
 
-/// `413` for a body over [`super::router::MAX_BODY`].
+/// `413` for a body over [`crate::router::MAX_BODY`].
 pub fn too_large() -> AppError {
     AppError::new(
         ErrorCode::PayloadTooLarge,
-        format!("the body is larger than {} bytes", super::router::MAX_BODY),
+        format!("the body is larger than {} bytes", crate::router::MAX_BODY),
     )
 }
 
@@ -261,7 +261,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::api::routes::{flag, PageQuery};
+    use crate::routes::{flag, PageQuery};
 
     #[derive(Debug, Deserialize)]
     struct Filters {

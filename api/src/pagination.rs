@@ -7,9 +7,8 @@ use base64::Engine;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::Value;
-
-use crate::error::{AppError, ErrorCode};
-use crate::store::{attr, Item};
+use tillbridge::error::{AppError, ErrorCode};
+use tillbridge::store::{attr, Item};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
@@ -30,7 +29,7 @@ pub fn limit(text: &str) -> Result<u32, String> {
 
 /// `200` with one page of `items` and the cursor of the next page, if there is one.
 pub fn reply<T: Serialize>(items: Vec<T>, next_cursor: Option<String>) -> Response<Body> {
-    super::envelope::json(200, &PageBody { items, next_cursor })
+    tillbridge::api::envelope::json(200, &PageBody { items, next_cursor })
 }
 
 /// `200` with one page of `items`, the next page starting after `last_key` (the store's

@@ -2,8 +2,7 @@
 //! its own error code so a caller knows exactly what to fix.
 
 use serde::de::DeserializeOwned;
-
-use crate::error::{AppError, ErrorCode};
+use tillbridge::error::{AppError, ErrorCode};
 
 /// The typed body of a request sent with `content_type` (the header's value, if any).
 pub fn parse<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) -> Result<T, AppError> {
@@ -38,6 +37,6 @@ pub fn parse<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) -> R
             "the body must be a JSON object",
         ));
     }
-    super::bounds::body(&value)?;
+    crate::bounds::body(&value)?;
     serde_json::from_value(value).map_err(|err| AppError::validation(err.to_string()))
 }
