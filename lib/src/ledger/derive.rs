@@ -1244,7 +1244,8 @@ mod tests {
     use super::*;
     use crate::catalog::explode::LineTarget;
     use crate::connection::PosProduct;
-    use crate::mapping::matching::{LineItemRef, MappedItem};
+    use crate::mapping::matching::MappedItem;
+    use crate::sales::canonical::fixtures::line;
     use crate::sales::CanonicalLine;
 
     fn q(text: &str) -> Quantity {
@@ -1341,26 +1342,6 @@ mod tests {
             target,
             quantity: q(quantity),
             trim_pct,
-        }
-    }
-
-    fn line(id: &str, item: &str, quantity: &str) -> CanonicalLine {
-        CanonicalLine {
-            line_id: id.into(),
-            parent_line_id: None,
-            item: LineItemRef {
-                item_id: Some(item.into()),
-                sku: None,
-                name: item.into(),
-            },
-            quantity: q(quantity),
-            net: Money::ZERO,
-            gross: Money::ZERO,
-            tax: Money::ZERO,
-            discount: Money::ZERO,
-            service_charge: Money::ZERO,
-            tax_code: None,
-            accounting_group: None,
         }
     }
 

@@ -151,10 +151,31 @@ pub fn totals(sales: &[CanonicalSale]) -> Option<DayTotals> {
     Some(out)
 }
 
-/// Assertions the POS mappers' tests share.
+/// Builders and assertions the tests share.
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::*;
+
+    /// A line of `quantity` of `item` (its id and name), with no money.
+    pub fn line(id: &str, item: &str, quantity: &str) -> CanonicalLine {
+        CanonicalLine {
+            line_id: id.into(),
+            parent_line_id: None,
+            item: LineItemRef {
+                item_id: Some(item.into()),
+                sku: None,
+                name: item.into(),
+            },
+            quantity: quantity.parse().unwrap_or_else(|_| panic!("{quantity}")),
+            net: Money::ZERO,
+            gross: Money::ZERO,
+            tax: Money::ZERO,
+            discount: Money::ZERO,
+            service_charge: Money::ZERO,
+            tax_code: None,
+            accounting_group: None,
+        }
+    }
 
     /// `sale` is a refund of one unit of its first line, linked to `original`, with
     /// `gross` (negative) on that line and its first payment.

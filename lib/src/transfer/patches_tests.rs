@@ -6,30 +6,10 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::ledger::derive::Contribution;
 use crate::ledger::entry::Stream;
-use crate::mapping::matching::LineItemRef;
-use crate::money::{Money, Quantity};
-use crate::sales::{CanonicalLine, SaleKind};
+use crate::money::Quantity;
+use crate::sales::canonical::fixtures::line;
+use crate::sales::SaleKind;
 use crate::store::memory::MemoryStore;
-
-fn line(id: &str, quantity: i64) -> CanonicalLine {
-    CanonicalLine {
-        line_id: id.into(),
-        parent_line_id: None,
-        item: LineItemRef {
-            item_id: None,
-            sku: None,
-            name: "Flat white".into(),
-        },
-        quantity: Quantity(Decimal::from(quantity)),
-        net: Money::ZERO,
-        gross: Money::ZERO,
-        tax: Money::ZERO,
-        discount: Money::ZERO,
-        service_charge: Money::ZERO,
-        tax_code: None,
-        accounting_group: None,
-    }
-}
 
 fn sale(id: &str, kind: SaleKind, quantities: &[i64]) -> CanonicalSale {
     CanonicalSale {
@@ -42,7 +22,7 @@ fn sale(id: &str, kind: SaleKind, quantities: &[i64]) -> CanonicalSale {
         lines: quantities
             .iter()
             .enumerate()
-            .map(|(n, q)| line(&format!("l{n}"), *q))
+            .map(|(n, q)| line(&format!("l{n}"), "flat-white", &q.to_string()))
             .collect(),
         payments: Vec::new(),
         register_id: None,
