@@ -68,8 +68,8 @@ pub(super) fn lightspeed_error(err: crate::lightspeed::LightspeedError) -> AppEr
     AppError::new(code, err.to_string())
 }
 
-/// The outlet business days a feed page touches at activated outlets (pure): the day each
-/// sale closed in and the days of its later payments. A sale that is not completed (layby,
+/// The outlet business days a feed page touches at activated outlets (pure): each sale's
+/// [`sale_days`]. A sale that is not completed (layby,
 /// open) touches none; one the wire cannot read is skipped with a warning (its day's
 /// transfer reports it).
 pub fn touched_days(
@@ -95,18 +95,33 @@ pub fn touched_days(
         if matches!(canonical.kind, SaleKind::Other(_)) {
             continue;
         }
-        let mode = location.day_mode();
-        let date = business_day::business_date(mode, canonical.closed_at);
-        days.insert((location.location_id.clone(), date.to_string()));
-        // The days of its later payments (an on-account sale settled then).
-        if canonical.counts() {
-            for paid in canonical.later_payment_times() {
-                let date = business_day::business_date(mode, paid);
-                days.insert((location.location_id.clone(), date.to_string()));
-            }
+        for date in sale_days(location.day_mode(), &canonical, sale) {
+            days.insert((location.location_id.clone(), date.to_string()));
         }
     }
     days
+}
+
+/// The business days a completed sale touches (pure): the day it closed in, the days of
+/// its later payments (an on-account sale settled then), and for a void every day it may
+/// have stood in (when it was made and paid), so its stock and settlements are reversed
+/// whatever the mirror still holds of it.
+pub fn sale_days(
+    mode: business_day::DayMode,
+    sale: &crate::sales::CanonicalSale,
+    wire: &serde_json::Value,
+) -> BTreeSet<chrono::NaiveDate> {
+    let mut times = vec![sale.closed_at];
+    if sale.counts() {
+        times.extend(sale.later_payment_times());
+    }
+    if sale.kind == SaleKind::Void {
+        times.extend(xseries::standing_times(wire));
+    }
+    times
+        .into_iter()
+        .map(|t| business_day::business_date(mode, t))
+        .collect()
 }
 
 /// Reads one store's feed from its cursor and queues the days it touched.
@@ -292,6 +307,12 @@ mod tests {
             sale("s1", "o1", "CLOSED", "closed", "2026-11-20T13:00:00+00:00"),
             sale("s2", "o1", "CLOSED", "closed", "2026-11-21T01:00:00+00:00"),
             sale("s3", "o1", "VOIDED", "voided", "2026-11-22T01:00:00+00:00"),
+            // Made and paid on the 25th (NZ), voided on the 26th: both days.
+            {"id": "s9", "outlet_id": "o1", "status": "VOIDED", "state": "voided",
+             "sale_date": "2026-11-25T01:00:00+00:00", "updated_at": "2026-11-26T01:00:00+00:00",
+             "line_items": [{"id": "l1", "product_id": "p1", "quantity": 1, "total_price": 10, "total_tax": 1.5}],
+             "payments": [{"id": "y1", "amount": 11.5, "payment_date": "2026-11-25T01:00:00+00:00",
+                           "type": {"name": "Cash"}}]},
             sale("s4", "o1", "LAYBY", "pending", "2026-11-23T01:00:00+00:00"),
             sale("s5", "o2", "CLOSED", "closed", "2026-11-21T01:00:00+00:00"),
             sale("s6", "elsewhere", "CLOSED", "closed", "2026-11-21T01:00:00+00:00"),
@@ -313,6 +334,8 @@ mod tests {
                 ("o1".to_string(), "2026-11-21".to_string()),
                 ("o1".to_string(), "2026-11-22".to_string()),
                 ("o1".to_string(), "2026-11-24".to_string()),
+                ("o1".to_string(), "2026-11-25".to_string()),
+                ("o1".to_string(), "2026-11-26".to_string()),
                 ("o1".to_string(), "2026-11-27".to_string()),
             ]
         );

@@ -16,8 +16,6 @@
 //!   and when the outlet journals per register closure, the mirror is caught up and the
 //!   closure's journal queued.
 
-use std::collections::BTreeSet;
-
 use uuid::Uuid;
 
 use super::backstop::lightspeed_error;
@@ -175,27 +173,11 @@ async fn sale_update(ctx: &EventContext<'_>, event: &SalesEvent) -> Result<Handl
     .await?;
     let mode = location.day_mode();
     let sale_day = business_day::business_date(mode, canonical.closed_at);
-    let mut days = BTreeSet::from([sale_day]);
-    if canonical.counts() {
-        days.extend(
-            canonical
-                .later_payment_times()
-                .into_iter()
-                .map(|t| business_day::business_date(mode, t)),
-        );
-    }
-    // The days the mirror held it in (while it lags behind this version), and for a void
-    // every day it may have stood in, so its consumption and settlements are reversed
-    // even when the mirror has already dropped it.
-    let voided = if canonical.kind == SaleKind::Void {
-        xseries::standing_times(sale)
-    } else {
-        Vec::new()
-    };
+    let mut days = super::backstop::sale_days(mode, &canonical, sale);
+    // And the days the mirror held it in, while it lags behind this version.
     days.extend(
         before
             .into_iter()
-            .chain(voided)
             .map(|t| business_day::business_date(mode, t)),
     );
     let mut messages = Vec::with_capacity(days.len());
