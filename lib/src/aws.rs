@@ -10,9 +10,10 @@
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::config::Config;
+
+pub mod http_client;
 
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -23,12 +24,9 @@ pub struct AwsClients {
 /// Region for a local run that names none: DynamoDB Local and moto accept any.
 const LOCAL_REGION: &str = "us-east-1";
 
-pub fn clients(config: &Config) -> AwsClients {
-    // The SDK clients' HTTPS client: hyper and rustls on ring, trusting the system's roots
-    // (what the SDK's default client does, on aws-lc-rs). Connections open on first use.
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+/// The clients, sending through `http` (the functions' reqwest client, see [`http_client`]).
+pub fn clients(config: &Config, http: reqwest::Client) -> AwsClients {
+    let https = http_client::ReqwestHttpClient::new(http);
     let local = config.endpoints.is_local();
     let credentials = if local {
         // DynamoDB Local and moto accept any credentials; never pick up real ones.

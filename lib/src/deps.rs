@@ -61,21 +61,22 @@ impl Deps {
     }
 
     pub async fn from_config(config: Config) -> Self {
-        let clients = aws::clients(&config);
-        let store: Arc<dyn ItemStore> = Arc::new(DynamoDbStore::new(
-            clients.dynamodb,
-            config.table_name.clone(),
-        ));
-        let secrets: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(clients.secrets));
-        // reqwest's rustls has no crypto of its own here (see lib/Cargo.toml): ring, as the
-        // SDK clients use. Err only when one is installed already (a test, the local host).
+        // reqwest's rustls has no crypto of its own here (see lib/Cargo.toml): ring. Err only
+        // when one is installed already (a test, the local host).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        // Redirects are never followed: an OAuth or API redirect is an answer to read.
+        // One HTTP client for Lightspeed, the ERP and the AWS SDK clients. Redirects are never
+        // followed: an OAuth or API redirect is an answer to read (AWS answers none).
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
+        let clients = aws::clients(&config, http.clone());
+        let store: Arc<dyn ItemStore> = Arc::new(DynamoDbStore::new(
+            clients.dynamodb,
+            config.table_name.clone(),
+        ));
+        let secrets: Arc<dyn SecretVault> = Arc::new(SecretsManagerVault::new(clients.secrets));
         let lightspeed = Arc::new(LightspeedClient::new(LightspeedParts {
             http: http.clone(),
             settings: config.lightspeed.clone(),

@@ -78,7 +78,8 @@ impl Clients {
             fanout: Default::default(),
             migration: Default::default(),
         };
-        let clients = tillbridge::aws::clients(&config);
+        // The local endpoints are plain HTTP on this host.
+        let clients = tillbridge::aws::clients(&config, reqwest::Client::new());
         Self {
             dynamodb: clients.dynamodb,
             sqs: clients.sqs,

@@ -252,21 +252,42 @@ pub async fn write_generation(
     generation: u32,
     day: &CachedDay,
 ) -> Result<u32, StoreError> {
+    use futures::{StreamExt as _, TryStreamExt as _};
     let chunks = encode(day)?;
-    for (n, data) in chunks.iter().enumerate() {
-        let key = chunk_key(
-            &state.company_id,
-            &state.location_id,
-            &state.business_date,
-            generation,
-            n as u32,
-        );
-        let mut item = to_item(&serde_json::json!({ "data": data }), &key)?;
-        item.insert("generation".into(), generation.into());
-        // A leftover of a crashed run with the same generation is simply replaced.
-        store.put(item, Condition::None).await?;
-    }
-    Ok(chunks.len() as u32)
+    let count = chunks.len() as u32;
+    // The generation is read only once the state names it, so its chunks go in any order,
+    // a few at a time (each item built as it is sent). A leftover of a crashed run with the
+    // same generation is simply replaced.
+    let puts: Vec<_> = chunks
+        .into_iter()
+        .enumerate()
+        .map(|(n, data)| write_chunk(store, state, generation, n as u32, data))
+        .collect();
+    futures::stream::iter(puts)
+        .buffer_unordered(super::engine::PARALLEL_WRITES)
+        .try_collect::<()>()
+        .await?;
+    Ok(count)
+}
+
+/// One chunk of a generation, its item built as it is sent.
+async fn write_chunk(
+    store: &dyn ItemStore,
+    state: &DayState,
+    generation: u32,
+    n: u32,
+    data: String,
+) -> Result<(), StoreError> {
+    let key = chunk_key(
+        &state.company_id,
+        &state.location_id,
+        &state.business_date,
+        generation,
+        n,
+    );
+    let mut item = to_item(&serde_json::json!({ "data": data }), &key)?;
+    item.insert("generation".into(), generation.into());
+    store.put(item, Condition::None).await
 }
 
 /// Makes the state (and with it a generation) current: created, or replaced at the version read.

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, SecondsFormat};
+use futures::{StreamExt as _, TryStreamExt as _};
 
 use super::cache::{self, CachedDay, DayState};
 use super::lease;
@@ -56,6 +57,10 @@ pub struct Posted {
     pub ledger_ids: Vec<String>,
     pub stats: TransferStats,
 }
+
+/// Writes of one run in flight at once (ledger entries, cache chunks): enough to hide the
+/// round trips, few enough to stay far below a table's burst capacity.
+pub(crate) const PARALLEL_WRITES: usize = 8;
 
 pub struct Engine<'a> {
     pub store: &'a dyn ItemStore,
@@ -132,21 +137,32 @@ impl Engine<'_> {
         storage_unit_id: &str,
     ) -> Result<Posted, Failure> {
         let date = job.date.to_string();
-        let state = cache::load_state(self.store, job.company_id, job.location_id, &date)
-            .await?
-            .unwrap_or_else(|| DayState {
-                company_id: job.company_id.to_string(),
-                location_id: job.location_id.to_string(),
-                business_date: date.clone(),
-                ..DayState::default()
-            });
-        let DaySales {
-            mut day,
-            used_cache,
-            previous_lines,
-            previous_sales,
-        } = self.day_sales(job, location, &state).await?;
-        let (catalogue, items) = load_catalogue(self.store, job.company_id, location).await?;
+        // The day's sales (cache and Lightspeed), the catalogue and what is posted are read
+        // at once: none needs another, and each is a wait on the network.
+        let (
+            (
+                state,
+                DaySales {
+                    mut day,
+                    used_cache,
+                    previous_lines,
+                    previous_sales,
+                },
+            ),
+            (catalogue, items),
+            posted,
+        ) = futures::future::try_join3(
+            self.state_and_sales(job, location, &date),
+            load_catalogue(self.store, job.company_id, location),
+            posted_entries(
+                self.store,
+                job.company_id,
+                job.location_id,
+                storage_unit_id,
+                &date,
+            ),
+        )
+        .await?;
         name_lines_from_catalogue(&mut day.sales, &items);
         // Only the sales closed in the day move its stock; the others it holds are earlier
         // days' sales paid in it (settlements, for its journal).
@@ -165,14 +181,6 @@ impl Engine<'_> {
                         .collect(),
                 )
             };
-        let posted = posted_entries(
-            self.store,
-            job.company_id,
-            job.location_id,
-            storage_unit_id,
-            &date,
-        )
-        .await?;
         let same_unit = state.storage_unit_id.as_deref() == Some(storage_unit_id);
         let had_cache = previous_lines.is_some();
         let prior = match (previous_lines, same_unit) {
@@ -237,6 +245,25 @@ impl Engine<'_> {
         })
     }
 
+    /// The day's state (a new one for a day never transferred) and its sales.
+    async fn state_and_sales(
+        &self,
+        job: &Job<'_>,
+        location: &Location,
+        date: &str,
+    ) -> Result<(DayState, DaySales), Failure> {
+        let state = cache::load_state(self.store, job.company_id, job.location_id, date)
+            .await?
+            .unwrap_or_else(|| DayState {
+                company_id: job.company_id.to_string(),
+                location_id: job.location_id.to_string(),
+                business_date: date.to_string(),
+                ..DayState::default()
+            });
+        let sales = self.day_sales(job, location, &state).await?;
+        Ok((state, sales))
+    }
+
     /// The day's sales: the cached copy unless a refresh is asked for (or there is none),
     /// with the previous run's line attribution and, after a fetch, the sales it replaces.
     async fn day_sales(
@@ -245,38 +272,30 @@ impl Engine<'_> {
         location: &Location,
         state: &DayState,
     ) -> Result<DaySales, Failure> {
-        let cached = match cache::load(self.store, state).await? {
-            Some(mut day) if !job.force_refresh => {
-                let lines = std::mem::take(&mut day.lines);
-                return Ok(DaySales {
-                    day,
-                    used_cache: true,
-                    previous_lines: Some(lines),
-                    previous_sales: None,
-                });
-            }
-            other => other,
-        };
         let day_window = window(location.day_mode(), job.date);
-        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let fetched = match location.product {
-            PosProduct::Csv => FetchedDay {
-                sales: crate::imports::sales::day(
-                    self.store,
-                    job.company_id,
-                    job.location_id,
-                    &day_window,
-                )
-                .await?,
-                pages: 0,
-                requests: 0,
-            },
-            _ => self
-                .sales
-                .fetch_day(location, &day_window)
-                .await
-                .map_err(Failure::Lightspeed)?,
+        // A refresh needs the cached copy only to compare with: both are read at once.
+        let (cached, fetched) = if job.force_refresh {
+            let (cached, fetched) = futures::future::join(
+                cache::load(self.store, state),
+                self.fetch(job, location, &day_window),
+            )
+            .await;
+            (cached?, fetched?)
+        } else {
+            match cache::load(self.store, state).await? {
+                Some(mut day) => {
+                    let lines = std::mem::take(&mut day.lines);
+                    return Ok(DaySales {
+                        day,
+                        used_cache: true,
+                        previous_lines: Some(lines),
+                        previous_sales: None,
+                    });
+                }
+                None => (None, self.fetch(job, location, &day_window).await?),
+            }
         };
+        let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
         let (previous_lines, previous_sales) = cached.map(|c| (c.lines, c.sales)).unzip();
         Ok(DaySales {
             day: CachedDay {
@@ -292,6 +311,33 @@ impl Engine<'_> {
             previous_lines,
             previous_sales,
         })
+    }
+
+    /// The day's sales from their source: Lightspeed, or the imported CSV rows.
+    async fn fetch(
+        &self,
+        job: &Job<'_>,
+        location: &Location,
+        day_window: &crate::location::business_day::Window,
+    ) -> Result<FetchedDay, Failure> {
+        match location.product {
+            PosProduct::Csv => Ok(FetchedDay {
+                sales: crate::imports::sales::day(
+                    self.store,
+                    job.company_id,
+                    job.location_id,
+                    day_window,
+                )
+                .await?,
+                pages: 0,
+                requests: 0,
+            }),
+            _ => self
+                .sales
+                .fetch_day(location, day_window)
+                .await
+                .map_err(Failure::Lightspeed),
+        }
     }
 
     /// Cache generation (when changed), the new entries (create-only), then the day state
@@ -338,18 +384,16 @@ impl Engine<'_> {
             next.sales_count = sales_count;
             next.lines_count = day.sales.iter().map(|s| s.lines.len()).sum();
         }
-        for new in &derived.new_entries {
-            match self.store.put(new.to_item()?, Condition::NotExists).await {
-                Ok(()) => {}
-                Err(StoreError::ConditionFailed) => {
-                    return Err(Failure::Infrastructure(AppError::new(
-                        ErrorCode::TransferInProgress,
-                        format!("ledger entry {} was written by another worker; the day will be re-read", new.entry_id),
-                    )))
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
+        // Create-only, so their order does not matter: written a few at a time.
+        let puts: Vec<_> = derived
+            .new_entries
+            .iter()
+            .map(|new| put_entry(self.store, new))
+            .collect();
+        futures::stream::iter(puts)
+            .buffer_unordered(PARALLEL_WRITES)
+            .try_collect::<()>()
+            .await?;
         next.storage_unit_id = Some(storage_unit_id.to_string());
         next.revisions = derived.revisions.clone();
         next.last_run_at = Some(job.now.to_string());
@@ -372,6 +416,22 @@ impl Engine<'_> {
         }
         patches::drop_superseded(self.store, &superseded).await;
         Ok(())
+    }
+}
+
+/// One new ledger entry, create-only: another worker's entry under the same id means the
+/// day moved on under this run.
+async fn put_entry(store: &dyn ItemStore, new: &LedgerEntry) -> Result<(), Failure> {
+    match store.put(new.to_item()?, Condition::NotExists).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed) => Err(Failure::Infrastructure(AppError::new(
+            ErrorCode::TransferInProgress,
+            format!(
+                "ledger entry {} was written by another worker; the day will be re-read",
+                new.entry_id
+            ),
+        ))),
+        Err(err) => Err(err.into()),
     }
 }
 
