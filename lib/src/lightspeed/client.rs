@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use reqwest::{Client, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -192,6 +193,17 @@ impl LightspeedClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, LightspeedError> {
+        self.get_as(connection, path, query).await
+    }
+
+    /// GET `path` with `query` and read the JSON answer straight into `T` (a `null` for an
+    /// empty `204`); an answer `T` cannot read is garbled, and retryable as such.
+    pub async fn get_as<T: DeserializeOwned>(
+        &self,
+        connection: &Connection,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, LightspeedError> {
         self.call(
             connection,
             &Call {
@@ -245,11 +257,11 @@ impl LightspeedClient {
 
     /// One call with a valid token: refreshed first when about to expire, and once more
     /// after a 401.
-    async fn call(
+    async fn call<T: DeserializeOwned>(
         &self,
         connection: &Connection,
         call: &Call<'_>,
-    ) -> Result<Value, LightspeedError> {
+    ) -> Result<T, LightspeedError> {
         let mut tokens = self.current_tokens(connection).await?;
         if tokens.access_expires_at - EXPIRY_MARGIN_SECONDS <= chrono::Utc::now().timestamp() {
             tokens = self.refreshed(connection, &tokens).await?;
@@ -270,12 +282,12 @@ impl LightspeedClient {
         }
     }
 
-    async fn send(
+    async fn send<T: DeserializeOwned>(
         &self,
         connection: &Connection,
         call: &Call<'_>,
         tokens: &TokenSet,
-    ) -> Result<Sent, LightspeedError> {
+    ) -> Result<Sent<T>, LightspeedError> {
         let path = call.path;
         let method = &call.method;
         let base = self
@@ -332,15 +344,18 @@ impl LightspeedClient {
                 status: Some(s.as_u16()),
                 message: format!("{method} {path} answered {s}: {}", excerpt()),
             }),
-            // Only a 204 is an empty answer; an empty 200 is a truncated body, retried below.
-            StatusCode::NO_CONTENT => Ok(Sent::Done(Value::Null)),
-            // A truncated or garbled body is treated as a transient fault and retried.
-            _ => serde_json::from_slice(&body).map(Sent::Done).map_err(|e| {
-                LightspeedError::Retryable {
-                    status: Some(status.as_u16()),
-                    retry_after: None,
-                    message: format!("{method} {path}: response is not valid JSON ({e})"),
-                }
+            // Only a 204 is an empty answer (`null`); an empty 200 is a truncated body,
+            // retried below. A truncated or garbled body is a transient fault.
+            s => serde_json::from_slice(if s == StatusCode::NO_CONTENT {
+                b"null"
+            } else {
+                &body
+            })
+            .map(Sent::Done)
+            .map_err(|e| LightspeedError::Retryable {
+                status: Some(status.as_u16()),
+                retry_after: None,
+                message: format!("{method} {path}: response is not valid JSON ({e})"),
             }),
         }
     }
@@ -354,7 +369,7 @@ struct Call<'a> {
     body: Option<&'a Value>,
 }
 
-enum Sent {
-    Done(Value),
+enum Sent<T> {
+    Done(T),
     Unauthorized,
 }

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod error;
 pub mod json;
+pub mod lenient;
 pub mod oauth;
 pub mod refresh;
 pub mod settings;

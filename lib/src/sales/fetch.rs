@@ -16,6 +16,7 @@ pub struct FetchedDay {
 
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::lightspeed::client::Connection;
@@ -35,12 +36,23 @@ pub async fn get_page(
     query: &[(&str, String)],
     requests: &mut u32,
 ) -> Result<Value, LightspeedError> {
+    get_page_as(client, connection, path, query, requests).await
+}
+
+/// [`get_page`], the page read straight into `T`.
+pub async fn get_page_as<T: DeserializeOwned>(
+    client: &LightspeedClient,
+    connection: &Connection,
+    path: &str,
+    query: &[(&str, String)],
+    requests: &mut u32,
+) -> Result<T, LightspeedError> {
     let mut try_number = 0;
     loop {
         try_number += 1;
         *requests += 1;
-        match client.get_json(connection, path, query).await {
-            Ok(value) => return Ok(value),
+        match client.get_as(connection, path, query).await {
+            Ok(page) => return Ok(page),
             Err(LightspeedError::Retryable {
                 status,
                 retry_after,

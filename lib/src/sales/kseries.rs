@@ -2,14 +2,15 @@
 //! strings; refunds may carry negative or positive amounts (undocumented), so their sign is
 //! normalised; `payments` may be missing when not included.
 
-use crate::lightspeed::json::text;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
-use super::fetch::{get_page, FetchedDay};
+use super::fetch::{get_page_as, FetchedDay};
 use crate::lightspeed::client::Connection;
+use crate::lightspeed::lenient::{List, Obj, Scalar};
 use crate::lightspeed::{LightspeedClient, LightspeedError};
 use crate::location::business_day::Window;
 use crate::mapping::matching::LineItemRef;
@@ -23,29 +24,97 @@ pub struct WireError {
 }
 
 /// A decimal string (or number) field; absent or null is zero.
-fn decimal(value: &Value, field: &str, sale: &str) -> Result<Decimal, WireError> {
+fn decimal(value: &Scalar, field: &str, sale: &str) -> Result<Decimal, WireError> {
+    let problem = |problem: String| WireError {
+        sale: sale.to_string(),
+        problem,
+    };
     match value {
-        Value::Null => Ok(Decimal::ZERO),
-        Value::String(s) => parse_decimal(s.trim()).map_err(|e| WireError {
-            sale: sale.to_string(),
-            problem: format!("`{field}`: {e}"),
-        }),
-        Value::Number(n) => parse_decimal(&n.to_string()).map_err(|e| WireError {
-            sale: sale.to_string(),
-            problem: format!("`{field}`: {e}"),
-        }),
-        other => Err(WireError {
-            sale: sale.to_string(),
-            problem: format!("`{field}` is {other}, not a decimal"),
-        }),
+        Scalar::Null => Ok(Decimal::ZERO),
+        Scalar::Text(s) => parse_decimal(s.trim()).map_err(|e| problem(format!("`{field}`: {e}"))),
+        Scalar::Number(n) => {
+            parse_decimal(&n.to_string()).map_err(|e| problem(format!("`{field}`: {e}")))
+        }
+        other => Err(problem(format!(
+            "`{field}` is {}, not a decimal",
+            other.describe()
+        ))),
     }
 }
 
-fn kind(sale: &Value) -> SaleKind {
-    if sale["cancelled"].as_bool() == Some(true) {
+/// A page of `GET …/sales` (and of `…/sales-daily`), as the API sends it: only the fields
+/// read here, each as forgiving of its shape as `Value` indexing (see [`crate::lightspeed::lenient`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WirePage {
+    sales: List<Obj<WireSale>>,
+    next_page_token: Scalar,
+    next_start_of_day_as_iso8601: Scalar,
+    data_complete: Scalar,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WireSale {
+    account_fisc_id: Scalar,
+    account_reference: Scalar,
+    receipt_id: Scalar,
+    time_closed: Scalar,
+    cancelled: Scalar,
+    #[serde(rename = "type")]
+    kind: Scalar,
+    source: Obj<WireSource>,
+    sales_lines: List<Obj<WireLine>>,
+    payments: List<Obj<WirePayment>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WireSource {
+    previous_account_id: Scalar,
+    initial_account_id: Scalar,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WireLine {
+    id: Scalar,
+    parent_line_id: Scalar,
+    sku: Scalar,
+    name: Scalar,
+    name_override: Scalar,
+    quantity: Scalar,
+    total_net_amount_without_tax: Scalar,
+    total_net_amount_with_tax: Scalar,
+    tax_amount: Scalar,
+    total_discount_amount: Scalar,
+    service_charge: Scalar,
+    tax_code: Scalar,
+    accounting_group: Obj<WireAccountingGroup>,
+    currency: Scalar,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WireAccountingGroup {
+    name: Scalar,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WirePayment {
+    code: Scalar,
+    description: Scalar,
+    net_amount_with_tax: Scalar,
+    tip: Scalar,
+    rounding_amount: Scalar,
+}
+
+fn kind(sale: &WireSale) -> SaleKind {
+    if sale.cancelled.as_bool() == Some(true) {
         return SaleKind::Void;
     }
-    match sale["type"].as_str().unwrap_or("SALE") {
+    match sale.kind.as_str().unwrap_or("SALE") {
         "SALE" => SaleKind::Sale,
         "REFUND" => SaleKind::Refund,
         "VOID" | "CANCEL" => SaleKind::Void,
@@ -53,14 +122,24 @@ fn kind(sale: &Value) -> SaleKind {
     }
 }
 
+/// One V2 sale object (as a JSON tree) → canonical sale.
 pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
-    let sale_id = text(&sale["accountFiscId"])
-        .or_else(|| text(&sale["accountReference"]))
+    // Reading a tree cannot fail: every shape reads (see `lenient`).
+    let Obj(wire) = Obj::<WireSale>::deserialize(sale).unwrap_or_default();
+    wire_to_canonical(&wire)
+}
+
+fn wire_to_canonical(sale: &WireSale) -> Result<CanonicalSale, WireError> {
+    let sale_id = sale
+        .account_fisc_id
+        .text()
+        .or_else(|| sale.account_reference.text())
         .ok_or_else(|| WireError {
             sale: "?".into(),
             problem: "no accountFiscId or accountReference".into(),
         })?;
-    let closed_at = sale["timeClosed"]
+    let closed_at = sale
+        .time_closed
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
@@ -78,57 +157,77 @@ pub fn to_canonical(sale: &Value) -> Result<CanonicalSale, WireError> {
         }
     };
     let original_sale_id = if kind == SaleKind::Refund {
-        text(&sale["source"]["previousAccountId"])
-            .or_else(|| text(&sale["source"]["initialAccountId"]))
+        let Obj(source) = &sale.source;
+        source
+            .previous_account_id
+            .text()
+            .or_else(|| source.initial_account_id.text())
             .filter(|id| *id != sale_id)
     } else {
         None
     };
-    let mut lines = Vec::new();
-    for line in sale["salesLines"].as_array().into_iter().flatten() {
-        let field = |name: &str| decimal(&line[name], name, &sale_id);
-        let name = text(&line["nameOverride"])
-            .or_else(|| text(&line["name"]))
+    let mut lines = Vec::with_capacity(sale.sales_lines.iter().len());
+    for Obj(line) in sale.sales_lines.iter() {
+        let field = |value: &Scalar, name: &str| decimal(value, name, &sale_id);
+        let name = line
+            .name_override
+            .text()
+            .or_else(|| line.name.text())
             .unwrap_or_default();
         lines.push(CanonicalLine {
-            line_id: text(&line["id"]).unwrap_or_default(),
-            parent_line_id: text(&line["parentLineId"]),
+            line_id: line.id.text().unwrap_or_default(),
+            parent_line_id: line.parent_line_id.text(),
             // The Financial API gives no item id on lines: matching uses SKU, then name.
             item: LineItemRef {
                 item_id: None,
-                sku: text(&line["sku"]),
+                sku: line.sku.text(),
                 name,
             },
-            quantity: Quantity(signed(field("quantity")?)),
-            net: Money(signed(field("totalNetAmountWithoutTax")?)),
-            gross: Money(signed(field("totalNetAmountWithTax")?)),
-            tax: Money(signed(field("taxAmount")?)),
-            discount: Money(signed(field("totalDiscountAmount")?)),
-            service_charge: Money(signed(field("serviceCharge")?)),
-            tax_code: text(&line["taxCode"]),
-            accounting_group: text(&line["accountingGroup"]["name"]),
+            quantity: Quantity(signed(field(&line.quantity, "quantity")?)),
+            net: Money(signed(field(
+                &line.total_net_amount_without_tax,
+                "totalNetAmountWithoutTax",
+            )?)),
+            gross: Money(signed(field(
+                &line.total_net_amount_with_tax,
+                "totalNetAmountWithTax",
+            )?)),
+            tax: Money(signed(field(&line.tax_amount, "taxAmount")?)),
+            discount: Money(signed(field(
+                &line.total_discount_amount,
+                "totalDiscountAmount",
+            )?)),
+            service_charge: Money(signed(field(&line.service_charge, "serviceCharge")?)),
+            tax_code: line.tax_code.text(),
+            accounting_group: line.accounting_group.0.name.text(),
         });
     }
     let mut payments = Vec::new();
-    for payment in sale["payments"].as_array().into_iter().flatten() {
-        let field = |name: &str| decimal(&payment[name], name, &sale_id);
+    for Obj(payment) in sale.payments.iter() {
+        let field = |value: &Scalar, name: &str| decimal(value, name, &sale_id);
         payments.push(CanonicalPayment {
-            method: text(&payment["code"]).unwrap_or_else(|| "UNKNOWN".into()),
-            description: text(&payment["description"]),
-            amount: Money(signed(field("netAmountWithTax")?)),
-            tip: Money(signed(field("tip")?)),
-            rounding: Money(field("roundingAmount")?),
+            method: payment.code.text().unwrap_or_else(|| "UNKNOWN".into()),
+            description: payment.description.text(),
+            amount: Money(signed(field(
+                &payment.net_amount_with_tax,
+                "netAmountWithTax",
+            )?)),
+            tip: Money(signed(field(&payment.tip, "tip")?)),
+            rounding: Money(field(&payment.rounding_amount, "roundingAmount")?),
             paid_at: None,
         });
     }
     Ok(CanonicalSale {
         sale_id,
-        receipt: text(&sale["receiptId"]),
+        receipt: sale.receipt_id.text(),
         kind,
         closed_at,
         original_sale_id,
-        currency: sale["salesLines"][0]["currency"]
-            .as_str()
+        currency: sale
+            .sales_lines
+            .iter()
+            .next()
+            .and_then(|Obj(line)| line.currency.as_str())
             .map(str::to_string),
         lines,
         payments,
@@ -163,17 +262,19 @@ pub async fn fetch_day(
         if let Some(token) = &next {
             query.push(("nextPageToken", token.clone()));
         }
-        let body = get_page(client, connection, &path, &query, &mut day.requests).await?;
+        let Obj(page) =
+            get_page_as::<Obj<WirePage>>(client, connection, &path, &query, &mut day.requests)
+                .await?;
         day.pages += 1;
-        let sales = body["sales"]
-            .as_array()
-            .ok_or_else(|| LightspeedError::Retryable {
+        let Some(sales) = page.sales.0 else {
+            return Err(LightspeedError::Retryable {
                 status: None,
                 retry_after: None,
                 message: format!("GET {path}: the page has no `sales` array"),
-            })?;
-        for sale in sales {
-            let canonical = to_canonical(sale).map_err(|err| LightspeedError::Api {
+            });
+        };
+        for Obj(sale) in &sales {
+            let canonical = wire_to_canonical(sale).map_err(|err| LightspeedError::Api {
                 status: None,
                 message: err.to_string(),
             })?;
@@ -182,7 +283,7 @@ pub async fn fetch_day(
                 day.sales.push(canonical);
             }
         }
-        match body["nextPageToken"].as_str().filter(|t| !t.is_empty()) {
+        match page.next_page_token.as_str().filter(|t| !t.is_empty()) {
             Some(token) if !sales.is_empty() => next = Some(token.to_string()),
             _ => return Ok(day),
         }
@@ -211,30 +312,32 @@ pub async fn fetch_daily(
         ("include", "payments".to_string()),
     ];
     let mut day = FetchedDay::default();
-    let body = get_page(client, connection, &path, &query, &mut day.requests).await?;
+    let Obj(page) =
+        get_page_as::<Obj<WirePage>>(client, connection, &path, &query, &mut day.requests).await?;
     day.pages = 1;
-    let sales = body["sales"]
-        .as_array()
-        .ok_or_else(|| LightspeedError::Retryable {
+    let Some(sales) = page.sales.0 else {
+        return Err(LightspeedError::Retryable {
             status: None,
             retry_after: None,
             message: format!("GET {path}: the answer has no `sales` array"),
-        })?;
-    for sale in sales {
+        });
+    };
+    for Obj(sale) in &sales {
         day.sales
-            .push(to_canonical(sale).map_err(|err| LightspeedError::Api {
+            .push(wire_to_canonical(sale).map_err(|err| LightspeedError::Api {
                 status: None,
                 message: err.to_string(),
             })?);
     }
-    let next_start = body["nextStartOfDayAsIso8601"]
+    let next_start = page
+        .next_start_of_day_as_iso8601
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
     Ok(DailySales {
         day,
         next_start,
-        complete: body["dataComplete"].as_bool() == Some(true),
+        complete: page.data_complete.as_bool() == Some(true),
     })
 }
 

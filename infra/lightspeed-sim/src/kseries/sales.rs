@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use std::sync::Arc;
 
 /// Maximum window between `from` and `to`.
@@ -54,6 +54,26 @@ fn wants_payments(state: &AppState, p: &Params) -> bool {
 fn loc_id(id: &str) -> Result<i64, Response> {
     id.parse::<i64>()
         .map_err(|_| fin_error(StatusCode::BAD_REQUEST, "Invalid business location id"))
+}
+
+/// `GET …/sales`: a page of sales and, while more follow, the token of the next.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SalesPage<'a> {
+    sales: Vec<wire::Sale<'a>>,
+    /// Absent, `null` or a string: the last page's token is a wire switch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<Option<String>>,
+}
+
+/// `GET …/sales-daily`: the business day's sales, where the next day starts, and whether
+/// the day is over.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DailyPage<'a> {
+    sales: Vec<wire::Sale<'a>>,
+    next_start_of_day_as_iso8601: String,
+    data_complete: bool,
 }
 
 pub async fn list(
@@ -149,30 +169,23 @@ pub async fn list(
         .map(|b| b.currency)
         .unwrap_or("GBP");
     let with_payments = wants_payments(&state, &p);
-    let sales: Vec<Value> = page
+    let sales: Vec<wire::Sale> = page
         .iter()
         .map(|s| wire::sale(s, loc, currency, with_payments, state.cfg.wire.refund_sign))
         .collect();
-    let mut body = Map::new();
-    body.insert("sales".into(), Value::Array(sales));
-    match (more, page.last()) {
-        (true, Some(last)) => {
-            body.insert(
-                "nextPageToken".into(),
-                Value::from(encode_token(last.time_closed, &last.fisc_id)),
-            );
-        }
+    let next_page_token = match (more, page.last()) {
+        (true, Some(last)) => Some(Some(encode_token(last.time_closed, &last.fisc_id))),
         _ => match state.cfg.wire.last_page_token {
-            LastPageToken::Absent => {}
-            LastPageToken::Null => {
-                body.insert("nextPageToken".into(), Value::Null);
-            }
-            LastPageToken::Empty => {
-                body.insert("nextPageToken".into(), Value::from(""));
-            }
+            LastPageToken::Absent => None,
+            LastPageToken::Null => Some(None),
+            LastPageToken::Empty => Some(Some(String::new())),
         },
-    }
-    json(StatusCode::OK, &Value::Object(body))
+    };
+    let body = SalesPage {
+        sales,
+        next_page_token,
+    };
+    json(StatusCode::OK, &body)
 }
 
 /// Business day of the daily endpoint: local start of day 04:00.
@@ -232,9 +245,8 @@ pub async fn daily(
         .map(|b| b.currency)
         .unwrap_or("GBP");
     let with_payments = wants_payments(&state, &p);
-    let sales: Vec<Value> = state
-        .k
-        .sales_between(li, from, to, now)
+    let day = state.k.sales_between(li, from, to, now);
+    let sales: Vec<wire::Sale> = day
         .iter()
         .map(|s| wire::sale(s, loc, currency, with_payments, state.cfg.wire.refund_sign))
         .collect();
@@ -243,7 +255,11 @@ pub async fn daily(
         .to_rfc3339_opts(SecondsFormat::Secs, false);
     json(
         StatusCode::OK,
-        &serde_json::json!({ "sales": sales, "nextStartOfDayAsIso8601": next_start, "dataComplete": now >= to }),
+        &DailyPage {
+            sales,
+            next_start_of_day_as_iso8601: next_start,
+            data_complete: now >= to,
+        },
     )
 }
 

@@ -1,13 +1,15 @@
 //! K-Series Financial V2 sale objects exactly as documented: money as decimal strings with fixed
 //! scales, ids as strings, and the typing quirks (payment `deviceId` a string, line/sale
-//! `deviceId` an integer, `nbCovers` a double).
+//! `deviceId` an integer, `nbCovers` a double). Serialised straight from typed structs: a
+//! page of 100 sales is over a megabyte of JSON, and building it as `Value` trees first took
+//! most of the time a transfer waits on a page.
 
 use crate::config::RefundSign;
 use crate::data::{KLine, KLocation, KPayment, KSale, SaleType};
 use crate::money::fixed;
 use crate::respond::iso_millis;
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
 fn sign(d: Decimal, flip: bool) -> Decimal {
     if flip {
@@ -25,164 +27,270 @@ fn profile(s: &KSale) -> &'static str {
     }
 }
 
-fn line(l: &KLine, s: &KSale, loc: &KLocation, currency: &str, flip: bool) -> Value {
-    let disc_type = if l.discount.is_some() {
-        Value::from("DISCOUNT")
-    } else {
-        Value::Null
-    };
-    json!({
-        "id": l.id,
-        "parentLineId": l.parent_line_id,
-        "sku": l.sku,
-        "name": l.name,
-        "nameOverride": null,
-        "quantity": fixed(sign(l.quantity, flip), 3),
-        "totalNetAmountWithTax": fixed(sign(l.with_tax, flip), 2),
-        "totalNetAmountWithoutTax": fixed(sign(l.without_tax, flip), 2),
-        "taxAmount": fixed(sign(l.tax_amount, flip), 4),
-        "taxCode": l.tax.code,
-        "taxRatePercentage": fixed(l.tax.percent, 2),
-        "taxLines": [{
-            "taxId": l.tax.id.to_string(),
-            "taxCode": l.tax.code,
-            "taxRate": l.tax.multiplier().normalize().to_string(),
-            "taxAmount": fixed(sign(l.tax_line_amount, flip), 6),
-            "taxIncluded": true,
-        }],
-        "menuListPrice": fixed(l.unit_price, 2),
-        "unitCostPrice": fixed(l.unit_cost, 2),
-        "serviceCharge": fixed(sign(l.service_charge, flip), 2),
-        "serviceChargeType": if l.service_charge_rate.is_zero() { Value::Null } else { Value::from("APPORTIONED") },
-        "serviceChargeRate": fixed(l.service_charge_rate, 2),
-        "discountAmount": fixed(sign(l.discount_amount, flip), 2),
-        "discountType": disc_type,
-        "discountCode": l.discount.map(|d| d.0),
-        "discountName": l.discount.map(|d| d.1),
-        "accountDiscountAmount": fixed(sign(l.account_discount_amount, flip), 2),
-        "totalDiscountAmount": fixed(sign(l.discount_amount + l.account_discount_amount, flip), 2),
-        "accountingGroup": { "accountingGroupId": l.group.id, "name": l.group.name, "statisticGroup": l.category, "code": l.group.code },
-        "statisticGroup": l.category,
-        "categories": [{ "category": "default", "value": l.category }],
-        "tags": [],
-        "currency": currency,
-        "revenueCenter": "Fixed POS",
-        "revenueCenterId": loc.revenue_center_id,
-        "timeOfSale": iso_millis(l.time_of_sale),
-        "staffId": l.staff.0,
-        "staffName": l.staff.1,
-        "deviceId": s.device.0,
-        "deviceName": s.device.1,
-        "voidReason": l.void_reason,
-        "accountProfileCode": profile(s),
-    })
+/// One V2 sale as it goes on the wire.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sale<'a> {
+    account_reference: &'a str,
+    account_fisc_id: &'a str,
+    receipt_id: &'a str,
+    source: Source<'a>,
+    time_of_opening: String,
+    time_closed: String,
+    cancelled: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    external_fiscal_number: Option<()>,
+    external_references: [(); 0],
+    table_number: Option<&'a str>,
+    table_name: Option<&'a str>,
+    account_profile_code: &'static str,
+    owner_id: i64,
+    owner_name: &'a str,
+    nb_covers: f64,
+    dine_in: bool,
+    device_id: i64,
+    device_name: &'a str,
+    void_reason: Option<&'static str>,
+    sales_lines: Vec<Line<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payments: Option<Vec<Payment<'a>>>,
 }
 
-fn payment(p: &KPayment, loc: &KLocation, currency: &str, flip: bool) -> Value {
-    json!({
-        "code": p.method.code,
-        "description": p.method.name,
-        "paymentMethodId": p.method.id,
-        "netAmountWithTax": fixed(sign(p.amount, flip), 2),
-        "tip": fixed(sign(p.tip, flip), 2),
-        "surcharge": fixed(sign(p.surcharge, flip), 2),
-        "roundingAmount": fixed(sign(p.rounding, flip), 2),
-        "currency": currency,
-        "type": "NORMAL",
-        "fiscId": p.fisc_id,
-        "uuid": p.uuid,
-        "fiscDate": iso_millis(p.time),
-        "deviceId": p.device.0.to_string(),
-        "deviceName": p.device.1,
-        "staffId": p.staff.0,
-        "staffName": p.staff.1,
-        "authorization": p.authorization,
-        "externalReference": null,
-        "revenueCenter": "Fixed POS",
-        "revenueCenterId": loc.revenue_center_id,
-        "consumer": null,
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Source<'a> {
+    initial_account_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_account_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Line<'a> {
+    id: &'a str,
+    parent_line_id: Option<&'a str>,
+    sku: &'a str,
+    name: &'a str,
+    name_override: Option<()>,
+    quantity: String,
+    total_net_amount_with_tax: String,
+    total_net_amount_without_tax: String,
+    tax_amount: String,
+    tax_code: &'static str,
+    tax_rate_percentage: String,
+    tax_lines: [TaxLine; 1],
+    menu_list_price: String,
+    unit_cost_price: String,
+    service_charge: String,
+    service_charge_type: Option<&'static str>,
+    service_charge_rate: String,
+    discount_amount: String,
+    discount_type: Option<&'static str>,
+    discount_code: Option<&'static str>,
+    discount_name: Option<&'static str>,
+    account_discount_amount: String,
+    total_discount_amount: String,
+    accounting_group: AccountingGroup,
+    statistic_group: &'static str,
+    categories: [Category; 1],
+    tags: [(); 0],
+    currency: &'a str,
+    revenue_center: &'static str,
+    revenue_center_id: i64,
+    time_of_sale: String,
+    staff_id: i64,
+    staff_name: &'a str,
+    device_id: i64,
+    device_name: &'a str,
+    void_reason: Option<&'static str>,
+    account_profile_code: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaxLine {
+    tax_id: String,
+    tax_code: &'static str,
+    tax_rate: String,
+    tax_amount: String,
+    tax_included: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountingGroup {
+    accounting_group_id: i64,
+    name: &'static str,
+    statistic_group: &'static str,
+    code: &'static str,
+}
+
+#[derive(Serialize)]
+struct Category {
+    category: &'static str,
+    value: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Payment<'a> {
+    code: &'static str,
+    description: &'static str,
+    payment_method_id: i64,
+    net_amount_with_tax: String,
+    tip: String,
+    surcharge: String,
+    rounding_amount: String,
+    currency: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    fisc_id: &'a str,
+    uuid: &'a str,
+    fisc_date: String,
+    device_id: String,
+    device_name: &'a str,
+    staff_id: i64,
+    staff_name: &'a str,
+    authorization: Option<&'a str>,
+    external_reference: Option<()>,
+    revenue_center: &'static str,
+    revenue_center_id: i64,
+    consumer: Option<()>,
+}
+
+fn line<'a>(
+    l: &'a KLine,
+    s: &'a KSale,
+    loc: &KLocation,
+    currency: &'a str,
+    flip: bool,
+) -> Line<'a> {
+    Line {
+        id: &l.id,
+        parent_line_id: l.parent_line_id.as_deref(),
+        sku: &l.sku,
+        name: &l.name,
+        name_override: None,
+        quantity: fixed(sign(l.quantity, flip), 3),
+        total_net_amount_with_tax: fixed(sign(l.with_tax, flip), 2),
+        total_net_amount_without_tax: fixed(sign(l.without_tax, flip), 2),
+        tax_amount: fixed(sign(l.tax_amount, flip), 4),
+        tax_code: l.tax.code,
+        tax_rate_percentage: fixed(l.tax.percent, 2),
+        tax_lines: [TaxLine {
+            tax_id: l.tax.id.to_string(),
+            tax_code: l.tax.code,
+            tax_rate: l.tax.multiplier().normalize().to_string(),
+            tax_amount: fixed(sign(l.tax_line_amount, flip), 6),
+            tax_included: true,
+        }],
+        menu_list_price: fixed(l.unit_price, 2),
+        unit_cost_price: fixed(l.unit_cost, 2),
+        service_charge: fixed(sign(l.service_charge, flip), 2),
+        service_charge_type: (!l.service_charge_rate.is_zero()).then_some("APPORTIONED"),
+        service_charge_rate: fixed(l.service_charge_rate, 2),
+        discount_amount: fixed(sign(l.discount_amount, flip), 2),
+        discount_type: l.discount.map(|_| "DISCOUNT"),
+        discount_code: l.discount.map(|d| d.0),
+        discount_name: l.discount.map(|d| d.1),
+        account_discount_amount: fixed(sign(l.account_discount_amount, flip), 2),
+        total_discount_amount: fixed(sign(l.discount_amount + l.account_discount_amount, flip), 2),
+        accounting_group: AccountingGroup {
+            accounting_group_id: l.group.id,
+            name: l.group.name,
+            statistic_group: l.category,
+            code: l.group.code,
+        },
+        statistic_group: l.category,
+        categories: [Category {
+            category: "default",
+            value: l.category,
+        }],
+        tags: [],
+        currency,
+        revenue_center: "Fixed POS",
+        revenue_center_id: loc.revenue_center_id,
+        time_of_sale: iso_millis(l.time_of_sale),
+        staff_id: l.staff.0,
+        staff_name: &l.staff.1,
+        device_id: s.device.0,
+        device_name: &s.device.1,
+        void_reason: l.void_reason,
+        account_profile_code: profile(s),
+    }
+}
+
+fn payment<'a>(p: &'a KPayment, loc: &KLocation, currency: &'a str, flip: bool) -> Payment<'a> {
+    Payment {
+        code: p.method.code,
+        description: p.method.name,
+        payment_method_id: p.method.id,
+        net_amount_with_tax: fixed(sign(p.amount, flip), 2),
+        tip: fixed(sign(p.tip, flip), 2),
+        surcharge: fixed(sign(p.surcharge, flip), 2),
+        rounding_amount: fixed(sign(p.rounding, flip), 2),
+        currency,
+        kind: "NORMAL",
+        fisc_id: &p.fisc_id,
+        uuid: &p.uuid,
+        fisc_date: iso_millis(p.time),
+        device_id: p.device.0.to_string(),
+        device_name: &p.device.1,
+        staff_id: p.staff.0,
+        staff_name: &p.staff.1,
+        authorization: p.authorization.as_deref(),
+        external_reference: None,
+        revenue_center: "Fixed POS",
+        revenue_center_id: loc.revenue_center_id,
+        consumer: None,
+    }
 }
 
 /// One V2 sale; `with_payments` follows the `include` switch; refunds are flipped positive when
 /// the refund-sign switch says so.
-pub fn sale(
-    s: &KSale,
+pub fn sale<'a>(
+    s: &'a KSale,
     loc: &KLocation,
-    currency: &str,
+    currency: &'a str,
     with_payments: bool,
     refund_sign: RefundSign,
-) -> Value {
+) -> Sale<'a> {
     let flip = s.kind == SaleType::Refund && refund_sign == RefundSign::Positive;
-    let mut source = Map::new();
-    source.insert(
-        "initialAccountId".into(),
-        Value::from(s.initial_account_id.clone()),
-    );
-    if let Some(p) = &s.previous_account_id {
-        source.insert("previousAccountId".into(), Value::from(p.clone()));
-    }
-    let mut m = Map::new();
-    m.insert(
-        "accountReference".into(),
-        Value::from(s.account_reference.clone()),
-    );
-    m.insert("accountFiscId".into(), Value::from(s.fisc_id.clone()));
-    m.insert("receiptId".into(), Value::from(s.receipt_id.clone()));
-    m.insert("source".into(), Value::Object(source));
-    m.insert(
-        "timeOfOpening".into(),
-        Value::from(iso_millis(s.time_opened)),
-    );
-    m.insert("timeClosed".into(), Value::from(iso_millis(s.time_closed)));
-    m.insert("cancelled".into(), Value::from(s.cancelled));
-    m.insert("type".into(), Value::from(s.kind.wire()));
-    m.insert("externalFiscalNumber".into(), Value::Null);
-    m.insert("externalReferences".into(), json!([]));
-    m.insert(
-        "tableNumber".into(),
-        s.table
-            .as_ref()
-            .map(|t| Value::from(t.0.clone()))
-            .unwrap_or(Value::Null),
-    );
-    m.insert(
-        "tableName".into(),
-        s.table
-            .as_ref()
-            .map(|t| Value::from(t.1.clone()))
-            .unwrap_or(Value::Null),
-    );
-    m.insert("accountProfileCode".into(), Value::from(profile(s)));
-    m.insert("ownerId".into(), Value::from(s.owner.0));
-    m.insert("ownerName".into(), Value::from(s.owner.1.clone()));
-    m.insert("nbCovers".into(), Value::from(s.covers as f64));
-    m.insert("dineIn".into(), Value::from(s.dine_in));
-    m.insert("deviceId".into(), Value::from(s.device.0));
-    m.insert("deviceName".into(), Value::from(s.device.1.clone()));
-    m.insert(
-        "voidReason".into(),
-        s.void_reason.map(Value::from).unwrap_or(Value::Null),
-    );
-    m.insert(
-        "salesLines".into(),
-        Value::Array(
-            s.lines
+    Sale {
+        account_reference: &s.account_reference,
+        account_fisc_id: &s.fisc_id,
+        receipt_id: &s.receipt_id,
+        source: Source {
+            initial_account_id: &s.initial_account_id,
+            previous_account_id: s.previous_account_id.as_deref(),
+        },
+        time_of_opening: iso_millis(s.time_opened),
+        time_closed: iso_millis(s.time_closed),
+        cancelled: s.cancelled,
+        kind: s.kind.wire(),
+        external_fiscal_number: None,
+        external_references: [],
+        table_number: s.table.as_ref().map(|t| t.0.as_str()),
+        table_name: s.table.as_ref().map(|t| t.1.as_str()),
+        account_profile_code: profile(s),
+        owner_id: s.owner.0,
+        owner_name: &s.owner.1,
+        nb_covers: f64::from(s.covers),
+        dine_in: s.dine_in,
+        device_id: s.device.0,
+        device_name: &s.device.1,
+        void_reason: s.void_reason,
+        sales_lines: s
+            .lines
+            .iter()
+            .map(|l| line(l, s, loc, currency, flip))
+            .collect(),
+        payments: with_payments.then(|| {
+            s.payments
                 .iter()
-                .map(|l| line(l, s, loc, currency, flip))
-                .collect(),
-        ),
-    );
-    if with_payments {
-        m.insert(
-            "payments".into(),
-            Value::Array(
-                s.payments
-                    .iter()
-                    .map(|p| payment(p, loc, currency, flip))
-                    .collect(),
-            ),
-        );
+                .map(|p| payment(p, loc, currency, flip))
+                .collect()
+        }),
     }
-    Value::Object(m)
 }
