@@ -289,7 +289,11 @@ async fn day(lines: usize) -> serde_json::Value {
     // made before the clock starts, so the figure is the transfer's alone.
     if let Some(sim) = &fixture.env.sim {
         let k = &sim.state().k;
-        let index = k.catalog.locations.iter().position(|l| l.id.to_string() == location);
+        let index = k
+            .catalog
+            .locations
+            .iter()
+            .position(|l| l.id.to_string() == location);
         let day: chrono::NaiveDate = date.parse().unwrap();
         for offset in -1..=1 {
             if let Some(index) = index {
