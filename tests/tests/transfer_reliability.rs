@@ -99,13 +99,7 @@ async fn repeats_redeliveries_and_concurrent_workers_post_exactly_once() {
     let requests: Vec<TransferRequest> = (0..4)
         .map(|_| request(&fixture, leeds, date, true))
         .collect();
-    let ctx = TransferContext {
-        store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
-        sales: deps.sales.as_ref(),
-        settings: &deps.config.transfer,
-        retry_through_queue: true,
-    };
+    let ctx = deps.transfers(true);
     let now = chrono::Utc::now().to_rfc3339();
     let outcomes = futures::future::join_all(requests.iter().map(|r| run(&ctx, r, &now))).await;
     let mut created = 0;

@@ -9,7 +9,7 @@ use tillbridge::deps::Deps;
 use tillbridge::error::{AppError, ErrorCode};
 use tillbridge::handlers::now;
 use tillbridge::queue::{OutboundMessage, QueueName};
-use tillbridge::transfer::run::{run, Outcome, TransferContext};
+use tillbridge::transfer::run::{run, Outcome};
 use tillbridge::transfer::{TransferLog, TransferRequest};
 
 use crate::openapi::schemas as doc;
@@ -112,13 +112,7 @@ pub async fn start(
             },
         ));
     }
-    let ctx = TransferContext {
-        store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
-        sales: deps.sales.as_ref(),
-        settings: &deps.config.transfer,
-        retry_through_queue: true,
-    };
+    let ctx = deps.transfers(true);
     match run(&ctx, &transfer, &now()).await? {
         Outcome::Logged(log) => {
             let status = match (&log.error, &log.retry) {

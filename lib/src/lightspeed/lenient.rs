@@ -114,7 +114,7 @@ pub struct Obj<T>(pub T);
 
 impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Obj<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ShapeVisitor::<T, Obj<T>>::new(Obj, |_| Obj(T::default())))
+        deserializer.deserialize_any(ObjVisitor(PhantomData))
     }
 }
 
@@ -184,54 +184,45 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
     }
 }
 
-/// Reads an object as `T` (wrapped by `wrap`), anything else as `other(shape)`.
-struct ShapeVisitor<T, W> {
-    wrap: fn(T) -> W,
-    other: fn(&'static str) -> W,
-}
+/// Reads an object as `T`, anything else as `T::default()`.
+struct ObjVisitor<T>(PhantomData<T>);
 
-impl<T, W> ShapeVisitor<T, W> {
-    fn new(wrap: fn(T) -> W, other: fn(&'static str) -> W) -> Self {
-        Self { wrap, other }
-    }
-}
-
-impl<'de, T: Deserialize<'de>, W> Visitor<'de> for ShapeVisitor<T, W> {
-    type Value = W;
+impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for ObjVisitor<T> {
+    type Value = Obj<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<W, A::Error> {
-        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(self.wrap)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Obj)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<W, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Obj<T>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok((self.other)("an array"))
+        Ok(Obj::default())
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<W, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Obj<T>, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<W, E> {
-        Ok((self.other)("a boolean"))
+    fn visit_bool<E>(self, _: bool) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
-    fn visit_i64<E>(self, _: i64) -> Result<W, E> {
-        Ok((self.other)("a number"))
+    fn visit_i64<E>(self, _: i64) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
-    fn visit_u64<E>(self, _: u64) -> Result<W, E> {
-        Ok((self.other)("a number"))
+    fn visit_u64<E>(self, _: u64) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
-    fn visit_f64<E>(self, _: f64) -> Result<W, E> {
-        Ok((self.other)("a number"))
+    fn visit_f64<E>(self, _: f64) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
-    fn visit_str<E>(self, _: &str) -> Result<W, E> {
-        Ok((self.other)("a string"))
+    fn visit_str<E>(self, _: &str) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
-    fn visit_unit<E>(self) -> Result<W, E> {
-        Ok((self.other)("null"))
+    fn visit_unit<E>(self) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
-    fn visit_none<E>(self) -> Result<W, E> {
-        Ok((self.other)("null"))
+    fn visit_none<E>(self) -> Result<Obj<T>, E> {
+        Ok(Obj::default())
     }
 }
 

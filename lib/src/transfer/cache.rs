@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use futures::{StreamExt as _, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::derive::LineList;
@@ -252,7 +253,6 @@ pub async fn write_generation(
     generation: u32,
     day: &CachedDay,
 ) -> Result<u32, StoreError> {
-    use futures::{StreamExt as _, TryStreamExt as _};
     let chunks = encode(day)?;
     let count = chunks.len() as u32;
     // The generation is read only once the state names it, so its chunks go in any order,
