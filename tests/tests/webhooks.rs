@@ -1233,7 +1233,6 @@ async fn a_voided_sales_webhook_writes_that_sale_not_its_whole_day() {
     let lines_of = |day: &cache::CachedDay| {
         let prefix = format!("{sale_id}/");
         day.lines
-            .0
             .iter()
             .filter(|(key, _)| key.starts_with(&prefix))
             .count()
@@ -1241,8 +1240,8 @@ async fn a_voided_sales_webhook_writes_that_sale_not_its_whole_day() {
     assert!(lines_of(&cached_before) > 0);
     assert_eq!(lines_of(&cached_after), 0);
     assert_eq!(
-        cached_after.lines.0.len(),
-        cached_before.lines.0.len() - lines_of(&cached_before)
+        cached_after.lines.len(),
+        cached_before.lines.len() - lines_of(&cached_before)
     );
     // A re-check of the patched day posts nothing and writes no patch.
     recheck_posts_nothing(&env, &company, &outlet, &date).await;

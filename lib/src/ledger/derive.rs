@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::entry::{
     entry_id, group, EntryReason, EntryType, LedgerEntry, Stream, MONEY_DECIMALS, QUANTITY_DECIMALS,
 };
+pub use super::line_list::LineList;
 use crate::catalog::explode::{explode_fractions, fractions_value, ExplodeError, Fractions, Line};
 use crate::mapping::matching::MappingIndex;
 use crate::mapping::record::{Mapping, TargetKind};
@@ -80,77 +80,6 @@ mod shared_list {
 /// Line key → state, for looking lines up (a run's [`Prior`]). Fx-hashed: a day holds tens
 /// of thousands of keys, and SipHash was a fifth of the derivation's time.
 pub type LineStates = FxHashMap<String, LineState>;
-
-/// A day's line states as a derivation makes them: in the order it met the lines, each key
-/// once. A list, because the derivation only appends (inserting into a map was a sixth of
-/// its time); stored as the same JSON object (key → state) a map would be, and turned into
-/// [`LineStates`] once, by the next run that looks lines up.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LineList(pub Vec<(String, LineState)>);
-
-impl LineList {
-    pub fn into_states(self) -> LineStates {
-        self.0.into_iter().collect()
-    }
-
-    pub fn to_states(&self) -> LineStates {
-        self.0.iter().cloned().collect()
-    }
-
-    /// One line's state, found by walking the list: for a few lookups.
-    pub fn get(&self, key: &str) -> Option<&LineState> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, state)| state)
-    }
-
-    /// Key → state, borrowed: for looking up many lines once.
-    pub fn index(&self) -> FxHashMap<&str, &LineState> {
-        self.0
-            .iter()
-            .map(|(key, state)| (key.as_str(), state))
-            .collect()
-    }
-
-    /// Whether `states` holds exactly these lines (in any order).
-    pub fn same_as(&self, states: &LineStates) -> bool {
-        self.0.len() == states.len()
-            && self
-                .0
-                .iter()
-                .all(|(key, state)| states.get(key) == Some(state))
-    }
-}
-
-impl Serialize for LineList {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(key, state)| (key, state)))
-    }
-}
-
-impl<'de> Deserialize<'de> for LineList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries;
-        impl<'de> Visitor<'de> for Entries {
-            type Value = LineList;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of line key → line state")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LineList, A::Error> {
-                // The hint comes from the input: bounded, the list grows past it if need be.
-                let mut lines = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-                while let Some(entry) = map.next_entry()? {
-                    lines.push(entry);
-                }
-                Ok(LineList(lines))
-            }
-        }
-        deserializer.deserialize_map(Entries)
-    }
-}
 
 /// The previous completed run of the same day and storage unit.
 #[derive(Debug, Clone, Default)]
@@ -554,10 +483,11 @@ pub fn derive(input: &DayInput) -> Derived {
     for sale in input.sales {
         wanted.sale(sale);
     }
+    let current = std::mem::take(&mut wanted.current);
     let current = if keys_are_unique(input.sales) {
-        std::mem::take(&mut wanted.current)
+        current
     } else {
-        wanted.number_repeated_keys()
+        current.number_repeated_keys()
     };
     let Wanted {
         mut stats,
@@ -667,7 +597,8 @@ impl Ingredients {
 
 /// One sales line as the day sees it now.
 struct CurrentLine {
-    key: String,
+    /// Where its key ends in [`CurrentLines::keys`] (it starts where the one before ends).
+    key_end: usize,
     contributions: Arc<[Contribution]>,
     /// The target and stream its contributions come from, when it feeds something: lines
     /// of the same shape touch the same groups.
@@ -695,8 +626,70 @@ struct Wanted<'a> {
     contributions: Vec<Option<Arc<[Contribution]>>>,
     /// What a line that feeds nothing holds.
     nothing: Arc<[Contribution]>,
-    current: Vec<CurrentLine>,
+    current: CurrentLines,
     scratch: Vec<(usize, Decimal, Decimal)>,
+}
+
+/// The day's lines in order, their keys one after another in one string (a `String` per
+/// key was a fifth of a 50,000-line day).
+#[derive(Default)]
+struct CurrentLines {
+    keys: String,
+    lines: Vec<CurrentLine>,
+}
+
+impl CurrentLines {
+    fn reserve(&mut self, lines: usize) {
+        self.lines.reserve(lines);
+        // About a sale id, a slash and a line id; the string grows past it if need be.
+        self.keys.reserve(lines * 16);
+    }
+
+    /// A line, its key `{sale_id}/{line_id}` as [`line_key`] makes it.
+    fn push(
+        &mut self,
+        sale_id: &str,
+        line_id: &str,
+        contributions: Arc<[Contribution]>,
+        shape: Option<(u32, Stream)>,
+    ) {
+        self.keys.push_str(sale_id);
+        self.keys.push('/');
+        self.keys.push_str(line_id);
+        self.lines.push(CurrentLine {
+            key_end: self.keys.len(),
+            contributions,
+            shape,
+        });
+    }
+
+    /// The same lines, a key seen before numbered `key#2`, `key#3`… in order.
+    fn number_repeated_keys(self) -> CurrentLines {
+        let CurrentLines { keys, lines } = self;
+        let mut numbered = CurrentLines {
+            keys: String::with_capacity(keys.len()),
+            lines: Vec::with_capacity(lines.len()),
+        };
+        let mut seen: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(lines.len(), Default::default());
+        let mut start = 0;
+        for line in lines {
+            let key = keys.get(start..line.key_end).unwrap_or_default();
+            start = line.key_end;
+            let repeat = seen.entry(key).or_insert(0);
+            *repeat += 1;
+            numbered.keys.push_str(key);
+            if *repeat > 1 {
+                numbered.keys.push('#');
+                numbered.keys.push_str(&repeat.to_string());
+            }
+            numbered.lines.push(CurrentLine {
+                key_end: numbered.keys.len(),
+                ..line
+            });
+        }
+        numbered
+    }
 }
 
 impl<'a> Wanted<'a> {
@@ -714,7 +707,7 @@ impl<'a> Wanted<'a> {
             amounts: Vec::new(),
             contributions: Vec::new(),
             nothing: Arc::from([]),
-            current: Vec::new(),
+            current: CurrentLines::default(),
             scratch: Vec::new(),
         }
     }
@@ -730,50 +723,20 @@ impl<'a> Wanted<'a> {
         };
         for line in &sale.lines {
             self.stats.lines_total += 1;
-            let key = line_key(&sale.sale_id, &line.line_id);
             let contributions = match stream {
                 None => Err(SkipReason::NotASale),
                 Some(stream) => self.line(sale, line, stream),
             };
-            match contributions {
-                Ok((contributions, target)) => self.current.push(CurrentLine {
-                    key,
-                    shape: stream.map(|stream| (target, stream)),
-                    contributions,
-                }),
+            let (contributions, shape) = match contributions {
+                Ok((contributions, target)) => (contributions, stream.map(|s| (target, s))),
                 Err(reason) => {
                     *self.stats.skipped.entry(reason).or_insert(0) += 1;
-                    self.current.push(CurrentLine {
-                        key,
-                        contributions: self.nothing.clone(),
-                        shape: None,
-                    });
+                    (self.nothing.clone(), None)
                 }
-            }
+            };
+            self.current
+                .push(&sale.sale_id, &line.line_id, contributions, shape);
         }
-    }
-
-    /// The day's lines, a key seen before numbered `key#2`, `key#3`… in order.
-    fn number_repeated_keys(&mut self) -> Vec<CurrentLine> {
-        let mut current = std::mem::take(&mut self.current);
-        let mut repeated = Vec::new();
-        {
-            let mut seen: FxHashMap<&str, usize> =
-                FxHashMap::with_capacity_and_hasher(current.len(), Default::default());
-            for (position, line) in current.iter().enumerate() {
-                let repeat = seen.entry(line.key.as_str()).or_insert(0);
-                *repeat += 1;
-                if *repeat > 1 {
-                    repeated.push((position, *repeat));
-                }
-            }
-        }
-        for (position, repeat) in repeated {
-            if let Some(line) = current.get_mut(position) {
-                line.key = format!("{}#{repeat}", line.key);
-            }
-        }
-        current
     }
 
     /// The target of a mapped item, worked out on its first line of the day.
@@ -1116,7 +1079,7 @@ type FedByShape = (Arc<[String]>, u32);
 /// Attribution: which entries each line fed, and how many lines fed each new entry.
 fn attribute(
     input: &DayInput,
-    current: Vec<CurrentLine>,
+    current: CurrentLines,
     new_entries: &mut [LedgerEntry],
     stats: &mut DerivedStats,
 ) -> LineList {
@@ -1134,17 +1097,24 @@ fn attribute(
     // A line new to the ledger feeds what every new line of its shape feeds: worked out
     // once per shape, with the number of such lines.
     let mut by_shape: FxHashMap<(u32, Stream), FedByShape> = FxHashMap::default();
-    let mut lines = Vec::with_capacity(current.len());
+    let CurrentLines {
+        keys,
+        lines: current,
+    } = current;
+    let mut lines = LineList::with_capacity(current.len(), keys.len());
+    let mut start = 0;
     for CurrentLine {
-        key,
+        key_end,
         contributions,
         shape,
     } in current
     {
+        let key = keys.get(start..key_end).unwrap_or_default();
+        start = key_end;
         let before = if input.prior.lines.is_empty() {
             None
         } else {
-            input.prior.lines.get(&key)
+            input.prior.lines.get(key)
         };
         // Seen by the last completed run with the same contributions: already accounted for
         // (even when its ingredient netted to zero that day and no entry names it).
@@ -1154,7 +1124,7 @@ fn attribute(
                 *stats.skipped.entry(SkipReason::AlreadyPosted).or_insert(0) += 1;
             }
             if let Some(before) = before {
-                lines.push((key, before.clone()));
+                lines.push(key, before.clone());
             }
             continue;
         }
@@ -1182,13 +1152,13 @@ fn attribute(
                 entries.into()
             }
         };
-        lines.push((
+        lines.push(
             key,
             LineState {
                 contributions,
                 entries,
             },
-        ));
+        );
     }
     for (entries, count) in by_shape.into_values() {
         for id in entries.iter() {
@@ -1198,7 +1168,7 @@ fn attribute(
     for entry in new_entries {
         entry.source_lines = fed_by_entry.get(&entry.entry_id).copied().unwrap_or(0);
     }
-    LineList(lines)
+    lines
 }
 
 /// The entries a changed line fed: what it fed before plus the postings of its groups since
@@ -1482,9 +1452,12 @@ mod tests {
     #[test]
     fn line_states_are_stored_as_the_object_a_map_was_and_read_back_in_order() {
         let lines = run(&day(), &[], &Prior::default()).lines;
-        assert!(lines.0.len() >= 2, "{lines:?}");
+        assert!(lines.len() >= 2, "{lines:?}");
         // Caches written before the list hold the map's JSON: the same object either way.
-        let as_map: BTreeMap<String, LineState> = lines.0.iter().cloned().collect();
+        let as_map: BTreeMap<String, LineState> = lines
+            .iter()
+            .map(|(key, state)| (key.to_string(), state.clone()))
+            .collect();
         let stored = serde_json::to_value(&lines).unwrap();
         assert_eq!(stored, serde_json::to_value(&as_map).unwrap());
         let from_map: LineList =
@@ -2068,13 +2041,8 @@ mod differential {
 
     /// Everything a derivation returns, in a stable order; `Debug` shows decimal scales.
     fn shown(derived: &Derived) -> String {
-        let lines: BTreeMap<&String, &LineState> = derived
-            .lines
-            .0
-            .iter()
-            .map(|(key, state)| (key, state))
-            .collect();
-        assert_eq!(lines.len(), derived.lines.0.len(), "a line key twice");
+        let lines: BTreeMap<&str, &LineState> = derived.lines.iter().collect();
+        assert_eq!(lines.len(), derived.lines.len(), "a line key twice");
         format!(
             "{:#?}\n{:#?}\n{:#?}\n{:#?}\n{:?}",
             derived.new_entries,

@@ -192,7 +192,7 @@ pub fn derive(input: &DayInput) -> Derived {
     stats.exceptions = exceptions.into_iter().collect();
     Derived {
         new_entries,
-        lines: super::derive::LineList(lines.into_iter().collect()),
+        lines: lines.into_iter().collect(),
         revisions,
         stats,
     }

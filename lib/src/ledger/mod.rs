@@ -7,6 +7,7 @@ pub mod derive;
 #[cfg(test)]
 mod derive_reference;
 pub mod entry;
+pub mod line_list;
 pub mod query;
 
 pub use entry::{EntryReason, EntryType, LedgerEntry, Stream};

@@ -364,13 +364,13 @@ mod tests {
         };
         // Incompressible-ish keys make the payload span several chunks.
         for i in 0..40_000u32 {
-            day.lines.0.push((
-                format!("{:x}/{i}", i.wrapping_mul(2_654_435_761)),
+            day.lines.push(
+                &format!("{:x}/{i}", i.wrapping_mul(2_654_435_761)),
                 crate::ledger::derive::LineState {
                     contributions: Default::default(),
                     entries: [format!("su:l:2026-03-01:{}:S0", i.wrapping_mul(40_503))].into(),
                 },
-            ));
+            );
         }
         let chunks = encode(&day).unwrap();
         assert!(chunks.len() > 1, "{} chunk(s)", chunks.len());

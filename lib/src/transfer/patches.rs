@@ -93,10 +93,7 @@ pub fn diff(
         before_sales,
         before_lines.iter().map(|(k, s)| (k.as_str(), s)),
     )?;
-    let after = parts(
-        after_sales,
-        after_lines.0.iter().map(|(k, s)| (k.as_str(), s)),
-    )?;
+    let after = parts(after_sales, after_lines.iter())?;
     let nothing = Part::default();
     let ids: FxHashSet<&str> = before.keys().chain(after.keys()).copied().collect();
     let mut changed: Vec<(&str, &Part)> = Vec::new();
@@ -116,12 +113,7 @@ pub fn diff(
             .map(|(id, now)| SalePatch {
                 sale_id: id.to_string(),
                 sale: now.sale.cloned(),
-                lines: LineList(
-                    now.lines
-                        .iter()
-                        .map(|(k, s)| (k.to_string(), (*s).clone()))
-                        .collect(),
-                ),
+                lines: now.lines.iter().map(|(k, s)| (*k, (*s).clone())).collect(),
             })
             .collect(),
     )
@@ -138,10 +130,9 @@ pub fn apply(day: &mut CachedDay, patches: Vec<SalePatch>) {
         .map(|p| (p.sale_id.clone(), p))
         .collect();
     day.lines
-        .0
-        .retain(|(key, _)| !sale_of(key).is_some_and(|s| by_sale.contains_key(s)));
+        .retain(|key, _| !sale_of(key).is_some_and(|s| by_sale.contains_key(s)));
     for patch in by_sale.values_mut() {
-        day.lines.0.append(&mut patch.lines.0);
+        day.lines.append(std::mem::take(&mut patch.lines));
     }
     let mut sales = Vec::with_capacity(day.sales.len());
     for sale in std::mem::take(&mut day.sales) {

@@ -57,7 +57,7 @@ fn day_of(sales: Vec<CanonicalSale>, entry: &str) -> CachedDay {
     CachedDay {
         fetched_at: "2026-03-01T05:00:00Z".into(),
         sales,
-        lines: LineList(lines),
+        lines,
         ..CachedDay::default()
     }
 }
@@ -66,7 +66,11 @@ fn day_of(sales: Vec<CanonicalSale>, entry: &str) -> CachedDay {
 fn content(day: &CachedDay) -> (Vec<CanonicalSale>, Vec<(String, LineState)>) {
     let mut sales = day.sales.clone();
     sales.sort_by(|a, b| a.sale_id.cmp(&b.sale_id));
-    let mut lines = day.lines.0.clone();
+    let mut lines: Vec<(String, LineState)> = day
+        .lines
+        .iter()
+        .map(|(key, state)| (key.to_string(), state.clone()))
+        .collect();
     lines.sort_by(|a, b| a.0.cmp(&b.0));
     (sales, lines)
 }
@@ -101,7 +105,7 @@ fn only_the_sales_that_changed_are_patched() {
         ],
         "e1",
     );
-    if let Some((_, state)) = after.lines.0.iter_mut().find(|(k, _)| k == "a/l1") {
+    if let Some(state) = after.lines.get_mut("a/l1") {
         *state = state_of(2, "e2");
     }
     let patches = patches_between(&before, &after, 16).unwrap();
@@ -112,9 +116,9 @@ fn only_the_sales_that_changed_are_patched() {
         b.sale.as_ref().map(|s| s.kind.clone()),
         Some(SaleKind::Void)
     );
-    assert!(b.lines.0.is_empty(), "a void feeds nothing: {:?}", b.lines);
+    assert!(b.lines.is_empty(), "a void feeds nothing: {:?}", b.lines);
     assert_eq!(patches[0].lines.get("a/l1"), Some(&state_of(2, "e2")));
-    assert_eq!(patches[0].lines.0.len(), 2);
+    assert_eq!(patches[0].lines.len(), 2);
 
     let mut patched = before.clone();
     apply(&mut patched, patches);
@@ -224,7 +228,9 @@ fn patch(id: &str, quantity: i64) -> SalePatch {
     SalePatch {
         sale_id: id.into(),
         sale: Some(sale(id, SaleKind::Sale, &[quantity])),
-        lines: LineList(vec![(format!("{id}/l0"), state_of(quantity, "e"))]),
+        lines: [(format!("{id}/l0"), state_of(quantity, "e"))]
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -4,7 +4,8 @@
 //! * `table`: engine, day, migration and memory, with the function binaries' sizes and init
 //!   times from `init-bench`, each against its target in one table (`target/bench/table.json`).
 //! * `engine`: the pure derivation (match → explode → sum → entries) and the sales-cache
-//!   codec on synthetic 10,000- and 50,000-line days: line-ingredient deductions per second.
+//!   codec on synthetic 10,000- and 50,000-line days (or the sizes given after `engine`):
+//!   line-ingredient deductions per second.
 //! * `day`: one location-day of about 10,000 lines end to end on the local stack (DynamoDB
 //!   Local, moto, the simulator, the real use case): wall time, DynamoDB requests and write
 //!   units per sales line, Lightspeed requests against the minimum number of pages; then the
@@ -178,6 +179,18 @@ fn synthetic_sales(lines: usize) -> impl Iterator<Item = CanonicalSale> {
     })
 }
 
+/// The process's minor page faults so far (`/proc/self/stat`, field 10); 0 where unreadable.
+fn minor_faults() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            rest.split(' ').nth(7)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values[values.len() / 2]
@@ -186,16 +199,32 @@ fn median(mut values: Vec<Duration>) -> Duration {
 /// Derivations timed per day size; the median is reported (the machine is shared).
 const RUNS: usize = 51;
 
-fn engine() -> serde_json::Value {
+/// The day sizes `engine` times: the arguments after `engine` when given (to see how the
+/// cost per line moves with size), else the two the targets name.
+fn engine_sizes() -> Vec<usize> {
+    let given: Vec<usize> = std::env::args()
+        .skip(2)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if given.is_empty() {
+        vec![10_000, 50_000]
+    } else {
+        given
+    }
+}
+
+fn engine(sizes: &[usize]) -> serde_json::Value {
     let catalogue = synthetic_catalogue();
     let mut report = serde_json::Map::new();
-    for lines in [10_000usize, 50_000] {
+    for &lines in sizes {
         let sales = synthetic_day(lines);
         let mut timings = Vec::new();
+        let mut faults = Vec::new();
         let mut derived = None;
         for _ in 0..RUNS {
             // The previous result is freed first, as between two transfers.
             drop(derived.take());
+            let faults_before = minor_faults();
             let started = Instant::now();
             let d = derive(&DayInput {
                 company_id: "bench",
@@ -211,6 +240,7 @@ fn engine() -> serde_json::Value {
                 now: "2026-03-02T05:00:00Z",
             });
             timings.push(started.elapsed());
+            faults.push(minor_faults().saturating_sub(faults_before));
             derived = Some(d);
         }
         let derived = derived.unwrap();
@@ -251,6 +281,13 @@ fn engine() -> serde_json::Value {
             "  fastest run           {:>10.0} deductions/s, {:.1} ms",
             deductions / fastest.as_secs_f64(),
             fastest.as_secs_f64() * 1e3
+        );
+        faults.sort_unstable();
+        println!(
+            "  page faults per run   {:>10} (median), {} .. {}",
+            faults[faults.len() / 2],
+            faults[0],
+            faults[faults.len() - 1]
         );
         println!("  sales cache           {:>10} bytes in {} chunk(s), {:.1} bytes/line; encode {:.1} ms, decode {:.1} ms", bytes, chunks.len(), bytes as f64 / lines as f64, encode_time.as_secs_f64() * 1e3, decode_time.as_secs_f64() * 1e3);
         report.insert(
@@ -724,7 +761,7 @@ fn figure(report: &serde_json::Value, path: &[&str]) -> Option<f64> {
 /// written as `target/bench/table.json`. Binary sizes and init times come from
 /// `target/bench/binaries.json`, written by `init-bench`.
 async fn table(dir: &std::path::Path) -> serde_json::Value {
-    let engine = engine();
+    let engine = engine(&[10_000, 50_000]);
     let day = day(10_000).await;
     let migration = migration(5_000).await;
     let memory = std::process::Command::new(std::env::current_exe().unwrap())
@@ -904,7 +941,7 @@ async fn main() {
     }
     let mut report = serde_json::Map::new();
     if mode == "engine" || mode == "all" {
-        report.insert("engine".into(), engine());
+        report.insert("engine".into(), engine(&engine_sizes()));
     }
     if mode == "day" || mode == "all" {
         report.insert("day_10000".into(), day(10_000).await);
