@@ -112,7 +112,7 @@ fn actual(sales: &[CanonicalSale]) -> Expected {
     sale_ids.sort();
     let mut by_product = BTreeMap::new();
     for line in sales.iter().filter(|s| s.counts()).flat_map(|s| &s.lines) {
-        let id = line.item.item_id.clone().unwrap();
+        let id = line.item.item_id.as_deref().unwrap().to_string();
         *by_product.entry(id).or_insert(Decimal::ZERO) += line.quantity.value();
     }
     Expected {

@@ -32,11 +32,15 @@ pub fn items_of(sales: &[ImportedSale]) -> BTreeMap<String, (String, Option<Stri
     let mut items: BTreeMap<String, (String, Option<String>, Vec<String>)> = BTreeMap::new();
     for imported in sales {
         for line in &imported.sale.lines {
-            let id = line.item.item_id.clone().unwrap_or_default();
-            let entry = items
-                .entry(id)
-                .or_insert_with(|| (line.item.name.clone(), line.item.sku.clone(), Vec::new()));
-            entry.0.clone_from(&line.item.name);
+            let id = line.item.item_id.as_deref().unwrap_or_default();
+            let entry = items.entry(id.to_string()).or_insert_with(|| {
+                (
+                    line.item.name.to_string(),
+                    line.item.sku.as_deref().map(str::to_string),
+                    Vec::new(),
+                )
+            });
+            line.item.name.as_str().clone_into(&mut entry.0);
             if !entry.2.contains(&imported.location_id) {
                 entry.2.push(imported.location_id.clone());
             }

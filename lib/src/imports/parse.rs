@@ -14,6 +14,7 @@ use crate::connection::PosProduct;
 use crate::location::business_day::{business_date, window, DayMode};
 use crate::mapping::matching::LineItemRef;
 use crate::money::{self, bounds, Money, Quantity};
+use crate::sales::canonical::CompactString;
 use crate::sales::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
 
 /// Most data rows one file may hold.
@@ -488,12 +489,12 @@ impl<'r> RecordCheck<'r> {
             sale_id: self.text("sale_id"),
             line_id: self.text("line_id"),
             line: CanonicalLine {
-                line_id: String::new(),
+                line_id: CompactString::default(),
                 parent_line_id: None,
                 item: LineItemRef {
-                    item_id: Some(super::items::item_id(code.as_deref(), name.as_deref())),
-                    sku: code.clone(),
-                    name: name.or(code).unwrap_or_default(),
+                    item_id: Some(super::items::item_id(code.as_deref(), name.as_deref()).into()),
+                    sku: code.as_deref().map(CompactString::from),
+                    name: name.or(code).unwrap_or_default().into(),
                 },
                 quantity: Quantity(amounts.quantity),
                 net: Money(amounts.net),
@@ -501,8 +502,8 @@ impl<'r> RecordCheck<'r> {
                 tax: Money(amounts.tax),
                 discount: Money::ZERO,
                 service_charge: Money::ZERO,
-                tax_code: self.text("tax_code"),
-                accounting_group: self.text("accounting_group"),
+                tax_code: self.text("tax_code").map(CompactString::from),
+                accounting_group: self.text("accounting_group").map(CompactString::from),
             },
             method,
         })
@@ -691,7 +692,7 @@ fn add_line(sale: &mut CanonicalSale, row: Row, line_id: String) {
     sale.closed_at = sale.closed_at.max(row.closed_at);
     let gross = row.line.gross;
     sale.lines.push(CanonicalLine {
-        line_id,
+        line_id: line_id.into(),
         ..row.line
     });
     match sale.payments.iter_mut().find(|p| p.method == row.method) {

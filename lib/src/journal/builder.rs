@@ -228,17 +228,16 @@ fn sum_figures(sales: &[CanonicalSale], day: &Window) -> Option<BTreeMap<(bool, 
         }
         for line in &sale.lines {
             let gross_revenue = line.net.value().checked_add(line.discount.value())?;
-            let revenue = Figure::Revenue(line.accounting_group.clone(), line.tax_code.clone());
+            let tax_code = line.tax_code.as_deref().map(str::to_string);
+            let group = line.accounting_group.as_deref().map(str::to_string);
+            let revenue = Figure::Revenue(group, tax_code.clone());
             add((refund, revenue), gross_revenue)?;
             // Tax at the cents the customer paid: gross − net. (Lightspeed states the tax
             // amount itself to 4–6 decimals; the cent figures are what the takings balance
             // against, so the rounding line keeps only the POS's own cash rounding.)
             let tax = line.gross.value().checked_sub(line.net.value())?;
-            add((refund, Figure::Tax(line.tax_code.clone())), tax)?;
-            add(
-                (refund, Figure::Discount(line.tax_code.clone())),
-                line.discount.value(),
-            )?;
+            add((refund, Figure::Tax(tax_code.clone())), tax)?;
+            add((refund, Figure::Discount(tax_code)), line.discount.value())?;
             add((refund, Figure::ServiceCharge), line.service_charge.value())?;
         }
         for payment in &sale.payments {

@@ -215,7 +215,7 @@ fn sale(id: &str, net: i64, method: &str) -> CanonicalSale {
         original_sale_id: None,
         currency: Some("GBP".into()),
         lines: vec![CanonicalLine {
-            line_id: format!("{id}-1"),
+            line_id: format!("{id}-1").into(),
             parent_line_id: None,
             item: LineItemRef {
                 item_id: None,

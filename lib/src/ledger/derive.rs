@@ -1921,14 +1921,14 @@ mod differential {
         let m = rng.below(10);
         let item = match rng.below(5) {
             0 => LineItemRef {
-                item_id: Some(format!("m{m}")),
+                item_id: Some(format!("m{m}").into()),
                 sku: None,
-                name: format!("Item {m}"),
+                name: format!("Item {m}").into(),
             },
             1 => LineItemRef {
                 item_id: None,
-                sku: Some(format!(" SKU{m} ")),
-                name: format!("Item {m}"),
+                sku: Some(format!(" SKU{m} ").into()),
+                name: format!("Item {m}").into(),
             },
             2 => LineItemRef {
                 item_id: None,
@@ -1937,12 +1937,12 @@ mod differential {
                     .pick(&[
                         "Item 1", " Item 2 ", "Shared", "", "  ", "Unknown", "Item 9",
                     ])
-                    .to_string(),
+                    .into(),
             },
             _ => LineItemRef {
                 item_id: None,
                 sku: None,
-                name: format!("Item {m}"),
+                name: format!("Item {m}").into(),
             },
         };
         let mut quantity = if rng.chance(2) {
@@ -1956,7 +1956,7 @@ mod differential {
             quantity = quantity.abs();
         }
         CanonicalLine {
-            line_id: rng.pick(&["1", "2", "3", "4", "1", "5/6"]).to_string(),
+            line_id: rng.pick(&["1", "2", "3", "4", "1", "5/6"]).into(),
             parent_line_id: None,
             item,
             quantity: Quantity(quantity),

@@ -158,12 +158,12 @@ pub async fn lines_of_day(
             }
             out.push(SourceLine {
                 sale_id: sale.sale_id.clone(),
-                line_id: line.line_id.clone(),
+                line_id: line.line_id.to_string(),
                 receipt: sale.receipt.clone(),
                 closed_at: sale.closed_at.to_rfc3339(),
-                item_name: line.item.name.clone(),
-                item_id: line.item.item_id.clone(),
-                sku: line.item.sku.clone(),
+                item_name: line.item.name.to_string(),
+                item_id: line.item.item_id.as_deref().map(str::to_string),
+                sku: line.item.sku.as_deref().map(str::to_string),
                 quantity: line.quantity,
                 ingredient_quantity: ingredient_id.and_then(|ing| {
                     let fed: Vec<Quantity> = lstate

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use compact_str::CompactString;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A scalar field: what `Value` indexing would give, without keeping objects and arrays.
@@ -29,6 +30,16 @@ impl Scalar {
         match self {
             Scalar::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Scalar::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// [`Self::text`] as a [`CompactString`]: no allocation for the short ids, codes and
+    /// names sales lines are made of.
+    pub fn compact_text(&self) -> Option<CompactString> {
+        match self {
+            Scalar::Text(s) if !s.trim().is_empty() => Some(s.trim().into()),
+            Scalar::Number(n) => Some(compact_str::format_compact!("{n}")),
             _ => None,
         }
     }

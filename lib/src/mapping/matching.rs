@@ -3,14 +3,15 @@
 //! baseline product's only method. A SKU or name shared by two mapped items is ambiguous
 //! and never guessed.
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 /// What a sales line tells us about the item sold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineItemRef {
-    pub item_id: Option<String>,
-    pub sku: Option<String>,
-    pub name: String,
+    pub item_id: Option<CompactString>,
+    pub sku: Option<CompactString>,
+    pub name: CompactString,
 }
 
 /// A mapped item's identifiers.
@@ -128,8 +129,8 @@ mod tests {
 
     fn line(id: Option<&str>, sku: Option<&str>, name: &str) -> LineItemRef {
         LineItemRef {
-            item_id: id.map(str::to_string),
-            sku: sku.map(str::to_string),
+            item_id: id.map(Into::into),
+            sku: sku.map(Into::into),
             name: name.into(),
         }
     }

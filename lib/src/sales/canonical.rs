@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+pub use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::mapping::matching::LineItemRef;
@@ -24,8 +25,8 @@ pub enum SaleKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanonicalLine {
-    pub line_id: String,
-    pub parent_line_id: Option<String>,
+    pub line_id: CompactString,
+    pub parent_line_id: Option<CompactString>,
     pub item: LineItemRef,
     pub quantity: Quantity,
     /// Without tax.
@@ -35,8 +36,8 @@ pub struct CanonicalLine {
     pub tax: Money,
     pub discount: Money,
     pub service_charge: Money,
-    pub tax_code: Option<String>,
-    pub accounting_group: Option<String>,
+    pub tax_code: Option<CompactString>,
+    pub accounting_group: Option<CompactString>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +137,8 @@ pub fn totals(sales: &[CanonicalSale]) -> Option<DayTotals> {
                 .clone()
                 .or(name)
                 .or_else(|| line.item.item_id.clone())
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into_string();
             let quantity = out.item_quantities.entry(key).or_default();
             *quantity = quantity.checked_add(line.quantity)?;
         }

@@ -171,16 +171,16 @@ fn wire_to_canonical(sale: &WireSale) -> Result<CanonicalSale, WireError> {
         let field = |value: &Scalar, name: &str| decimal(value, name, &sale_id);
         let name = line
             .name_override
-            .text()
-            .or_else(|| line.name.text())
+            .compact_text()
+            .or_else(|| line.name.compact_text())
             .unwrap_or_default();
         lines.push(CanonicalLine {
-            line_id: line.id.text().unwrap_or_default(),
-            parent_line_id: line.parent_line_id.text(),
+            line_id: line.id.compact_text().unwrap_or_default(),
+            parent_line_id: line.parent_line_id.compact_text(),
             // The Financial API gives no item id on lines: matching uses SKU, then name.
             item: LineItemRef {
                 item_id: None,
-                sku: line.sku.text(),
+                sku: line.sku.compact_text(),
                 name,
             },
             quantity: Quantity(signed(field(&line.quantity, "quantity")?)),
@@ -198,8 +198,8 @@ fn wire_to_canonical(sale: &WireSale) -> Result<CanonicalSale, WireError> {
                 "totalDiscountAmount",
             )?)),
             service_charge: Money(signed(field(&line.service_charge, "serviceCharge")?)),
-            tax_code: line.tax_code.text(),
-            accounting_group: line.accounting_group.0.name.text(),
+            tax_code: line.tax_code.compact_text(),
+            accounting_group: line.accounting_group.0.name.compact_text(),
         });
     }
     let mut payments = Vec::new();

@@ -11,7 +11,7 @@
 //! finance maps to its receivable. A layby or other pending sale is `Other` until it closes,
 //! and a voided sale is a `Void`.
 
-use crate::lightspeed::json::text;
+use crate::lightspeed::json::{compact_text, text};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -215,14 +215,14 @@ fn canonical_line(
     let flip = is_return(line).unwrap_or(*kind == SaleKind::Refund);
     let sign = |d: Decimal| if flip { negative(d) } else { d };
     Ok(CanonicalLine {
-        line_id: text(&line["id"]).unwrap_or_default(),
+        line_id: compact_text(&line["id"]).unwrap_or_default(),
         parent_line_id: None,
         // 2.0 lines carry only `product_id` (the synced item id matching uses first);
         // 1.0 lines also carry `sku` and `name`.
         item: LineItemRef {
-            item_id: text(&line["product_id"]),
-            sku: text(&line["sku"]),
-            name: text(&line["name"]).unwrap_or_default(),
+            item_id: compact_text(&line["product_id"]),
+            sku: compact_text(&line["sku"]),
+            name: compact_text(&line["name"]).unwrap_or_default(),
         },
         quantity: Quantity(sign(quantity)),
         net: Money(sign(net)),
@@ -230,7 +230,7 @@ fn canonical_line(
         tax: Money(sign(tax)),
         discount: Money(sign(discount)),
         service_charge: Money::ZERO,
-        tax_code: text(&line["tax_id"]),
+        tax_code: compact_text(&line["tax_id"]),
         accounting_group: None,
     })
 }

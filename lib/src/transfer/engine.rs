@@ -490,14 +490,18 @@ pub(crate) fn name_lines_from_catalogue(
     items: &HashMap<String, PosItem>,
 ) {
     for line in sales.iter_mut().flat_map(|s| s.lines.iter_mut()) {
-        let Some(item) = line.item.item_id.as_ref().and_then(|id| items.get(id)) else {
+        let Some(item) = line.item.item_id.as_deref().and_then(|id| items.get(id)) else {
             continue;
         };
         if line.item.name.trim().is_empty() {
-            line.item.name = item.name.clone();
+            line.item.name = item.name.as_str().into();
         }
         if line.item.sku.is_none() {
-            line.item.sku = item.custom_code.clone().or_else(|| item.sku.clone());
+            line.item.sku = item
+                .custom_code
+                .as_deref()
+                .or(item.sku.as_deref())
+                .map(Into::into);
         }
     }
 }

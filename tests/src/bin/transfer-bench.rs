@@ -144,12 +144,12 @@ fn synthetic_sales(lines: usize) -> impl Iterator<Item = CanonicalSale> {
             let quantity = Decimal::from(1 + (n >> 40) % 3)
                 * if refund { -Decimal::ONE } else { Decimal::ONE };
             sale_lines.push(CanonicalLine {
-                line_id: format!("{l}"),
+                line_id: format!("{l}").into(),
                 parent_line_id: None,
                 item: LineItemRef {
                     item_id: None,
-                    sku: Some(format!("SKU{item}")),
-                    name: format!("Item {item}"),
+                    sku: Some(format!("SKU{item}").into()),
+                    name: format!("Item {item}").into(),
                 },
                 quantity: Quantity(quantity),
                 net: Money(Decimal::new(1250, 2)),
