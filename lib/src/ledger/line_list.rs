@@ -82,9 +82,7 @@ impl LineList {
     }
 
     pub fn into_states(self) -> LineStates {
-        self.iter()
-            .map(|(key, state)| (key.to_string(), state.clone()))
-            .collect()
+        self.to_states()
     }
 
     pub fn to_states(&self) -> LineStates {
