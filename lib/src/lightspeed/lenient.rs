@@ -295,4 +295,20 @@ mod tests {
         assert_eq!(from_tree.name.text().as_deref(), Some("1.5"));
         assert_eq!(from_tree.child.0.id.text(), None);
     }
+
+    #[test]
+    fn compact_text_is_the_same_text() {
+        let json = r#"{"tags": [" a ", 12, 1.5, "  ", null, true, [1], {"b": 2},
+            " a name longer than twenty-four bytes "]}"#;
+        let inner = read(json);
+        let tags = inner.tags.0.unwrap_or_default();
+        assert_eq!(tags.len(), 9);
+        for tag in &tags {
+            assert_eq!(
+                tag.compact_text().as_deref(),
+                tag.text().as_deref(),
+                "{tag:?}"
+            );
+        }
+    }
 }
