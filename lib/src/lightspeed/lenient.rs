@@ -16,7 +16,8 @@ pub enum Scalar {
     /// Absent or `null`.
     #[default]
     Null,
-    Text(String),
+    /// Inline when short, as most ids, codes and names are: no allocation per field.
+    Text(CompactString),
     Number(serde_json::Number),
     Bool(bool),
     /// An object or an array (its content skipped).
@@ -27,11 +28,7 @@ impl Scalar {
     /// A string trimmed, or a number as its text; blank and other shapes are `None` (as
     /// [`super::json::text`]).
     pub fn text(&self) -> Option<String> {
-        match self {
-            Scalar::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Scalar::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+        self.compact_text().map(CompactString::into_string)
     }
 
     /// [`Self::text`] as a [`CompactString`]: no allocation for the short ids, codes and
@@ -92,10 +89,10 @@ impl<'de> Deserialize<'de> for Scalar {
                 Ok(serde_json::Number::from_f64(v).map_or(Scalar::Null, Scalar::Number))
             }
             fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_string()))
+                Ok(Scalar::Text(v.into()))
             }
             fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v))
+                Ok(Scalar::Text(v.into()))
             }
             fn visit_unit<E>(self) -> Result<Scalar, E> {
                 Ok(Scalar::Null)
@@ -297,18 +294,25 @@ mod tests {
     }
 
     #[test]
-    fn compact_text_is_the_same_text() {
+    fn text_of_every_shape() {
         let json = r#"{"tags": [" a ", 12, 1.5, "  ", null, true, [1], {"b": 2},
             " a name longer than twenty-four bytes "]}"#;
         let inner = read(json);
-        let tags = inner.tags.0.unwrap_or_default();
-        assert_eq!(tags.len(), 9);
-        for tag in &tags {
-            assert_eq!(
-                tag.compact_text().as_deref(),
-                tag.text().as_deref(),
-                "{tag:?}"
-            );
+        let expected = [
+            Some("a"),
+            Some("12"),
+            Some("1.5"),
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some("a name longer than twenty-four bytes"),
+        ];
+        assert_eq!(inner.tags.iter().len(), expected.len());
+        for (tag, want) in inner.tags.iter().zip(expected) {
+            assert_eq!(tag.compact_text().as_deref(), want, "{tag:?}");
+            assert_eq!(tag.text().as_deref(), want, "{tag:?}");
         }
     }
 }

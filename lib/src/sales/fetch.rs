@@ -17,7 +17,6 @@ pub struct FetchedDay {
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::{LightspeedClient, LightspeedError};
@@ -28,19 +27,9 @@ const PAGE_TRIES: u32 = 3;
 /// Longest `Retry-After` waited for in process; longer ones go back to the queue.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 
-/// GET one page, retrying transient faults briefly; counts every request made.
-pub async fn get_page(
-    client: &LightspeedClient,
-    connection: &Connection,
-    path: &str,
-    query: &[(&str, String)],
-    requests: &mut u32,
-) -> Result<Value, LightspeedError> {
-    get_page_as(client, connection, path, query, requests).await
-}
-
-/// [`get_page`], the page read straight into `T`.
-pub async fn get_page_as<T: DeserializeOwned>(
+/// GET one page read as `T` (a `Value`, or typed wire structs), retrying transient faults
+/// briefly; counts every request made.
+pub async fn get_page<T: DeserializeOwned>(
     client: &LightspeedClient,
     connection: &Connection,
     path: &str,

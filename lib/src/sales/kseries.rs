@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::canonical::{CanonicalLine, CanonicalPayment, CanonicalSale, SaleKind};
-use super::fetch::{get_page_as, FetchedDay};
+use super::fetch::{get_page, FetchedDay};
 use crate::lightspeed::client::Connection;
 use crate::lightspeed::lenient::{List, Obj, Scalar};
 use crate::lightspeed::{LightspeedClient, LightspeedError};
@@ -263,8 +263,7 @@ pub async fn fetch_day(
             query.push(("nextPageToken", token.clone()));
         }
         let Obj(page) =
-            get_page_as::<Obj<WirePage>>(client, connection, &path, &query, &mut day.requests)
-                .await?;
+            get_page::<Obj<WirePage>>(client, connection, &path, &query, &mut day.requests).await?;
         day.pages += 1;
         let Some(sales) = page.sales.0 else {
             return Err(LightspeedError::Retryable {
@@ -313,7 +312,7 @@ pub async fn fetch_daily(
     ];
     let mut day = FetchedDay::default();
     let Obj(page) =
-        get_page_as::<Obj<WirePage>>(client, connection, &path, &query, &mut day.requests).await?;
+        get_page::<Obj<WirePage>>(client, connection, &path, &query, &mut day.requests).await?;
     day.pages = 1;
     let Some(sales) = page.sales.0 else {
         return Err(LightspeedError::Retryable {

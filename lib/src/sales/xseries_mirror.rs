@@ -232,7 +232,8 @@ pub async fn catch_up(
             });
         }
         let query = page_query(caught.after);
-        let page = get_page(client, connection, SALES_PATH, &query, &mut caught.requests).await?;
+        let page =
+            get_page::<Value>(client, connection, SALES_PATH, &query, &mut caught.requests).await?;
         caught.pages += 1;
         let Some(sales) = page["data"].as_array() else {
             return Err(LightspeedError::Retryable {

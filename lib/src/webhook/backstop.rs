@@ -152,7 +152,7 @@ pub async fn poll(
     let mut days = BTreeSet::new();
     while polled.pages < MAX_PAGES {
         let query = xseries::page_query(polled.after);
-        let page = get_page(
+        let page = get_page::<serde_json::Value>(
             client,
             &connection,
             xseries::SALES_PATH,
